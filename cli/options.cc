@@ -1,0 +1,216 @@
+// CLI11-based parsing of `ocipack build` (see options.h). Flag help names the
+// Yocto image-oci variable each flag corresponds to.
+#include "cli/options.h"
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+
+#include "core/arch.h"
+#include "core/codec.h"
+#include "core/shlex.h"
+#include "core/time_format.h"
+
+namespace ocipack::cli {
+
+Result<std::string> parse_port(const std::string& value) {
+  auto bad = [&] {
+    return make_error("--port '" + value +
+                      "': expected PORT or PORT/PROTO (PORT 1-65535, PROTO tcp, udp or sctp)");
+  };
+  std::string number = value, proto = "tcp";
+  if (auto slash = value.find('/'); slash != std::string::npos) {
+    number = value.substr(0, slash);
+    proto = value.substr(slash + 1);
+  }
+  if (proto != "tcp" && proto != "udp" && proto != "sctp") return bad();
+  unsigned port = 0;
+  auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), port);
+  if (number.empty() || ec != std::errc() || ptr != number.data() + number.size() || port < 1 ||
+      port > 65535)
+    return bad();
+  return std::to_string(port) + "/" + proto;
+}
+
+Result<std::pair<std::string, std::string>> parse_key_value(const std::string& flag,
+                                                            const std::string& value) {
+  auto eq = value.find('=');
+  if (eq == std::string::npos)
+    return make_error(flag + " '" + value + "': expected KEY=VALUE");
+  if (eq == 0) return make_error(flag + " '" + value + "': the key before '=' is empty");
+  return std::make_pair(value.substr(0, eq), value.substr(eq + 1));
+}
+
+Result<size_t> parse_size(const std::string& flag, const std::string& value) {
+  uint64_t number = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+  std::string_view suffix(ptr, static_cast<size_t>(value.data() + value.size() - ptr));
+  uint64_t scale = 0;
+  if (suffix.empty() || suffix == "B") scale = 1;
+  else if (suffix == "K" || suffix == "k" || suffix == "KiB") scale = 1024;
+  else if (suffix == "M" || suffix == "m" || suffix == "MiB") scale = 1024 * 1024;
+  if (ec != std::errc() || ptr == value.data() || scale == 0 || number > (1ULL << 40))
+    return make_error(flag + " '" + value + "': expected a size such as 1M, 512K or 65536");
+  return static_cast<size_t>(number * scale);
+}
+
+Result<std::vector<std::string>> parse_command_words(const std::string& flag,
+                                                     const std::vector<std::string>& values) {
+  if (values.size() != 1) return values;  // repeated: one element per flag
+  auto words = shlex_split(values.front());
+  if (!words) return make_error(flag + ": " + words.error().message);
+  return *words;
+}
+
+namespace {
+constexpr const char* k_help_footer = R"(
+ENTRYPOINT/CMD: given once, the value is split like Python's shlex.split (as
+Yocto's image-oci class does): --cmd "/bin/sh -c 'echo hi'". Given several
+times, each value is one element: --cmd /bin/sh --cmd -c --cmd "echo hi".
+The layer digest depends only on the rootfs contents, --chunk-size, --level and
+the compressor version (see README); not on --threads.)";
+
+struct RawFlags {
+  std::string rootfs, output, tag = "latest", author, user, arch, variant, os = "linux";
+  std::vector<std::string> entrypoint, cmd, ports, labels, env;
+  std::string workdir, stop_signal, created, chunk_size = "1M", tar_output;
+  int level = 6;
+  int threads = 0;
+  bool quiet = false;
+};
+}  // namespace
+
+Result<CommandLine> parse_command_line(const std::vector<std::string>& args, const Environment& env) {
+  CLI::App app{"ocipack: turn a root filesystem into an OCI image layout, fast", "ocipack"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("ocipack ") + OCIPACK_VERSION + " (" +
+                                        codec_description(CodecKind::libdeflate) + ")");
+  RawFlags raw;
+  CLI::App* build = app.add_subcommand("build", "Build an OCI image layout from a rootfs directory");
+  build->footer(k_help_footer);
+  build->add_option("ROOTFS", raw.rootfs, "Root filesystem directory (IMAGE_ROOTFS)")->required();
+  build->add_option("-o,--output", raw.output, "Output OCI layout directory (created, or updated in place)")
+      ->required();
+  build->add_option("--tag", raw.tag, "Tag, index.json org.opencontainers.image.ref.name (OCI_IMAGE_TAG)")
+      ->capture_default_str();
+  build->add_option("--author", raw.author, "Config author, e.g. \"Name <mail>\" (OCI_IMAGE_AUTHOR / _EMAIL)");
+  build->add_option("--user", raw.user, "Config User (OCI_IMAGE_RUNTIME_UID)");
+  build->add_option("--arch", raw.arch, "Architecture, Go or Yocto name; default: host (OCI_IMAGE_ARCH)");
+  build->add_option("--variant", raw.variant, "CPU variant v5|v6|v7|v8 (OCI_IMAGE_SUBARCH)");
+  build->add_option("--os", raw.os, "Operating system (OCI_IMAGE_OS)")->capture_default_str();
+  build->add_option("--entrypoint", raw.entrypoint, "Entrypoint; once: shell words, repeated: one element each (OCI_IMAGE_ENTRYPOINT)")
+      ->allow_extra_args(false);
+  build->add_option("--cmd", raw.cmd, "Cmd; once: shell words, repeated: one element each (OCI_IMAGE_CMD / OCI_IMAGE_ENTRYPOINT_ARGS)")
+      ->allow_extra_args(false);
+  build->add_option("--workdir", raw.workdir, "Config WorkingDir (OCI_IMAGE_WORKINGDIR)");
+  build->add_option("--stop-signal", raw.stop_signal, "Config StopSignal (OCI_IMAGE_STOPSIGNAL)");
+  build->add_option("--port", raw.ports, "Exposed port PORT[/tcp|udp|sctp], repeatable (OCI_IMAGE_PORTS)")
+      ->allow_extra_args(false);
+  build->add_option("--label", raw.labels, "Label KEY=VALUE, repeatable (OCI_IMAGE_LABELS)")
+      ->allow_extra_args(false);
+  build->add_option("--env", raw.env, "Environment KEY=VALUE, repeatable (OCI_IMAGE_ENV_VARS)")
+      ->allow_extra_args(false);
+  build->add_option("--created", raw.created, "Creation time, RFC 3339 or @SECONDS; default: SOURCE_DATE_EPOCH, else now");
+  build->add_option("--level", raw.level, "Compression level 0-12 (libdeflate)")->capture_default_str();
+  build->add_option("--threads", raw.threads, "Worker threads; default: all cores");
+  build->add_option("--chunk-size", raw.chunk_size, "Target chunk size, 64K-64M (one gzip member each)")
+      ->capture_default_str();
+  build->add_option("--tar-output", raw.tar_output, "Also write the layout as a tarball (OCI_IMAGE_TAR_OUTPUT)");
+  build->add_flag("-q,--quiet", raw.quiet, "Print nothing on success");
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    CommandLine cl;
+    cl.action = CommandLine::Action::help;
+    cl.text = build->parsed() ? build->help() : app.help();
+    return cl;
+  } catch (const CLI::CallForVersion& e) {
+    CommandLine cl;
+    cl.action = CommandLine::Action::version;
+    cl.text = std::string("ocipack ") + OCIPACK_VERSION + " (" + codec_description(CodecKind::libdeflate) + ")";
+    return cl;
+  } catch (const CLI::ParseError& e) {
+    std::string message = e.what();
+    if (auto nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
+    return make_error(message);
+  }
+
+  CommandLine cl;
+  BuildOptions& b = cl.build;
+  cl.quiet = raw.quiet;
+  b.rootfs = raw.rootfs;
+  b.layout_dir = raw.output;
+  ImageSpec& image = b.image;
+  image.tag = raw.tag.empty() ? "latest" : raw.tag;
+  OCIPACK_TRY(validate_ref_name(image.tag));
+  image.author = raw.author;
+  image.os = raw.os;
+  if (image.os.empty()) return make_error("--os: the value is empty");
+
+  auto platform = map_architecture(raw.arch.empty() ? host_architecture() : raw.arch);
+  if (!platform) return make_error("--arch: " + platform.error().message);
+  image.architecture = platform->architecture;
+  image.variant = raw.variant.empty() ? platform->variant : raw.variant;
+  if (auto status = validate_variant(image.variant); !status)
+    return make_error("--variant: " + status.error().message);
+
+  ContainerConfig& config = image.config;
+  config.user = raw.user;
+  config.working_dir = raw.workdir;
+  config.stop_signal = raw.stop_signal;
+  auto entrypoint = parse_command_words("--entrypoint", raw.entrypoint);
+  if (!entrypoint) return entrypoint.error();
+  config.entrypoint = *entrypoint;
+  auto cmd = parse_command_words("--cmd", raw.cmd);
+  if (!cmd) return cmd.error();
+  config.cmd = *cmd;
+  for (const auto& p : raw.ports) {
+    auto port = parse_port(p);
+    if (!port) return port.error();
+    config.exposed_ports.push_back(*port);
+  }
+  for (const auto& l : raw.labels) {
+    auto kv = parse_key_value("--label", l);
+    if (!kv) return kv.error();
+    config.labels[kv->first] = kv->second;  // a later value wins
+  }
+  for (const auto& e : raw.env) {
+    auto kv = parse_key_value("--env", e);
+    if (!kv) return kv.error();
+    config.env.push_back(e);
+  }
+
+  if (env.source_date_epoch) {
+    auto epoch = parse_source_date_epoch(*env.source_date_epoch);
+    if (!epoch) return epoch.error();
+    b.clamp_mtime = *epoch;
+  }
+  if (!raw.created.empty()) {
+    auto created = parse_timestamp(raw.created);
+    if (!created) return make_error("--created: " + created.error().message);
+    image.created = *created;
+  } else {
+    image.created = b.clamp_mtime ? *b.clamp_mtime : env.now;
+  }
+
+  b.layer.codec.kind = CodecKind::libdeflate;
+  if (raw.level < 0 || raw.level > 12)
+    return make_error("--level " + std::to_string(raw.level) + ": expected 0-12 for libdeflate");
+  b.layer.codec.level = raw.level;
+  if (raw.threads < 0 || raw.threads > 1024)
+    return make_error("--threads " + std::to_string(raw.threads) + ": expected 1-1024");
+  b.layer.threads = raw.threads == 0 ? std::max(1, env.hardware_threads) : raw.threads;
+  if (raw.threads == 0 && build->count("--threads") > 0)
+    return make_error("--threads 0: expected 1-1024");
+  auto chunk = parse_size("--chunk-size", raw.chunk_size);
+  if (!chunk) return chunk.error();
+  if (*chunk < ChunkingOptions::k_min_target || *chunk > ChunkingOptions::k_max_target)
+    return make_error("--chunk-size '" + raw.chunk_size + "': expected 64K-64M");
+  b.layer.chunking.target_size = *chunk;
+  if (!raw.tar_output.empty()) b.tar_output = raw.tar_output;
+  return cl;
+}
+
+}  // namespace ocipack::cli

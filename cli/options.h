@@ -1,0 +1,42 @@
+// Command-line parsing for `ocipack`: turns argv (plus SOURCE_DATE_EPOCH and
+// the current time) into BuildOptions, validating every value with an error
+// that names the flag and the value. A library so tests can drive it without
+// spawning processes; it prints nothing.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "pipeline/image_builder.h"
+
+namespace ocipack::cli {
+
+struct Environment {
+  std::optional<std::string> source_date_epoch;  // $SOURCE_DATE_EPOCH
+  int64_t now = 0;                               // seconds since the epoch
+  int hardware_threads = 1;
+};
+
+struct CommandLine {
+  enum class Action { build, help, version };
+  Action action = Action::build;
+  std::string text;  // help or version text to print for those actions
+  BuildOptions build;
+  bool quiet = false;
+};
+
+// `args` excludes argv[0]. Errors are usage errors (exit status 2).
+Result<CommandLine> parse_command_line(const std::vector<std::string>& args, const Environment& env);
+
+// Value parsers (exposed for tests); errors name the flag and the value.
+Result<std::string> parse_port(const std::string& value);               // "80" → "80/tcp"
+Result<std::pair<std::string, std::string>> parse_key_value(const std::string& flag,
+                                                            const std::string& value);
+Result<size_t> parse_size(const std::string& flag, const std::string& value);  // 1M, 512K, 65536
+Result<std::vector<std::string>> parse_command_words(const std::string& flag,
+                                                     const std::vector<std::string>& values);
+
+}  // namespace ocipack::cli

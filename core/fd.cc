@@ -1,0 +1,115 @@
+// Implementation of the RAII fd and the durable-write helpers. The write path
+// (temp file + fsync + rename + directory fsync) is what keeps an existing
+// layout valid when a build fails or is killed half-way.
+#include "core/fd.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace ocipack {
+
+void UniqueFd::reset(int fd) {
+  if (m_fd >= 0) ::close(m_fd);
+  m_fd = fd;
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+Status write_all(int fd, std::span<const std::byte> data, const std::string& what) {
+  const std::byte* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error("cannot write " + what + ": " + errno_text(errno));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  return ok_status();
+}
+
+Status write_all(int fd, std::string_view data, const std::string& what) {
+  return write_all(fd, std::as_bytes(std::span(data.data(), data.size())), what);
+}
+
+Result<std::string> read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return make_error("cannot open " + path + ": " + errno_text(errno));
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error("cannot read " + path + ": " + errno_text(errno));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+Status fsync_dir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return make_error("cannot open directory " + dir + ": " + errno_text(errno));
+  if (::fsync(fd.get()) != 0) return make_error("cannot fsync " + dir + ": " + errno_text(errno));
+  return ok_status();
+}
+
+static std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+static std::string base_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+Result<TempFile> TempFile::create(const std::string& dir, const std::string& stem) {
+  std::string pattern = dir + "/." + stem + ".tmp-XXXXXX";
+  std::vector<char> buf(pattern.begin(), pattern.end());
+  buf.push_back('\0');
+  int fd = ::mkostemp(buf.data(), O_CLOEXEC);
+  if (fd < 0) return make_error("cannot create a temporary file in " + dir + ": " + errno_text(errno));
+  ::fchmod(fd, 0644);
+  return TempFile(UniqueFd(fd), std::string(buf.data()));
+}
+
+TempFile::TempFile(TempFile&& other) noexcept
+    : m_fd(std::move(other.m_fd)), m_path(std::move(other.m_path)), m_committed(other.m_committed) {
+  other.m_committed = true;  // the moved-from object owns nothing
+}
+
+TempFile::~TempFile() {
+  if (!m_committed && !m_path.empty()) ::unlink(m_path.c_str());
+}
+
+Status TempFile::commit(const std::string& final_path) {
+  if (::fsync(m_fd.get()) != 0)
+    return make_error("cannot fsync " + final_path + ": " + errno_text(errno));
+  int fd = m_fd.release();
+  if (::close(fd) != 0) return make_error("cannot write " + final_path + ": " + errno_text(errno));
+  if (::rename(m_path.c_str(), final_path.c_str()) != 0)
+    return make_error("cannot rename into " + final_path + ": " + errno_text(errno));
+  m_committed = true;
+  return fsync_dir(dir_of(final_path));
+}
+
+Status write_file_atomic(const std::string& path, std::string_view data) {
+  auto temp = TempFile::create(dir_of(path), base_of(path));
+  if (!temp) return temp.error();
+  OCIPACK_TRY(write_all(temp->fd(), data, path));
+  return temp->commit(path);
+}
+
+}  // namespace ocipack

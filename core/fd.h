@@ -1,0 +1,82 @@
+// RAII for POSIX file descriptors and small, error-reporting file helpers
+// (read fully, write fully, atomic replace). Every helper names the path it
+// failed on so callers can hand the message straight to the user.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "core/result.h"
+
+namespace ocipack {
+
+// Owns one file descriptor; closes it on destruction. Move-only.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : m_fd(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : m_fd(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    if (this != &other) reset(other.release());
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { reset(); }
+
+  int get() const { return m_fd; }
+  bool valid() const { return m_fd >= 0; }
+  int release() {
+    int fd = m_fd;
+    m_fd = -1;
+    return fd;
+  }
+  void reset(int fd = -1);
+
+ private:
+  int m_fd = -1;
+};
+
+// errno as text, for messages.
+std::string errno_text(int err);
+
+// write() until all bytes are written; EINTR-safe. `what` names the file.
+Status write_all(int fd, std::span<const std::byte> data, const std::string& what);
+Status write_all(int fd, std::string_view data, const std::string& what);
+
+// Reads a whole (small) file.
+Result<std::string> read_file(const std::string& path);
+
+// Writes `data` to `path` atomically: temp file in the same directory, fsync,
+// rename over `path`, fsync the directory. On failure the temp file is removed
+// and `path` is untouched.
+Status write_file_atomic(const std::string& path, std::string_view data);
+
+// fsync a directory so a rename inside it is durable.
+Status fsync_dir(const std::string& dir);
+
+// A temporary file next to its final name; removed on destruction unless
+// commit() renamed it into place.
+class TempFile {
+ public:
+  // Creates `<dir>/.<stem>.tmp-XXXXXX` (mkostemp, O_CLOEXEC).
+  static Result<TempFile> create(const std::string& dir, const std::string& stem);
+  TempFile(TempFile&& other) noexcept;
+  TempFile& operator=(TempFile&&) = delete;
+  TempFile(const TempFile&) = delete;
+  ~TempFile();
+
+  int fd() const { return m_fd.get(); }
+  const std::string& path() const { return m_path; }
+  // fsync, close, rename to `final_path`, fsync the directory.
+  Status commit(const std::string& final_path);
+
+ private:
+  TempFile(UniqueFd fd, std::string path) : m_fd(std::move(fd)), m_path(std::move(path)) {}
+  UniqueFd m_fd;
+  std::string m_path;
+  bool m_committed = false;
+};
+
+}  // namespace ocipack

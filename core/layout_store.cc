@@ -1,0 +1,143 @@
+// Implementation of LayoutStore (see layout_store.h).
+#include "core/layout_store.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "core/sha256.h"
+
+namespace ocipack {
+
+namespace {
+enum class PathKind { missing, directory, other };
+
+Result<PathKind> path_kind(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return PathKind::missing;
+    return make_error("cannot access " + path + ": " + errno_text(errno));
+  }
+  return S_ISDIR(st.st_mode) ? PathKind::directory : PathKind::other;
+}
+
+Result<bool> directory_is_empty(const std::string& path) {
+  DIR* dir = ::opendir(path.c_str());
+  if (!dir) return make_error("cannot open directory " + path + ": " + errno_text(errno));
+  bool empty = true;
+  while (struct dirent* ent = ::readdir(dir)) {
+    std::string_view name = ent->d_name;
+    if (name != "." && name != "..") {
+      empty = false;
+      break;
+    }
+  }
+  ::closedir(dir);
+  return empty;
+}
+}  // namespace
+
+Result<LayoutStore> LayoutStore::open_or_create(const std::string& dir_in) {
+  std::string dir = dir_in;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (dir.empty()) return make_error("output layout path is empty");
+  LayoutStore store(dir);
+
+  auto kind = path_kind(dir);
+  if (!kind) return kind.error();
+  if (*kind == PathKind::other)
+    return make_error("output '" + dir + "' exists and is not a directory");
+  if (*kind == PathKind::missing) return store;
+
+  auto layout_kind = path_kind(dir + "/oci-layout");
+  if (!layout_kind) return layout_kind.error();
+  if (*layout_kind == PathKind::missing) {
+    auto empty = directory_is_empty(dir);
+    if (!empty) return empty.error();
+    if (!*empty)
+      return make_error("output '" + dir +
+                        "' is a non-empty directory that is not an OCI layout (no oci-layout file)");
+    return store;
+  }
+  if (*layout_kind != PathKind::other)
+    return make_error("output '" + dir + "': oci-layout is not a regular file");
+  store.m_has_oci_layout = true;
+  auto index_kind = path_kind(dir + "/index.json");
+  if (!index_kind) return index_kind.error();
+  if (*index_kind == PathKind::other) {
+    auto index = read_file(dir + "/index.json");
+    if (!index) return index.error();
+    store.m_existing_index = std::move(*index);
+  } else if (*index_kind == PathKind::directory) {
+    return make_error("output '" + dir + "': index.json is a directory");
+  }
+  return store;
+}
+
+Status LayoutStore::ensure_directories() {
+  // Create missing parents too, remembering what we made so a failed first
+  // build can leave the file system as it found it.
+  std::vector<std::string> missing;
+  std::string path = m_dir + "/blobs/sha256";
+  for (;;) {
+    auto kind = path_kind(path);
+    if (!kind) return kind.error();
+    if (*kind == PathKind::directory) break;
+    if (*kind == PathKind::other) return make_error("'" + path + "' exists and is not a directory");
+    missing.push_back(path);
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos || slash == 0) break;
+    path = path.substr(0, slash);
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0755) != 0 && errno != EEXIST)
+      return make_error("cannot create directory " + *it + ": " + errno_text(errno));
+    m_created_dirs.push_back(*it);
+  }
+  return ok_status();
+}
+
+Result<TempFile> LayoutStore::begin_blob() {
+  OCIPACK_TRY(ensure_directories());
+  return TempFile::create(blobs_dir(), "blob");
+}
+
+Status LayoutStore::commit_blob(TempFile& temp, const Digest& digest) {
+  return temp.commit(blob_path(digest));
+}
+
+Result<Descriptor> LayoutStore::put_blob(std::string_view data, std::string media_type) {
+  Descriptor d;
+  d.media_type = std::move(media_type);
+  d.digest = Sha256::of(data);
+  d.size = static_cast<int64_t>(data.size());
+  auto kind = path_kind(blob_path(d.digest));
+  if (!kind) return kind.error();
+  if (*kind == PathKind::other) {
+    struct stat st {};
+    if (::stat(blob_path(d.digest).c_str(), &st) == 0 && st.st_size == d.size) return d;
+  }
+  auto temp = begin_blob();
+  if (!temp) return temp.error();
+  OCIPACK_TRY(write_all(temp->fd(), data, blob_path(d.digest)));
+  OCIPACK_TRY(commit_blob(*temp, d.digest));
+  return d;
+}
+
+Status LayoutStore::write_index(std::string_view index_json) {
+  OCIPACK_TRY(ensure_directories());
+  if (!m_has_oci_layout) {
+    OCIPACK_TRY(write_file_atomic(m_dir + "/oci-layout", k_oci_layout_json));
+    m_has_oci_layout = true;
+  }
+  return write_file_atomic(m_dir + "/index.json", index_json);
+}
+
+void LayoutStore::discard_created_directories() {
+  for (auto it = m_created_dirs.rbegin(); it != m_created_dirs.rend(); ++it) ::rmdir(it->c_str());
+  m_created_dirs.clear();
+}
+
+}  // namespace ocipack

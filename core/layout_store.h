@@ -1,0 +1,56 @@
+// LayoutStore: the on-disk OCI image layout (oci-layout, index.json,
+// blobs/sha256/<hex>) and the write discipline that keeps it valid at every
+// instant: blobs are written to a temporary file inside blobs/sha256, fsynced
+// and renamed to their digest; index.json is replaced last and atomically.
+// A build that fails or is killed leaves the previous layout as it was (at
+// worst an unreferenced blob or a hidden temp file remains).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/digest.h"
+#include "core/fd.h"
+#include "core/oci_json.h"
+#include "core/result.h"
+
+namespace ocipack {
+
+class LayoutStore {
+ public:
+  // Opens the layout at `dir`, or prepares a new one there. `dir` may be
+  // missing (created with its parents) or an empty directory. Refuses a
+  // regular file, a non-empty directory that is not an OCI layout, or a layout
+  // whose index.json cannot be read. Nothing is written before the first blob.
+  static Result<LayoutStore> open_or_create(const std::string& dir);
+
+  const std::string& dir() const { return m_dir; }
+  std::string blobs_dir() const { return m_dir + "/blobs/sha256"; }
+  std::string blob_path(const Digest& digest) const { return blobs_dir() + "/" + digest.hex(); }
+
+  // Creates the directories of a new layout (idempotent).
+  Status ensure_directories();
+  // A temp file inside blobs/sha256 for streaming a large blob into.
+  Result<TempFile> begin_blob();
+  // Moves a finished temp blob to its digest name (or drops it if that blob exists).
+  Status commit_blob(TempFile& temp, const Digest& digest);
+  // Writes a small blob (config, manifest) and returns its descriptor.
+  Result<Descriptor> put_blob(std::string_view data, std::string media_type);
+  // The index.json found when the store was opened, if any.
+  const std::optional<std::string>& existing_index() const { return m_existing_index; }
+  // Writes oci-layout (if needed), then index.json atomically: the commit point.
+  Status write_index(std::string_view index_json);
+  // After a failure: removes the directories this store created, if still empty.
+  void discard_created_directories();
+
+ private:
+  explicit LayoutStore(std::string dir) : m_dir(std::move(dir)) {}
+  std::string m_dir;
+  std::optional<std::string> m_existing_index;
+  bool m_has_oci_layout = false;
+  std::vector<std::string> m_created_dirs;  // in creation order
+};
+
+}  // namespace ocipack

@@ -1,0 +1,115 @@
+// Layout tarball writer (see layout_tarball.h). Blob contents are streamed
+// through a fixed buffer, so memory does not depend on the layer size.
+#include "core/layout_tarball.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <vector>
+
+#include "core/fd.h"
+#include "core/tar_writer.h"
+
+namespace ocipack {
+
+namespace {
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string base_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+Result<std::vector<std::string>> list_blob_names(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return make_error("cannot open directory " + dir + ": " + errno_text(errno));
+  while (struct dirent* ent = ::readdir(d)) {
+    std::string name = ent->d_name;
+    if (name.empty() || name[0] == '.') continue;
+    names.push_back(std::move(name));
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class TarFileWriter {
+ public:
+  TarFileWriter(int fd, std::string what, int64_t mtime)
+      : m_fd(fd), m_what(std::move(what)), m_mtime(mtime) {}
+
+  Status directory(const std::string& path) {
+    TarEntry e;
+    e.path = path;
+    e.type = EntryType::directory;
+    e.mode = 0755;
+    e.mtime = m_mtime;
+    return header(e);
+  }
+
+  Status file(const std::string& name, const std::string& source) {
+    UniqueFd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in.valid()) return make_error("cannot open " + source + ": " + errno_text(errno));
+    struct stat st {};
+    if (::fstat(in.get(), &st) != 0) return make_error("cannot stat " + source + ": " + errno_text(errno));
+    TarEntry e;
+    e.path = name;
+    e.mode = 0644;
+    e.mtime = m_mtime;
+    e.size = static_cast<uint64_t>(st.st_size);
+    OCIPACK_TRY(header(e));
+    std::vector<char> buffer(1 << 20);
+    uint64_t left = e.size;
+    while (left > 0) {
+      ssize_t n = ::read(in.get(), buffer.data(), std::min<uint64_t>(left, buffer.size()));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return make_error("cannot read " + source + ": " + errno_text(errno));
+      if (n == 0) return make_error(source + " shrank while being packed");
+      OCIPACK_TRY(write_all(m_fd, std::string_view(buffer.data(), static_cast<size_t>(n)), m_what));
+      left -= static_cast<uint64_t>(n);
+    }
+    return write_all(m_fd, std::string(tar_padding(e.size), '\0'), m_what);
+  }
+
+  Status trailer() { return write_all(m_fd, std::string(k_tar_trailer_size, '\0'), m_what); }
+
+ private:
+  Status header(const TarEntry& e) {
+    m_header.clear();
+    OCIPACK_TRY(append_tar_header(e, m_header));
+    return write_all(m_fd, m_header, m_what);
+  }
+  int m_fd;
+  std::string m_what;
+  int64_t m_mtime;
+  std::string m_header;
+};
+}  // namespace
+
+Status write_layout_tarball(const std::string& layout_dir, const std::string& output,
+                            int64_t mtime) {
+  auto blobs = list_blob_names(layout_dir + "/blobs/sha256");
+  if (!blobs) return blobs.error();
+  auto temp = TempFile::create(dir_of(output), base_of(output));
+  if (!temp) return temp.error();
+  TarFileWriter writer(temp->fd(), output, mtime);
+  OCIPACK_TRY(writer.file("oci-layout", layout_dir + "/oci-layout"));
+  OCIPACK_TRY(writer.file("index.json", layout_dir + "/index.json"));
+  OCIPACK_TRY(writer.directory("blobs/"));
+  OCIPACK_TRY(writer.directory("blobs/sha256/"));
+  for (const auto& name : *blobs)
+    OCIPACK_TRY(writer.file("blobs/sha256/" + name, layout_dir + "/blobs/sha256/" + name));
+  OCIPACK_TRY(writer.trailer());
+  return temp->commit(output);
+}
+
+}  // namespace ocipack

@@ -1,0 +1,183 @@
+// JSON encoding of OCI documents with nlohmann::ordered_json, which keeps
+// insertion order so the key order below is the byte order on disk.
+#include "core/oci_json.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ocipack {
+
+using Json = nlohmann::ordered_json;
+
+namespace {
+Json descriptor_json(const Descriptor& d) {
+  Json j;
+  j["mediaType"] = d.media_type;
+  j["digest"] = d.digest.str();
+  j["size"] = d.size;
+  if (!d.annotations.empty()) {
+    Json annotations = Json::object();
+    for (const auto& [k, v] : d.annotations) annotations[k] = v;
+    j["annotations"] = annotations;
+  }
+  return j;
+}
+
+Result<std::string> dump(const Json& j, const char* what) {
+  try {
+    return j.dump(-1, ' ', false, Json::error_handler_t::strict);
+  } catch (const Json::exception& e) {
+    return make_error(std::string("cannot encode ") + what +
+                      ": a value is not valid UTF-8 (" + e.what() + ")");
+  }
+}
+
+Json string_array(const std::vector<std::string>& values) {
+  Json a = Json::array();
+  for (const auto& v : values) a.push_back(v);
+  return a;
+}
+}  // namespace
+
+Result<std::string> encode_config(const ImageConfig& c) {
+  Json j;
+  if (!c.created.empty()) j["created"] = c.created;
+  if (!c.author.empty()) j["author"] = c.author;
+  j["architecture"] = c.architecture;
+  if (!c.variant.empty()) j["variant"] = c.variant;
+  j["os"] = c.os;
+
+  const ContainerConfig& cc = c.config;
+  Json config = Json::object();
+  if (!cc.user.empty()) config["User"] = cc.user;
+  if (!cc.exposed_ports.empty()) {
+    std::map<std::string, int> sorted;
+    for (const auto& p : cc.exposed_ports) sorted[p] = 0;
+    Json ports = Json::object();
+    for (const auto& [p, unused] : sorted) ports[p] = Json::object();
+    config["ExposedPorts"] = ports;
+  }
+  if (!cc.env.empty()) config["Env"] = string_array(cc.env);
+  if (!cc.entrypoint.empty()) config["Entrypoint"] = string_array(cc.entrypoint);
+  if (!cc.cmd.empty()) config["Cmd"] = string_array(cc.cmd);
+  if (!cc.working_dir.empty()) config["WorkingDir"] = cc.working_dir;
+  if (!cc.labels.empty()) {
+    Json labels = Json::object();
+    for (const auto& [k, v] : cc.labels) labels[k] = v;
+    config["Labels"] = labels;
+  }
+  if (!cc.stop_signal.empty()) config["StopSignal"] = cc.stop_signal;
+  j["config"] = config;
+
+  Json rootfs;
+  rootfs["type"] = "layers";
+  Json diff_ids = Json::array();
+  for (const auto& d : c.diff_ids) diff_ids.push_back(d.str());
+  rootfs["diff_ids"] = diff_ids;
+  j["rootfs"] = rootfs;
+
+  if (!c.history.empty()) {
+    Json history = Json::array();
+    for (const auto& h : c.history) {
+      Json e;
+      if (!h.created.empty()) e["created"] = h.created;
+      if (!h.created_by.empty()) e["created_by"] = h.created_by;
+      if (!h.author.empty()) e["author"] = h.author;
+      if (!h.comment.empty()) e["comment"] = h.comment;
+      if (h.empty_layer) e["empty_layer"] = true;
+      history.push_back(e);
+    }
+    j["history"] = history;
+  }
+  return dump(j, "image config");
+}
+
+Result<std::string> encode_manifest(const Manifest& m) {
+  Json j;
+  j["schemaVersion"] = 2;
+  j["mediaType"] = k_media_type_manifest;
+  j["config"] = descriptor_json(m.config);
+  Json layers = Json::array();
+  for (const auto& l : m.layers) layers.push_back(descriptor_json(l));
+  j["layers"] = layers;
+  return dump(j, "manifest");
+}
+
+Result<std::string> update_index(const std::optional<std::string>& existing_index,
+                                 const Descriptor& manifest) {
+  Json index;
+  if (existing_index) {
+    try {
+      index = Json::parse(*existing_index);
+    } catch (const Json::exception& e) {
+      return make_error(std::string("existing index.json is not valid JSON: ") + e.what());
+    }
+    if (!index.is_object()) return make_error("existing index.json is not a JSON object");
+    if (index.contains("manifests") && !index["manifests"].is_array())
+      return make_error("existing index.json: 'manifests' is not an array");
+  } else {
+    index["schemaVersion"] = 2;
+    index["mediaType"] = k_media_type_index;
+  }
+  if (!index.contains("manifests")) index["manifests"] = Json::array();
+
+  const auto ref = manifest.annotations.find(k_annotation_ref_name);
+  Json entry = descriptor_json(manifest);
+  bool replaced = false;
+  Json& manifests = index["manifests"];
+  if (ref != manifest.annotations.end()) {
+    for (auto& existing : manifests) {
+      if (!existing.is_object() || !existing.contains("annotations")) continue;
+      const Json& annotations = existing["annotations"];
+      if (!annotations.is_object()) continue;
+      auto it = annotations.find(k_annotation_ref_name);
+      if (it != annotations.end() && it->is_string() && it->get<std::string>() == ref->second) {
+        existing = entry;
+        replaced = true;
+        break;
+      }
+    }
+  }
+  if (!replaced) manifests.push_back(entry);
+  return dump(index, "index.json");
+}
+
+}  // namespace ocipack
+
+namespace ocipack {
+namespace {
+bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+bool valid_component(std::string_view part) {
+  if (part.empty() || !is_alnum(part.front()) || !is_alnum(part.back())) return false;
+  for (size_t i = 0; i < part.size(); ++i) {
+    char c = part[i];
+    if (is_alnum(c)) continue;
+    bool single = c == '-' || c == '.' || c == '_' || c == ':' || c == '@' || c == '+';
+    if (!single) return false;
+    // Separators stand alone between alphanumerics, except "--".
+    if (!is_alnum(part[i + 1])) {
+      if (c == '-' && part[i + 1] == '-' && i + 2 < part.size() && is_alnum(part[i + 2])) {
+        ++i;
+        continue;
+      }
+      return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
+Status validate_ref_name(std::string_view tag) {
+  size_t start = 0;
+  for (;;) {
+    size_t slash = tag.find('/', start);
+    std::string_view part = tag.substr(start, slash == std::string_view::npos ? tag.npos : slash - start);
+    if (!valid_component(part))
+      return make_error("invalid tag '" + std::string(tag) +
+                        "' (letters and digits, joined by single - . _ : @ + or /)");
+    if (slash == std::string_view::npos) return ok_status();
+    start = slash + 1;
+  }
+}
+}  // namespace ocipack

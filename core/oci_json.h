@@ -1,0 +1,87 @@
+// The OCI image documents ocipack writes — image config, manifest, index —
+// as plain structs and their canonical JSON encoding. Encoding is compact,
+// keys in a fixed order (the spec's order), empty optional fields omitted (as
+// Go's omitempty does), maps sorted by key, so the same inputs always give the
+// same bytes and therefore the same digests.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/digest.h"
+#include "core/result.h"
+
+namespace ocipack {
+
+inline constexpr const char* k_media_type_index = "application/vnd.oci.image.index.v1+json";
+inline constexpr const char* k_media_type_manifest = "application/vnd.oci.image.manifest.v1+json";
+inline constexpr const char* k_media_type_config = "application/vnd.oci.image.config.v1+json";
+inline constexpr const char* k_media_type_layer_gzip = "application/vnd.oci.image.layer.v1.tar+gzip";
+inline constexpr const char* k_annotation_ref_name = "org.opencontainers.image.ref.name";
+inline constexpr const char* k_oci_layout_json = "{\"imageLayoutVersion\":\"1.0.0\"}";
+
+struct Descriptor {
+  std::string media_type;
+  Digest digest;
+  int64_t size = 0;
+  std::map<std::string, std::string> annotations;
+};
+
+struct HistoryEntry {
+  std::string created;  // RFC 3339
+  std::string created_by;
+  std::string author;
+  std::string comment;
+  bool empty_layer = false;
+};
+
+// The runtime part of the config ("config" object), named as the spec does.
+struct ContainerConfig {
+  std::string user;
+  std::vector<std::string> exposed_ports;  // "80/tcp"; stored as an object, sorted
+  std::vector<std::string> env;            // "KEY=value", in the order given
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;
+  std::string working_dir;
+  std::map<std::string, std::string> labels;
+  std::string stop_signal;
+};
+
+struct ImageConfig {
+  std::string created;  // RFC 3339
+  std::string author;
+  std::string architecture;
+  std::string variant;
+  std::string os;
+  ContainerConfig config;
+  std::vector<Digest> diff_ids;
+  std::vector<HistoryEntry> history;
+};
+
+struct Manifest {
+  Descriptor config;
+  std::vector<Descriptor> layers;
+};
+
+// Canonical encodings. Errors (e.g. a label that is not valid UTF-8) name the field.
+Result<std::string> encode_config(const ImageConfig& config);
+Result<std::string> encode_manifest(const Manifest& manifest);
+
+// index.json: the existing document (if any) is updated by replacing the
+// descriptor whose ref.name annotation equals the new one's (in place) or by
+// appending. Unknown fields of the existing index and its other descriptors
+// are kept verbatim. Errors name index.json and what is wrong with it.
+Result<std::string> update_index(const std::optional<std::string>& existing_index,
+                                 const Descriptor& manifest);
+
+}  // namespace ocipack
+
+namespace ocipack {
+// Checks a tag against the image-layout spec's ref.name grammar:
+//   ref ::= component ("/" component)*;  component ::= alphanum (separator alphanum)*
+//   alphanum ::= [A-Za-z0-9]+;  separator ::= [-._:@+] | "--"
+Status validate_ref_name(std::string_view tag);
+}  // namespace ocipack

@@ -1,0 +1,215 @@
+// Implementation of the deterministic rootfs walk (see rootfs_walk.h).
+#include "core/rootfs_walk.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "core/fd.h"
+
+namespace ocipack {
+
+namespace {
+struct DirCloser {
+  void operator()(DIR* dir) const { ::closedir(dir); }
+};
+using DirPtr = std::unique_ptr<DIR, DirCloser>;
+
+Result<std::string> read_link(const std::string& path, size_t size_hint) {
+  std::string target(std::max<size_t>(size_hint, 64) + 1, '\0');
+  for (;;) {
+    ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+    if (n < 0) return make_error("cannot read symlink " + path + ": " + errno_text(errno));
+    if (static_cast<size_t>(n) < target.size()) {
+      target.resize(static_cast<size_t>(n));
+      return target;
+    }
+    target.resize(target.size() * 2);
+  }
+}
+}  // namespace
+
+Result<std::vector<std::pair<std::string, std::string>>> read_xattrs(const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> result;
+  ssize_t list_size = ::llistxattr(path.c_str(), nullptr, 0);
+  if (list_size < 0) {
+    if (errno == ENOTSUP || errno == ENOSYS) return result;
+    return make_error("cannot list xattrs of " + path + ": " + errno_text(errno));
+  }
+  if (list_size == 0) return result;
+  std::string names(static_cast<size_t>(list_size), '\0');
+  list_size = ::llistxattr(path.c_str(), names.data(), names.size());
+  if (list_size < 0) return make_error("cannot list xattrs of " + path + ": " + errno_text(errno));
+  names.resize(static_cast<size_t>(list_size));
+  size_t pos = 0;
+  while (pos < names.size()) {
+    size_t end = names.find('\0', pos);
+    if (end == std::string::npos) end = names.size();
+    std::string name = names.substr(pos, end - pos);
+    pos = end + 1;
+    if (name.empty()) continue;
+    ssize_t value_size = ::lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    if (value_size < 0) {
+      if (errno == ENODATA) continue;  // removed between list and get
+      return make_error("cannot read xattr " + name + " of " + path + ": " + errno_text(errno));
+    }
+    std::string value(static_cast<size_t>(value_size), '\0');
+    if (value_size > 0) {
+      value_size = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+      if (value_size < 0)
+        return make_error("cannot read xattr " + name + " of " + path + ": " + errno_text(errno));
+      value.resize(static_cast<size_t>(value_size));
+    }
+    result.emplace_back(std::move(name), std::move(value));
+  }
+  std::sort(result.begin(), result.end());
+  return result;
+}
+
+RootfsWalker::RootfsWalker(std::string root, WalkOptions options)
+    : m_root(std::move(root)), m_options(options) {}
+RootfsWalker::RootfsWalker(RootfsWalker&&) noexcept = default;
+RootfsWalker& RootfsWalker::operator=(RootfsWalker&&) noexcept = default;
+RootfsWalker::~RootfsWalker() = default;
+
+Result<RootfsWalker> RootfsWalker::open(const std::string& root, const WalkOptions& options) {
+  struct stat st {};
+  if (::stat(root.c_str(), &st) != 0) {
+    if (errno == ENOENT) return make_error("rootfs '" + root + "' does not exist");
+    return make_error("cannot access rootfs '" + root + "': " + errno_text(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) return make_error("rootfs '" + root + "' is not a directory");
+  std::string dir = root;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (dir != "/") dir += '/';
+  RootfsWalker walker(dir, options);
+  OCIPACK_TRY(walker.push_directory(dir, ""));
+  return walker;
+}
+
+Status RootfsWalker::push_directory(std::string dir_path, std::string rel_path) {
+  DirPtr dir(::opendir(dir_path.c_str()));
+  if (!dir) return make_error("cannot open directory " + dir_path + ": " + errno_text(errno));
+  Level level{std::move(dir_path), std::move(rel_path), {}, 0};
+  for (;;) {
+    errno = 0;
+    struct dirent* ent = ::readdir(dir.get());
+    if (!ent) {
+      if (errno != 0)
+        return make_error("cannot read directory " + level.dir_path + ": " + errno_text(errno));
+      break;
+    }
+    std::string_view name = ent->d_name;
+    if (name == "." || name == "..") continue;
+    level.names.emplace_back(name);
+  }
+  // std::string compares bytes as unsigned char via char_traits<char>::compare
+  // (memcmp), which is exactly the bytewise order we promise.
+  std::sort(level.names.begin(), level.names.end());
+  m_stack.push_back(std::move(level));
+  return ok_status();
+}
+
+Result<std::optional<WalkItem>> RootfsWalker::next() {
+  while (!m_stack.empty()) {
+    Level& top = m_stack.back();
+    if (top.next == top.names.size()) {
+      m_stack.pop_back();
+      continue;
+    }
+    const std::string& name = top.names[top.next++];
+    std::string host_path = top.dir_path + name;
+    std::string rel_path = top.rel_path + name;
+    auto item = make_item(host_path, std::move(rel_path));
+    if (!item) return item.error();
+    if (!item->has_value()) continue;  // skipped (warning recorded)
+    if ((*item)->entry.type == EntryType::directory) {
+      // Children follow their directory; `top` may dangle after this push.
+      OCIPACK_TRY(push_directory(host_path + "/", (*item)->entry.path));
+    }
+    return item;
+  }
+  return std::optional<WalkItem>{};
+}
+
+Result<std::optional<WalkItem>> RootfsWalker::make_item(const std::string& host_path,
+                                                        std::string rel_path) {
+  struct stat st {};
+  if (::lstat(host_path.c_str(), &st) != 0)
+    return make_error("cannot stat " + host_path + ": " + errno_text(errno));
+
+  WalkItem item;
+  TarEntry& entry = item.entry;
+  entry.path = std::move(rel_path);
+  entry.mode = st.st_mode & 07777;
+  entry.uid = st.st_uid;
+  entry.gid = st.st_gid;
+  entry.mtime = static_cast<int64_t>(st.st_mtim.tv_sec);
+  if (m_options.clamp_mtime && entry.mtime > *m_options.clamp_mtime)
+    entry.mtime = *m_options.clamp_mtime;
+  item.source_path = host_path;
+
+  switch (st.st_mode & S_IFMT) {
+    case S_IFDIR:
+      entry.type = EntryType::directory;
+      entry.path += '/';
+      break;
+    case S_IFREG:
+      entry.type = EntryType::regular;
+      entry.size = static_cast<uint64_t>(st.st_size);
+      item.st_size = entry.size;
+      break;
+    case S_IFLNK: {
+      entry.type = EntryType::symlink;
+      auto target = read_link(host_path, static_cast<size_t>(st.st_size));
+      if (!target) return target.error();
+      entry.link_target = std::move(*target);
+      break;
+    }
+    case S_IFCHR:
+    case S_IFBLK:
+      entry.type = S_ISCHR(st.st_mode) ? EntryType::char_device : EntryType::block_device;
+      entry.dev_major = major(st.st_rdev);
+      entry.dev_minor = minor(st.st_rdev);
+      break;
+    case S_IFIFO:
+      entry.type = EntryType::fifo;
+      break;
+    case S_IFSOCK:
+      m_warnings.push_back("skipping socket " + host_path + " (tar cannot hold sockets)");
+      return std::optional<WalkItem>{};
+    default:
+      m_warnings.push_back("skipping " + host_path + " (unknown file type)");
+      return std::optional<WalkItem>{};
+  }
+
+  if (entry.type != EntryType::directory && st.st_nlink > 1) {
+    auto key = std::make_pair(st.st_dev, st.st_ino);
+    auto [it, inserted] = m_first_link_path.try_emplace(key, entry.path);
+    if (!inserted) {
+      // A later name of an inode already stored: a link entry, no data.
+      entry.type = EntryType::hard_link;
+      entry.link_target = it->second;
+      entry.size = 0;
+      item.st_size = 0;
+      entry.dev_major = entry.dev_minor = 0;
+    }
+  }
+
+  // A link entry shares the inode of its target: its xattrs travel with the
+  // first name, as GNU tar does.
+  if (entry.type != EntryType::hard_link) {
+    auto xattrs = read_xattrs(host_path);
+    if (!xattrs) return xattrs.error();
+    entry.xattrs = std::move(*xattrs);
+  }
+  return std::optional<WalkItem>(std::move(item));
+}
+
+}  // namespace ocipack

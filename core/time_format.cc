@@ -1,0 +1,97 @@
+// RFC 3339 formatting/parsing with timegm/gmtime_r (UTC only, no locale).
+#include "core/time_format.h"
+
+#include <charconv>
+#include <ctime>
+
+namespace ocipack {
+
+std::string format_rfc3339(int64_t epoch_seconds) {
+  std::time_t t = static_cast<std::time_t>(epoch_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+namespace {
+bool parse_digits(std::string_view text, size_t pos, size_t count, int& out) {
+  if (pos + count > text.size()) return false;
+  int value = 0;
+  for (size_t i = pos; i < pos + count; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    value = value * 10 + (text[i] - '0');
+  }
+  out = value;
+  return true;
+}
+
+bool parse_integer(std::string_view text, int64_t& out) {
+  if (text.empty()) return false;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+}  // namespace
+
+Result<int64_t> parse_source_date_epoch(std::string_view text) {
+  int64_t value = 0;
+  if (!parse_integer(text, value) || value < 0 || text[0] == '+')
+    return make_error("invalid SOURCE_DATE_EPOCH '" + std::string(text) +
+                      "' (expected a non-negative number of seconds)");
+  return value;
+}
+
+Result<int64_t> parse_timestamp(std::string_view text) {
+  auto bad = [&] {
+    return make_error("invalid time '" + std::string(text) +
+                      "' (expected RFC 3339 like 2024-01-02T03:04:05Z, or @SECONDS)");
+  };
+  int64_t seconds = 0;
+  if (!text.empty() && text[0] == '@') {
+    if (!parse_integer(text.substr(1), seconds)) return bad();
+    return seconds;
+  }
+  if (parse_integer(text, seconds)) return seconds;
+
+  int year, month, day, hour, minute, second;
+  if (text.size() < 20 || !parse_digits(text, 0, 4, year) || text[4] != '-' ||
+      !parse_digits(text, 5, 2, month) || text[7] != '-' || !parse_digits(text, 8, 2, day) ||
+      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || !parse_digits(text, 11, 2, hour) ||
+      text[13] != ':' || !parse_digits(text, 14, 2, minute) || text[16] != ':' ||
+      !parse_digits(text, 17, 2, second))
+    return bad();
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return bad();
+  size_t pos = 19;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    size_t start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+    if (pos == start) return bad();
+  }
+  int64_t offset = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int oh, om;
+    if (!parse_digits(text, pos + 1, 2, oh) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
+        !parse_digits(text, pos + 4, 2, om) || oh > 23 || om > 59)
+      return bad();
+    offset = (oh * 3600 + om * 60) * (text[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return bad();
+  }
+  if (pos != text.size()) return bad();
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return static_cast<int64_t>(timegm(&tm)) - offset;
+}
+
+}  // namespace ocipack

@@ -1,0 +1,174 @@
+// Implementation of TarChunker (see chunker.h for the cut rules).
+#include "pipeline/chunker.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace ocipack {
+
+namespace {
+uint64_t fnv1a(const std::string& text) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+}  // namespace
+
+TarChunker::TarChunker(RootfsWalker walker, ChunkingOptions options)
+    : m_walker(std::move(walker)), m_options(options) {}
+
+bool TarChunker::cut_before_entry(size_t chunk_size, const std::string& path) const {
+  if (chunk_size == 0) return false;
+  if (chunk_size >= m_options.target_size) return true;
+  return chunk_size >= m_options.target_size / 2 && (fnv1a(path) >> 60) == 0;
+}
+
+Status TarChunker::start_entry(WalkItem& item) {
+  ++m_counters.entries;
+  if (item.entry.type == EntryType::regular && item.st_size > 0) {
+    // Open before the header is emitted, so an unreadable file fails before
+    // any of its bytes are in the stream, and check the file is still the one
+    // lstat saw.
+    UniqueFd fd(::open(item.source_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    if (!fd.valid())
+      return make_error("cannot read " + item.source_path + ": " + errno_text(errno));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+      return make_error("cannot stat " + item.source_path + ": " + errno_text(errno));
+    if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != item.st_size)
+      return make_error("file changed while being read: " + item.source_path);
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    m_file = std::move(fd);
+    m_file_path = item.source_path;
+    m_file_size = item.st_size;
+    m_file_offset = 0;
+    ++m_counters.files_read;
+  } else {
+    m_file.reset();
+    m_file_size = 0;
+    m_file_offset = 0;
+  }
+  m_header.clear();
+  m_header_pos = 0;
+  OCIPACK_TRY(append_tar_header(item.entry, m_header));
+  m_padding_left = tar_padding(item.entry.size);
+  m_phase = Phase::header;
+  return ok_status();
+}
+
+Status TarChunker::read_data(Chunk& chunk, size_t want) {
+  std::byte* dest = chunk.data.get() + chunk.size;
+  size_t got = 0;
+  while (got < want) {
+    ssize_t n = ::read(m_file.get(), dest + got, want - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error("cannot read " + m_file_path + ": " + errno_text(errno));
+    }
+    if (n == 0) return make_error("file shrank while being read: " + m_file_path);
+    got += static_cast<size_t>(n);
+  }
+  chunk.size += want;
+  m_file_offset += want;
+  return ok_status();
+}
+
+Result<bool> TarChunker::fill(Chunk& chunk) {
+  chunk.size = 0;
+  const size_t capacity = m_options.capacity();
+  const size_t target = m_options.target_size;
+  for (;;) {
+    const size_t room = capacity - chunk.size;
+    switch (m_phase) {
+      case Phase::need_entry: {
+        if (!m_next_item) {
+          auto item = m_walker.next();
+          if (!item) return item.error();
+          if (!item->has_value()) {
+            m_phase = Phase::trailer;
+            m_trailer_left = k_tar_trailer_size;
+            break;
+          }
+          m_next_item = std::move(**item);
+        }
+        if (cut_before_entry(chunk.size, m_next_item->entry.path)) return true;
+        OCIPACK_TRY(start_entry(*m_next_item));
+        m_next_item.reset();
+        break;
+      }
+      case Phase::header: {
+        if (room == 0) return true;
+        size_t n = std::min(room, m_header.size() - m_header_pos);
+        std::memcpy(chunk.data.get() + chunk.size, m_header.data() + m_header_pos, n);
+        chunk.size += n;
+        m_header_pos += n;
+        m_counters.tar_bytes += n;
+        if (m_header_pos == m_header.size()) m_phase = m_file.valid() ? Phase::data : Phase::padding;
+        break;
+      }
+      case Phase::data: {
+        uint64_t left = m_file_size - m_file_offset;
+        if (left == 0) {
+          // The file must end where lstat said: one more read must see EOF.
+          std::byte probe;
+          ssize_t n;
+          do n = ::read(m_file.get(), &probe, 1);
+          while (n < 0 && errno == EINTR);
+          if (n < 0) return make_error("cannot read " + m_file_path + ": " + errno_text(errno));
+          if (n > 0) return make_error("file grew while being read: " + m_file_path);
+          m_file.reset();
+          m_phase = Phase::padding;
+          break;
+        }
+        if (room == 0) return true;
+        // Cut at file-relative multiples of the target once past half a chunk.
+        // (After such a cut the next chunk starts empty, so this cannot repeat.)
+        if (m_file_offset > 0 && m_file_offset % target == 0 && chunk.size >= target / 2)
+          return true;
+        uint64_t to_boundary = target - m_file_offset % target;
+        size_t n = static_cast<size_t>(std::min<uint64_t>({room, left, to_boundary}));
+        OCIPACK_TRY(read_data(chunk, n));
+        m_counters.tar_bytes += n;
+        break;
+      }
+      case Phase::padding: {
+        if (m_padding_left == 0) {
+          m_phase = Phase::need_entry;
+          break;
+        }
+        if (room == 0) return true;
+        size_t n = static_cast<size_t>(std::min<uint64_t>(room, m_padding_left));
+        std::memset(chunk.data.get() + chunk.size, 0, n);
+        chunk.size += n;
+        m_padding_left -= n;
+        m_counters.tar_bytes += n;
+        break;
+      }
+      case Phase::trailer: {
+        if (m_trailer_left == 0) {
+          m_phase = Phase::done;
+          break;
+        }
+        if (room == 0) return true;
+        size_t n = static_cast<size_t>(std::min<uint64_t>(room, m_trailer_left));
+        std::memset(chunk.data.get() + chunk.size, 0, n);
+        chunk.size += n;
+        m_trailer_left -= n;
+        m_counters.tar_bytes += n;
+        break;
+      }
+      case Phase::done:
+        return chunk.size > 0;
+    }
+  }
+}
+
+}  // namespace ocipack

@@ -1,0 +1,75 @@
+// TarChunker: turns the rootfs walk into the layer's tar stream and cuts it
+// into chunks. File data is read() straight into the chunk buffer (no extra
+// copy). Where a chunk ends depends only on the stream's content and the
+// target size — never on threads or timing — and boundaries re-synchronise
+// after a local change to the rootfs:
+//   1. before an entry, cut if the chunk has reached the target size, or if it
+//      is past half the target and the entry's path hashes to a cut point
+//      (1 in 16 paths);
+//   2. inside a file's data, cut at file-relative offsets that are multiples
+//      of the target (once the chunk is past half the target);
+//   3. cut when the buffer (2 × target) is full.
+// The class is single-threaded; the pipeline calls fill() from its one
+// producer stage.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/fd.h"
+#include "core/result.h"
+#include "core/rootfs_walk.h"
+#include "pipeline/chunk.h"
+
+namespace ocipack {
+
+struct ChunkingOptions {
+  static constexpr size_t k_min_target = 64 * 1024;
+  static constexpr size_t k_max_target = 64 * 1024 * 1024;
+  size_t target_size = 1024 * 1024;
+  size_t capacity() const { return 2 * target_size; }
+};
+
+struct ChunkerCounters {
+  uint64_t entries = 0;
+  uint64_t files_read = 0;
+  uint64_t tar_bytes = 0;
+};
+
+class TarChunker {
+ public:
+  TarChunker(RootfsWalker walker, ChunkingOptions options);
+
+  // Fills chunk.data (capacity ≥ options.capacity()) with the next bytes of
+  // the stream and sets chunk.size. Returns false, with chunk.size == 0, once
+  // the whole stream (including the two zero blocks) has been handed out.
+  // Errors name the path (unreadable file, file changed while read, …).
+  Result<bool> fill(Chunk& chunk);
+
+  const std::vector<std::string>& warnings() const { return m_walker.warnings(); }
+  const ChunkerCounters& counters() const { return m_counters; }
+
+ private:
+  enum class Phase { need_entry, header, data, padding, trailer, done };
+  Status start_entry(WalkItem& item);
+  Status read_data(Chunk& chunk, size_t want);
+  bool cut_before_entry(size_t chunk_size, const std::string& path) const;
+
+  RootfsWalker m_walker;
+  ChunkingOptions m_options;
+  Phase m_phase = Phase::need_entry;
+
+  std::optional<WalkItem> m_next_item;  // fetched, waiting for a fresh chunk
+  std::string m_header;                  // header bytes of the current entry
+  size_t m_header_pos = 0;
+  UniqueFd m_file;                       // data source of the current entry
+  std::string m_file_path;
+  uint64_t m_file_size = 0;
+  uint64_t m_file_offset = 0;
+  uint64_t m_padding_left = 0;
+  uint64_t m_trailer_left = 0;
+  ChunkerCounters m_counters;
+};
+
+}  // namespace ocipack

@@ -1,0 +1,169 @@
+# Shared helpers for the ocipack integration tests (sourced, not executed).
+#
+# Every test script sources this file, calls `init_test`, runs checks with
+# `check NAME CMD...` (or records results by hand with pass/fail/skip) and ends
+# with `finish`, which prints exactly "N passed, N failed" and exits non-zero
+# when anything failed.  A check that cannot run is reported as SKIP with its
+# reason and counts neither as passed nor as failed; it is listed again in the
+# summary so that it stays visible.
+#
+# Conventions:
+#   - scripts use `set -u` (not -e: a failing check must not stop the run);
+#   - $TEST_TMP is a private scratch directory removed on exit
+#     (set OCIPACK_KEEP_TMP=1 to keep it for post-mortem);
+#   - output of a failing command is kept in $TEST_TMP/last.out / last.err and
+#     its tail is shown under the FAIL line.
+
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PASS_COUNT=0
+FAIL_COUNT=0
+SKIP_COUNT=0
+SKIPPED_NAMES=()
+FAILED_NAMES=()
+
+pass() {
+    PASS_COUNT=$((PASS_COUNT + 1))
+    echo "PASS $1"
+}
+
+# fail NAME REASON
+fail() {
+    FAIL_COUNT=$((FAIL_COUNT + 1))
+    FAILED_NAMES+=("$1")
+    echo "FAIL $1: ${2:-failed}"
+}
+
+# skip NAME REASON
+skip() {
+    SKIP_COUNT=$((SKIP_COUNT + 1))
+    SKIPPED_NAMES+=("$1 ($2)")
+    echo "SKIP $1: $2"
+}
+
+# Shows the tail of a file, indented, under a FAIL line.
+show_tail() {
+    local file=$1 lines=${2:-15}
+    [ -s "$file" ] || return 0
+    tail -n "$lines" "$file" | sed 's/^/    | /'
+}
+
+# check NAME CMD [ARGS...]
+# Runs CMD with stdout/stderr captured; PASS if it exits 0, else FAIL with the
+# exit status and the tail of its output.
+check() {
+    local name=$1
+    shift
+    "$@" >"$TEST_TMP/last.out" 2>"$TEST_TMP/last.err"
+    local rc=$?
+    if [ $rc -eq 0 ]; then
+        pass "$name"
+        return 0
+    fi
+    fail "$name" "exit status $rc from: $*"
+    show_tail "$TEST_TMP/last.out"
+    show_tail "$TEST_TMP/last.err"
+    return 1
+}
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+    if [ "$2" == "$3" ]; then
+        pass "$1"
+        return 0
+    fi
+    fail "$1" "expected [$2], got [$3]"
+    return 1
+}
+
+# check_contains NAME FILE PATTERN  (grep -E, at least one line)
+check_contains() {
+    if grep -Eq -- "$3" "$2"; then
+        pass "$1"
+        return 0
+    fi
+    fail "$1" "no line matching /$3/ in $(basename "$2")"
+    show_tail "$2"
+    return 1
+}
+
+# require_tool TOOL... : returns 0 if all are on PATH, else prints nothing and
+# returns 1 (the caller decides which checks to skip, with a reason).
+require_tool() {
+    local tool missing=()
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        MISSING_TOOLS="${missing[*]}"
+        return 1
+    fi
+    return 0
+}
+
+# init_test OCIPACK_BINARY
+# Creates $TEST_TMP, installs the cleanup trap and validates the binary path.
+init_test() {
+    if [ $# -lt 1 ] || [ -z "$1" ]; then
+        echo "usage: $0 PATH/TO/ocipack" >&2
+        exit 2
+    fi
+    OCIPACK=$1
+    case "$OCIPACK" in
+        /*) ;;
+        *) OCIPACK="$PWD/$OCIPACK" ;;
+    esac
+    if [ ! -x "$OCIPACK" ]; then
+        echo "$0: ocipack binary not found or not executable: $OCIPACK" >&2
+        exit 2
+    fi
+    TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ocipack-it.XXXXXX")
+    trap cleanup_tmp EXIT
+    export LC_ALL=C.UTF-8
+    unset SOURCE_DATE_EPOCH
+    echo "# $(basename "$0"): ocipack=$OCIPACK tmp=$TEST_TMP"
+}
+
+cleanup_tmp() {
+    if [ -n "${TEST_TMP:-}" ] && [ -d "$TEST_TMP" ]; then
+        if [ "${OCIPACK_KEEP_TMP:-0}" = 1 ]; then
+            echo "# kept $TEST_TMP"
+        else
+            # Bundles may contain immutable-free but mode-000 dirs; root can remove them.
+            rm -rf "$TEST_TMP"
+        fi
+    fi
+}
+
+# finish: prints the summary line and exits with the right status.
+finish() {
+    local item
+    if [ $SKIP_COUNT -gt 0 ]; then
+        echo "# skipped ($SKIP_COUNT):"
+        for item in "${SKIPPED_NAMES[@]}"; do echo "#   $item"; done
+    fi
+    if [ $FAIL_COUNT -gt 0 ]; then
+        echo "# failed ($FAIL_COUNT):"
+        for item in "${FAILED_NAMES[@]}"; do echo "#   $item"; done
+    fi
+    echo "$PASS_COUNT passed, $FAIL_COUNT failed"
+    [ $FAIL_COUNT -eq 0 ]
+    exit $?
+}
+
+# sha256_of FILE : prints the bare hex digest.
+sha256_of() {
+    sha256sum "$1" | cut -d' ' -f1
+}
+
+# layout_manifest_digest LAYOUT TAG : prints "sha256:..." of the manifest
+# whose ref.name annotation is TAG (empty if none).
+layout_manifest_digest() {
+    jq -r --arg t "$2" \
+        '[.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest] | first // empty' \
+        "$1/index.json"
+}
+
+# blob_path LAYOUT DIGEST : path of a blob from its "sha256:hex" digest.
+blob_path() {
+    echo "$1/blobs/${2%%:*}/${2#*:}"
+}
