@@ -36,20 +36,29 @@ struct WalkItem {
   uint64_t st_size = 0;     // for regular files: size lstat reported
 };
 
-class RootfsWalker {
+// Where the chunker gets its entries from. RootfsWalker is the directory
+// source; tests (and later, foreign tar input) provide others.
+class EntrySource {
+ public:
+  virtual ~EntrySource() = default;
+  // The next entry, std::nullopt at the end, or an error naming the path.
+  virtual Result<std::optional<WalkItem>> next() = 0;
+  // Human-readable notes about skipped entries.
+  virtual const std::vector<std::string>& warnings() const = 0;
+};
+
+class RootfsWalker final : public EntrySource {
  public:
   // Fails (naming the path) when `root` does not exist or is not a directory.
   static Result<RootfsWalker> open(const std::string& root, const WalkOptions& options);
 
   RootfsWalker(RootfsWalker&&) noexcept;
   RootfsWalker& operator=(RootfsWalker&&) noexcept;
-  ~RootfsWalker();
+  ~RootfsWalker() override;
 
-  // The next entry, std::nullopt at the end, or an error naming the path.
-  Result<std::optional<WalkItem>> next();
-
-  // Human-readable notes about skipped entries (sockets, …).
-  const std::vector<std::string>& warnings() const { return m_warnings; }
+  Result<std::optional<WalkItem>> next() override;
+  // Skipped sockets and unknown file types.
+  const std::vector<std::string>& warnings() const override { return m_warnings; }
 
  private:
   struct Level {

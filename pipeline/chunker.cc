@@ -12,23 +12,30 @@
 namespace ocipack {
 
 namespace {
-uint64_t fnv1a(const std::string& text) {
+uint64_t path_hash(const std::string& text) {
   uint64_t hash = 0xcbf29ce484222325ULL;
   for (unsigned char c : text) {
     hash ^= c;
     hash *= 0x100000001b3ULL;
   }
+  // FNV's high bits mix poorly for paths that differ only at the end; the
+  // murmur3 finaliser spreads every input bit over the whole word.
+  hash ^= hash >> 33;
+  hash *= 0xff51afd7ed558ccdULL;
+  hash ^= hash >> 33;
+  hash *= 0xc4ceb9fe1a85ec53ULL;
+  hash ^= hash >> 33;
   return hash;
 }
 }  // namespace
 
-TarChunker::TarChunker(RootfsWalker walker, ChunkingOptions options)
-    : m_walker(std::move(walker)), m_options(options) {}
+TarChunker::TarChunker(std::unique_ptr<EntrySource> source, ChunkingOptions options)
+    : m_source(std::move(source)), m_options(options) {}
 
 bool TarChunker::cut_before_entry(size_t chunk_size, const std::string& path) const {
   if (chunk_size == 0) return false;
   if (chunk_size >= m_options.target_size) return true;
-  return chunk_size >= m_options.target_size / 2 && (fnv1a(path) >> 60) == 0;
+  return chunk_size >= m_options.target_size / 2 && (path_hash(path) >> 60) == 0;
 }
 
 Status TarChunker::start_entry(WalkItem& item) {
@@ -90,7 +97,7 @@ Result<bool> TarChunker::fill(Chunk& chunk) {
     switch (m_phase) {
       case Phase::need_entry: {
         if (!m_next_item) {
-          auto item = m_walker.next();
+          auto item = m_source->next();
           if (!item) return item.error();
           if (!item->has_value()) {
             m_phase = Phase::trailer;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,7 @@ struct ChunkerCounters {
 
 class TarChunker {
  public:
-  TarChunker(RootfsWalker walker, ChunkingOptions options);
+  TarChunker(std::unique_ptr<EntrySource> source, ChunkingOptions options);
 
   // Fills chunk.data (capacity ≥ options.capacity()) with the next bytes of
   // the stream and sets chunk.size. Returns false, with chunk.size == 0, once
@@ -47,7 +48,7 @@ class TarChunker {
   // Errors name the path (unreadable file, file changed while read, …).
   Result<bool> fill(Chunk& chunk);
 
-  const std::vector<std::string>& warnings() const { return m_walker.warnings(); }
+  const std::vector<std::string>& warnings() const { return m_source->warnings(); }
   const ChunkerCounters& counters() const { return m_counters; }
 
  private:
@@ -56,7 +57,7 @@ class TarChunker {
   Status read_data(Chunk& chunk, size_t want);
   bool cut_before_entry(size_t chunk_size, const std::string& path) const;
 
-  RootfsWalker m_walker;
+  std::unique_ptr<EntrySource> m_source;
   ChunkingOptions m_options;
   Phase m_phase = Phase::need_entry;
 

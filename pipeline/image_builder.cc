@@ -52,7 +52,7 @@ Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store) 
   walk_options.clamp_mtime = options.clamp_mtime;
   auto walker = RootfsWalker::open(options.rootfs, walk_options);
   if (!walker) return walker.error();
-  TarChunker chunker(std::move(*walker), options.layer.chunking);
+  TarChunker chunker(std::make_unique<RootfsWalker>(std::move(*walker)), options.layer.chunking);
 
   // 1. The layer: streamed into a temp file, renamed to its digest when done.
   auto temp = store.begin_blob();

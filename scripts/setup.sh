@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything ocipack needs on Debian 12 (bookworm): the compiler and
+# CMake, the libraries it links, and the consumers its integration tests
+# drive (umoci, skopeo, oci-image-tool, runc, pigz, GNU tar/gzip, bsdtar).
+# Idempotent; skips apt when every package is already installed.
+# Usage: scripts/setup.sh [--bench]   (--bench adds the benchmark anchors' tools)
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config
+  libtbb-dev libdeflate-dev libisal-dev libssl-dev nlohmann-json3-dev libcli11-dev
+  libsimdjson-dev libarchive-dev zlib1g-dev libgtest-dev libbenchmark-dev
+  # consumers and tools the tests drive
+  umoci skopeo oci-image-tool runc pigz gzip tar libarchive-tools busybox-static
+  jq attr python3 libdeflate-tools
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(mmdebstrap hyperfine gnuplot-nox time linux-perf)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "setup: all dependencies present" >&2

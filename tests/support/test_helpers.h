@@ -1,0 +1,99 @@
+// Helpers shared by the unit tests: a self-removing temporary directory,
+// small file-tree builders, and a multi-member gzip decoder (zlib) used to
+// check layer blobs independently of the code that wrote them.
+#pragma once
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+namespace ocipack::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/ocipack-test-XXXXXX";
+    if (!::mkdtemp(pattern)) throw std::runtime_error("mkdtemp failed");
+    m_path = pattern;
+  }
+  ~TempDir() { std::system(("rm -rf '" + m_path + "'").c_str()); }
+  const std::string& path() const { return m_path; }
+  std::string operator/(const std::string& name) const { return m_path + "/" + name; }
+
+ private:
+  std::string m_path;
+};
+
+inline void write_text(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+}
+
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+inline void make_dirs(const std::string& path) {
+  std::system(("mkdir -p '" + path + "'").c_str());
+}
+
+// Decodes every member of a (possibly multi-member) gzip stream.
+inline std::string gunzip_all(const std::string& compressed) {
+  std::string out;
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw std::runtime_error("inflateInit2");
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+  zs.avail_in = static_cast<uInt>(compressed.size());
+  char buf[65536];
+  for (;;) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - zs.avail_out);
+    if (rc == Z_STREAM_END) {
+      if (zs.avail_in == 0) break;
+      inflateReset(&zs);  // next member
+      continue;
+    }
+    if (rc != Z_OK) {
+      inflateEnd(&zs);
+      throw std::runtime_error("corrupt gzip stream");
+    }
+  }
+  inflateEnd(&zs);
+  return out;
+}
+
+// Counts gzip members by decoding them one by one.
+inline size_t count_gzip_members(const std::string& compressed) {
+  size_t members = 0;
+  z_stream zs{};
+  inflateInit2(&zs, 16 + MAX_WBITS);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+  zs.avail_in = static_cast<uInt>(compressed.size());
+  char buf[65536];
+  for (;;) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc == Z_STREAM_END) {
+      ++members;
+      if (zs.avail_in == 0) break;
+      inflateReset(&zs);
+    } else if (rc != Z_OK) {
+      break;
+    }
+  }
+  inflateEnd(&zs);
+  return members;
+}
+
+}  // namespace ocipack::testing

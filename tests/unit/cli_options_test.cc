@@ -1,0 +1,187 @@
+// Tests for cli/options.cc: every flag lands in the right BuildOptions field,
+// --entrypoint/--cmd follow the "once: shlex, repeated: elements" rule,
+// SOURCE_DATE_EPOCH and --created resolve as documented, and each malformed
+// value is refused with a message naming the flag and the value.
+#include "cli/options.h"
+
+#include <gtest/gtest.h>
+
+namespace ocipack::cli {
+namespace {
+
+Environment test_env() {
+  Environment env;
+  env.now = 1800000000;
+  env.hardware_threads = 4;
+  return env;
+}
+
+Result<CommandLine> parse(std::vector<std::string> args, Environment env = test_env()) {
+  return parse_command_line(args, env);
+}
+
+std::vector<std::string> base() { return {"build", "/rootfs", "-o", "/out"}; }
+
+std::vector<std::string> with(std::vector<std::string> extra) {
+  auto args = base();
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+TEST(CliOptions, Defaults) {
+  auto cl = parse(base());
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  const BuildOptions& b = cl->build;
+  EXPECT_EQ(cl->action, CommandLine::Action::build);
+  EXPECT_EQ(b.rootfs, "/rootfs");
+  EXPECT_EQ(b.layout_dir, "/out");
+  EXPECT_EQ(b.image.tag, "latest");
+  EXPECT_EQ(b.image.os, "linux");
+  EXPECT_FALSE(b.image.architecture.empty());
+  EXPECT_EQ(b.image.created, 1800000000);
+  EXPECT_FALSE(b.clamp_mtime.has_value());
+  EXPECT_EQ(b.layer.threads, 4);
+  EXPECT_EQ(b.layer.codec.level, 6);
+  EXPECT_EQ(b.layer.chunking.target_size, 1024u * 1024);
+  EXPECT_FALSE(b.tar_output.has_value());
+  EXPECT_TRUE(b.image.config.cmd.empty());
+}
+
+TEST(CliOptions, EveryImageFlag) {
+  auto cl = parse(with({"--tag", "v1.2", "--author", "Jane <jane@example.org>", "--user", "1000:1000",
+                        "--arch", "aarch64", "--variant", "v8", "--os", "linux", "--entrypoint",
+                        "/bin/sh -c 'echo a b'", "--cmd", "x", "--cmd", "y z", "--workdir", "/srv",
+                        "--stop-signal", "SIGTERM", "--port", "80", "--port", "53/udp", "--label",
+                        "a=b c", "--label", "k=v=w", "--env", "PATH=/bin:/usr/bin", "--env",
+                        "MSG=hello world", "--created", "2024-01-02T03:04:05Z", "--level", "9",
+                        "--threads", "3", "--chunk-size", "256K", "--tar-output", "/out.tar", "-q"}));
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  const ImageSpec& i = cl->build.image;
+  EXPECT_EQ(i.tag, "v1.2");
+  EXPECT_EQ(i.author, "Jane <jane@example.org>");
+  EXPECT_EQ(i.config.user, "1000:1000");
+  EXPECT_EQ(i.architecture, "arm64");
+  EXPECT_EQ(i.variant, "v8");
+  EXPECT_EQ(i.config.entrypoint, (std::vector<std::string>{"/bin/sh", "-c", "echo a b"}));
+  EXPECT_EQ(i.config.cmd, (std::vector<std::string>{"x", "y z"}));
+  EXPECT_EQ(i.config.working_dir, "/srv");
+  EXPECT_EQ(i.config.stop_signal, "SIGTERM");
+  EXPECT_EQ(i.config.exposed_ports, (std::vector<std::string>{"80/tcp", "53/udp"}));
+  EXPECT_EQ(i.config.labels.at("a"), "b c");
+  EXPECT_EQ(i.config.labels.at("k"), "v=w");
+  EXPECT_EQ(i.config.env, (std::vector<std::string>{"PATH=/bin:/usr/bin", "MSG=hello world"}));
+  EXPECT_EQ(i.created, 1704164645);
+  EXPECT_EQ(cl->build.layer.codec.level, 9);
+  EXPECT_EQ(cl->build.layer.threads, 3);
+  EXPECT_EQ(cl->build.layer.chunking.target_size, 256u * 1024);
+  EXPECT_EQ(cl->build.tar_output, "/out.tar");
+  EXPECT_TRUE(cl->quiet);
+}
+
+TEST(CliOptions, ArchImpliesVariantUnlessGiven) {
+  auto cl = parse(with({"--arch", "armv7l"}));
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->build.image.architecture, "arm");
+  EXPECT_EQ(cl->build.image.variant, "v7");
+  cl = parse(with({"--arch", "armv7l", "--variant", "v6"}));
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->build.image.variant, "v6");
+}
+
+TEST(CliOptions, EmptyTagMeansLatest) {
+  auto cl = parse(with({"--tag", ""}));
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->build.image.tag, "latest");
+}
+
+TEST(CliOptions, SourceDateEpochSetsCreatedAndClamp) {
+  Environment env = test_env();
+  env.source_date_epoch = "1600000000";
+  auto cl = parse(base(), env);
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->build.image.created, 1600000000);
+  EXPECT_EQ(cl->build.clamp_mtime, 1600000000);
+  cl = parse(with({"--created", "@1700000000"}), env);
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->build.image.created, 1700000000);  // --created wins for the documents
+  EXPECT_EQ(cl->build.clamp_mtime, 1600000000);    // mtimes are still clamped
+  env.source_date_epoch = "yesterday";
+  cl = parse(base(), env);
+  ASSERT_FALSE(cl.ok());
+  EXPECT_NE(cl.error().message.find("SOURCE_DATE_EPOCH 'yesterday'"), std::string::npos);
+}
+
+struct BadCase {
+  std::vector<std::string> flags;
+  std::string must_mention;
+};
+
+TEST(CliOptions, MalformedValuesNameTheCulprit) {
+  const std::vector<BadCase> cases = {
+      {{"--env", "NOEQUALS"}, "--env 'NOEQUALS'"},
+      {{"--env", "=value"}, "--env '=value'"},
+      {{"--label", "novalue"}, "--label 'novalue'"},
+      {{"--port", "abc"}, "--port 'abc'"},
+      {{"--port", "70000"}, "--port '70000'"},
+      {{"--port", "0"}, "--port '0'"},
+      {{"--port", "80/xyz"}, "--port '80/xyz'"},
+      {{"--arch", "vax"}, "'vax'"},
+      {{"--variant", "v9"}, "'v9'"},
+      {{"--level", "99"}, "--level 99"},
+      {{"--threads", "0"}, "--threads 0"},
+      {{"--chunk-size", "1G"}, "--chunk-size '1G'"},
+      {{"--chunk-size", "10K"}, "--chunk-size '10K'"},
+      {{"--chunk-size", "lots"}, "--chunk-size 'lots'"},
+      {{"--created", "tomorrow"}, "'tomorrow'"},
+      {{"--cmd", "'unterminated"}, "No closing quotation"},
+      {{"--tag", "bad tag"}, "'bad tag'"},
+      {{"--level", "high"}, "--level"},
+      {{"--no-such-flag"}, "--no-such-flag"},
+  };
+  for (const auto& c : cases) {
+    auto cl = parse(with(c.flags));
+    ASSERT_FALSE(cl.ok()) << c.flags[0];
+    EXPECT_NE(cl.error().message.find(c.must_mention), std::string::npos)
+        << "message: " << cl.error().message;
+    EXPECT_EQ(cl.error().message.find('\n'), std::string::npos) << "one line: " << cl.error().message;
+  }
+}
+
+TEST(CliOptions, MissingArgumentsAreUsageErrors) {
+  EXPECT_FALSE(parse({}).ok());
+  EXPECT_FALSE(parse({"build"}).ok());
+  EXPECT_FALSE(parse({"build", "/rootfs"}).ok());
+}
+
+TEST(CliOptions, HelpNamesEveryYoctoVariable) {
+  auto cl = parse({"build", "--help"});
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->action, CommandLine::Action::help);
+  for (const char* var : {"OCI_IMAGE_TAG", "OCI_IMAGE_AUTHOR", "OCI_IMAGE_RUNTIME_UID", "OCI_IMAGE_ARCH",
+                          "OCI_IMAGE_SUBARCH", "OCI_IMAGE_OS", "OCI_IMAGE_ENTRYPOINT", "OCI_IMAGE_CMD",
+                          "OCI_IMAGE_WORKINGDIR", "OCI_IMAGE_STOPSIGNAL", "OCI_IMAGE_PORTS",
+                          "OCI_IMAGE_LABELS", "OCI_IMAGE_ENV_VARS", "SOURCE_DATE_EPOCH",
+                          "OCI_IMAGE_TAR_OUTPUT"})
+    EXPECT_NE(cl->text.find(var), std::string::npos) << var;
+}
+
+TEST(CliOptions, ValueParsers) {
+  EXPECT_EQ(*parse_port("8080"), "8080/tcp");
+  EXPECT_EQ(*parse_port("53/udp"), "53/udp");
+  EXPECT_EQ(*parse_port("9/sctp"), "9/sctp");
+  EXPECT_FALSE(parse_port("").ok());
+  EXPECT_FALSE(parse_port("80/").ok());
+  EXPECT_FALSE(parse_port("-1").ok());
+  EXPECT_EQ(*parse_size("--chunk-size", "1M"), 1048576u);
+  EXPECT_EQ(*parse_size("--chunk-size", "512KiB"), 524288u);
+  EXPECT_EQ(*parse_size("--chunk-size", "65536"), 65536u);
+  auto kv = parse_key_value("--env", "A=");
+  ASSERT_TRUE(kv.ok());
+  EXPECT_EQ(kv->second, "");
+  auto words = parse_command_words("--cmd", {"a 'b c'"});
+  ASSERT_TRUE(words.ok());
+  EXPECT_EQ(*words, (std::vector<std::string>{"a", "b c"}));
+}
+
+}  // namespace
+}  // namespace ocipack::cli

@@ -1,0 +1,222 @@
+// Tests for pipeline/chunker.cc: the tar stream does not depend on how it is
+// cut, cuts depend only on content and settings, a local change to the rootfs
+// changes few chunks, and files that change while being read are refused.
+#include "pipeline/chunker.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "core/sha256.h"
+#include "test_helpers.h"
+
+namespace ocipack {
+namespace {
+
+using testing::TempDir;
+
+std::string random_bytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+// A tree with many small files and a few large ones, fixed mtimes.
+void make_tree(const std::string& root, uint32_t seed = 1) {
+  testing::make_dirs(root + "/usr/lib");
+  testing::make_dirs(root + "/etc");
+  for (int i = 0; i < 200; ++i)
+    testing::write_text(root + "/etc/file" + std::to_string(i), random_bytes(3000 + i * 37, seed + i));
+  testing::write_text(root + "/usr/lib/big1", random_bytes(3 * 1024 * 1024 + 123, seed + 1000));
+  testing::write_text(root + "/usr/lib/big2", random_bytes(700 * 1024, seed + 1001));
+  std::system(("find '" + root + "' -exec touch -h -d @1700000000 {} +").c_str());
+}
+
+struct Chunks {
+  std::vector<std::string> pieces;
+  std::string joined() const {
+    std::string s;
+    for (const auto& p : pieces) s += p;
+    return s;
+  }
+};
+
+Result<Chunks> chunk_tree(const std::string& root, size_t target) {
+  auto walker = RootfsWalker::open(root, {});
+  if (!walker) return walker.error();
+  ChunkingOptions options;
+  options.target_size = target;
+  TarChunker chunker(std::make_unique<RootfsWalker>(std::move(*walker)), options);
+  Chunk chunk;
+  chunk.capacity = options.capacity();
+  chunk.data = std::make_unique<std::byte[]>(chunk.capacity);
+  Chunks out;
+  for (;;) {
+    auto more = chunker.fill(chunk);
+    if (!more) return more.error();
+    if (!*more) break;
+    EXPECT_GT(chunk.size, 0u);
+    EXPECT_LE(chunk.size, options.capacity());
+    out.pieces.emplace_back(reinterpret_cast<const char*>(chunk.data.get()), chunk.size);
+  }
+  return out;
+}
+
+TEST(TarChunker, StreamIsIndependentOfChunkSize) {
+  TempDir dir;
+  make_tree(dir / "root");
+  auto small = chunk_tree(dir / "root", 64 * 1024);
+  auto large = chunk_tree(dir / "root", 1024 * 1024);
+  ASSERT_TRUE(small.ok()) << small.error().message;
+  ASSERT_TRUE(large.ok()) << large.error().message;
+  EXPECT_GT(small->pieces.size(), large->pieces.size());
+  EXPECT_EQ(small->joined(), large->joined());
+  // The stream ends with exactly two zero blocks after block-aligned data.
+  std::string tar = small->joined();
+  ASSERT_EQ(tar.size() % 512, 0u);
+  EXPECT_EQ(tar.substr(tar.size() - 1024), std::string(1024, '\0'));
+}
+
+TEST(TarChunker, CutsAreDeterministicAndWithinBounds) {
+  TempDir dir;
+  make_tree(dir / "root");
+  auto a = chunk_tree(dir / "root", 256 * 1024);
+  auto b = chunk_tree(dir / "root", 256 * 1024);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->pieces, b->pieces);
+  for (size_t i = 0; i + 1 < a->pieces.size(); ++i) EXPECT_GE(a->pieces[i].size(), 128u * 1024) << i;
+}
+
+TEST(TarChunker, LargeFilesAreCutAtFileRelativeOffsets) {
+  TempDir dir;
+  testing::make_dirs(dir / "root");
+  const size_t target = 64 * 1024;
+  testing::write_text(dir / "root/f", random_bytes(10 * target, 7));
+  auto chunks = chunk_tree(dir / "root", target);
+  ASSERT_TRUE(chunks.ok());
+  // Header (512) + 10 targets of data + trailer: the data cuts fall on
+  // file-relative multiples of the target, so after the first cut every chunk
+  // but the last holds exactly one target of file data.
+  ASSERT_GE(chunks->pieces.size(), 10u);
+  for (size_t i = 1; i + 1 < chunks->pieces.size(); ++i) EXPECT_EQ(chunks->pieces[i].size(), target) << i;
+}
+
+// Many small entries per chunk, as in a real rootfs, so most cuts are the
+// content-defined ones (path hash) that re-synchronise after a change.
+void make_small_file_tree(const std::string& root) {
+  testing::make_dirs(root + "/usr/share/doc");
+  for (int i = 0; i < 1500; ++i)
+    testing::write_text(root + "/usr/share/doc/f" + std::to_string(i), random_bytes(200 + i % 500, i));
+  std::system(("find '" + root + "' -exec touch -h -d @1700000000 {} +").c_str());
+}
+
+TEST(TarChunker, LocalChangeChangesFewChunks) {
+  TempDir dir;
+  make_small_file_tree(dir / "a");
+  make_small_file_tree(dir / "b");
+  // One file early in the stream grows by 700 bytes (two more tar blocks).
+  testing::write_text(dir / "b/usr/share/doc/f1002", random_bytes(200 + 1002 % 500 + 700, 99));
+  std::system(("touch -d @1700000000 '" + (dir / "b/usr/share/doc/f1002") + "'").c_str());
+  auto a = chunk_tree(dir / "a", 64 * 1024);
+  auto b = chunk_tree(dir / "b", 64 * 1024);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::multiset<std::string> set_a;
+  for (const auto& piece : a->pieces) set_a.insert(Sha256::of(piece).hex());
+  size_t changed = 0;
+  for (const auto& piece : b->pieces)
+    if (!set_a.count(Sha256::of(piece).hex())) ++changed;
+  EXPECT_GT(a->pieces.size(), 15u);
+  EXPECT_LE(changed, 3u) << "of " << b->pieces.size() << " chunks";
+}
+
+TEST(TarChunker, UnreadableRootIsAnError) {
+  auto walker = RootfsWalker::open("/nonexistent/ocipack-root", {});
+  ASSERT_FALSE(walker.ok());
+  EXPECT_NE(walker.error().message.find("/nonexistent/ocipack-root"), std::string::npos);
+}
+
+// A source that replays fixed items, so a test can change files between the
+// moment an entry is described and the moment its data is read.
+class ListSource final : public EntrySource {
+ public:
+  explicit ListSource(std::vector<WalkItem> items) : m_items(std::move(items)) {}
+  Result<std::optional<WalkItem>> next() override {
+    if (m_next == m_items.size()) return std::optional<WalkItem>{};
+    return std::optional<WalkItem>(m_items[m_next++]);
+  }
+  const std::vector<std::string>& warnings() const override { return m_warnings; }
+
+ private:
+  std::vector<WalkItem> m_items;
+  size_t m_next = 0;
+  std::vector<std::string> m_warnings;
+};
+
+WalkItem file_item(const std::string& path, uint64_t size) {
+  WalkItem item;
+  item.entry.path = "f";
+  item.entry.type = EntryType::regular;
+  item.entry.mode = 0644;
+  item.entry.size = size;
+  item.st_size = size;
+  item.source_path = path;
+  return item;
+}
+
+Result<bool> fill_all(TarChunker& chunker) {
+  Chunk chunk;
+  chunk.capacity = ChunkingOptions{}.capacity();
+  chunk.data = std::make_unique<std::byte[]>(chunk.capacity);
+  for (;;) {
+    auto more = chunker.fill(chunk);
+    if (!more || !*more) return more;
+  }
+}
+
+TEST(TarChunker, FileThatChangedSizeAfterStatIsRefused) {
+  TempDir dir;
+  testing::write_text(dir / "f", std::string(100, 'x'));
+  TarChunker chunker(std::make_unique<ListSource>(std::vector{file_item(dir / "f", 5000)}),
+                     ChunkingOptions{});
+  auto result = fill_all(chunker);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message.find("changed while being read"), std::string::npos);
+  EXPECT_NE(result.error().message.find(dir / "f"), std::string::npos);
+}
+
+TEST(TarChunker, MissingFileIsAnErrorNamingIt) {
+  TempDir dir;
+  TarChunker chunker(std::make_unique<ListSource>(std::vector{file_item(dir / "gone", 10)}),
+                     ChunkingOptions{});
+  auto result = fill_all(chunker);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message.find(dir / "gone"), std::string::npos);
+}
+
+TEST(TarChunker, SkippedSocketIsReportedAsWarning) {
+  TempDir dir;
+  testing::make_dirs(dir / "root");
+  std::string cmd = "python3 -c \"import socket; s=socket.socket(socket.AF_UNIX); s.bind('" +
+                    (dir / "root/sock") + "')\"";
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "cannot create a unix socket here";
+  auto chunks = chunk_tree(dir / "root", 64 * 1024);
+  ASSERT_TRUE(chunks.ok());
+  EXPECT_EQ(chunks->joined(), std::string(1024, '\0'));  // nothing but the trailer
+  auto walker = RootfsWalker::open(dir / "root", {});
+  ASSERT_TRUE(walker.ok());
+  while (true) {
+    auto item = walker->next();
+    ASSERT_TRUE(item.ok());
+    if (!item->has_value()) break;
+  }
+  ASSERT_EQ(walker->warnings().size(), 1u);
+  EXPECT_NE(walker->warnings()[0].find("sock"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ocipack

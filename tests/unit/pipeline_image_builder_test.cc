@@ -1,0 +1,192 @@
+// Tests for pipeline/image_builder.cc: a build writes a complete layout whose
+// documents reference each other correctly; failures leave an existing layout
+// byte-for-byte as it was; a second tag is added beside the first; the same
+// tag is replaced; the layout tarball holds the layout's files.
+#include "pipeline/image_builder.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/sha256.h"
+#include "test_helpers.h"
+
+namespace ocipack {
+namespace {
+
+using nlohmann::json;
+using testing::TempDir;
+
+BuildOptions options_for(const TempDir& dir, const std::string& tag = "latest") {
+  BuildOptions o;
+  o.rootfs = dir / "root";
+  o.layout_dir = dir / "layout";
+  o.image.tag = tag;
+  o.image.architecture = "amd64";
+  o.image.created = 1700000000;
+  o.layer.threads = 2;
+  o.layer.chunking.target_size = 64 * 1024;
+  return o;
+}
+
+void make_rootfs(const TempDir& dir) {
+  testing::make_dirs(dir / "root/etc");
+  testing::write_text(dir / "root/etc/os-release", "ID=test\n");
+  testing::write_text(dir / "root/.dotfile", "top-level dotfiles are part of the image\n");
+}
+
+std::string snapshot(const std::string& dir) {
+  // Names, sizes and content hashes of every file, in order.
+  std::string out;
+  FILE* p = ::popen(("cd '" + dir + "' && find . -print0 | sort -z | xargs -0 sha256sum 2>&1").c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+json read_blob(const std::string& layout, const std::string& digest) {
+  return json::parse(testing::read_text(layout + "/blobs/sha256/" + digest.substr(7)));
+}
+
+TEST(ImageBuilder, WritesACompleteLayout) {
+  TempDir dir;
+  make_rootfs(dir);
+  auto r = build_image(options_for(dir, "v1"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const std::string layout = dir / "layout";
+  EXPECT_EQ(testing::read_text(layout + "/oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
+  json index = json::parse(testing::read_text(layout + "/index.json"));
+  ASSERT_EQ(index["manifests"].size(), 1u);
+  EXPECT_EQ(index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"], "v1");
+  std::string manifest_digest = index["manifests"][0]["digest"];
+  EXPECT_EQ(manifest_digest, r->manifest.digest.str());
+  json manifest = read_blob(layout, manifest_digest);
+  EXPECT_EQ(manifest["config"]["digest"], r->config.digest.str());
+  EXPECT_EQ(manifest["layers"][0]["mediaType"], "application/vnd.oci.image.layer.v1.tar+gzip");
+  json config = read_blob(layout, manifest["config"]["digest"]);
+  EXPECT_EQ(config["created"], "2023-11-14T22:13:20Z");
+  std::string blob = testing::read_text(layout + "/blobs/sha256/" + r->layer.digest.hex());
+  EXPECT_EQ(Sha256::of(blob), r->layer.digest);
+  std::string tar = testing::gunzip_all(blob);
+  EXPECT_EQ(config["rootfs"]["diff_ids"][0], Sha256::of(tar).str());
+  EXPECT_NE(tar.find(".dotfile"), std::string::npos);
+  // No temporary files are left behind.
+  EXPECT_EQ(snapshot(layout).find("tmp-"), std::string::npos);
+}
+
+TEST(ImageBuilder, SecondTagIsAddedAndSameTagReplaced) {
+  TempDir dir;
+  make_rootfs(dir);
+  ASSERT_TRUE(build_image(options_for(dir, "one")).ok());
+  ASSERT_TRUE(build_image(options_for(dir, "two")).ok());
+  auto o = options_for(dir, "one");
+  o.image.config.user = "1000";
+  ASSERT_TRUE(build_image(o).ok());
+  json index = json::parse(testing::read_text(dir / "layout/index.json"));
+  ASSERT_EQ(index["manifests"].size(), 2u);
+  EXPECT_EQ(index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"], "one");
+  EXPECT_EQ(index["manifests"][1]["annotations"]["org.opencontainers.image.ref.name"], "two");
+  json manifest = read_blob(dir / "layout", index["manifests"][0]["digest"]);
+  EXPECT_EQ(read_blob(dir / "layout", manifest["config"]["digest"])["config"]["User"], "1000");
+}
+
+TEST(ImageBuilder, FailuresLeaveTheExistingLayoutUntouched) {
+  TempDir dir;
+  make_rootfs(dir);
+  ASSERT_TRUE(build_image(options_for(dir)).ok());
+  const std::string before = snapshot(dir / "layout");
+
+  auto missing = options_for(dir);
+  missing.rootfs = dir / "no-such-rootfs";
+  auto r1 = build_image(missing);
+  ASSERT_FALSE(r1.ok());
+  EXPECT_NE(r1.error().message.find("no-such-rootfs"), std::string::npos);
+
+  auto bad_tag = options_for(dir, "bad tag");
+  EXPECT_FALSE(build_image(bad_tag).ok());
+
+  auto bad_level = options_for(dir);
+  bad_level.layer.codec.level = 42;
+  EXPECT_FALSE(build_image(bad_level).ok());
+
+  auto unreadable = options_for(dir);
+  testing::make_dirs(dir / "root2");
+  unreadable.rootfs = dir / "root2";
+  testing::write_text(dir / "root2/f", "data");
+  std::atomic<bool> cancel{true};
+  unreadable.layer.cancel = &cancel;
+  auto r2 = build_image(unreadable);
+  ASSERT_FALSE(r2.ok());
+
+  EXPECT_EQ(snapshot(dir / "layout"), before);
+}
+
+TEST(ImageBuilder, RefusesNonLayoutOutputs) {
+  TempDir dir;
+  make_rootfs(dir);
+  testing::write_text(dir / "file", "x");
+  auto o = options_for(dir);
+  o.layout_dir = dir / "file";
+  auto r = build_image(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find(dir / "file"), std::string::npos);
+  EXPECT_EQ(testing::read_text(dir / "file"), "x");
+
+  testing::make_dirs(dir / "stuff");
+  testing::write_text(dir / "stuff/keep", "y");
+  o.layout_dir = dir / "stuff";
+  r = build_image(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("not an OCI layout"), std::string::npos);
+}
+
+TEST(ImageBuilder, FailedFirstBuildLeavesNoDirectories) {
+  TempDir dir;
+  make_rootfs(dir);
+  auto o = options_for(dir);
+  o.layout_dir = dir / "new/layout";
+  std::atomic<bool> cancel{true};
+  o.layer.cancel = &cancel;
+  ASSERT_FALSE(build_image(o).ok());
+  EXPECT_NE(::access((dir / "new").c_str(), F_OK), 0);
+}
+
+TEST(ImageBuilder, TarOutputHoldsTheLayoutFiles) {
+  TempDir dir;
+  make_rootfs(dir);
+  auto o = options_for(dir);
+  o.tar_output = dir / "image.tar";
+  auto r = build_image(o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  std::string listing;
+  FILE* p = ::popen(("tar -tf '" + (dir / "image.tar") + "'").c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) listing.append(buf, n);
+  ASSERT_EQ(::pclose(p), 0);
+  std::string expected = "oci-layout\nindex.json\nblobs/\nblobs/sha256/\n";
+  EXPECT_EQ(listing.substr(0, expected.size()), expected);
+  EXPECT_NE(listing.find("blobs/sha256/" + r->layer.digest.hex()), std::string::npos);
+  EXPECT_NE(listing.find("blobs/sha256/" + r->manifest.digest.hex()), std::string::npos);
+}
+
+TEST(ImageBuilder, OutputIsReproducible) {
+  TempDir dir;
+  make_rootfs(dir);
+  auto a = options_for(dir);
+  a.layout_dir = dir / "a";
+  a.tar_output = dir / "a.tar";
+  auto b = a;
+  b.layout_dir = dir / "b";
+  b.tar_output = dir / "b.tar";
+  b.layer.threads = 1;
+  ASSERT_TRUE(build_image(a).ok());
+  ASSERT_TRUE(build_image(b).ok());
+  EXPECT_EQ(snapshot(dir / "a"), snapshot(dir / "b"));
+  EXPECT_EQ(testing::read_text(dir / "a.tar"), testing::read_text(dir / "b.tar"));
+}
+
+}  // namespace
+}  // namespace ocipack
