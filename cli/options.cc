@@ -67,6 +67,8 @@ constexpr const char* k_help_footer = R"(
 ENTRYPOINT/CMD: given once, the value is split like Python's shlex.split (as
 Yocto's image-oci class does): --cmd "/bin/sh -c 'echo hi'". Given several
 times, each value is one element: --cmd /bin/sh --cmd -c --cmd "echo hi".
+SOURCE_DATE_EPOCH (as Yocto exports it) sets `created` when --created is not
+given and clamps file mtimes in the layer to that time.
 The layer digest depends only on the rootfs contents, --chunk-size, --level and
 the compressor version (see README); not on --threads.)";
 
@@ -134,7 +136,7 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
   } catch (const CLI::ParseError& e) {
     std::string message = e.what();
     if (auto nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
-    return make_error(message);
+    return make_error(message + " (see: ocipack build --help)");
   }
 
   CommandLine cl;
