@@ -146,29 +146,18 @@ Result<bool> TarChunker::fill(Chunk& chunk) {
         m_counters.tar_bytes += n;
         break;
       }
-      case Phase::padding: {
-        if (m_padding_left == 0) {
-          m_phase = Phase::need_entry;
-          break;
-        }
-        if (room == 0) return true;
-        size_t n = static_cast<size_t>(std::min<uint64_t>(room, m_padding_left));
-        std::memset(chunk.data.get() + chunk.size, 0, n);
-        chunk.size += n;
-        m_padding_left -= n;
-        m_counters.tar_bytes += n;
-        break;
-      }
+      case Phase::padding:
       case Phase::trailer: {
-        if (m_trailer_left == 0) {
-          m_phase = Phase::done;
+        uint64_t& left = m_phase == Phase::padding ? m_padding_left : m_trailer_left;
+        if (left == 0) {
+          m_phase = m_phase == Phase::padding ? Phase::need_entry : Phase::done;
           break;
         }
         if (room == 0) return true;
-        size_t n = static_cast<size_t>(std::min<uint64_t>(room, m_trailer_left));
+        size_t n = static_cast<size_t>(std::min<uint64_t>(room, left));
         std::memset(chunk.data.get() + chunk.size, 0, n);
         chunk.size += n;
-        m_trailer_left -= n;
+        left -= n;
         m_counters.tar_bytes += n;
         break;
       }

@@ -45,9 +45,14 @@ inline void make_dirs(const std::string& path) {
   std::system(("mkdir -p '" + path + "'").c_str());
 }
 
-// Decodes every member of a (possibly multi-member) gzip stream.
-inline std::string gunzip_all(const std::string& compressed) {
-  std::string out;
+struct GzipContents {
+  std::string data;
+  size_t members = 0;
+};
+
+// Decodes every member of a (possibly multi-member) gzip stream with zlib.
+inline GzipContents decode_gzip(const std::string& compressed) {
+  GzipContents out;
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw std::runtime_error("inflateInit2");
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
@@ -57,8 +62,9 @@ inline std::string gunzip_all(const std::string& compressed) {
     zs.next_out = reinterpret_cast<Bytef*>(buf);
     zs.avail_out = sizeof buf;
     int rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - zs.avail_out);
+    out.data.append(buf, sizeof buf - zs.avail_out);
     if (rc == Z_STREAM_END) {
+      ++out.members;
       if (zs.avail_in == 0) break;
       inflateReset(&zs);  // next member
       continue;
@@ -72,28 +78,7 @@ inline std::string gunzip_all(const std::string& compressed) {
   return out;
 }
 
-// Counts gzip members by decoding them one by one.
-inline size_t count_gzip_members(const std::string& compressed) {
-  size_t members = 0;
-  z_stream zs{};
-  inflateInit2(&zs, 16 + MAX_WBITS);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  zs.avail_in = static_cast<uInt>(compressed.size());
-  char buf[65536];
-  for (;;) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    int rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc == Z_STREAM_END) {
-      ++members;
-      if (zs.avail_in == 0) break;
-      inflateReset(&zs);
-    } else if (rc != Z_OK) {
-      break;
-    }
-  }
-  inflateEnd(&zs);
-  return members;
-}
+inline std::string gunzip_all(const std::string& compressed) { return decode_gzip(compressed).data; }
+inline size_t count_gzip_members(const std::string& compressed) { return decode_gzip(compressed).members; }
 
 }  // namespace ocipack::testing
