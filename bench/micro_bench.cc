@@ -25,7 +25,7 @@ std::vector<std::byte> realistic_data(size_t size, uint32_t seed = 12345) {
       const char* w = words[rng() % 16];
       for (const char* p = w; *p && out.size() < size; ++p) out.push_back(static_cast<std::byte>(*p));
     } else {
-      uint32_t v = rng();
+      uint32_t v = static_cast<uint32_t>(rng());
       size_t run = 1 + (v >> 28);
       std::byte b = static_cast<std::byte>(v & 0x3f);
       for (size_t i = 0; i < run && out.size() < size; ++i) out.push_back(b);

@@ -6,12 +6,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <optional>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <thread>
 
 #include "cli/options.h"
+#include "cli/progress.h"
 
 namespace {
 std::atomic<bool> g_interrupted{false};
@@ -26,13 +28,6 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
-std::string human_bytes(uint64_t bytes) {
-  char buf[64];
-  if (bytes >= (1ULL << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ULL << 30));
-  else if (bytes >= (1ULL << 20)) std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1ULL << 20));
-  else std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(bytes) / 1024.0);
-  return buf;
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,8 +49,26 @@ int main(int argc, char** argv) {
   }
 
   install_signal_handlers();
-  command->build.layer.cancel = &g_interrupted;
-  auto result = build_image(command->build);
+  BuildOptions& build = command->build;
+  build.layer.cancel = &g_interrupted;
+  std::optional<cli::ProgressBar> progress;
+  const bool want_progress =
+      !command->quiet && !command->no_progress && (command->progress || ::isatty(STDERR_FILENO));
+  if (want_progress) {
+    // The bar's total comes from a metadata-only pre-scan (exact tar size).
+    WalkOptions walk_options;
+    walk_options.clamp_mtime = build.clamp_mtime;
+    auto walker = RootfsWalker::open(build.rootfs, walk_options);
+    if (walker) {
+      auto total = tar_stream_size(*walker);
+      if (total) {
+        progress.emplace(stderr, *total);
+        build.layer.on_progress = [&progress](uint64_t tar, uint64_t blob) { progress->update(tar, blob); };
+      }
+    }
+  }
+  auto result = build_image(build);
+  if (progress) progress->finish();
   if (!result) {
     std::fprintf(stderr, "ocipack: error: %s\n", result.error().message.c_str());
     return g_interrupted.load() ? 130 : 1;
@@ -66,14 +79,16 @@ int main(int argc, char** argv) {
     const auto& s = result->layer_stats;
     std::printf("%s:%s %s\n", command->build.layout_dir.c_str(), command->build.image.tag.c_str(),
                 result->manifest.digest.str().c_str());
-    std::printf("  layer %s: %s tar -> %s gzip (%.1f%%) in %llu chunks, %.2f s, %d threads\n",
-                s.digest.str().c_str(), human_bytes(s.uncompressed_size).c_str(),
-                human_bytes(s.compressed_size).c_str(),
+    std::printf("  layer %s: %s tar -> %s gzip (%.1f%%) in %llu chunks, %.2f s, %d threads, %s\n",
+                s.digest.str().c_str(), cli::human_bytes(s.uncompressed_size).c_str(),
+                cli::human_bytes(s.compressed_size).c_str(),
                 s.uncompressed_size ? 100.0 * static_cast<double>(s.compressed_size) / static_cast<double>(s.uncompressed_size) : 0.0,
                 static_cast<unsigned long long>(s.chunks), result->seconds,
-                command->build.layer.threads);
+                command->build.layer.threads, codec_name(command->build.layer.codec.kind));
     if (command->build.tar_output)
       std::printf("  tarball %s\n", command->build.tar_output->c_str());
   }
+  if (command->stats)
+    std::fputs(cli::format_stats(result->layer_stats, command->build.layer.threads).c_str(), stderr);
   return 0;
 }

@@ -76,17 +76,21 @@ struct RawFlags {
   std::string rootfs, output, tag = "latest", author, user, arch, variant, os = "linux";
   std::vector<std::string> entrypoint, cmd, ports, labels, env;
   std::string workdir, stop_signal, created, chunk_size = "1M", tar_output;
-  int level = 6;
+  std::string compressor = "libdeflate", gzip_format = "members";
+  int level = -1;  // -1: the compressor's default
   int threads = 0;
-  bool quiet = false;
+  bool quiet = false, fast = false, dictionary = false, stats = false, progress = false,
+       no_progress = false;
 };
 }  // namespace
 
 Result<CommandLine> parse_command_line(const std::vector<std::string>& args, const Environment& env) {
   CLI::App app{"ocipack: turn a root filesystem into an OCI image layout, fast", "ocipack"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("ocipack ") + OCIPACK_VERSION + " (" +
-                                        codec_description(CodecKind::libdeflate) + ")");
+  const std::string version = std::string("ocipack ") + OCIPACK_VERSION + " (" +
+                              codec_description(CodecKind::libdeflate) + ", " +
+                              codec_description(CodecKind::isal) + ")";
+  app.set_version_flag("--version", version);
   RawFlags raw;
   CLI::App* build = app.add_subcommand("build", "Build an OCI image layout from a rootfs directory");
   build->footer(k_help_footer);
@@ -113,12 +117,21 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
   build->add_option("--env", raw.env, "Environment KEY=VALUE, repeatable (OCI_IMAGE_ENV_VARS)")
       ->allow_extra_args(false);
   build->add_option("--created", raw.created, "Creation time, RFC 3339 or @SECONDS; default: SOURCE_DATE_EPOCH, else now");
-  build->add_option("--level", raw.level, "Compression level 0-12 (libdeflate)")->capture_default_str();
+  build->add_option("--compressor", raw.compressor, "Gzip backend: libdeflate (levels 0-12, default 6) or isal (ISA-L, levels 0-3, default 1)")
+      ->capture_default_str();
+  build->add_option("--level", raw.level, "Compression level; default: 6 for libdeflate, 1 for isal");
+  build->add_flag("--fast", raw.fast, "Fast preset: --compressor isal --level 1 (unless given)");
+  build->add_option("--gzip-format", raw.gzip_format, "members: one gzip member per chunk; single: one member for the whole layer (isal only)")
+      ->capture_default_str();
+  build->add_flag("--dictionary", raw.dictionary, "With --gzip-format single: prime each chunk with the previous 32 KiB (smaller, same speed class)");
   build->add_option("--threads", raw.threads, "Worker threads; default: all cores");
   build->add_option("--chunk-size", raw.chunk_size, "Target chunk size, 64K-64M (one gzip member each)")
       ->capture_default_str();
   build->add_option("--tar-output", raw.tar_output, "Also write the layout as a tarball (OCI_IMAGE_TAR_OUTPUT)");
-  build->add_flag("-q,--quiet", raw.quiet, "Print nothing on success");
+  build->add_flag("-q,--quiet", raw.quiet, "Print nothing on success (and no progress bar)");
+  build->add_flag("--stats", raw.stats, "Print per-stage time and throughput after the build");
+  build->add_flag("--progress", raw.progress, "Draw the progress bar even when stderr is not a terminal");
+  build->add_flag("--no-progress", raw.no_progress, "Never draw the progress bar");
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
@@ -128,10 +141,10 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
     cl.action = CommandLine::Action::help;
     cl.text = build->parsed() ? build->help() : app.help();
     return cl;
-  } catch (const CLI::CallForVersion& e) {
+  } catch (const CLI::CallForVersion&) {
     CommandLine cl;
     cl.action = CommandLine::Action::version;
-    cl.text = std::string("ocipack ") + OCIPACK_VERSION + " (" + codec_description(CodecKind::libdeflate) + ")";
+    cl.text = version;
     return cl;
   } catch (const CLI::ParseError& e) {
     std::string message = e.what();
@@ -197,10 +210,25 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
     image.created = b.clamp_mtime ? *b.clamp_mtime : env.now;
   }
 
-  b.layer.codec.kind = CodecKind::libdeflate;
-  if (raw.level < 0 || raw.level > 12)
-    return make_error("--level " + std::to_string(raw.level) + ": expected 0-12 for libdeflate");
-  b.layer.codec.level = raw.level;
+  cl.stats = raw.stats;
+  cl.progress = raw.progress;
+  cl.no_progress = raw.no_progress;
+  const bool compressor_given = build->count("--compressor") > 0;
+  auto kind = parse_codec_kind(raw.fast && !compressor_given ? "isal" : raw.compressor);
+  if (!kind) return kind.error();
+  auto format = parse_gzip_format(raw.gzip_format);
+  if (!format) return format.error();
+  b.layer.codec.kind = *kind;
+  b.layer.codec.format = *format;
+  b.layer.codec.dictionary = raw.dictionary;
+  if (raw.dictionary && *format != GzipFormat::single)
+    return make_error("--dictionary only applies to --gzip-format single");
+  const int max_level = *kind == CodecKind::isal ? 3 : 12;
+  if (build->count("--level") > 0 && (raw.level < 0 || raw.level > max_level))
+    return make_error("--level " + std::to_string(raw.level) + ": expected 0-" +
+                      std::to_string(max_level) + " for " + codec_name(*kind));
+  b.layer.codec.level = build->count("--level") > 0 ? raw.level : default_level(*kind);
+  if (auto probe = make_compressor(b.layer.codec); !probe) return probe.error();
   if (raw.threads < 0 || raw.threads > 1024)
     return make_error("--threads " + std::to_string(raw.threads) + ": expected 1-1024");
   b.layer.threads = raw.threads == 0 ? std::max(1, env.hardware_threads) : raw.threads;

@@ -26,6 +26,9 @@ struct CommandLine {
   std::string text;  // help or version text to print for those actions
   BuildOptions build;
   bool quiet = false;
+  bool stats = false;     // print per-stage times after the build
+  bool progress = false;  // --progress given: draw a bar even if stderr is not a terminal
+  bool no_progress = false;
 };
 
 // `args` excludes argv[0]. Errors are usage errors (exit status 2).

@@ -11,6 +11,11 @@
 //     → both_done (join on chunk index) → recycle (buffer back to the pool,
 //       and a token back to limit_in_flight)
 //
+// In the single-member gzip format the blob is framed around the graph: the
+// gzip header is written before it runs, each chunk is a non-final piece of
+// one deflate stream, hash_diff_id also keeps the CRC-32, and the final empty
+// block and the trailer are appended after it drains.
+//
 // Chunk order is restored by sequencers, so the blob is identical for any
 // thread count. Errors: the first one is kept, later stages skip work for the
 // remaining chunks but still pass them on, so every chunk is recycled and the
@@ -20,6 +25,8 @@
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <chrono>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -32,9 +39,11 @@ namespace ocipack {
 
 namespace flow = tbb::flow;
 
-Status compress_chunk(Compressor& compressor, Chunk& chunk) {
-  auto size = compressor.compress_member(chunk.bytes(),
-                                         {chunk.compressed.get(), chunk.compressed_capacity});
+Status compress_chunk(Compressor& compressor, GzipFormat format, Chunk& chunk) {
+  std::span<std::byte> output(chunk.compressed.get(), chunk.compressed_capacity);
+  auto size = format == GzipFormat::members
+                  ? compressor.compress_member(chunk.bytes(), output)
+                  : compressor.compress_piece(chunk.bytes(), chunk.dictionary_bytes(), output);
   if (!size) return size.error();
   chunk.compressed_size = *size;
   return ok_status();
@@ -48,11 +57,32 @@ Status append_compressed(int blob_fd, const std::string& blob_name, Sha256& blob
 
 namespace {
 
+uint64_t now_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Adds the time since construction to an atomic counter (parallel stages).
+class ScopedTimer {
+ public:
+  explicit ScopedTimer(std::atomic<uint64_t>& total) : m_total(total), m_start(now_ns()) {}
+  ~ScopedTimer() { m_total.fetch_add(now_ns() - m_start, std::memory_order_relaxed); }
+  ScopedTimer(const ScopedTimer&) = delete;
+  ScopedTimer& operator=(const ScopedTimer&) = delete;
+
+ private:
+  std::atomic<uint64_t>& m_total;
+  uint64_t m_start;
+};
+
 // Chunk objects, allocated on first need and recycled; thread-safe.
 class ChunkPool {
  public:
-  ChunkPool(size_t capacity, size_t compressed_capacity)
-      : m_capacity(capacity), m_compressed_capacity(compressed_capacity) {}
+  ChunkPool(size_t capacity, size_t compressed_capacity, bool with_dictionary)
+      : m_capacity(capacity),
+        m_compressed_capacity(compressed_capacity),
+        m_with_dictionary(with_dictionary) {}
 
   Chunk* acquire() {
     Chunk* chunk = nullptr;
@@ -62,6 +92,7 @@ class ChunkPool {
     fresh->capacity = m_capacity;
     fresh->compressed = std::make_unique_for_overwrite<std::byte[]>(m_compressed_capacity);
     fresh->compressed_capacity = m_compressed_capacity;
+    if (m_with_dictionary) fresh->dictionary = std::make_unique_for_overwrite<std::byte[]>(k_deflate_window);
     std::lock_guard lock(m_mutex);
     m_all.push_back(std::move(fresh));
     return m_all.back().get();
@@ -75,6 +106,7 @@ class ChunkPool {
  private:
   size_t m_capacity;
   size_t m_compressed_capacity;
+  bool m_with_dictionary;
   tbb::concurrent_queue<Chunk*> m_free;
   std::mutex m_mutex;
   std::vector<std::unique_ptr<Chunk>> m_all;
@@ -106,18 +138,34 @@ Result<LayerResult> run_layer_pipeline(TarChunker& chunker, const LayerPipelineO
                                        int blob_fd, const std::string& blob_name) {
   auto probe = make_compressor(options.codec);  // validates the codec options
   if (!probe) return probe.error();
+  const uint64_t started = now_ns();
   const int threads = std::max(1, options.threads);
+  const GzipFormat format = options.codec.format;
+  const bool single = format == GzipFormat::single;
+  const bool use_dictionary = single && options.codec.dictionary;
   const size_t capacity = options.chunking.capacity();
-  ChunkPool pool(capacity, (*probe)->bound(capacity));
+  ChunkPool pool(capacity, (*probe)->bound(capacity), use_dictionary);
   FirstError first_error;
   Sha256 diff_id_hash;
   Sha256 blob_hash;
+  uint32_t crc = 0;
   LayerResult result;
+  std::atomic<uint64_t> compress_ns{0}, compress_bytes{0};
+  uint64_t hash_ns = 0, write_ns = 0, tar_written = 0;
+  // The producer's copy of the last 32 KiB of stream (single + dictionary).
+  std::vector<std::byte> window;
   tbb::enumerable_thread_specific<std::unique_ptr<Compressor>> compressors([&options] {
     auto compressor = make_compressor(options.codec);
     if (!compressor) throw std::runtime_error(compressor.error().message);
     return std::move(*compressor);
   });
+
+  auto append_framing = [&](std::span<const std::byte> bytes) -> Status {
+    blob_hash.update(bytes);
+    result.compressed_size += bytes.size();
+    return write_all(blob_fd, bytes, blob_name);
+  };
+  if (single) OCIPACK_TRY(append_framing(gzip_header()));
 
   try {
     tbb::task_arena arena(threads);
@@ -133,12 +181,27 @@ Result<LayerResult> run_layer_pipeline(TarChunker& chunker, const LayerPipelineO
           return nullptr;
         }
         Chunk* chunk = pool.acquire();
+        if (use_dictionary) {
+          std::memcpy(chunk->dictionary.get(), window.data(), window.size());
+          chunk->dictionary_size = window.size();
+        }
         auto more = chunker.fill(*chunk);
         if (!more || !*more) {
           if (!more) first_error.record(more.error());
           pool.release(chunk);
           control.stop();
           return nullptr;
+        }
+        if (use_dictionary) {
+          // Keep the stream's last 32 KiB for the next chunk's dictionary.
+          auto bytes = chunk->bytes();
+          if (bytes.size() >= k_deflate_window) {
+            window.assign(bytes.end() - k_deflate_window, bytes.end());
+          } else {
+            window.insert(window.end(), bytes.begin(), bytes.end());
+            if (window.size() > k_deflate_window)
+              window.erase(window.begin(), window.end() - k_deflate_window);
+          }
         }
         chunk->index = next_index++;
         return chunk;
@@ -147,25 +210,35 @@ Result<LayerResult> run_layer_pipeline(TarChunker& chunker, const LayerPipelineO
       flow::broadcast_node<Chunk*> fan_out(g);
       flow::function_node<Chunk*, Chunk*> compress(g, flow::unlimited, [&](Chunk* chunk) {
         if (!first_error.failed()) {
-          auto status = compress_chunk(*compressors.local(), *chunk);
+          ScopedTimer timer(compress_ns);
+          auto status = compress_chunk(*compressors.local(), format, *chunk);
           if (!status) first_error.record(status.error());
+          compress_bytes.fetch_add(chunk->size, std::memory_order_relaxed);
         }
         return chunk;
       });
       flow::sequencer_node<Chunk*> compressed_in_order(g, [](Chunk* c) { return c->index; });
       flow::function_node<Chunk*, Chunk*> write_blob(g, flow::serial, [&](Chunk* chunk) {
         if (!first_error.failed()) {
+          const uint64_t t0 = now_ns();
           auto status = append_compressed(blob_fd, blob_name, blob_hash, *chunk);
           if (!status) first_error.record(status.error());
           result.compressed_size += chunk->compressed_size;
+          result.stats.write.bytes += chunk->compressed_size;
           ++result.chunks;
+          tar_written += chunk->size;
+          write_ns += now_ns() - t0;
+          if (options.on_progress) options.on_progress(tar_written, result.compressed_size);
         }
         return chunk;
       });
       flow::sequencer_node<Chunk*> tar_in_order(g, [](Chunk* c) { return c->index; });
       flow::function_node<Chunk*, Chunk*> hash_diff_id(g, flow::serial, [&](Chunk* chunk) {
+        const uint64_t t0 = now_ns();
         diff_id_hash.update(chunk->bytes());
+        if (single) crc = crc32_update(crc, chunk->bytes());
         result.uncompressed_size += chunk->size;
+        hash_ns += now_ns() - t0;
         return chunk;
       });
       using ChunkPair = std::tuple<Chunk*, Chunk*>;
@@ -197,10 +270,21 @@ Result<LayerResult> run_layer_pipeline(TarChunker& chunker, const LayerPipelineO
   }
 
   if (auto error = first_error.get()) return *error;
+  if (single) {
+    OCIPACK_TRY(append_framing(k_deflate_final_block));
+    OCIPACK_TRY(append_framing(gzip_trailer(crc, result.uncompressed_size)));
+  }
   result.digest = blob_hash.finish();
   result.diff_id = diff_id_hash.finish();
   result.chunk_buffers = pool.allocated();
   result.chunker = chunker.counters();
+  PipelineStats& stats = result.stats;
+  stats.walk = {result.chunker.walk_nanoseconds, result.chunker.tar_bytes - result.chunker.data_bytes};
+  stats.read = {result.chunker.read_nanoseconds, result.chunker.data_bytes};
+  stats.compress = {compress_ns.load(), compress_bytes.load()};
+  stats.hash_diff_id = {hash_ns, result.uncompressed_size};
+  stats.write.nanoseconds = write_ns;
+  stats.wall_nanoseconds = now_ns() - started;
   return result;
 }
 

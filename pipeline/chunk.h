@@ -21,11 +21,17 @@ struct Chunk {
   size_t capacity = 0;
   size_t size = 0;
 
+  // Single-member format with a dictionary: the ≤ 32 KiB of stream before
+  // `data`, copied in by the producer (the previous chunk may be recycled).
+  std::unique_ptr<std::byte[]> dictionary;
+  size_t dictionary_size = 0;
+
   std::unique_ptr<std::byte[]> compressed;
   size_t compressed_capacity = 0;
   size_t compressed_size = 0;
 
   std::span<const std::byte> bytes() const { return {data.get(), size}; }
+  std::span<const std::byte> dictionary_bytes() const { return {dictionary.get(), dictionary_size}; }
   std::span<const std::byte> compressed_bytes() const { return {compressed.get(), compressed_size}; }
 };
 

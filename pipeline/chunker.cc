@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 namespace ocipack {
@@ -27,7 +28,25 @@ uint64_t path_hash(const std::string& text) {
   hash ^= hash >> 33;
   return hash;
 }
+uint64_t now_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
 }  // namespace
+
+Result<uint64_t> tar_stream_size(EntrySource& source) {
+  uint64_t total = k_tar_trailer_size;
+  std::string header;
+  for (;;) {
+    auto item = source.next();
+    if (!item) return item.error();
+    if (!item->has_value()) return total;
+    header.clear();
+    OCIPACK_TRY(append_tar_header((*item)->entry, header));
+    total += header.size() + (*item)->entry.size + tar_padding((*item)->entry.size);
+  }
+}
 
 TarChunker::TarChunker(std::unique_ptr<EntrySource> source, ChunkingOptions options)
     : m_source(std::move(source)), m_options(options) {}
@@ -96,19 +115,25 @@ Result<bool> TarChunker::fill(Chunk& chunk) {
     const size_t room = capacity - chunk.size;
     switch (m_phase) {
       case Phase::need_entry: {
+        const uint64_t started = now_ns();
         if (!m_next_item) {
           auto item = m_source->next();
           if (!item) return item.error();
           if (!item->has_value()) {
             m_phase = Phase::trailer;
             m_trailer_left = k_tar_trailer_size;
+            m_counters.walk_nanoseconds += now_ns() - started;
             break;
           }
           m_next_item = std::move(**item);
         }
-        if (cut_before_entry(chunk.size, m_next_item->entry.path)) return true;
+        if (cut_before_entry(chunk.size, m_next_item->entry.path)) {
+          m_counters.walk_nanoseconds += now_ns() - started;
+          return true;
+        }
         OCIPACK_TRY(start_entry(*m_next_item));
         m_next_item.reset();
+        m_counters.walk_nanoseconds += now_ns() - started;
         break;
       }
       case Phase::header: {
@@ -142,8 +167,11 @@ Result<bool> TarChunker::fill(Chunk& chunk) {
           return true;
         uint64_t to_boundary = target - m_file_offset % target;
         size_t n = static_cast<size_t>(std::min<uint64_t>({room, left, to_boundary}));
+        const uint64_t started = now_ns();
         OCIPACK_TRY(read_data(chunk, n));
+        m_counters.read_nanoseconds += now_ns() - started;
         m_counters.tar_bytes += n;
+        m_counters.data_bytes += n;
         break;
       }
       case Phase::padding:

@@ -36,7 +36,14 @@ struct ChunkerCounters {
   uint64_t entries = 0;
   uint64_t files_read = 0;
   uint64_t tar_bytes = 0;
+  uint64_t data_bytes = 0;        // file data read()
+  uint64_t walk_nanoseconds = 0;  // next entry: walk, lstat, xattrs, header, open
+  uint64_t read_nanoseconds = 0;  // read() of file data
 };
+
+// The exact size of the tar stream `source` describes (headers, data,
+// padding, trailer), without reading file data: the progress bar's total.
+Result<uint64_t> tar_stream_size(EntrySource& source);
 
 class TarChunker {
  public:

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "core/codec.h"
@@ -24,6 +25,24 @@ struct LayerPipelineOptions {
   int threads = 1;  // worker threads, including the caller's
   // Polled by the producer; when it becomes true the run stops with an error.
   const std::atomic<bool>* cancel = nullptr;
+  // Called from the serial sink after each chunk is written (tar bytes and
+  // blob bytes so far). Must be cheap; it runs on the pipeline's critical path.
+  std::function<void(uint64_t tar_bytes, uint64_t blob_bytes)> on_progress;
+};
+
+// Time spent and bytes handled per stage, summed over threads (for --stats).
+struct StageStats {
+  uint64_t nanoseconds = 0;
+  uint64_t bytes = 0;
+};
+
+struct PipelineStats {
+  StageStats walk;          // directory walk, lstat, xattrs, headers, open
+  StageStats read;          // read() of file data into chunk buffers
+  StageStats compress;      // all workers together
+  StageStats hash_diff_id;  // SHA-256 (and CRC-32) of the uncompressed stream
+  StageStats write;         // SHA-256 of the blob + write()
+  uint64_t wall_nanoseconds = 0;
 };
 
 struct LayerResult {
@@ -34,10 +53,11 @@ struct LayerResult {
   uint64_t chunks = 0;
   uint64_t chunk_buffers = 0;  // Chunk objects allocated: bounded by in-flight limit
   ChunkerCounters chunker;
+  PipelineStats stats;
 };
 
 // Stage bodies.
-Status compress_chunk(Compressor& compressor, Chunk& chunk);
+Status compress_chunk(Compressor& compressor, GzipFormat format, Chunk& chunk);
 Status append_compressed(int blob_fd, const std::string& blob_name, Sha256& blob_hash,
                          const Chunk& chunk);
 

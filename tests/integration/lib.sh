@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the ocipack integration tests (sourced, not executed).
 #
 # Every test script sources this file, calls `init_test`, runs checks with
@@ -14,6 +15,7 @@
 #   - output of a failing command is kept in $TEST_TMP/last.out / last.err and
 #     its tail is shown under the FAIL line.
 
+# shellcheck disable=SC2034  # used by the scripts that source this file
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PASS_COUNT=0
 FAIL_COUNT=0
@@ -94,6 +96,7 @@ require_tool() {
         command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
     done
     if [ ${#missing[@]} -gt 0 ]; then
+        # shellcheck disable=SC2034  # read by the caller
         MISSING_TOOLS="${missing[*]}"
         return 1
     fi
@@ -110,17 +113,22 @@ init_test() {
     OCIPACK=$1
     case "$OCIPACK" in
         /*) ;;
-        *) OCIPACK="$PWD/$OCIPACK" ;;
+        *) OCIPACK="${PWD%/}/$OCIPACK" ;;
     esac
-    if [ ! -x "$OCIPACK" ]; then
-        echo "$0: ocipack binary not found or not executable: $OCIPACK" >&2
-        exit 2
+    if [ ! -x "$OCIPACK" ] || [ -d "$OCIPACK" ]; then
+        echo "FAIL ocipack binary: not found or not executable: $OCIPACK"
+        echo "0 passed, 1 failed"
+        exit 1
     fi
     TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ocipack-it.XXXXXX")
     trap cleanup_tmp EXIT
     export LC_ALL=C.UTF-8
     unset SOURCE_DATE_EPOCH
     echo "# $(basename "$0"): ocipack=$OCIPACK tmp=$TEST_TMP"
+    if [ "$(id -u)" != 0 ]; then
+        skip "all checks" "must run as root (mknod, chown, trusted/security xattrs, runc, mount)"
+        finish
+    fi
 }
 
 cleanup_tmp() {

@@ -9,7 +9,11 @@
 # socket (which ocipack must skip), paths > 100 and > 256 bytes, user.* and
 # security.capability xattrs, setuid/setgid/sticky modes, a mode-000 file, a
 # file owned by 1234:5678, a non-ASCII UTF-8 name, and fixed mtimes (several
-# distinct values) on every entry, including the directories.
+# distinct values) on every entry, including the directories.  Under edge/:
+# tar-format edge cases (hardlinked fifo and symlink, hardlink with a long first
+# name, 255-byte component, 100-byte name and link target, uid > 2097151,
+# trusted.* xattr, spaces and non-UTF-8 bytes in names, large device minor,
+# mtimes before 1970 and after 2242).
 #
 # Content is deterministic (the "random" file comes from a seeded PRNG), so two
 # calls produce trees that differ only in inode numbers.  Must run as root
@@ -31,7 +35,10 @@ if [ -e "$1" ] && [ -n "$(ls -A "$1")" ]; then
 fi
 mkdir -p "$1"
 R=$(cd "$1" && pwd)
-PY=${PYTHON:-python3}
+# Prefer the system interpreter (a pyenv shim costs ~0.5 s per call).
+if [ -n "${PYTHON:-}" ]; then PY=$PYTHON
+elif [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3
+else PY=python3; fi
 
 # Timestamps used below (all well in the past, distinct).
 T_FILE=1600000000      # 2020-09-13
@@ -54,13 +61,13 @@ printf 'nested content\n' >"$R/data/nested/deeper/file.txt"
 # 3 MiB pseudo-random, deterministic (seeded), incompressible.
 "$PY" -c 'import random, sys; sys.stdout.buffer.write(random.Random(20240102).randbytes(3 * 1024 * 1024))' \
     >"$R/data/random-3MiB.bin"
-# A larger compressible file as well (text, 1.5 MiB) so chunks are not all random.
+# A larger compressible text file (~2.2 MB) so that not all chunks are random.
 "$PY" -c '
 import sys
 out = sys.stdout
 for i in range(40000):
     out.write("line %06d the quick brown fox jumps over the lazy dog\n" % i)
-' >"$R/usr/lib/text-1500k.txt"
+' >"$R/usr/lib/text-lines.txt"
 printf '#!/bin/sh\necho tool\n' >"$R/usr/bin/tool"
 chmod 755 "$R/usr/bin/tool"
 
@@ -135,11 +142,41 @@ chown -h 4321:8765 "$R/owners/link-owned"
 printf 'utf-8 name\n' >"$R/etc/$(printf 'caf\xc3\xa9-\xe6\x96\x87\xe4\xbb\xb6-\xc3\xbc.txt')"
 mkdir "$R/data/$(printf '\xd0\xba\xd0\xb0\xd1\x82\xd0\xb0\xd0\xbb\xd0\xbe\xd0\xb3')"
 
+# --- tar-format edge cases ------------------------------------------------------------
+# Each one needs a PAX record or a less common header field.
+mkdir -p "$R/edge/hl-special" "$R/edge/$(printf 'L%.0s' $(seq 1 110))"
+# Hardlinked fifo and hardlinked symlink (Linux links the symlink itself).
+mkfifo "$R/edge/hl-special/fifo"
+ln "$R/edge/hl-special/fifo" "$R/edge/fifo-second-name"
+ln -s hello-target "$R/edge/hl-special/symlink"
+ln "$R/edge/hl-special/symlink" "$R/edge/symlink-second-name"
+# Hardlink whose first name (the link target in the tar) is > 100 bytes.
+printf 'long first name\n' >"$R/edge/$(printf 'L%.0s' $(seq 1 110))/first-name"
+ln "$R/edge/$(printf 'L%.0s' $(seq 1 110))/first-name" "$R/edge/short-second-name"
+# Name component of exactly 255 bytes (NAME_MAX), a path of exactly 100 bytes,
+# a symlink target of exactly 100 bytes.
+printf '255\n' >"$R/edge/$(printf 'n%.0s' $(seq 1 255))"
+printf '100\n' >"$R/edge/$(printf 'm%.0s' $(seq 1 95))"
+ln -s "$(printf 't%.0s' $(seq 1 100))" "$R/edge/link-target-100"
+# uid/gid beyond the 7-digit octal ustar field (> 2097151).
+printf 'big ids\n' >"$R/edge/big-ids"
+chown 4000000:4000001 "$R/edge/big-ids"
+# trusted.* xattr (root only), a name with spaces, a name that is not UTF-8,
+# a device with a large minor number.
+printf 'trusted\n' >"$R/edge/trusted-xattr"
+setfattr -n trusted.note -v "trusted value" "$R/edge/trusted-xattr"
+printf 'spaces\n' >"$R/edge/name with  spaces"
+printf 'latin-1\n' >"$R/edge/$(printf 'latin1-caf\xe9-\xff')"
+mknod -m 600 "$R/edge/big-minor" c 240 1048575
+
 # --- mtimes: everything, then directories bottom-up --------------------------------
 find "$R" -mindepth 1 ! -type d -exec touch -h -d "@$T_FILE" {} +
 touch -h -d "@$T_OLD" "$R/etc/hello.txt" "$R/usr/hello-rel" "$R/dev/null"
 touch -h -d "@$T_NEW" "$R/data/random-3MiB.bin" "$R/.hidden" "$R/usr/long-target-link"
 touch -h -d "@$((T_NEW + 12345))" "$R/owners/odd-owner"
+# Before the epoch and after 2242 (beyond the 11-digit octal ustar field).
+touch -h -d "@-86400" "$R/edge/big-ids"
+touch -h -d "@9000000000" "$R/edge/trusted-xattr"
 # Directories deepest first so that touching a child does not disturb the parent.
 find "$R" -mindepth 1 -depth -type d -exec touch -h -d "@$T_DIR" {} +
 touch -h -d "@$T_OLD" "$R/var/empty"

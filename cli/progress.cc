@@ -1,0 +1,78 @@
+// Progress bar and --stats formatting (see progress.h).
+#include "cli/progress.h"
+
+#include <algorithm>
+
+namespace ocipack::cli {
+
+std::string human_bytes(uint64_t bytes) {
+  char buf[64];
+  const double b = static_cast<double>(bytes);
+  if (bytes >= (1ULL << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", b / (1ULL << 30));
+  else if (bytes >= (1ULL << 20)) std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1ULL << 20));
+  else std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
+  return buf;
+}
+
+ProgressBar::ProgressBar(std::FILE* out, uint64_t total_tar_bytes)
+    : m_out(out), m_total(std::max<uint64_t>(total_tar_bytes, 1)),
+      m_start(std::chrono::steady_clock::now()), m_last_draw(m_start) {}
+
+void ProgressBar::update(uint64_t tar_bytes, uint64_t blob_bytes) {
+  auto now = std::chrono::steady_clock::now();
+  if (m_drawn && now - m_last_draw < std::chrono::milliseconds(100) && tar_bytes < m_total) return;
+  m_last_draw = now;
+  m_drawn = true;
+  const double seconds = std::chrono::duration<double>(now - m_start).count();
+  const double fraction = std::min(1.0, static_cast<double>(tar_bytes) / static_cast<double>(m_total));
+  const double rate = seconds > 0 ? static_cast<double>(tar_bytes) / seconds : 0;
+  const double eta = rate > 0 ? static_cast<double>(m_total - std::min(tar_bytes, m_total)) / rate : 0;
+  constexpr int k_width = 24;
+  const int filled = static_cast<int>(fraction * k_width);
+  std::string bar(static_cast<size_t>(filled), '#');
+  bar.append(static_cast<size_t>(k_width - filled), '.');
+  std::fprintf(m_out, "\r[%s] %3.0f%%  %s/%s  %.0f MB/s  ratio %.2f  ETA %.0fs \033[K", bar.c_str(),
+               fraction * 100, human_bytes(tar_bytes).c_str(), human_bytes(m_total).c_str(), rate / 1e6,
+               tar_bytes ? static_cast<double>(blob_bytes) / static_cast<double>(tar_bytes) : 0.0, eta);
+  std::fflush(m_out);
+}
+
+void ProgressBar::finish() {
+  if (m_drawn) std::fputs("\r\033[K", m_out);
+  std::fflush(m_out);
+}
+
+std::string format_stats(const LayerResult& layer, int threads) {
+  const PipelineStats& s = layer.stats;
+  const double wall = static_cast<double>(s.wall_nanoseconds) / 1e9;
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-22s %9s %8s %11s %12s\n", "stage", "time s", "% wall", "MB/s", "bytes");
+  out += line;
+  auto row = [&](const char* name, const StageStats& st) {
+    const double t = static_cast<double>(st.nanoseconds) / 1e9;
+    std::snprintf(line, sizeof line, "%-22s %9.3f %7.0f%% %11.1f %12llu\n", name, t,
+                  wall > 0 ? 100.0 * t / wall : 0.0, t > 0 ? static_cast<double>(st.bytes) / t / 1e6 : 0.0,
+                  static_cast<unsigned long long>(st.bytes));
+    out += line;
+  };
+  row("walk+headers (serial)", s.walk);
+  row("read (serial)", s.read);
+  row("compress (all threads)", s.compress);
+  row("hash diff_id (serial)", s.hash_diff_id);
+  row("hash+write blob (serial)", s.write);
+  std::snprintf(line, sizeof line, "%-22s %9.3f %7.0f%% %11.1f %12llu\n", "wall", wall, 100.0,
+                wall > 0 ? static_cast<double>(layer.uncompressed_size) / wall / 1e6 : 0.0,
+                static_cast<unsigned long long>(layer.uncompressed_size));
+  out += line;
+  std::snprintf(line, sizeof line,
+                "chunks %llu, chunk buffers %llu (limit %zu in flight), entries %llu, files read %llu, threads %d\n",
+                static_cast<unsigned long long>(layer.chunks),
+                static_cast<unsigned long long>(layer.chunk_buffers), max_chunks_in_flight(threads),
+                static_cast<unsigned long long>(layer.chunker.entries),
+                static_cast<unsigned long long>(layer.chunker.files_read), threads);
+  out += line;
+  return out;
+}
+
+}  // namespace ocipack::cli

@@ -1,0 +1,27 @@
+#!/bin/bash
+# run_all.sh OCIPACK
+#
+# Runs every integration test script against the given ocipack binary and
+# prints one summary line per script plus a total.  Exit status is non-zero if
+# any script failed (SKIPs do not fail the run; they are listed by each script).
+set -u
+if [ $# -ne 1 ]; then
+    echo "usage: $0 PATH/TO/ocipack" >&2
+    exit 2
+fi
+dir=$(cd "$(dirname "$0")" && pwd)
+bin=$1
+case "$bin" in /*) ;; *) bin="${PWD%/}/$bin" ;; esac
+
+status=0
+summary=()
+for t in test_consumers.sh test_runc.sh test_bad_input.sh; do
+    echo "=== $t"
+    "$dir/$t" "$bin"
+    rc=$?
+    [ $rc -ne 0 ] && status=1
+    summary+=("$t: exit $rc")
+done
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+exit $status
