@@ -64,11 +64,18 @@ Result<LayoutStore> LayoutStore::open_or_create(const std::string& dir_in) {
   if (*layout_kind != PathKind::other)
     return make_error("output '" + dir + "': oci-layout is not a regular file");
   store.m_has_oci_layout = true;
+  auto layout_text = read_file(dir + "/oci-layout");
+  if (!layout_text) return layout_text.error();
+  if (auto status = check_oci_layout(*layout_text); !status)
+    return make_error("output '" + dir + "': " + status.error().message);
+  store.m_oci_layout = std::move(*layout_text);
   auto index_kind = path_kind(dir + "/index.json");
   if (!index_kind) return index_kind.error();
   if (*index_kind == PathKind::other) {
     auto index = read_file(dir + "/index.json");
     if (!index) return index.error();
+    if (auto status = check_index(*index); !status)
+      return make_error("output '" + dir + "': " + status.error().message);
     store.m_existing_index = std::move(*index);
   } else if (*index_kind == PathKind::directory) {
     return make_error("output '" + dir + "': index.json is a directory");
@@ -105,7 +112,11 @@ Result<TempFile> LayoutStore::begin_blob() {
 }
 
 Status LayoutStore::commit_blob(TempFile& temp, const Digest& digest) {
-  return temp.commit(blob_path(digest));
+  const std::string path = blob_path(digest);
+  const bool existed = ::access(path.c_str(), F_OK) == 0;
+  OCIPACK_TRY(temp.commit(path));
+  if (!existed) m_created_blobs.push_back(path);
+  return ok_status();
 }
 
 Result<Descriptor> LayoutStore::put_blob(std::string_view data, std::string media_type) {
@@ -135,7 +146,14 @@ Status LayoutStore::write_index(std::string_view index_json) {
   return write_file_atomic(m_dir + "/index.json", index_json);
 }
 
-void LayoutStore::discard_created_directories() {
+void LayoutStore::keep_changes() {
+  m_created_blobs.clear();
+  m_created_dirs.clear();
+}
+
+void LayoutStore::discard_changes() {
+  for (const auto& blob : m_created_blobs) ::unlink(blob.c_str());
+  m_created_blobs.clear();
   for (auto it = m_created_dirs.rbegin(); it != m_created_dirs.rend(); ++it) ::rmdir(it->c_str());
   m_created_dirs.clear();
 }

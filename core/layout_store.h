@@ -23,7 +23,7 @@ class LayoutStore {
   // Opens the layout at `dir`, or prepares a new one there. `dir` may be
   // missing (created with its parents) or an empty directory. Refuses a
   // regular file, a non-empty directory that is not an OCI layout, or a layout
-  // whose index.json cannot be read. Nothing is written before the first blob.
+  // whose oci-layout or index.json is unusable — before anything is written.
   static Result<LayoutStore> open_or_create(const std::string& dir);
 
   const std::string& dir() const { return m_dir; }
@@ -38,19 +38,27 @@ class LayoutStore {
   Status commit_blob(TempFile& temp, const Digest& digest);
   // Writes a small blob (config, manifest) and returns its descriptor.
   Result<Descriptor> put_blob(std::string_view data, std::string media_type);
+  // The oci-layout file's content (the existing one, or what will be written).
+  const std::string& oci_layout() const { return m_oci_layout; }
   // The index.json found when the store was opened, if any.
   const std::optional<std::string>& existing_index() const { return m_existing_index; }
   // Writes oci-layout (if needed), then index.json atomically: the commit point.
   Status write_index(std::string_view index_json);
-  // After a failure: removes the directories this store created, if still empty.
-  void discard_created_directories();
+  // After a failure: removes the blobs this store added and the directories
+  // it created, so the layout is as it was before the build.
+  void discard_changes();
+  // After index.json is committed the new blobs belong to the layout: a later
+  // failure (e.g. of the tarball) must not remove them.
+  void keep_changes();
 
  private:
   explicit LayoutStore(std::string dir) : m_dir(std::move(dir)) {}
   std::string m_dir;
   std::optional<std::string> m_existing_index;
+  std::string m_oci_layout = k_oci_layout_json;
   bool m_has_oci_layout = false;
-  std::vector<std::string> m_created_dirs;  // in creation order
+  std::vector<std::string> m_created_dirs;   // in creation order
+  std::vector<std::string> m_created_blobs;  // blob files that did not exist before
 };
 
 }  // namespace ocipack

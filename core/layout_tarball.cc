@@ -56,6 +56,17 @@ class TarFileWriter {
     return header(e);
   }
 
+  Status file_from_memory(const std::string& name, std::string_view data) {
+    TarEntry e;
+    e.path = name;
+    e.mode = 0644;
+    e.mtime = m_mtime;
+    e.size = data.size();
+    OCIPACK_TRY(header(e));
+    OCIPACK_TRY(write_all(m_fd, data, m_what));
+    return write_all(m_fd, std::string(tar_padding(e.size), '\0'), m_what);
+  }
+
   Status file(const std::string& name, const std::string& source) {
     UniqueFd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
     if (!in.valid()) return make_error("cannot open " + source + ": " + errno_text(errno));
@@ -95,21 +106,22 @@ class TarFileWriter {
 };
 }  // namespace
 
-Status write_layout_tarball(const std::string& layout_dir, const std::string& output,
-                            int64_t mtime) {
+Result<TempFile> stage_layout_tarball(const std::string& layout_dir, const std::string& output,
+                                      std::string_view oci_layout, std::string_view index_json,
+                                      int64_t mtime) {
   auto blobs = list_blob_names(layout_dir + "/blobs/sha256");
   if (!blobs) return blobs.error();
   auto temp = TempFile::create(dir_of(output), base_of(output));
   if (!temp) return temp.error();
   TarFileWriter writer(temp->fd(), output, mtime);
-  OCIPACK_TRY(writer.file("oci-layout", layout_dir + "/oci-layout"));
-  OCIPACK_TRY(writer.file("index.json", layout_dir + "/index.json"));
+  OCIPACK_TRY(writer.file_from_memory("oci-layout", oci_layout));
+  OCIPACK_TRY(writer.file_from_memory("index.json", index_json));
   OCIPACK_TRY(writer.directory("blobs/"));
   OCIPACK_TRY(writer.directory("blobs/sha256/"));
   for (const auto& name : *blobs)
     OCIPACK_TRY(writer.file("blobs/sha256/" + name, layout_dir + "/blobs/sha256/" + name));
   OCIPACK_TRY(writer.trailer());
-  return temp->commit(output);
+  return temp;
 }
 
 }  // namespace ocipack

@@ -7,15 +7,21 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
+#include "core/fd.h"
 #include "core/result.h"
 
 namespace ocipack {
 
-// Writes via a temp file next to `output` and renames it into place; an
-// existing file at `output` is replaced only on success. Hidden files (temp
-// files of interrupted runs) in the layout are not packed.
-Status write_layout_tarball(const std::string& layout_dir, const std::string& output,
-                            int64_t mtime);
+// Writes the tarball of the layout as it will be once `index_json` is
+// committed (oci-layout and index.json come from memory, blobs from
+// layout_dir/blobs/sha256) into a temp file next to `output`. The caller
+// commits it after index.json, so a failure here leaves both the layout and
+// an existing tarball untouched. Hidden files (temp files of interrupted
+// runs) in the layout are not packed.
+Result<TempFile> stage_layout_tarball(const std::string& layout_dir, const std::string& output,
+                                      std::string_view oci_layout, std::string_view index_json,
+                                      int64_t mtime);
 
 }  // namespace ocipack

@@ -38,7 +38,66 @@ Json string_array(const std::vector<std::string>& values) {
 }
 }  // namespace
 
+namespace {
+// RFC 3629 UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF).
+bool is_valid_utf8(std::string_view text) {
+  size_t i = 0;
+  const size_t n = text.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t extra;
+    uint32_t cp;
+    if (c < 0x80) { ++i; continue; }
+    if ((c & 0xe0) == 0xc0) { extra = 1; cp = c & 0x1f; }
+    else if ((c & 0xf0) == 0xe0) { extra = 2; cp = c & 0x0f; }
+    else if ((c & 0xf8) == 0xf0) { extra = 3; cp = c & 0x07; }
+    else return false;
+    if (i + extra >= n) return false;
+    for (size_t k = 1; k <= extra; ++k) {
+      const auto d = static_cast<unsigned char>(text[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = cp << 6 | (d & 0x3f);
+    }
+    static constexpr uint32_t k_min[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < k_min[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+Status require_utf8(std::string_view value, const std::string& field) {
+  if (is_valid_utf8(value)) return ok_status();
+  return make_error(field + " is not valid UTF-8 (OCI documents are JSON text)");
+}
+
+Status check_config_text(const ImageConfig& c) {
+  OCIPACK_TRY(require_utf8(c.author, "author"));
+  OCIPACK_TRY(require_utf8(c.architecture, "architecture"));
+  OCIPACK_TRY(require_utf8(c.variant, "variant"));
+  OCIPACK_TRY(require_utf8(c.os, "os"));
+  const ContainerConfig& cc = c.config;
+  OCIPACK_TRY(require_utf8(cc.user, "User"));
+  OCIPACK_TRY(require_utf8(cc.working_dir, "WorkingDir"));
+  OCIPACK_TRY(require_utf8(cc.stop_signal, "StopSignal"));
+  for (const auto& p : cc.exposed_ports) OCIPACK_TRY(require_utf8(p, "ExposedPorts entry"));
+  for (const auto& e : cc.env) OCIPACK_TRY(require_utf8(e, "Env entry '" + e.substr(0, e.find('=')) + "'"));
+  for (const auto& e : cc.entrypoint) OCIPACK_TRY(require_utf8(e, "Entrypoint element"));
+  for (const auto& e : cc.cmd) OCIPACK_TRY(require_utf8(e, "Cmd element"));
+  for (const auto& [k, v] : cc.labels) {
+    OCIPACK_TRY(require_utf8(k, "a label key in Labels"));
+    OCIPACK_TRY(require_utf8(v, "the value of label '" + k + "' in Labels"));
+  }
+  for (const auto& h : c.history) {
+    OCIPACK_TRY(require_utf8(h.author, "history author"));
+    OCIPACK_TRY(require_utf8(h.comment, "history comment"));
+    OCIPACK_TRY(require_utf8(h.created_by, "history created_by"));
+  }
+  return ok_status();
+}
+}  // namespace
+
 Result<std::string> encode_config(const ImageConfig& c) {
+  OCIPACK_TRY(check_config_text(c));
   Json j;
   if (!c.created.empty()) j["created"] = c.created;
   if (!c.author.empty()) j["author"] = c.author;
@@ -102,18 +161,49 @@ Result<std::string> encode_manifest(const Manifest& m) {
   return dump(j, "manifest");
 }
 
+namespace {
+Result<Json> parse_index(const std::string& text) {
+  Json index;
+  try {
+    index = Json::parse(text);
+  } catch (const Json::exception& e) {
+    return make_error(std::string("existing index.json is not valid JSON: ") + e.what());
+  }
+  if (!index.is_object()) return make_error("existing index.json is not a JSON object");
+  if (index.contains("manifests") && !index["manifests"].is_array())
+    return make_error("existing index.json: 'manifests' is not an array");
+  return index;
+}
+}  // namespace
+
+Status check_index(const std::string& existing_index) {
+  auto index = parse_index(existing_index);
+  if (!index) return index.error();
+  return ok_status();
+}
+
+Status check_oci_layout(const std::string& oci_layout) {
+  Json j;
+  try {
+    j = Json::parse(oci_layout);
+  } catch (const Json::exception&) {
+    return make_error("oci-layout is not valid JSON");
+  }
+  if (!j.is_object() || !j.contains("imageLayoutVersion") || !j["imageLayoutVersion"].is_string())
+    return make_error("oci-layout has no imageLayoutVersion");
+  const std::string version = j["imageLayoutVersion"];
+  if (version.rfind("1.", 0) != 0)
+    return make_error("oci-layout: unsupported imageLayoutVersion '" + version + "' (expected 1.x)");
+  return ok_status();
+}
+
 Result<std::string> update_index(const std::optional<std::string>& existing_index,
                                  const Descriptor& manifest) {
   Json index;
   if (existing_index) {
-    try {
-      index = Json::parse(*existing_index);
-    } catch (const Json::exception& e) {
-      return make_error(std::string("existing index.json is not valid JSON: ") + e.what());
-    }
-    if (!index.is_object()) return make_error("existing index.json is not a JSON object");
-    if (index.contains("manifests") && !index["manifests"].is_array())
-      return make_error("existing index.json: 'manifests' is not an array");
+    auto parsed = parse_index(*existing_index);
+    if (!parsed) return parsed.error();
+    index = std::move(*parsed);
   } else {
     index["schemaVersion"] = 2;
     index["mediaType"] = k_media_type_index;

@@ -77,6 +77,13 @@ Result<std::string> encode_manifest(const Manifest& manifest);
 Result<std::string> update_index(const std::optional<std::string>& existing_index,
                                  const Descriptor& manifest);
 
+// Checks that an existing index.json can be updated (the checks update_index
+// makes), so a build can refuse a broken layout before writing anything.
+Status check_index(const std::string& existing_index);
+
+// Checks the oci-layout file: a JSON object with imageLayoutVersion 1.x.
+Status check_oci_layout(const std::string& oci_layout);
+
 }  // namespace ocipack
 
 namespace ocipack {

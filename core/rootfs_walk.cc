@@ -144,6 +144,13 @@ Result<std::optional<WalkItem>> RootfsWalker::make_item(const std::string& host_
   if (::lstat(host_path.c_str(), &st) != 0)
     return make_error("cannot stat " + host_path + ": " + errno_text(errno));
 
+  for (const auto& [dev, ino] : m_options.exclude) {
+    if (st.st_dev == dev && st.st_ino == ino) {
+      m_warnings.push_back("skipping " + host_path + " (the output of this build)");
+      return std::optional<WalkItem>{};
+    }
+  }
+
   WalkItem item;
   TarEntry& entry = item.entry;
   entry.path = std::move(rel_path);

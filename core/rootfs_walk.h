@@ -28,6 +28,9 @@ namespace ocipack {
 struct WalkOptions {
   // When set (SOURCE_DATE_EPOCH), mtimes later than this are clamped to it.
   std::optional<int64_t> clamp_mtime;
+  // (st_dev, st_ino) of paths to leave out, with a warning: the build's own
+  // output when it lies inside the rootfs.
+  std::vector<std::pair<dev_t, ino_t>> exclude;
 };
 
 struct WalkItem {

@@ -43,7 +43,9 @@ Result<std::vector<std::string>> shlex_split(std::string_view text) {
           ++i;
           break;
         }
-        if (d == '\\' && i + 1 < n && (text[i + 1] == '"' || text[i + 1] == '\\')) {
+        if (d == '\\' && i + 1 == n)
+          return make_error("cannot split '" + std::string(text) + "': No escaped character");
+        if (d == '\\' && (text[i + 1] == '"' || text[i + 1] == '\\')) {
           word.push_back(text[i + 1]);
           i += 2;
           continue;

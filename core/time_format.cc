@@ -91,7 +91,10 @@ Result<int64_t> parse_timestamp(std::string_view text) {
   tm.tm_hour = hour;
   tm.tm_min = minute;
   tm.tm_sec = second;
-  return static_cast<int64_t>(timegm(&tm)) - offset;
+  const std::tm requested = tm;
+  const std::time_t t = timegm(&tm);  // normalises out-of-range days (Feb 30 → Mar 2)
+  if (tm.tm_mday != requested.tm_mday || tm.tm_mon != requested.tm_mon) return bad();
+  return static_cast<int64_t>(t) - offset;
 }
 
 }  // namespace ocipack

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <optional>
 
 #include "core/layout_store.h"
 #include "core/layout_tarball.h"
@@ -48,15 +49,21 @@ Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store) 
   auto started = std::chrono::steady_clock::now();
   BuildResult result;
 
+  // 1. The layer: streamed into a temp file, renamed to its digest when done.
+  auto temp = store.begin_blob();
+  if (!temp) return temp.error();
+
   WalkOptions walk_options;
   walk_options.clamp_mtime = options.clamp_mtime;
+  // Never pack our own output when it lies inside the rootfs.
+  struct stat st {};
+  if (::stat(store.dir().c_str(), &st) == 0) walk_options.exclude.emplace_back(st.st_dev, st.st_ino);
+  if (options.tar_output && ::stat(options.tar_output->c_str(), &st) == 0)
+    walk_options.exclude.emplace_back(st.st_dev, st.st_ino);
   auto walker = RootfsWalker::open(options.rootfs, walk_options);
   if (!walker) return walker.error();
   TarChunker chunker(std::make_unique<RootfsWalker>(std::move(*walker)), options.layer.chunking);
 
-  // 1. The layer: streamed into a temp file, renamed to its digest when done.
-  auto temp = store.begin_blob();
-  if (!temp) return temp.error();
   auto layer = run_layer_pipeline(chunker, options.layer, temp->fd(), "layer blob in " + store.dir());
   if (!layer) return layer.error();
   OCIPACK_TRY(store.commit_blob(*temp, layer->digest));
@@ -80,14 +87,22 @@ Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store) 
   manifest_desc->annotations[k_annotation_ref_name] = options.image.tag;
   result.manifest = *manifest_desc;
 
-  // 4. index.json last: the commit point of the layout.
+  // 4. The optional tarball of the finished layout, staged before the
+  //    layout's commit so a failure (full disk) leaves the layout as it was.
   auto index_json = update_index(store.existing_index(), result.manifest);
   if (!index_json) return index_json.error();
-  OCIPACK_TRY(store.write_index(*index_json));
+  std::optional<TempFile> tarball;
+  if (options.tar_output) {
+    auto staged = stage_layout_tarball(store.dir(), *options.tar_output, store.oci_layout(),
+                                       *index_json, options.image.created);
+    if (!staged) return staged.error();
+    tarball.emplace(std::move(*staged));
+  }
 
-  // 5. The optional tarball of the finished layout.
-  if (options.tar_output)
-    OCIPACK_TRY(write_layout_tarball(store.dir(), *options.tar_output, options.image.created));
+  // 5. index.json last: the commit point of the layout; then the tarball.
+  OCIPACK_TRY(store.write_index(*index_json));
+  store.keep_changes();
+  if (tarball) OCIPACK_TRY(tarball->commit(*options.tar_output));
 
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
@@ -107,7 +122,7 @@ Result<BuildResult> build_image(const BuildOptions& options) {
   if (!store) return store.error();
 
   auto result = build_into(options, *store);
-  if (!result) store->discard_created_directories();
+  if (!result) store->discard_changes();
   return result;
 }
 
