@@ -1,0 +1,104 @@
+#!/bin/bash
+# test_formats.sh OCIPACK
+#
+# Compression backends and gzip formats, checked with the readers users have:
+# for libdeflate and ISA-L, "members" (one gzip member per chunk) and "single"
+# (one member for the whole layer, with and without the 32 KiB dictionary):
+#   - GNU gzip (zlib-style) decodes the blob and gzip -t passes;
+#   - a reader that stops after the FIRST member (Python's zlib.decompressobj)
+#     sees the whole tar for "single", only the first chunk for "members";
+#   - skopeo (Go's compress/gzip) copies the image to a docker-archive and the
+#     layer inside hashes to the config's diff_id;
+#   - the diff_id is the same for every backend/format (same tar stream);
+#   - the blob is byte-identical for --threads 1 and --threads 2;
+#   - libdeflate with --gzip-format single is refused with a clear error.
+# Also: an -o inside the rootfs is left out of the layer.
+set -u
+source "$(dirname "$0")/lib.sh"
+init_test "${1:-}"
+
+ROOT=$TEST_TMP/rootfs
+bash "$(dirname "$0")/make_test_rootfs.sh" "$ROOT" >/dev/null 2>&1 || { fail "make rootfs" "make_test_rootfs.sh failed"; finish; }
+
+layer_of() {  # layout tag -> path of the layer blob
+    local layout=$1 tag=$2 manifest
+    manifest=$(jq -r --arg t "$tag" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]==$t) | .digest' "$layout/index.json")
+    echo "$layout/blobs/sha256/$(jq -r '.layers[0].digest' "$layout/blobs/sha256/${manifest#sha256:}" | sed 's/^sha256://')"
+}
+diff_id_of() {
+    local layout=$1 tag=$2 manifest config
+    manifest=$(jq -r --arg t "$tag" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]==$t) | .digest' "$layout/index.json")
+    config=$(jq -r '.config.digest' "$layout/blobs/sha256/${manifest#sha256:}")
+    jq -r '.rootfs.diff_ids[0]' "$layout/blobs/sha256/${config#sha256:}"
+}
+
+FIRST_MEMBER_PY='
+import sys, zlib
+data = open(sys.argv[1], "rb").read()
+d = zlib.decompressobj(31)           # gzip wrapper, stops at the end of member 1
+out = d.decompress(data)
+print(len(out), len(d.unused_data))
+'
+
+REFERENCE_DIFF_ID=""
+for variant in "libdeflate members" "isal members" "isal single" "isal single --dictionary"; do
+    set -- $variant
+    kind=$1 format=$2 extra=${3:-}
+    name="$kind-$format${extra:+-dict}"
+    out=$TEST_TMP/$name
+    args=(--compressor "$kind" --gzip-format "$format" $extra --chunk-size 256K --created @1700000000 -q)
+    check "$name: build (2 threads)" "$OCIPACK" build "$ROOT" -o "$out/a" --tag t --threads 2 "${args[@]}"
+    check "$name: build (1 thread)" "$OCIPACK" build "$ROOT" -o "$out/b" --tag t --threads 1 "${args[@]}"
+    [ -f "$out/a/index.json" ] || continue
+    blob=$(layer_of "$out/a" t)
+    check "$name: identical blob for 1 and 2 threads" cmp "$blob" "$(layer_of "$out/b" t)"
+    check "$name: gzip -t" gzip -t "$blob"
+    diff_id=$(diff_id_of "$out/a" t)
+    check_eq "$name: diff_id = sha256(gzip -dc blob)" "$diff_id" "sha256:$(gzip -dc "$blob" | sha256sum | cut -d' ' -f1)"
+    if [ -z "$REFERENCE_DIFF_ID" ]; then REFERENCE_DIFF_ID=$diff_id; fi
+    check_eq "$name: same diff_id as libdeflate members" "$REFERENCE_DIFF_ID" "$diff_id"
+    tar_size=$(gzip -dc "$blob" | wc -c)
+    read -r first_len rest_len < <(python3 -c "$FIRST_MEMBER_PY" "$blob")
+    if [ "$format" = single ]; then
+        check_eq "$name: first-member reader sees the whole tar" "$tar_size 0" "$first_len $rest_len"
+    else
+        if [ "$first_len" -lt "$tar_size" ] && [ "$rest_len" -gt 0 ]; then pass "$name: several members"
+        else fail "$name: several members" "first member $first_len of $tar_size bytes"; fi
+    fi
+    if require_tool skopeo; then
+        rm -rf "$out/docker" && mkdir -p "$out/docker"
+        if check "$name: skopeo copy to docker-archive" skopeo copy --quiet "oci:$out/a:t" "docker-archive:$out/docker/img.tar:ocipack/test:t"; then
+            (cd "$out/docker" && tar -xf img.tar)
+            layer_file=$(jq -r '.[0].Layers[0]' "$out/docker/manifest.json")
+            got=$( (gzip -dc "$out/docker/$layer_file" 2>/dev/null || cat "$out/docker/$layer_file") | sha256sum | cut -d' ' -f1)
+            check_eq "$name: skopeo's layer hashes to the diff_id" "$diff_id" "sha256:$got"
+        fi
+    else
+        skip "$name: skopeo" "missing tools: $MISSING_TOOLS"
+    fi
+done
+
+# Sizes: the dictionary must help (or at least not hurt) the single format.
+s_plain=$(stat -c %s "$(layer_of "$TEST_TMP/isal-single/a" t)" 2>/dev/null || echo 0)
+s_dict=$(stat -c %s "$(layer_of "$TEST_TMP/isal-single-dict/a" t)" 2>/dev/null || echo 0)
+if [ "$s_dict" -gt 0 ] && [ "$s_dict" -le "$s_plain" ]; then pass "dictionary does not grow the blob ($s_dict <= $s_plain)"
+else fail "dictionary does not grow the blob" "$s_dict > $s_plain"; fi
+
+# libdeflate cannot write the single format: a clear usage error.
+"$OCIPACK" build "$ROOT" -o "$TEST_TMP/refused" --gzip-format single >"$TEST_TMP/o" 2>"$TEST_TMP/e"
+rc=$?
+check_eq "libdeflate + single: exit status 2" 2 "$rc"
+check_contains "libdeflate + single: error names the fix" "$TEST_TMP/e" "gzip-format single needs --compressor isal"
+check_eq "libdeflate + single: nothing written" "" "$(ls "$TEST_TMP/refused" 2>/dev/null)"
+
+# An output layout (and tarball) inside the rootfs is not packed into the layer.
+IN=$TEST_TMP/inside
+mkdir -p "$IN/etc" && echo hi > "$IN/etc/hostname"
+check "output inside rootfs: first build" "$OCIPACK" build "$IN" -o "$IN/layout" --tar-output "$IN/image.tar" -q
+check "output inside rootfs: second build" "$OCIPACK" build "$IN" -o "$IN/layout" --tar-output "$IN/image.tar" --tag again -q
+if [ -f "$IN/layout/index.json" ]; then
+    names=$(gzip -dc "$(layer_of "$IN/layout" again)" | tar -tf - | tr '\n' ' ')
+    check_eq "output inside rootfs: layer holds only the rootfs" "etc/ etc/hostname " "$names"
+fi
+
+finish
