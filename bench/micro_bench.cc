@@ -1,21 +1,34 @@
-// Micro-benchmarks of the pipeline's stage bodies on seeded, realistic data
-// (text-like and binary-like mixes, so ratios resemble a rootfs): per-chunk
-// gzip compression by level and chunk size, and SHA-256 throughput. Each
-// reports bytes/s and, for compression, the compressed/uncompressed ratio.
+// Micro-benchmarks of the pipeline on seeded, realistic data (text-like and
+// binary-like mixes, so ratios resemble a rootfs): per-chunk gzip compression
+// for each backend, level and chunk size; SHA-256; the tar producer (walk +
+// headers + read() into chunk buffers) over a generated tree in the page
+// cache; and the whole layer pipeline for 1..cores threads. Each reports
+// bytes/s; compression and the pipeline also report the compressed ratio.
+// Run: ./build/bench/ocipack_bench  (OCIPACK_BENCH_TREE=DIR to use another tree)
 #include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <random>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "core/codec.h"
+#include "core/fd.h"
 #include "core/sha256.h"
+#include "pipeline/chunker.h"
+#include "pipeline/layer_pipeline.h"
 
 namespace {
 
 // Half text drawn from a small vocabulary, half binary with repeats: roughly
 // what /usr looks like to a compressor (ratio ~0.35-0.45 at level 6).
-std::vector<std::byte> realistic_data(size_t size, uint32_t seed = 12345) {
-  std::mt19937 rng(seed);
+std::vector<std::byte> realistic_data(size_t size, int seed = 12345) {
+  std::mt19937 rng(static_cast<uint32_t>(seed));
   static const char* words[] = {"the ", "lib", "usr/", "share", "config", "=", "\n", "int ",
                                 "return ", "0x", "error", "file", "/etc/", "value", "  ", "{"};
   std::vector<std::byte> out;
@@ -34,11 +47,11 @@ std::vector<std::byte> realistic_data(size_t size, uint32_t seed = 12345) {
   return out;
 }
 
-void BM_CompressChunk(benchmark::State& state) {
+void compress_chunk_bench(benchmark::State& state, ocipack::CodecKind kind) {
   const int level = static_cast<int>(state.range(0));
   const size_t chunk = static_cast<size_t>(state.range(1));
   auto input = realistic_data(chunk);
-  auto compressor = ocipack::make_compressor({ocipack::CodecKind::libdeflate, level});
+  auto compressor = ocipack::make_compressor({kind, level, ocipack::GzipFormat::members, false});
   std::vector<std::byte> output((*compressor)->bound(chunk));
   size_t compressed = 0;
   for (auto _ : state) {
@@ -49,8 +62,16 @@ void BM_CompressChunk(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * chunk));
   state.counters["ratio"] = static_cast<double>(compressed) / static_cast<double>(chunk);
 }
-BENCHMARK(BM_CompressChunk)
+void BM_CompressLibdeflate(benchmark::State& state) {
+  compress_chunk_bench(state, ocipack::CodecKind::libdeflate);
+}
+void BM_CompressIsal(benchmark::State& state) { compress_chunk_bench(state, ocipack::CodecKind::isal); }
+BENCHMARK(BM_CompressLibdeflate)
     ->ArgsProduct({{1, 6, 9, 12}, {256 << 10, 1 << 20, 8 << 20}})
+    ->ArgNames({"level", "chunk"})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CompressIsal)
+    ->ArgsProduct({{0, 1, 2, 3}, {256 << 10, 1 << 20, 8 << 20}})
     ->ArgNames({"level", "chunk"})
     ->Unit(benchmark::kMillisecond);
 
@@ -64,5 +85,81 @@ void BM_Sha256(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * input.size()));
 }
 BENCHMARK(BM_Sha256)->Arg(1 << 20)->Arg(8 << 20);
+
+// A generated tree (~160 MiB: many small text files, some large binaries),
+// made once per process under /tmp and read from the page cache.
+const std::string& bench_tree() {
+  static const std::string path = [] {
+    if (const char* dir = std::getenv("OCIPACK_BENCH_TREE")) return std::string(dir);
+    std::string root = "/tmp/ocipack-bench-tree";
+    if (::access((root + "/.complete").c_str(), F_OK) == 0) return root;
+    std::system(("rm -rf " + root + " && mkdir -p " + root).c_str());
+    for (int d = 0; d < 40; ++d) {
+      std::string dir = root + "/usr/share/d" + std::to_string(d);
+      std::system(("mkdir -p " + dir).c_str());
+      for (int f = 0; f < 100; ++f) {
+        auto bytes = realistic_data(2000 + static_cast<size_t>((d * 100 + f) % 37) * 700, d * 100 + f);
+        std::ofstream(dir + "/f" + std::to_string(f), std::ios::binary)
+            .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      }
+    }
+    std::system(("mkdir -p " + root + "/usr/lib").c_str());
+    for (int f = 0; f < 12; ++f) {
+      auto bytes = realistic_data(12u << 20, 1000 + f);
+      std::ofstream(root + "/usr/lib/big" + std::to_string(f), std::ios::binary)
+          .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    }
+    std::ofstream(root + "/.complete") << "";
+    return root;
+  }();
+  return path;
+}
+
+void BM_TarProducer(benchmark::State& state) {
+  const std::string& root = bench_tree();
+  uint64_t bytes = 0;
+  for (auto _ : state) {
+    auto walker = ocipack::RootfsWalker::open(root, {});
+    ocipack::ChunkingOptions options;
+    ocipack::TarChunker chunker(std::make_unique<ocipack::RootfsWalker>(std::move(*walker)), options);
+    ocipack::Chunk chunk;
+    chunk.capacity = options.capacity();
+    chunk.data = std::make_unique_for_overwrite<std::byte[]>(chunk.capacity);
+    while (*chunker.fill(chunk)) bytes += chunk.size;
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+}
+BENCHMARK(BM_TarProducer)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+
+void pipeline_bench(benchmark::State& state, ocipack::CodecOptions codec) {
+  const std::string& root = bench_tree();
+  const int threads = static_cast<int>(state.range(0));
+  uint64_t bytes = 0, compressed = 0;
+  for (auto _ : state) {
+    auto walker = ocipack::RootfsWalker::open(root, {});
+    ocipack::LayerPipelineOptions options;
+    options.threads = threads;
+    options.codec = codec;
+    ocipack::TarChunker chunker(std::make_unique<ocipack::RootfsWalker>(std::move(*walker)), options.chunking);
+    ocipack::UniqueFd out(::open("/dev/null", O_WRONLY));
+    auto result = ocipack::run_layer_pipeline(chunker, options, out.get(), "/dev/null");
+    bytes += result->uncompressed_size;
+    compressed += result->compressed_size;
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+  state.counters["ratio"] = static_cast<double>(compressed) / static_cast<double>(bytes);
+}
+void BM_PipelineLibdeflate6(benchmark::State& state) {
+  pipeline_bench(state, {ocipack::CodecKind::libdeflate, 6, ocipack::GzipFormat::members, false});
+}
+void BM_PipelineIsal1(benchmark::State& state) {
+  pipeline_bench(state, {ocipack::CodecKind::isal, 1, ocipack::GzipFormat::members, false});
+}
+BENCHMARK(BM_PipelineLibdeflate6)
+    ->DenseRange(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())))
+    ->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_PipelineIsal1)
+    ->DenseRange(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())))
+    ->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

@@ -165,6 +165,44 @@ TEST(CliOptions, HelpNamesEveryYoctoVariable) {
     EXPECT_NE(cl->text.find(var), std::string::npos) << var;
 }
 
+TEST(CliOptions, CompressorFormatAndPresets) {
+  auto cl = parse(with({"--compressor", "isal"}));
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->build.layer.codec.kind, CodecKind::isal);
+  EXPECT_EQ(cl->build.layer.codec.level, 1);  // isal's default
+  cl = parse(with({"--fast"}));
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->build.layer.codec.kind, CodecKind::isal);
+  EXPECT_EQ(cl->build.layer.codec.level, 1);
+  cl = parse(with({"--fast", "--level", "3"}));
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->build.layer.codec.level, 3);
+  cl = parse(with({"--compressor", "isal", "--gzip-format", "single", "--dictionary", "--stats",
+                   "--no-progress"}));
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->build.layer.codec.format, GzipFormat::single);
+  EXPECT_TRUE(cl->build.layer.codec.dictionary);
+  EXPECT_TRUE(cl->stats);
+  EXPECT_TRUE(cl->no_progress);
+  cl = parse(with({"--level", "12"}));
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->build.layer.codec.kind, CodecKind::libdeflate);
+  EXPECT_EQ(cl->build.layer.codec.level, 12);
+
+  const std::vector<BadCase> cases = {
+      {{"--compressor", "zstd"}, "--compressor 'zstd'"},
+      {{"--gzip-format", "many"}, "--gzip-format 'many'"},
+      {{"--gzip-format", "single"}, "needs --compressor isal"},
+      {{"--compressor", "isal", "--level", "4"}, "--level 4: expected 0-3 for isal"},
+      {{"--dictionary"}, "--dictionary only applies to --gzip-format single"},
+  };
+  for (const auto& c : cases) {
+    auto bad = parse(with(c.flags));
+    ASSERT_FALSE(bad.ok()) << c.flags[0];
+    EXPECT_NE(bad.error().message.find(c.must_mention), std::string::npos) << bad.error().message;
+  }
+}
+
 TEST(CliOptions, ValueParsers) {
   EXPECT_EQ(*parse_port("8080"), "8080/tcp");
   EXPECT_EQ(*parse_port("53/udp"), "53/udp");

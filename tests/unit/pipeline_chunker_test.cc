@@ -82,6 +82,19 @@ TEST(TarChunker, StreamIsIndependentOfChunkSize) {
   EXPECT_EQ(tar.substr(tar.size() - 1024), std::string(1024, '\0'));
 }
 
+TEST(TarChunker, PreScanGivesTheExactStreamSize) {
+  TempDir dir;
+  make_tree(dir / "root");
+  testing::make_dirs(dir / "root/" + std::string(120, 'x') + "/" + std::string(150, 'y'));
+  auto chunks = chunk_tree(dir / "root", 64 * 1024);
+  ASSERT_TRUE(chunks.ok());
+  auto walker = RootfsWalker::open(dir / "root", {});
+  ASSERT_TRUE(walker.ok());
+  auto size = tar_stream_size(*walker);
+  ASSERT_TRUE(size.ok());
+  EXPECT_EQ(*size, chunks->joined().size());
+}
+
 TEST(TarChunker, CutsAreDeterministicAndWithinBounds) {
   TempDir dir;
   make_tree(dir / "root");
