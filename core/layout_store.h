@@ -34,7 +34,8 @@ class LayoutStore {
   Status ensure_directories();
   // A temp file inside blobs/sha256 for streaming a large blob into.
   Result<TempFile> begin_blob();
-  // Moves a finished temp blob to its digest name (or drops it if that blob exists).
+  // Moves a finished temp blob to its digest name (replacing an existing copy,
+  // which has the same content by construction).
   Status commit_blob(TempFile& temp, const Digest& digest);
   // Writes a small blob (config, manifest) and returns its descriptor.
   Result<Descriptor> put_blob(std::string_view data, std::string media_type);

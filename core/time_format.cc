@@ -2,6 +2,7 @@
 #include "core/time_format.h"
 
 #include <charconv>
+#include <cstdio>
 #include <ctime>
 
 namespace ocipack {
@@ -11,7 +12,9 @@ std::string format_rfc3339(int64_t epoch_seconds) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  // Four-digit years always (RFC 3339 has no shorter form).
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;
 }
 
@@ -61,7 +64,7 @@ Result<int64_t> parse_timestamp(std::string_view text) {
       text[13] != ':' || !parse_digits(text, 14, 2, minute) || text[16] != ':' ||
       !parse_digits(text, 17, 2, second))
     return bad();
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59)
     return bad();
   size_t pos = 19;
   if (pos < text.size() && text[pos] == '.') {

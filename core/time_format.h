@@ -14,7 +14,8 @@ namespace ocipack {
 std::string format_rfc3339(int64_t epoch_seconds);
 
 // Accepts RFC 3339 (YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)), "@SECONDS" or
-// "SECONDS". Fractions are dropped (layers store whole seconds).
+// "SECONDS". Fractions are dropped (layers store whole seconds). Leap
+// seconds (:60) are refused, as Go's and Python's parsers do.
 Result<int64_t> parse_timestamp(std::string_view text);
 
 // SOURCE_DATE_EPOCH is a non-negative decimal integer of seconds.

@@ -1,0 +1,412 @@
+// Tests for core/layout_store.cc: the on-disk OCI layout and its write
+// discipline. open_or_create must refuse outputs it could damage (a regular
+// file, a non-empty directory that is not a layout) with a message naming the
+// path, must refuse an unusable oci-layout or index.json, must read an
+// existing index.json, and must not touch the file system until the first
+// blob or directory is needed. Blobs land at
+// blobs/sha256/<hex> with exactly their content (idempotently); write_index
+// writes oci-layout and index.json; no hidden temp files survive; and
+// discard_changes removes only the blobs and directories this store added
+// (nothing once keep_changes was called), restoring the layout as it was.
+#include "core/layout_store.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/sha256.h"
+#include "test_helpers.h"
+
+namespace ocipack {
+namespace {
+
+using ocipack::testing::make_dirs;
+using ocipack::testing::read_text;
+using ocipack::testing::TempDir;
+using ocipack::testing::write_text;
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool is_dir(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Every path below `root`, relative, sorted ("blobs/", "blobs/sha256/", …).
+std::vector<std::string> tree(const std::string& root) {
+  std::vector<std::string> out;
+  std::function<void(const std::string&, const std::string&)> walk = [&](const std::string& dir,
+                                                                         const std::string& rel) {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return;
+    while (dirent* ent = ::readdir(d)) {
+      std::string name = ent->d_name;
+      if (name == "." || name == "..") continue;
+      std::string path = dir + "/" + name;
+      if (is_dir(path)) {
+        out.push_back(rel + name + "/");
+        walk(path, rel + name + "/");
+      } else {
+        out.push_back(rel + name);
+      }
+    }
+    ::closedir(d);
+  };
+  walk(root, "");
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool has_hidden_file(const std::string& root) {
+  for (const auto& path : tree(root)) {
+    auto slash = path.find_last_of('/', path.size() - 2);
+    std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (!base.empty() && base[0] == '.') return true;
+  }
+  return false;
+}
+
+LayoutStore open_ok(const std::string& dir) {
+  auto store = LayoutStore::open_or_create(dir);
+  EXPECT_TRUE(store.ok()) << store.error().message;
+  return std::move(store).value();
+}
+
+TEST(LayoutStore, MissingDirectoryIsNotCreatedUntilNeeded) {
+  TempDir tmp;
+  const std::string out = tmp / "a/b/out";
+  auto store = LayoutStore::open_or_create(out);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_EQ(store->dir(), out);
+  EXPECT_FALSE(store->existing_index().has_value());
+  EXPECT_FALSE(exists(tmp / "a"));
+  ASSERT_TRUE(store->ensure_directories().ok());
+  EXPECT_TRUE(is_dir(out + "/blobs/sha256"));
+  EXPECT_EQ(tree(tmp.path()), (std::vector<std::string>{"a/", "a/b/", "a/b/out/", "a/b/out/blobs/",
+                                                         "a/b/out/blobs/sha256/"}));
+  // Idempotent.
+  ASSERT_TRUE(store->ensure_directories().ok());
+}
+
+TEST(LayoutStore, PathsAreDerivedFromTheDirectory) {
+  TempDir tmp;
+  LayoutStore store = open_ok(tmp / "out/");  // trailing slash dropped
+  EXPECT_EQ(store.dir(), tmp / "out");
+  EXPECT_EQ(store.blobs_dir(), tmp / "out/blobs/sha256");
+  Digest digest = Sha256::of("abc");
+  EXPECT_EQ(store.blob_path(digest), tmp / "out/blobs/sha256/" + digest.hex());
+}
+
+TEST(LayoutStore, EmptyPathIsAnError) {
+  EXPECT_FALSE(LayoutStore::open_or_create("").ok());
+}
+
+TEST(LayoutStore, RegularFileIsRefusedNamingIt) {
+  TempDir tmp;
+  write_text(tmp / "file", "not a directory");
+  auto store = LayoutStore::open_or_create(tmp / "file");
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().message.find(tmp / "file"), std::string::npos) << store.error().message;
+  EXPECT_EQ(read_text(tmp / "file"), "not a directory");
+}
+
+TEST(LayoutStore, NonEmptyNonLayoutDirectoryIsRefused) {
+  TempDir tmp;
+  make_dirs(tmp / "home");
+  write_text(tmp / "home/notes.txt", "precious");
+  auto store = LayoutStore::open_or_create(tmp / "home");
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().message.find(tmp / "home"), std::string::npos) << store.error().message;
+  EXPECT_EQ(tree(tmp / "home"), std::vector<std::string>{"notes.txt"});
+}
+
+TEST(LayoutStore, EmptyDirectoryIsAccepted) {
+  TempDir tmp;
+  make_dirs(tmp / "out");
+  LayoutStore store = open_ok(tmp / "out");
+  EXPECT_FALSE(store.existing_index().has_value());
+  EXPECT_TRUE(tree(tmp / "out").empty());
+}
+
+TEST(LayoutStore, ExistingLayoutIndexIsRead) {
+  TempDir tmp;
+  make_dirs(tmp / "out/blobs/sha256");
+  write_text(tmp / "out/oci-layout", k_oci_layout_json);
+  write_text(tmp / "out/index.json", "{\"schemaVersion\":2,\"manifests\":[]}");
+  LayoutStore store = open_ok(tmp / "out");
+  ASSERT_TRUE(store.existing_index().has_value());
+  EXPECT_EQ(*store.existing_index(), "{\"schemaVersion\":2,\"manifests\":[]}");
+}
+
+TEST(LayoutStore, OciLayoutContentIsExposed) {
+  TempDir tmp;
+  LayoutStore fresh = open_ok(tmp / "new");
+  EXPECT_EQ(fresh.oci_layout(), k_oci_layout_json);
+  make_dirs(tmp / "out");
+  const std::string layout_text = "{\"imageLayoutVersion\": \"1.0.0\"}\n";
+  write_text(tmp / "out/oci-layout", layout_text);
+  LayoutStore existing = open_ok(tmp / "out");
+  EXPECT_EQ(existing.oci_layout(), layout_text);
+}
+
+TEST(LayoutStore, UnusableOciLayoutIsRefusedBeforeWriting) {
+  for (const char* text : {"", "not json", "[]", "{}", "{\"imageLayoutVersion\":1}",
+                           "{\"imageLayoutVersion\":\"2.0.0\"}"}) {
+    TempDir tmp;
+    make_dirs(tmp / "out");
+    write_text(tmp / "out/oci-layout", text);
+    auto store = LayoutStore::open_or_create(tmp / "out");
+    ASSERT_FALSE(store.ok()) << "accepted oci-layout '" << text << "'";
+    EXPECT_NE(store.error().message.find(tmp / "out"), std::string::npos) << store.error().message;
+    EXPECT_EQ(tree(tmp / "out"), std::vector<std::string>{"oci-layout"});
+  }
+}
+
+TEST(LayoutStore, UnusableIndexIsRefusedBeforeWriting) {
+  for (const char* text : {"", "{", "[]", "{\"manifests\":{}}"}) {
+    TempDir tmp;
+    make_dirs(tmp / "out");
+    write_text(tmp / "out/oci-layout", k_oci_layout_json);
+    write_text(tmp / "out/index.json", text);
+    auto store = LayoutStore::open_or_create(tmp / "out");
+    ASSERT_FALSE(store.ok()) << "accepted index.json '" << text << "'";
+    EXPECT_NE(store.error().message.find(tmp / "out"), std::string::npos) << store.error().message;
+    EXPECT_NE(store.error().message.find("index.json"), std::string::npos) << store.error().message;
+    EXPECT_EQ(read_text(tmp / "out/index.json"), text);
+  }
+}
+
+TEST(LayoutStore, LayoutWithoutIndexHasNoExistingIndex) {
+  TempDir tmp;
+  make_dirs(tmp / "out");
+  write_text(tmp / "out/oci-layout", k_oci_layout_json);
+  LayoutStore store = open_ok(tmp / "out");
+  EXPECT_FALSE(store.existing_index().has_value());
+}
+
+TEST(LayoutStore, IndexThatIsADirectoryIsRefused) {
+  TempDir tmp;
+  make_dirs(tmp / "out/index.json");
+  write_text(tmp / "out/oci-layout", k_oci_layout_json);
+  auto store = LayoutStore::open_or_create(tmp / "out");
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().message.find("index.json"), std::string::npos) << store.error().message;
+}
+
+TEST(LayoutStore, PutBlobWritesContentUnderItsDigest) {
+  TempDir tmp;
+  LayoutStore store = open_ok(tmp / "out");
+  const std::string data = "{\"config\":true}";
+  auto descriptor = store.put_blob(data, k_media_type_config);
+  ASSERT_TRUE(descriptor.ok()) << descriptor.error().message;
+  EXPECT_EQ(descriptor->media_type, k_media_type_config);
+  EXPECT_EQ(descriptor->digest, Sha256::of(data));
+  EXPECT_EQ(descriptor->size, static_cast<int64_t>(data.size()));
+  EXPECT_TRUE(descriptor->annotations.empty());
+  const std::string path = tmp / "out/blobs/sha256/" + Sha256::of(data).hex();
+  EXPECT_EQ(read_text(path), data);
+  EXPECT_EQ(tree(tmp / "out"), (std::vector<std::string>{"blobs/", "blobs/sha256/",
+                                                          "blobs/sha256/" + Sha256::of(data).hex()}));
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+}
+
+TEST(LayoutStore, PutBlobIsIdempotent) {
+  TempDir tmp;
+  LayoutStore store = open_ok(tmp / "out");
+  auto first = store.put_blob("same bytes", k_media_type_manifest);
+  auto second = store.put_blob("same bytes", k_media_type_manifest);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->digest, second->digest);
+  EXPECT_EQ(first->size, second->size);
+  EXPECT_EQ(read_text(store.blob_path(first->digest)), "same bytes");
+  EXPECT_EQ(tree(store.blobs_dir()).size(), 1u);
+  EXPECT_FALSE(has_hidden_file(tmp.path()));
+}
+
+TEST(LayoutStore, PutBlobRepairsATruncatedBlob) {
+  TempDir tmp;
+  LayoutStore store = open_ok(tmp / "out");
+  ASSERT_TRUE(store.ensure_directories().ok());
+  const std::string data = "full content";
+  write_text(store.blob_path(Sha256::of(data)), "full");  // e.g. left by a crash
+  auto descriptor = store.put_blob(data, k_media_type_config);
+  ASSERT_TRUE(descriptor.ok()) << descriptor.error().message;
+  EXPECT_EQ(read_text(store.blob_path(descriptor->digest)), data);
+}
+
+TEST(LayoutStore, EmptyBlob) {
+  TempDir tmp;
+  LayoutStore store = open_ok(tmp / "out");
+  auto descriptor = store.put_blob("", k_media_type_config);
+  ASSERT_TRUE(descriptor.ok()) << descriptor.error().message;
+  EXPECT_EQ(descriptor->size, 0);
+  EXPECT_EQ(descriptor->digest.hex(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_TRUE(exists(store.blob_path(descriptor->digest)));
+  EXPECT_EQ(read_text(store.blob_path(descriptor->digest)), "");
+}
+
+TEST(LayoutStore, StreamedBlobIsCommittedUnderItsDigest) {
+  TempDir tmp;
+  LayoutStore store = open_ok(tmp / "out");
+  auto temp = store.begin_blob();
+  ASSERT_TRUE(temp.ok()) << temp.error().message;
+  EXPECT_EQ(temp->path().rfind(store.blobs_dir() + "/.", 0), 0u) << temp->path();
+  const std::string data(100000, 'z');
+  ASSERT_TRUE(write_all(temp->fd(), data, temp->path()).ok());
+  const Digest digest = Sha256::of(data);
+  ASSERT_TRUE(store.commit_blob(*temp, digest).ok());
+  EXPECT_EQ(read_text(store.blob_path(digest)), data);
+  EXPECT_FALSE(has_hidden_file(tmp.path()));
+}
+
+TEST(LayoutStore, AbandonedStreamedBlobLeavesNoTempFile) {
+  TempDir tmp;
+  LayoutStore store = open_ok(tmp / "out");
+  {
+    auto temp = store.begin_blob();
+    ASSERT_TRUE(temp.ok()) << temp.error().message;
+    ASSERT_TRUE(write_all(temp->fd(), "partial", temp->path()).ok());
+  }
+  EXPECT_TRUE(tree(store.blobs_dir()).empty());
+}
+
+TEST(LayoutStore, WriteIndexWritesLayoutFileAndIndex) {
+  TempDir tmp;
+  LayoutStore store = open_ok(tmp / "out");
+  ASSERT_TRUE(store.write_index("{\"schemaVersion\":2}").ok());
+  EXPECT_EQ(read_text(tmp / "out/oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
+  EXPECT_EQ(read_text(tmp / "out/index.json"), "{\"schemaVersion\":2}");
+  EXPECT_EQ(tree(tmp / "out"),
+            (std::vector<std::string>{"blobs/", "blobs/sha256/", "index.json", "oci-layout"}));
+  // Replacing the index.
+  ASSERT_TRUE(store.write_index("{\"schemaVersion\":2,\"manifests\":[]}").ok());
+  EXPECT_EQ(read_text(tmp / "out/index.json"), "{\"schemaVersion\":2,\"manifests\":[]}");
+  EXPECT_FALSE(has_hidden_file(tmp.path()));
+  // A store opened afterwards sees the index.
+  LayoutStore reopened = open_ok(tmp / "out");
+  ASSERT_TRUE(reopened.existing_index().has_value());
+  EXPECT_EQ(*reopened.existing_index(), "{\"schemaVersion\":2,\"manifests\":[]}");
+}
+
+TEST(LayoutStore, ExistingOciLayoutFileIsLeftAlone) {
+  TempDir tmp;
+  make_dirs(tmp / "out/blobs/sha256");
+  const std::string layout_text = "{\"imageLayoutVersion\": \"1.0.0\"}\n";
+  write_text(tmp / "out/oci-layout", layout_text);
+  write_text(tmp / "out/index.json", "{}");
+  LayoutStore store = open_ok(tmp / "out");
+  ASSERT_TRUE(store.write_index("{\"schemaVersion\":2}").ok());
+  EXPECT_EQ(read_text(tmp / "out/oci-layout"), layout_text);
+  EXPECT_EQ(read_text(tmp / "out/index.json"), "{\"schemaVersion\":2}");
+}
+
+TEST(LayoutStore, FullBuildSequenceLeavesOnlyLayoutFiles) {
+  TempDir tmp;
+  LayoutStore store = open_ok(tmp / "out");
+  auto config = store.put_blob("config", k_media_type_config);
+  auto manifest = store.put_blob("manifest", k_media_type_manifest);
+  ASSERT_TRUE(config.ok() && manifest.ok());
+  ASSERT_TRUE(store.write_index("index").ok());
+  std::vector<std::string> expected = {"blobs/", "blobs/sha256/",
+                                       "blobs/sha256/" + config->digest.hex(),
+                                       "blobs/sha256/" + manifest->digest.hex(), "index.json",
+                                       "oci-layout"};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(tree(tmp / "out"), expected);
+}
+
+TEST(LayoutStore, DiscardRemovesCreatedDirectoriesAndParents) {
+  TempDir tmp;
+  make_dirs(tmp / "keep");
+  LayoutStore store = open_ok(tmp / "keep/new/out");
+  ASSERT_TRUE(store.ensure_directories().ok());
+  EXPECT_TRUE(is_dir(tmp / "keep/new/out/blobs/sha256"));
+  store.discard_changes();
+  EXPECT_FALSE(exists(tmp / "keep/new"));
+  EXPECT_TRUE(is_dir(tmp / "keep"));
+}
+
+TEST(LayoutStore, DiscardRemovesAddedBlobsOfAFirstBuild) {
+  TempDir tmp;
+  make_dirs(tmp / "keep");
+  LayoutStore store = open_ok(tmp / "keep/out");
+  auto blob = store.put_blob("data", k_media_type_config);
+  ASSERT_TRUE(blob.ok()) << blob.error().message;
+  auto temp = store.begin_blob();
+  ASSERT_TRUE(temp.ok());
+  ASSERT_TRUE(write_all(temp->fd(), "layer", temp->path()).ok());
+  ASSERT_TRUE(store.commit_blob(*temp, Sha256::of("layer")).ok());
+  store.discard_changes();
+  EXPECT_FALSE(exists(tmp / "keep/out"));
+  EXPECT_TRUE(is_dir(tmp / "keep"));
+}
+
+TEST(LayoutStore, DiscardKeepsAPreexistingEmptyOutputDirectory) {
+  TempDir tmp;
+  make_dirs(tmp / "out");
+  LayoutStore store = open_ok(tmp / "out");
+  ASSERT_TRUE(store.put_blob("data", k_media_type_config).ok());
+  store.discard_changes();
+  EXPECT_TRUE(is_dir(tmp / "out"));
+  EXPECT_TRUE(tree(tmp / "out").empty());
+}
+
+TEST(LayoutStore, DiscardRestoresAnExistingLayout) {
+  // Blobs and directories that were there before the store opened stay;
+  // only what this build added goes.
+  TempDir tmp;
+  make_dirs(tmp / "out/blobs/sha256");
+  write_text(tmp / "out/oci-layout", k_oci_layout_json);
+  write_text(tmp / "out/index.json", "{\"schemaVersion\":2,\"manifests\":[]}");
+  const Digest old_digest = Sha256::of("old blob");
+  write_text(tmp / "out/blobs/sha256/" + old_digest.hex(), "old blob");
+  const auto before = tree(tmp / "out");
+
+  LayoutStore store = open_ok(tmp / "out");
+  ASSERT_TRUE(store.put_blob("old blob", k_media_type_config).ok());  // already present
+  ASSERT_TRUE(store.put_blob("new blob", k_media_type_config).ok());
+  EXPECT_TRUE(exists(store.blob_path(Sha256::of("new blob"))));
+  store.discard_changes();
+  EXPECT_EQ(tree(tmp / "out"), before);
+  EXPECT_EQ(read_text(tmp / "out/blobs/sha256/" + old_digest.hex()), "old blob");
+}
+
+TEST(LayoutStore, KeepChangesMakesDiscardANoOp) {
+  TempDir tmp;
+  LayoutStore store = open_ok(tmp / "out");
+  auto blob = store.put_blob("data", k_media_type_config);
+  ASSERT_TRUE(blob.ok());
+  ASSERT_TRUE(store.write_index("{}").ok());
+  store.keep_changes();
+  store.discard_changes();
+  EXPECT_EQ(read_text(store.blob_path(blob->digest)), "data");
+  EXPECT_EQ(read_text(tmp / "out/index.json"), "{}");
+}
+
+TEST(LayoutStore, BlobsPathThatIsAFileIsAnError) {
+  TempDir tmp;
+  make_dirs(tmp / "out");
+  write_text(tmp / "out/oci-layout", k_oci_layout_json);
+  write_text(tmp / "out/blobs", "not a directory");
+  LayoutStore store = open_ok(tmp / "out");
+  Status status = store.ensure_directories();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find(tmp / "out/blobs"), std::string::npos)
+      << status.error().message;
+}
+
+}  // namespace
+}  // namespace ocipack
