@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cli/options.h"
+#include "core/layout_ops.h"
 #include "cli/progress.h"
 
 namespace {
@@ -28,6 +29,42 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
+// `ocipack tags|inspect|gc`: read-only or blob-removing layout operations.
+int run_layout_command(const ocipack::cli::CommandLine& command) {
+  using namespace ocipack;
+  using Action = cli::CommandLine::Action;
+  auto fail = [](const Error& error) {
+    std::fprintf(stderr, "ocipack: error: %s\n", error.message.c_str());
+    return 1;
+  };
+  switch (command.action) {
+    case Action::tags: {
+      auto tags = list_tags(command.layout_dir);
+      if (!tags) return fail(tags.error());
+      for (const auto& info : *tags)
+        std::printf("%s\t%s\t%lld\n", info.tag.empty() ? "<untagged>" : info.tag.c_str(),
+                    info.manifest.digest.str().c_str(), static_cast<long long>(info.manifest.size));
+      return 0;
+    }
+    case Action::inspect: {
+      auto text = command.json ? inspect_json(command.layout_dir, command.tag)
+                               : inspect_text(command.layout_dir, command.tag);
+      if (!text) return fail(text.error());
+      std::fputs(text->c_str(), stdout);
+      if (text->empty() || text->back() != '\n') std::fputc('\n', stdout);
+      return 0;
+    }
+    case Action::gc: {
+      auto result = collect_garbage(command.layout_dir);
+      if (!result) return fail(result.error());
+      std::printf("removed %llu blobs, freed %s\n", static_cast<unsigned long long>(result->removed_blobs),
+                  cli::human_bytes(result->freed_bytes).c_str());
+      return 0;
+    }
+    default:
+      return 2;
+  }
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -42,11 +79,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ocipack: error: %s\n", command.error().message.c_str());
     return 2;
   }
-  if (command->action != cli::CommandLine::Action::build) {
+  using Action = cli::CommandLine::Action;
+  if (command->action == Action::help || command->action == Action::version) {
     std::fputs(command->text.c_str(), stdout);
     if (command->text.empty() || command->text.back() != '\n') std::fputc('\n', stdout);
     return 0;
   }
+  if (command->action != Action::build) return run_layout_command(*command);
 
   install_signal_handlers();
   BuildOptions& build = command->build;
@@ -55,16 +94,24 @@ int main(int argc, char** argv) {
   const bool want_progress =
       !command->quiet && !command->no_progress && (command->progress || ::isatty(STDERR_FILENO));
   if (want_progress) {
-    // The bar's total comes from a metadata-only pre-scan (exact tar size).
-    WalkOptions walk_options;
-    walk_options.clamp_mtime = build.clamp_mtime;
-    auto walker = RootfsWalker::open(build.rootfs, walk_options);
-    if (walker) {
-      auto total = tar_stream_size(*walker);
-      if (total) {
-        progress.emplace(stderr, *total);
-        build.layer.on_progress = [&progress](uint64_t tar, uint64_t blob) { progress->update(tar, blob); };
+    // The bar's total comes from a metadata-only pre-scan (exact tar size);
+    // a delta layer's size is unknown until the diff is done: no bar then.
+    uint64_t total = 0;
+    bool known = true;
+    for (const auto& layer : build.layers) {
+      WalkOptions walk_options;
+      walk_options.clamp_mtime = build.clamp_mtime;
+      auto walker = RootfsWalker::open(layer.rootfs, walk_options);
+      auto size = walker && !layer.diff_base ? tar_stream_size(*walker) : Result<uint64_t>(Error{});
+      if (!size) {
+        known = false;
+        break;
       }
+      total += *size;
+    }
+    if (known) {
+      progress.emplace(stderr, total);
+      build.layer.on_progress = [&progress](uint64_t tar, uint64_t blob) { progress->update(tar, blob); };
     }
   }
   auto result = build_image(build);
@@ -76,19 +123,26 @@ int main(int argc, char** argv) {
   for (const auto& warning : result->warnings)
     std::fprintf(stderr, "ocipack: warning: %s\n", warning.c_str());
   if (!command->quiet) {
-    const auto& s = result->layer_stats;
-    std::printf("%s:%s %s\n", command->build.layout_dir.c_str(), command->build.image.tag.c_str(),
+    std::printf("%s:%s %s\n", build.layout_dir.c_str(), build.image.tag.c_str(),
                 result->manifest.digest.str().c_str());
-    std::printf("  layer %s: %s tar -> %s gzip (%.1f%%) in %llu chunks, %.2f s, %d threads, %s\n",
-                s.digest.str().c_str(), cli::human_bytes(s.uncompressed_size).c_str(),
-                cli::human_bytes(s.compressed_size).c_str(),
-                s.uncompressed_size ? 100.0 * static_cast<double>(s.compressed_size) / static_cast<double>(s.uncompressed_size) : 0.0,
-                static_cast<unsigned long long>(s.chunks), result->seconds,
-                command->build.layer.threads, codec_name(command->build.layer.codec.kind));
-    if (command->build.tar_output)
-      std::printf("  tarball %s\n", command->build.tar_output->c_str());
+    for (const auto& base_layer : result->base_layers)
+      std::printf("  base layer %s (%s)\n", base_layer.digest.str().c_str(),
+                  cli::human_bytes(static_cast<uint64_t>(base_layer.size)).c_str());
+    for (const auto& layer : result->layers) {
+      const LayerResult& s = layer.stats;
+      std::printf("  layer %s: %s tar -> %s gzip (%.1f%%) in %llu chunks\n", s.digest.str().c_str(),
+                  cli::human_bytes(s.uncompressed_size).c_str(), cli::human_bytes(s.compressed_size).c_str(),
+                  s.uncompressed_size ? 100.0 * static_cast<double>(s.compressed_size) /
+                                            static_cast<double>(s.uncompressed_size)
+                                      : 0.0,
+                  static_cast<unsigned long long>(s.chunks));
+    }
+    std::printf("  %.2f s, %d threads, %s level %d\n", result->seconds, build.layer.threads,
+                codec_name(build.layer.codec.kind), build.layer.codec.level);
+    if (build.tar_output) std::printf("  tarball %s\n", build.tar_output->c_str());
   }
   if (command->stats)
-    std::fputs(cli::format_stats(result->layer_stats, command->build.layer.threads).c_str(), stderr);
+    for (const auto& layer : result->layers)
+      std::fputs(cli::format_stats(layer.stats, build.layer.threads).c_str(), stderr);
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "core/arch.h"
 #include "core/codec.h"
+#include "core/layout_reader.h"
 #include "core/shlex.h"
 #include "core/time_format.h"
 
@@ -77,6 +78,8 @@ struct RawFlags {
   std::vector<std::string> entrypoint, cmd, ports, labels, env;
   std::string workdir, stop_signal, created, chunk_size = "1M", tar_output;
   std::string compressor = "libdeflate", gzip_format = "members";
+  std::vector<std::string> layers;
+  std::string base, diff_base;
   int level = -1;  // -1: the compressor's default
   int threads = 0;
   bool quiet = false, fast = false, dictionary = false, stats = false, progress = false,
@@ -94,7 +97,11 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
   RawFlags raw;
   CLI::App* build = app.add_subcommand("build", "Build an OCI image layout from a rootfs directory");
   build->footer(k_help_footer);
-  build->add_option("ROOTFS", raw.rootfs, "Root filesystem directory (IMAGE_ROOTFS)")->required();
+  build->add_option("ROOTFS", raw.rootfs, "Root filesystem directory (IMAGE_ROOTFS); optional with --layer");
+  build->add_option("--layer", raw.layers, "Add a layer from DIR, repeatable, bottom to top; ROOTFS (if given) comes first (OCI_LAYER_MODE=multi)")
+      ->allow_extra_args(false);
+  build->add_option("--base", raw.base, "Stack on the image LAYOUT[:TAG] (default tag latest): its layers, then ours; its config, overridden by flags (OCI_BASE_IMAGE)");
+  build->add_option("--diff-base", raw.diff_base, "Make the (last) layer a delta: only what changed from DIR, with whiteouts for removed paths");
   build->add_option("-o,--output", raw.output, "Output OCI layout directory (created, or updated in place)")
       ->required();
   build->add_option("--tag", raw.tag, "Tag, index.json org.opencontainers.image.ref.name (OCI_IMAGE_TAG)")
@@ -133,13 +140,29 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
   build->add_flag("--progress", raw.progress, "Draw the progress bar even when stderr is not a terminal");
   build->add_flag("--no-progress", raw.no_progress, "Never draw the progress bar");
 
+  std::string layout_arg;
+  bool json = false;
+  CLI::App* tags = app.add_subcommand("tags", "List the tags of an OCI image layout");
+  tags->add_option("LAYOUT", layout_arg, "OCI image layout directory")->required();
+  std::string image_arg;
+  CLI::App* inspect = app.add_subcommand("inspect", "Show an image's config, layers and sizes");
+  inspect->add_option("LAYOUT[:TAG]", image_arg, "Layout and tag (default latest)")->required();
+  inspect->add_flag("--json", json, "Machine-readable output");
+  std::string gc_arg;
+  CLI::App* gc = app.add_subcommand("gc", "Remove blobs that no tag references");
+  gc->add_option("LAYOUT", gc_arg, "OCI image layout directory")->required();
+
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
     CommandLine cl;
     cl.action = CommandLine::Action::help;
-    cl.text = build->parsed() ? build->help() : app.help();
+    cl.text = build->parsed() ? build->help()
+              : tags->parsed() ? tags->help()
+              : inspect->parsed() ? inspect->help()
+              : gc->parsed() ? gc->help()
+              : app.help();
     return cl;
   } catch (const CLI::CallForVersion&) {
     CommandLine cl;
@@ -153,48 +176,85 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
   }
 
   CommandLine cl;
+  if (tags->parsed() || gc->parsed()) {
+    cl.action = tags->parsed() ? CommandLine::Action::tags : CommandLine::Action::gc;
+    cl.layout_dir = tags->parsed() ? layout_arg : gc_arg;
+    return cl;
+  }
+  if (inspect->parsed()) {
+    auto ref = parse_image_ref(image_arg);
+    if (!ref) return make_error("inspect '" + image_arg + "': " + ref.error().message);
+    cl.action = CommandLine::Action::inspect;
+    cl.layout_dir = ref->layout_dir;
+    cl.tag = ref->tag;
+    cl.json = json;
+    return cl;
+  }
   BuildOptions& b = cl.build;
   cl.quiet = raw.quiet;
-  b.rootfs = raw.rootfs;
   b.layout_dir = raw.output;
+  if (!raw.rootfs.empty()) b.layers.push_back({raw.rootfs, std::nullopt});
+  for (const auto& dir : raw.layers) {
+    if (dir.empty()) return make_error("--layer: the directory is empty");
+    b.layers.push_back({dir, std::nullopt});
+  }
+  if (b.layers.empty()) return make_error("no rootfs given: pass ROOTFS or --layer DIR (see: ocipack build --help)");
+  if (!raw.diff_base.empty()) b.layers.back().diff_base = raw.diff_base;
+  if (!raw.base.empty()) {
+    auto ref = parse_image_ref(raw.base);
+    if (!ref) return make_error("--base '" + raw.base + "': " + ref.error().message);
+    b.base_layout = ref->layout_dir;
+    b.base_tag = ref->tag;
+  }
+
   ImageSpec& image = b.image;
   image.tag = raw.tag.empty() ? "latest" : raw.tag;
   OCIPACK_TRY(validate_ref_name(image.tag));
-  image.author = raw.author;
-  image.os = raw.os;
-  if (image.os.empty()) return make_error("--os: the value is empty");
-
-  auto platform = map_architecture(raw.arch.empty() ? host_architecture() : raw.arch);
-  if (!platform) return make_error("--arch: " + platform.error().message);
-  image.architecture = platform->architecture;
-  image.variant = raw.variant.empty() ? platform->variant : raw.variant;
-  if (auto status = validate_variant(image.variant); !status)
+  auto given = [&](const char* flag) { return build->count(flag) > 0; };
+  if (given("--author")) image.author = raw.author;
+  if (given("--os")) {
+    if (raw.os.empty()) return make_error("--os: the value is empty");
+    image.os = raw.os;
+  }
+  if (given("--arch")) {
+    auto platform = map_architecture(raw.arch);
+    if (!platform) return make_error("--arch: " + platform.error().message);
+    image.architecture = platform->architecture;
+    if (!platform->variant.empty()) image.variant = platform->variant;
+  } else if (raw.base.empty()) {
+    image.architecture = host_architecture();
+  }
+  if (given("--variant")) image.variant = raw.variant;
+  if (auto status = validate_variant(image.variant.value_or("")); !status)
     return make_error("--variant: " + status.error().message);
 
-  ContainerConfig& config = image.config;
-  config.user = raw.user;
-  config.working_dir = raw.workdir;
-  config.stop_signal = raw.stop_signal;
-  auto entrypoint = parse_command_words("--entrypoint", raw.entrypoint);
-  if (!entrypoint) return entrypoint.error();
-  config.entrypoint = *entrypoint;
-  auto cmd = parse_command_words("--cmd", raw.cmd);
-  if (!cmd) return cmd.error();
-  config.cmd = *cmd;
+  if (given("--user")) image.user = raw.user;
+  if (given("--workdir")) image.working_dir = raw.workdir;
+  if (given("--stop-signal")) image.stop_signal = raw.stop_signal;
+  if (given("--entrypoint")) {
+    auto entrypoint = parse_command_words("--entrypoint", raw.entrypoint);
+    if (!entrypoint) return entrypoint.error();
+    image.entrypoint = *entrypoint;
+  }
+  if (given("--cmd")) {
+    auto cmd = parse_command_words("--cmd", raw.cmd);
+    if (!cmd) return cmd.error();
+    image.cmd = *cmd;
+  }
   for (const auto& p : raw.ports) {
     auto port = parse_port(p);
     if (!port) return port.error();
-    config.exposed_ports.push_back(*port);
+    image.exposed_ports.push_back(*port);
   }
   for (const auto& l : raw.labels) {
     auto kv = parse_key_value("--label", l);
     if (!kv) return kv.error();
-    config.labels[kv->first] = kv->second;  // a later value wins
+    image.labels[kv->first] = kv->second;  // a later value wins
   }
   for (const auto& e : raw.env) {
     auto kv = parse_key_value("--env", e);
     if (!kv) return kv.error();
-    config.env.push_back(e);
+    image.env.push_back(e);
   }
 
   if (env.source_date_epoch) {

@@ -21,10 +21,14 @@ struct Environment {
 };
 
 struct CommandLine {
-  enum class Action { build, help, version };
+  enum class Action { build, tags, inspect, gc, help, version };
   Action action = Action::build;
   std::string text;  // help or version text to print for those actions
   BuildOptions build;
+  // tags / inspect / gc
+  std::string layout_dir;
+  std::string tag;
+  bool json = false;
   bool quiet = false;
   bool stats = false;     // print per-stage times after the build
   bool progress = false;  // --progress given: draw a bar even if stderr is not a terminal

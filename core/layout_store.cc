@@ -2,10 +2,12 @@
 #include "core/layout_store.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <vector>
 
 #include "core/sha256.h"
 
@@ -117,6 +119,38 @@ Status LayoutStore::commit_blob(TempFile& temp, const Digest& digest) {
   OCIPACK_TRY(temp.commit(path));
   if (!existed) m_created_blobs.push_back(path);
   return ok_status();
+}
+
+Status LayoutStore::import_blob(const std::string& source_layout, const Descriptor& descriptor) {
+  const std::string target = blob_path(descriptor.digest);
+  struct stat st {};
+  if (::stat(target.c_str(), &st) == 0 && st.st_size == descriptor.size) return ok_status();
+  OCIPACK_TRY(ensure_directories());
+  const std::string source = source_layout + "/blobs/sha256/" + descriptor.digest.hex();
+  if (::link(source.c_str(), target.c_str()) == 0) {
+    m_created_blobs.push_back(target);
+    return ok_status();
+  }
+  UniqueFd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in.valid()) return make_error("cannot read base blob " + source + ": " + errno_text(errno));
+  auto temp = begin_blob();
+  if (!temp) return temp.error();
+  Sha256 hash;
+  std::vector<char> buffer(1 << 20);
+  int64_t total = 0;
+  for (;;) {
+    ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error("cannot read base blob " + source + ": " + errno_text(errno));
+    if (n == 0) break;
+    std::string_view piece(buffer.data(), static_cast<size_t>(n));
+    hash.update(piece);
+    total += n;
+    OCIPACK_TRY(write_all(temp->fd(), piece, target));
+  }
+  if (total != descriptor.size || hash.finish() != descriptor.digest)
+    return make_error("base blob " + source + " does not match its digest " + descriptor.digest.str());
+  return commit_blob(*temp, descriptor.digest);
 }
 
 Result<Descriptor> LayoutStore::put_blob(std::string_view data, std::string media_type) {

@@ -37,6 +37,9 @@ class LayoutStore {
   // Moves a finished temp blob to its digest name (replacing an existing copy,
   // which has the same content by construction).
   Status commit_blob(TempFile& temp, const Digest& digest);
+  // Makes the blob `descriptor` of another layout available here: nothing if
+  // present, else a hard link, else a verified copy (size and sha256).
+  Status import_blob(const std::string& source_layout, const Descriptor& descriptor);
   // Writes a small blob (config, manifest) and returns its descriptor.
   Result<Descriptor> put_blob(std::string_view data, std::string media_type);
   // The oci-layout file's content (the existing one, or what will be written).

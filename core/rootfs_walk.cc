@@ -138,28 +138,31 @@ Result<std::optional<WalkItem>> RootfsWalker::next() {
   return std::optional<WalkItem>{};
 }
 
-Result<std::optional<WalkItem>> RootfsWalker::make_item(const std::string& host_path,
-                                                        std::string rel_path) {
+Result<DescribedPath> describe_path(const std::string& host_path, std::string rel_path,
+                                   const WalkOptions& options) {
+  DescribedPath described;
   struct stat st {};
   if (::lstat(host_path.c_str(), &st) != 0)
     return make_error("cannot stat " + host_path + ": " + errno_text(errno));
+  described.dev = st.st_dev;
+  described.ino = st.st_ino;
+  described.nlink = st.st_nlink;
 
-  for (const auto& [dev, ino] : m_options.exclude) {
+  for (const auto& [dev, ino] : options.exclude) {
     if (st.st_dev == dev && st.st_ino == ino) {
-      m_warnings.push_back("skipping " + host_path + " (the output of this build)");
-      return std::optional<WalkItem>{};
+      described.skip_reason = "skipping " + host_path + " (the output of this build)";
+      return described;
     }
   }
 
-  WalkItem item;
+  WalkItem& item = described.item;
   TarEntry& entry = item.entry;
   entry.path = std::move(rel_path);
   entry.mode = st.st_mode & 07777;
   entry.uid = st.st_uid;
   entry.gid = st.st_gid;
   entry.mtime = static_cast<int64_t>(st.st_mtim.tv_sec);
-  if (m_options.clamp_mtime && entry.mtime > *m_options.clamp_mtime)
-    entry.mtime = *m_options.clamp_mtime;
+  if (options.clamp_mtime && entry.mtime > *options.clamp_mtime) entry.mtime = *options.clamp_mtime;
   item.source_path = host_path;
 
   switch (st.st_mode & S_IFMT) {
@@ -189,32 +192,41 @@ Result<std::optional<WalkItem>> RootfsWalker::make_item(const std::string& host_
       entry.type = EntryType::fifo;
       break;
     case S_IFSOCK:
-      m_warnings.push_back("skipping socket " + host_path + " (tar cannot hold sockets)");
-      return std::optional<WalkItem>{};
+      described.skip_reason = "skipping socket " + host_path + " (tar cannot hold sockets)";
+      return described;
     default:
-      m_warnings.push_back("skipping " + host_path + " (unknown file type)");
-      return std::optional<WalkItem>{};
+      described.skip_reason = "skipping " + host_path + " (unknown file type)";
+      return described;
   }
+  auto xattrs = read_xattrs(host_path);
+  if (!xattrs) return xattrs.error();
+  entry.xattrs = std::move(*xattrs);
+  return described;
+}
 
-  if (entry.type != EntryType::directory && st.st_nlink > 1) {
-    auto key = std::make_pair(st.st_dev, st.st_ino);
+Result<std::optional<WalkItem>> RootfsWalker::make_item(const std::string& host_path,
+                                                        std::string rel_path) {
+  auto described = describe_path(host_path, std::move(rel_path), m_options);
+  if (!described) return described.error();
+  if (!described->skip_reason.empty()) {
+    m_warnings.push_back(std::move(described->skip_reason));
+    return std::optional<WalkItem>{};
+  }
+  WalkItem& item = described->item;
+  TarEntry& entry = item.entry;
+  if (entry.type != EntryType::directory && described->nlink > 1) {
+    auto key = std::make_pair(described->dev, described->ino);
     auto [it, inserted] = m_first_link_path.try_emplace(key, entry.path);
     if (!inserted) {
-      // A later name of an inode already stored: a link entry, no data.
+      // A later name of an inode already stored: a link entry, no data; its
+      // xattrs travel with the first name, as GNU tar does.
       entry.type = EntryType::hard_link;
       entry.link_target = it->second;
       entry.size = 0;
       item.st_size = 0;
       entry.dev_major = entry.dev_minor = 0;
+      entry.xattrs.clear();
     }
-  }
-
-  // A link entry shares the inode of its target: its xattrs travel with the
-  // first name, as GNU tar does.
-  if (entry.type != EntryType::hard_link) {
-    auto xattrs = read_xattrs(host_path);
-    if (!xattrs) return xattrs.error();
-    entry.xattrs = std::move(*xattrs);
   }
   return std::optional<WalkItem>(std::move(item));
 }

@@ -81,6 +81,19 @@ class RootfsWalker final : public EntrySource {
   std::vector<std::string> m_warnings;
 };
 
+// One path's entry, without hard-link detection (which needs the walk's
+// memory of inodes). `skip_reason` is set for sockets, unknown kinds and
+// excluded paths (the item is then meaningless).
+struct DescribedPath {
+  WalkItem item;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  nlink_t nlink = 0;
+  std::string skip_reason;
+};
+Result<DescribedPath> describe_path(const std::string& host_path, std::string rel_path,
+                                   const WalkOptions& options);
+
 // Reads all xattrs of `path` (not following symlinks), sorted by name.
 Result<std::vector<std::pair<std::string, std::string>>> read_xattrs(const std::string& path);
 

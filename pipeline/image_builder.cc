@@ -1,35 +1,78 @@
 // Implementation of build_image (see image_builder.h). The order of writes is
 // the crash-safety contract: every blob is complete and renamed before any
 // document refers to it, and index.json — the only file readers start from —
-// is replaced last, atomically.
+// is replaced last, atomically. Any failure before that point removes what
+// this run added, so an existing layout is left exactly as it was.
 #include "pipeline/image_builder.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <mutex>
 #include <optional>
+#include <thread>
 
+#include "core/arch.h"
+#include "core/layout_ops.h"
+#include "core/layout_reader.h"
 #include "core/layout_store.h"
 #include "core/layout_tarball.h"
 #include "core/time_format.h"
+#include "core/tree_diff.h"
 
 namespace ocipack {
 
-ImageConfig make_image_config(const ImageSpec& spec, const Digest& diff_id) {
+namespace {
+// Env entries are KEY=VALUE: a new value for KEY replaces the base's entry.
+void merge_env(std::vector<std::string>& env, const std::string& entry) {
+  const std::string key = entry.substr(0, entry.find('='));
+  for (auto& existing : env) {
+    if (existing.substr(0, existing.find('=')) == key) {
+      existing = entry;
+      return;
+    }
+  }
+  env.push_back(entry);
+}
+}  // namespace
+
+ImageConfig make_image_config(const ImageSpec& spec, const ImageConfig* base,
+                              const std::vector<Digest>& new_diff_ids) {
   ImageConfig config;
+  if (base) config = *base;
   config.created = format_rfc3339(spec.created);
-  config.author = spec.author;
-  config.architecture = spec.architecture;
-  config.variant = spec.variant;
-  config.os = spec.os;
-  config.config = spec.config;
-  config.diff_ids.push_back(diff_id);
-  HistoryEntry history;
-  history.created = config.created;
-  history.created_by = "ocipack build";
-  history.author = spec.author;
-  config.history.push_back(history);
+  if (spec.author) config.author = *spec.author;
+  if (spec.architecture) config.architecture = *spec.architecture;
+  if (config.architecture.empty()) config.architecture = host_architecture();
+  if (spec.variant) config.variant = *spec.variant;
+  if (spec.os) config.os = *spec.os;
+  if (config.os.empty()) config.os = "linux";
+  ContainerConfig& c = config.config;
+  if (spec.user) c.user = *spec.user;
+  if (spec.working_dir) c.working_dir = *spec.working_dir;
+  if (spec.stop_signal) c.stop_signal = *spec.stop_signal;
+  if (spec.entrypoint) c.entrypoint = *spec.entrypoint;
+  if (spec.cmd) c.cmd = *spec.cmd;
+  for (const auto& entry : spec.env) merge_env(c.env, entry);
+  for (const auto& port : spec.exposed_ports)
+    if (std::find(c.exposed_ports.begin(), c.exposed_ports.end(), port) == c.exposed_ports.end())
+      c.exposed_ports.push_back(port);
+  for (const auto& [key, value] : spec.labels) c.labels[key] = value;
+  for (size_t i = 0; i < new_diff_ids.size(); ++i) {
+    config.diff_ids.push_back(new_diff_ids[i]);
+    HistoryEntry history;
+    history.created = config.created;
+    history.created_by = new_diff_ids.size() == 1
+                             ? "ocipack build"
+                             : "ocipack build (layer " + std::to_string(i + 1) + " of " +
+                                   std::to_string(new_diff_ids.size()) + ")";
+    if (spec.author) history.author = *spec.author;
+    config.history.push_back(history);
+  }
   return config;
 }
 
@@ -45,41 +88,142 @@ Status check_tar_output(const std::string& path) {
   return ok_status();
 }
 
-Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store) {
-  auto started = std::chrono::steady_clock::now();
-  BuildResult result;
+Status check_directory(const std::string& path, const char* what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return make_error(std::string(what) + " '" + path + "' does not exist");
+    return make_error(std::string("cannot access ") + what + " '" + path + "': " + errno_text(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) return make_error(std::string(what) + " '" + path + "' is not a directory");
+  return ok_status();
+}
 
-  // 1. The layer: streamed into a temp file, renamed to its digest when done.
+// One layer's compressed blob, still in its temp file.
+struct LayerOutcome {
+  std::optional<TempFile> blob;
+  LayerResult result;
+  std::vector<std::string> warnings;
+};
+
+Result<LayerOutcome> build_layer(const LayerInput& input, const BuildOptions& options,
+                                 const WalkOptions& walk_options, LayoutStore& store, int threads,
+                                 const std::function<void(uint64_t, uint64_t)>& on_progress) {
   auto temp = store.begin_blob();
   if (!temp) return temp.error();
+  std::unique_ptr<EntrySource> source;
+  if (input.diff_base) {
+    auto delta = DeltaSource::compute(*input.diff_base, input.rootfs, walk_options);
+    if (!delta) return delta.error();
+    source = std::move(*delta);
+  } else {
+    auto walker = RootfsWalker::open(input.rootfs, walk_options);
+    if (!walker) return walker.error();
+    source = std::make_unique<RootfsWalker>(std::move(*walker));
+  }
+  TarChunker chunker(std::move(source), options.layer.chunking);
+  LayerPipelineOptions pipeline = options.layer;
+  pipeline.threads = threads;
+  pipeline.on_progress = on_progress;
+  auto result = run_layer_pipeline(chunker, pipeline, temp->fd(), "layer blob in " + store.dir());
+  if (!result) return result.error();
+  LayerOutcome outcome;
+  outcome.blob.emplace(std::move(*temp));
+  outcome.result = *result;
+  outcome.warnings = chunker.warnings();
+  return outcome;
+}
+
+// Runs every layer's pipeline, up to min(layers, threads) at once, sharing
+// the thread budget; returns outcomes in layer order or the first error.
+Result<std::vector<LayerOutcome>> build_layers(const BuildOptions& options,
+                                               const WalkOptions& walk_options, LayoutStore& store) {
+  const size_t count = options.layers.size();
+  const int threads = std::max(1, options.layer.threads);
+  const size_t concurrent = std::min<size_t>(count, static_cast<size_t>(threads));
+  const int threads_each = std::max(1, threads / static_cast<int>(concurrent));
+
+  // Progress across concurrent layers is summed before it reaches the caller.
+  std::mutex progress_mutex;
+  std::vector<std::pair<uint64_t, uint64_t>> progress(count);
+  auto progress_for = [&](size_t index) -> std::function<void(uint64_t, uint64_t)> {
+    if (!options.layer.on_progress) return {};
+    return [&, index](uint64_t tar, uint64_t blob) {
+      std::lock_guard lock(progress_mutex);
+      progress[index] = {tar, blob};
+      uint64_t total_tar = 0, total_blob = 0;
+      for (const auto& [t, b] : progress) total_tar += t, total_blob += b;
+      options.layer.on_progress(total_tar, total_blob);
+    };
+  };
+
+  std::vector<std::optional<Result<LayerOutcome>>> outcomes(count);
+  if (concurrent <= 1) {
+    for (size_t i = 0; i < count; ++i)
+      outcomes[i].emplace(build_layer(options.layers[i], options, walk_options, store, threads, progress_for(i)));
+  } else {
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> workers;
+    for (size_t w = 0; w < concurrent; ++w) {
+      workers.emplace_back([&] {
+        for (size_t i; (i = next.fetch_add(1)) < count;)
+          outcomes[i].emplace(build_layer(options.layers[i], options, walk_options, store, threads_each,
+                                    progress_for(i)));
+      });
+    }
+    for (auto& worker : workers) worker.join();
+  }
+  std::vector<LayerOutcome> built;
+  for (auto& outcome : outcomes) {
+    if (!outcome->ok()) return outcome->error();
+    built.push_back(std::move(outcome->value()));
+  }
+  return built;
+}
+
+Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store,
+                               const std::optional<LoadedImage>& base) {
+  auto started = std::chrono::steady_clock::now();
+  BuildResult result;
+  OCIPACK_TRY(store.ensure_directories());
 
   WalkOptions walk_options;
   walk_options.clamp_mtime = options.clamp_mtime;
-  // Never pack our own output when it lies inside the rootfs.
+  // Never pack our own output when it lies inside a rootfs.
   struct stat st {};
   if (::stat(store.dir().c_str(), &st) == 0) walk_options.exclude.emplace_back(st.st_dev, st.st_ino);
   if (options.tar_output && ::stat(options.tar_output->c_str(), &st) == 0)
     walk_options.exclude.emplace_back(st.st_dev, st.st_ino);
-  auto walker = RootfsWalker::open(options.rootfs, walk_options);
-  if (!walker) return walker.error();
-  TarChunker chunker(std::make_unique<RootfsWalker>(std::move(*walker)), options.layer.chunking);
 
-  auto layer = run_layer_pipeline(chunker, options.layer, temp->fd(), "layer blob in " + store.dir());
-  if (!layer) return layer.error();
-  OCIPACK_TRY(store.commit_blob(*temp, layer->digest));
-  result.layer = Descriptor{k_media_type_layer_gzip, layer->digest,
-                            static_cast<int64_t>(layer->compressed_size), {}};
-  result.layer_stats = *layer;
-  result.warnings = chunker.warnings();
+  // 1. The base image's layers, then the new layers' blobs.
+  Manifest manifest;
+  if (base) {
+    for (const auto& layer : base->manifest_doc.layers) {
+      OCIPACK_TRY(store.import_blob(*options.base_layout, layer));
+      manifest.layers.push_back(layer);
+      result.base_layers.push_back(layer);
+    }
+  }
+  auto outcomes = build_layers(options, walk_options, store);
+  if (!outcomes) return outcomes.error();
+  std::vector<Digest> diff_ids;
+  for (auto& outcome : *outcomes) {
+    OCIPACK_TRY(store.commit_blob(*outcome.blob, outcome.result.digest));
+    Descriptor descriptor{k_media_type_layer_gzip, outcome.result.digest,
+                          static_cast<int64_t>(outcome.result.compressed_size), {}};
+    manifest.layers.push_back(descriptor);
+    diff_ids.push_back(outcome.result.diff_id);
+    result.layers.push_back({descriptor, outcome.result});
+    result.warnings.insert(result.warnings.end(), outcome.warnings.begin(), outcome.warnings.end());
+  }
 
   // 2. Config, 3. manifest: small blobs, each complete before it is referenced.
-  auto config_json = encode_config(make_image_config(options.image, layer->diff_id));
+  auto config_json =
+      encode_config(make_image_config(options.image, base ? &base->config : nullptr, diff_ids));
   if (!config_json) return config_json.error();
   auto config = store.put_blob(*config_json, k_media_type_config);
   if (!config) return config.error();
   result.config = *config;
-
-  Manifest manifest{*config, {result.layer}};
+  manifest.config = *config;
   auto manifest_json = encode_manifest(manifest);
   if (!manifest_json) return manifest_json.error();
   auto manifest_desc = store.put_blob(*manifest_json, k_media_type_manifest);
@@ -112,16 +256,30 @@ Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store) 
 Result<BuildResult> build_image(const BuildOptions& options) {
   // Validate everything that can be checked cheaply before touching the output.
   OCIPACK_TRY(validate_ref_name(options.image.tag));
-  {
-    WalkOptions probe;
-    auto walker = RootfsWalker::open(options.rootfs, probe);
-    if (!walker) return walker.error();
+  if (options.layers.empty()) return make_error("no rootfs given (a ROOTFS or --layer DIR)");
+  for (const auto& layer : options.layers) {
+    OCIPACK_TRY(check_directory(layer.rootfs, "rootfs"));
+    if (layer.diff_base) OCIPACK_TRY(check_directory(*layer.diff_base, "--diff-base"));
   }
+  if (auto probe = make_compressor(options.layer.codec); !probe) return probe.error();
   if (options.tar_output) OCIPACK_TRY(check_tar_output(*options.tar_output));
+  std::optional<LoadedImage> base;
+  if (options.base_layout) {
+    auto loaded = load_image(*options.base_layout, options.base_tag);
+    if (!loaded) return make_error("--base: " + loaded.error().message);
+    base = std::move(*loaded);
+  }
   auto store = LayoutStore::open_or_create(options.layout_dir);
   if (!store) return store.error();
+  // Builds and `ocipack gc` on one layout exclude each other.
+  std::optional<LayoutLock> lock;
+  if (::access(options.layout_dir.c_str(), F_OK) == 0) {
+    auto acquired = LayoutLock::acquire(options.layout_dir);
+    if (!acquired) return acquired.error();
+    lock.emplace(std::move(*acquired));
+  }
 
-  auto result = build_into(options, *store);
+  auto result = build_into(options, *store, base);
   if (!result) store->discard_changes();
   return result;
 }

@@ -1,12 +1,15 @@
-// build_image: the library's front door. Takes a rootfs directory and the
-// image metadata, runs the layer pipeline, and writes the OCI layout in the
-// crash-safe order: layer blob → config → manifest → (oci-layout) →
-// index.json → optional layout tarball. Nothing is printed; warnings and
-// errors come back to the caller.
+// build_image: the library's front door. Takes one or more layer sources
+// (rootfs directories, optionally as deltas against an older tree), an
+// optional base image to stack on, and the image metadata; runs the layer
+// pipelines (several layers concurrently where cores allow) and writes the
+// OCI layout in the crash-safe order: layer blobs → config → manifest →
+// (layout tarball, staged) → index.json → tarball renamed into place.
+// Nothing is printed; warnings and errors come back to the caller.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,38 +20,61 @@
 
 namespace ocipack {
 
-// What the user asked the image to say (immutable during a build).
+// What the user asked the image to say (immutable during a build). Unset
+// optionals inherit from the base image, else take the documented defaults
+// (architecture: host, os: linux).
 struct ImageSpec {
   std::string tag = "latest";
-  std::string author;
-  std::string architecture;  // Go name
-  std::string variant;
-  std::string os = "linux";
-  ContainerConfig config;
+  std::optional<std::string> author;
+  std::optional<std::string> architecture;  // Go name
+  std::optional<std::string> variant;
+  std::optional<std::string> os;
+  std::optional<std::string> user;
+  std::optional<std::string> working_dir;
+  std::optional<std::string> stop_signal;
+  std::optional<std::vector<std::string>> entrypoint;
+  std::optional<std::vector<std::string>> cmd;
+  std::vector<std::string> env;            // KEY=VALUE; replaces the base's KEY
+  std::vector<std::string> exposed_ports;  // "80/tcp"; added to the base's
+  std::map<std::string, std::string> labels;  // added to / override the base's
   int64_t created = 0;  // seconds since the epoch: config `created` and history
 };
 
+struct LayerInput {
+  std::string rootfs;                    // directory
+  std::optional<std::string> diff_base;  // directory: store only the changes from it
+};
+
 struct BuildOptions {
-  std::string rootfs;
+  std::vector<LayerInput> layers;  // bottom to top
   std::string layout_dir;
+  std::optional<std::string> base_layout;  // stack on the image base_layout:base_tag
+  std::string base_tag = "latest";
   ImageSpec image;
   LayerPipelineOptions layer;
   std::optional<int64_t> clamp_mtime;     // SOURCE_DATE_EPOCH
   std::optional<std::string> tar_output;  // --tar-output FILE
 };
 
+struct BuiltLayer {
+  Descriptor descriptor;
+  LayerResult stats;
+};
+
 struct BuildResult {
   Descriptor manifest;
   Descriptor config;
-  Descriptor layer;
-  LayerResult layer_stats;
+  std::vector<Descriptor> base_layers;  // inherited from the base image
+  std::vector<BuiltLayer> layers;       // built by this run, bottom to top
   std::vector<std::string> warnings;
   double seconds = 0;
 };
 
 Result<BuildResult> build_image(const BuildOptions& options);
 
-// The config document build_image writes for `spec` and one layer (exposed for tests).
-ImageConfig make_image_config(const ImageSpec& spec, const Digest& diff_id);
+// The config document for `spec` on top of `base` (may be null) with the new
+// layers' diff_ids (exposed for tests).
+ImageConfig make_image_config(const ImageSpec& spec, const ImageConfig* base,
+                              const std::vector<Digest>& new_diff_ids);
 
 }  // namespace ocipack

@@ -33,18 +33,23 @@ TEST(CliOptions, Defaults) {
   ASSERT_TRUE(cl.ok()) << cl.error().message;
   const BuildOptions& b = cl->build;
   EXPECT_EQ(cl->action, CommandLine::Action::build);
-  EXPECT_EQ(b.rootfs, "/rootfs");
+  ASSERT_EQ(b.layers.size(), 1u);
+  EXPECT_EQ(b.layers[0].rootfs, "/rootfs");
+  EXPECT_FALSE(b.layers[0].diff_base.has_value());
+  EXPECT_FALSE(b.base_layout.has_value());
   EXPECT_EQ(b.layout_dir, "/out");
   EXPECT_EQ(b.image.tag, "latest");
-  EXPECT_EQ(b.image.os, "linux");
-  EXPECT_FALSE(b.image.architecture.empty());
+  EXPECT_FALSE(b.image.os.has_value());  // the builder defaults to linux
+  ASSERT_TRUE(b.image.architecture.has_value());  // the host's
+  EXPECT_FALSE(b.image.architecture->empty());
   EXPECT_EQ(b.image.created, 1800000000);
   EXPECT_FALSE(b.clamp_mtime.has_value());
   EXPECT_EQ(b.layer.threads, 4);
   EXPECT_EQ(b.layer.codec.level, 6);
   EXPECT_EQ(b.layer.chunking.target_size, 1024u * 1024);
   EXPECT_FALSE(b.tar_output.has_value());
-  EXPECT_TRUE(b.image.config.cmd.empty());
+  EXPECT_FALSE(b.image.cmd.has_value());
+  EXPECT_FALSE(b.image.user.has_value());
 }
 
 TEST(CliOptions, EveryImageFlag) {
@@ -59,23 +64,65 @@ TEST(CliOptions, EveryImageFlag) {
   const ImageSpec& i = cl->build.image;
   EXPECT_EQ(i.tag, "v1.2");
   EXPECT_EQ(i.author, "Jane <jane@example.org>");
-  EXPECT_EQ(i.config.user, "1000:1000");
+  EXPECT_EQ(i.user, "1000:1000");
   EXPECT_EQ(i.architecture, "arm64");
   EXPECT_EQ(i.variant, "v8");
-  EXPECT_EQ(i.config.entrypoint, (std::vector<std::string>{"/bin/sh", "-c", "echo a b"}));
-  EXPECT_EQ(i.config.cmd, (std::vector<std::string>{"x", "y z"}));
-  EXPECT_EQ(i.config.working_dir, "/srv");
-  EXPECT_EQ(i.config.stop_signal, "SIGTERM");
-  EXPECT_EQ(i.config.exposed_ports, (std::vector<std::string>{"80/tcp", "53/udp"}));
-  EXPECT_EQ(i.config.labels.at("a"), "b c");
-  EXPECT_EQ(i.config.labels.at("k"), "v=w");
-  EXPECT_EQ(i.config.env, (std::vector<std::string>{"PATH=/bin:/usr/bin", "MSG=hello world"}));
+  EXPECT_EQ(*i.entrypoint, (std::vector<std::string>{"/bin/sh", "-c", "echo a b"}));
+  EXPECT_EQ(*i.cmd, (std::vector<std::string>{"x", "y z"}));
+  EXPECT_EQ(i.working_dir, "/srv");
+  EXPECT_EQ(i.stop_signal, "SIGTERM");
+  EXPECT_EQ(i.exposed_ports, (std::vector<std::string>{"80/tcp", "53/udp"}));
+  EXPECT_EQ(i.labels.at("a"), "b c");
+  EXPECT_EQ(i.labels.at("k"), "v=w");
+  EXPECT_EQ(i.env, (std::vector<std::string>{"PATH=/bin:/usr/bin", "MSG=hello world"}));
   EXPECT_EQ(i.created, 1704164645);
   EXPECT_EQ(cl->build.layer.codec.level, 9);
   EXPECT_EQ(cl->build.layer.threads, 3);
   EXPECT_EQ(cl->build.layer.chunking.target_size, 256u * 1024);
   EXPECT_EQ(cl->build.tar_output, "/out.tar");
   EXPECT_TRUE(cl->quiet);
+}
+
+TEST(CliOptions, LayersBaseAndDiffBase) {
+  auto cl = parse({"build", "-o", "/out", "--layer", "/l1", "--layer", "/l2", "--base", "/base:v1",
+                   "--diff-base", "/old"});
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  const BuildOptions& b = cl->build;
+  ASSERT_EQ(b.layers.size(), 2u);
+  EXPECT_EQ(b.layers[0].rootfs, "/l1");
+  EXPECT_FALSE(b.layers[0].diff_base.has_value());
+  EXPECT_EQ(b.layers[1].rootfs, "/l2");
+  EXPECT_EQ(b.layers[1].diff_base, "/old");
+  EXPECT_EQ(b.base_layout, "/base");
+  EXPECT_EQ(b.base_tag, "v1");
+  // With a base, unset platform fields are inherited, not defaulted.
+  EXPECT_FALSE(b.image.architecture.has_value());
+  cl = parse(with({"--layer", "/upper"}));
+  ASSERT_TRUE(cl.ok());
+  ASSERT_EQ(cl->build.layers.size(), 2u);
+  EXPECT_EQ(cl->build.layers[0].rootfs, "/rootfs");  // ROOTFS first
+  EXPECT_FALSE(parse({"build", "-o", "/out"}).ok());
+  EXPECT_FALSE(parse(with({"--base", "/base:bad tag"})).ok());
+}
+
+TEST(CliOptions, LayoutSubcommands) {
+  auto cl = parse({"tags", "/layout"});
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->action, CommandLine::Action::tags);
+  EXPECT_EQ(cl->layout_dir, "/layout");
+  cl = parse({"inspect", "/layout:v2", "--json"});
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->action, CommandLine::Action::inspect);
+  EXPECT_EQ(cl->layout_dir, "/layout");
+  EXPECT_EQ(cl->tag, "v2");
+  EXPECT_TRUE(cl->json);
+  cl = parse({"inspect", "/layout"});
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->tag, "latest");
+  cl = parse({"gc", "/layout"});
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->action, CommandLine::Action::gc);
+  EXPECT_FALSE(parse({"gc"}).ok());
 }
 
 TEST(CliOptions, ArchImpliesVariantUnlessGiven) {

@@ -19,7 +19,7 @@ using testing::TempDir;
 
 BuildOptions options_for(const TempDir& dir, const std::string& tag = "latest") {
   BuildOptions o;
-  o.rootfs = dir / "root";
+  o.layers = {{dir / "root", std::nullopt}};
   o.layout_dir = dir / "layout";
   o.image.tag = tag;
   o.image.architecture = "amd64";
@@ -67,8 +67,8 @@ TEST(ImageBuilder, WritesACompleteLayout) {
   EXPECT_EQ(manifest["layers"][0]["mediaType"], "application/vnd.oci.image.layer.v1.tar+gzip");
   json config = read_blob(layout, manifest["config"]["digest"]);
   EXPECT_EQ(config["created"], "2023-11-14T22:13:20Z");
-  std::string blob = testing::read_text(layout + "/blobs/sha256/" + r->layer.digest.hex());
-  EXPECT_EQ(Sha256::of(blob), r->layer.digest);
+  std::string blob = testing::read_text(layout + "/blobs/sha256/" + r->layers.at(0).descriptor.digest.hex());
+  EXPECT_EQ(Sha256::of(blob), r->layers.at(0).descriptor.digest);
   std::string tar = testing::gunzip_all(blob);
   EXPECT_EQ(config["rootfs"]["diff_ids"][0], Sha256::of(tar).str());
   EXPECT_NE(tar.find(".dotfile"), std::string::npos);
@@ -82,7 +82,7 @@ TEST(ImageBuilder, SecondTagIsAddedAndSameTagReplaced) {
   ASSERT_TRUE(build_image(options_for(dir, "one")).ok());
   ASSERT_TRUE(build_image(options_for(dir, "two")).ok());
   auto o = options_for(dir, "one");
-  o.image.config.user = "1000";
+  o.image.user = "1000";
   ASSERT_TRUE(build_image(o).ok());
   json index = json::parse(testing::read_text(dir / "layout/index.json"));
   ASSERT_EQ(index["manifests"].size(), 2u);
@@ -99,7 +99,7 @@ TEST(ImageBuilder, FailuresLeaveTheExistingLayoutUntouched) {
   const std::string before = snapshot(dir / "layout");
 
   auto missing = options_for(dir);
-  missing.rootfs = dir / "no-such-rootfs";
+  missing.layers = {{dir / "no-such-rootfs", std::nullopt}};
   auto r1 = build_image(missing);
   ASSERT_FALSE(r1.ok());
   EXPECT_NE(r1.error().message.find("no-such-rootfs"), std::string::npos);
@@ -113,7 +113,7 @@ TEST(ImageBuilder, FailuresLeaveTheExistingLayoutUntouched) {
 
   auto unreadable = options_for(dir);
   testing::make_dirs(dir / "root2");
-  unreadable.rootfs = dir / "root2";
+  unreadable.layers = {{dir / "root2", std::nullopt}};
   testing::write_text(dir / "root2/f", "data");
   std::atomic<bool> cancel{true};
   unreadable.layer.cancel = &cancel;
@@ -168,7 +168,7 @@ TEST(ImageBuilder, TarOutputHoldsTheLayoutFiles) {
   ASSERT_EQ(::pclose(p), 0);
   std::string expected = "oci-layout\nindex.json\nblobs/\nblobs/sha256/\n";
   EXPECT_EQ(listing.substr(0, expected.size()), expected);
-  EXPECT_NE(listing.find("blobs/sha256/" + r->layer.digest.hex()), std::string::npos);
+  EXPECT_NE(listing.find("blobs/sha256/" + r->layers.at(0).descriptor.digest.hex()), std::string::npos);
   EXPECT_NE(listing.find("blobs/sha256/" + r->manifest.digest.hex()), std::string::npos);
 }
 

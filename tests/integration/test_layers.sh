@@ -1,0 +1,97 @@
+#!/bin/bash
+# test_layers.sh OCIPACK
+#
+# Layout management with the consumers: several tags in one layout (shared
+# blobs stored once), an image stacked on a base image (--base; config
+# inherited then overridden, history extended), a multi-layer image
+# (--layer DIR ...), a delta layer (--diff-base) with whiteouts and an opaque
+# directory — each checked with `skopeo inspect` (layer count, config) and
+# `umoci unpack` (the unpacked tree equals the expected tree) — and the
+# `tags`, `inspect` and `gc` commands.
+set -u
+source "$(dirname "$0")/lib.sh"
+init_test "${1:-}"
+CMP="$(dirname "$0")/compare_trees.py"
+T=$TEST_TMP
+SDE=1700000000
+
+mk_tree() {  # dir: a small tree with fixed mtimes
+    mkdir -p "$1/etc" "$1/usr/bin" "$1/data/old"
+    echo base > "$1/etc/os-release"
+    echo keep > "$1/etc/keep"
+    echo gone > "$1/etc/gone"
+    printf 'a%.0s' $(seq 1 5000) > "$1/usr/bin/tool"
+    echo o1 > "$1/data/old/one"
+    echo o2 > "$1/data/old/two"
+    mkdir -p "$1/var/cache/pkg" && echo c > "$1/var/cache/pkg/c"
+}
+settle() { find "$1" -exec touch -h -d "@$SDE" {} +; }
+unpack_equals() {  # name layout:tag expected-tree
+    rm -rf "$T/bundle"
+    if check "$1: umoci unpack" umoci unpack --image "$2" "$T/bundle"; then
+        check "$1: unpacked tree equals the expected tree" python3 "$CMP" "$3" "$T/bundle/rootfs"
+    fi
+}
+layers_of() { skopeo inspect "oci:$1" | jq '.Layers | length'; }
+
+# --- base image, then a delta on top of it
+mk_tree "$T/v1"; settle "$T/v1"
+cp -a "$T/v1" "$T/v2"
+echo "v2" > "$T/v2/etc/os-release"            # changed
+rm "$T/v2/etc/gone"                            # removed file -> whiteout
+rm -rf "$T/v2/var/cache"                       # removed dir -> one whiteout
+rm -rf "$T/v2/data/old"/* && echo n > "$T/v2/data/old/new"   # replaced content -> opaque
+mkdir -p "$T/v2/opt/app" && echo app > "$T/v2/opt/app/run"   # added
+settle "$T/v2"
+
+export SOURCE_DATE_EPOCH=$SDE
+check "base image build" "$OCIPACK" build "$T/v1" -o "$T/layout" --tag v1 --env A=1 --env B=2 \
+    --label from=base --cmd /bin/true --user 1000 -q
+check "delta on base" "$OCIPACK" build "$T/v2" -o "$T/layout" --tag v2 --base "$T/layout:v1" \
+    --diff-base "$T/v1" --env B=3 --label extra=yes -q
+check_eq "delta image has base + 1 layers" 2 "$(layers_of "$T/layout:v2")"
+delta_blob=$(skopeo inspect --raw "oci:$T/layout:v2" | jq -r '.layers[1].digest' | sed 's/sha256://')
+names=$(gzip -dc "$T/layout/blobs/sha256/$delta_blob" | tar -tf - | tr '\n' ' ')
+check_eq "delta layer holds only the changes" \
+    "data/ data/old/ data/old/.wh..wh..opq data/old/new etc/ etc/.wh.gone etc/os-release opt/ opt/app/ opt/app/run var/ var/.wh.cache " "$names"
+unpack_equals "base + delta" "$T/layout:v2" "$T/v2"
+unpack_equals "base still intact" "$T/layout:v1" "$T/v1"
+cfg=$(skopeo inspect --config "oci:$T/layout:v2")
+check_eq "config inherited and overridden: Env" '["A=1","B=3"]' "$(jq -c '.config.Env' <<<"$cfg")"
+check_eq "config inherited: Cmd, User" '["/bin/true"] 1000' "$(jq -c '.config.Cmd' <<<"$cfg") $(jq -r '.config.User' <<<"$cfg")"
+check_eq "labels merged" '{"extra":"yes","from":"base"}' "$(jq -c '.config.Labels' <<<"$cfg")"
+check_eq "history extended" 2 "$(jq '.history | length' <<<"$cfg")"
+check_eq "diff_ids: base's then ours" "$(skopeo inspect --config "oci:$T/layout:v1" | jq -r '.rootfs.diff_ids[0]')" "$(jq -r '.rootfs.diff_ids[0]' <<<"$cfg")"
+check "oci-image-tool validate v2" oci-image-tool validate --type image --ref name=v2 "$T/layout"
+
+# --- base from another layout: its blobs are brought in
+check "stack on a base in another layout" "$OCIPACK" build "$T/v2" -o "$T/other" --tag top \
+    --base "$T/layout:v1" --diff-base "$T/v1" -q
+unpack_equals "other layout: base + delta" "$T/other:top" "$T/v2"
+
+# --- multi-layer image: each --layer in order; the union is the image
+mkdir -p "$T/l1/usr/lib" "$T/l2/etc" "$T/l3/srv"
+echo lib > "$T/l1/usr/lib/libx.so"; echo conf > "$T/l2/etc/app.conf"; echo web > "$T/l3/srv/index.html"
+settle "$T/l1"; settle "$T/l2"; settle "$T/l3"
+check "multi-layer build" "$OCIPACK" build --layer "$T/l1" --layer "$T/l2" --layer "$T/l3" -o "$T/multi" --tag m -q
+check_eq "multi-layer image has 3 layers" 3 "$(layers_of "$T/multi:m")"
+mkdir -p "$T/union" && cp -a "$T/l1/." "$T/l2/." "$T/l3/." "$T/union/" && touch -h -d "@$SDE" "$T/union"/* 
+unpack_equals "multi-layer" "$T/multi:m" "$T/union"
+check "multi-layer is the same for 1 and 2 threads" bash -c "
+  '$OCIPACK' build --layer '$T/l1' --layer '$T/l2' --layer '$T/l3' -o '$T/multi1' --tag m --threads 1 -q &&
+  diff -r '$T/multi' '$T/multi1'"
+
+# --- tags, inspect, gc
+check_eq "tags lists both" "v1 v2" "$("$OCIPACK" tags "$T/layout" | cut -f1 | tr '\n' ' ' | sed 's/ $//')"
+check "inspect (text)" bash -c "'$OCIPACK' inspect '$T/layout:v2' | grep -q 'B=3'"
+check_eq "inspect --json layer count" 2 "$("$OCIPACK" inspect --json "$T/layout:v2" | jq '.layers | length')"
+before=$(ls "$T/layout/blobs/sha256" | wc -l)
+check "rebuild v2 with another label" "$OCIPACK" build "$T/v2" -o "$T/layout" --tag v2 --base "$T/layout:v1" \
+    --diff-base "$T/v1" --label extra=changed -q
+check "gc" "$OCIPACK" gc "$T/layout"
+after=$(ls "$T/layout/blobs/sha256" | wc -l)
+check_eq "gc removed the old v2 config and manifest" "$before" "$after"
+check "after gc: both tags validate" bash -c "oci-image-tool validate --type image --ref name=v1 '$T/layout' && oci-image-tool validate --type image --ref name=v2 '$T/layout'"
+unpack_equals "after gc: v2" "$T/layout:v2" "$T/v2"
+
+finish

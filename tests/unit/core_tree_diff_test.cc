@@ -1,0 +1,145 @@
+// Tests for core/tree_diff.cc: the delta between two trees holds exactly the
+// added and changed paths (with their parent directories), one whiteout per
+// removed path (not per removed descendant), an opaque marker where a
+// directory's whole content was replaced, and whiteout + entry where a
+// directory became something else.
+#include "core/tree_diff.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "test_helpers.h"
+
+namespace ocipack {
+namespace {
+
+using testing::TempDir;
+
+void sh(const std::string& command) { ASSERT_EQ(std::system(command.c_str()), 0) << command; }
+
+// Two trees that share most content; fixed mtimes so only real changes count.
+void make_trees(const TempDir& dir) {
+  const std::string o = dir / "old", n = dir / "new";
+  for (const auto& root : {o, n}) {
+    testing::make_dirs(root + "/etc/keep");
+    testing::make_dirs(root + "/usr/lib");
+    testing::write_text(root + "/etc/unchanged", "same\n");
+    testing::write_text(root + "/etc/keep/k", "k\n");
+    testing::write_text(root + "/usr/lib/libsame.so", std::string(100000, 'x'));
+  }
+  testing::write_text(o + "/etc/content", "old content\n");
+  testing::write_text(n + "/etc/content", "new content\n");  // same size, other bytes
+  testing::write_text(o + "/etc/mode", "m\n");
+  testing::write_text(n + "/etc/mode", "m\n");
+  ::chmod((n + "/etc/mode").c_str(), 0600);
+  testing::write_text(n + "/etc/added", "new file\n");
+  testing::make_dirs(n + "/opt/newdir/sub");
+  testing::write_text(n + "/opt/newdir/sub/f", "f\n");
+  testing::write_text(o + "/etc/removed", "bye\n");
+  testing::make_dirs(o + "/var/cache/deep/deeper");
+  testing::write_text(o + "/var/cache/deep/deeper/x", "x\n");
+  testing::make_dirs(n + "/var");
+  testing::make_dirs(o + "/srv/was-dir");
+  testing::write_text(o + "/srv/was-dir/inner", "i\n");
+  testing::make_dirs(n + "/srv");
+  testing::write_text(n + "/srv/was-dir", "now a file\n");
+  testing::make_dirs(o + "/data");
+  testing::write_text(o + "/data/a", "a\n");
+  testing::write_text(o + "/data/b", "b\n");
+  testing::make_dirs(n + "/data");
+  testing::write_text(n + "/data/c", "c\n");
+  sh("find '" + o + "' '" + n + "' -exec touch -h -d @1700000000 {} +");
+}
+
+std::vector<std::string> delta_paths(const TempDir& dir, DeltaCounters* counters = nullptr) {
+  auto delta = DeltaSource::compute(dir / "old", dir / "new", {});
+  EXPECT_TRUE(delta.ok()) << (delta.ok() ? "" : delta.error().message);
+  std::vector<std::string> paths;
+  if (!delta.ok()) return paths;
+  for (;;) {
+    auto item = (*delta)->next();
+    EXPECT_TRUE(item.ok());
+    if (!item.ok() || !item->has_value()) break;
+    paths.push_back((*item)->entry.path);
+  }
+  if (counters) *counters = (*delta)->counters();
+  return paths;
+}
+
+TEST(TreeDiff, HoldsExactlyTheChanges) {
+  TempDir dir;
+  make_trees(dir);
+  DeltaCounters counters;
+  auto paths = delta_paths(dir, &counters);
+  const std::vector<std::string> expected = {
+      "data/", "data/.wh..wh..opq", "data/c",
+      "etc/", "etc/.wh.removed", "etc/added", "etc/content", "etc/mode",
+      "opt/", "opt/newdir/", "opt/newdir/sub/", "opt/newdir/sub/f",
+      "srv/", "srv/.wh.was-dir", "srv/was-dir",
+      "var/", "var/.wh.cache",
+  };
+  EXPECT_EQ(paths, expected);
+  EXPECT_EQ(counters.opaque_dirs, 1u);
+  EXPECT_EQ(counters.whiteouts, 3u);  // etc/removed, srv/was-dir (dir→file), var/cache
+}
+
+TEST(TreeDiff, IdenticalTreesGiveAnEmptyLayer) {
+  TempDir dir;
+  for (const auto& root : {dir / "old", dir / "new"}) {
+    testing::make_dirs(root + "/a/b");
+    testing::write_text(root + "/a/b/f", "same");
+  }
+  sh("find '" + (dir / "old") + "' '" + (dir / "new") + "' -exec touch -h -d @1700000000 {} +");
+  EXPECT_TRUE(delta_paths(dir).empty());
+}
+
+TEST(TreeDiff, WhiteoutsAreEmptyRegularFiles) {
+  TempDir dir;
+  make_trees(dir);
+  auto delta = DeltaSource::compute(dir / "old", dir / "new", {});
+  ASSERT_TRUE(delta.ok());
+  for (;;) {
+    auto item = (*delta)->next();
+    ASSERT_TRUE(item.ok());
+    if (!item->has_value()) break;
+    const auto& e = (*item)->entry;
+    if (e.path.find("/.wh.") == std::string::npos) continue;
+    EXPECT_EQ(e.type, EntryType::regular) << e.path;
+    EXPECT_EQ(e.size, 0u) << e.path;
+    EXPECT_TRUE((*item)->source_path.empty()) << e.path;
+  }
+}
+
+TEST(TreeDiff, HardLinksWithinTheDeltaStayLinked) {
+  TempDir dir;
+  testing::make_dirs(dir / "old");
+  testing::make_dirs(dir / "new/x");
+  testing::write_text(dir / "new/x/one", "linked");
+  ASSERT_EQ(::link((dir / "new/x/one").c_str(), (dir / "new/x/two").c_str()), 0);
+  auto delta = DeltaSource::compute(dir / "old", dir / "new", {});
+  ASSERT_TRUE(delta.ok());
+  std::vector<TarEntry> entries;
+  for (;;) {
+    auto item = (*delta)->next();
+    ASSERT_TRUE(item.ok());
+    if (!item->has_value()) break;
+    entries.push_back((*item)->entry);
+  }
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[1].type, EntryType::regular);
+  EXPECT_EQ(entries[2].type, EntryType::hard_link);
+  EXPECT_EQ(entries[2].link_target, "x/one");
+}
+
+TEST(TreeDiff, MissingRootIsAnErrorNamingIt) {
+  TempDir dir;
+  testing::make_dirs(dir / "new");
+  auto delta = DeltaSource::compute(dir / "nope", dir / "new", {});
+  ASSERT_FALSE(delta.ok());
+  EXPECT_NE(delta.error().message.find(dir / "nope"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ocipack
