@@ -85,6 +85,17 @@ Result<LayoutStore> LayoutStore::open_or_create(const std::string& dir_in) {
   return store;
 }
 
+Status LayoutStore::reload() {
+  // A layout still being created (no oci-layout yet) has nothing to re-read.
+  if (::access((m_dir + "/oci-layout").c_str(), F_OK) != 0) return ok_status();
+  auto fresh = open_or_create(m_dir);
+  if (!fresh) return fresh.error();
+  m_existing_index = std::move(fresh->m_existing_index);
+  m_has_oci_layout = fresh->m_has_oci_layout;
+  m_oci_layout = std::move(fresh->m_oci_layout);
+  return ok_status();
+}
+
 Status LayoutStore::ensure_directories() {
   // Create missing parents too, remembering what we made so a failed first
   // build can leave the file system as it found it.

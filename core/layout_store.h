@@ -44,6 +44,9 @@ class LayoutStore {
   Result<Descriptor> put_blob(std::string_view data, std::string media_type);
   // The oci-layout file's content (the existing one, or what will be written).
   const std::string& oci_layout() const { return m_oci_layout; }
+  // Re-reads and re-checks oci-layout/index.json (after taking the layout
+  // lock, so a concurrent build's tag is not lost).
+  Status reload();
   // The index.json found when the store was opened, if any.
   const std::optional<std::string>& existing_index() const { return m_existing_index; }
   // Writes oci-layout (if needed), then index.json atomically: the commit point.

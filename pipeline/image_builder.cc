@@ -185,6 +185,11 @@ Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store,
   auto started = std::chrono::steady_clock::now();
   BuildResult result;
   OCIPACK_TRY(store.ensure_directories());
+  // Builds and `ocipack gc` on one layout exclude each other; index.json is
+  // read again under the lock so a concurrent build's tag is kept.
+  auto lock = LayoutLock::acquire(store.dir());
+  if (!lock) return lock.error();
+  OCIPACK_TRY(store.reload());
 
   WalkOptions walk_options;
   walk_options.clamp_mtime = options.clamp_mtime;
@@ -271,14 +276,6 @@ Result<BuildResult> build_image(const BuildOptions& options) {
   }
   auto store = LayoutStore::open_or_create(options.layout_dir);
   if (!store) return store.error();
-  // Builds and `ocipack gc` on one layout exclude each other.
-  std::optional<LayoutLock> lock;
-  if (::access(options.layout_dir.c_str(), F_OK) == 0) {
-    auto acquired = LayoutLock::acquire(options.layout_dir);
-    if (!acquired) return acquired.error();
-    lock.emplace(std::move(*acquired));
-  }
-
   auto result = build_into(options, *store, base);
   if (!result) store->discard_changes();
   return result;

@@ -1,0 +1,111 @@
+// Reading an OCI image layout back: the "LAYOUT[:TAG]" reference users type,
+// index.json, image indexes, manifests and image configs (parsed with
+// simdjson; writing stays with nlohmann in oci_json.cc), and load_image, which
+// resolves a tag to its manifest and config and checks every blob it reads
+// against its descriptor. This is what `ocipack tags|inspect|gc`
+// (core/layout_ops.h) and any later "build on top of an image" stand on.
+//
+// The readers accept what other tools write, not only what ocipack writes:
+// unknown fields are ignored, JSON null is read as "absent" (Go encodes nil
+// slices and maps as null), and numbers must be integers where the spec says
+// int64. Errors name the layout, the document and the field.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/digest.h"
+#include "core/oci_json.h"
+#include "core/result.h"
+
+namespace ocipack {
+
+// A user's reference to one image of a layout.
+struct ImageRef {
+  std::string layout_dir;
+  std::string tag;
+};
+
+// Parses "LAYOUT[:TAG]". The tag is what follows the LAST ':' when that part
+// contains no '/'; otherwise (no ':' at all, or "host:5000/path") the whole
+// text is the layout and the tag is `default_tag`. So "/a/b:v1" → ("/a/b",
+// "v1"), "host:5000/path" → ("host:5000/path", default), "dir:a:b" →
+// ("dir:a", "b"). Tags that contain ':' or '/' (valid ref names) therefore
+// cannot be written in this form. Trailing '/' of the layout are dropped
+// ("/a/b/:v1" → "/a/b"; "/" stays "/").
+// Errors: empty text or layout, an empty tag after ':', a tag (given or
+// default) failing validate_ref_name.
+Result<ImageRef> parse_image_ref(std::string_view text, std::string_view default_tag = "latest");
+
+// Media types that name image indexes (OCI index, Docker manifest list) and
+// image manifests (OCI manifest, Docker schema 2 manifest).
+bool is_index_media_type(std::string_view media_type);
+bool is_manifest_media_type(std::string_view media_type);
+
+// Documents that load_image and gc read into memory (index, manifest, config)
+// larger than this are refused rather than read.
+inline constexpr int64_t k_max_document_size = 64 * 1024 * 1024;
+
+// The manifest descriptors of index.json, in file order (annotations kept).
+// Checks first that `layout_dir` holds a valid oci-layout file. Errors name
+// the layout and what is wrong: missing or invalid oci-layout, unreadable or
+// invalid index.json, a descriptor with a bad digest, a negative size, ...
+// A missing "manifests" member (or null) reads as no manifests.
+Result<std::vector<Descriptor>> read_index(const std::string& layout_dir);
+
+// The raw bytes of index.json, after the same checks of the layout and its
+// oci-layout file as read_index (gc compares them to notice a concurrent change).
+Result<std::string> read_index_text(const std::string& layout_dir);
+
+// The "manifests" of an image index document (index.json or a nested index
+// blob). `what` names the document in errors ("layout 'x': index.json").
+Result<std::vector<Descriptor>> parse_index(std::string_view json, const std::string& what);
+
+// What a blob of unknown media type looks like: an image index (an object
+// with "manifests"), an image manifest (an object with "config" or
+// "layers"), or anything else (including text that is not JSON).
+enum class DocumentKind { index, manifest, other };
+DocumentKind sniff_document_kind(std::string_view json);
+
+// Parses an image config document: everything ImageConfig models (created,
+// author, architecture, variant, os, config.{User, ExposedPorts (object keys
+// → sorted vector), Env, Entrypoint, Cmd, WorkingDir, Labels, StopSignal},
+// rootfs.diff_ids, history[]). Unknown fields are ignored; missing fields stay
+// empty. Errors name the field ("image config: config.Env[2] is not a string").
+Result<ImageConfig> parse_config(std::string_view json);
+
+// Parses an image manifest: the config descriptor (required) and the layer
+// descriptors (mediaType, digest, size, annotations). A document whose
+// mediaType says it is an image index is refused.
+Result<Manifest> parse_manifest(std::string_view json);
+
+// blobs/sha256/<hex> of a layout.
+std::string blob_path(const std::string& layout_dir, const Digest& digest);
+
+// Reads the blob `descriptor` names and checks it: it exists, is a regular
+// file of exactly descriptor.size bytes (at most k_max_document_size), and its
+// sha256 is the descriptor's digest. `what` says what the blob is for errors
+// ("manifest of tag 'latest'"); every error names the digest and the layout.
+Result<std::string> read_blob(const std::string& layout_dir, const Descriptor& descriptor,
+                              const std::string& what);
+
+struct LoadedImage {
+  Descriptor manifest;      // the index.json entry (for a tag naming a
+                            // single-entry nested index: the inner manifest's)
+  Manifest manifest_doc;
+  std::string config_json;  // raw bytes of the config blob
+  ImageConfig config;
+};
+
+// Finds the first index.json entry whose org.opencontainers.image.ref.name is
+// `tag` (the error lists the available tags if there is none), reads the
+// manifest and config blobs, checks their size and sha256 against their
+// descriptors, checks that every layer blob exists with its descriptor's size
+// (layers are not hashed: they may be gigabytes), and that the config's
+// rootfs.diff_ids has one entry per layer. A tag naming an image index with
+// exactly one manifest is followed to it; a multi-entry index is refused.
+Result<LoadedImage> load_image(const std::string& layout_dir, const std::string& tag);
+
+}  // namespace ocipack

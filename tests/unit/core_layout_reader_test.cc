@@ -1,0 +1,615 @@
+// Tests for core/layout_reader.cc: reading an OCI image layout back. The
+// "LAYOUT[:TAG]" grammar is pinned case by case (a part after the last ':'
+// that contains '/' is not a tag: "host:5000/path" is a layout path).
+// read_index must keep file order and annotations and name the layout and the
+// field for every kind of broken layout. parse_config must invert
+// encode_config exactly (decode → re-encode gives the same bytes), accept what
+// Go tools write (nulls, unknown fields, a string Entrypoint) and name the
+// field on a type error. load_image must find the tag (or list the available
+// ones), follow a single-entry nested index, and refuse a blob whose size or
+// sha256 does not match its descriptor, naming the digest. Layouts are built by
+// hand in a temp directory with encode_config/encode_manifest/update_index so
+// the tests do not depend on the pipeline.
+#include "core/layout_reader.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/sha256.h"
+#include "test_helpers.h"
+
+namespace ocipack {
+namespace {
+
+using ocipack::testing::make_dirs;
+using ocipack::testing::read_text;
+using ocipack::testing::TempDir;
+using ocipack::testing::write_text;
+
+// --- a hand-made layout
+
+struct FakeImage {
+  Descriptor manifest;  // without annotations
+  Descriptor config;
+  std::vector<Descriptor> layers;
+  std::string config_json;
+};
+
+class FakeLayout {
+ public:
+  explicit FakeLayout(std::string dir) : m_dir(std::move(dir)) {
+    make_dirs(m_dir + "/blobs/sha256");
+    write_text(m_dir + "/oci-layout", k_oci_layout_json);
+  }
+  const std::string& dir() const { return m_dir; }
+  std::string path_of(const Descriptor& d) const { return m_dir + "/blobs/sha256/" + d.digest.hex(); }
+
+  Descriptor blob(const std::string& data, const std::string& media_type) {
+    Descriptor d;
+    d.media_type = media_type;
+    d.digest = Sha256::of(data);
+    d.size = static_cast<int64_t>(data.size());
+    write_text(path_of(d), data);
+    return d;
+  }
+
+  // An image with one fake layer blob per content; diff_ids are hashes of
+  // "tar:" + content (nothing here decompresses layers).
+  FakeImage image(const std::vector<std::string>& layer_contents, ImageConfig config = base_config()) {
+    FakeImage out;
+    config.diff_ids.clear();
+    Manifest manifest;
+    for (const auto& content : layer_contents) {
+      out.layers.push_back(blob(content, k_media_type_layer_gzip));
+      config.diff_ids.push_back(Sha256::of("tar:" + content));
+    }
+    auto config_json = encode_config(config);
+    EXPECT_TRUE(config_json.ok());
+    out.config_json = *config_json;
+    out.config = blob(out.config_json, k_media_type_config);
+    manifest.config = out.config;
+    manifest.layers = out.layers;
+    auto manifest_json = encode_manifest(manifest);
+    EXPECT_TRUE(manifest_json.ok());
+    out.manifest = blob(*manifest_json, k_media_type_manifest);
+    return out;
+  }
+
+  // Adds (or replaces) an index.json entry, as a build does.
+  void tag(Descriptor manifest, const std::string& tag) {
+    if (!tag.empty()) manifest.annotations[k_annotation_ref_name] = tag;
+    std::optional<std::string> existing;
+    if (::access((m_dir + "/index.json").c_str(), F_OK) == 0) existing = read_text(m_dir + "/index.json");
+    auto index = update_index(existing, manifest);
+    ASSERT_TRUE(index.ok());
+    write_text(m_dir + "/index.json", *index);
+  }
+
+  static ImageConfig base_config() {
+    ImageConfig c;
+    c.created = "2024-01-02T03:04:05Z";
+    c.architecture = "amd64";
+    c.os = "linux";
+    return c;
+  }
+
+ private:
+  std::string m_dir;
+};
+
+std::string digest_text(char c) { return "sha256:" + std::string(64, c); }
+
+Digest digest_of_char(char c) {
+  auto parsed = Digest::parse(digest_text(c));
+  EXPECT_TRUE(parsed.ok());
+  return parsed.ok() ? *parsed : Digest();
+}
+
+ImageConfig full_config() {
+  ImageConfig c;
+  c.created = "2024-01-02T03:04:05Z";
+  c.author = "Jane <jane@example.com>";
+  c.architecture = "arm";
+  c.variant = "v7";
+  c.os = "linux";
+  c.config.user = "1000:1000";
+  c.config.exposed_ports = {"53/udp", "80/tcp", "8080/tcp"};
+  c.config.env = {"PATH=/usr/bin:/bin", "LANG=C.UTF-8", "EMPTY="};
+  c.config.entrypoint = {"/bin/sh", "-c"};
+  c.config.cmd = {"echo \"hi\"\n", "tab\there", std::string("\x01") + "\\/"};
+  c.config.working_dir = "/srv";
+  c.config.labels = {{"org.opencontainers.image.title", "demo"}, {"a", "\xc3\xa9"}};
+  c.config.stop_signal = "SIGTERM";
+  c.diff_ids = {digest_of_char('1'), digest_of_char('2')};
+  HistoryEntry first;
+  first.created = "2024-01-02T03:04:05Z";
+  first.created_by = "ocipack";
+  first.author = "Jane";
+  first.comment = "base layer";
+  HistoryEntry second;
+  second.created = "2024-01-02T03:04:06Z";
+  second.empty_layer = true;
+  c.history = {first, second};
+  return c;
+}
+
+void expect_configs_equal(const ImageConfig& a, const ImageConfig& b) {
+  EXPECT_EQ(a.created, b.created);
+  EXPECT_EQ(a.author, b.author);
+  EXPECT_EQ(a.architecture, b.architecture);
+  EXPECT_EQ(a.variant, b.variant);
+  EXPECT_EQ(a.os, b.os);
+  EXPECT_EQ(a.config.user, b.config.user);
+  EXPECT_EQ(a.config.exposed_ports, b.config.exposed_ports);
+  EXPECT_EQ(a.config.env, b.config.env);
+  EXPECT_EQ(a.config.entrypoint, b.config.entrypoint);
+  EXPECT_EQ(a.config.cmd, b.config.cmd);
+  EXPECT_EQ(a.config.working_dir, b.config.working_dir);
+  EXPECT_EQ(a.config.labels, b.config.labels);
+  EXPECT_EQ(a.config.stop_signal, b.config.stop_signal);
+  EXPECT_EQ(a.diff_ids, b.diff_ids);
+  ASSERT_EQ(a.history.size(), b.history.size());
+  for (size_t i = 0; i < a.history.size(); ++i) {
+    EXPECT_EQ(a.history[i].created, b.history[i].created);
+    EXPECT_EQ(a.history[i].created_by, b.history[i].created_by);
+    EXPECT_EQ(a.history[i].author, b.history[i].author);
+    EXPECT_EQ(a.history[i].comment, b.history[i].comment);
+    EXPECT_EQ(a.history[i].empty_layer, b.history[i].empty_layer);
+  }
+}
+
+// Expects an error whose message contains every one of `parts`.
+template <typename T>
+void expect_error(const Result<T>& result, std::initializer_list<std::string> parts) {
+  ASSERT_FALSE(result.ok());
+  for (const auto& part : parts)
+    EXPECT_NE(result.error().message.find(part), std::string::npos)
+        << "message: " << result.error().message << "\nmissing: " << part;
+}
+
+// --- parse_image_ref
+
+ImageRef ref_ok(std::string_view text, std::string_view default_tag = "latest") {
+  auto ref = parse_image_ref(text, default_tag);
+  EXPECT_TRUE(ref.ok()) << text << ": " << (ref.ok() ? "" : ref.error().message);
+  return ref.ok() ? *ref : ImageRef{};
+}
+
+TEST(LayoutReaderImageRef, SplitsAtTheLastColon) {
+  auto a = ref_ok("/a/b:tag");
+  EXPECT_EQ(a.layout_dir, "/a/b");
+  EXPECT_EQ(a.tag, "tag");
+  auto b = ref_ok("./x:1.0");
+  EXPECT_EQ(b.layout_dir, "./x");
+  EXPECT_EQ(b.tag, "1.0");
+  auto c = ref_ok("dir:a:b");  // a tag cannot contain ':' in this form
+  EXPECT_EQ(c.layout_dir, "dir:a");
+  EXPECT_EQ(c.tag, "b");
+  auto d = ref_ok("relative:v2-rc.1_x");
+  EXPECT_EQ(d.layout_dir, "relative");
+  EXPECT_EQ(d.tag, "v2-rc.1_x");
+}
+
+TEST(LayoutReaderImageRef, WithoutATagUsesTheDefault) {
+  auto a = ref_ok("/a/b");
+  EXPECT_EQ(a.layout_dir, "/a/b");
+  EXPECT_EQ(a.tag, "latest");
+  auto b = ref_ok("/a/b", "dev");
+  EXPECT_EQ(b.tag, "dev");
+  auto c = ref_ok("out");
+  EXPECT_EQ(c.layout_dir, "out");
+}
+
+TEST(LayoutReaderImageRef, APartAfterTheColonWithASlashIsNotATag) {
+  auto a = ref_ok("host:5000/path");
+  EXPECT_EQ(a.layout_dir, "host:5000/path");
+  EXPECT_EQ(a.tag, "latest");
+  auto b = ref_ok("/mnt/c:/images/app");
+  EXPECT_EQ(b.layout_dir, "/mnt/c:/images/app");
+  EXPECT_EQ(b.tag, "latest");
+  auto c = ref_ok("host:5000/path:v2");
+  EXPECT_EQ(c.layout_dir, "host:5000/path");
+  EXPECT_EQ(c.tag, "v2");
+}
+
+TEST(LayoutReaderImageRef, TrailingSlashesAreDropped) {
+  EXPECT_EQ(ref_ok("/a/b/:v1").layout_dir, "/a/b");
+  EXPECT_EQ(ref_ok("out//").layout_dir, "out");
+  EXPECT_EQ(ref_ok("/:v1").layout_dir, "/");
+}
+
+TEST(LayoutReaderImageRef, Errors) {
+  expect_error(parse_image_ref(""), {"empty image reference"});
+  expect_error(parse_image_ref(":tag"), {"':tag'", "empty layout"});
+  expect_error(parse_image_ref("/a/b:"), {"'/a/b:'", "empty tag"});
+  expect_error(parse_image_ref("/a/b:-bad"), {"'/a/b:-bad'", "invalid tag '-bad'"});
+  expect_error(parse_image_ref("/a/b:a..b"), {"invalid tag 'a..b'"});
+  expect_error(parse_image_ref("/a/b", "no good"), {"invalid tag 'no good'"});
+}
+
+// --- read_index
+
+TEST(LayoutReaderIndex, KeepsFileOrderAndAnnotations) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout");
+  auto one = layout.image({"layer one"});
+  auto two = layout.image({"layer two"});
+  layout.tag(one.manifest, "v1");
+  layout.tag(two.manifest, "v2");
+  Descriptor untagged = one.manifest;
+  untagged.annotations["org.example.note"] = "kept";
+  layout.tag(untagged, "");
+  layout.tag(two.manifest, "v1");  // replaced in place, stays first
+
+  auto index = read_index(layout.dir());
+  ASSERT_TRUE(index.ok()) << index.error().message;
+  ASSERT_EQ(index->size(), 3u);
+  EXPECT_EQ((*index)[0].digest, two.manifest.digest);
+  EXPECT_EQ((*index)[0].annotations.at(k_annotation_ref_name), "v1");
+  EXPECT_EQ((*index)[1].annotations.at(k_annotation_ref_name), "v2");
+  EXPECT_EQ((*index)[2].annotations.count(k_annotation_ref_name), 0u);
+  EXPECT_EQ((*index)[2].annotations.at("org.example.note"), "kept");
+  EXPECT_EQ((*index)[2].media_type, k_media_type_manifest);
+  EXPECT_EQ((*index)[2].size, one.manifest.size);
+  // A trailing slash on the layout path changes nothing.
+  auto again = read_index(layout.dir() + "/");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->size(), 3u);
+}
+
+TEST(LayoutReaderIndex, MissingOrNullManifestsIsEmpty) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout");
+  write_text(layout.dir() + "/index.json", R"({"schemaVersion":2})");
+  auto a = read_index(layout.dir());
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  EXPECT_TRUE(a->empty());
+  write_text(layout.dir() + "/index.json", R"({"schemaVersion":2,"manifests":null})");
+  auto b = read_index(layout.dir());
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_TRUE(b->empty());
+}
+
+TEST(LayoutReaderIndex, LayoutErrorsNameTheLayout) {
+  TempDir tmp;
+  expect_error(read_index(tmp / "absent"), {tmp / "absent"});
+  write_text(tmp / "file", "x");
+  expect_error(read_index(tmp / "file"), {tmp / "file", "not a directory"});
+  make_dirs(tmp / "plain");
+  expect_error(read_index(tmp / "plain"), {tmp / "plain", "no oci-layout"});
+
+  FakeLayout layout(tmp / "layout");
+  expect_error(read_index(layout.dir()), {layout.dir(), "no index.json"});
+  write_text(layout.dir() + "/oci-layout", R"({"imageLayoutVersion":"2.0.0"})");
+  expect_error(read_index(layout.dir()), {layout.dir(), "imageLayoutVersion '2.0.0'"});
+  write_text(layout.dir() + "/oci-layout", "not json");
+  expect_error(read_index(layout.dir()), {layout.dir(), "oci-layout"});
+}
+
+TEST(LayoutReaderIndex, DocumentErrorsNameTheField) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout");
+  const std::string good = R"({"mediaType":"m","digest":")" + digest_text('a') + R"(","size":1})";
+  struct Case {
+    std::string index;
+    std::vector<std::string> parts;
+  };
+  const std::vector<Case> cases = {
+      {"{", {"index.json", "not valid JSON"}},
+      {"[]", {"index.json", "not a JSON object"}},
+      {R"({"manifests":{}})", {"index.json", "manifests is an object, expected an array"}},
+      {R"({"manifests":[)" + good + R"(,{"digest":"sha256:abc","size":1}]})",
+       {"manifests[1].digest", "malformed digest 'sha256:abc'"}},
+      {R"({"manifests":[{"digest":"md5:00","size":1}]})", {"manifests[0].digest", "unsupported digest"}},
+      {R"({"manifests":[{"digest":")" + digest_text('a') + R"(","size":-5}]})",
+       {"manifests[0].size is negative (-5)"}},
+      {R"({"manifests":[{"digest":")" + digest_text('a') + R"(","size":1.5}]})",
+       {"manifests[0].size is not an integer"}},
+      {R"({"manifests":[{"digest":")" + digest_text('a') + R"(","size":18446744073709551615}]})",
+       {"manifests[0].size is out of range"}},
+      {R"({"manifests":[{"digest":")" + digest_text('a') + R"(","size":"1"}]})",
+       {"manifests[0].size is a string, expected an integer"}},
+      {R"({"manifests":[{"size":1}]})", {"manifests[0] has no digest"}},
+      {R"({"manifests":[{"digest":")" + digest_text('a') + R"("}]})", {"manifests[0] has no size"}},
+      {R"({"manifests":[{"digest":")" + digest_text('a') + R"(","size":1,"annotations":{"k":1}}]})",
+       {"manifests[0].annotations.k is a number, expected a string"}},
+      {R"({"manifests":[{"digest":")" + digest_text('a') + R"(","size":1,"mediaType":7}]})",
+       {"manifests[0].mediaType is a number, expected a string"}},
+      {R"({"manifests":["x"]})", {"manifests[0] is a string, expected an object"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.index);
+    write_text(layout.dir() + "/index.json", c.index);
+    auto result = read_index(layout.dir());
+    ASSERT_FALSE(result.ok());
+    EXPECT_NE(result.error().message.find("layout '" + layout.dir() + "'"), std::string::npos)
+        << result.error().message;
+    for (const auto& part : c.parts)
+      EXPECT_NE(result.error().message.find(part), std::string::npos) << result.error().message;
+  }
+}
+
+TEST(LayoutReaderIndex, UnknownFieldsAndDuplicateKeys) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout");
+  // Unknown members are ignored; a repeated key takes its last value (as Go does).
+  write_text(layout.dir() + "/index.json",
+             R"({"schemaVersion":2,"x":[1,{"y":null}],"manifests":[{"mediaType":"a","digest":")" +
+                 digest_text('a') + R"(","size":1,"size":2,"platform":{"os":"linux"},"urls":["u"]}]})");
+  auto index = read_index(layout.dir());
+  ASSERT_TRUE(index.ok()) << index.error().message;
+  ASSERT_EQ(index->size(), 1u);
+  EXPECT_EQ((*index)[0].size, 2);
+  EXPECT_EQ((*index)[0].media_type, "a");
+}
+
+// --- parse_config / parse_manifest
+
+TEST(LayoutReaderConfig, FullConfigRoundTrip) {
+  const ImageConfig original = full_config();
+  auto json = encode_config(original);
+  ASSERT_TRUE(json.ok()) << json.error().message;
+  auto parsed = parse_config(*json);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  expect_configs_equal(*parsed, original);
+  auto again = encode_config(*parsed);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *json);  // decode → encode is the identity on our documents
+}
+
+TEST(LayoutReaderConfig, MinimalConfigRoundTrip) {
+  ImageConfig original;
+  original.architecture = "amd64";
+  original.os = "linux";
+  auto json = encode_config(original);
+  ASSERT_TRUE(json.ok());
+  auto parsed = parse_config(*json);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  expect_configs_equal(*parsed, original);
+  EXPECT_EQ(*encode_config(*parsed), *json);
+}
+
+TEST(LayoutReaderConfig, AcceptsWhatGoToolsWrite) {
+  // Docker/Go style: nulls for empty slices and maps, unknown fields, a
+  // pretty-printed document, unsorted and repeated ExposedPorts, a string Cmd.
+  const std::string json = R"({
+    "architecture": "arm64", "os": "linux", "variant": null, "os.version": "x",
+    "config": {
+      "Hostname": "", "Env": null, "Entrypoint": null, "Cmd": "/bin/sh",
+      "ExposedPorts": {"80/tcp": {}, "443/tcp": {}, "22/tcp": {}, "80/tcp": {}},
+      "Volumes": {"/data": {}}, "Labels": null, "OnBuild": null
+    },
+    "container_config": {"Cmd": ["ignored"]},
+    "rootfs": {"type": "layers", "diff_ids": [")" + digest_text('3') + R"("]},
+    "history": [{"created": "2020-01-01T00:00:00.123456789Z", "created_by": "/bin/sh -c #(nop) ADD", "empty_layer": null}]
+  })";
+  auto parsed = parse_config(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->architecture, "arm64");
+  EXPECT_EQ(parsed->variant, "");
+  EXPECT_TRUE(parsed->config.env.empty());
+  EXPECT_TRUE(parsed->config.entrypoint.empty());
+  EXPECT_EQ(parsed->config.cmd, std::vector<std::string>{"/bin/sh"});
+  EXPECT_EQ(parsed->config.exposed_ports, (std::vector<std::string>{"22/tcp", "443/tcp", "80/tcp"}));
+  EXPECT_TRUE(parsed->config.labels.empty());
+  ASSERT_EQ(parsed->diff_ids.size(), 1u);
+  EXPECT_EQ(parsed->diff_ids[0], digest_of_char('3'));
+  ASSERT_EQ(parsed->history.size(), 1u);
+  EXPECT_EQ(parsed->history[0].created, "2020-01-01T00:00:00.123456789Z");
+  EXPECT_FALSE(parsed->history[0].empty_layer);
+}
+
+TEST(LayoutReaderConfig, ErrorsNameTheField) {
+  struct Case {
+    std::string json;
+    std::string part;
+  };
+  const std::vector<Case> cases = {
+      {"{", "image config is not valid JSON"},
+      {"[1]", "image config is not a JSON object"},
+      {R"({"architecture":1})", "architecture is a number, expected a string"},
+      {R"({"config":[]})", "config is an array, expected an object"},
+      {R"({"config":{"Env":"A=1"}})", "config.Env is a string, expected an array of strings"},
+      {R"({"config":{"Env":["A=1",2]}})", "config.Env[1] is a number, expected a string"},
+      {R"({"config":{"Cmd":[true]}})", "config.Cmd[0] is a boolean, expected a string"},
+      {R"({"config":{"Labels":{"a":"b","c":{}}}})", "config.Labels.c is an object, expected a string"},
+      {R"({"config":{"ExposedPorts":["80/tcp"]}})", "config.ExposedPorts is an array, expected an object"},
+      {R"({"config":{"User":0}})", "config.User is a number, expected a string"},
+      {R"({"rootfs":{"diff_ids":"x"}})", "rootfs.diff_ids is a string, expected an array of digests"},
+      {R"({"rootfs":{"diff_ids":["sha256:zz"]}})", "rootfs.diff_ids[0]: malformed digest 'sha256:zz'"},
+      {R"({"history":{}})", "history is an object, expected an array"},
+      {R"({"history":[{},{"empty_layer":"yes"}]})", "history[1].empty_layer is a string, expected a boolean"},
+      {R"({"history":[{"comment":5}]})", "history[0].comment is a number, expected a string"},
+      {"{\"author\":\"\xff\"}", "image config is not valid JSON"},  // invalid UTF-8
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.json);
+    auto parsed = parse_config(c.json);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_NE(parsed.error().message.find(c.part), std::string::npos) << parsed.error().message;
+  }
+}
+
+TEST(LayoutReaderManifest, RoundTrip) {
+  Manifest original;
+  original.config = Descriptor{k_media_type_config, digest_of_char('c'), 123, {}};
+  original.layers = {Descriptor{k_media_type_layer_gzip, digest_of_char('1'), 1000, {{"k", "v"}}},
+                     Descriptor{"application/vnd.oci.image.layer.v1.tar", digest_of_char('2'), 0, {}}};
+  auto json = encode_manifest(original);
+  ASSERT_TRUE(json.ok());
+  auto parsed = parse_manifest(*json);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->config.digest, original.config.digest);
+  EXPECT_EQ(parsed->config.size, 123);
+  EXPECT_EQ(parsed->config.media_type, k_media_type_config);
+  ASSERT_EQ(parsed->layers.size(), 2u);
+  EXPECT_EQ(parsed->layers[0].annotations, original.layers[0].annotations);
+  EXPECT_EQ(parsed->layers[1].media_type, original.layers[1].media_type);
+  EXPECT_EQ(parsed->layers[1].size, 0);
+  EXPECT_EQ(*encode_manifest(*parsed), *json);
+}
+
+TEST(LayoutReaderManifest, Errors) {
+  const std::string config = R"("config":{"digest":")" + digest_text('c') + R"(","size":1})";
+  expect_error(parse_manifest(R"({"layers":[]})"), {"manifest has no config descriptor"});
+  expect_error(parse_manifest("{" + config + R"(,"layers":[{"digest":")" + digest_text('1') +
+                              R"(","size":1},{"digest":")" + digest_text('2') + R"(","size":-1}]})"),
+               {"manifest: layers[1].size is negative"});
+  expect_error(parse_manifest("{" + config + R"(,"layers":{}})"), {"layers is an object, expected an array"});
+  expect_error(parse_manifest(R"({"mediaType":")" + std::string(k_media_type_index) + R"(","manifests":[]})"),
+               {"is an image index"});
+  auto no_layers = parse_manifest("{" + config + R"(,"layers":null})");
+  ASSERT_TRUE(no_layers.ok()) << no_layers.error().message;
+  EXPECT_TRUE(no_layers->layers.empty());
+}
+
+TEST(LayoutReaderSniff, DocumentKinds) {
+  EXPECT_EQ(sniff_document_kind(R"({"manifests":[]})"), DocumentKind::index);
+  EXPECT_EQ(sniff_document_kind(R"({"schemaVersion":2,"config":{}})"), DocumentKind::manifest);
+  EXPECT_EQ(sniff_document_kind(R"({"layers":[]})"), DocumentKind::manifest);
+  EXPECT_EQ(sniff_document_kind(R"({"architecture":"amd64"})"), DocumentKind::other);
+  EXPECT_EQ(sniff_document_kind("\x1f\x8b binary"), DocumentKind::other);
+  EXPECT_EQ(sniff_document_kind("[]"), DocumentKind::other);
+}
+
+// --- load_image
+
+TEST(LayoutReaderLoad, LoadsTheTaggedImage) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout");
+  ImageConfig config = full_config();
+  auto one = layout.image({"layer a", "layer b"}, config);
+  auto two = layout.image({"other"});
+  layout.tag(two.manifest, "other");
+  layout.tag(one.manifest, "v1");
+
+  auto image = load_image(layout.dir(), "v1");
+  ASSERT_TRUE(image.ok()) << image.error().message;
+  EXPECT_EQ(image->manifest.digest, one.manifest.digest);
+  EXPECT_EQ(image->manifest.annotations.at(k_annotation_ref_name), "v1");
+  EXPECT_EQ(image->manifest_doc.config.digest, one.config.digest);
+  ASSERT_EQ(image->manifest_doc.layers.size(), 2u);
+  EXPECT_EQ(image->manifest_doc.layers[1].digest, one.layers[1].digest);
+  EXPECT_EQ(image->config_json, one.config_json);
+  config.diff_ids = {Sha256::of("tar:layer a"), Sha256::of("tar:layer b")};
+  expect_configs_equal(image->config, config);
+}
+
+TEST(LayoutReaderLoad, UnknownTagListsTheAvailableTags) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout");
+  auto one = layout.image({"a"});
+  layout.tag(one.manifest, "v1");
+  layout.tag(one.manifest, "v2");
+  layout.tag(one.manifest, "");
+  expect_error(load_image(layout.dir(), "v3"),
+               {layout.dir(), "no image tagged 'v3'", "available tags: 'v1', 'v2'", "1 untagged"});
+
+  FakeLayout empty(tmp / "empty");
+  write_text(empty.dir() + "/index.json", R"({"schemaVersion":2,"manifests":[]})");
+  expect_error(load_image(empty.dir(), "latest"), {"no image tagged 'latest'", "no tagged images"});
+}
+
+TEST(LayoutReaderLoad, CorruptedBlobsNameTheDigest) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout");
+  auto image = layout.image({"layer"});
+  layout.tag(image.manifest, "v1");
+  const std::string config_path = layout.path_of(image.config);
+  const std::string config = read_text(config_path);
+
+  // Same size, different content: the digest check catches it.
+  std::string flipped = config;
+  flipped[flipped.size() - 2] = flipped[flipped.size() - 2] == 'x' ? 'y' : 'x';
+  write_text(config_path, flipped);
+  expect_error(load_image(layout.dir(), "v1"),
+               {image.config.digest.str(), "config of tag 'v1'", "corrupted", Sha256::of(flipped).str()});
+
+  // Different size: named before any hashing.
+  write_text(config_path, config + " ");
+  expect_error(load_image(layout.dir(), "v1"),
+               {image.config.digest.str(), std::to_string(config.size() + 1) + " bytes",
+                "descriptor says " + std::to_string(config.size())});
+
+  write_text(config_path, config);
+  ASSERT_TRUE(load_image(layout.dir(), "v1").ok());
+
+  // The manifest blob is checked the same way.
+  const std::string manifest_path = layout.path_of(image.manifest);
+  const std::string manifest = read_text(manifest_path);
+  write_text(manifest_path, manifest.substr(0, manifest.size() - 1) + " ");
+  expect_error(load_image(layout.dir(), "v1"), {image.manifest.digest.str(), "manifest of tag 'v1'", "corrupted"});
+  ::unlink(manifest_path.c_str());
+  expect_error(load_image(layout.dir(), "v1"), {image.manifest.digest.str(), "is missing"});
+}
+
+TEST(LayoutReaderLoad, LayersMustExistWithTheirSize) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout");
+  auto image = layout.image({"layer one", "layer two"});
+  layout.tag(image.manifest, "v1");
+  const std::string layer_path = layout.path_of(image.layers[1]);
+  write_text(layer_path, "short");
+  expect_error(load_image(layout.dir(), "v1"),
+               {"layer " + image.layers[1].digest.str(), "5 bytes", "descriptor says 9"});
+  ::unlink(layer_path.c_str());
+  expect_error(load_image(layout.dir(), "v1"), {"layer " + image.layers[1].digest.str(), "missing"});
+}
+
+TEST(LayoutReaderLoad, DiffIdCountMustMatchLayers) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout");
+  auto image = layout.image({"layer one"});
+  // A config that claims two diff_ids for the manifest's one layer.
+  ImageConfig config = FakeLayout::base_config();
+  config.diff_ids = {digest_of_char('1'), digest_of_char('2')};
+  auto config_json = encode_config(config);
+  ASSERT_TRUE(config_json.ok());
+  Manifest manifest{layout.blob(*config_json, k_media_type_config), image.layers};
+  auto manifest_desc = layout.blob(*encode_manifest(manifest), k_media_type_manifest);
+  layout.tag(manifest_desc, "bad");
+  expect_error(load_image(layout.dir(), "bad"), {"config " + manifest.config.digest.str(), "2 diff_ids for 1 layers"});
+}
+
+TEST(LayoutReaderLoad, FollowsASingleEntryNestedIndex) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout");
+  auto image = layout.image({"layer"});
+  auto other = layout.image({"other layer"});
+  const std::string single = R"({"schemaVersion":2,"mediaType":")" + std::string(k_media_type_index) +
+                             R"(","manifests":[{"mediaType":")" + k_media_type_manifest + R"(","digest":")" +
+                             image.manifest.digest.str() + R"(","size":)" +
+                             std::to_string(image.manifest.size) + R"(,"platform":{"architecture":"amd64","os":"linux"}}]})";
+  layout.tag(layout.blob(single, k_media_type_index), "nested");
+  auto loaded = load_image(layout.dir(), "nested");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->manifest.digest, image.manifest.digest);
+  EXPECT_EQ(loaded->config_json, image.config_json);
+
+  std::string multi = single;
+  multi.insert(multi.find("]}"), R"(,{"mediaType":")" + std::string(k_media_type_manifest) + R"(","digest":")" +
+                                     other.manifest.digest.str() + R"(","size":)" +
+                                     std::to_string(other.manifest.size) + "}");
+  layout.tag(layout.blob(multi, k_media_type_index), "multi");
+  expect_error(load_image(layout.dir(), "multi"), {"tag 'multi'", "image index with 2 manifests"});
+}
+
+TEST(LayoutReaderLoad, ReadBlobRefusesOversizedDocuments) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout");
+  Descriptor d = layout.blob("{}", k_media_type_config);
+  ASSERT_TRUE(read_blob(layout.dir(), d, "test").ok());
+  // A descriptor claiming a huge size with a file to match is not read into memory.
+  const std::string path = layout.path_of(d);
+  ASSERT_EQ(::truncate(path.c_str(), k_max_document_size + 1), 0);
+  d.size = k_max_document_size + 1;
+  expect_error(read_blob(layout.dir(), d, "test"), {d.digest.str(), "too large"});
+}
+
+}  // namespace
+}  // namespace ocipack
