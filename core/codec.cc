@@ -4,15 +4,25 @@
 // includes its library's header.
 #include "core/codec.h"
 
+#ifdef OCIPACK_HAVE_ISAL
 #include <isa-l/crc.h>
+#endif
 
 namespace ocipack {
 
 // Defined in the backend files.
 Result<std::unique_ptr<Compressor>> make_libdeflate_compressor(int level);
-Result<std::unique_ptr<Compressor>> make_isal_compressor(int level);
 std::string libdeflate_version();
+#ifdef OCIPACK_HAVE_ISAL
+Result<std::unique_ptr<Compressor>> make_isal_compressor(int level);
 std::string isal_version();
+#else
+// Built with -DOCIPACK_WITH_ISAL=OFF (e.g. a Yocto host without meta-intel).
+Result<std::unique_ptr<Compressor>> make_isal_compressor(int) {
+  return make_error("--compressor isal: this ocipack was built without ISA-L (OCIPACK_WITH_ISAL=OFF)");
+}
+std::string isal_version() { return "no isa-l"; }
+#endif
 
 const char* codec_name(CodecKind kind) {
   return kind == CodecKind::isal ? "isal" : "libdeflate";
@@ -62,9 +72,26 @@ std::array<std::byte, 10> gzip_header() {
 }
 
 uint32_t crc32_update(uint32_t crc, std::span<const std::byte> data) {
+#ifdef OCIPACK_HAVE_ISAL
   // ISA-L's folding CRC (PCLMULQDQ where available): far faster than the
   // stream it checks, so computing it serially costs nothing measurable.
   return crc32_gzip_refl(crc, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+#else
+  // Bytewise table CRC (only the single-member format needs a CRC, and that
+  // format needs ISA-L; kept so the function is always defined and correct).
+  static const auto table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = c & 1 ? 0xedb88320U ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  crc = ~crc;
+  for (std::byte b : data) crc = table[(crc ^ static_cast<uint8_t>(b)) & 0xff] ^ (crc >> 8);
+  return ~crc;
+#endif
 }
 
 std::array<std::byte, 8> gzip_trailer(uint32_t crc, uint64_t uncompressed_size) {

@@ -384,8 +384,9 @@ Result<ImageRef> parse_image_ref(std::string_view text, std::string_view default
   const std::string quoted = "image reference '" + std::string(text) + "'";
   if (text.empty()) return make_error("empty image reference (expected LAYOUT[:TAG])");
   ImageRef ref;
-  const size_t colon = text.rfind(':');
-  if (colon != std::string_view::npos && text.find('/', colon + 1) == std::string_view::npos) {
+  const size_t last_slash = text.rfind('/');
+  const size_t colon = text.find(':', last_slash == std::string_view::npos ? 0 : last_slash + 1);
+  if (colon != std::string_view::npos) {
     ref.layout_dir = std::string(text.substr(0, colon));
     ref.tag = std::string(text.substr(colon + 1));
     if (ref.tag.empty()) return make_error(quoted + " has an empty tag after ':'");

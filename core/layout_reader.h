@@ -28,12 +28,12 @@ struct ImageRef {
   std::string tag;
 };
 
-// Parses "LAYOUT[:TAG]". The tag is what follows the LAST ':' when that part
-// contains no '/'; otherwise (no ':' at all, or "host:5000/path") the whole
-// text is the layout and the tag is `default_tag`. So "/a/b:v1" → ("/a/b",
-// "v1"), "host:5000/path" → ("host:5000/path", default), "dir:a:b" →
-// ("dir:a", "b"). Tags that contain ':' or '/' (valid ref names) therefore
-// cannot be written in this form. Trailing '/' of the layout are dropped
+// Parses "LAYOUT[:TAG]". The tag is what follows the FIRST ':' after the
+// last '/' (so tags may contain ':', as Yocto's OCI_IMAGE_TAG may); with no
+// ':' there, the whole text is the layout and the tag is `default_tag`. So
+// "/a/b:v1" → ("/a/b", "v1"), "host:5000/path" → ("host:5000/path", default),
+// "dir:a:b" → ("dir", "a:b"). A layout whose last path component contains
+// ':' cannot be named in this form. Trailing '/' of the layout are dropped
 // ("/a/b/:v1" → "/a/b"; "/" stays "/").
 // Errors: empty text or layout, an empty tag after ':', a tag (given or
 // default) failing validate_ref_name.

@@ -63,10 +63,6 @@ bool same_metadata(const TarEntry& a, const TarEntry& b) {
          a.dev_major == b.dev_major && a.dev_minor == b.dev_minor && a.xattrs == b.xattrs;
 }
 
-std::string without_slash(std::string path) {
-  if (!path.empty() && path.back() == '/') path.pop_back();
-  return path;
-}
 
 }  // namespace
 

@@ -94,10 +94,14 @@ if [[ ! -e "$ready_mark" ]]; then
     else
         log "FALLBACK: no minbase tarball; copying a tree from /usr instead" \
             "(not a real rootfs: results are not comparable with the minbase ones)"
-        mkdir -p "$rootfs/usr"
-        # bin, lib, share, sbin: real programs, libraries and many small files.
-        for d in bin sbin lib share; do
-            [[ -d /usr/$d ]] && cp -a "/usr/$d" "$rootfs/usr/"
+        # A bounded, rootfs-like mix: real executables (poorly compressible)
+        # and many small text files (docs, man pages, scripts, zoneinfo).
+        # Not all of /usr: /usr/lib alone can be several GiB on a dev box.
+        for d in bin sbin share/doc share/man share/zoneinfo share/perl lib/python3; do
+            if [[ -d /usr/$d ]]; then
+                mkdir -p "$rootfs/usr/$(dirname "$d")"
+                cp -a "/usr/$d" "$rootfs/usr/$d"
+            fi
         done
         ln -s usr/bin "$rootfs/bin"
         ln -s usr/lib "$rootfs/lib"

@@ -180,16 +180,19 @@ ImageRef ref_ok(std::string_view text, std::string_view default_tag = "latest") 
   return ref.ok() ? *ref : ImageRef{};
 }
 
-TEST(LayoutReaderImageRef, SplitsAtTheLastColon) {
+TEST(LayoutReaderImageRef, SplitsAtTheFirstColonAfterTheLastSlash) {
   auto a = ref_ok("/a/b:tag");
   EXPECT_EQ(a.layout_dir, "/a/b");
   EXPECT_EQ(a.tag, "tag");
   auto b = ref_ok("./x:1.0");
   EXPECT_EQ(b.layout_dir, "./x");
   EXPECT_EQ(b.tag, "1.0");
-  auto c = ref_ok("dir:a:b");  // a tag cannot contain ':' in this form
-  EXPECT_EQ(c.layout_dir, "dir:a");
-  EXPECT_EQ(c.tag, "b");
+  auto c = ref_ok("dir:a:b");  // tags may contain ':' (Yocto's OCI_IMAGE_TAG may)
+  EXPECT_EQ(c.layout_dir, "dir");
+  EXPECT_EQ(c.tag, "a:b");
+  auto e = ref_ok("/deploy/img-oci:1.0:rc1");
+  EXPECT_EQ(e.layout_dir, "/deploy/img-oci");
+  EXPECT_EQ(e.tag, "1.0:rc1");
   auto d = ref_ok("relative:v2-rc.1_x");
   EXPECT_EQ(d.layout_dir, "relative");
   EXPECT_EQ(d.tag, "v2-rc.1_x");

@@ -1,0 +1,904 @@
+#!/bin/bash
+# test_yocto.sh OCIPACK
+#
+# Runs IMAGE_CMD:oci of scripts/yocto/image-oci-ocipack.inc the way bitbake
+# would, without bitbake, and checks what it leaves in IMGDEPLOYDIR.
+#
+# How bitbake is emulated:
+#   - the body of `IMAGE_CMD:oci() { ... }` is cut out of the .inc (from that
+#     line to the first line that is just `}`) and becomes the shell function
+#     do_image_oci (a name with ':' is not a valid shell name);
+#   - every ${NAME} in it (bitbake's regex: \${[a-zA-Z0-9\-_+./~:]+?}) is
+#     replaced by the value of NAME from the associative array BB, expanded
+#     again recursively (values may refer to other variables), as bitbake
+#     expands a shell function before running it; a NAME that BB does not
+#     hold stays literal, as in bitbake. ${@python} is not emulated: the .inc
+#     must not use it in the function (checked);
+#   - simple `NAME ?= "value"` lines of the .inc fill BB where the "class"
+#     (the defaults of image-oci.bbclass, set by bb_reset) has not;
+#   - the run file is what bitbake writes: #!/bin/sh (dash here), stubs for
+#     bbnote/bbwarn/bbfatal (bbfatal exits 1, like logging.bbclass), `set -e`,
+#     the function, a call; it runs with a clean environment holding PATH
+#     (a logging shim, then the directory of OCIPACK) and the exported
+#     SOURCE_DATE_EPOCH, from a directory other than IMGDEPLOYDIR.
+#   There is no pseudo: the tests run as root, so ownership is real.
+#
+# What is checked: output names (layout, .tar, -dir.tar, tag symlinks with
+# ':' -> '_', empty tag -> latest), tarball contents, config fields through
+# skopeo (author, User, arch+variant, os, Entrypoint/Cmd from shlex strings,
+# ENTRYPOINT_ARGS winning over CMD, WorkingDir, StopSignal, ExposedPorts,
+# Labels/Env with quoted spaces, auto labels, created from SOURCE_DATE_EPOCH),
+# that values are never executed, the top-level dotfile in the layer,
+# oci-image-tool validate, umoci unpack == IMAGE_ROOTFS (compare_trees.py),
+# reproducibility, re-runs, errors. OCI_BASE_IMAGE and OCI_LAYER_MODE=multi
+# need `ocipack build --base` / `--layer`: until ocipack has them, their image
+# checks are SKIPped with the reason (the lookup, the layer staging and the
+# error message are still checked).
+set -u
+source "$(dirname "$0")/lib.sh"
+init_test "${1:-}"
+umask 022
+
+if ! require_tool jq python3 tar git sha256sum cmp find sort awk; then
+    skip "all" "missing tools: $MISSING_TOOLS"
+    finish
+fi
+if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
+HAVE_UMOCI=1; require_tool umoci || HAVE_UMOCI=0
+HAVE_SKOPEO=1; require_tool skopeo || HAVE_SKOPEO=0
+HAVE_OIT=1; require_tool oci-image-tool || HAVE_OIT=0
+HAVE_ZSTD=1; require_tool zstd || HAVE_ZSTD=0
+SKOPEO=(skopeo --insecure-policy)
+INC=$(cd "$TESTS_DIR/../.." && pwd)/scripts/yocto/image-oci-ocipack.inc
+COMPARE=("$PY" "$TESTS_DIR/compare_trees.py")
+SDE=1700000000                      # 2023-11-14T22:13:20Z
+SDE_ISO=2023-11-14T22:13:20Z
+
+HELP=$("$OCIPACK" build --help 2>&1)
+HAVE_BASE=0; grep -q -- '--base' <<<"$HELP" && HAVE_BASE=1
+HAVE_LAYER=0; grep -q -- '--layer' <<<"$HELP" && HAVE_LAYER=1
+NO_BASE="ocipack build has no --base yet (ocipack build --help)"
+NO_LAYER="ocipack build has no --layer yet (ocipack build --help)"
+
+if [ ! -f "$INC" ]; then
+    fail "image-oci-ocipack.inc exists" "not found: $INC"
+    finish
+fi
+
+# ----------------------------------------------------------------------------
+# bitbake emulation
+# ----------------------------------------------------------------------------
+BB_RE='\$\{([a-zA-Z0-9_+./~:-]+)\}'
+declare -A BB
+
+# bb_expand TEXT [DEPTH]: prints TEXT with every known ${NAME} replaced,
+# recursively; unknown ones stay literal.
+bb_expand() {
+    local text=$1 depth=${2:-0} out="" m name
+    if [ "$depth" -gt 30 ]; then
+        echo "bb_expand: recursion too deep" >&2
+        return 1
+    fi
+    while [[ $text =~ $BB_RE ]]; do
+        m=${BASH_REMATCH[0]}
+        name=${BASH_REMATCH[1]}
+        out+=${text%%"$m"*}
+        text=${text#*"$m"}
+        if [[ -v BB[$name] ]]; then
+            out+=$(bb_expand "${BB[$name]}" $((depth + 1)); printf x)
+            out=${out%x}
+        else
+            out+=$m
+        fi
+    done
+    printf '%s' "$out$text"
+}
+
+# The function body, cut out once.
+INC_BODY=$(awk '/^IMAGE_CMD:oci\(\) \{$/ { inside = 1; next }
+                inside && /^\}$/ { exit }
+                inside { print }' "$INC")
+if [ -n "$INC_BODY" ]; then
+    pass "IMAGE_CMD:oci() { ... } found in the .inc"
+else
+    fail "IMAGE_CMD:oci() { ... } found in the .inc" "no body between 'IMAGE_CMD:oci() {' and '}'"
+    finish
+fi
+if grep -q '\${@' <<<"$INC_BODY"; then
+    fail "no \${@python} in IMAGE_CMD:oci" "$(grep -n '\${@' <<<"$INC_BODY" | head -3)"
+else
+    pass "no \${@python} in IMAGE_CMD:oci"
+fi
+# Names the function refers to with ${...}: each must be a bitbake variable
+# the test provides (or deliberately leaves unset), never a shell variable.
+BODY_REFS=$(grep -oE '\$\{[a-zA-Z0-9_+./~:-]+\}' <<<"$INC_BODY" | sort -u | tr '\n' ' ')
+
+# bb_reset: a fresh datastore with what image.bbclass and image-oci.bbclass
+# would define, then the .inc's own ?= defaults.
+bb_reset() {
+    BB=()
+    BB[MACHINE]=qemuarm
+    BB[TOPDIR]=$TEST_TMP/build
+    BB[DEPLOY_DIR_IMAGE]=$TEST_TMP/deploy
+    BB[PKGDATA_DIR]=$TEST_TMP/pkgdata
+    BB[IMAGE_BASENAME]=test-image
+    BB[IMAGE_LINK_NAME]='${IMAGE_BASENAME}-${MACHINE}'
+    BB[IMAGE_VERSION_SUFFIX]=-20240102030405
+    BB[IMAGE_NAME]='${IMAGE_LINK_NAME}${IMAGE_VERSION_SUFFIX}'
+    BB[IMAGE_NAME_SUFFIX]=.rootfs
+    BB[PATCH_GIT_USER_NAME]=OpenEmbedded
+    BB[PATCH_GIT_USER_EMAIL]=oe.patch@oe
+    # image-oci.bbclass defaults (OCI_IMAGE_OS stays unset, as there)
+    BB[OCI_IMAGE_AUTHOR]='${PATCH_GIT_USER_NAME}'
+    BB[OCI_IMAGE_AUTHOR_EMAIL]='${PATCH_GIT_USER_EMAIL}'
+    BB[OCI_IMAGE_TAG]=latest
+    BB[OCI_IMAGE_RUNTIME_UID]=
+    BB[OCI_IMAGE_ARCH]=arm
+    BB[OCI_IMAGE_SUBARCH]=v7
+    BB[OCI_IMAGE_ENTRYPOINT]=
+    BB[OCI_IMAGE_ENTRYPOINT_ARGS]=
+    BB[OCI_IMAGE_CMD]=/bin/sh
+    BB[OCI_IMAGE_WORKINGDIR]=
+    BB[OCI_IMAGE_STOPSIGNAL]=
+    BB[OCI_IMAGE_PORTS]=
+    BB[OCI_IMAGE_LABELS]=
+    BB[OCI_IMAGE_ENV_VARS]=
+    BB[OCI_IMAGE_REVISION]=
+    BB[OCI_IMAGE_BRANCH]=
+    BB[OCI_IMAGE_BUILD_DATE]=
+    BB[OCI_IMAGE_AUTO_LABELS]=1
+    BB[OCI_BASE_IMAGE]=
+    BB[OCI_BASE_IMAGE_TAG]=latest
+    BB[OCI_LAYER_MODE]=single
+    BB[OCI_LAYERS]=
+    BB[OCI_IMAGE_TAR_OUTPUT]=true
+    BB[SOURCE_DATE_EPOCH]=$SDE
+    local name value
+    while IFS= read -r line; do
+        if [[ $line =~ ^([A-Za-z0-9_]+)\ \?=\ \"(.*)\"$ ]]; then
+            name=${BASH_REMATCH[1]}
+            value=${BASH_REMATCH[2]}
+            [[ -v BB[$name] ]] || BB[$name]=$value
+        fi
+    done <"$INC"
+}
+
+# Shim first on PATH: records the argv of every ocipack call but --help
+# (NUL-separated) in $TEST_TMP/ocipack.args, then runs the real binary.
+mkdir -p "$TEST_TMP/shim" "$TEST_TMP/elsewhere"
+cat >"$TEST_TMP/shim/ocipack" <<EOF
+#!/bin/sh
+case " \$* " in
+*" --help "*) ;;
+*) printf '%s\\0' "\$@" >"$TEST_TMP/ocipack.args" ;;
+esac
+exec "$OCIPACK" "\$@"
+EOF
+chmod +x "$TEST_TMP/shim/ocipack"
+
+# bb_run CASE: writes $TEST_TMP/CASE/run.do_image_oci from BB and runs it;
+# log in $TEST_TMP/CASE/log.do_image_oci. IMGDEPLOYDIR, WORKDIR default to
+# directories of the case. Returns the task's exit status.
+bb_run() {
+    local case_dir=$TEST_TMP/$1
+    mkdir -p "$case_dir"
+    [[ -v BB[IMGDEPLOYDIR] ]] || BB[IMGDEPLOYDIR]=$case_dir/deploy-oci
+    [[ -v BB[WORKDIR] ]] || BB[WORKDIR]=$case_dir/work
+    mkdir -p "$(bb_expand '${IMGDEPLOYDIR}')" "$(bb_expand '${WORKDIR}')"
+    local run=$case_dir/run.do_image_oci
+    {
+        echo '#!/bin/sh'
+        echo '# emulated bitbake run file (tests/integration/test_yocto.sh)'
+        # oci_v_* are assigned through eval; do_image_oci uses "$@" after set --
+        echo '# shellcheck disable=SC2154,SC2120'
+        echo 'bbnote() { echo "NOTE: $*"; }'
+        echo 'bbwarn() { echo "WARNING: $*"; }'
+        echo 'bbfatal() { echo "ERROR: $*"; exit 1; }'
+        echo 'bbdebug() { :; }'
+        echo 'set -e'
+        echo 'do_image_oci() {'
+        bb_expand "$INC_BODY"
+        echo
+        echo '}'
+        echo 'do_image_oci'
+    } >"$run"
+    local env_args=(PATH="$TEST_TMP/shim:$(dirname "$OCIPACK"):/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        HOME="$TEST_TMP" LC_ALL=C.UTF-8)
+    if [[ -v BB[SOURCE_DATE_EPOCH] ]] && [ -n "${BB[SOURCE_DATE_EPOCH]}" ]; then
+        env_args+=(SOURCE_DATE_EPOCH="${BB[SOURCE_DATE_EPOCH]}")
+    fi
+    rm -f "$TEST_TMP/ocipack.args"
+    (cd "$TEST_TMP/elsewhere" && umask 022 && env -i "${env_args[@]}" /bin/sh "$run") \
+        >"$case_dir/log.do_image_oci" 2>&1
+}
+
+# run_case NAME: bb_run that must succeed (PASS/FAIL "NAME: task succeeds").
+run_case() {
+    bb_run "$1"
+    local rc=$?
+    if [ $rc -eq 0 ]; then
+        pass "$1: do_image_oci succeeds"
+        return 0
+    fi
+    fail "$1: do_image_oci succeeds" "exit status $rc"
+    show_tail "$TEST_TMP/$1/log.do_image_oci" 20
+    return 1
+}
+
+# ocipack_args: the argv of the last ocipack call, one per line.
+ocipack_args() {
+    tr '\0' '\n' <"$TEST_TMP/ocipack.args" 2>/dev/null
+}
+
+# ----------------------------------------------------------------------------
+# inputs
+# ----------------------------------------------------------------------------
+T_FILE=1600000000
+
+# small_rootfs DIR: a few files of each kind, a top-level dotfile, fixed mtimes.
+small_rootfs() {
+    local r=$1
+    mkdir -p "$r/bin" "$r/etc/ssl/certs" "$r/usr/lib" "$r/usr/share/app/sub" \
+        "$r/opt/model" "$r/var/empty" "$r/home/user"
+    printf 'busybox binary\n' >"$r/bin/busybox"
+    chmod 755 "$r/bin/busybox"
+    ln -s busybox "$r/bin/sh"
+    printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n' >"$r/etc/passwd"
+    printf 'setting=1\n' >"$r/etc/app.conf"
+    printf 'rootfs pem\n' >"$r/etc/ssl/certs/other.pem"
+    printf 'libc\n' >"$r/usr/lib/libc.so.6"
+    printf 'app data\n' >"$r/usr/share/app/data.txt"
+    printf 'nested\n' >"$r/usr/share/app/sub/nested.txt"
+    printf 'weights\n' >"$r/opt/model/weights.bin"
+    printf 'dotfile at the top\n' >"$r/.dotfile"
+    printf 'user file\n' >"$r/home/user/notes"
+    chown -R 1000:1000 "$r/home/user"
+    chmod 700 "$r/home/user"
+    chmod 750 "$r/etc/ssl/certs"
+    find "$r" -mindepth 1 -exec touch -h -d "@$T_FILE" {} +
+    touch -d "@1500000000" "$r/etc/ssl/certs" "$r/etc/ssl"
+}
+
+# git_topdir DIR: a git repository on branch test-branch with one commit.
+git_topdir() {
+    mkdir -p "$1"
+    git -C "$1" init -q -b test-branch
+    git -C "$1" -c user.name=t -c user.email=t@t commit -q --allow-empty -m init
+}
+
+# config_of LAYOUT TAG OUT: skopeo's view of the image config.
+config_of() {
+    "${SKOPEO[@]}" inspect --config "oci:$1:$2" >"$3" 2>"$3.err"
+}
+
+# check_jq NAME FILE FILTER: PASS if `jq -e FILTER FILE` is true.
+check_jq() {
+    local name=$1 file=$2 filter=$3
+    if jq -e "$filter" "$file" >/dev/null 2>"$TEST_TMP/jq.err"; then
+        pass "$name"
+        return 0
+    fi
+    fail "$name" "jq '$filter' is false; config: $(jq -c '{author,architecture,variant,os,created,config}' "$file" 2>&1 | head -c 900)"
+    return 1
+}
+
+# check_outputs CASE DIR NAME LINK TAR: names in IMGDEPLOYDIR DIR; TAR=1 if
+# the tarballs are expected.
+check_outputs() {
+    local c=$1 d=$2 name=$3 link=$4 tar=$5
+    check "$c: layout dir $name" test -f "$d/$name/index.json"
+    check "$c: symlink $link -> $name" test "$(readlink "$d/$link")" = "$name"
+    if [ "$tar" = 1 ]; then
+        check "$c: $name.tar" test -f "$d/$name.tar"
+        check "$c: $name-dir.tar" test -f "$d/$name-dir.tar"
+        check "$c: symlink $link.tar -> $name.tar" test "$(readlink "$d/$link.tar")" = "$name.tar"
+        check "$c: symlink $link-dir.tar -> $name-dir.tar" \
+            test "$(readlink "$d/$link-dir.tar")" = "$name-dir.tar"
+        # .tar: the layout's contents at the top; -dir.tar: the directory itself.
+        local want got
+        want=$(cd "$d/$name" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort)
+        got=$(tar -tf "$d/$name.tar" | sed 's|^\./||; s|/$||' | grep -v '^$' | LC_ALL=C sort)
+        check_eq "$c: .tar entries = layout contents (no directory prefix)" "$want" "$got"
+        got=$(tar -tf "$d/$name-dir.tar" | sed 's|/$||' | LC_ALL=C sort)
+        want=$(printf '%s\n' "$name"; printf '%s\n' "$want" | sed "s|^|$name/|")
+        check_eq "$c: -dir.tar entries = $name/ and its contents" \
+            "$(LC_ALL=C sort <<<"$want")" "$got"
+        check_eq "$c: -dir.tar first entry is the directory" "$name/" \
+            "$(tar -tf "$d/$name-dir.tar" | head -1)"
+        check_eq "$c: -dir.tar owners all 0/0" "" \
+            "$(tar --numeric-owner -tvf "$d/$name-dir.tar" | awk '$2 != "0/0"')"
+    else
+        check "$c: no .tar (OCI_IMAGE_TAR_OUTPUT off)" test ! -e "$d/$name.tar"
+        check "$c: no -dir.tar" test ! -e "$d/$name-dir.tar"
+        check "$c: no .tar symlinks" test ! -e "$d/$link.tar" -a ! -h "$d/$link.tar"
+    fi
+    # exactly config + manifest + layers blobs (no leftovers)
+    local nblobs nlayers
+    nblobs=$(find "$d/$name/blobs/sha256" -type f | wc -l)
+    nlayers=$(jq -r '.manifests[0].digest' "$d/$name/index.json" | sed 's/^sha256://' |
+        xargs -I{} jq '.layers | length' "$d/$name/blobs/sha256/{}")
+    check_eq "$c: blobs = config + manifest + layers (nothing left over)" \
+        "$((nlayers + 2))" "$nblobs"
+}
+
+# layer_paths LAYOUT TAG N: paths in the Nth layer (0-based), sorted, no
+# trailing slash.
+layer_paths() {
+    local mf digest
+    mf=$(layout_manifest_digest "$1" "$2")
+    digest=$(jq -r ".layers[$3].digest" "$(blob_path "$1" "$mf")")
+    tar -tzf "$(blob_path "$1" "$digest")" | sed 's|^\./||; s|/$||' | grep -v '^$' | LC_ALL=C sort
+}
+layer_count() {
+    local mf
+    mf=$(layout_manifest_digest "$1" "$2")
+    jq '.layers | length' "$(blob_path "$1" "$mf")"
+}
+
+# unpack_equals NAME LAYOUT TAG EXPECTED_TREE [compare args]
+unpack_equals() {
+    local name=$1 layout=$2 tag=$3 want=$4
+    shift 4
+    if [ $HAVE_UMOCI = 0 ]; then skip "$name" "umoci not installed"; return; fi
+    local b=$TEST_TMP/bundle.$RANDOM
+    if ! umoci unpack --image "$layout:$tag" "$b" >"$TEST_TMP/umoci.out" 2>&1; then
+        fail "$name" "umoci unpack failed"
+        show_tail "$TEST_TMP/umoci.out"
+        return
+    fi
+    check "$name" "${COMPARE[@]}" "$want" "$b/rootfs" "$@"
+    rm -rf "$b"
+}
+
+validate() {
+    if [ $HAVE_OIT = 0 ]; then skip "$1" "oci-image-tool not installed"; return; fi
+    check "$1" oci-image-tool validate --type image --ref "name=$3" "$2"
+}
+
+# ============================================================================
+# 1. config: every variable with a value
+# ============================================================================
+ROOTFS_SMALL=$TEST_TMP/rootfs-small
+small_rootfs "$ROOTFS_SMALL"
+git_topdir "$TEST_TMP/build"
+REV=$(git -C "$TEST_TMP/build" rev-parse --short HEAD)
+
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCI_IMAGE_TAG]='v1.0:rc1'
+BB[PATCH_GIT_USER_NAME]='Jane Doe'
+BB[PATCH_GIT_USER_EMAIL]='jane@example.com'
+BB[OCI_IMAGE_RUNTIME_UID]=1000
+BB[OCI_IMAGE_ENTRYPOINT]="/bin/sh -c 'echo \"hello world\"'"
+BB[OCI_IMAGE_CMD]="--verbose 'two words' \$HOME"
+BB[OCI_IMAGE_WORKINGDIR]=/home/user
+BB[OCI_IMAGE_STOPSIGNAL]=SIGTERM
+BB[OCI_IMAGE_PORTS]='80 443/tcp 53/udp'
+BB[OCI_IMAGE_LABELS]="maintainer='Jane Doe' com.example.note=\"a \\\"quoted\\\" value\" plain=yes
+    cmd=\"\$(touch $TEST_TMP/pwned1)\" tick=\"\`touch $TEST_TMP/pwned2\`\" semi=a;touch\\ $TEST_TMP/pwned3 glob=*"
+BB[OCI_IMAGE_ENV_VARS]="PATH=/usr/bin:/bin GREETING='hello world' EMPTY= HOME_REF=\$HOME"
+C=config
+D=$TEST_TMP/$C/deploy-oci
+NAME=test-image-qemuarm-20240102030405.rootfs-oci
+LINK=test-image-v1.0_rc1-oci
+if run_case $C; then
+    check "$C: the run file keeps unset \${OCI_IMAGE_OS} literal (bitbake behaviour)" \
+        grep -q 'OCI_IMAGE_OS=\${OCI_IMAGE_OS}' "$TEST_TMP/$C/run.do_image_oci"
+    check "$C: exactly one ocipack call" test -f "$TEST_TMP/ocipack.args"
+    check_outputs $C "$D" "$NAME" "$LINK" 1
+    check_eq "$C: tag in index.json keeps ':'" 'v1.0:rc1' \
+        "$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]' "$D/$NAME/index.json")"
+    for n in 1 2 3; do
+        check "$C: label value not executed (pwned$n absent)" test ! -e "$TEST_TMP/pwned$n"
+    done
+    if [ $HAVE_SKOPEO = 1 ]; then
+        if config_of "$D/$NAME" 'v1.0:rc1' "$TEST_TMP/$C.json"; then
+            F=$TEST_TMP/$C.json
+            check_jq "$C: author = Name <email>" "$F" '.author == "Jane Doe <jane@example.com>"'
+            check_jq "$C: User" "$F" '.config.User == "1000"'
+            check_jq "$C: architecture arm, variant v7" "$F" '.architecture == "arm" and .variant == "v7"'
+            check_jq "$C: os linux when OCI_IMAGE_OS is unset" "$F" '.os == "linux"'
+            check_jq "$C: Entrypoint split like shlex" "$F" \
+                '.config.Entrypoint == ["/bin/sh", "-c", "echo \"hello world\""]'
+            check_jq "$C: Cmd split like shlex, \$HOME not expanded" "$F" \
+                '.config.Cmd == ["--verbose", "two words", "$HOME"]'
+            check_jq "$C: WorkingDir" "$F" '.config.WorkingDir == "/home/user"'
+            check_jq "$C: StopSignal" "$F" '.config.StopSignal == "SIGTERM"'
+            check_jq "$C: ExposedPorts (bare = tcp)" "$F" \
+                '.config.ExposedPorts == {"80/tcp": {}, "443/tcp": {}, "53/udp": {}}'
+            check_jq "$C: label with quoted space" "$F" '.config.Labels.maintainer == "Jane Doe"'
+            check_jq "$C: label with escaped quotes" "$F" \
+                '.config.Labels["com.example.note"] == "a \"quoted\" value"'
+            check_jq "$C: label on a continuation line" "$F" '.config.Labels.plain == "yes"'
+            check_jq "$C: \$(...) label kept literal" "$F" \
+                '.config.Labels.cmd == ("$(touch " + "'"$TEST_TMP"'" + "/pwned1)")'
+            check_jq "$C: backtick label kept literal" "$F" \
+                '.config.Labels.tick == ("`touch " + "'"$TEST_TMP"'" + "/pwned2`")'
+            check_jq "$C: ';' label kept literal" "$F" \
+                '.config.Labels.semi == ("a;touch " + "'"$TEST_TMP"'" + "/pwned3")'
+            check_jq "$C: glob label not expanded" "$F" '.config.Labels.glob == "*"'
+            check_jq "$C: Env with quoted space, empty value, literal \$HOME" "$F" \
+                '.config.Env == ["PATH=/usr/bin:/bin", "GREETING=hello world", "EMPTY=", "HOME_REF=$HOME"]'
+            check_jq "$C: auto label revision = short git HEAD of TOPDIR" "$F" \
+                ".config.Labels[\"org.opencontainers.image.revision\"] == \"$REV\""
+            check_jq "$C: auto label ref.name = git branch" "$F" \
+                '.config.Labels["org.opencontainers.image.ref.name"] == "test-branch"'
+            check_jq "$C: auto label created from SOURCE_DATE_EPOCH" "$F" \
+                ".config.Labels[\"org.opencontainers.image.created\"] == \"$SDE_ISO\""
+            check_jq "$C: config created from SOURCE_DATE_EPOCH" "$F" ".created == \"$SDE_ISO\""
+        else
+            fail "$C: skopeo inspect --config" "$(head -c 400 "$TEST_TMP/$C.json.err")"
+        fi
+        check "$C: skopeo reads the .tar symlink as oci-archive" \
+            "${SKOPEO[@]}" inspect --config "oci-archive:$D/$LINK.tar:v1.0:rc1"
+    else
+        skip "$C: config fields" "skopeo not installed"
+    fi
+    check "$C: top-level dotfile in the layer" \
+        grep -qx '.dotfile' <(layer_paths "$D/$NAME" 'v1.0:rc1' 0)
+    validate "$C: oci-image-tool validate" "$D/$NAME" 'v1.0:rc1'
+    unpack_equals "$C: umoci unpack = IMAGE_ROOTFS" "$D/$NAME" 'v1.0:rc1' "$ROOTFS_SMALL" --clamp "$SDE"
+fi
+
+# ============================================================================
+# 2. legacy and defaults: ENTRYPOINT_ARGS wins, empty tag, no tarballs,
+#    explicit/disabled auto labels, email-only author, OCI_IMAGE_OS, no SDE
+# ============================================================================
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCI_IMAGE_TAG]=
+BB[OCI_IMAGE_AUTHOR]=
+BB[OCI_IMAGE_ENTRYPOINT_ARGS]="--legacy 'a b'"
+BB[OCI_IMAGE_CMD]='/bin/sh -c ignored'
+BB[OCI_IMAGE_OS]=freebsd
+BB[OCI_IMAGE_ARCH]=arm64
+BB[OCI_IMAGE_SUBARCH]=
+BB[OCI_IMAGE_REVISION]=none
+BB[OCI_IMAGE_BRANCH]=release/1.0
+BB[OCI_IMAGE_BUILD_DATE]=2020-01-01T00:00:00Z
+BB[OCI_IMAGE_TAR_OUTPUT]=false
+unset 'BB[SOURCE_DATE_EPOCH]'
+C=legacy
+D=$TEST_TMP/$C/deploy-oci
+LINK=test-image-latest-oci
+T0=$(date -u +%s)
+if run_case $C; then
+    check_outputs $C "$D" "$NAME" "$LINK" 0
+    check_eq "$C: empty OCI_IMAGE_TAG -> tag latest" latest \
+        "$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]' "$D/$NAME/index.json")"
+    if [ $HAVE_SKOPEO = 1 ] && config_of "$D/$NAME" latest "$TEST_TMP/$C.json"; then
+        F=$TEST_TMP/$C.json
+        check_jq "$C: ENTRYPOINT_ARGS becomes Cmd and wins over OCI_IMAGE_CMD" "$F" \
+            '.config.Cmd == ["--legacy", "a b"]'
+        check_jq "$C: no Entrypoint when empty" "$F" '(.config.Entrypoint // []) == []'
+        check_jq "$C: author = email when the name is empty" "$F" '.author == "oe.patch@oe"'
+        check_jq "$C: os from OCI_IMAGE_OS" "$F" '.os == "freebsd"'
+        check_jq "$C: arm64 without variant" "$F" '.architecture == "arm64" and (.variant // "") == ""'
+        check_jq "$C: OCI_IMAGE_REVISION=none: no revision label" "$F" \
+            '.config.Labels | has("org.opencontainers.image.revision") | not'
+        check_jq "$C: OCI_IMAGE_BRANCH used as ref.name label" "$F" \
+            '.config.Labels["org.opencontainers.image.ref.name"] == "release/1.0"'
+        check_jq "$C: OCI_IMAGE_BUILD_DATE used as created label" "$F" \
+            '.config.Labels["org.opencontainers.image.created"] == "2020-01-01T00:00:00Z"'
+        check_jq "$C: no SOURCE_DATE_EPOCH: created is now" "$F" \
+            "(.created | sub(\"\\\\.[0-9]+\"; \"\") | fromdateiso8601) >= $((T0 - 5)) and (.created | sub(\"\\\\.[0-9]+\"; \"\") | fromdateiso8601) <= $(( $(date -u +%s) + 5 ))"
+    else
+        skip "$C: config fields" "skopeo missing or inspect failed"
+    fi
+fi
+
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCI_IMAGE_AUTO_LABELS]=0
+BB[OCI_IMAGE_CMD]=
+BB[OCI_IMAGE_AUTHOR_EMAIL]=
+BB[OCI_IMAGE_LABELS]='only=me'
+C=nolabels
+D=$TEST_TMP/$C/deploy-oci
+if run_case $C && [ $HAVE_SKOPEO = 1 ] && config_of "$D/$NAME" latest "$TEST_TMP/$C.json"; then
+    F=$TEST_TMP/$C.json
+    check_jq "$C: OCI_IMAGE_AUTO_LABELS=0: only the user's labels" "$F" '.config.Labels == {"only": "me"}'
+    check_jq "$C: author = name when the email is empty" "$F" '.author == "OpenEmbedded"'
+    check_jq "$C: empty OCI_IMAGE_CMD: no Cmd" "$F" '(.config.Cmd // []) == []'
+fi
+
+# Labels split exactly like Python's shlex.split (differential), extra flags.
+SHLEX_LABELS='k1='"'"'single quoted'"'"' k2="double \"esc\" \\ back $x `t`" k3=back\ slash\ space
+ k4=mixed'"'"'a b'"'"'"c d"e k5='"''"' k6=tab"	"in k7=café=x k8="a\nb" k9=x\\y k10=#not-a-comment'
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCI_IMAGE_AUTO_LABELS]=0
+BB[OCI_IMAGE_LABELS]=$SHLEX_LABELS
+BB[OCIPACK_EXTRA_ARGS]="--level 1 --chunk-size '256K'"
+C=shlex
+D=$TEST_TMP/$C/deploy-oci
+if run_case $C; then
+    check "$C: OCIPACK_EXTRA_ARGS passed as words" grep -qzx -- '256K' "$TEST_TMP/ocipack.args"
+    if [ $HAVE_SKOPEO = 1 ] && config_of "$D/$NAME" latest "$TEST_TMP/$C.json"; then
+        WANT=$("$PY" -c 'import json, shlex, sys
+print(json.dumps(dict(w.split("=", 1) for w in shlex.split(sys.argv[1])), sort_keys=True))' "$SHLEX_LABELS")
+        check_eq "$C: labels = shlex.split of OCI_IMAGE_LABELS" "$WANT" \
+            "$(jq -cS '.config.Labels' "$TEST_TMP/$C.json" | "$PY" -c 'import json, sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))')"
+    fi
+fi
+
+# ============================================================================
+# 3. full rootfs, reproducibility, re-run in place
+# ============================================================================
+ROOTFS_FULL=$TEST_TMP/rootfs-full
+if "$TESTS_DIR/make_test_rootfs.sh" "$ROOTFS_FULL" >"$TEST_TMP/mkrootfs.log" 2>&1; then
+    bb_reset
+    BB[IMAGE_ROOTFS]=$ROOTFS_FULL
+    BB[OCI_IMAGE_TAG]=repro
+    C=repro1
+    if run_case $C; then
+        D1=$TEST_TMP/repro1/deploy-oci
+        check_outputs $C "$D1" "$NAME" test-image-repro-oci 1
+        validate "$C: oci-image-tool validate" "$D1/$NAME" repro
+        check "$C: dotfile .hidden in the layer" grep -qx '.hidden' <(layer_paths "$D1/$NAME" repro 0)
+        unpack_equals "$C: umoci unpack = IMAGE_ROOTFS (every entry kind)" "$D1/$NAME" repro \
+            "$ROOTFS_FULL" --ignore-sockets --clamp "$SDE"
+        sleep 1   # a different "now" for anything that would leak it
+        BB[IMGDEPLOYDIR]=$TEST_TMP/repro2/deploy-oci
+        BB[WORKDIR]=$TEST_TMP/repro2/work
+        if run_case repro2; then
+            D2=$TEST_TMP/repro2/deploy-oci
+            check "reproducible: same SOURCE_DATE_EPOCH -> identical .tar" cmp "$D1/$NAME.tar" "$D2/$NAME.tar"
+            check "reproducible: identical -dir.tar" cmp "$D1/$NAME-dir.tar" "$D2/$NAME-dir.tar"
+        fi
+        # Again into the same IMGDEPLOYDIR: outputs and links are replaced.
+        echo stale >"$D1/$NAME/blobs/sha256/stale"
+        BB[IMGDEPLOYDIR]=$D1
+        BB[WORKDIR]=$TEST_TMP/repro1/work
+        if run_case rerun; then
+            check "rerun: nothing of the earlier layout is kept" test ! -e "$D1/$NAME/blobs/sha256/stale"
+            check "rerun: same .tar as a fresh build" cmp "$D1/$NAME.tar" "$TEST_TMP/repro2/deploy-oci/$NAME.tar"
+            check "rerun: symlink still a link to the layout" test "$(readlink "$D1/test-image-repro-oci")" = "$NAME"
+            check "rerun: no link created inside the layout" test ! -e "$D1/$NAME/$NAME"
+        fi
+    fi
+else
+    fail "make_test_rootfs.sh" "see below"
+    show_tail "$TEST_TMP/mkrootfs.log"
+fi
+
+# ============================================================================
+# 4. errors
+# ============================================================================
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCI_IMAGE_ENV_VARS]="GOOD=1 BAD='unterminated"
+C=badquote
+if bb_run $C; then
+    fail "$C: unterminated quote fails the task" "task succeeded"
+else
+    check_contains "$C: error names OCI_IMAGE_ENV_VARS" "$TEST_TMP/$C/log.do_image_oci" \
+        '^ERROR: .*OCI_IMAGE_ENV_VARS.*unterminated'
+    check "$C: ocipack not called" test ! -e "$TEST_TMP/ocipack.args"
+fi
+bb_reset
+BB[IMAGE_ROOTFS]=$TEST_TMP/does-not-exist
+C=norootfs
+if bb_run $C; then
+    fail "$C: missing IMAGE_ROOTFS fails the task" "task succeeded"
+else
+    check_contains "$C: error names IMAGE_ROOTFS" "$TEST_TMP/$C/log.do_image_oci" '^ERROR: .*IMAGE_ROOTFS'
+fi
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCI_IMAGE_PORTS]='80/bogus'
+C=badport
+if bb_run $C; then
+    fail "$C: ocipack's refusal fails the task" "task succeeded"
+else
+    pass "$C: ocipack's refusal fails the task"
+    check "$C: no symlink left for a failed build" test ! -e "$TEST_TMP/$C/deploy-oci/test-image-latest-oci"
+fi
+
+# ============================================================================
+# 5. OCI_BASE_IMAGE
+# ============================================================================
+ROOTFS_BASE=$TEST_TMP/rootfs-base
+mkdir -p "$ROOTFS_BASE/etc" "$ROOTFS_BASE/usr/bin"
+printf 'base\n' >"$ROOTFS_BASE/etc/base.conf"
+printf 'from base\n' >"$ROOTFS_BASE/etc/app.conf"     # overridden by the app
+printf 'tool\n' >"$ROOTFS_BASE/usr/bin/base-tool"
+find "$ROOTFS_BASE" -exec touch -h -d "@$T_FILE" {} +
+DEPLOY=$TEST_TMP/deploy
+mkdir -p "$DEPLOY"
+
+# The base "recipe": built with the backend itself, deployed to DEPLOY_DIR_IMAGE.
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_BASE
+BB[IMAGE_BASENAME]=base-image
+BB[OCI_IMAGE_TAG]=1.0
+BB[OCI_IMAGE_ENV_VARS]='BASE=1'
+BB[OCI_IMAGE_WORKINGDIR]=/base
+BB[OCI_IMAGE_LABELS]='from.base=yes'
+BB[IMGDEPLOYDIR]=$DEPLOY
+BASE_NAME=base-image-qemuarm-20240102030405.rootfs-oci
+if run_case base-recipe; then
+    check "base-recipe: deployed as base-image-1.0-oci" test -d "$DEPLOY/base-image-1.0-oci"
+fi
+
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCI_BASE_IMAGE]=no-such-recipe
+C=base-missing
+if bb_run $C; then
+    fail "$C: unknown base fails the task" "task succeeded"
+else
+    check_contains "$C: error says the base is not found" "$TEST_TMP/$C/log.do_image_oci" \
+        "^ERROR: .*no-such-recipe.*not found"
+fi
+
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCI_BASE_IMAGE]=base-image
+BB[OCI_BASE_IMAGE_TAG]=1.0
+C=base-recipe-app
+if [ $HAVE_BASE = 0 ]; then
+    if bb_run $C; then
+        fail "$C: clear error while ocipack lacks --base" "task succeeded"
+    else
+        check_contains "$C: clear error while ocipack lacks --base" "$TEST_TMP/$C/log.do_image_oci" \
+            "^ERROR: .*OCI_BASE_IMAGE needs 'ocipack build --base'"
+    fi
+    skip "$C: image on top of the base (layers, inherited config, unpack)" "$NO_BASE"
+    skip "base fallback <recipe>-oci and absolute path" "$NO_BASE"
+elif run_case $C; then
+    D=$TEST_TMP/$C/deploy-oci
+    check "$C: --base resolved to the deployed layout:tag" \
+        grep -qx -- "$(cd -P "$DEPLOY/base-image-1.0-oci" && pwd):1.0" <(ocipack_args)
+    check_eq "$C: layers = base's 1 + 1" 2 "$(layer_count "$D/$NAME" latest)"
+    if [ $HAVE_SKOPEO = 1 ] && config_of "$D/$NAME" latest "$TEST_TMP/$C.json"; then
+        F=$TEST_TMP/$C.json
+        check_jq "$C: inherits the base's Env" "$F" '.config.Env | index("BASE=1") != null'
+        check_jq "$C: inherits the base's WorkingDir" "$F" '.config.WorkingDir == "/base"'
+        check_jq "$C: inherits the base's labels" "$F" '.config.Labels["from.base"] == "yes"'
+        check_jq "$C: own Cmd" "$F" '.config.Cmd == ["/bin/sh"]'
+        check_jq "$C: diff_ids = 2" "$F" '.rootfs.diff_ids | length == 2'
+    fi
+    validate "$C: oci-image-tool validate" "$D/$NAME" latest
+    MERGED=$TEST_TMP/merged-base
+    mkdir -p "$MERGED"
+    tar -C "$ROOTFS_BASE" -cf - . | tar -C "$MERGED" -xpf -
+    tar -C "$ROOTFS_SMALL" -cf - . | tar -C "$MERGED" -xpf -
+    unpack_equals "$C: umoci unpack = base + IMAGE_ROOTFS" "$D/$NAME" latest "$MERGED" --clamp "$SDE"
+
+    # fallback: only <recipe>-oci exists for the requested tag
+    rm -f "$DEPLOY/base-image-oci"
+    ln -s base-image-1.0-oci "$DEPLOY/base-image-oci"
+    bb_reset
+    BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+    BB[OCI_BASE_IMAGE]=base-image
+    BB[OCI_BASE_IMAGE_TAG]=1.0
+    BB[DEPLOY_DIR_IMAGE]=$TEST_TMP/deploy-fallback
+    mkdir -p "$TEST_TMP/deploy-fallback"
+    cp -a "$DEPLOY/$BASE_NAME" "$TEST_TMP/deploy-fallback/"
+    ln -s "$BASE_NAME" "$TEST_TMP/deploy-fallback/base-image-oci"
+    if run_case base-fallback; then
+        check "base-fallback: <recipe>-oci used when <recipe>-<tag>-oci is missing" \
+            grep -qx -- "$TEST_TMP/deploy-fallback/$BASE_NAME:1.0" <(ocipack_args)
+    fi
+    bb_reset
+    BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+    BB[OCI_BASE_IMAGE]=$DEPLOY/$BASE_NAME
+    BB[OCI_BASE_IMAGE_TAG]=1.0
+    if run_case base-path; then
+        check "base-path: absolute layout path used as is" \
+            grep -qx -- "$DEPLOY/$BASE_NAME:1.0" <(ocipack_args)
+        check_eq "base-path: layers = 2" 2 "$(layer_count "$TEST_TMP/base-path/deploy-oci/$NAME" latest)"
+    fi
+fi
+
+# ============================================================================
+# 6. OCI_LAYER_MODE = multi
+# ============================================================================
+# pkgdata for three packages, in the three formats the .inc reads:
+#   busybox: FILES_INFO line in runtime/busybox (older releases)
+#   libc6:   runtime-reverse/libc6 -> ../runtime/glibc, extended/glibc.json.zstd
+#   app:     extended/app.json.gz
+PKGDATA=$TEST_TMP/pkgdata
+mkdir -p "$PKGDATA/runtime" "$PKGDATA/runtime-reverse" "$PKGDATA/extended"
+printf 'PN: busybox\nPKG:busybox: busybox\nFILES_INFO:busybox: {"/bin/busybox": 15}\n' >"$PKGDATA/runtime/busybox"
+printf 'PN: glibc\nPKG:glibc: libc6\n' >"$PKGDATA/runtime/glibc"
+ln -s ../runtime/glibc "$PKGDATA/runtime-reverse/libc6"
+GLIBC_JSON='{"files_info": {"/usr/lib/libc.so.6": 5, "/usr/lib/gconv/not-installed.so": 1}}'
+if [ $HAVE_ZSTD = 1 ]; then
+    printf '%s' "$GLIBC_JSON" | zstd -q >"$PKGDATA/extended/glibc.json.zstd"
+else
+    printf '%s' "$GLIBC_JSON" >"$PKGDATA/extended/glibc.json"
+fi
+printf 'PN: app\nPKG:app: app\n' >"$PKGDATA/runtime/app"
+printf '{"files_info": {"/usr/share/app/data.txt": 9, "/usr/share/app/sub/nested.txt": 7}}' |
+    gzip -n >"$PKGDATA/extended/app.json.gz"
+HOSTDIR=$TEST_TMP/host
+mkdir -p "$HOSTDIR/srvdata/inner"
+printf 'host ca\n' >"$HOSTDIR/ca.crt"
+chmod 640 "$HOSTDIR/ca.crt"
+printf 'host data\n' >"$HOSTDIR/srvdata/inner/file"
+chown -R 4321:4321 "$HOSTDIR"
+touch -d "@$T_FILE" "$HOSTDIR/ca.crt" "$HOSTDIR/srvdata/inner/file" "$HOSTDIR/srvdata/inner" "$HOSTDIR/srvdata"
+
+MULTI_LAYERS="base:packages:busybox+libc6 app:packages:app model:directories:/opt/model/
+    conf:files:/etc/app.conf+/etc/missing.conf certs:host:$HOSTDIR/ca.crt:/etc/ssl/certs/+$HOSTDIR/srvdata:/srv/data
+    dup:directories:/opt/model"
+# Expected contents of each layer, in order (dup is empty and left out).
+EXP_BASE=$'bin\nbin/busybox\nusr\nusr/lib\nusr/lib/libc.so.6'
+EXP_APP=$'usr\nusr/share\nusr/share/app\nusr/share/app/data.txt\nusr/share/app/sub\nusr/share/app/sub/nested.txt'
+EXP_MODEL=$'opt\nopt/model\nopt/model/weights.bin'
+EXP_CONF=$'etc\netc/app.conf'
+EXP_CERTS=$'etc\netc/ssl\netc/ssl/certs\netc/ssl/certs/ca.crt\nsrv\nsrv/data\nsrv/data/inner\nsrv/data/inner/file'
+EXP_REST=$'.dotfile\nbin\nbin/sh\netc\netc/passwd\netc/ssl\netc/ssl/certs\netc/ssl/certs/other.pem\nhome\nhome/user\nhome/user/notes\nvar\nvar/empty'
+
+# The expected union: IMAGE_ROOTFS plus the host files (root-owned), parents
+# keeping the rootfs's attributes.
+EXPECTED_MULTI=$TEST_TMP/expected-multi
+mkdir -p "$EXPECTED_MULTI"
+tar -C "$ROOTFS_SMALL" -cf - . | tar -C "$EXPECTED_MULTI" -xpf -
+cp -a "$HOSTDIR/ca.crt" "$EXPECTED_MULTI/etc/ssl/certs/ca.crt"
+mkdir -p "$EXPECTED_MULTI/srv"
+cp -a "$HOSTDIR/srvdata" "$EXPECTED_MULTI/srv/data"
+chown -hR 0:0 "$EXPECTED_MULTI/etc/ssl/certs/ca.crt" "$EXPECTED_MULTI/srv"
+touch -d "@$SDE" "$EXPECTED_MULTI/srv"
+touch -r "$ROOTFS_SMALL/etc/ssl/certs" "$EXPECTED_MULTI/etc/ssl/certs"
+
+# stage_paths DIR: paths below a staged layer dir, like layer_paths.
+stage_paths() {
+    (cd "$1" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort)
+}
+
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCI_LAYER_MODE]=multi
+BB[OCI_LAYERS]=$MULTI_LAYERS
+C=multi
+D=$TEST_TMP/$C/deploy-oci
+STAGE=$TEST_TMP/$C/work/oci-ocipack-layers
+bb_run $C
+RC=$?
+LOG=$TEST_TMP/$C/log.do_image_oci
+check_contains "$C: warns about the missing /etc/missing.conf" "$LOG" '^WARNING: .*missing.conf.*not in IMAGE_ROOTFS'
+check_contains "$C: warns that 'dup' is empty and left out" "$LOG" "^WARNING: .*'dup' is empty"
+check_contains "$C: warns about the host layer" "$LOG" "^WARNING: .*'certs' copies files from the build host"
+if [ $HAVE_LAYER = 0 ]; then
+    if [ $RC -eq 0 ]; then
+        fail "$C: clear error while ocipack lacks --layer" "task succeeded"
+    else
+        check_contains "$C: clear error while ocipack lacks --layer" "$LOG" \
+            "^ERROR: .*needs 'ocipack build --layer'"
+    fi
+    # The staging happened before that check: verify it.
+    check_eq "$C: staged layer dirs, in order" \
+        "$(printf '%s\n' 01-base 02-app 03-model 04-conf 05-certs 99-rootfs-remainder work)" \
+        "$(ls "$STAGE" 2>/dev/null)"
+    check_eq "$C: stage base:packages (FILES_INFO + runtime-reverse/extended zstd)" "$EXP_BASE" "$(stage_paths "$STAGE/01-base")"
+    check_eq "$C: stage app:packages (extended .json.gz)" "$EXP_APP" "$(stage_paths "$STAGE/02-app")"
+    check_eq "$C: stage model:directories" "$EXP_MODEL" "$(stage_paths "$STAGE/03-model")"
+    check_eq "$C: stage conf:files" "$EXP_CONF" "$(stage_paths "$STAGE/04-conf")"
+    check_eq "$C: stage certs:host" "$EXP_CERTS" "$(stage_paths "$STAGE/05-certs")"
+    check_eq "$C: stage remainder = the rest of the rootfs" "$EXP_REST" "$(stage_paths "$STAGE/99-rootfs-remainder")"
+    MERGED=$TEST_TMP/merged-multi
+    mkdir -p "$MERGED"
+    for l in 01-base 02-app 03-model 04-conf 05-certs 99-rootfs-remainder; do
+        [ -d "$STAGE/$l" ] && tar -C "$STAGE/$l" -cf - . | tar -C "$MERGED" -xpf -
+    done
+    touch -d "@$SDE" "$MERGED/srv"   # created while staging: clamped in a real image
+    check "$C: union of the staged layers = rootfs + host files (attributes kept)" \
+        "${COMPARE[@]}" "$EXPECTED_MULTI" "$MERGED" --clamp "$SDE"
+    skip "$C: multi-layer image (layer count, per-layer contents, unpack)" "$NO_LAYER"
+elif [ $RC -ne 0 ]; then
+    fail "$C: do_image_oci succeeds" "exit status $RC"
+    show_tail "$LOG" 20
+else
+    pass "$C: do_image_oci succeeds"
+    check_outputs $C "$D" "$NAME" test-image-latest-oci 1
+    check_eq "$C: 6 layers (5 entries, 'dup' empty, + remainder)" 6 "$(layer_count "$D/$NAME" latest)"
+    i=0
+    for exp in "$EXP_BASE" "$EXP_APP" "$EXP_MODEL" "$EXP_CONF" "$EXP_CERTS" "$EXP_REST"; do
+        check_eq "$C: layer $i contents" "$exp" "$(layer_paths "$D/$NAME" latest $i)"
+        i=$((i + 1))
+    done
+    check "$C: staging dir removed after the build" test ! -e "$STAGE"
+    validate "$C: oci-image-tool validate" "$D/$NAME" latest
+    unpack_equals "$C: umoci unpack = union of the layers (rootfs + host files)" "$D/$NAME" latest \
+        "$EXPECTED_MULTI" --clamp "$SDE"
+fi
+
+# Without the remainder layer: upstream's layer count; the rest is left out.
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCI_LAYER_MODE]=multi
+BB[OCI_LAYERS]=$MULTI_LAYERS
+BB[OCI_LAYER_REMAINDER]=0
+C=multi-noremainder
+bb_run $C
+RC=$?
+STAGE=$TEST_TMP/$C/work/oci-ocipack-layers
+if [ $HAVE_LAYER = 0 ]; then
+    check "$C: no remainder layer staged" test ! -e "$STAGE/99-rootfs-remainder"
+    check "$C: the other layers staged" test -d "$STAGE/05-certs"
+    skip "$C: image checks" "$NO_LAYER"
+elif [ $RC -ne 0 ]; then
+    fail "$C: do_image_oci succeeds" "exit status $RC"
+    show_tail "$TEST_TMP/$C/log.do_image_oci" 20
+else
+    pass "$C: do_image_oci succeeds"
+    D=$TEST_TMP/$C/deploy-oci
+    check_eq "$C: 5 layers" 5 "$(layer_count "$D/$NAME" latest)"
+    if [ $HAVE_UMOCI = 1 ] && umoci unpack --image "$D/$NAME:latest" "$TEST_TMP/b-$C" >/dev/null 2>&1; then
+        check "$C: /etc/passwd (no layer took it) is not in the image" test ! -e "$TEST_TMP/b-$C/rootfs/etc/passwd"
+        check "$C: /bin/busybox is" test -f "$TEST_TMP/b-$C/rootfs/bin/busybox"
+    fi
+fi
+
+# Every entry kind through the staging: one directories layer + remainder
+# must rebuild the full rootfs (hard links, devices, xattrs, odd names...).
+if [ -d "$ROOTFS_FULL" ]; then
+    bb_reset
+    BB[IMAGE_ROOTFS]=$ROOTFS_FULL
+    BB[OCI_LAYER_MODE]=multi
+    BB[OCI_LAYERS]='edge:directories:/edge'
+    C=multi-full
+    bb_run $C
+    RC=$?
+    STAGE=$TEST_TMP/$C/work/oci-ocipack-layers
+    if [ $HAVE_LAYER = 0 ]; then
+        MERGED=$TEST_TMP/merged-full
+        mkdir -p "$MERGED"
+        # cp -a, not tar: GNU tar loses hard links between fifos
+        for l in 01-edge 99-rootfs-remainder; do
+            [ -d "$STAGE/$l" ] && cp -a "$STAGE/$l/." "$MERGED/"
+        done
+        check "$C: union of the staged layers = IMAGE_ROOTFS (every entry kind)" \
+            "${COMPARE[@]}" "$ROOTFS_FULL" "$MERGED" --ignore-sockets
+        skip "$C: image checks" "$NO_LAYER"
+    elif [ $RC -ne 0 ]; then
+        fail "$C: do_image_oci succeeds" "exit status $RC"
+        show_tail "$TEST_TMP/$C/log.do_image_oci" 20
+    else
+        pass "$C: do_image_oci succeeds"
+        D=$TEST_TMP/$C/deploy-oci
+        check_eq "$C: 2 layers" 2 "$(layer_count "$D/$NAME" latest)"
+        unpack_equals "$C: umoci unpack = IMAGE_ROOTFS (every entry kind)" "$D/$NAME" latest \
+            "$ROOTFS_FULL" --ignore-sockets --clamp "$SDE"
+    fi
+fi
+
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCI_LAYER_MODE]=multi
+BB[OCI_LAYERS]='x:packages:no-such-package'
+C=multi-nopkg
+if bb_run $C; then
+    fail "$C: unknown package fails the task" "task succeeded"
+else
+    check_contains "$C: error names the package" "$TEST_TMP/$C/log.do_image_oci" \
+        "^ERROR: .*no pkgdata for package 'no-such-package'"
+fi
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCI_LAYER_MODE]=multi
+BB[OCI_LAYERS]='x:tarball:/etc'
+C=multi-badtype
+if bb_run $C; then
+    fail "$C: unknown layer type fails the task" "task succeeded"
+else
+    check_contains "$C: error names the type" "$TEST_TMP/$C/log.do_image_oci" "^ERROR: .*unknown type 'tarball'"
+fi
+
+# ============================================================================
+# 7. the shell itself
+# ============================================================================
+if require_tool shellcheck; then
+    check "shellcheck --shell=sh of the generated run file (POSIX sh, no bashisms)" \
+        shellcheck --shell=sh --severity=warning "$TEST_TMP/config/run.do_image_oci"
+else
+    skip "shellcheck of the run file" "shellcheck not installed"
+fi
+check_eq "\${...} in IMAGE_CMD:oci are bitbake variables only" \
+    "\${DEPLOY_DIR_IMAGE} \${IMAGE_BASENAME} \${IMAGE_NAME_SUFFIX} \${IMAGE_NAME} \${IMAGE_ROOTFS} \${IMGDEPLOYDIR} \${OCIPACK_EXTRA_ARGS} \${OCI_BASE_IMAGE_TAG} \${OCI_BASE_IMAGE} \${OCI_IMAGE_ARCH} \${OCI_IMAGE_AUTHOR_EMAIL} \${OCI_IMAGE_AUTHOR} \${OCI_IMAGE_AUTO_LABELS} \${OCI_IMAGE_BRANCH} \${OCI_IMAGE_BUILD_DATE} \${OCI_IMAGE_CMD} \${OCI_IMAGE_ENTRYPOINT_ARGS} \${OCI_IMAGE_ENTRYPOINT} \${OCI_IMAGE_ENV_VARS} \${OCI_IMAGE_LABELS} \${OCI_IMAGE_OS} \${OCI_IMAGE_PORTS} \${OCI_IMAGE_REVISION} \${OCI_IMAGE_RUNTIME_UID} \${OCI_IMAGE_STOPSIGNAL} \${OCI_IMAGE_SUBARCH} \${OCI_IMAGE_TAG} \${OCI_IMAGE_TAR_OUTPUT} \${OCI_IMAGE_WORKINGDIR} \${OCI_LAYERS} \${OCI_LAYER_MODE} \${OCI_LAYER_REMAINDER} \${PKGDATA_DIR} \${TOPDIR} \${WORKDIR} " \
+    "$BODY_REFS"
+
+finish
