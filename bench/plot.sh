@@ -73,7 +73,7 @@ limit=NA
     echo "set output '$out/throughput.png'"
     echo "set title 'ocipack on a Debian minbase rootfs ($(printf '%.0f' "$(echo "$tar_bytes / 1000000" | bc -l)") MB tar), $(nproc) cores'"
     echo "set xlabel 'threads'; set ylabel 'input MB/s (higher is better)'"
-    echo "set key outside right; set grid; set xrange [0.5:$max_threads.5]; set yrange [0:*]; set xtics 1"
+    echo "set key below; set grid; set xrange [0.5:$max_threads.5]; set yrange [0:*]; set xtics 1"
     echo "set datafile separator ','"
     plots=("'$out/threads.csv' using 1:(stringcolumn(2) eq 'default' ? \$4 : 1/0) with linespoints lw 2 title 'ocipack (libdeflate -6)'"
            "'$out/threads.csv' using 1:(stringcolumn(2) eq 'fast' ? \$4 : 1/0) with linespoints lw 2 title 'ocipack --fast (ISA-L 1)'")

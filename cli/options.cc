@@ -80,6 +80,7 @@ struct RawFlags {
   std::string compressor = "libdeflate", gzip_format = "members";
   std::vector<std::string> layers;
   std::string base, diff_base;
+  bool diff_against_base = false;
   int level = -1;  // -1: the compressor's default
   int threads = 0;
   bool quiet = false, fast = false, dictionary = false, stats = false, progress = false,
@@ -102,6 +103,7 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
       ->allow_extra_args(false);
   build->add_option("--base", raw.base, "Stack on the image LAYOUT[:TAG] (default tag latest): its layers, then ours; its config, overridden by flags (OCI_BASE_IMAGE)");
   build->add_option("--diff-base", raw.diff_base, "Make the (last) layer a delta: only what changed from DIR, with whiteouts for removed paths");
+  build->add_flag("--diff-against-base", raw.diff_against_base, "Make the (last) layer a delta against the --base image's merged rootfs");
   build->add_option("-o,--output", raw.output, "Output OCI layout directory (created, or updated in place)")
       ->required();
   build->add_option("--tag", raw.tag, "Tag, index.json org.opencontainers.image.ref.name (OCI_IMAGE_TAG)")
@@ -200,6 +202,11 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
   }
   if (b.layers.empty()) return make_error("no rootfs given: pass ROOTFS or --layer DIR (see: ocipack build --help)");
   if (!raw.diff_base.empty()) b.layers.back().diff_base = raw.diff_base;
+  if (raw.diff_against_base) {
+    if (raw.base.empty()) return make_error("--diff-against-base needs --base LAYOUT[:TAG]");
+    if (!raw.diff_base.empty()) return make_error("--diff-against-base and --diff-base exclude each other");
+    b.diff_against_base = true;
+  }
   if (!raw.base.empty()) {
     auto ref = parse_image_ref(raw.base);
     if (!ref) return make_error("--base '" + raw.base + "': " + ref.error().message);

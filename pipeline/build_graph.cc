@@ -23,6 +23,8 @@
 #include <oneapi/tbb/concurrent_queue.h>
 #include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/info.h>
 #include <oneapi/tbb/task_arena.h>
 
 #include <chrono>
@@ -168,6 +170,12 @@ Result<LayerResult> run_layer_pipeline(TarChunker& chunker, const LayerPipelineO
   if (single) OCIPACK_TRY(append_framing(gzip_header()));
 
   try {
+    // More threads than cores is the user's explicit choice: raise TBB's
+    // process-wide worker limit for this run instead of letting TBB warn.
+    std::optional<tbb::global_control> allow_oversubscription;
+    if (threads > tbb::info::default_concurrency())
+      allow_oversubscription.emplace(tbb::global_control::max_allowed_parallelism,
+                                     static_cast<size_t>(threads));
     tbb::task_arena arena(threads);
     arena.execute([&] {
       flow::graph g;  // created inside the arena, so it runs on the arena's threads

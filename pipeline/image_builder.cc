@@ -12,11 +12,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "core/arch.h"
+#include "core/layer_extract.h"
 #include "core/layout_ops.h"
 #include "core/layout_reader.h"
 #include "core/layout_store.h"
@@ -258,6 +260,28 @@ Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store,
 }
 }  // namespace
 
+// A scratch directory removed (recursively) when it goes out of scope.
+class ScratchTree {
+ public:
+  static Result<ScratchTree> create(const std::string& parent) {
+    std::string pattern = parent + "/.ocipack-base-rootfs-XXXXXX";
+    if (!::mkdtemp(pattern.data()))
+      return make_error("cannot create a scratch directory in " + parent + ": " + errno_text(errno));
+    return ScratchTree(pattern);
+  }
+  ScratchTree(ScratchTree&& other) noexcept : m_path(std::move(other.m_path)) { other.m_path.clear(); }
+  ScratchTree& operator=(ScratchTree&&) = delete;
+  ~ScratchTree() {
+    std::error_code ignored;
+    if (!m_path.empty()) std::filesystem::remove_all(m_path, ignored);
+  }
+  const std::string& path() const { return m_path; }
+
+ private:
+  explicit ScratchTree(std::string path) : m_path(std::move(path)) {}
+  std::string m_path;
+};
+
 Result<BuildResult> build_image(const BuildOptions& options) {
   // Validate everything that can be checked cheaply before touching the output.
   OCIPACK_TRY(validate_ref_name(options.image.tag));
@@ -276,7 +300,31 @@ Result<BuildResult> build_image(const BuildOptions& options) {
   }
   auto store = LayoutStore::open_or_create(options.layout_dir);
   if (!store) return store.error();
-  auto result = build_into(options, *store, base);
+  if (options.diff_against_base && !base)
+    return make_error("--diff-against-base needs --base LAYOUT[:TAG]");
+  std::optional<ScratchTree> base_rootfs;
+  BuildOptions effective = options;
+  if (options.diff_against_base) {
+    // The base image's merged rootfs, extracted next to the output (same file
+    // system, room for it) and removed when the build ends.
+    OCIPACK_TRY(store->ensure_directories());
+    auto scratch = ScratchTree::create(store->dir());
+    if (!scratch) {
+      store->discard_changes();
+      return scratch.error();
+    }
+    base_rootfs.emplace(std::move(*scratch));
+    if (auto status = extract_layers(*options.base_layout, base->manifest_doc.layers, base_rootfs->path());
+        !status) {
+      base_rootfs.reset();
+      store->discard_changes();
+      return make_error("--diff-against-base: " + status.error().message);
+    }
+    effective.layers.back().diff_base = base_rootfs->path();
+  }
+
+  auto result = build_into(effective, *store, base);
+  base_rootfs.reset();
   if (!result) store->discard_changes();
   return result;
 }

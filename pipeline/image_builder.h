@@ -50,6 +50,9 @@ struct BuildOptions {
   std::string layout_dir;
   std::optional<std::string> base_layout;  // stack on the image base_layout:base_tag
   std::string base_tag = "latest";
+  // Make the last layer a delta against the base image's merged rootfs
+  // (its layers extracted, whiteouts applied); needs base_layout.
+  bool diff_against_base = false;
   ImageSpec image;
   LayerPipelineOptions layer;
   std::optional<int64_t> clamp_mtime;     // SOURCE_DATE_EPOCH

@@ -6,7 +6,8 @@
 # inherited then overridden, history extended), a multi-layer image
 # (--layer DIR ...), a delta layer (--diff-base) with whiteouts and an opaque
 # directory — each checked with `skopeo inspect` (layer count, config) and
-# `umoci unpack` (the unpacked tree equals the expected tree) — and the
+# `umoci unpack` (the unpacked tree equals the expected tree); the same delta
+# computed against the base image's extracted layers (--diff-against-base); and the
 # `tags`, `inspect` and `gc` commands.
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -64,6 +65,14 @@ check_eq "history extended" 2 "$(jq '.history | length' <<<"$cfg")"
 check_eq "diff_ids: base's then ours" "$(skopeo inspect --config "oci:$T/layout:v1" | jq -r '.rootfs.diff_ids[0]')" "$(jq -r '.rootfs.diff_ids[0]' <<<"$cfg")"
 check "oci-image-tool validate v2" oci-image-tool validate --type image --ref name=v2 "$T/layout"
 
+# --- the delta computed against the base image itself (its layers extracted).
+check "delta against the base image's merged rootfs" "$OCIPACK" build "$T/v2" -o "$T/layout" --tag fromimage \
+    --base "$T/layout:v1" --diff-against-base -q
+delta_b=$(skopeo inspect --raw "oci:$T/layout:fromimage" | jq -r '.layers[1].digest' | sed 's/sha256://')
+check_eq "--diff-against-base gives the same layer as --diff-base of the base's tree" "$delta_blob" "$delta_b"
+check_eq "no scratch directory left in the layout" "" "$(ls -A "$T/layout" | grep -v -e '^blobs$' -e '^index.json$' -e '^oci-layout$')"
+unpack_equals "base + delta (against image)" "$T/layout:fromimage" "$T/v2"
+
 # --- base from another layout: its blobs are brought in
 check "stack on a base in another layout" "$OCIPACK" build "$T/v2" -o "$T/other" --tag top \
     --base "$T/layout:v1" --diff-base "$T/v1" -q
@@ -82,7 +91,7 @@ check "multi-layer is the same for 1 and 2 threads" bash -c "
   diff -r '$T/multi' '$T/multi1'"
 
 # --- tags, inspect, gc
-check_eq "tags lists both" "v1 v2" "$("$OCIPACK" tags "$T/layout" | cut -f1 | tr '\n' ' ' | sed 's/ $//')"
+check_eq "tags lists all three" "v1 v2 fromimage" "$("$OCIPACK" tags "$T/layout" | cut -f1 | tr '\n' ' ' | sed 's/ $//')"
 check "inspect (text)" bash -c "'$OCIPACK' inspect '$T/layout:v2' | grep -q 'B=3'"
 check_eq "inspect --json layer count" 2 "$("$OCIPACK" inspect --json "$T/layout:v2" | jq '.layers | length')"
 before=$(ls "$T/layout/blobs/sha256" | wc -l)
@@ -91,7 +100,10 @@ check "rebuild v2 with another label" "$OCIPACK" build "$T/v2" -o "$T/layout" --
 check "gc" "$OCIPACK" gc "$T/layout"
 after=$(ls "$T/layout/blobs/sha256" | wc -l)
 check_eq "gc removed the old v2 config and manifest" "$before" "$after"
-check "after gc: both tags validate" bash -c "oci-image-tool validate --type image --ref name=v1 '$T/layout' && oci-image-tool validate --type image --ref name=v2 '$T/layout'"
+# (oci-image-tool 1.0.0-rc1 reports "descriptor ... is not unique" for any ref
+# once index.json holds three or more manifests — a layout made by umoci
+# alone does the same — so the three-tag layout is checked with skopeo.)
+check "after gc: every tag reads with skopeo" bash -c "for t in v1 v2 fromimage; do skopeo inspect --raw oci:'$T/layout':\$t >/dev/null || exit 1; done"
 unpack_equals "after gc: v2" "$T/layout:v2" "$T/v2"
 
 finish
