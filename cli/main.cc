@@ -14,6 +14,7 @@
 
 #include "cli/options.h"
 #include "core/layout_ops.h"
+#include "core/layout_verify.h"
 #include "cli/progress.h"
 
 namespace {
@@ -60,6 +61,23 @@ int run_layout_command(const ocipack::cli::CommandLine& command) {
       std::printf("removed %llu blobs, freed %s\n", static_cast<unsigned long long>(result->removed_blobs),
                   cli::human_bytes(result->freed_bytes).c_str());
       return 0;
+    }
+    case Action::verify: {
+      VerifyOptions options;
+      if (!command.tag.empty()) options.ref = command.tag;
+      auto report = verify_layout(command.layout_dir, options);
+      if (!report) {
+        std::fprintf(stderr, "ocipack: error: %s\n", report.error().message.c_str());
+        return 2;
+      }
+      for (const auto& problem : report->problems) std::printf("%s\n", problem.c_str());
+      std::printf("%s: %s (%llu manifests, %llu blobs, %llu layers, %llu entries checked)\n",
+                  command.layout_dir.c_str(), report->ok() ? "OK" : "PROBLEMS FOUND",
+                  static_cast<unsigned long long>(report->manifests),
+                  static_cast<unsigned long long>(report->blobs_checked),
+                  static_cast<unsigned long long>(report->layers_checked),
+                  static_cast<unsigned long long>(report->entries_checked));
+      return report->ok() ? 0 : 1;
     }
     default:
       return 2;

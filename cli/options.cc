@@ -79,7 +79,7 @@ struct RawFlags {
   std::string workdir, stop_signal, created, chunk_size = "1M", tar_output;
   std::string compressor = "libdeflate", gzip_format = "members";
   std::vector<std::string> layers;
-  std::string base, diff_base;
+  std::string base, diff_base, owner = "keep";
   bool diff_against_base = false;
   int level = -1;  // -1: the compressor's default
   int threads = 0;
@@ -98,7 +98,9 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
   RawFlags raw;
   CLI::App* build = app.add_subcommand("build", "Build an OCI image layout from a rootfs directory");
   build->footer(k_help_footer);
-  build->add_option("ROOTFS", raw.rootfs, "Root filesystem directory (IMAGE_ROOTFS); optional with --layer");
+  build->add_option("ROOTFS", raw.rootfs, "Root filesystem: a directory (IMAGE_ROOTFS), a tar file (plain, gz, bz2, xz, zst) or - for a tar on stdin; optional with --layer");
+  build->add_option("--owner", raw.owner, "keep: store the uid/gid lstat or the tar reports (fakeroot/pseudo ownership); root: store 0:0 for everything")
+      ->capture_default_str();
   build->add_option("--layer", raw.layers, "Add a layer from DIR, repeatable, bottom to top; ROOTFS (if given) comes first (OCI_LAYER_MODE=multi)")
       ->allow_extra_args(false);
   build->add_option("--base", raw.base, "Stack on the image LAYOUT[:TAG] (default tag latest): its layers, then ours; its config, overridden by flags (OCI_BASE_IMAGE)");
@@ -154,6 +156,11 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
   CLI::App* gc = app.add_subcommand("gc", "Remove blobs that no tag references");
   gc->add_option("LAYOUT", gc_arg, "OCI image layout directory")->required();
 
+  std::string verify_arg, verify_ref;
+  CLI::App* verify = app.add_subcommand("verify", "Check a layout: JSON documents, every blob's size and digest, diff_ids, layer tars and their paths");
+  verify->add_option("LAYOUT", verify_arg, "OCI image layout directory")->required();
+  verify->add_option("--ref", verify_ref, "Only the image with this tag (default: every manifest in index.json)");
+
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
     app.parse(reversed);
@@ -164,6 +171,7 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
               : tags->parsed() ? tags->help()
               : inspect->parsed() ? inspect->help()
               : gc->parsed() ? gc->help()
+              : verify->parsed() ? verify->help()
               : app.help();
     return cl;
   } catch (const CLI::CallForVersion&) {
@@ -181,6 +189,12 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
   if (tags->parsed() || gc->parsed()) {
     cl.action = tags->parsed() ? CommandLine::Action::tags : CommandLine::Action::gc;
     cl.layout_dir = tags->parsed() ? layout_arg : gc_arg;
+    return cl;
+  }
+  if (verify->parsed()) {
+    cl.action = CommandLine::Action::verify;
+    cl.layout_dir = verify_arg;
+    cl.tag = verify_ref;
     return cl;
   }
   if (inspect->parsed()) {
@@ -202,6 +216,9 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
   }
   if (b.layers.empty()) return make_error("no rootfs given: pass ROOTFS or --layer DIR (see: ocipack build --help)");
   if (!raw.diff_base.empty()) b.layers.back().diff_base = raw.diff_base;
+  if (raw.owner != "keep" && raw.owner != "root")
+    return make_error("--owner '" + raw.owner + "': expected keep or root");
+  b.owner_root = raw.owner == "root";
   if (raw.diff_against_base) {
     if (raw.base.empty()) return make_error("--diff-against-base needs --base LAYOUT[:TAG]");
     if (!raw.diff_base.empty()) return make_error("--diff-against-base and --diff-base exclude each other");

@@ -21,13 +21,13 @@ struct Environment {
 };
 
 struct CommandLine {
-  enum class Action { build, tags, inspect, gc, help, version };
+  enum class Action { build, tags, inspect, gc, verify, help, version };
   Action action = Action::build;
   std::string text;  // help or version text to print for those actions
   BuildOptions build;
   // tags / inspect / gc
   std::string layout_dir;
-  std::string tag;
+  std::string tag;  // inspect: the tag; verify: --ref (empty = every manifest)
   bool json = false;
   bool quiet = false;
   bool stats = false;     // print per-stage times after the build

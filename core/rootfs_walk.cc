@@ -138,6 +138,14 @@ Result<std::optional<WalkItem>> RootfsWalker::next() {
   return std::optional<WalkItem>{};
 }
 
+Status check_not_whiteout_name(const std::string& host_path) {
+  const auto slash = host_path.rfind('/');
+  const std::string_view name = std::string_view(host_path).substr(slash == std::string::npos ? 0 : slash + 1);
+  if (name.rfind(".wh.", 0) == 0)
+    return make_error(host_path + " has a .wh. name, which image consumers would read as a whiteout");
+  return ok_status();
+}
+
 Result<DescribedPath> describe_path(const std::string& host_path, std::string rel_path,
                                    const WalkOptions& options) {
   DescribedPath described;
@@ -159,8 +167,8 @@ Result<DescribedPath> describe_path(const std::string& host_path, std::string re
   TarEntry& entry = item.entry;
   entry.path = std::move(rel_path);
   entry.mode = st.st_mode & 07777;
-  entry.uid = st.st_uid;
-  entry.gid = st.st_gid;
+  entry.uid = options.owner_root ? 0 : st.st_uid;
+  entry.gid = options.owner_root ? 0 : st.st_gid;
   entry.mtime = static_cast<int64_t>(st.st_mtim.tv_sec);
   if (options.clamp_mtime && entry.mtime > *options.clamp_mtime) entry.mtime = *options.clamp_mtime;
   item.source_path = host_path;
@@ -206,6 +214,7 @@ Result<DescribedPath> describe_path(const std::string& host_path, std::string re
 
 Result<std::optional<WalkItem>> RootfsWalker::make_item(const std::string& host_path,
                                                         std::string rel_path) {
+  OCIPACK_TRY(check_not_whiteout_name(host_path));
   auto described = describe_path(host_path, std::move(rel_path), m_options);
   if (!described) return described.error();
   if (!described->skip_reason.empty()) {

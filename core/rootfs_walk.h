@@ -28,6 +28,9 @@ namespace ocipack {
 struct WalkOptions {
   // When set (SOURCE_DATE_EPOCH), mtimes later than this are clamped to it.
   std::optional<int64_t> clamp_mtime;
+  // --owner root: every entry is stored as 0:0 (as umoci --rootless does);
+  // otherwise the ids lstat (or the input tar) reports are kept.
+  bool owner_root = false;
   // (st_dev, st_ino) of paths to leave out, with a warning: the build's own
   // output when it lies inside the rootfs.
   std::vector<std::pair<dev_t, ino_t>> exclude;
@@ -37,6 +40,10 @@ struct WalkItem {
   TarEntry entry;
   std::string source_path;  // absolute/host path of the entry, for reading data
   uint64_t st_size = 0;     // for regular files: size lstat reported
+  // Data kept in a spool file instead (foreign tar input): entry.size bytes
+  // at spool_offset of spool_fd (owned by the source, valid while it lives).
+  int spool_fd = -1;
+  uint64_t spool_offset = 0;
 };
 
 // Where the chunker gets its entries from. RootfsWalker is the directory
@@ -93,6 +100,10 @@ struct DescribedPath {
 };
 Result<DescribedPath> describe_path(const std::string& host_path, std::string rel_path,
                                    const WalkOptions& options);
+
+// Refuses a file name starting with ".wh.": in a layer it would be read as a
+// whiteout and delete a path instead of adding one.
+Status check_not_whiteout_name(const std::string& host_path);
 
 // Reads all xattrs of `path` (not following symlinks), sorted by name.
 Result<std::vector<std::pair<std::string, std::string>>> read_xattrs(const std::string& path);

@@ -122,6 +122,7 @@ struct DeltaSource::State {
     auto names = list_names(host_dir);
     if (!names) return names.error();
     for (const auto& name : *names) {
+      OCIPACK_TRY(check_not_whiteout_name(host_dir + "/" + name));
       auto d = describe(host_dir + "/" + name, rel_dir + name, true);
       if (!d) return d.error();
       if (!d->has_value()) continue;
@@ -155,6 +156,7 @@ struct DeltaSource::State {
       if (!old_d) return old_d.error();
       auto new_d = describe(new_host, rel + name, true);
       if (!new_d) return new_d.error();
+      if (new_d->has_value()) OCIPACK_TRY(check_not_whiteout_name(new_host));
       if (old_d->has_value()) ++old_count;
       if (!new_d->has_value()) {
         if (old_d->has_value()) removed.push_back(whiteout(rel, k_whiteout_prefix + name, dir_mtime));

@@ -59,7 +59,18 @@ bool TarChunker::cut_before_entry(size_t chunk_size, const std::string& path) co
 
 Status TarChunker::start_entry(WalkItem& item) {
   ++m_counters.entries;
-  if (item.entry.type == EntryType::regular && item.st_size > 0) {
+  m_spool_fd = -1;
+  m_has_data = false;
+  if (item.entry.type == EntryType::regular && item.entry.size > 0 && item.spool_fd >= 0) {
+    m_file.reset();
+    m_spool_fd = item.spool_fd;
+    m_spool_offset = item.spool_offset;
+    m_file_path = item.entry.path;
+    m_file_size = item.entry.size;
+    m_file_offset = 0;
+    m_has_data = true;
+    ++m_counters.files_read;
+  } else if (item.entry.type == EntryType::regular && item.st_size > 0) {
     // Open before the header is emitted, so an unreadable file fails before
     // any of its bytes are in the stream, and check the file is still the one
     // lstat saw.
@@ -76,6 +87,7 @@ Status TarChunker::start_entry(WalkItem& item) {
     m_file_path = item.source_path;
     m_file_size = item.st_size;
     m_file_offset = 0;
+    m_has_data = true;
     ++m_counters.files_read;
   } else {
     m_file.reset();
@@ -94,7 +106,10 @@ Status TarChunker::read_data(Chunk& chunk, size_t want) {
   std::byte* dest = chunk.data.get() + chunk.size;
   size_t got = 0;
   while (got < want) {
-    ssize_t n = ::read(m_file.get(), dest + got, want - got);
+    ssize_t n = m_spool_fd >= 0
+                    ? ::pread(m_spool_fd, dest + got, want - got,
+                              static_cast<off_t>(m_spool_offset + m_file_offset + got))
+                    : ::read(m_file.get(), dest + got, want - got);
     if (n < 0) {
       if (errno == EINTR) continue;
       return make_error("cannot read " + m_file_path + ": " + errno_text(errno));
@@ -143,11 +158,17 @@ Result<bool> TarChunker::fill(Chunk& chunk) {
         chunk.size += n;
         m_header_pos += n;
         m_counters.tar_bytes += n;
-        if (m_header_pos == m_header.size()) m_phase = m_file.valid() ? Phase::data : Phase::padding;
+        if (m_header_pos == m_header.size()) m_phase = m_has_data ? Phase::data : Phase::padding;
         break;
       }
       case Phase::data: {
         uint64_t left = m_file_size - m_file_offset;
+        if (left == 0 && m_spool_fd >= 0) {
+          m_spool_fd = -1;
+          m_has_data = false;
+          m_phase = Phase::padding;
+          break;
+        }
         if (left == 0) {
           // The file must end where lstat said: one more read must see EOF.
           std::byte probe;
@@ -157,6 +178,7 @@ Result<bool> TarChunker::fill(Chunk& chunk) {
           if (n < 0) return make_error("cannot read " + m_file_path + ": " + errno_text(errno));
           if (n > 0) return make_error("file grew while being read: " + m_file_path);
           m_file.reset();
+          m_has_data = false;
           m_phase = Phase::padding;
           break;
         }

@@ -72,6 +72,9 @@ class TarChunker {
   std::string m_header;                  // header bytes of the current entry
   size_t m_header_pos = 0;
   UniqueFd m_file;                       // data source of the current entry
+  int m_spool_fd = -1;                   // …or a spool file (not owned)
+  uint64_t m_spool_offset = 0;
+  bool m_has_data = false;
   std::string m_file_path;
   uint64_t m_file_size = 0;
   uint64_t m_file_offset = 0;

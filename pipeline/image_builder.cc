@@ -24,6 +24,7 @@
 #include "core/layout_store.h"
 #include "core/layout_tarball.h"
 #include "core/time_format.h"
+#include "core/tar_input.h"
 #include "core/tree_diff.h"
 
 namespace ocipack {
@@ -113,7 +114,11 @@ Result<LayerOutcome> build_layer(const LayerInput& input, const BuildOptions& op
   auto temp = store.begin_blob();
   if (!temp) return temp.error();
   std::unique_ptr<EntrySource> source;
-  if (input.diff_base) {
+  if (is_tar_input(input.rootfs)) {
+    auto tar = TarInputSource::open(input.rootfs, walk_options, store.dir());
+    if (!tar) return tar.error();
+    source = std::move(*tar);
+  } else if (input.diff_base) {
     auto delta = DeltaSource::compute(*input.diff_base, input.rootfs, walk_options);
     if (!delta) return delta.error();
     source = std::move(*delta);
@@ -195,6 +200,7 @@ Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store,
 
   WalkOptions walk_options;
   walk_options.clamp_mtime = options.clamp_mtime;
+  walk_options.owner_root = options.owner_root;
   // Never pack our own output when it lies inside a rootfs.
   struct stat st {};
   if (::stat(store.dir().c_str(), &st) == 0) walk_options.exclude.emplace_back(st.st_dev, st.st_ino);
@@ -286,10 +292,18 @@ Result<BuildResult> build_image(const BuildOptions& options) {
   // Validate everything that can be checked cheaply before touching the output.
   OCIPACK_TRY(validate_ref_name(options.image.tag));
   if (options.layers.empty()) return make_error("no rootfs given (a ROOTFS or --layer DIR)");
+  size_t from_stdin = 0;
   for (const auto& layer : options.layers) {
+    if (is_tar_input(layer.rootfs)) {
+      if (layer.diff_base) return make_error("--diff-base needs a rootfs directory, not the tar '" + layer.rootfs + "'");
+      if (layer.rootfs == "-" && ++from_stdin > 1) return make_error("only one layer can be read from stdin ('-')");
+      continue;
+    }
     OCIPACK_TRY(check_directory(layer.rootfs, "rootfs"));
     if (layer.diff_base) OCIPACK_TRY(check_directory(*layer.diff_base, "--diff-base"));
   }
+  if (options.diff_against_base && is_tar_input(options.layers.back().rootfs))
+    return make_error("--diff-against-base needs a rootfs directory, not a tar");
   if (auto probe = make_compressor(options.layer.codec); !probe) return probe.error();
   if (options.tar_output) OCIPACK_TRY(check_tar_output(*options.tar_output));
   std::optional<LoadedImage> base;

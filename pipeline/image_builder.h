@@ -41,7 +41,7 @@ struct ImageSpec {
 };
 
 struct LayerInput {
-  std::string rootfs;                    // directory
+  std::string rootfs;                    // directory, tar file (any compression) or "-" (stdin)
   std::optional<std::string> diff_base;  // directory: store only the changes from it
 };
 
@@ -56,6 +56,7 @@ struct BuildOptions {
   ImageSpec image;
   LayerPipelineOptions layer;
   std::optional<int64_t> clamp_mtime;     // SOURCE_DATE_EPOCH
+  bool owner_root = false;                // --owner root: store 0:0 for every entry
   std::optional<std::string> tar_output;  // --tar-output FILE
 };
 

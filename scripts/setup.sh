@@ -13,7 +13,7 @@ packages=(
   libsimdjson-dev libarchive-dev zlib1g-dev libgtest-dev libbenchmark-dev
   # consumers and tools the tests drive
   umoci skopeo oci-image-tool runc pigz gzip tar libarchive-tools busybox-static
-  jq attr python3 libdeflate-tools
+  jq attr python3 libdeflate-tools bzip2 xz-utils zstd
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(mmdebstrap hyperfine gnuplot-nox time linux-perf)

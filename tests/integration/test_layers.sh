@@ -106,4 +106,14 @@ check_eq "gc removed the old v2 config and manifest" "$before" "$after"
 check "after gc: every tag reads with skopeo" bash -c "for t in v1 v2 fromimage; do skopeo inspect --raw oci:'$T/layout':\$t >/dev/null || exit 1; done"
 unpack_equals "after gc: v2" "$T/layout:v2" "$T/v2"
 
+# --- verify: sound layouts pass, a flipped byte in a layer is reported
+check "verify: the multi-tag layout is sound" "$OCIPACK" verify "$T/layout"
+check "verify --ref v2" "$OCIPACK" verify "$T/layout" --ref v2
+cp -a "$T/multi" "$T/broken"
+victim=$(ls -S "$T/broken/blobs/sha256" | head -1)
+printf '\xff' | dd of="$T/broken/blobs/sha256/$victim" bs=1 seek=100 conv=notrunc status=none
+"$OCIPACK" verify "$T/broken" >"$T/verify.out" 2>&1
+check_eq "verify: a flipped byte gives exit status 1" 1 $?
+check_contains "verify: the damaged blob is named" "$T/verify.out" "$victim"
+
 finish

@@ -119,6 +119,14 @@ TEST(CliOptions, LayoutSubcommands) {
   cl = parse({"inspect", "/layout"});
   ASSERT_TRUE(cl.ok());
   EXPECT_EQ(cl->tag, "latest");
+  cl = parse({"verify", "/layout", "--ref", "v1"});
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->action, CommandLine::Action::verify);
+  EXPECT_EQ(cl->tag, "v1");
+  cl = parse(with({"--owner", "root"}));
+  ASSERT_TRUE(cl.ok());
+  EXPECT_TRUE(cl->build.owner_root);
+  EXPECT_FALSE(parse(with({"--owner", "nobody"})).ok());
   cl = parse({"gc", "/layout"});
   ASSERT_TRUE(cl.ok());
   EXPECT_EQ(cl->action, CommandLine::Action::gc);

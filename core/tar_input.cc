@@ -1,0 +1,259 @@
+// Implementation of TarInputSource (see tar_input.h).
+#include "core/tar_input.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <set>
+
+namespace ocipack {
+
+namespace {
+struct ArchiveReadDeleter {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+using ArchiveReader = std::unique_ptr<archive, ArchiveReadDeleter>;
+
+// Splits "a/b/c" into components for the walk order comparison.
+std::vector<std::string_view> components(std::string_view path) {
+  std::vector<std::string_view> parts;
+  if (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t slash = path.find('/', pos);
+    parts.push_back(path.substr(pos, slash == std::string_view::npos ? path.npos : slash - pos));
+    if (slash == std::string_view::npos) break;
+    pos = slash + 1;
+  }
+  return parts;
+}
+
+// The directory walk's order: component-wise bytewise comparison, so a
+// directory precedes its children and siblings are sorted by name.
+bool walk_order(const WalkItem& a, const WalkItem& b) {
+  auto ca = components(a.entry.path), cb = components(b.entry.path);
+  return std::lexicographical_compare(ca.begin(), ca.end(), cb.begin(), cb.end());
+}
+
+// Normalises an archive path: drops "./" and leading "./" forms; refuses
+// absolute paths and "..". Returns "" for the root itself.
+Result<std::string> normalise(std::string_view raw, const std::string& archive_name) {
+  if (!raw.empty() && raw.front() == '/')
+    return make_error(archive_name + ": entry '" + std::string(raw) + "' has an absolute path");
+  std::string out;
+  for (auto part : components(raw)) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..")
+      return make_error(archive_name + ": entry '" + std::string(raw) + "' has a '..' component");
+    if (std::string_view(part).rfind(".wh.", 0) == 0)
+      return make_error(archive_name + ": entry '" + std::string(raw) +
+                        "' has a .wh. name, which image consumers would read as a whiteout");
+    if (!out.empty()) out += '/';
+    out += part;
+  }
+  return out;
+}
+
+Result<UniqueFd> make_spool(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (fd.valid()) return fd;
+  std::string pattern = dir + "/.ocipack-spool-XXXXXX";
+  int raw = ::mkostemp(pattern.data(), O_CLOEXEC);
+  if (raw < 0) return make_error("cannot create a spool file in " + dir + ": " + errno_text(errno));
+  ::unlink(pattern.c_str());
+  return UniqueFd(raw);
+}
+}  // namespace
+
+bool is_tar_input(const std::string& rootfs) {
+  if (rootfs == "-") return true;
+  struct stat st {};
+  return ::stat(rootfs.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& path,
+                                                            const WalkOptions& options,
+                                                            const std::string& spool_dir) {
+  const std::string name = path == "-" ? "standard input" : "'" + path + "'";
+  ArchiveReader reader(archive_read_new());
+  archive_read_support_filter_all(reader.get());
+  archive_read_support_format_tar(reader.get());
+  archive_read_support_format_gnutar(reader.get());
+  int rc = path == "-" ? archive_read_open_fd(reader.get(), STDIN_FILENO, 1 << 20)
+                       : archive_read_open_filename(reader.get(), path.c_str(), 1 << 20);
+  if (rc != ARCHIVE_OK)
+    return make_error("cannot read rootfs tar " + name + ": " + archive_error_string(reader.get()));
+  auto spool = make_spool(spool_dir);
+  if (!spool) return spool.error();
+
+  std::unique_ptr<TarInputSource> source(new TarInputSource());
+  source->m_spool = std::move(*spool);
+  const int spool_fd = source->m_spool.get();
+  uint64_t spool_end = 0;
+  std::map<std::string, size_t> index_of;  // path → position in m_items (archive order)
+  std::vector<std::pair<size_t, std::string>> links;  // hard link item → target path
+
+  for (;;) {
+    archive_entry* entry = nullptr;
+    rc = archive_read_next_header(reader.get(), &entry);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc < ARCHIVE_WARN)
+      return make_error("rootfs tar " + name + ": " + archive_error_string(reader.get()));
+    const char* raw_path = archive_entry_pathname(entry);
+    if (!raw_path) return make_error("rootfs tar " + name + ": an entry has no name");
+    auto entry_path = normalise(raw_path, "rootfs tar " + name);
+    if (!entry_path) return entry_path.error();
+    if (entry_path->empty()) continue;  // the root directory itself
+
+    WalkItem item;
+    TarEntry& e = item.entry;
+    e.path = *entry_path;
+    e.mode = archive_entry_perm(entry) & 07777;
+    e.uid = options.owner_root ? 0 : static_cast<uint64_t>(archive_entry_uid(entry));
+    e.gid = options.owner_root ? 0 : static_cast<uint64_t>(archive_entry_gid(entry));
+    e.mtime = static_cast<int64_t>(archive_entry_mtime(entry));
+    if (options.clamp_mtime && e.mtime > *options.clamp_mtime) e.mtime = *options.clamp_mtime;
+    item.source_path = e.path;
+
+    if (const char* hardlink = archive_entry_hardlink(entry)) {
+      auto target = normalise(hardlink, "rootfs tar " + name);
+      if (!target) return target.error();
+      links.emplace_back(source->m_items.size(), *target);
+      e.type = EntryType::hard_link;
+    } else {
+      switch (archive_entry_filetype(entry)) {
+        case AE_IFDIR: e.type = EntryType::directory; e.path += '/'; break;
+        case AE_IFREG: e.type = EntryType::regular; break;
+        case AE_IFLNK:
+          e.type = EntryType::symlink;
+          e.link_target = archive_entry_symlink(entry) ? archive_entry_symlink(entry) : "";
+          break;
+        case AE_IFCHR:
+        case AE_IFBLK:
+          e.type = archive_entry_filetype(entry) == AE_IFCHR ? EntryType::char_device : EntryType::block_device;
+          e.dev_major = static_cast<uint32_t>(archive_entry_rdevmajor(entry));
+          e.dev_minor = static_cast<uint32_t>(archive_entry_rdevminor(entry));
+          break;
+        case AE_IFIFO: e.type = EntryType::fifo; break;
+        default:
+          source->m_warnings.push_back("skipping " + e.path + " in " + name + " (a socket or unknown type)");
+          continue;
+      }
+    }
+    const std::string key = e.type == EntryType::directory ? e.path.substr(0, e.path.size() - 1) : e.path;
+    if (!index_of.emplace(key, source->m_items.size()).second)
+      return make_error("rootfs tar " + name + ": duplicate entry '" + key + "'");
+
+    archive_entry_xattr_reset(entry);
+    const char* xname = nullptr;
+    const void* xvalue = nullptr;
+    size_t xsize = 0;
+    while (archive_entry_xattr_next(entry, &xname, &xvalue, &xsize) == ARCHIVE_OK)
+      e.xattrs.emplace_back(xname, std::string(static_cast<const char*>(xvalue), xsize));
+    std::sort(e.xattrs.begin(), e.xattrs.end());
+
+    if (e.type == EntryType::regular) {
+      const la_int64_t size = archive_entry_size(entry);
+      if (size < 0) return make_error("rootfs tar " + name + ": entry '" + e.path + "' has a negative size");
+      e.size = static_cast<uint64_t>(size);
+      item.spool_fd = spool_fd;
+      item.spool_offset = spool_end;
+      uint64_t written_end = 0;
+      for (;;) {
+        const void* block = nullptr;
+        size_t block_size = 0;
+        la_int64_t offset = 0;
+        rc = archive_read_data_block(reader.get(), &block, &block_size, &offset);
+        if (rc == ARCHIVE_EOF) break;
+        if (rc < ARCHIVE_WARN)
+          return make_error("rootfs tar " + name + ": entry '" + e.path + "': " + archive_error_string(reader.get()));
+        if (offset < 0 || static_cast<uint64_t>(offset) + block_size > e.size)
+          return make_error("rootfs tar " + name + ": entry '" + e.path + "' has data beyond its size");
+        const char* p = static_cast<const char*>(block);
+        size_t left = block_size;
+        off_t at = static_cast<off_t>(spool_end + static_cast<uint64_t>(offset));
+        while (left > 0) {
+          ssize_t n = ::pwrite(spool_fd, p, left, at);
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0) return make_error("cannot spool rootfs tar data in " + spool_dir + ": " + errno_text(errno));
+          p += n;
+          at += n;
+          left -= static_cast<size_t>(n);
+        }
+        written_end = std::max(written_end, static_cast<uint64_t>(offset) + block_size);
+      }
+      spool_end += e.size;
+      // A trailing hole must still be part of the spool's size.
+      if (written_end < e.size && ::ftruncate(spool_fd, static_cast<off_t>(spool_end)) != 0)
+        return make_error("cannot spool rootfs tar data in " + spool_dir + ": " + errno_text(errno));
+    }
+    source->m_items.push_back(std::move(item));
+  }
+
+  // Hard links: the target must be an earlier entry; regroup each inode so
+  // the first name in walk order holds the data, as a directory walk does.
+  std::map<size_t, size_t> group_of;  // item → data-holding item (archive order)
+  for (const auto& [link, target] : links) {
+    auto it = index_of.find(target);
+    if (it == index_of.end())
+      return make_error("rootfs tar " + name + ": hard link '" + source->m_items[link].entry.path +
+                        "' points to missing entry '" + target + "'");
+    size_t holder = it->second;
+    if (holder >= link)
+      return make_error("rootfs tar " + name + ": hard link '" + source->m_items[link].entry.path +
+                        "' points to later entry '" + target + "'");
+    if (auto g = group_of.find(holder); g != group_of.end()) holder = g->second;  // link to a link
+    if (source->m_items[holder].entry.type == EntryType::directory)
+      return make_error("rootfs tar " + name + ": hard link '" + source->m_items[link].entry.path +
+                        "' points to a directory");
+    group_of[link] = holder;
+  }
+  std::map<size_t, std::vector<size_t>> members;  // holder → all names (holder first)
+  for (const auto& [link, holder] : group_of) members[holder].push_back(link);
+  for (auto& [holder, names] : members) {
+    names.push_back(holder);
+    // The first name in walk order becomes the data holder.
+    auto first = *std::min_element(names.begin(), names.end(), [&](size_t a, size_t b) {
+      return walk_order(source->m_items[a], source->m_items[b]);
+    });
+    WalkItem data = source->m_items[holder];
+    for (size_t member : names) {
+      WalkItem& item = source->m_items[member];
+      const std::string member_path = item.entry.path;
+      if (member == first) {
+        item = data;
+        item.entry.path = member_path;
+        item.source_path = member_path;
+      } else {
+        TarEntry link = data.entry;
+        link.path = member_path;
+        link.type = EntryType::hard_link;
+        item.entry = link;
+        item.entry.size = 0;
+        item.entry.xattrs.clear();
+        item.entry.dev_major = item.entry.dev_minor = 0;
+        item.spool_fd = -1;
+      }
+    }
+    const std::string first_path = source->m_items[first].entry.path;
+    for (size_t member : names)
+      if (member != first) source->m_items[member].entry.link_target = first_path;
+  }
+
+  std::stable_sort(source->m_items.begin(), source->m_items.end(), walk_order);
+  return source;
+}
+
+Result<std::optional<WalkItem>> TarInputSource::next() {
+  if (m_next == m_items.size()) return std::optional<WalkItem>{};
+  return std::optional<WalkItem>(std::move(m_items[m_next++]));
+}
+
+}  // namespace ocipack

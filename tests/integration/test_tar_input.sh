@@ -1,0 +1,97 @@
+#!/bin/bash
+# test_tar_input.sh OCIPACK
+#
+# ROOTFS given as a tar: plain, gzip, bzip2 (Yocto's rootfs.tar.bz2), xz,
+# zstd, or "-" on stdin. The same tree as a directory or as any of these tars
+# must give the same diff_id and the same blob digest. Hostile or broken
+# archives (absolute path, "..", duplicate entry, hard link to a missing or a
+# later entry, a .wh. name, a truncated archive) are refused with one error
+# line naming the entry, exit status 1, and the existing layout untouched.
+# Also: --owner root stores 0:0 for every entry.
+set -u
+source "$(dirname "$0")/lib.sh"
+init_test "${1:-}"
+T=$TEST_TMP
+
+bash "$(dirname "$0")/make_test_rootfs.sh" "$T/root" >/dev/null 2>&1 || { fail "make rootfs" "make_test_rootfs.sh failed"; finish; }
+# GNU tar stores a second name of a fifo as a second fifo, and cannot carry a
+# socket: leave those out so the tar holds exactly the directory's tree.
+rm -rf "$T/root/edge/hl-special" "$T/root/run/sock"
+tar --xattrs --xattrs-include='*' --numeric-owner -C "$T/root" -cf "$T/root.tar" . 2>"$T/tar.err" ||
+    { fail "make tar" "$(tail -2 "$T/tar.err")"; finish; }
+gzip -k "$T/root.tar"; bzip2 -k "$T/root.tar"; xz -k -T1 "$T/root.tar"
+command -v zstd >/dev/null && zstd -q "$T/root.tar" -o "$T/root.tar.zst"
+
+layer_digest() {  # layout tag -> "layer-digest diff_id"
+    local m c
+    m=$(jq -r --arg t "$2" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]==$t) | .digest' "$1/index.json" | cut -d: -f2)
+    c=$(jq -r '.config.digest' "$1/blobs/sha256/$m" | cut -d: -f2)
+    echo "$(jq -r '.layers[0].digest' "$1/blobs/sha256/$m") $(jq -r '.rootfs.diff_ids[0]' "$1/blobs/sha256/$c")"
+}
+
+L=$T/layout
+check "build from the directory" "$OCIPACK" build "$T/root" -o "$L" --tag dir --created @1700000000 -q
+want=$(layer_digest "$L" dir)
+for input in root.tar root.tar.gz root.tar.bz2 root.tar.xz root.tar.zst; do
+    [ -f "$T/$input" ] || { skip "$input" "zstd not installed"; continue; }
+    tag=${input//./-}
+    check "build from $input" "$OCIPACK" build "$T/$input" -o "$L" --tag "$tag" --created @1700000000 -q
+    check_eq "$input: same layer digest and diff_id as the directory" "$want" "$(layer_digest "$L" "$tag")"
+done
+check "build from stdin" bash -c "'$OCIPACK' build - -o '$L' --tag stdin --created @1700000000 -q < '$T/root.tar.gz'"
+check_eq "stdin: same layer as the directory" "$want" "$(layer_digest "$L" stdin)"
+check "tar input is the same for 1 and 2 threads" bash -c "
+  '$OCIPACK' build '$T/root.tar.bz2' -o '$T/t1' --tag x --threads 1 --created @1700000000 -q &&
+  '$OCIPACK' build '$T/root.tar.bz2' -o '$T/t2' --tag x --threads 2 --created @1700000000 -q && diff -r '$T/t1' '$T/t2'"
+rm -rf "$T/bundle"
+if check "umoci unpack of the tar-built image" umoci unpack --image "$L:root-tar-bz2" "$T/bundle"; then
+    check "unpacked tree equals the directory" python3 "$(dirname "$0")/compare_trees.py" "$T/root" "$T/bundle/rootfs"
+fi
+
+# --owner root
+check "--owner root" "$OCIPACK" build "$T/root" -o "$T/rootowned" --tag r --owner root -q
+blob=$("$OCIPACK" inspect --json "$T/rootowned:r" | jq -r '.layers[0].digest' | cut -d: -f2)
+check_eq "--owner root: every entry is 0:0" "0:0" "$(gzip -dc "$T/rootowned/blobs/sha256/$blob" | tar -tvf - --numeric-owner | awk '{print $2}' | cut -d/ -f1,2 --output-delimiter=: | sort -u | tr '\n' ' ' | sed 's/ $//')"
+check_contains_err() { grep -qE "$2" "$1"; }
+
+# Hostile archives, made with Python's tarfile.
+python3 - "$T" <<'PY'
+import io, sys, tarfile
+base = sys.argv[1]
+def make(name, entries, truncate=None):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for kind, path, extra in entries:
+            i = tarfile.TarInfo(path); i.mtime = 1700000000
+            if kind == "file":
+                data = extra.encode(); i.size = len(data); t.addfile(i, io.BytesIO(data))
+            elif kind == "dir":
+                i.type = tarfile.DIRTYPE; t.addfile(i)
+            elif kind == "link":
+                i.type = tarfile.LNKTYPE; i.linkname = extra; t.addfile(i)
+    data = buf.getvalue()
+    if truncate: data = data[:truncate]
+    open(f"{base}/{name}.tar", "wb").write(data)
+make("absolute", [("file", "ok", "x"), ("file", "/etc/evil", "x")])
+make("dotdot", [("dir", "a", ""), ("file", "a/../../evil", "x")])
+make("duplicate", [("file", "twice", "1"), ("file", "twice", "2")])
+make("link-missing", [("link", "l", "nowhere")])
+make("link-later", [("link", "early", "late"), ("file", "late", "x")])
+make("whiteout", [("dir", "etc", ""), ("file", "etc/.wh.passwd", "")])
+make("truncated", [("file", "big", "y" * 100000)], truncate=20000)
+PY
+mkdir -p "$T/keep" && echo k > "$T/keep/k"
+check "good layout for the hostile cases" "$OCIPACK" build "$T/keep" -o "$T/guard" --tag good -q
+cp -a "$T/guard" "$T/guard.before"
+for case in "absolute:/etc/evil" "dotdot:a/../../evil" "duplicate:twice" "link-missing:nowhere" "link-later:late" "whiteout:etc/.wh.passwd" "truncated:big|truncated|unexpected end"; do
+    name=${case%%:*}; culprit=${case#*:}
+    "$OCIPACK" build "$T/$name.tar" -o "$T/guard" --tag bad >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ "$rc" -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "ocipack: error:" "$T/err" && grep -qE "$culprit" "$T/err"; then
+        pass "hostile tar '$name' refused: $(cat "$T/err")"
+    else
+        fail "hostile tar '$name' refused" "exit $rc, stderr: $(head -3 "$T/err")"
+    fi
+    check "hostile tar '$name': layout untouched" diff -r "$T/guard.before" "$T/guard"
+done
+finish
