@@ -15,6 +15,16 @@
 namespace ocipack {
 
 namespace {
+// libarchive's last error, never null (archive_error_string() is null when
+// the library set no message — the fuzzer found that path).
+std::string archive_message(archive* a) {
+  const char* text = archive_error_string(a);
+  return text ? text : "unreadable or corrupt archive";
+}
+}  // namespace
+
+
+namespace {
 struct ArchiveReadDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
 };
@@ -53,7 +63,7 @@ Status apply_layer(const std::string& blob, const std::string& where, const std:
   archive_read_support_filter_all(reader.get());
   archive_read_support_format_tar(reader.get());
   if (archive_read_open_filename(reader.get(), blob.c_str(), 1 << 20) != ARCHIVE_OK)
-    return make_error(where + ": " + archive_error_string(reader.get()));
+    return make_error(where + ": " + archive_message(reader.get()));
   ArchiveWriter writer(archive_write_disk_new());
   archive_write_disk_set_options(
       writer.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
@@ -68,7 +78,7 @@ Status apply_layer(const std::string& blob, const std::string& where, const std:
     archive_entry* entry = nullptr;
     int rc = archive_read_next_header(reader.get(), &entry);
     if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN) return make_error(where + ": " + archive_error_string(reader.get()));
+    if (rc < ARCHIVE_WARN) return make_error(where + ": " + archive_message(reader.get()));
     auto path = clean_path(archive_entry_pathname(entry), where);
     if (!path) return path.error();
     if (path->empty()) continue;  // the root itself
@@ -96,7 +106,7 @@ Status apply_layer(const std::string& blob, const std::string& where, const std:
     }
     rc = archive_write_header(writer.get(), entry);
     if (rc < ARCHIVE_WARN)
-      return make_error(where + ": cannot extract '" + *path + "': " + archive_error_string(writer.get()));
+      return make_error(where + ": cannot extract '" + *path + "': " + archive_message(writer.get()));
     if (archive_entry_size(entry) > 0) {
       for (;;) {
         const void* buffer = nullptr;
@@ -104,16 +114,16 @@ Status apply_layer(const std::string& blob, const std::string& where, const std:
         la_int64_t offset = 0;
         rc = archive_read_data_block(reader.get(), &buffer, &size, &offset);
         if (rc == ARCHIVE_EOF) break;
-        if (rc < ARCHIVE_WARN) return make_error(where + ": " + archive_error_string(reader.get()));
+        if (rc < ARCHIVE_WARN) return make_error(where + ": " + archive_message(reader.get()));
         if (archive_write_data_block(writer.get(), buffer, size, offset) < ARCHIVE_WARN)
-          return make_error(where + ": cannot write '" + *path + "': " + archive_error_string(writer.get()));
+          return make_error(where + ": cannot write '" + *path + "': " + archive_message(writer.get()));
       }
     }
     if (archive_write_finish_entry(writer.get()) < ARCHIVE_WARN)
-      return make_error(where + ": cannot extract '" + *path + "': " + archive_error_string(writer.get()));
+      return make_error(where + ": cannot extract '" + *path + "': " + archive_message(writer.get()));
   }
   if (archive_write_close(writer.get()) < ARCHIVE_WARN)
-    return make_error(where + ": " + archive_error_string(writer.get()));
+    return make_error(where + ": " + archive_message(writer.get()));
   return ok_status();
 }
 }  // namespace

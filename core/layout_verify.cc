@@ -53,6 +53,16 @@
 namespace ocipack {
 
 namespace {
+// libarchive's last error, never null (archive_error_string() is null when
+// the library set no message — the fuzzer found that path).
+std::string archive_message(archive* a) {
+  const char* text = archive_error_string(a);
+  return text ? text : "unreadable or corrupt archive";
+}
+}  // namespace
+
+
+namespace {
 
 namespace dom = simdjson::dom;
 
@@ -311,8 +321,7 @@ StreamOutcome stream_blob(int fd, std::optional<Compression> compression, Sha256
     } else {
       archive_read_support_format_raw(reader.get());
       auto libarchive_error = [&] {
-        const char* text = archive_error_string(reader.get());
-        return "zstd stream is corrupt (" + std::string(text ? text : "unknown error") + ")";
+        return "zstd stream is corrupt (" + archive_message(reader.get()) + ")";
       };
       archive_entry* entry = nullptr;
       if (archive_read_open(reader.get(), &source, nullptr, hashing_source_read, nullptr) != ARCHIVE_OK) {

@@ -16,6 +16,16 @@
 namespace ocipack {
 
 namespace {
+// libarchive's last error, never null (archive_error_string() is null when
+// the library set no message — the fuzzer found that path).
+std::string archive_message(archive* a) {
+  const char* text = archive_error_string(a);
+  return text ? text : "unreadable or corrupt archive";
+}
+}  // namespace
+
+
+namespace {
 struct ArchiveReadDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
 };
@@ -89,7 +99,7 @@ Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& 
   int rc = path == "-" ? archive_read_open_fd(reader.get(), STDIN_FILENO, 1 << 20)
                        : archive_read_open_filename(reader.get(), path.c_str(), 1 << 20);
   if (rc != ARCHIVE_OK)
-    return make_error("cannot read rootfs tar " + name + ": " + archive_error_string(reader.get()));
+    return make_error("cannot read rootfs tar " + name + ": " + archive_message(reader.get()));
   auto spool = make_spool(spool_dir);
   if (!spool) return spool.error();
 
@@ -105,7 +115,7 @@ Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& 
     rc = archive_read_next_header(reader.get(), &entry);
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN)
-      return make_error("rootfs tar " + name + ": " + archive_error_string(reader.get()));
+      return make_error("rootfs tar " + name + ": " + archive_message(reader.get()));
     const char* raw_path = archive_entry_pathname(entry);
     if (!raw_path) return make_error("rootfs tar " + name + ": an entry has no name");
     auto entry_path = normalise(raw_path, "rootfs tar " + name);
@@ -173,7 +183,7 @@ Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& 
         rc = archive_read_data_block(reader.get(), &block, &block_size, &offset);
         if (rc == ARCHIVE_EOF) break;
         if (rc < ARCHIVE_WARN)
-          return make_error("rootfs tar " + name + ": entry '" + e.path + "': " + archive_error_string(reader.get()));
+          return make_error("rootfs tar " + name + ": entry '" + e.path + "': " + archive_message(reader.get()));
         if (offset < 0 || static_cast<uint64_t>(offset) + block_size > e.size)
           return make_error("rootfs tar " + name + ": entry '" + e.path + "' has data beyond its size");
         const char* p = static_cast<const char*>(block);

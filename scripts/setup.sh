@@ -14,6 +14,8 @@ packages=(
   # consumers and tools the tests drive
   umoci skopeo oci-image-tool runc pigz gzip tar libarchive-tools busybox-static
   jq attr python3 libdeflate-tools bzip2 xz-utils zstd
+  # fuzzing (libFuzzer comes with clang's runtime)
+  clang libclang-rt-14-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(mmdebstrap hyperfine gnuplot-nox time linux-perf)
