@@ -16,6 +16,8 @@ packages=(
   jq attr python3 libdeflate-tools bzip2 xz-utils zstd
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
+  # the real-rootfs acceptance test builds a Debian minbase rootfs once (cached)
+  mmdebstrap
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(mmdebstrap hyperfine gnuplot-nox time linux-perf)

@@ -5,7 +5,7 @@
 # zstd, or "-" on stdin. The same tree as a directory or as any of these tars
 # must give the same diff_id and the same blob digest. Hostile or broken
 # archives (absolute path, "..", duplicate entry, hard link to a missing or a
-# later entry, a .wh. name, a truncated archive) are refused with one error
+# later entry, a .wh. name, a truncated archive, a PAX record over 1 MiB) are refused with one error
 # line naming the entry, exit status 1, and the existing layout untouched.
 # Also: --owner root stores 0:0 for every entry.
 set -u
@@ -79,11 +79,17 @@ make("link-missing", [("link", "l", "nowhere")])
 make("link-later", [("link", "early", "late"), ("file", "late", "x")])
 make("whiteout", [("dir", "etc", ""), ("file", "etc/.wh.passwd", "")])
 make("truncated", [("file", "big", "y" * 100000)], truncate=20000)
+# A PAX record over 1 MiB (libarchive's limit for special headers).
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+    i = tarfile.TarInfo("f"); i.pax_headers = {"comment": "x" * (2 << 20)}; i.size = 2
+    t.addfile(i, io.BytesIO(b"hi"))
+open(f"{base}/bigpax.tar", "wb").write(buf.getvalue())
 PY
 mkdir -p "$T/keep" && echo k > "$T/keep/k"
 check "good layout for the hostile cases" "$OCIPACK" build "$T/keep" -o "$T/guard" --tag good -q
 cp -a "$T/guard" "$T/guard.before"
-for case in "absolute:/etc/evil" "dotdot:a/../../evil" "duplicate:twice" "link-missing:nowhere" "link-later:late" "whiteout:etc/.wh.passwd" "truncated:big|truncated|unexpected end"; do
+for case in "absolute:/etc/evil" "dotdot:a/../../evil" "duplicate:twice" "link-missing:nowhere" "link-later:late" "whiteout:etc/.wh.passwd" "truncated:big|truncated|unexpected end" "bigpax:bigpax.tar.*too large"; do
     name=${case%%:*}; culprit=${case#*:}
     "$OCIPACK" build "$T/$name.tar" -o "$T/guard" --tag bad >"$T/out" 2>"$T/err"
     rc=$?
