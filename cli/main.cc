@@ -58,7 +58,9 @@ int run_layout_command(const ocipack::cli::CommandLine& command) {
     case Action::gc: {
       auto result = collect_garbage(command.layout_dir);
       if (!result) return fail(result.error());
-      std::printf("removed %llu blobs, freed %s\n", static_cast<unsigned long long>(result->removed_blobs),
+      std::printf("removed %llu blobs and %llu stale temp files, freed %s\n",
+                  static_cast<unsigned long long>(result->removed_blobs),
+                  static_cast<unsigned long long>(result->removed_temp_files),
                   cli::human_bytes(result->freed_bytes).c_str());
       return 0;
     }

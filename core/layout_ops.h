@@ -50,6 +50,7 @@ struct GcResult {
   uint64_t removed_blobs = 0;
   uint64_t freed_bytes = 0;          // apparent sizes (st_size) of the removed files
   std::vector<std::string> removed;  // hex names, sorted
+  uint64_t removed_temp_files = 0;   // stale temp files of killed builds
 };
 
 // Removes the files blobs/sha256/<64 hex> that no entry of index.json reaches
@@ -62,6 +63,10 @@ struct GcResult {
 // Refuses, deleting nothing, when a reachable blob is missing or a reachable
 // manifest/index does not match its digest or does not parse (a broken layout
 // is better repaired than pruned).
+// Also removes the temp files killed builds left behind (".blob.tmp-*" in
+// blobs/sha256, ".index.json.tmp-*" and ".oci-layout.tmp-*" beside
+// index.json): builds create those only while holding LayoutLock, so any
+// that exist while gc holds it belong to no running build.
 Result<GcResult> collect_garbage(const std::string& layout_dir);
 
 // RAII exclusive flock on the layout directory (which must exist). Move-only;

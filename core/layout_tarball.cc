@@ -44,8 +44,8 @@ Result<std::vector<std::string>> list_blob_names(const std::string& dir) {
 
 class TarFileWriter {
  public:
-  TarFileWriter(int fd, std::string what, int64_t mtime)
-      : m_fd(fd), m_what(std::move(what)), m_mtime(mtime) {}
+  TarFileWriter(int fd, std::string what, int64_t mtime, const std::atomic<bool>* cancel)
+      : m_fd(fd), m_what(std::move(what)), m_mtime(mtime), m_cancel(cancel) {}
 
   Status directory(const std::string& path) {
     TarEntry e;
@@ -81,6 +81,7 @@ class TarFileWriter {
     std::vector<char> buffer(1 << 20);
     uint64_t left = e.size;
     while (left > 0) {
+      if (m_cancel && m_cancel->load(std::memory_order_relaxed)) return make_error("interrupted");
       ssize_t n = ::read(in.get(), buffer.data(), std::min<uint64_t>(left, buffer.size()));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return make_error("cannot read " + source + ": " + errno_text(errno));
@@ -102,18 +103,19 @@ class TarFileWriter {
   int m_fd;
   std::string m_what;
   int64_t m_mtime;
+  const std::atomic<bool>* m_cancel;
   std::string m_header;
 };
 }  // namespace
 
 Result<TempFile> stage_layout_tarball(const std::string& layout_dir, const std::string& output,
                                       std::string_view oci_layout, std::string_view index_json,
-                                      int64_t mtime) {
+                                      int64_t mtime, const std::atomic<bool>* cancel) {
   auto blobs = list_blob_names(layout_dir + "/blobs/sha256");
   if (!blobs) return blobs.error();
   auto temp = TempFile::create(dir_of(output), base_of(output));
   if (!temp) return temp.error();
-  TarFileWriter writer(temp->fd(), output, mtime);
+  TarFileWriter writer(temp->fd(), output, mtime, cancel);
   OCIPACK_TRY(writer.file_from_memory("oci-layout", oci_layout));
   OCIPACK_TRY(writer.file_from_memory("index.json", index_json));
   OCIPACK_TRY(writer.directory("blobs/"));

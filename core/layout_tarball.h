@@ -5,6 +5,7 @@
 // given mtime, sorted) so the tarball is as reproducible as the layout.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,8 +21,10 @@ namespace ocipack {
 // commits it after index.json, so a failure here leaves both the layout and
 // an existing tarball untouched. Hidden files (temp files of interrupted
 // runs) in the layout are not packed.
+// `cancel` (may be null) is polled between blocks: when it is set the staging
+// stops with the error "interrupted" and the temp file is removed.
 Result<TempFile> stage_layout_tarball(const std::string& layout_dir, const std::string& output,
                                       std::string_view oci_layout, std::string_view index_json,
-                                      int64_t mtime);
+                                      int64_t mtime, const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace ocipack

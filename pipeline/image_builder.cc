@@ -218,6 +218,10 @@ Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store,
   }
   auto outcomes = build_layers(options, walk_options, store);
   if (!outcomes) return outcomes.error();
+  // An interrupt after the layers are compressed still aborts the build (the
+  // new blobs are removed by the caller); the last check is before index.json.
+  auto interrupted = [&] { return options.layer.cancel && options.layer.cancel->load(); };
+  if (interrupted()) return make_error("interrupted");
   std::vector<Digest> diff_ids;
   for (auto& outcome : *outcomes) {
     OCIPACK_TRY(store.commit_blob(*outcome.blob, outcome.result.digest));
@@ -251,12 +255,13 @@ Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store,
   std::optional<TempFile> tarball;
   if (options.tar_output) {
     auto staged = stage_layout_tarball(store.dir(), *options.tar_output, store.oci_layout(),
-                                       *index_json, options.image.created);
+                                       *index_json, options.image.created, options.layer.cancel);
     if (!staged) return staged.error();
     tarball.emplace(std::move(*staged));
   }
 
   // 5. index.json last: the commit point of the layout; then the tarball.
+  if (interrupted()) return make_error("interrupted");
   OCIPACK_TRY(store.write_index(*index_json));
   store.keep_changes();
   if (tarball) OCIPACK_TRY(tarball->commit(*options.tar_output));

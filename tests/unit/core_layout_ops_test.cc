@@ -283,7 +283,10 @@ TEST(LayoutOpsGc, RemovesExactlyTheUnreachableBlobs) {
   auto stray = layout.blob("a blob nobody references", "x");
 
   // Things gc must never touch.
-  write_text(layout.blobs() + "/.blob.tmp-abc123", "a build in progress");
+  // A killed build's temp blob (builds write temp blobs only under the lock
+  // gc holds, so one that exists now is stale) and another hidden file.
+  write_text(layout.blobs() + "/.blob.tmp-abc123", "left by a killed build");
+  write_text(layout.blobs() + "/.hidden-other", "not ours");
   write_text(layout.blobs() + "/README", "not a digest name");
   write_text(layout.blobs() + "/" + std::string(64, 'A'), "uppercase is not a digest name");
   make_dirs(layout.blobs() + "/" + std::string(64, 'd'));
@@ -301,14 +304,16 @@ TEST(LayoutOpsGc, RemovesExactlyTheUnreachableBlobs) {
   ASSERT_TRUE(result.ok()) << result.error().message;
   EXPECT_EQ(result->removed, expected);
   EXPECT_EQ(result->removed_blobs, 4u);
-  EXPECT_EQ(result->freed_bytes, expected_bytes);
+  EXPECT_EQ(result->removed_temp_files, 1u);
+  EXPECT_EQ(result->freed_bytes, expected_bytes + std::string("left by a killed build").size());
   for (const auto& hex : expected) EXPECT_FALSE(exists(layout.blobs() + "/" + hex)) << hex;
   for (const auto* image : {&kept, &nested, &unknown}) {
     EXPECT_TRUE(exists(layout.path_of(image->manifest)));
     EXPECT_TRUE(exists(layout.path_of(image->config)));
     for (const auto& l : image->layers) EXPECT_TRUE(exists(layout.path_of(l)));
   }
-  EXPECT_TRUE(exists(layout.blobs() + "/.blob.tmp-abc123"));
+  EXPECT_FALSE(exists(layout.blobs() + "/.blob.tmp-abc123"));
+  EXPECT_TRUE(exists(layout.blobs() + "/.hidden-other"));
   EXPECT_TRUE(exists(layout.blobs() + "/README"));
   EXPECT_TRUE(exists(layout.blobs() + "/" + std::string(64, 'A')));
   EXPECT_TRUE(exists(layout.blobs() + "/" + std::string(64, 'd')));
