@@ -2,6 +2,7 @@
 // the OCI layer spec: `.wh.NAME` removes NAME from the layers below, and
 // `.wh..wh..opq` empties its directory of what the layers below put there.
 #include "core/layer_extract.h"
+#include "core/archive_handle.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -14,25 +15,8 @@
 
 namespace ocipack {
 
-namespace {
-// libarchive's last error, never null (archive_error_string() is null when
-// the library set no message — the fuzzer found that path).
-std::string archive_message(archive* a) {
-  const char* text = archive_error_string(a);
-  return text ? text : "unreadable or corrupt archive";
-}
-}  // namespace
-
 
 namespace {
-struct ArchiveReadDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-struct ArchiveWriteDeleter {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
-using ArchiveReader = std::unique_ptr<archive, ArchiveReadDeleter>;
-using ArchiveWriter = std::unique_ptr<archive, ArchiveWriteDeleter>;
 
 // A layer path made safe: relative, no "." or ".." components, no trailing '/'.
 Result<std::string> clean_path(std::string_view raw, const std::string& where) {

@@ -4,6 +4,7 @@
 // takes its last value — what Go's encoding/json (containerd, skopeo, umoci)
 // does with the same document.
 #include "core/layout_reader.h"
+#include "core/json_dom.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -31,23 +32,10 @@ std::string layout_name(const std::string& layout_dir) {
 
 // --- typed access to DOM values; `what` names the document, `field` the path in it.
 
-const char* type_name(dom::element value) {
-  switch (value.type()) {
-    case dom::element_type::ARRAY: return "an array";
-    case dom::element_type::OBJECT: return "an object";
-    case dom::element_type::INT64:
-    case dom::element_type::UINT64:
-    case dom::element_type::DOUBLE: return "a number";
-    case dom::element_type::STRING: return "a string";
-    case dom::element_type::BOOL: return "a boolean";
-    case dom::element_type::NULL_VALUE: return "null";
-  }
-  return "an unknown value";
-}
 
 Error type_error(const std::string& what, const std::string& field, const char* expected,
                  dom::element value) {
-  return make_error(what + ": " + field + " is " + type_name(value) + ", expected " + expected);
+  return make_error(what + ": " + field + " is " + json_type_name(value) + ", expected " + expected);
 }
 
 bool is_null(dom::element value) { return value.type() == dom::element_type::NULL_VALUE; }

@@ -23,6 +23,8 @@
 // differently from Go's archive/tar; here the framing follows Go's reader,
 // which is what unpacks OCI layers in practice.
 #include "core/layout_verify.h"
+#include "core/json_dom.h"
+#include "core/archive_handle.h"
 
 #include <archive.h>
 #include <fcntl.h>
@@ -51,15 +53,6 @@
 #include "core/tree_diff.h"
 
 namespace ocipack {
-
-namespace {
-// libarchive's last error, never null (archive_error_string() is null when
-// the library set no message — the fuzzer found that path).
-std::string archive_message(archive* a) {
-  const char* text = archive_error_string(a);
-  return text ? text : "unreadable or corrupt archive";
-}
-}  // namespace
 
 
 namespace {
@@ -130,19 +123,6 @@ std::optional<Compression> layer_compression(std::string_view media_type) {
 
 // --- JSON helpers
 
-const char* type_name(dom::element value) {
-  switch (value.type()) {
-    case dom::element_type::ARRAY: return "an array";
-    case dom::element_type::OBJECT: return "an object";
-    case dom::element_type::INT64:
-    case dom::element_type::UINT64:
-    case dom::element_type::DOUBLE: return "a number";
-    case dom::element_type::STRING: return "a string";
-    case dom::element_type::BOOL: return "a boolean";
-    case dom::element_type::NULL_VALUE: return "null";
-  }
-  return "an unknown value";
-}
 
 // The value of the last member named `key` (Go's encoding/json keeps the last).
 std::optional<dom::element> find_member(dom::object object, std::string_view key) {
@@ -238,10 +218,6 @@ class GzipDecoder {
   std::vector<Bytef> m_output;
 };
 
-struct ArchiveReadDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchiveReader = std::unique_ptr<archive, ArchiveReadDeleter>;
 
 // What libarchive reads a zstd blob from: the blob's fd, hashed as it is read.
 struct HashingSource {
@@ -832,7 +808,7 @@ class Verifier {
     if (!value) return problem(what + " has no schemaVersion");
     int64_t version = 0;
     if (value->type() != dom::element_type::INT64 || value->get_int64().get(version))
-      return problem(what + ": schemaVersion is " + type_name(*value) + ", expected the integer 2");
+      return problem(what + ": schemaVersion is " + json_type_name(*value) + ", expected the integer 2");
     if (version != 2) problem(what + ": schemaVersion is " + std::to_string(version) + ", expected 2");
   }
 
@@ -843,7 +819,7 @@ class Verifier {
     auto value = find_member(object, "mediaType");
     if (!value) return;
     auto text = as_string(*value);
-    if (!text) return problem(what + ": mediaType is " + type_name(*value) + ", expected a string");
+    if (!text) return problem(what + ": mediaType is " + json_type_name(*value) + ", expected a string");
     if (!acceptable(*text))
       return problem(what + ": mediaType is " + in_quotes(*text) + ", expected " + expected);
     if (referrer && !referrer->media_type.empty() && referrer->media_type != *text)
@@ -857,7 +833,7 @@ class Verifier {
   std::optional<Descriptor> check_descriptor(dom::element value, const std::string& what, const std::string& field) {
     dom::object object;
     if (value.get_object().get(object)) {
-      problem(what + ": " + field + " is " + type_name(value) + ", expected a descriptor object");
+      problem(what + ": " + field + " is " + json_type_name(value) + ", expected a descriptor object");
       return std::nullopt;
     }
     Descriptor d;
@@ -867,7 +843,7 @@ class Verifier {
     if (auto media_type = find_member(object, "mediaType"); !media_type) {
       problem(prefix + " has no mediaType");
     } else if (auto text = as_string(*media_type); !text) {
-      problem(prefix + ".mediaType is " + type_name(*media_type) + ", expected a string");
+      problem(prefix + ".mediaType is " + json_type_name(*media_type) + ", expected a string");
     } else if (!is_valid_media_type(*text)) {
       problem(prefix + ".mediaType " + in_quotes(*text) + " is not a valid media type");
     } else {
@@ -878,7 +854,7 @@ class Verifier {
     if (auto digest = find_member(object, "digest"); !digest) {
       problem(prefix + " has no digest");
     } else if (auto text = as_string(*digest); !text) {
-      problem(prefix + ".digest is " + type_name(*digest) + ", expected a string");
+      problem(prefix + ".digest is " + json_type_name(*digest) + ", expected a string");
     } else if (auto parsed = Digest::parse(*text); !parsed) {
       problem(prefix + ".digest " + in_quotes(*text) + ": " + parsed.error().message);
     } else {
@@ -900,19 +876,19 @@ class Verifier {
     } else if (size->type() == dom::element_type::DOUBLE) {
       problem(prefix + ".size is not an integer");
     } else {
-      problem(prefix + ".size is " + type_name(*size) + ", expected an integer");
+      problem(prefix + ".size is " + json_type_name(*size) + ", expected an integer");
     }
 
     if (auto annotations = find_member(object, "annotations");
         annotations && annotations->type() != dom::element_type::NULL_VALUE) {
       dom::object map;
       if (annotations->get_object().get(map)) {
-        problem(prefix + ".annotations is " + type_name(*annotations) + ", expected an object");
+        problem(prefix + ".annotations is " + json_type_name(*annotations) + ", expected an object");
       } else {
         for (dom::key_value_pair member : map) {
           auto text = as_string(member.value);
           if (!text)
-            problem(prefix + ".annotations." + printable(member.key) + " is " + type_name(member.value) +
+            problem(prefix + ".annotations." + printable(member.key) + " is " + json_type_name(member.value) +
                     ", expected a string");
           else
             d.annotations[std::string(member.key)] = std::string(*text);
@@ -936,7 +912,7 @@ class Verifier {
     }
     dom::object object;
     if (root.get_object().get(object)) {
-      problem(what + " is " + type_name(root) + ", expected a JSON object");
+      problem(what + " is " + json_type_name(root) + ", expected a JSON object");
       return entries;
     }
     check_schema_version(object, what);
@@ -951,7 +927,7 @@ class Verifier {
     if (!manifests) {
       problem(what + " has no manifests array");
     } else if (manifests->get_array().get(array)) {
-      problem(what + ": manifests is " + type_name(*manifests) + ", expected an array");
+      problem(what + ": manifests is " + json_type_name(*manifests) + ", expected an array");
     } else {
       size_t position = 0;
       for (dom::element item : array) {
@@ -1091,7 +1067,7 @@ class Verifier {
       return problem(what + " is not valid JSON (" + simdjson::error_message(error) + ")");
     dom::object object;
     if (root.get_object().get(object))
-      return problem(what + " is " + type_name(root) + ", expected a JSON object");
+      return problem(what + " is " + json_type_name(root) + ", expected a JSON object");
     check_schema_version(object, what);
     check_document_media_type(object, what, is_manifest_media_type, "an image manifest media type", &d);
 
@@ -1107,7 +1083,7 @@ class Verifier {
     if (auto value = find_member(object, "layers"); !value) {
       problem(what + " has no layers");
     } else if (value->get_array().get(array)) {
-      problem(what + ": layers is " + type_name(*value) + ", expected an array");
+      problem(what + ": layers is " + json_type_name(*value) + ", expected an array");
     } else {
       for (dom::element item : array)
         layers.push_back(check_descriptor(item, what, "layers[" + std::to_string(layers.size()) + "]"));
@@ -1156,7 +1132,7 @@ class Verifier {
     }
     dom::object object;
     if (root.get_object().get(object)) {
-      problem(what + " is " + type_name(root) + ", expected a JSON object");
+      problem(what + " is " + json_type_name(root) + ", expected a JSON object");
       return std::nullopt;
     }
     const size_t problems_before = m_report.problems.size();
@@ -1166,7 +1142,7 @@ class Verifier {
       if (!value)
         problem(what + " has no " + field);
       else if (!text_value)
-        problem(what + ": " + field + " is " + type_name(*value) + ", expected a string");
+        problem(what + ": " + field + " is " + json_type_name(*value) + ", expected a string");
       else if (text_value->empty())
         problem(what + ": " + field + " is empty");
     }
@@ -1176,20 +1152,20 @@ class Verifier {
     if (auto value = find_member(object, "rootfs"); !value) {
       problem(what + " has no rootfs");
     } else if (value->get_object().get(rootfs)) {
-      problem(what + ": rootfs is " + type_name(*value) + ", expected an object");
+      problem(what + ": rootfs is " + json_type_name(*value) + ", expected an object");
     } else {
       auto type = find_member(rootfs, "type");
       auto type_text = type ? as_string(*type) : std::nullopt;
       if (!type)
         problem(what + " has no rootfs.type");
       else if (!type_text || *type_text != "layers")
-        problem(what + ": rootfs.type is " + (type_text ? in_quotes(*type_text) : std::string(type_name(*type))) +
+        problem(what + ": rootfs.type is " + (type_text ? in_quotes(*type_text) : std::string(json_type_name(*type))) +
                 ", expected 'layers'");
       dom::array array;
       if (auto list = find_member(rootfs, "diff_ids"); !list) {
         problem(what + " has no rootfs.diff_ids");
       } else if (list->get_array().get(array)) {
-        problem(what + ": rootfs.diff_ids is " + type_name(*list) + ", expected an array");
+        problem(what + ": rootfs.diff_ids is " + json_type_name(*list) + ", expected an array");
       } else {
         diff_ids.emplace();
         for (dom::element item : array) {
@@ -1197,7 +1173,7 @@ class Verifier {
           auto item_text = as_string(item);
           std::optional<Digest> digest;
           if (!item_text) {
-            problem(what + ": " + field + " is " + type_name(item) + ", expected a digest string");
+            problem(what + ": " + field + " is " + json_type_name(item) + ", expected a digest string");
           } else if (auto parsed = Digest::parse(*item_text); !parsed) {
             problem(what + ": " + field + " " + in_quotes(*item_text) + ": " + parsed.error().message);
           } else {

@@ -1,5 +1,6 @@
 // Implementation of TarInputSource (see tar_input.h).
 #include "core/tar_input.h"
+#include "core/archive_handle.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -15,21 +16,8 @@
 
 namespace ocipack {
 
-namespace {
-// libarchive's last error, never null (archive_error_string() is null when
-// the library set no message — the fuzzer found that path).
-std::string archive_message(archive* a) {
-  const char* text = archive_error_string(a);
-  return text ? text : "unreadable or corrupt archive";
-}
-}  // namespace
-
 
 namespace {
-struct ArchiveReadDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchiveReader = std::unique_ptr<archive, ArchiveReadDeleter>;
 
 // Splits "a/b/c" into components for the walk order comparison.
 std::vector<std::string_view> components(std::string_view path) {
