@@ -20,7 +20,7 @@ packages=(
   mmdebstrap
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(mmdebstrap hyperfine gnuplot-nox time linux-perf)
+  packages+=(mmdebstrap hyperfine gnuplot-nox time linux-perf bc openssl)
 fi
 
 missing=()
