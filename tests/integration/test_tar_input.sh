@@ -5,7 +5,7 @@
 # zstd, or "-" on stdin. The same tree as a directory or as any of these tars
 # must give the same diff_id and the same blob digest. Hostile or broken
 # archives (absolute path, "..", duplicate entry, hard link to a missing or a
-# later entry, a .wh. name, a truncated archive, a PAX record over 1 MiB) are refused with one error
+# later entry, a .wh. name, a truncated archive, a PAX record over 1 MiB, a negative size, a size far beyond the data) are refused with one error
 # line naming the entry, exit status 1, and the existing layout untouched.
 # Also: --owner root stores 0:0 for every entry.
 set -u
@@ -85,11 +85,24 @@ with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
     i = tarfile.TarInfo("f"); i.pax_headers = {"comment": "x" * (2 << 20)}; i.size = 2
     t.addfile(i, io.BytesIO(b"hi"))
 open(f"{base}/bigpax.tar", "wb").write(buf.getvalue())
+# A USTAR header whose size field is a GNU base-256 negative number.
+h = bytearray(512)
+h[0:3] = b"neg"; h[100:108] = b"0000644\0"; h[108:116] = b"0000000\0"; h[116:124] = b"0000000\0"
+h[124:136] = b"\xff" * 12                       # base-256, all ones: -1
+h[136:148] = b"14541671000\0"; h[156:157] = b"0"; h[257:263] = b"ustar\0"; h[263:265] = b"00"
+h[148:156] = b" " * 8
+h[148:156] = ("%06o\0 " % sum(h)).encode()
+open(f"{base}/negsize.tar", "wb").write(bytes(h) + bytes(1024))
+# An absurd size: 2^40 bytes declared, 10 bytes present.
+h[124:136] = b"20000000000000\0"[:12]
+h[148:156] = b" " * 8
+h[148:156] = ("%06o\0 " % sum(h)).encode()
+open(f"{base}/hugesize.tar", "wb").write(bytes(h) + b"x" * 10)
 PY
 mkdir -p "$T/keep" && echo k > "$T/keep/k"
 check "good layout for the hostile cases" "$OCIPACK" build "$T/keep" -o "$T/guard" --tag good -q
 cp -a "$T/guard" "$T/guard.before"
-for case in "absolute:/etc/evil" "dotdot:a/../../evil" "duplicate:twice" "link-missing:nowhere" "link-later:late" "whiteout:etc/.wh.passwd" "truncated:big|truncated|unexpected end" "bigpax:bigpax.tar.*too large"; do
+for case in "absolute:/etc/evil" "dotdot:a/../../evil" "duplicate:twice" "link-missing:nowhere" "link-later:late" "whiteout:etc/.wh.passwd" "truncated:big|truncated|unexpected end" "bigpax:bigpax.tar.*too large" "negsize:negsize.tar" "hugesize:hugesize.tar"; do
     name=${case%%:*}; culprit=${case#*:}
     "$OCIPACK" build "$T/$name.tar" -o "$T/guard" --tag bad >"$T/out" 2>"$T/err"
     rc=$?

@@ -233,3 +233,53 @@ TEST(TarChunker, SkippedSocketIsReportedAsWarning) {
 
 }  // namespace
 }  // namespace ocipack
+
+namespace ocipack {
+namespace {
+
+// A file that changes while the chunker is in the middle of its data: the
+// first fill() reads part of it, the test changes it, the next fill() must
+// notice. (Deterministic: the file is larger than one chunk's capacity.)
+Result<bool> fill_rest(TarChunker& chunker, Chunk& chunk) {
+  for (;;) {
+    auto more = chunker.fill(chunk);
+    if (!more || !*more) return more;
+  }
+}
+
+class ChangingFile : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ChangingFile, IsRefusedNamingIt) {
+  const bool grows = GetParam();
+  TempDir dir;
+  testing::make_dirs(dir / "root");
+  const std::string path = dir / "root/f";
+  testing::write_text(path, random_bytes(300 * 1024, 5));
+  auto walker = RootfsWalker::open(dir / "root", {});
+  ASSERT_TRUE(walker.ok());
+  ChunkingOptions options;
+  options.target_size = 64 * 1024;  // capacity 128 KiB < the file
+  TarChunker chunker(std::make_unique<RootfsWalker>(std::move(*walker)), options);
+  Chunk chunk;
+  chunk.capacity = options.capacity();
+  chunk.data = std::make_unique<std::byte[]>(chunk.capacity);
+  auto first = chunker.fill(chunk);
+  ASSERT_TRUE(first.ok() && *first);
+  if (grows) {
+    std::ofstream(path, std::ios::app) << "more data appended while it is being read";
+  } else {
+    ASSERT_EQ(::truncate(path.c_str(), 100 * 1024), 0);
+  }
+  auto rest = fill_rest(chunker, chunk);
+  ASSERT_FALSE(rest.ok());
+  EXPECT_NE(rest.error().message.find(grows ? "grew while being read" : "shrank while being read"),
+            std::string::npos)
+      << rest.error().message;
+  EXPECT_NE(rest.error().message.find(path), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(GrowsOrShrinks, ChangingFile, ::testing::Values(true, false),
+                         [](const auto& param_info) { return param_info.param ? "Grows" : "Shrinks"; });
+
+}  // namespace
+}  // namespace ocipack
