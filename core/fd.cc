@@ -3,10 +3,12 @@
 // layout valid when a build fails or is killed half-way.
 #include "core/fd.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -63,16 +65,36 @@ Status fsync_dir(const std::string& dir) {
   return ok_status();
 }
 
-static std::string dir_of(const std::string& path) {
+std::string parent_directory(const std::string& path) {
   auto slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
 }
 
-static std::string base_of(const std::string& path) {
+std::string base_name(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+Result<std::vector<std::string>> list_directory(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return make_error("cannot open directory " + dir + ": " + errno_text(errno));
+  std::vector<std::string> names;
+  for (;;) {
+    errno = 0;
+    struct dirent* ent = ::readdir(d);
+    if (!ent) break;
+    std::string_view name = ent->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  const int read_error = errno;
+  ::closedir(d);
+  if (read_error != 0) return make_error("cannot read directory " + dir + ": " + errno_text(read_error));
+  // std::string compares as unsigned bytes (char_traits<char>::compare is
+  // memcmp): exactly the bytewise order promised for layers.
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 Result<TempFile> TempFile::create(const std::string& dir, const std::string& stem) {
@@ -102,11 +124,11 @@ Status TempFile::commit(const std::string& final_path) {
   if (::rename(m_path.c_str(), final_path.c_str()) != 0)
     return make_error("cannot rename into " + final_path + ": " + errno_text(errno));
   m_committed = true;
-  return fsync_dir(dir_of(final_path));
+  return fsync_dir(parent_directory(final_path));
 }
 
 Status write_file_atomic(const std::string& path, std::string_view data) {
-  auto temp = TempFile::create(dir_of(path), base_of(path));
+  auto temp = TempFile::create(parent_directory(path), base_name(path));
   if (!temp) return temp.error();
   OCIPACK_TRY(write_all(temp->fd(), data, path));
   return temp->commit(path);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 
@@ -52,6 +53,15 @@ Result<std::string> read_file(const std::string& path);
 // rename over `path`, fsync the directory. On failure the temp file is removed
 // and `path` is untouched.
 Status write_file_atomic(const std::string& path, std::string_view data);
+
+// The directory part of `path` ("." when there is none, "/" at the top) and
+// its last component.
+std::string parent_directory(const std::string& path);
+std::string base_name(const std::string& path);
+
+// The entry names of `dir` without "." and "..", sorted bytewise (the order
+// every walk and listing in ocipack uses). Errors name the directory.
+Result<std::vector<std::string>> list_directory(const std::string& dir);
 
 // fsync a directory so a rename inside it is durable.
 Status fsync_dir(const std::string& dir);

@@ -341,13 +341,10 @@ Result<GcResult> collect_garbage(const std::string& layout_dir) {
     for (const auto& [temp_dir, prefix] : {std::pair{blobs_dir, std::string(".blob.tmp-")},
                                            std::pair{dir, std::string(".index.json.tmp-")},
                                            std::pair{dir, std::string(".oci-layout.tmp-")}}) {
-      DIR* d = ::opendir(temp_dir.c_str());
-      if (!d) continue;
-      std::vector<std::string> stale;
-      while (struct dirent* ent = ::readdir(d))
-        if (std::string_view(ent->d_name).rfind(prefix, 0) == 0) stale.emplace_back(ent->d_name);
-      ::closedir(d);
-      for (const auto& name : stale) {
+      auto names = list_directory(temp_dir);
+      if (!names) continue;
+      for (const auto& name : *names) {
+        if (name.rfind(prefix, 0) != 0) continue;
         const std::string path = temp_dir + "/" + name;
         struct stat st {};
         if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::unlink(path.c_str()) == 0) {

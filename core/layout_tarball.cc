@@ -17,28 +17,11 @@
 namespace ocipack {
 
 namespace {
-std::string dir_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-std::string base_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
+// Blob names in sorted order, without hidden files (temp files of builds).
 Result<std::vector<std::string>> list_blob_names(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return make_error("cannot open directory " + dir + ": " + errno_text(errno));
-  while (struct dirent* ent = ::readdir(d)) {
-    std::string name = ent->d_name;
-    if (name.empty() || name[0] == '.') continue;
-    names.push_back(std::move(name));
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
+  auto names = list_directory(dir);
+  if (!names) return names.error();
+  std::erase_if(*names, [](const std::string& name) { return name[0] == '.'; });
   return names;
 }
 
@@ -113,7 +96,7 @@ Result<TempFile> stage_layout_tarball(const std::string& layout_dir, const std::
                                       int64_t mtime, const std::atomic<bool>* cancel) {
   auto blobs = list_blob_names(layout_dir + "/blobs/sha256");
   if (!blobs) return blobs.error();
-  auto temp = TempFile::create(dir_of(output), base_of(output));
+  auto temp = TempFile::create(parent_directory(output), base_name(output));
   if (!temp) return temp.error();
   TarFileWriter writer(temp->fd(), output, mtime, cancel);
   OCIPACK_TRY(writer.file_from_memory("oci-layout", oci_layout));

@@ -16,10 +16,6 @@
 namespace ocipack {
 
 namespace {
-struct DirCloser {
-  void operator()(DIR* dir) const { ::closedir(dir); }
-};
-using DirPtr = std::unique_ptr<DIR, DirCloser>;
 
 Result<std::string> read_link(const std::string& path, size_t size_hint) {
   std::string target(std::max<size_t>(size_hint, 64) + 1, '\0');
@@ -94,25 +90,9 @@ Result<RootfsWalker> RootfsWalker::open(const std::string& root, const WalkOptio
 }
 
 Status RootfsWalker::push_directory(std::string dir_path, std::string rel_path) {
-  DirPtr dir(::opendir(dir_path.c_str()));
-  if (!dir) return make_error("cannot open directory " + dir_path + ": " + errno_text(errno));
-  Level level{std::move(dir_path), std::move(rel_path), {}, 0};
-  for (;;) {
-    errno = 0;
-    struct dirent* ent = ::readdir(dir.get());
-    if (!ent) {
-      if (errno != 0)
-        return make_error("cannot read directory " + level.dir_path + ": " + errno_text(errno));
-      break;
-    }
-    std::string_view name = ent->d_name;
-    if (name == "." || name == "..") continue;
-    level.names.emplace_back(name);
-  }
-  // std::string compares bytes as unsigned char via char_traits<char>::compare
-  // (memcmp), which is exactly the bytewise order we promise.
-  std::sort(level.names.begin(), level.names.end());
-  m_stack.push_back(std::move(level));
+  auto names = list_directory(dir_path);
+  if (!names) return names.error();
+  m_stack.push_back(Level{std::move(dir_path), std::move(rel_path), std::move(*names), 0});
   return ok_status();
 }
 

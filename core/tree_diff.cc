@@ -19,20 +19,6 @@ namespace ocipack {
 
 namespace {
 
-Result<std::vector<std::string>> list_names(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return make_error("cannot open directory " + dir + ": " + errno_text(errno));
-  errno = 0;
-  while (struct dirent* ent = ::readdir(d)) {
-    std::string_view name = ent->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 Result<bool> same_content(const std::string& a, const std::string& b) {
   UniqueFd fa(::open(a.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fa.valid()) return make_error("cannot read " + a + ": " + errno_text(errno));
@@ -119,7 +105,7 @@ struct DeltaSource::State {
 
   // Everything below a new-side directory (which itself is already emitted).
   Status add_subtree(const std::string& host_dir, const std::string& rel_dir, std::vector<WalkItem>& out) {
-    auto names = list_names(host_dir);
+    auto names = list_directory(host_dir);
     if (!names) return names.error();
     for (const auto& name : *names) {
       OCIPACK_TRY(check_not_whiteout_name(host_dir + "/" + name));
@@ -138,9 +124,9 @@ struct DeltaSource::State {
   // the whiteouts.
   Status diff_dir(const std::string& old_dir, const std::string& new_dir, const std::string& rel,
                   int64_t dir_mtime, std::vector<WalkItem>& out) {
-    auto old_names = list_names(old_dir);
+    auto old_names = list_directory(old_dir);
     if (!old_names) return old_names.error();
-    auto new_names = list_names(new_dir);
+    auto new_names = list_directory(new_dir);
     if (!new_names) return new_names.error();
 
     std::vector<WalkItem> children;

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "core/fd.h"
+#include "pipeline/stage_clock.h"
 #include "pipeline/layer_pipeline.h"
 
 namespace ocipack {
@@ -59,17 +60,12 @@ Status append_compressed(int blob_fd, const std::string& blob_name, Sha256& blob
 
 namespace {
 
-uint64_t now_ns() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
-}
 
 // Adds the time since construction to an atomic counter (parallel stages).
 class ScopedTimer {
  public:
-  explicit ScopedTimer(std::atomic<uint64_t>& total) : m_total(total), m_start(now_ns()) {}
-  ~ScopedTimer() { m_total.fetch_add(now_ns() - m_start, std::memory_order_relaxed); }
+  explicit ScopedTimer(std::atomic<uint64_t>& total) : m_total(total), m_start(monotonic_ns()) {}
+  ~ScopedTimer() { m_total.fetch_add(monotonic_ns() - m_start, std::memory_order_relaxed); }
   ScopedTimer(const ScopedTimer&) = delete;
   ScopedTimer& operator=(const ScopedTimer&) = delete;
 
@@ -140,7 +136,7 @@ Result<LayerResult> run_layer_pipeline(TarChunker& chunker, const LayerPipelineO
                                        int blob_fd, const std::string& blob_name) {
   auto probe = make_compressor(options.codec);  // validates the codec options
   if (!probe) return probe.error();
-  const uint64_t started = now_ns();
+  const uint64_t started = monotonic_ns();
   const int threads = std::max(1, options.threads);
   const GzipFormat format = options.codec.format;
   const bool single = format == GzipFormat::single;
@@ -228,25 +224,25 @@ Result<LayerResult> run_layer_pipeline(TarChunker& chunker, const LayerPipelineO
       flow::sequencer_node<Chunk*> compressed_in_order(g, [](Chunk* c) { return c->index; });
       flow::function_node<Chunk*, Chunk*> write_blob(g, flow::serial, [&](Chunk* chunk) {
         if (!first_error.failed()) {
-          const uint64_t t0 = now_ns();
+          const uint64_t t0 = monotonic_ns();
           auto status = append_compressed(blob_fd, blob_name, blob_hash, *chunk);
           if (!status) first_error.record(status.error());
           result.compressed_size += chunk->compressed_size;
           result.stats.write.bytes += chunk->compressed_size;
           ++result.chunks;
           tar_written += chunk->size;
-          write_ns += now_ns() - t0;
+          write_ns += monotonic_ns() - t0;
           if (options.on_progress) options.on_progress(tar_written, result.compressed_size);
         }
         return chunk;
       });
       flow::sequencer_node<Chunk*> tar_in_order(g, [](Chunk* c) { return c->index; });
       flow::function_node<Chunk*, Chunk*> hash_diff_id(g, flow::serial, [&](Chunk* chunk) {
-        const uint64_t t0 = now_ns();
+        const uint64_t t0 = monotonic_ns();
         diff_id_hash.update(chunk->bytes());
         if (single) crc = crc32_update(crc, chunk->bytes());
         result.uncompressed_size += chunk->size;
-        hash_ns += now_ns() - t0;
+        hash_ns += monotonic_ns() - t0;
         return chunk;
       });
       using ChunkPair = std::tuple<Chunk*, Chunk*>;
@@ -292,7 +288,7 @@ Result<LayerResult> run_layer_pipeline(TarChunker& chunker, const LayerPipelineO
   stats.compress = {compress_ns.load(), compress_bytes.load()};
   stats.hash_diff_id = {hash_ns, result.uncompressed_size};
   stats.write.nanoseconds = write_ns;
-  stats.wall_nanoseconds = now_ns() - started;
+  stats.wall_nanoseconds = monotonic_ns() - started;
   return result;
 }
 

@@ -7,8 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
+
+#include "pipeline/stage_clock.h"
 
 namespace ocipack {
 
@@ -27,11 +28,6 @@ uint64_t path_hash(const std::string& text) {
   hash *= 0xc4ceb9fe1a85ec53ULL;
   hash ^= hash >> 33;
   return hash;
-}
-uint64_t now_ns() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
 }
 }  // namespace
 
@@ -130,25 +126,25 @@ Result<bool> TarChunker::fill(Chunk& chunk) {
     const size_t room = capacity - chunk.size;
     switch (m_phase) {
       case Phase::need_entry: {
-        const uint64_t started = now_ns();
+        const uint64_t started = monotonic_ns();
         if (!m_next_item) {
           auto item = m_source->next();
           if (!item) return item.error();
           if (!item->has_value()) {
             m_phase = Phase::trailer;
             m_trailer_left = k_tar_trailer_size;
-            m_counters.walk_nanoseconds += now_ns() - started;
+            m_counters.walk_nanoseconds += monotonic_ns() - started;
             break;
           }
           m_next_item = std::move(**item);
         }
         if (cut_before_entry(chunk.size, m_next_item->entry.path)) {
-          m_counters.walk_nanoseconds += now_ns() - started;
+          m_counters.walk_nanoseconds += monotonic_ns() - started;
           return true;
         }
         OCIPACK_TRY(start_entry(*m_next_item));
         m_next_item.reset();
-        m_counters.walk_nanoseconds += now_ns() - started;
+        m_counters.walk_nanoseconds += monotonic_ns() - started;
         break;
       }
       case Phase::header: {
@@ -189,9 +185,9 @@ Result<bool> TarChunker::fill(Chunk& chunk) {
           return true;
         uint64_t to_boundary = target - m_file_offset % target;
         size_t n = static_cast<size_t>(std::min<uint64_t>({room, left, to_boundary}));
-        const uint64_t started = now_ns();
+        const uint64_t started = monotonic_ns();
         OCIPACK_TRY(read_data(chunk, n));
-        m_counters.read_nanoseconds += now_ns() - started;
+        m_counters.read_nanoseconds += monotonic_ns() - started;
         m_counters.tar_bytes += n;
         m_counters.data_bytes += n;
         break;

@@ -84,8 +84,7 @@ Status check_tar_output(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     return make_error("--tar-output '" + path + "' is a directory");
-  auto slash = path.rfind('/');
-  std::string parent = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const std::string parent = parent_directory(path);
   if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return make_error("--tar-output '" + path + "': directory '" + parent + "' does not exist");
   return ok_status();
