@@ -45,6 +45,27 @@ inline void make_dirs(const std::string& path) {
   std::system(("mkdir -p '" + path + "'").c_str());
 }
 
+// Writes a tar made by Python's tarfile (PAX format) to `out` from
+// ';'-separated specs: "path=content" a file, "dir/" a directory,
+// "link>target" a hard link. `mode` is tarfile's: "w" plain, "w:gz" gzip.
+// Every mtime is 1700000000. Returns false if python3 failed.
+inline bool write_python_tar(const std::string& out, const std::string& specs,
+                             const std::string& mode = "w") {
+  const std::string script =
+      "import io,sys,tarfile\n"
+      "t=tarfile.open(sys.argv[1],sys.argv[3],format=tarfile.PAX_FORMAT)\n"
+      "for s in sys.argv[2].split(';'):\n"
+      "  i=tarfile.TarInfo();i.mtime=1700000000\n"
+      "  if '>' in s:\n"
+      "    i.name,i.linkname=s.split('>');i.type=tarfile.LNKTYPE;t.addfile(i);continue\n"
+      "  n,_,c=s.partition('=');i.name=n\n"
+      "  if n.endswith('/'): i.type=tarfile.DIRTYPE;i.mode=0o755;t.addfile(i);continue\n"
+      "  d=c.encode();i.size=len(d);i.mode=0o644;t.addfile(i,io.BytesIO(d))\n"
+      "t.close()\n";
+  write_text(out + ".py", script);
+  return std::system(("python3 '" + out + ".py' '" + out + "' '" + specs + "' '" + mode + "'").c_str()) == 0;
+}
+
 struct GzipContents {
   std::string data;
   size_t members = 0;

@@ -15,23 +15,10 @@ namespace {
 
 using testing::TempDir;
 
-// Writes a gzip'd tar made by Python's tarfile from "path=content" specs
-// ("dir/" for directories, "link>target" for hard links) as a layout blob.
+// Writes a gzip'd tar (testing::write_python_tar specs) as a layout blob.
 Descriptor make_layer(const TempDir& dir, const std::string& name, const std::string& specs) {
   const std::string tar = dir / (name + ".tar.gz");
-  const std::string script =
-      "import io,sys,tarfile\n"
-      "t=tarfile.open(sys.argv[1],'w:gz',format=tarfile.PAX_FORMAT)\n"
-      "for s in sys.argv[2].split(';'):\n"
-      "  i=tarfile.TarInfo()\n"
-      "  if '>' in s:\n"
-      "    i.name,i.linkname=s.split('>');i.type=tarfile.LNKTYPE;t.addfile(i);continue\n"
-      "  n,_,c=s.partition('=');i.name=n\n"
-      "  if n.endswith('/'): i.type=tarfile.DIRTYPE;i.mode=0o755;t.addfile(i);continue\n"
-      "  d=c.encode();i.size=len(d);i.mode=0o644;t.addfile(i,io.BytesIO(d))\n"
-      "t.close()\n";
-  testing::write_text(dir / "mk.py", script);
-  EXPECT_EQ(std::system(("python3 '" + (dir / "mk.py") + "' '" + tar + "' '" + specs + "'").c_str()), 0);
+  EXPECT_TRUE(testing::write_python_tar(tar, specs, "w:gz"));
   const std::string data = testing::read_text(tar);
   Descriptor d{k_media_type_layer_gzip, Sha256::of(data), static_cast<int64_t>(data.size()), {}};
   testing::make_dirs(dir / "layout/blobs/sha256");

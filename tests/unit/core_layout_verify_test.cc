@@ -90,21 +90,8 @@ struct Documents {
 // A tar made by Python's tarfile from "path=content" specs ("dir/" for a
 // directory, "link>target" for a hard link); `mode` is tarfile's ('w', 'w:gz').
 std::string python_tar(const TempDir& dir, const std::string& specs, const std::string& mode = "w:gz") {
-  const std::string script =
-      "import io,sys,tarfile\n"
-      "t=tarfile.open(sys.argv[1],sys.argv[3],format=tarfile.PAX_FORMAT)\n"
-      "for s in sys.argv[2].split(';'):\n"
-      "  i=tarfile.TarInfo()\n"
-      "  if '>' in s:\n"
-      "    i.name,i.linkname=s.split('>');i.type=tarfile.LNKTYPE;t.addfile(i);continue\n"
-      "  n,_,c=s.partition('=');i.name=n\n"
-      "  if n.endswith('/'): i.type=tarfile.DIRTYPE;i.mode=0o755;t.addfile(i);continue\n"
-      "  d=c.encode();i.size=len(d);i.mode=0o644;t.addfile(i,io.BytesIO(d))\n"
-      "t.close()\n";
-  testing::write_text(dir / "mk.py", script);
   const std::string out = dir / "made.tar";
-  EXPECT_EQ(std::system(("python3 '" + (dir / "mk.py") + "' '" + out + "' '" + specs + "' '" + mode + "'").c_str()),
-            0);
+  EXPECT_TRUE(testing::write_python_tar(out, specs, mode));
   return testing::read_text(out);
 }
 

@@ -13,22 +13,9 @@ namespace {
 
 using testing::TempDir;
 
-// Python's tarfile writes the archive: "path=content", "dir/", "link>target".
 std::string make_tar(const TempDir& dir, const std::string& specs) {
   const std::string tar = dir / "in.tar";
-  const std::string script =
-      "import io,sys,tarfile\n"
-      "t=tarfile.open(sys.argv[1],'w',format=tarfile.PAX_FORMAT)\n"
-      "for s in sys.argv[2].split(';'):\n"
-      "  i=tarfile.TarInfo();i.mtime=1700000000\n"
-      "  if '>' in s:\n"
-      "    i.name,i.linkname=s.split('>');i.type=tarfile.LNKTYPE;t.addfile(i);continue\n"
-      "  n,_,c=s.partition('=');i.name=n\n"
-      "  if n.endswith('/'): i.type=tarfile.DIRTYPE;i.mode=0o755;t.addfile(i);continue\n"
-      "  d=c.encode();i.size=len(d);i.mode=0o644;t.addfile(i,io.BytesIO(d))\n"
-      "t.close()\n";
-  testing::write_text(dir / "mk.py", script);
-  EXPECT_EQ(std::system(("python3 '" + (dir / "mk.py") + "' '" + tar + "' '" + specs + "'").c_str()), 0);
+  EXPECT_TRUE(testing::write_python_tar(tar, specs));
   return tar;
 }
 
