@@ -4,6 +4,7 @@
 // only if index.json is byte-for-byte what the marking started from. The
 // lock keeps cooperating writers out; the re-read catches the others.
 #include "core/layout_ops.h"
+#include "core/text.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -48,29 +49,6 @@ std::string size_text(uint64_t bytes) {
   std::string text = human_size(bytes);
   if (bytes >= 1024) text += " (" + std::to_string(bytes) + " bytes)";
   return text;
-}
-
-// Control characters (C0 and DEL) shown as escapes; other bytes as they are.
-std::string printable(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte != 0x7f) {
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", byte);
-      out += buf;
-    }
-  }
-  return out;
 }
 
 // Argument vectors as JSON arrays: unambiguous about spaces and quoting.

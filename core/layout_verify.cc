@@ -12,7 +12,8 @@
 // Each layer blob is read once, in 1 MiB reads, and that single pass feeds
 // three consumers: the SHA-256 of the compressed bytes (the blob digest), the
 // decompressor, and — on the decompressed bytes — the SHA-256 that must equal
-// the config's diff_id and a streaming tar header checker (TarChecker). gzip
+// the config's diff_id and a streaming tar checker (TarChecker, on top of
+// TarScanner from tar_scan.h). gzip
 // is inflated with zlib directly rather than through libarchive because
 // libarchive's gzip reader neither verifies the members' CRC-32 and length nor
 // notices trailing garbage, both of which Go's gzip reader (containerd,
@@ -20,8 +21,8 @@
 // zstd decoder ocipack links). The tar checker is our own rather than
 // libarchive's tar reader because libarchive cuts PAX paths at a NUL byte and
 // reads header-only entries (links, directories) with a non-zero size
-// differently from Go's archive/tar; here the framing follows Go's reader,
-// which is what unpacks OCI layers in practice.
+// differently from Go's archive/tar; TarScanner's framing follows Go's
+// reader, which is what unpacks OCI layers in practice.
 #include "core/layout_verify.h"
 #include "core/json_dom.h"
 #include "core/archive_handle.h"
@@ -49,7 +50,9 @@
 #include "core/layout_reader.h"
 #include "core/oci_json.h"
 #include "core/sha256.h"
+#include "core/tar_scan.h"
 #include "core/tar_writer.h"
+#include "core/text.h"
 #include "core/tree_diff.h"
 
 namespace ocipack {
@@ -60,9 +63,6 @@ namespace {
 namespace dom = simdjson::dom;
 
 constexpr size_t k_read_size = 1 << 20;
-// Data of a PAX or GNU long-name header larger than this is refused, as Go's
-// archive/tar refuses it (maxSpecialFileSize).
-constexpr uint64_t k_max_tar_meta_size = 1 << 20;
 constexpr int k_max_index_depth = 8;
 
 constexpr std::string_view k_media_type_layer_tar = "application/vnd.oci.image.layer.v1.tar";
@@ -71,27 +71,6 @@ constexpr std::string_view k_media_type_docker_layer = "application/vnd.docker.i
 constexpr std::string_view k_media_type_docker_config = "application/vnd.docker.container.image.v1+json";
 
 // --- text helpers
-
-// Untrusted text (tar paths, JSON strings) made safe for a one-line message:
-// control bytes become \xNN.
-std::string printable(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      static constexpr char k_hex[] = "0123456789abcdef";
-      out += "\\x";
-      out += k_hex[byte >> 4];
-      out += k_hex[byte & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string in_quotes(std::string_view text) { return "'" + printable(text) + "'"; }
 
 std::string short_blob_path(const Digest& digest) { return "blobs/sha256/" + digest.hex(); }
 
@@ -352,36 +331,6 @@ StreamOutcome stream_blob(int fd, std::optional<Compression> compression, Sha256
 
 // --- tar
 
-// Parses a tar number field: octal digits (leading spaces, NUL or space
-// terminated; empty means 0) or GNU base-256 (high bit of the first byte).
-std::optional<uint64_t> parse_tar_number(const char* field, size_t size) {
-  const auto first = static_cast<unsigned char>(field[0]);
-  if (first & 0x80) {
-    if (first != 0x80) return std::nullopt;  // 0xff: negative
-    uint64_t value = 0;
-    for (size_t i = 1; i < size; ++i) {
-      if (value >> 56) return std::nullopt;
-      value = value << 8 | static_cast<unsigned char>(field[i]);
-    }
-    return value;
-  }
-  size_t i = 0;
-  while (i < size && field[i] == ' ') ++i;
-  uint64_t value = 0;
-  for (; i < size && field[i] >= '0' && field[i] <= '7'; ++i) {
-    if (value >> 60) return std::nullopt;
-    value = value << 3 | static_cast<uint64_t>(field[i] - '0');
-  }
-  for (; i < size; ++i)
-    if (field[i] != ' ' && field[i] != '\0') return std::nullopt;
-  return value;
-}
-
-// A NUL-terminated header field (or all of it if it has no NUL).
-std::string_view tar_string(const char* field, size_t size) {
-  return std::string_view(field, ::strnlen(field, size));
-}
-
 // "a/./b//c/" → "a/b/c"; "./" → "" (the root).
 std::string normalize_path(std::string_view path) {
   std::string out;
@@ -416,275 +365,50 @@ bool is_whiteout(std::string_view normalized_path) {
   return name.rfind(k_whiteout_prefix, 0) == 0;
 }
 
-const char* entry_type_name(char type) {
-  switch (type) {
-    case '1': return "hard link";
-    case '2': return "symlink";
-    case '3': return "character device";
-    case '4': return "block device";
-    case '5': return "directory";
-    case '6': return "FIFO";
-    default: return "file";
-  }
-}
-
-// Checks one layer's tar stream as it is fed, holding at most one header
-// block and one extended header: file data is skipped by count. Framing
-// follows Go's archive/tar: PAX 'x' and GNU 'L'/'K' headers apply to the next
-// entry, header-only types (links, devices, directories, FIFOs) have no data
-// whatever their size field says, and the archive ends at two zero blocks
-// (what follows is ignored, as GNU tar's record padding must be).
+// Checks one layer's tar stream as it is fed: TarScanner (tar_scan.h) reads
+// the framing; this adds what a layer's entries must satisfy — a safe,
+// unique path, a supported type, a hard link to an earlier non-directory.
 class TarChecker {
  public:
-  explicit TarChecker(std::string what) : m_what(std::move(what)) {}
+  explicit TarChecker(std::string what)
+      : m_what(std::move(what)),
+        m_scanner([this](const ScannedEntry& e) { check_entry(e); },
+                  [this](const std::string& text) { problem(text); }) {}
 
-  void feed(std::string_view data) {
-    while (!data.empty()) {
-      size_t used = data.size();
-      switch (m_state) {
-        case State::end:
-        case State::stopped:
-          break;
-        case State::data:
-          used = static_cast<size_t>(std::min<uint64_t>(m_skip, data.size()));
-          m_skip -= used;
-          if (m_skip == 0) m_state = State::header;
-          break;
-        case State::meta:
-          used = static_cast<size_t>(std::min<uint64_t>(m_meta_remaining, data.size()));
-          m_meta.append(data.substr(0, used));
-          m_meta_remaining -= used;
-          m_offset += used;
-          if (m_meta_remaining == 0) end_meta();
-          data.remove_prefix(used);
-          continue;
-        case State::header:
-          used = std::min(k_tar_block - m_block_fill, data.size());
-          std::memcpy(m_block.data() + m_block_fill, data.data(), used);
-          m_block_fill += used;
-          if (m_block_fill == k_tar_block) {
-            m_block_fill = 0;
-            m_offset += used;
-            data.remove_prefix(used);
-            on_header_block();
-            continue;
-          }
-          break;
-      }
-      m_offset += used;
-      data.remove_prefix(used);
-    }
-  }
+  void feed(std::string_view data) { m_scanner.feed(data); }
 
   // The decompressed stream has ended.
   void finish() {
-    switch (m_state) {
-      case State::end:
-      case State::stopped:
-        break;
-      case State::header:
-        if (m_block_fill > 0)
-          problem("tar stream ends inside a header (offset " + std::to_string(m_offset - m_block_fill) + ")");
-        else if (m_pending_meta)
-          problem("tar stream ends after an extended header that no entry follows");
-        else
-          problem("tar stream has no end-of-archive marker (two zero blocks)");
-        break;
-      case State::meta:
-        problem("tar stream ends inside an extended header (offset " + std::to_string(m_offset) + ")");
-        break;
-      case State::data:
-        problem("tar stream ends inside the data of " + m_last_entry);
-        break;
-    }
+    m_scanner.finish();
     if (m_problem_count > k_max_problems_per_layer)
       m_problems.push_back(m_what + ": ... and " + std::to_string(m_problem_count - k_max_problems_per_layer) +
                            " more problems in this layer");
   }
 
-  uint64_t entries() const { return m_entries; }
+  uint64_t entries() const { return m_scanner.entries(); }
   std::vector<std::string> take_problems() { return std::move(m_problems); }
 
  private:
-  enum class State { header, meta, data, end, stopped };
-
   void problem(const std::string& text) {
     if (++m_problem_count <= k_max_problems_per_layer) m_problems.push_back(m_what + ": " + text);
   }
-  // A problem after which the framing of the stream is unknown.
-  void stop(const std::string& text) {
-    problem(text + "; the rest of the layer cannot be checked");
-    m_state = State::stopped;
-  }
 
-  void on_header_block() {
-    const uint64_t offset = m_offset - k_tar_block;
-    const char* block = m_block.data();
-    const std::string at = " at offset " + std::to_string(offset);
-    if (std::all_of(m_block.begin(), m_block.end(), [](char c) { return c == 0; })) {
-      if (m_zero_block_seen) {
-        if (m_pending_meta) problem("extended header before offset " + std::to_string(offset) + " has no entry");
-        m_state = State::end;
-      }
-      m_zero_block_seen = true;
-      return;
-    }
-    if (m_zero_block_seen) {
-      problem("a single zero block before offset " + std::to_string(offset) +
-              " is followed by more headers (readers stop or fail there)");
-      m_zero_block_seen = false;
-    }
-
-    // Checksum: the header's bytes with the checksum field read as spaces;
-    // some old writers summed signed chars, which readers still accept.
-    uint64_t unsigned_sum = 0;
-    int64_t signed_sum = 0;
-    for (size_t i = 0; i < k_tar_block; ++i) {
-      const char c = i >= 148 && i < 156 ? ' ' : block[i];
-      unsigned_sum += static_cast<unsigned char>(c);
-      signed_sum += static_cast<signed char>(c);
-    }
-    const auto stored = parse_tar_number(block + 148, 8);
-    if (!stored || (*stored != unsigned_sum && static_cast<int64_t>(*stored) != signed_sum))
-      return stop("header" + at + " has a bad checksum (not a tar stream, or corrupted)");
-    auto size = parse_tar_number(block + 124, 12);
-    if (!size) return stop("header" + at + " has an invalid size field");
-    const char type = block[156];
-
-    if (type == 'x' || type == 'g' || type == 'L' || type == 'K') {
-      if (*size > k_max_tar_meta_size) {
-        problem("extended header" + at + " is " + std::to_string(*size) + " bytes (readers refuse more than " +
-                std::to_string(k_max_tar_meta_size) + ")");
-        return skip(*size);
-      }
-      m_meta_type = type;
-      m_meta_offset = offset;
-      m_meta.clear();
-      m_meta_remaining = *size;
-      m_meta_padding = tar_padding(*size);
-      m_state = State::meta;
-      if (*size == 0) end_meta();
-      return;
-    }
-
-    // A real entry; extended headers before it override its fields.
-    ++m_entries;
-    std::string path;
-    if (m_pax_path) {
-      path = *m_pax_path;
-    } else if (m_gnu_long_name) {
-      path = *m_gnu_long_name;
-    } else {
-      path = tar_string(block, 100);
-      const std::string_view prefix = tar_string(block + 345, 155);
-      if (std::memcmp(block + 257, "ustar\0", 6) == 0 && !prefix.empty()) path = std::string(prefix) + "/" + path;
-    }
-    std::string link = m_pax_linkpath ? *m_pax_linkpath
-                       : m_gnu_long_link ? *m_gnu_long_link
-                                         : std::string(tar_string(block + 157, 100));
-    if (m_pax_size) size = m_pax_size;
-    m_pax_path.reset();
-    m_pax_linkpath.reset();
-    m_pax_size.reset();
-    m_gnu_long_name.reset();
-    m_gnu_long_link.reset();
-    m_pending_meta = false;
-
-    // Go reads the old regular type '\0' with a trailing '/' as a directory.
-    char effective_type = type;
-    if (type == '\0') effective_type = !path.empty() && path.back() == '/' ? '5' : '0';
-    m_last_entry = "entry " + std::to_string(m_entries) + " " + in_quotes(path);
-    check_entry(path, link, effective_type);
-
-    const bool header_only = effective_type >= '1' && effective_type <= '6';
-    if (header_only && *size != 0) {
-      problem(m_last_entry + " is a " + entry_type_name(effective_type) + " with size " + std::to_string(*size) +
-              " (readers disagree on whether data follows; Go's archive/tar reads none)");
-      size = 0;
-    }
-    if (type == 'S' && block[482] != 0)
-      return stop(m_last_entry + " is a GNU sparse file with extension headers");
-    skip(*size);
-  }
-
-  void skip(uint64_t size) {
-    m_skip = size + tar_padding(size);
-    m_state = m_skip > 0 ? State::data : State::header;
-  }
-
-  void end_meta() {
-    const std::string at = " at offset " + std::to_string(m_meta_offset);
-    if (m_meta_type == 'x') {
-      parse_pax(at);
-    } else if (m_meta_type == 'L' || m_meta_type == 'K') {
-      std::string name(tar_string(m_meta.data(), m_meta.size()));
-      (m_meta_type == 'L' ? m_gnu_long_name : m_gnu_long_link) = std::move(name);
-      m_pending_meta = true;
-    }  // 'g' (global PAX header): nothing in it changes the framing or the paths we check
-    if (m_state == State::stopped) return;
-    m_skip = m_meta_padding;
-    m_state = m_skip > 0 ? State::data : State::header;
-  }
-
-  // PAX records: "<length> <key>=<value>\n", the length counting the whole record.
-  void parse_pax(const std::string& at) {
-    m_pending_meta = true;
-    std::string_view text = m_meta;
-    size_t record = 0;
-    while (!text.empty()) {
-      ++record;
-      const size_t space = text.find(' ');
-      uint64_t length = 0;
-      bool valid = space != std::string_view::npos && space > 0 && space <= 19;
-      for (size_t i = 0; valid && i < space; ++i) {
-        if (text[i] < '0' || text[i] > '9') valid = false;
-        length = length * 10 + static_cast<uint64_t>(text[i] - '0');
-      }
-      valid = valid && length > space + 1 && length <= text.size() && text[length - 1] == '\n';
-      const std::string_view body = valid ? text.substr(space + 1, length - space - 2) : std::string_view();
-      const size_t equals = body.find('=');
-      if (!valid || equals == std::string_view::npos || equals == 0) {
-        problem("PAX header" + at + " is malformed (record " + std::to_string(record) + ")");
-        return;
-      }
-      const std::string_view key = body.substr(0, equals);
-      const std::string_view value = body.substr(equals + 1);
-      // An empty value removes the field: the USTAR header's value applies.
-      if (key == "path") {
-        m_pax_path = value.empty() ? std::nullopt : std::optional<std::string>(value);
-      } else if (key == "linkpath") {
-        m_pax_linkpath = value.empty() ? std::nullopt : std::optional<std::string>(value);
-      } else if (key == "size") {
-        auto size = parse_decimal(value);
-        if (!value.empty() && !size) return stop("PAX header" + at + " has an invalid size " + in_quotes(value));
-        m_pax_size = size;
-      }
-      text.remove_prefix(length);
-    }
-  }
-
-  static std::optional<uint64_t> parse_decimal(std::string_view text) {
-    if (text.empty() || text.size() > 19) return std::nullopt;
-    uint64_t value = 0;
-    for (char c : text) {
-      if (c < '0' || c > '9') return std::nullopt;
-      value = value * 10 + static_cast<uint64_t>(c - '0');
-    }
-    return value;
-  }
-
-  void check_entry(const std::string& path, const std::string& link, char type) {
-    const std::string& entry = m_last_entry;
+  void check_entry(const ScannedEntry& e) {
+    const std::string entry = "entry " + std::to_string(e.number) + " " + in_quotes(e.path);
+    const std::string& path = e.path;
+    const std::string& link = e.link;
     if (path.empty()) return problem(entry + " has an empty path");
     if (path.find('\0') != std::string::npos) problem(entry + " has a NUL byte in its path");
     if (path.front() == '/') problem(entry + " has an absolute path");
     if (has_dot_dot(path)) problem(entry + " has a '..' component (it would land outside the image root)");
-    if (type < '0' || type > '6')
-      problem(entry + " has unsupported entry type " + in_quotes(std::string(1, type)) +
+    if (e.type < '0' || e.type > '6')
+      problem(entry + " has unsupported entry type " + in_quotes(std::string(1, e.type)) +
               " (layers hold files, directories, links, devices and FIFOs)");
+    if (e.type == '2' && link.find('\0') != std::string::npos)
+      problem(entry + " has a NUL byte in its symlink target");
     const std::string key = normalize_path(path);
 
-    if (type == '1') {
+    if (e.type == '1') {
       const std::string target = "hard link target " + in_quotes(link);
       if (link.empty()) {
         problem(entry + " is a hard link with an empty target");
@@ -700,7 +424,7 @@ class TarChecker {
     }
 
     if (key.empty() || is_whiteout(key)) return;  // the root itself; whiteouts may repeat
-    auto [it, inserted] = m_seen.try_emplace(key, Seen{m_entries, type == '5'});
+    auto [it, inserted] = m_seen.try_emplace(key, Seen{e.number, e.type == '5'});
     if (!inserted) problem(entry + " repeats the path of entry " + std::to_string(it->second.entry));
   }
 
@@ -712,23 +436,7 @@ class TarChecker {
   std::string m_what;
   std::vector<std::string> m_problems;
   size_t m_problem_count = 0;
-  State m_state = State::header;
-  uint64_t m_offset = 0;  // stream offset of the next byte fed
-  std::array<char, k_tar_block> m_block{};
-  size_t m_block_fill = 0;
-  uint64_t m_skip = 0;  // data and padding bytes left to skip (State::data)
-  char m_meta_type = 0;  // the extended header being collected (State::meta)
-  uint64_t m_meta_offset = 0;
-  uint64_t m_meta_remaining = 0;
-  uint64_t m_meta_padding = 0;
-  std::string m_meta;
-  bool m_zero_block_seen = false;
-  // What the extended headers since the last entry say about the next one.
-  bool m_pending_meta = false;
-  std::optional<std::string> m_pax_path, m_pax_linkpath, m_gnu_long_name, m_gnu_long_link;
-  std::optional<uint64_t> m_pax_size;
-  uint64_t m_entries = 0;
-  std::string m_last_entry;
+  TarScanner m_scanner;
   // Every non-whiteout path of the layer so far (normalized), for the
   // duplicate and hard-link checks: the one structure that grows with the layer.
   std::unordered_map<std::string, Seen> m_seen;

@@ -9,10 +9,14 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ocipack::testing {
 
@@ -65,6 +69,52 @@ inline bool write_python_tar(const std::string& out, const std::string& specs,
   write_text(out + ".py", script);
   return std::system(("python3 '" + out + ".py' '" + out + "' '" + specs + "' '" + mode + "'").c_str()) == 0;
 }
+
+// Hand-made tar pieces for framing tests, independent of ocipack's writer.
+// raw_tar_header: one USTAR header block (type, size and link as given, mode
+// 0644, mtime 1700000000) with a correct checksum; `tweak` may edit the
+// block before the checksum is computed.
+template <typename Tweak>
+inline std::string raw_tar_header(const std::string& name, char type, uint64_t size, const std::string& link,
+                                  Tweak tweak) {
+  std::string h(512, '\0');
+  h.replace(0, std::min<size_t>(name.size(), 100), name.substr(0, 100));
+  std::snprintf(&h[100], 8, "%07o", 0644u);
+  std::snprintf(&h[108], 8, "%07o", 0u);
+  std::snprintf(&h[116], 8, "%07o", 0u);
+  std::snprintf(&h[124], 12, "%011llo", static_cast<unsigned long long>(size));
+  std::snprintf(&h[136], 12, "%011o", 1700000000u);
+  h[156] = type;
+  h.replace(157, std::min<size_t>(link.size(), 100), link.substr(0, 100));
+  h.replace(257, 8, std::string("ustar\0" "00", 8));
+  tweak(h);
+  h.replace(148, 8, "        ");
+  unsigned sum = 0;
+  for (unsigned char c : h) sum += c;
+  std::snprintf(&h[148], 8, "%06o", sum);
+  h[155] = ' ';
+  return h;
+}
+inline std::string raw_tar_header(const std::string& name, char type = '0', uint64_t size = 0,
+                                  const std::string& link = "") {
+  return raw_tar_header(name, type, size, link, [](std::string&) {});
+}
+// `data` padded with NULs to whole 512-byte blocks.
+inline std::string raw_tar_data(const std::string& data) {
+  return data + std::string((512 - data.size() % 512) % 512, '\0');
+}
+// A PAX extended header ('x') holding `records` (key, value), then its data.
+inline std::string raw_pax_header(const std::vector<std::pair<std::string, std::string>>& records) {
+  std::string body;
+  for (const auto& [key, value] : records) {
+    const std::string text = " " + key + "=" + value + "\n";
+    size_t length = text.size() + 1;
+    while (std::to_string(length).size() + text.size() != length) ++length;
+    body += std::to_string(length) + text;
+  }
+  return raw_tar_header("PaxHeader", 'x', body.size()) + raw_tar_data(body);
+}
+inline std::string raw_tar_end() { return std::string(1024, '\0'); }
 
 struct GzipContents {
   std::string data;
