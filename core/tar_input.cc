@@ -1,4 +1,5 @@
-// Implementation of TarInputSource (see tar_input.h).
+// Implementation of TarInputSource (see tar_input.h). The archive is read by
+// libarchive and, on the same bytes, by a TarScanner (see WatchedStream).
 #include "core/tar_input.h"
 #include "core/archive_handle.h"
 
@@ -11,8 +12,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <deque>
 #include <map>
 #include <set>
+#include <variant>
+
+#include "core/tar_scan.h"
+#include "core/text.h"
 
 namespace ocipack {
 
@@ -44,20 +50,131 @@ bool walk_order(const WalkItem& a, const WalkItem& b) {
 // absolute paths and "..". Returns "" for the root itself.
 Result<std::string> normalise(std::string_view raw, const std::string& archive_name) {
   if (!raw.empty() && raw.front() == '/')
-    return make_error(archive_name + ": entry '" + std::string(raw) + "' has an absolute path");
+    return make_error(archive_name + ": entry " + in_quotes(raw) + " has an absolute path");
   std::string out;
   for (auto part : components(raw)) {
     if (part.empty() || part == ".") continue;
     if (part == "..")
-      return make_error(archive_name + ": entry '" + std::string(raw) + "' has a '..' component");
+      return make_error(archive_name + ": entry " + in_quotes(raw) + " has a '..' component");
     if (std::string_view(part).rfind(".wh.", 0) == 0)
-      return make_error(archive_name + ": entry '" + std::string(raw) +
-                        "' has a .wh. name, which image consumers would read as a whiteout");
+      return make_error(archive_name + ": entry " + in_quotes(raw) +
+                        " has a .wh. name, which image consumers would read as a whiteout");
     if (!out.empty()) out += '/';
     out += part;
   }
   return out;
 }
+
+// The tar stream as libarchive's tar reader reads it, watched on the way by
+// a TarScanner. A first libarchive handle only decompresses (raw format,
+// every filter); the tar reader pulls the decompressed bytes through
+// tee_read(), which shows each block to the scanner before handing it on —
+// one pass, no copy, so stdin works too. The scanner's entries and problems
+// queue up in stream order; next_entry() pairs each entry libarchive returns
+// with the scanner's, which is how a NUL in a PAX path (libarchive cuts the
+// name there) and an archive whose framing the two readers disagree on
+// (tar smuggling) are caught.
+class WatchedStream {
+ public:
+  explicit WatchedStream(std::string name)
+      : m_name(std::move(name)),
+        m_scanner([this](const ScannedEntry& e) { m_events.emplace_back(e); },
+                  [this](const std::string& text) { m_events.emplace_back(text); }) {}
+
+  Status open(const std::string& path) {
+    m_raw.reset(archive_read_new());
+    archive_read_support_filter_all(m_raw.get());
+    archive_read_support_format_raw(m_raw.get());
+    int rc = path == "-" ? archive_read_open_fd(m_raw.get(), STDIN_FILENO, 1 << 20)
+                         : archive_read_open_filename(m_raw.get(), path.c_str(), 1 << 20);
+    archive_entry* raw_entry = nullptr;
+    if (rc == ARCHIVE_OK) rc = archive_read_next_header(m_raw.get(), &raw_entry);
+    if (rc == ARCHIVE_EOF) return make_error("rootfs tar " + m_name + " is empty");
+    if (rc < ARCHIVE_WARN) return make_error("cannot read rootfs tar " + m_name + ": " + archive_message(m_raw.get()));
+
+    m_tar.reset(archive_read_new());
+    archive_read_support_format_tar(m_tar.get());
+    archive_read_support_format_gnutar(m_tar.get());
+    if (archive_read_open(m_tar.get(), this, nullptr, &WatchedStream::tee_read, nullptr) != ARCHIVE_OK)
+      return make_error("rootfs tar " + m_name + ": " + archive_message(m_tar.get()));
+    return ok_status();
+  }
+
+  archive* tar() { return m_tar.get(); }
+
+  // The scanner's view of the entry libarchive has just returned (`raw_path`
+  // as libarchive reports it): an error if the scanner found a problem first,
+  // or sees another entry, or none.
+  Result<ScannedEntry> next_entry(std::string_view raw_path) {
+    for (;;) {
+      if (m_events.empty())
+        return make_error("rootfs tar " + m_name + ": entry " + in_quotes(raw_path) +
+                          " is not where a tar reader that follows the format finds an entry; an archive that "
+                          "readers frame differently is refused");
+      auto event = std::move(m_events.front());
+      m_events.pop_front();
+      if (auto* text = std::get_if<std::string>(&event)) return make_error("rootfs tar " + m_name + ": " + *text);
+      auto& entry = std::get<ScannedEntry>(event);
+      if (entry.type == 'V') continue;  // a GNU volume label, which libarchive skips too
+      if (entry.path.find('\0') != std::string::npos)
+        return make_error("rootfs tar " + m_name + ": entry " + in_quotes(entry.path) + " has a NUL byte in its path");
+      if (entry.path != raw_path)
+        return make_error("rootfs tar " + m_name + ": entry " + std::to_string(entry.number) + " is " +
+                          in_quotes(entry.path) + " to a tar reader that follows the format but " +
+                          in_quotes(raw_path) + " to libarchive; an archive that readers read differently is refused");
+      return std::move(entry);
+    }
+  }
+
+  // libarchive reached the end: the scanner must agree that nothing follows.
+  Status check_end() {
+    for (auto& event : m_events) {
+      if (auto* text = std::get_if<std::string>(&event)) return make_error("rootfs tar " + m_name + ": " + *text);
+      const auto& entry = std::get<ScannedEntry>(event);
+      if (entry.type != 'V')
+        return make_error("rootfs tar " + m_name + ": entry " + in_quotes(entry.path) +
+                          " follows where libarchive ends the archive; an archive that readers frame "
+                          "differently is refused");
+    }
+    if (!m_scanner.ended())
+      return make_error("rootfs tar " + m_name + ": libarchive ends the archive at offset " +
+                        std::to_string(archive_filter_bytes(m_tar.get(), -1)) +
+                        " before its end-of-archive marker; an archive that readers frame differently is refused");
+    return ok_status();
+  }
+
+ private:
+  static la_ssize_t tee_read(archive* tar, void* client, const void** out) {
+    auto* self = static_cast<WatchedStream*>(client);
+    for (;;) {
+      const void* block = nullptr;
+      size_t size = 0;
+      la_int64_t offset = 0;
+      const int rc = archive_read_data_block(self->m_raw.get(), &block, &size, &offset);
+      if (rc == ARCHIVE_EOF) {
+        if (!self->m_finished) self->m_scanner.finish();
+        self->m_finished = true;
+        *out = nullptr;
+        return 0;
+      }
+      if (rc < ARCHIVE_WARN) {
+        archive_set_error(tar, archive_errno(self->m_raw.get()) ? archive_errno(self->m_raw.get()) : EIO, "%s",
+                          archive_message(self->m_raw.get()).c_str());
+        return -1;
+      }
+      if (size == 0) continue;
+      self->m_scanner.feed(std::string_view(static_cast<const char*>(block), size));
+      *out = block;
+      return static_cast<la_ssize_t>(size);
+    }
+  }
+
+  std::string m_name;
+  ArchiveReader m_raw, m_tar;
+  TarScanner m_scanner;
+  std::deque<std::variant<ScannedEntry, std::string>> m_events;
+  bool m_finished = false;
+};
 
 Result<UniqueFd> make_spool(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
@@ -80,14 +197,10 @@ Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& 
                                                             const WalkOptions& options,
                                                             const std::string& spool_dir) {
   const std::string name = path == "-" ? "standard input" : "'" + path + "'";
-  ArchiveReader reader(archive_read_new());
-  archive_read_support_filter_all(reader.get());
-  archive_read_support_format_tar(reader.get());
-  archive_read_support_format_gnutar(reader.get());
-  int rc = path == "-" ? archive_read_open_fd(reader.get(), STDIN_FILENO, 1 << 20)
-                       : archive_read_open_filename(reader.get(), path.c_str(), 1 << 20);
-  if (rc != ARCHIVE_OK)
-    return make_error("cannot read rootfs tar " + name + ": " + archive_message(reader.get()));
+  WatchedStream stream(name);
+  OCIPACK_TRY(stream.open(path));
+  archive* const reader = stream.tar();
+  int rc = ARCHIVE_OK;
   auto spool = make_spool(spool_dir);
   if (!spool) return spool.error();
 
@@ -100,12 +213,17 @@ Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& 
 
   for (;;) {
     archive_entry* entry = nullptr;
-    rc = archive_read_next_header(reader.get(), &entry);
-    if (rc == ARCHIVE_EOF) break;
+    rc = archive_read_next_header(reader, &entry);
+    if (rc == ARCHIVE_EOF) {
+      OCIPACK_TRY(stream.check_end());
+      break;
+    }
     if (rc < ARCHIVE_WARN)
-      return make_error("rootfs tar " + name + ": " + archive_message(reader.get()));
+      return make_error("rootfs tar " + name + ": " + archive_message(reader));
     const char* raw_path = archive_entry_pathname(entry);
     if (!raw_path) return make_error("rootfs tar " + name + ": an entry has no name");
+    auto scanned = stream.next_entry(raw_path);
+    if (!scanned) return scanned.error();
     auto entry_path = normalise(raw_path, "rootfs tar " + name);
     if (!entry_path) return entry_path.error();
     if (entry_path->empty()) continue;  // the root directory itself
@@ -120,7 +238,15 @@ Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& 
     if (options.clamp_mtime && e.mtime > *options.clamp_mtime) e.mtime = *options.clamp_mtime;
     item.source_path = e.path;
 
-    if (const char* hardlink = archive_entry_hardlink(entry)) {
+    const char* hardlink = archive_entry_hardlink(entry);
+    if ((scanned->type == '1' || scanned->type == '2') && scanned->link.find('\0') != std::string::npos)
+      return make_error("rootfs tar " + name + ": entry " + in_quotes(raw_path) + " has a NUL byte in its link target " +
+                        in_quotes(scanned->link));
+    if ((scanned->type == '1') != (hardlink != nullptr))
+      return make_error("rootfs tar " + name + ": entry " + in_quotes(raw_path) + " is " +
+                        (hardlink ? "" : "not ") + "a hard link to libarchive but " + (hardlink ? "not " : "") +
+                        "to a tar reader that follows the format; an archive that readers read differently is refused");
+    if (hardlink) {
       auto target = normalise(hardlink, "rootfs tar " + name);
       if (!target) return target.error();
       links.emplace_back(source->m_items.size(), *target);
@@ -147,7 +273,7 @@ Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& 
     }
     const std::string key = e.type == EntryType::directory ? e.path.substr(0, e.path.size() - 1) : e.path;
     if (!index_of.emplace(key, source->m_items.size()).second)
-      return make_error("rootfs tar " + name + ": duplicate entry '" + key + "'");
+      return make_error("rootfs tar " + name + ": duplicate entry " + in_quotes(key));
 
     archive_entry_xattr_reset(entry);
     const char* xname = nullptr;
@@ -156,10 +282,18 @@ Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& 
     while (archive_entry_xattr_next(entry, &xname, &xvalue, &xsize) == ARCHIVE_OK)
       e.xattrs.emplace_back(xname, std::string(static_cast<const char*>(xvalue), xsize));
     std::sort(e.xattrs.begin(), e.xattrs.end());
+    // libarchive reports an xattr once per PAX record that carries it, and
+    // bsdtar writes each one twice (LIBARCHIVE.xattr.NAME, base64, and
+    // SCHILY.xattr.NAME): one copy is kept; two different values are refused.
+    e.xattrs.erase(std::unique(e.xattrs.begin(), e.xattrs.end()), e.xattrs.end());
+    for (size_t i = 1; i < e.xattrs.size(); ++i)
+      if (e.xattrs[i].first == e.xattrs[i - 1].first)
+        return make_error("rootfs tar " + name + ": entry " + in_quotes(e.path) +
+                          " has two different values for xattr " + in_quotes(e.xattrs[i].first));
 
     if (e.type == EntryType::regular) {
       const la_int64_t size = archive_entry_size(entry);
-      if (size < 0) return make_error("rootfs tar " + name + ": entry '" + e.path + "' has a negative size");
+      if (size < 0) return make_error("rootfs tar " + name + ": entry " + in_quotes(e.path) + " has a negative size");
       e.size = static_cast<uint64_t>(size);
       item.spool_fd = spool_fd;
       item.spool_offset = spool_end;
@@ -168,12 +302,12 @@ Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& 
         const void* block = nullptr;
         size_t block_size = 0;
         la_int64_t offset = 0;
-        rc = archive_read_data_block(reader.get(), &block, &block_size, &offset);
+        rc = archive_read_data_block(reader, &block, &block_size, &offset);
         if (rc == ARCHIVE_EOF) break;
         if (rc < ARCHIVE_WARN)
-          return make_error("rootfs tar " + name + ": entry '" + e.path + "': " + archive_message(reader.get()));
+          return make_error("rootfs tar " + name + ": entry " + in_quotes(e.path) + ": " + archive_message(reader));
         if (offset < 0 || static_cast<uint64_t>(offset) + block_size > e.size)
-          return make_error("rootfs tar " + name + ": entry '" + e.path + "' has data beyond its size");
+          return make_error("rootfs tar " + name + ": entry " + in_quotes(e.path) + " has data beyond its size");
         const char* p = static_cast<const char*>(block);
         size_t left = block_size;
         off_t at = static_cast<off_t>(spool_end + static_cast<uint64_t>(offset));
@@ -201,16 +335,16 @@ Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& 
   for (const auto& [link, target] : links) {
     auto it = index_of.find(target);
     if (it == index_of.end())
-      return make_error("rootfs tar " + name + ": hard link '" + source->m_items[link].entry.path +
-                        "' points to missing entry '" + target + "'");
+      return make_error("rootfs tar " + name + ": hard link " + in_quotes(source->m_items[link].entry.path) +
+                        " points to missing entry " + in_quotes(target));
     size_t holder = it->second;
     if (holder >= link)
-      return make_error("rootfs tar " + name + ": hard link '" + source->m_items[link].entry.path +
-                        "' points to later entry '" + target + "'");
+      return make_error("rootfs tar " + name + ": hard link " + in_quotes(source->m_items[link].entry.path) +
+                        " points to later entry " + in_quotes(target));
     if (auto g = group_of.find(holder); g != group_of.end()) holder = g->second;  // link to a link
     if (source->m_items[holder].entry.type == EntryType::directory)
-      return make_error("rootfs tar " + name + ": hard link '" + source->m_items[link].entry.path +
-                        "' points to a directory");
+      return make_error("rootfs tar " + name + ": hard link " + in_quotes(source->m_items[link].entry.path) +
+                        " points to a directory");
     group_of[link] = holder;
   }
   std::map<size_t, std::vector<size_t>> members;  // holder → all names (holder first)

@@ -15,7 +15,10 @@
 // Hostile or broken input is refused with an error naming the entry: absolute
 // paths, ".." components, duplicate paths, hard links to missing or later
 // entries, `.wh.` names (consumers would read them as whiteouts), truncated
-// or corrupt archives. A leading "./" is normal and removed; the root entry
+// or corrupt archives, a NUL byte in a path or link target (libarchive would
+// silently cut the name there), and archives whose framing libarchive and a
+// reader that follows Go's archive/tar (tar_scan.h) read differently — the
+// tar-smuggling trick of hiding entries from one reader. A leading "./" is normal and removed; the root entry
 // itself is skipped. Directories the archive does not list are not invented.
 #pragma once
 

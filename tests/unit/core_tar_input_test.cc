@@ -93,5 +93,102 @@ TEST(TarInput, NotATarIsAnErrorNamingTheFile) {
   EXPECT_NE(items.error().message.find("junk.tar"), std::string::npos) << items.error().message;
 }
 
+// Hand-made archives (test_helpers.h) for what libarchive alone would let
+// through: a NUL inside a PAX path or link target (libarchive cuts the name
+// there), and framing two tar readers disagree on.
+Result<std::vector<WalkItem>> read_raw(const TempDir& dir, const std::string& bytes) {
+  testing::write_text(dir / "raw.tar", bytes);
+  return read_all(dir / "raw.tar", dir.path());
+}
+
+TEST(TarInput, RefusesANulInAPaxPathNamingTheWholeName) {
+  TempDir dir;
+  auto items = read_raw(dir, testing::raw_pax_header({{"path", std::string("etc/pass\0wd-shadow", 18)}}) +
+                                 testing::raw_tar_header("placeholder", '0') + testing::raw_tar_end());
+  ASSERT_FALSE(items.ok());
+  EXPECT_NE(items.error().message.find("entry 'etc/pass\\x00wd-shadow' has a NUL byte in its path"),
+            std::string::npos)
+      << items.error().message;
+}
+
+TEST(TarInput, RefusesANulInALinkTarget) {
+  for (char type : {'1', '2'}) {
+    TempDir dir;
+    auto items = read_raw(dir, testing::raw_tar_header("target", '0') +
+                                   testing::raw_pax_header({{"linkpath", std::string("target\0/../../x", 15)}}) +
+                                   testing::raw_tar_header("link", type) + testing::raw_tar_end());
+    ASSERT_FALSE(items.ok()) << type;
+    EXPECT_NE(items.error().message.find("'link' has a NUL byte in its link target 'target\\x00/../../x'"),
+              std::string::npos)
+        << items.error().message;
+  }
+}
+
+TEST(TarInput, RefusesAHardLinkCarryingData) {
+  // Smuggling: Go's archive/tar reads the next header right after the link
+  // (a hidden entry), a reader that honours the size reads it as data.
+  const std::string hidden = testing::raw_tar_header("hidden", '0');
+  for (bool pax : {false, true}) {
+    TempDir dir;
+    std::string t = testing::raw_tar_header("target", '0');
+    if (pax) t += testing::raw_pax_header({{"comment", "pax"}});
+    t += testing::raw_tar_header("link", '1', 512, "target") + hidden + testing::raw_tar_end();
+    auto items = read_raw(dir, t);
+    ASSERT_FALSE(items.ok()) << "pax " << pax;
+    EXPECT_NE(items.error().message.find("'link'"), std::string::npos) << items.error().message;
+  }
+}
+
+TEST(TarInput, RefusesAnArchiveWithoutItsEndMarker) {
+  TempDir dir;
+  // Cut at an entry boundary: entries after the cut would be lost silently.
+  auto items = read_raw(dir, testing::raw_tar_header("a", '0', 2) + testing::raw_tar_data("hi"));
+  ASSERT_FALSE(items.ok());
+  EXPECT_NE(items.error().message.find("end-of-archive marker"), std::string::npos) << items.error().message;
+  EXPECT_NE(items.error().message.find("raw.tar"), std::string::npos) << items.error().message;
+}
+
+TEST(TarInput, ReadsAVolumeLabelAndAGlobalHeaderAsNothing) {
+  TempDir dir;
+  std::string t = testing::raw_tar_header("label", 'V', 0, "", [](std::string& h) {
+    h.replace(257, 8, std::string("ustar  \0", 8));
+  });
+  const std::string global = "17 comment=hello\n";
+  t += testing::raw_tar_header("pax_global_header", 'g', global.size()) + testing::raw_tar_data(global);
+  t += testing::raw_tar_header("f", '0', 2) + testing::raw_tar_data("ok") + testing::raw_tar_end();
+  auto items = read_raw(dir, t);
+  ASSERT_TRUE(items.ok()) << items.error().message;
+  ASSERT_EQ(items->size(), 1u);
+  EXPECT_EQ((*items)[0].entry.path, "f");
+}
+
+TEST(TarInput, AnXattrStoredTwiceIsKeptOnceAndTwoValuesAreRefused) {
+  // bsdtar stores every xattr as LIBARCHIVE.xattr.NAME (URL-encoded name,
+  // base64 value) and as SCHILY.xattr.NAME; libarchive returns both.
+  {
+    TempDir dir;
+    auto items = read_raw(dir, testing::raw_pax_header({{"LIBARCHIVE.xattr.user.note", "aGVsbG8"},
+                                                        {"SCHILY.xattr.user.note", "hello"}}) +
+                                   testing::raw_tar_header("f", '0') + testing::raw_tar_end());
+    ASSERT_TRUE(items.ok()) << items.error().message;
+    ASSERT_EQ(items->size(), 1u);
+    EXPECT_EQ((*items)[0].entry.xattrs, (std::vector<std::pair<std::string, std::string>>{{"user.note", "hello"}}));
+  }
+  TempDir dir;
+  auto items = read_raw(dir, testing::raw_pax_header({{"LIBARCHIVE.xattr.user.note", "aGVsbG8"},
+                                                      {"SCHILY.xattr.user.note", "other"}}) +
+                                 testing::raw_tar_header("f", '0') + testing::raw_tar_end());
+  ASSERT_FALSE(items.ok());
+  EXPECT_NE(items.error().message.find("entry 'f' has two different values for xattr 'user.note'"), std::string::npos)
+      << items.error().message;
+}
+
+TEST(TarInput, EmptyFileIsAnErrorNamingIt) {
+  TempDir dir;
+  auto items = read_raw(dir, "");
+  ASSERT_FALSE(items.ok());
+  EXPECT_NE(items.error().message.find("raw.tar"), std::string::npos) << items.error().message;
+}
+
 }  // namespace
 }  // namespace ocipack
