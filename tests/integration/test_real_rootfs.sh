@@ -11,6 +11,7 @@
 #     link targets, hard-link identity, device numbers, xattrs, mtimes);
 #   - skopeo copy to docker-archive and skopeo inspect;
 #   - runc run of the image: /bin/sh from the image prints /etc/debian_version.
+# The same rootfs given as its tar gives the same layer digest.
 # When no real rootfs can be had (no archive), the fallback tree from /usr is
 # used and the test says so; runc is skipped only where it cannot run at all.
 set -u
@@ -34,6 +35,21 @@ check "oci-image-tool create" oci-image-tool create --type imageLayout --ref nam
 
 check "umoci unpack" umoci unpack --image "$L:bookworm" "$TEST_TMP/bundle"
 check "unpacked tree equals the input" python3 "$HERE/compare_trees.py" --ignore-sockets "$ROOT" "$TEST_TMP/bundle/rootfs"
+
+# The same rootfs as the tar it came from (mmdebstrap's own tar, or GNU
+# tar's for the fallback tree): both readers of the tar input (libarchive and
+# the framing scanner) must accept a real distribution tar, and the layer
+# must be the directory's, byte for byte.
+TARBALL=$(dirname "$ROOT")/$(basename "$ROOT").tar
+if [ ! -f "$TARBALL" ]; then
+    TARBALL=$TEST_TMP/rootfs.tar
+    tar --xattrs --xattrs-include='*' --numeric-owner -C "$ROOT" -cf "$TARBALL" . 2>"$TEST_TMP/tar.err" ||
+        fail "make a tar of the fallback tree" "$(tail -1 "$TEST_TMP/tar.err")"
+fi
+check "ocipack build from the rootfs tar $(basename "$TARBALL")" "$OCIPACK" build "$TARBALL" -o "$L" --tag from-tar -q \
+    --cmd "/bin/sh -c 'echo debian-version: \$(cat /etc/debian_version)'" --env PATH=/usr/sbin:/usr/bin:/sbin:/bin
+check_eq "tar input gives the directory's layer" "$(jq -r '.layers[0].digest' <<<"$("$OCIPACK" inspect --json "$L:bookworm")")" \
+    "$(jq -r '.layers[0].digest' <<<"$("$OCIPACK" inspect --json "$L:from-tar")")"
 
 check "skopeo copy to docker-archive" skopeo copy --quiet "oci:$L:bookworm" "docker-archive:$TEST_TMP/docker.tar:ocipack/bookworm:latest"
 check_eq "skopeo inspect: one layer" 1 "$(skopeo inspect "oci:$L:bookworm" | jq '.Layers | length')"
