@@ -170,10 +170,11 @@ class WatchedStream {
   }
 
   std::string m_name;
-  ArchiveReader m_raw, m_tar;
   TarScanner m_scanner;
   std::deque<std::variant<ScannedEntry, std::string>> m_events;
   bool m_finished = false;
+  // Last, so freed first: the tar reader reads through m_raw into m_scanner.
+  ArchiveReader m_raw, m_tar;
 };
 
 Result<UniqueFd> make_spool(const std::string& dir) {
