@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything ocipack needs on Debian 12 (bookworm): the compiler and
 # CMake, the libraries it links, and the consumers its integration tests
-# drive (umoci, skopeo, oci-image-tool, runc, pigz, GNU tar/gzip, bsdtar).
+# drive (umoci, skopeo, oci-image-tool, runc, podman, pigz, GNU tar/gzip, bsdtar).
 # Idempotent; skips apt when every package is already installed.
 # Usage: scripts/setup.sh [--bench]   (--bench adds the benchmark anchors' tools)
 set -euo pipefail
@@ -12,7 +12,7 @@ packages=(
   libtbb-dev libdeflate-dev libisal-dev libssl-dev nlohmann-json3-dev libcli11-dev
   libsimdjson-dev libarchive-dev zlib1g-dev libgtest-dev libbenchmark-dev
   # consumers and tools the tests drive
-  umoci skopeo oci-image-tool runc pigz gzip tar libarchive-tools busybox-static
+  umoci skopeo oci-image-tool runc podman pigz gzip tar libarchive-tools busybox-static
   jq attr python3 libdeflate-tools bzip2 xz-utils zstd
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""compare_trees.py SRC DST [--ignore-sockets] [--clamp EPOCH] [--skip-dir-mtime]
+"""compare_trees.py SRC DST [--ignore-sockets] [--clamp EPOCH] [--floor EPOCH] [--skip-dir-mtime]
 
 Compares two directory trees entry by entry, the way a consumer of an image
 layer should reproduce the rootfs it was built from (for example SRC = the
@@ -20,7 +20,9 @@ path the following must match:
   - symlink target,
   - rdev (major, minor) for character and block devices,
   - mtime in whole seconds; with --clamp EPOCH the expected value is
-    min(src, EPOCH) (SOURCE_DATE_EPOCH semantics),
+    min(src, EPOCH) (SOURCE_DATE_EPOCH semantics); with --floor EPOCH it is
+    max(src, EPOCH) (containers/storage, which podman uses, sets times
+    before 1970 to the epoch on purpose),
   - extended attributes of every namespace (os.listxattr, not following
     symlinks), names and values,
   - hardlink identity: paths that share an inode in SRC must share one in DST
@@ -134,6 +136,8 @@ def main():
                         help="sockets in SRC are not expected in DST")
     parser.add_argument("--clamp", type=int, metavar="EPOCH",
                         help="expected mtime is min(src mtime, EPOCH)")
+    parser.add_argument("--floor", type=int, metavar="EPOCH",
+                        help="expected mtime is max(src mtime, EPOCH)")
     parser.add_argument("--skip-dir-mtime", action="store_true",
                         help="do not compare directory mtimes")
     args = parser.parse_args()
@@ -191,8 +195,10 @@ def main():
             want = int(s.st_mtime)
             if args.clamp is not None:
                 want = min(want, args.clamp)
+            if args.floor is not None:
+                want = max(want, args.floor)
             if want != int(d.st_mtime):
-                shown = want if want == int(s.st_mtime) else "%d (clamped from %d)" % (want, int(s.st_mtime))
+                shown = want if want == int(s.st_mtime) else "%d (adjusted from %d)" % (want, int(s.st_mtime))
                 diff(p, "mtime", shown, int(d.st_mtime))
         xs, xd = xattrs(sp), xattrs(dp)
         if xs != xd:

@@ -131,6 +131,20 @@ init_test() {
     fi
 }
 
+# use_private_podman: sets PODMAN=(podman ...) to a store of its own under
+# $TEST_TMP (vfs driver, no cgroup manager or event log needed), so nothing
+# of the machine's podman state is read or changed, and adds its teardown to
+# the EXIT trap.
+use_private_podman() {
+    PODMAN=(podman --root "$TEST_TMP/podman-storage" --runroot "$TEST_TMP/podman-run" --storage-driver vfs
+            --cgroup-manager cgroupfs --events-backend none)
+    trap 'teardown_private_podman; cleanup_tmp' EXIT
+}
+teardown_private_podman() {
+    "${PODMAN[@]}" image unmount --all >/dev/null 2>&1
+    "${PODMAN[@]}" system reset --force >/dev/null 2>&1
+}
+
 cleanup_tmp() {
     if [ -n "${TEST_TMP:-}" ] && [ -d "$TEST_TMP" ]; then
         if [ "${OCIPACK_KEEP_TMP:-0}" = 1 ]; then

@@ -4,12 +4,14 @@
 # The acceptance check on a real distribution: a Debian bookworm minbase
 # rootfs (mmdebstrap, cached by scripts/prepare_bench_rootfs.sh; ~180 MiB,
 # thousands of files, hard links, setuid binaries, capabilities where Debian
-# sets them) is packed by ocipack and must be accepted by all four consumers:
+# sets them) is packed by ocipack and must be accepted by all five consumers:
 #   - oci-image-tool validate + create;
 #   - umoci unpack, with the unpacked tree identical to the input (every
 #     attribute compare_trees.py knows: type, mode, ids, size, content,
 #     link targets, hard-link identity, device numbers, xattrs, mtimes);
 #   - skopeo copy to docker-archive and skopeo inspect;
+#   - podman load of the layout tarball (--tar-output), with the layer as
+#     containers/storage applied it identical to the input;
 #   - runc run of the image: /bin/sh from the image prints /etc/debian_version.
 # The same rootfs given as its tar gives the same layer digest.
 # When no real rootfs can be had (no archive), the fallback tree from /usr is
@@ -28,7 +30,7 @@ grep -q "fallback" "$TEST_TMP/prepare.err" && echo "# NOTE: no Debian archive; u
 echo "# rootfs: $ROOT ($(du -sh "$ROOT" | cut -f1), $(find "$ROOT" | wc -l) entries)"
 
 L=$TEST_TMP/layout
-check "ocipack build (real rootfs)" "$OCIPACK" build "$ROOT" -o "$L" --tag bookworm \
+check "ocipack build (real rootfs)" "$OCIPACK" build "$ROOT" -o "$L" --tag bookworm --tar-output "$TEST_TMP/bookworm.tar" \
     --cmd "/bin/sh -c 'echo debian-version: \$(cat /etc/debian_version)'" --env PATH=/usr/sbin:/usr/bin:/sbin:/bin -q
 check "oci-image-tool validate" oci-image-tool validate --type image --ref name=bookworm "$L"
 check "oci-image-tool create" oci-image-tool create --type imageLayout --ref name=bookworm "$L" "$TEST_TMP/oit-bundle"
@@ -53,6 +55,21 @@ check_eq "tar input gives the directory's layer" "$(jq -r '.layers[0].digest' <<
 
 check "skopeo copy to docker-archive" skopeo copy --quiet "oci:$L:bookworm" "docker-archive:$TEST_TMP/docker.tar:ocipack/bookworm:latest"
 check_eq "skopeo inspect: one layer" 1 "$(skopeo inspect "oci:$L:bookworm" | jq '.Layers | length')"
+
+if require_tool podman; then
+    use_private_podman
+    if check "podman load of the layout tarball" "${PODMAN[@]}" load -i "$TEST_TMP/bookworm.tar"; then
+        if dir=$("${PODMAN[@]}" image mount localhost/bookworm 2>"$TEST_TMP/mount.err") && [ -d "$dir" ]; then
+            check "podman: the applied layer equals the input (compare_trees.py --floor 0)" \
+                python3 "$HERE/compare_trees.py" --ignore-sockets --floor 0 "$ROOT" "$dir"
+            "${PODMAN[@]}" image unmount localhost/bookworm >/dev/null 2>&1
+        else
+            fail "podman image mount" "$(head -2 "$TEST_TMP/mount.err")"
+        fi
+    fi
+else
+    fail "podman load" "missing tools: $MISSING_TOOLS"
+fi
 
 if require_tool runc jq; then
     B=$TEST_TMP/bundle
