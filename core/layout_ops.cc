@@ -6,7 +6,6 @@
 #include "core/layout_ops.h"
 #include "core/text.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -168,21 +167,17 @@ struct Candidate {
 Result<std::vector<Candidate>> list_unreachable(const std::string& blobs_dir,
                                                 const std::set<std::string>& reachable) {
   std::vector<Candidate> out;
-  DIR* dir = ::opendir(blobs_dir.c_str());
-  if (!dir) {
-    if (errno == ENOENT) return out;
-    return make_error("cannot open directory " + blobs_dir + ": " + errno_text(errno));
-  }
-  while (struct dirent* entry = ::readdir(dir)) {
-    const std::string name = entry->d_name;
-    if (name.empty() || name[0] == '.' || !is_blob_name(name) || reachable.count(name)) continue;
+  struct stat dir_st {};
+  if (::stat(blobs_dir.c_str(), &dir_st) != 0 && errno == ENOENT) return out;
+  auto names = list_directory(blobs_dir);  // sorted; read errors are errors
+  if (!names) return names.error();
+  for (const auto& name : *names) {
+    if (name[0] == '.' || !is_blob_name(name) || reachable.count(name)) continue;
     struct stat st {};
-    if (::fstatat(::dirfd(dir), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (::lstat((blobs_dir + "/" + name).c_str(), &st) != 0) continue;
     if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) continue;
     out.push_back({name, static_cast<uint64_t>(st.st_size)});
   }
-  ::closedir(dir);
-  std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) { return a.name < b.name; });
   return out;
 }
 
