@@ -34,7 +34,7 @@ void put_octal(Block& block, size_t offset, size_t width, uint64_t value) {
 }
 
 void put_string(Block& block, size_t offset, std::string_view text) {
-  std::memcpy(block.data() + offset, text.data(), text.size());
+  if (!text.empty()) std::memcpy(block.data() + offset, text.data(), text.size());  // an empty view may be null
 }
 
 // Splits `path` into USTAR prefix and name at a '/', as Go's archive/tar does:
