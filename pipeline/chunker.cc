@@ -65,6 +65,10 @@ Status TarChunker::start_entry(WalkItem& item) {
     m_file_size = item.entry.size;
     m_file_offset = 0;
     m_has_data = true;
+    struct stat spool_st {};
+    m_sparse = ::fstat(m_spool_fd, &spool_st) == 0 &&
+               static_cast<uint64_t>(spool_st.st_blocks) * 512 < static_cast<uint64_t>(spool_st.st_size);
+    m_hole_until = m_data_until = 0;
     ++m_counters.files_read;
   } else if (item.entry.type == EntryType::regular && item.st_size > 0) {
     // Open before the header is emitted, so an unreadable file fails before
@@ -84,6 +88,8 @@ Status TarChunker::start_entry(WalkItem& item) {
     m_file_size = item.st_size;
     m_file_offset = 0;
     m_has_data = true;
+    m_sparse = static_cast<uint64_t>(st.st_blocks) * 512 < item.st_size;
+    m_hole_until = m_data_until = 0;
     ++m_counters.files_read;
   } else {
     m_file.reset();
@@ -98,14 +104,55 @@ Status TarChunker::start_entry(WalkItem& item) {
   return ok_status();
 }
 
+// Learns whether `at` (< end, the data's end in the source) lies in a hole or
+// in data, and how far that extent reaches. A file system without
+// SEEK_DATA/SEEK_HOLE answers "all data", so everything is read.
+Status TarChunker::find_extent(int fd, uint64_t at, uint64_t end) {
+  if (at < m_hole_until || at < m_data_until) return ok_status();
+  const off_t data = ::lseek(fd, static_cast<off_t>(at), SEEK_DATA);
+  if (data < 0 && errno == ENXIO) {
+    // No data from `at` on: a trailing hole, or the file shrank under us.
+    struct stat st {};
+    if (m_spool_fd < 0 && (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < end))
+      return make_error("file shrank while being read: " + m_file_path);
+    m_hole_until = end;
+    return ok_status();
+  }
+  if (data < 0) {
+    m_data_until = end;
+    return ok_status();
+  }
+  if (static_cast<uint64_t>(data) > at) {
+    m_hole_until = std::min<uint64_t>(static_cast<uint64_t>(data), end);
+    return ok_status();
+  }
+  const off_t hole = ::lseek(fd, static_cast<off_t>(at), SEEK_HOLE);
+  m_data_until = hole < 0 ? end : std::min<uint64_t>(std::max<uint64_t>(static_cast<uint64_t>(hole), at + 1), end);
+  return ok_status();
+}
+
 Status TarChunker::read_data(Chunk& chunk, size_t want) {
   std::byte* dest = chunk.data.get() + chunk.size;
+  const int fd = m_spool_fd >= 0 ? m_spool_fd : m_file.get();
+  const uint64_t base = m_spool_fd >= 0 ? m_spool_offset : 0;
   size_t got = 0;
   while (got < want) {
-    ssize_t n = m_spool_fd >= 0
-                    ? ::pread(m_spool_fd, dest + got, want - got,
-                              static_cast<off_t>(m_spool_offset + m_file_offset + got))
-                    : ::read(m_file.get(), dest + got, want - got);
+    const uint64_t at = base + m_file_offset + got;  // offset in the source file
+    size_t span = want - got;
+    if (m_sparse) {
+      OCIPACK_TRY(find_extent(fd, at, base + m_file_size));
+      if (at < m_hole_until) {
+        const auto zeros = static_cast<size_t>(std::min<uint64_t>(span, m_hole_until - at));
+        std::memset(dest + got, 0, zeros);
+        got += zeros;
+        m_counters.hole_bytes += zeros;
+        continue;
+      }
+      span = static_cast<size_t>(std::min<uint64_t>(span, m_data_until - at));
+    }
+    // A plain file is read sequentially; a spool or a sparse file by offset.
+    ssize_t n = m_spool_fd >= 0 || m_sparse ? ::pread(fd, dest + got, span, static_cast<off_t>(at))
+                                            : ::read(fd, dest + got, span);
     if (n < 0) {
       if (errno == EINTR) continue;
       return make_error("cannot read " + m_file_path + ": " + errno_text(errno));
@@ -166,13 +213,18 @@ Result<bool> TarChunker::fill(Chunk& chunk) {
           break;
         }
         if (left == 0) {
-          // The file must end where lstat said: one more read must see EOF.
+          // The file must end where lstat said: one more read at that offset
+          // must see EOF. A sparse file may also have shrunk into a hole
+          // that was emitted without reading, so its size is checked too.
           std::byte probe;
           ssize_t n;
-          do n = ::read(m_file.get(), &probe, 1);
+          do n = ::pread(m_file.get(), &probe, 1, static_cast<off_t>(m_file_size));
           while (n < 0 && errno == EINTR);
           if (n < 0) return make_error("cannot read " + m_file_path + ": " + errno_text(errno));
           if (n > 0) return make_error("file grew while being read: " + m_file_path);
+          struct stat st {};
+          if (m_sparse && (::fstat(m_file.get(), &st) != 0 || static_cast<uint64_t>(st.st_size) != m_file_size))
+            return make_error("file shrank while being read: " + m_file_path);
           m_file.reset();
           m_has_data = false;
           m_phase = Phase::padding;

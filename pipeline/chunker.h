@@ -36,7 +36,8 @@ struct ChunkerCounters {
   uint64_t entries = 0;
   uint64_t files_read = 0;
   uint64_t tar_bytes = 0;
-  uint64_t data_bytes = 0;        // file data read()
+  uint64_t data_bytes = 0;        // file data, read() or from holes
+  uint64_t hole_bytes = 0;        // of which zeros from holes of sparse files, not read
   uint64_t walk_nanoseconds = 0;  // next entry: walk, lstat, xattrs, header, open
   uint64_t read_nanoseconds = 0;  // read() of file data
 };
@@ -62,6 +63,7 @@ class TarChunker {
   enum class Phase { need_entry, header, data, padding, trailer, done };
   Status start_entry(WalkItem& item);
   Status read_data(Chunk& chunk, size_t want);
+  Status find_extent(int fd, uint64_t at, uint64_t end);
   bool cut_before_entry(size_t chunk_size, const std::string& path) const;
 
   std::unique_ptr<EntrySource> m_source;
@@ -78,6 +80,12 @@ class TarChunker {
   std::string m_file_path;
   uint64_t m_file_size = 0;
   uint64_t m_file_offset = 0;
+  // Sparse data source (fewer blocks than bytes): holes are found with
+  // SEEK_DATA/SEEK_HOLE and emitted as zeros without reading them. The
+  // extent known so far, as absolute offsets in the source file.
+  bool m_sparse = false;
+  uint64_t m_hole_until = 0;
+  uint64_t m_data_until = 0;
   uint64_t m_padding_left = 0;
   uint64_t m_trailer_left = 0;
   ChunkerCounters m_counters;

@@ -4,7 +4,9 @@
 #include "pipeline/chunker.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <random>
@@ -46,7 +48,7 @@ struct Chunks {
   }
 };
 
-Result<Chunks> chunk_tree(const std::string& root, size_t target) {
+Result<Chunks> chunk_tree(const std::string& root, size_t target, ChunkerCounters* counters = nullptr) {
   auto walker = RootfsWalker::open(root, {});
   if (!walker) return walker.error();
   ChunkingOptions options;
@@ -64,6 +66,7 @@ Result<Chunks> chunk_tree(const std::string& root, size_t target) {
     EXPECT_LE(chunk.size, options.capacity());
     out.pieces.emplace_back(reinterpret_cast<const char*>(chunk.data.get()), chunk.size);
   }
+  if (counters) *counters = chunker.counters();
   return out;
 }
 
@@ -280,6 +283,67 @@ TEST_P(ChangingFile, IsRefusedNamingIt) {
 
 INSTANTIATE_TEST_SUITE_P(GrowsOrShrinks, ChangingFile, ::testing::Values(true, false),
                          [](const auto& param_info) { return param_info.param ? "Grows" : "Shrinks"; });
+
+}  // namespace
+}  // namespace ocipack
+
+namespace ocipack {
+namespace {
+
+// A sparse file: data at the start, in the middle and near the end, holes
+// between them and a trailing hole. Returns false if this file system
+// allocates the holes anyway (then there is nothing sparse to test).
+bool make_sparse_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd.valid()) return false;
+  const std::string middle = random_bytes(100 * 1024, 77);
+  bool ok = ::pwrite(fd.get(), "head", 4, 0) == 4 &&
+            ::pwrite(fd.get(), middle.data(), middle.size(), 3 << 20) == static_cast<ssize_t>(middle.size()) &&
+            ::pwrite(fd.get(), "tail", 4, (9 << 20) - 4) == 4 && ::ftruncate(fd.get(), 12 << 20) == 0;
+  struct stat st {};
+  return ok && ::fstat(fd.get(), &st) == 0 && static_cast<uint64_t>(st.st_blocks) * 512 < (12u << 20);
+}
+
+TEST(TarChunker, HolesOfSparseFilesAreZerosNotRead) {
+  TempDir dir;
+  testing::make_dirs(dir / "sparse");
+  testing::make_dirs(dir / "dense");
+  if (!make_sparse_file(dir / "sparse/f")) GTEST_SKIP() << "this file system does not keep holes";
+  ASSERT_EQ(std::system(("cp --sparse=never '" + dir / "sparse/f" + "' '" + dir / "dense/f" + "'").c_str()), 0);
+  std::system(("find '" + dir.path() + "' -exec touch -h -d @1700000000 {} +").c_str());
+  for (size_t target : {64u * 1024, 1024u * 1024}) {
+    ChunkerCounters sparse_counters, dense_counters;
+    auto sparse = chunk_tree(dir / "sparse", target, &sparse_counters);
+    auto dense = chunk_tree(dir / "dense", target, &dense_counters);
+    ASSERT_TRUE(sparse.ok() && dense.ok());
+    EXPECT_EQ(sparse->pieces, dense->pieces) << "target " << target;
+    EXPECT_EQ(dense_counters.hole_bytes, 0u);
+    // Everything but the three data runs (at block granularity) came from holes.
+    EXPECT_GT(sparse_counters.hole_bytes, (12u << 20) - (1u << 20)) << "target " << target;
+    EXPECT_EQ(sparse_counters.data_bytes, 12u << 20);
+  }
+}
+
+TEST(TarChunker, SparseFileThatShrinksIntoAHoleIsRefused) {
+  TempDir dir;
+  testing::make_dirs(dir / "root");
+  const std::string path = dir / "root/f";
+  if (!make_sparse_file(path)) GTEST_SKIP() << "this file system does not keep holes";
+  auto walker = RootfsWalker::open(dir / "root", {});
+  ASSERT_TRUE(walker.ok());
+  ChunkingOptions options;
+  options.target_size = 64 * 1024;
+  TarChunker chunker(std::make_unique<RootfsWalker>(std::move(*walker)), options);
+  Chunk chunk;
+  chunk.capacity = options.capacity();
+  chunk.data = std::make_unique<std::byte[]>(chunk.capacity);
+  auto first = chunker.fill(chunk);
+  ASSERT_TRUE(first.ok() && *first);
+  ASSERT_EQ(::truncate(path.c_str(), 6 << 20), 0);  // into the hole after the middle run
+  auto rest = fill_rest(chunker, chunk);
+  ASSERT_FALSE(rest.ok());
+  EXPECT_NE(rest.error().message.find("shrank while being read: " + path), std::string::npos) << rest.error().message;
+}
 
 }  // namespace
 }  // namespace ocipack
