@@ -250,6 +250,26 @@ Result<bool> fill_rest(TarChunker& chunker, Chunk& chunk) {
   }
 }
 
+// A chunker over `root` with 64 KiB chunks (capacity 128 KiB) that has
+// already filled its first chunk, so a larger file is part-way read.
+struct HalfRead {
+  std::unique_ptr<TarChunker> chunker;
+  Chunk chunk;
+};
+HalfRead start_reading(const std::string& root) {
+  auto walker = RootfsWalker::open(root, {});
+  EXPECT_TRUE(walker.ok());
+  ChunkingOptions options;
+  options.target_size = 64 * 1024;
+  HalfRead out;
+  out.chunker = std::make_unique<TarChunker>(std::make_unique<RootfsWalker>(std::move(*walker)), options);
+  out.chunk.capacity = options.capacity();
+  out.chunk.data = std::make_unique<std::byte[]>(out.chunk.capacity);
+  auto first = out.chunker->fill(out.chunk);
+  EXPECT_TRUE(first.ok() && *first);
+  return out;
+}
+
 class ChangingFile : public ::testing::TestWithParam<bool> {};
 
 TEST_P(ChangingFile, IsRefusedNamingIt) {
@@ -258,22 +278,13 @@ TEST_P(ChangingFile, IsRefusedNamingIt) {
   testing::make_dirs(dir / "root");
   const std::string path = dir / "root/f";
   testing::write_text(path, random_bytes(300 * 1024, 5));
-  auto walker = RootfsWalker::open(dir / "root", {});
-  ASSERT_TRUE(walker.ok());
-  ChunkingOptions options;
-  options.target_size = 64 * 1024;  // capacity 128 KiB < the file
-  TarChunker chunker(std::make_unique<RootfsWalker>(std::move(*walker)), options);
-  Chunk chunk;
-  chunk.capacity = options.capacity();
-  chunk.data = std::make_unique<std::byte[]>(chunk.capacity);
-  auto first = chunker.fill(chunk);
-  ASSERT_TRUE(first.ok() && *first);
+  HalfRead reading = start_reading(dir / "root");
   if (grows) {
     std::ofstream(path, std::ios::app) << "more data appended while it is being read";
   } else {
     ASSERT_EQ(::truncate(path.c_str(), 100 * 1024), 0);
   }
-  auto rest = fill_rest(chunker, chunk);
+  auto rest = fill_rest(*reading.chunker, reading.chunk);
   ASSERT_FALSE(rest.ok());
   EXPECT_NE(rest.error().message.find(grows ? "grew while being read" : "shrank while being read"),
             std::string::npos)
@@ -329,18 +340,9 @@ TEST(TarChunker, SparseFileThatShrinksIntoAHoleIsRefused) {
   testing::make_dirs(dir / "root");
   const std::string path = dir / "root/f";
   if (!make_sparse_file(path)) GTEST_SKIP() << "this file system does not keep holes";
-  auto walker = RootfsWalker::open(dir / "root", {});
-  ASSERT_TRUE(walker.ok());
-  ChunkingOptions options;
-  options.target_size = 64 * 1024;
-  TarChunker chunker(std::make_unique<RootfsWalker>(std::move(*walker)), options);
-  Chunk chunk;
-  chunk.capacity = options.capacity();
-  chunk.data = std::make_unique<std::byte[]>(chunk.capacity);
-  auto first = chunker.fill(chunk);
-  ASSERT_TRUE(first.ok() && *first);
+  HalfRead reading = start_reading(dir / "root");
   ASSERT_EQ(::truncate(path.c_str(), 6 << 20), 0);  // into the hole after the middle run
-  auto rest = fill_rest(chunker, chunk);
+  auto rest = fill_rest(*reading.chunker, reading.chunk);
   ASSERT_FALSE(rest.ok());
   EXPECT_NE(rest.error().message.find("shrank while being read: " + path), std::string::npos) << rest.error().message;
 }
