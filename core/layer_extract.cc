@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 
+#include "core/tar_scan.h"
 #include "core/tree_diff.h"
 
 namespace ocipack {
@@ -20,20 +21,8 @@ namespace {
 
 // A layer path made safe: relative, no "." or ".." components, no trailing '/'.
 Result<std::string> clean_path(std::string_view raw, const std::string& where) {
-  std::string out;
-  size_t pos = 0;
-  while (pos <= raw.size()) {
-    size_t slash = raw.find('/', pos);
-    std::string_view part = raw.substr(pos, slash == std::string_view::npos ? raw.npos : slash - pos);
-    if (part == "..") return make_error(where + ": entry '" + std::string(raw) + "' leaves the root");
-    if (!part.empty() && part != ".") {
-      if (!out.empty()) out += '/';
-      out += part;
-    }
-    if (slash == std::string_view::npos) break;
-    pos = slash + 1;
-  }
-  return out;
+  if (has_dot_dot_component(raw)) return make_error(where + ": entry '" + std::string(raw) + "' leaves the root");
+  return normalize_tar_path(raw);
 }
 
 void remove_tree(const std::filesystem::path& path) {

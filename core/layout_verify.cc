@@ -331,34 +331,6 @@ StreamOutcome stream_blob(int fd, std::optional<Compression> compression, Sha256
 
 // --- tar
 
-// "a/./b//c/" → "a/b/c"; "./" → "" (the root).
-std::string normalize_path(std::string_view path) {
-  std::string out;
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    const size_t slash = path.find('/', pos);
-    const std::string_view part = path.substr(pos, slash == std::string_view::npos ? path.npos : slash - pos);
-    if (!part.empty() && part != ".") {
-      if (!out.empty()) out += '/';
-      out += part;
-    }
-    if (slash == std::string_view::npos) break;
-    pos = slash + 1;
-  }
-  return out;
-}
-
-bool has_dot_dot(std::string_view path) {
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    const size_t slash = path.find('/', pos);
-    if (path.substr(pos, slash == std::string_view::npos ? path.npos : slash - pos) == "..") return true;
-    if (slash == std::string_view::npos) break;
-    pos = slash + 1;
-  }
-  return false;
-}
-
 bool is_whiteout(std::string_view normalized_path) {
   const size_t slash = normalized_path.rfind('/');
   const std::string_view name = slash == std::string_view::npos ? normalized_path : normalized_path.substr(slash + 1);
@@ -400,22 +372,22 @@ class TarChecker {
     if (path.empty()) return problem(entry + " has an empty path");
     if (path.find('\0') != std::string::npos) problem(entry + " has a NUL byte in its path");
     if (path.front() == '/') problem(entry + " has an absolute path");
-    if (has_dot_dot(path)) problem(entry + " has a '..' component (it would land outside the image root)");
+    if (has_dot_dot_component(path)) problem(entry + " has a '..' component (it would land outside the image root)");
     if (e.type < '0' || e.type > '6')
       problem(entry + " has unsupported entry type " + in_quotes(std::string(1, e.type)) +
               " (layers hold files, directories, links, devices and FIFOs)");
     if (e.type == '2' && link.find('\0') != std::string::npos)
       problem(entry + " has a NUL byte in its symlink target");
-    const std::string key = normalize_path(path);
+    const std::string key = normalize_tar_path(path);
 
     if (e.type == '1') {
       const std::string target = "hard link target " + in_quotes(link);
       if (link.empty()) {
         problem(entry + " is a hard link with an empty target");
-      } else if (link.find('\0') != std::string::npos || link.front() == '/' || has_dot_dot(link)) {
+      } else if (link.find('\0') != std::string::npos || link.front() == '/' || has_dot_dot_component(link)) {
         problem(entry + " has unsafe " + target + " (absolute, '..' or NUL)");
       } else {
-        auto found = m_seen.find(normalize_path(link));
+        auto found = m_seen.find(normalize_tar_path(link));
         if (found == m_seen.end())
           problem(entry + ": " + target + " is not an earlier entry of this layer");
         else if (found->second.directory)

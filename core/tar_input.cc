@@ -25,18 +25,10 @@ namespace ocipack {
 
 namespace {
 
-// Splits "a/b/c" into components for the walk order comparison.
+// "a/b/c" (or "a/b/c/") as components, for the walk order comparison.
 std::vector<std::string_view> components(std::string_view path) {
-  std::vector<std::string_view> parts;
   if (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t slash = path.find('/', pos);
-    parts.push_back(path.substr(pos, slash == std::string_view::npos ? path.npos : slash - pos));
-    if (slash == std::string_view::npos) break;
-    pos = slash + 1;
-  }
-  return parts;
+  return tar_path_components(path);
 }
 
 // The directory walk's order: component-wise bytewise comparison, so a

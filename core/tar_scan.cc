@@ -66,6 +66,32 @@ std::string_view tar_string(const char* field, size_t size) {
   return std::string_view(field, ::strnlen(field, size));
 }
 
+std::vector<std::string_view> tar_path_components(std::string_view path) {
+  std::vector<std::string_view> parts;
+  size_t pos = 0;
+  for (;;) {
+    const size_t slash = path.find('/', pos);
+    parts.push_back(path.substr(pos, slash == std::string_view::npos ? path.npos : slash - pos));
+    if (slash == std::string_view::npos) return parts;
+    pos = slash + 1;
+  }
+}
+
+std::string normalize_tar_path(std::string_view path) {
+  std::string out;
+  for (const auto part : tar_path_components(path)) {
+    if (part.empty() || part == ".") continue;
+    if (!out.empty()) out += '/';
+    out += part;
+  }
+  return out;
+}
+
+bool has_dot_dot_component(std::string_view path) {
+  const auto parts = tar_path_components(path);
+  return std::find(parts.begin(), parts.end(), "..") != parts.end();
+}
+
 TarScanner::TarScanner(EntryHandler on_entry, ProblemHandler on_problem)
     : m_on_entry(std::move(on_entry)), m_on_problem(std::move(on_problem)) {}
 

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/tar_writer.h"
 
@@ -101,5 +102,12 @@ std::optional<uint64_t> parse_tar_number(const char* field, size_t size);
 
 // A NUL-terminated header field (or all of it if it has no NUL).
 std::string_view tar_string(const char* field, size_t size);
+
+// The '/'-separated components of an entry path as stored, empty ones and
+// "." included: "a//b/" → {"a", "", "b", ""}.
+std::vector<std::string_view> tar_path_components(std::string_view path);
+// "a/./b//c/" → "a/b/c"; "./" → "" (the root). ".." is kept: callers decide.
+std::string normalize_tar_path(std::string_view path);
+bool has_dot_dot_component(std::string_view path);
 
 }  // namespace ocipack

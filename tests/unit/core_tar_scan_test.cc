@@ -191,5 +191,17 @@ TEST(TarScanner, NumberFields) {
   EXPECT_FALSE(parse_tar_number(std::string(12, '\xff').data(), 12));
 }
 
+TEST(TarPaths, ComponentsNormalisationAndDotDot) {
+  EXPECT_EQ(tar_path_components("a//b/"), (std::vector<std::string_view>{"a", "", "b", ""}));
+  EXPECT_EQ(tar_path_components(""), (std::vector<std::string_view>{""}));
+  EXPECT_EQ(normalize_tar_path("./a/./b//c/"), "a/b/c");
+  EXPECT_EQ(normalize_tar_path("/abs/x"), "abs/x");
+  EXPECT_EQ(normalize_tar_path("./"), "");
+  EXPECT_EQ(normalize_tar_path("a/../b"), "a/../b") << "'..' is the caller's to judge";
+  EXPECT_TRUE(has_dot_dot_component("a/../b"));
+  EXPECT_TRUE(has_dot_dot_component(".."));
+  EXPECT_FALSE(has_dot_dot_component("a/..b/c.."));
+}
+
 }  // namespace
 }  // namespace ocipack
