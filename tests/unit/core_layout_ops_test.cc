@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/sha256.h"
+#include "fake_layout.h"
 #include "test_helpers.h"
 
 namespace ocipack {
@@ -38,73 +39,8 @@ using ocipack::testing::read_text;
 using ocipack::testing::TempDir;
 using ocipack::testing::write_text;
 
-struct FakeImage {
-  Descriptor manifest;
-  Descriptor config;
-  std::vector<Descriptor> layers;
-  std::string config_json;
-};
-
-class FakeLayout {
- public:
-  explicit FakeLayout(std::string dir) : m_dir(std::move(dir)) {
-    make_dirs(m_dir + "/blobs/sha256");
-    write_text(m_dir + "/oci-layout", k_oci_layout_json);
-    write_text(m_dir + "/index.json", R"({"schemaVersion":2,"manifests":[]})");
-  }
-  const std::string& dir() const { return m_dir; }
-  std::string blobs() const { return m_dir + "/blobs/sha256"; }
-  std::string path_of(const Descriptor& d) const { return blobs() + "/" + d.digest.hex(); }
-
-  Descriptor blob(const std::string& data, const std::string& media_type) {
-    Descriptor d{media_type, Sha256::of(data), static_cast<int64_t>(data.size()), {}};
-    write_text(path_of(d), data);
-    return d;
-  }
-
-  FakeImage image(const std::vector<std::string>& layer_contents, ImageConfig config) {
-    FakeImage out;
-    config.diff_ids.clear();
-    for (const auto& content : layer_contents) {
-      out.layers.push_back(blob(content, k_media_type_layer_gzip));
-      config.diff_ids.push_back(Sha256::of("tar:" + content));
-    }
-    auto config_json = encode_config(config);
-    EXPECT_TRUE(config_json.ok());
-    out.config_json = *config_json;
-    out.config = blob(out.config_json, k_media_type_config);
-    auto manifest_json = encode_manifest(Manifest{out.config, out.layers});
-    EXPECT_TRUE(manifest_json.ok());
-    out.manifest = blob(*manifest_json, k_media_type_manifest);
-    return out;
-  }
-  FakeImage image(const std::vector<std::string>& layer_contents) {
-    ImageConfig c;
-    c.architecture = "amd64";
-    c.os = "linux";
-    return image(layer_contents, c);
-  }
-
-  Descriptor index_blob(const std::vector<Descriptor>& entries) {
-    nlohmann::ordered_json j;
-    j["schemaVersion"] = 2;
-    j["mediaType"] = k_media_type_index;
-    j["manifests"] = nlohmann::ordered_json::array();
-    for (const auto& e : entries)
-      j["manifests"].push_back({{"mediaType", e.media_type}, {"digest", e.digest.str()}, {"size", e.size}});
-    return blob(j.dump(), k_media_type_index);
-  }
-
-  void tag(Descriptor manifest, const std::string& tag) {
-    if (!tag.empty()) manifest.annotations[k_annotation_ref_name] = tag;
-    auto index = update_index(read_text(m_dir + "/index.json"), manifest);
-    ASSERT_TRUE(index.ok());
-    write_text(m_dir + "/index.json", *index);
-  }
-
- private:
-  std::string m_dir;
-};
+using ocipack::testing::FakeImage;
+using ocipack::testing::FakeLayout;
 
 bool exists(const std::string& path) {
   struct stat st {};
@@ -149,7 +85,7 @@ ImageConfig rich_config() {
 
 TEST(LayoutOpsTags, ListsEntriesInIndexOrder) {
   TempDir tmp;
-  FakeLayout layout(tmp / "layout");
+  FakeLayout layout(tmp / "layout", true);
   auto one = layout.image({"a"});
   auto two = layout.image({"b"});
   layout.tag(two.manifest, "v2");
@@ -170,7 +106,7 @@ TEST(LayoutOpsTags, ListsEntriesInIndexOrder) {
 
 TEST(LayoutOpsInspect, TextShowsTheKeyFields) {
   TempDir tmp;
-  FakeLayout layout(tmp / "layout");
+  FakeLayout layout(tmp / "layout", true);
   auto image = layout.image({"layer one", std::string(3000, 'x')}, rich_config());
   layout.tag(image.manifest, "v1");
   auto text = inspect_text(layout.dir(), "v1");
@@ -209,7 +145,7 @@ TEST(LayoutOpsInspect, TextShowsTheKeyFields) {
 
 TEST(LayoutOpsInspect, TextLeavesOutEmptyFields) {
   TempDir tmp;
-  FakeLayout layout(tmp / "layout");
+  FakeLayout layout(tmp / "layout", true);
   auto image = layout.image({});
   layout.tag(image.manifest, "bare");
   auto text = inspect_text(layout.dir(), "bare");
@@ -222,7 +158,7 @@ TEST(LayoutOpsInspect, TextLeavesOutEmptyFields) {
 
 TEST(LayoutOpsInspect, JsonHasTheConfigVerbatimAndTheLayers) {
   TempDir tmp;
-  FakeLayout layout(tmp / "layout");
+  FakeLayout layout(tmp / "layout", true);
   auto image = layout.image({"layer one", "layer two"}, rich_config());
   layout.tag(image.manifest, "v1");
   auto text = inspect_json(layout.dir(), "v1");
@@ -244,7 +180,7 @@ TEST(LayoutOpsInspect, JsonHasTheConfigVerbatimAndTheLayers) {
 
 TEST(LayoutOpsInspect, ConfigFromAnotherToolIsKeptAsStored) {
   TempDir tmp;
-  FakeLayout layout(tmp / "layout");
+  FakeLayout layout(tmp / "layout", true);
   // Pretty-printed, with fields ocipack does not model and a trailing newline.
   const std::string config = "{\n  \"architecture\": \"amd64\",\n  \"os\": \"linux\",\n  \"os.features\": [\"x\"],\n"
                              "  \"rootfs\": {\"type\": \"layers\", \"diff_ids\": []}\n}\n";
@@ -258,7 +194,7 @@ TEST(LayoutOpsInspect, ConfigFromAnotherToolIsKeptAsStored) {
 
 TEST(LayoutOpsInspect, UnknownTagIsAnError) {
   TempDir tmp;
-  FakeLayout layout(tmp / "layout");
+  FakeLayout layout(tmp / "layout", true);
   layout.tag(layout.image({"a"}).manifest, "v1");
   expect_error(inspect_text(layout.dir(), "v9"), {"no image tagged 'v9'", "'v1'"});
   expect_error(inspect_json(layout.dir(), "v9"), {"no image tagged 'v9'"});
@@ -268,7 +204,7 @@ TEST(LayoutOpsInspect, UnknownTagIsAnError) {
 
 TEST(LayoutOpsGc, RemovesExactlyTheUnreachableBlobs) {
   TempDir tmp;
-  FakeLayout layout(tmp / "layout");
+  FakeLayout layout(tmp / "layout", true);
   auto kept = layout.image({"shared layer", "kept layer"});
   auto nested = layout.image({"nested layer"});
   auto replaced = layout.image({"shared layer", "old layer"});
@@ -329,13 +265,13 @@ TEST(LayoutOpsGc, RemovesExactlyTheUnreachableBlobs) {
 
 TEST(LayoutOpsGc, EmptyIndexRemovesEveryBlob) {
   TempDir tmp;
-  FakeLayout layout(tmp / "layout");
+  FakeLayout layout(tmp / "layout", true);
   auto image = layout.image({"a", "b"});
   auto result = collect_garbage(layout.dir() + "/");
   ASSERT_TRUE(result.ok()) << result.error().message;
   EXPECT_EQ(result->removed_blobs, 4u);  // 2 layers, config, manifest
 
-  FakeLayout no_blobs(tmp / "fresh");
+  FakeLayout no_blobs(tmp / "fresh", true);
   ASSERT_EQ(std::system(("rm -rf '" + no_blobs.dir() + "/blobs'").c_str()), 0);
   auto fresh = collect_garbage(no_blobs.dir());
   ASSERT_TRUE(fresh.ok()) << fresh.error().message;
@@ -344,7 +280,7 @@ TEST(LayoutOpsGc, EmptyIndexRemovesEveryBlob) {
 
 TEST(LayoutOpsGc, RefusesWhenAReferencedBlobIsMissing) {
   TempDir tmp;
-  FakeLayout layout(tmp / "layout");
+  FakeLayout layout(tmp / "layout", true);
   auto image = layout.image({"layer one", "layer two"});
   layout.tag(image.manifest, "v1");
   auto stray = layout.blob("garbage", "x");
@@ -363,7 +299,7 @@ TEST(LayoutOpsGc, RefusesWhenAReferencedBlobIsMissing) {
 
 TEST(LayoutOpsGc, RefusesWhenAManifestIsCorrupted) {
   TempDir tmp;
-  FakeLayout layout(tmp / "layout");
+  FakeLayout layout(tmp / "layout", true);
   auto image = layout.image({"layer"});
   layout.tag(image.manifest, "v1");
   auto stray = layout.blob("garbage", "x");
@@ -386,7 +322,7 @@ TEST(LayoutOpsGc, RefusesWhatIsNotALayout) {
   while (size_t n = fread(buf, 1, sizeof buf, ls)) listing.append(buf, n);
   ::pclose(ls);
   EXPECT_EQ(listing, "keep\n");
-  FakeLayout layout(tmp / "layout");
+  FakeLayout layout(tmp / "layout", true);
   write_text(layout.dir() + "/index.json", R"({"manifests":[{"digest":"sha256:1","size":1}]})");
   expect_error(collect_garbage(layout.dir()), {"index.json", "manifests[0].digest"});
 }
@@ -395,7 +331,7 @@ TEST(LayoutOpsGc, RefusesWhatIsNotALayout) {
 
 TEST(LayoutOpsLock, ExcludesASecondHolder) {
   TempDir tmp;
-  FakeLayout layout(tmp / "layout");
+  FakeLayout layout(tmp / "layout", true);
   auto lock = LayoutLock::acquire(layout.dir());
   ASSERT_TRUE(lock.ok()) << lock.error().message;
   EXPECT_EQ(lock->path(), layout.dir());
@@ -432,7 +368,7 @@ TEST(LayoutOpsLock, ExcludesASecondHolder) {
 
 TEST(LayoutOpsLock, GcWaitsForABuildAndHonoursItsIndex) {
   TempDir tmp;
-  FakeLayout layout(tmp / "layout");
+  FakeLayout layout(tmp / "layout", true);
   auto old_image = layout.image({"old"});
   layout.tag(old_image.manifest, "v1");
   auto stray = layout.blob("garbage", "x");

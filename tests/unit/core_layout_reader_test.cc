@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "core/sha256.h"
+#include "fake_layout.h"
 #include "test_helpers.h"
 
 namespace ocipack {
@@ -31,76 +32,8 @@ using ocipack::testing::read_text;
 using ocipack::testing::TempDir;
 using ocipack::testing::write_text;
 
-// --- a hand-made layout
-
-struct FakeImage {
-  Descriptor manifest;  // without annotations
-  Descriptor config;
-  std::vector<Descriptor> layers;
-  std::string config_json;
-};
-
-class FakeLayout {
- public:
-  explicit FakeLayout(std::string dir) : m_dir(std::move(dir)) {
-    make_dirs(m_dir + "/blobs/sha256");
-    write_text(m_dir + "/oci-layout", k_oci_layout_json);
-  }
-  const std::string& dir() const { return m_dir; }
-  std::string path_of(const Descriptor& d) const { return m_dir + "/blobs/sha256/" + d.digest.hex(); }
-
-  Descriptor blob(const std::string& data, const std::string& media_type) {
-    Descriptor d;
-    d.media_type = media_type;
-    d.digest = Sha256::of(data);
-    d.size = static_cast<int64_t>(data.size());
-    write_text(path_of(d), data);
-    return d;
-  }
-
-  // An image with one fake layer blob per content; diff_ids are hashes of
-  // "tar:" + content (nothing here decompresses layers).
-  FakeImage image(const std::vector<std::string>& layer_contents, ImageConfig config = base_config()) {
-    FakeImage out;
-    config.diff_ids.clear();
-    Manifest manifest;
-    for (const auto& content : layer_contents) {
-      out.layers.push_back(blob(content, k_media_type_layer_gzip));
-      config.diff_ids.push_back(Sha256::of("tar:" + content));
-    }
-    auto config_json = encode_config(config);
-    EXPECT_TRUE(config_json.ok());
-    out.config_json = *config_json;
-    out.config = blob(out.config_json, k_media_type_config);
-    manifest.config = out.config;
-    manifest.layers = out.layers;
-    auto manifest_json = encode_manifest(manifest);
-    EXPECT_TRUE(manifest_json.ok());
-    out.manifest = blob(*manifest_json, k_media_type_manifest);
-    return out;
-  }
-
-  // Adds (or replaces) an index.json entry, as a build does.
-  void tag(Descriptor manifest, const std::string& tag) {
-    if (!tag.empty()) manifest.annotations[k_annotation_ref_name] = tag;
-    std::optional<std::string> existing;
-    if (::access((m_dir + "/index.json").c_str(), F_OK) == 0) existing = read_text(m_dir + "/index.json");
-    auto index = update_index(existing, manifest);
-    ASSERT_TRUE(index.ok());
-    write_text(m_dir + "/index.json", *index);
-  }
-
-  static ImageConfig base_config() {
-    ImageConfig c;
-    c.created = "2024-01-02T03:04:05Z";
-    c.architecture = "amd64";
-    c.os = "linux";
-    return c;
-  }
-
- private:
-  std::string m_dir;
-};
+using ocipack::testing::FakeImage;
+using ocipack::testing::FakeLayout;
 
 std::string digest_text(char c) { return "sha256:" + std::string(64, c); }
 
