@@ -131,6 +131,24 @@ init_test() {
     fi
 }
 
+# one_error_line NAME ERRFILE REGEX : exactly one stderr line, starting with
+# "ocipack: error:" and matching REGEX (the culprit it must name).
+one_error_line() {
+    local name=$1 err=$2 re=$3 lines first
+    lines=$(grep -c '' "$err")
+    first=$(head -n 1 "$err")
+    if [ "$lines" -ne 1 ]; then
+        fail "$name: one error line" "$lines lines on stderr:"
+        head -n 8 "$err" | sed 's/^/    | /'
+    elif [[ "$first" != "ocipack: error:"* ]]; then
+        fail "$name: one error line" "does not start with 'ocipack: error:': $first"
+    elif ! grep -Eq -- "$re" "$err"; then
+        fail "$name: one error line" "does not name the culprit /$re/: $first"
+    else
+        pass "$name: one error line naming the culprit ($first)"
+    fi
+}
+
 # use_private_podman: sets PODMAN=(podman ...) to a store of its own under
 # $TEST_TMP (vfs driver, no cgroup manager or event log needed), so nothing
 # of the machine's podman state is read or changed, and adds its teardown to

@@ -86,19 +86,7 @@ bad_case() {
     fi
 
     # 2. exactly one stderr line, "ocipack: error: ...", naming the culprit
-    local lines first
-    lines=$(grep -c '' "$TEST_TMP/case.err")
-    first=$(head -n 1 "$TEST_TMP/case.err")
-    if [ "$lines" -ne 1 ]; then
-        fail "$name: one stderr line" "$lines lines on stderr:"
-        head -n 8 "$TEST_TMP/case.err" | sed 's/^/    | /'
-    elif [[ "$first" != "ocipack: error:"* ]]; then
-        fail "$name: one stderr line" "does not start with 'ocipack: error:': $first"
-    elif ! grep -Eq -- "$culprit" "$TEST_TMP/case.err"; then
-        fail "$name: one stderr line" "does not name the culprit /$culprit/: $first"
-    else
-        pass "$name: one error line naming the culprit"
-    fi
+    one_error_line "$name" "$TEST_TMP/case.err" "$culprit"
     if [ -s "$TEST_TMP/case.out" ]; then
         fail "$name: nothing on stdout" "$(head -c 200 "$TEST_TMP/case.out")"
     fi

@@ -382,23 +382,6 @@ consumers_ok() {
     [ $ok = 1 ]
 }
 
-# one_error_line NAME ERRFILE REGEX : exactly one stderr line, starting with
-# "ocipack: error:" and matching REGEX.
-one_error_line() {
-    local name=$1 err=$2 re=$3 lines first
-    lines=$(grep -c '' "$err")
-    first=$(head -n 1 "$err")
-    if [ "$lines" -ne 1 ]; then
-        fail "$name: one error line" "$lines lines on stderr:"
-        head -n 6 "$err" | sed 's/^/    | /'
-    elif [[ "$first" != "ocipack: error:"* ]]; then
-        fail "$name: one error line" "does not start with 'ocipack: error:': $first"
-    elif ! grep -Eq -- "$re" "$err"; then
-        fail "$name: one error line" "does not match /$re/: $first"
-    else
-        pass "$name: one error line ($first)"
-    fi
-}
 
 # error_names NAME ERRFILE STRING : the error message contains STRING (a path).
 error_names() {
