@@ -1,47 +1,16 @@
 // Implementation of DeltaSource (see tree_diff.h): a recursive merge of the
-// two trees' sorted directory listings.
+// two models' sorted children, then one pass that turns later names of one
+// new-side inode into hard links to the first name emitted.
 #include "core/tree_diff.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <map>
 #include <set>
-
-#include "core/fd.h"
 
 namespace ocipack {
 
 namespace {
-
-Result<bool> same_content(const std::string& a, const std::string& b) {
-  UniqueFd fa(::open(a.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fa.valid()) return make_error("cannot read " + a + ": " + errno_text(errno));
-  UniqueFd fb(::open(b.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fb.valid()) return make_error("cannot read " + b + ": " + errno_text(errno));
-  std::vector<char> ba(1 << 20), bb(1 << 20);
-  for (;;) {
-    ssize_t na = ::read(fa.get(), ba.data(), ba.size());
-    if (na < 0) return make_error("cannot read " + a + ": " + errno_text(errno));
-    size_t got = 0;
-    while (got < static_cast<size_t>(na)) {
-      ssize_t nb = ::read(fb.get(), bb.data() + got, static_cast<size_t>(na) - got);
-      if (nb < 0) return make_error("cannot read " + b + ": " + errno_text(errno));
-      if (nb == 0) return false;
-      got += static_cast<size_t>(nb);
-    }
-    if (std::memcmp(ba.data(), bb.data(), got) != 0) return false;
-    if (na == 0) {
-      char probe;
-      return ::read(fb.get(), &probe, 1) == 0;
-    }
-  }
-}
 
 bool same_metadata(const TarEntry& a, const TarEntry& b) {
   return a.type == b.type && a.mode == b.mode && a.uid == b.uid && a.gid == b.gid &&
@@ -49,146 +18,119 @@ bool same_metadata(const TarEntry& a, const TarEntry& b) {
          a.dev_major == b.dev_major && a.dev_minor == b.dev_minor && a.xattrs == b.xattrs;
 }
 
+// An old-side entry as the new side's walk options would describe it (a
+// base layer stores whatever its builder chose).
+TarEntry normalised(TarEntry entry, const WalkOptions& options) {
+  if (options.clamp_mtime && entry.mtime > *options.clamp_mtime) entry.mtime = *options.clamp_mtime;
+  if (options.owner_root) entry.uid = entry.gid = 0;
+  return entry;
+}
+
+// An item to emit and the new-side inode it belongs to (0: none).
+struct Emitted {
+  WalkItem item;
+  uint64_t inode = 0;
+};
 
 }  // namespace
 
 struct DeltaSource::State {
+  const TreeModel& old_tree;
+  const TreeModel& new_tree;
   const WalkOptions& options;
-  std::vector<std::string>& warnings;
+  const std::atomic<bool>* cancel;
   DeltaCounters& counters;
-  std::map<std::pair<dev_t, ino_t>, std::string> first_link_path;
 
-  // A path on one side, or nothing (missing or skipped).
-  Result<std::optional<DescribedPath>> describe(const std::string& host, const std::string& rel,
-                                                bool record_skip) {
-    struct stat st {};
-    if (::lstat(host.c_str(), &st) != 0) {
-      if (errno == ENOENT) return std::optional<DescribedPath>{};
-      return make_error("cannot stat " + host + ": " + errno_text(errno));
-    }
-    auto described = describe_path(host, rel, options);
-    if (!described) return described.error();
-    if (!described->skip_reason.empty()) {
-      if (record_skip) warnings.push_back(described->skip_reason);
-      return std::optional<DescribedPath>{};
-    }
-    return std::optional<DescribedPath>(std::move(*described));
-  }
-
-  // Emits a new-side entry, turning later names of one inode into hard links.
-  void emit(DescribedPath described, std::vector<WalkItem>& out) {
-    WalkItem& item = described.item;
-    if (item.entry.type != EntryType::directory && described.nlink > 1) {
-      auto [it, inserted] =
-          first_link_path.try_emplace({described.dev, described.ino}, item.entry.path);
-      if (!inserted) {
-        item.entry.type = EntryType::hard_link;
-        item.entry.link_target = it->second;
-        item.entry.size = 0;
-        item.st_size = 0;
-        item.entry.xattrs.clear();
-        item.entry.dev_major = item.entry.dev_minor = 0;
-      }
-    }
+  void emit(const ModelNode& node, std::vector<Emitted>& out) {
     ++counters.added_or_changed;
-    out.push_back(std::move(item));
+    out.push_back({node.item, node.is_directory() ? 0 : node.inode});
   }
 
-  WalkItem whiteout(const std::string& dir_rel, const std::string& name, int64_t mtime) {
-    WalkItem item;
-    item.entry.path = dir_rel + name;
-    item.entry.type = EntryType::regular;
-    item.entry.mode = 0;
-    item.entry.mtime = mtime;
-    return item;
+  void emit_subtree(const ModelNode& node, std::vector<Emitted>& out) {
+    emit(node, out);
+    for (const auto& [name, child] : node.children) emit_subtree(*child, out);
   }
 
-  // Everything below a new-side directory (which itself is already emitted).
-  Status add_subtree(const std::string& host_dir, const std::string& rel_dir, std::vector<WalkItem>& out) {
-    auto names = list_directory(host_dir);
-    if (!names) return names.error();
-    for (const auto& name : *names) {
-      OCIPACK_TRY(check_not_whiteout_name(host_dir + "/" + name));
-      auto d = describe(host_dir + "/" + name, rel_dir + name, true);
-      if (!d) return d.error();
-      if (!d->has_value()) continue;
-      const bool is_dir = (*d)->item.entry.type == EntryType::directory;
-      std::string child_rel = (*d)->item.entry.path;
-      emit(std::move(**d), out);
-      if (is_dir) OCIPACK_TRY(add_subtree(host_dir + "/" + name, child_rel, out));
-    }
-    return ok_status();
+  static Emitted whiteout(const std::string& dir_rel, const std::string& name, int64_t mtime) {
+    Emitted w;
+    w.item.entry.path = dir_rel + name;
+    w.item.entry.type = EntryType::regular;
+    w.item.entry.mode = 0;
+    w.item.entry.mtime = mtime;
+    return w;
+  }
+
+  // The old names of `old_node`'s inode that the new tree still has.
+  std::vector<std::string> surviving_group(const ModelNode& old_node) {
+    std::vector<std::string> group;
+    for (auto& path : old_tree.link_group(old_node))
+      if (new_tree.find(path)) group.push_back(std::move(path));
+    return group;
+  }
+
+  // Two non-directories of the same type: unchanged?
+  Result<bool> same_file(const ModelNode& old_node, const ModelNode& new_node) {
+    if (!same_metadata(normalised(old_node.entry(), options), new_node.entry())) return false;
+    if (surviving_group(old_node) != new_tree.link_group(new_node)) return false;
+    if (new_node.entry().type != EntryType::regular) return true;
+    if (!old_node.content) return false;
+    if (new_node.content) return *new_node.content == *old_node.content;
+    auto digest = hash_item_data(new_node.item, cancel);
+    if (!digest) return digest.error();
+    return *digest == *old_node.content;
   }
 
   // The changes below a directory present on both sides; `dir_mtime` dates
   // the whiteouts.
-  Status diff_dir(const std::string& old_dir, const std::string& new_dir, const std::string& rel,
-                  int64_t dir_mtime, std::vector<WalkItem>& out) {
-    auto old_names = list_directory(old_dir);
-    if (!old_names) return old_names.error();
-    auto new_names = list_directory(new_dir);
-    if (!new_names) return new_names.error();
-
-    std::vector<WalkItem> children;
-    std::vector<WalkItem> removed;  // whiteouts, kept apart to allow the opaque form
+  Status diff_dir(const ModelNode& old_dir, const ModelNode& new_dir, const std::string& rel,
+                  int64_t dir_mtime, std::vector<Emitted>& out) {
+    if (cancel && cancel->load()) return make_error("interrupted");
+    std::vector<Emitted> children;
+    std::vector<Emitted> removed;  // whiteouts, kept apart to allow the opaque form
     size_t old_kept = 0;
-    size_t old_count = 0;
-    std::set<std::string> all(old_names->begin(), old_names->end());
-    all.insert(new_names->begin(), new_names->end());
+    std::set<std::string> all;
+    for (const auto& [name, node] : old_dir.children) all.insert(name);
+    for (const auto& [name, node] : new_dir.children) all.insert(name);
     for (const auto& name : all) {
-      const std::string old_host = old_dir + "/" + name;
-      const std::string new_host = new_dir + "/" + name;
-      auto old_d = describe(old_host, rel + name, false);
-      if (!old_d) return old_d.error();
-      auto new_d = describe(new_host, rel + name, true);
-      if (!new_d) return new_d.error();
-      if (new_d->has_value()) OCIPACK_TRY(check_not_whiteout_name(new_host));
-      if (old_d->has_value()) ++old_count;
-      if (!new_d->has_value()) {
-        if (old_d->has_value()) removed.push_back(whiteout(rel, k_whiteout_prefix + name, dir_mtime));
+      auto old_it = old_dir.children.find(name);
+      auto new_it = new_dir.children.find(name);
+      const ModelNode* old_node = old_it == old_dir.children.end() ? nullptr : old_it->second.get();
+      const ModelNode* new_node = new_it == new_dir.children.end() ? nullptr : new_it->second.get();
+      if (!new_node) {
+        removed.push_back(whiteout(rel, k_whiteout_prefix + name, dir_mtime));
         continue;
       }
-      if (old_d->has_value()) ++old_kept;
-      const TarEntry new_entry = (*new_d)->item.entry;
-      const bool new_is_dir = new_entry.type == EntryType::directory;
-      if (!old_d->has_value()) {
-        emit(std::move(**new_d), children);
-        if (new_is_dir) OCIPACK_TRY(add_subtree(new_host, new_entry.path, children));
+      if (!old_node) {
+        emit_subtree(*new_node, children);
         continue;
       }
-      const TarEntry& old_entry = (*old_d)->item.entry;
-      const bool old_is_dir = old_entry.type == EntryType::directory;
-      if (old_is_dir && new_is_dir) {
-        std::vector<WalkItem> below;
-        OCIPACK_TRY(diff_dir(old_host, new_host, new_entry.path, new_entry.mtime, below));
-        if (!below.empty() || !same_metadata(old_entry, new_entry)) {
-          emit(std::move(**new_d), children);
+      ++old_kept;
+      if (old_node->is_directory() && new_node->is_directory()) {
+        std::vector<Emitted> below;
+        OCIPACK_TRY(diff_dir(*old_node, *new_node, new_node->entry().path, new_node->entry().mtime, below));
+        if (!below.empty() || !same_metadata(normalised(old_node->entry(), options), new_node->entry())) {
+          emit(*new_node, children);
           std::move(below.begin(), below.end(), std::back_inserter(children));
         }
         continue;
       }
-      if (old_is_dir != new_is_dir || old_entry.type != new_entry.type) {
+      if (old_node->entry().type != new_node->entry().type) {
         // A directory replaced by something else is whited out explicitly;
         // other type changes are replaced by extracting the new entry.
-        if (old_is_dir) {
+        if (old_node->is_directory()) {
           children.push_back(whiteout(rel, k_whiteout_prefix + name, dir_mtime));
           ++counters.whiteouts;
         }
-        emit(std::move(**new_d), children);
-        if (new_is_dir) OCIPACK_TRY(add_subtree(new_host, new_entry.path, children));
+        emit_subtree(*new_node, children);
         continue;
       }
-      bool same = same_metadata(old_entry, new_entry);
-      if (same && new_entry.type == EntryType::regular && new_entry.size > 0) {
-        auto equal = same_content(old_host, new_host);
-        if (!equal) return equal.error();
-        same = *equal;
-      }
-      if (!same) emit(std::move(**new_d), children);
+      auto same = same_file(*old_node, *new_node);
+      if (!same) return same.error();
+      if (!*same) emit(*new_node, children);
     }
 
-    if (!removed.empty() && old_kept == 0 && old_count > 0 && !new_names->empty() &&
-        removed.size() == old_count && !children.empty()) {
+    if (!removed.empty() && old_kept == 0 && removed.size() == old_dir.children.size() &&
+        !children.empty()) {
       // Everything old is gone and new content arrived: one opaque marker.
       out.push_back(whiteout(rel, k_opaque_whiteout, dir_mtime));
       ++counters.opaque_dirs;
@@ -203,22 +145,50 @@ struct DeltaSource::State {
   }
 };
 
+Result<std::unique_ptr<DeltaSource>> DeltaSource::compute(const TreeModel& old_tree,
+                                                          const std::string& new_root,
+                                                          const WalkOptions& options,
+                                                          const std::atomic<bool>* cancel) {
+  std::unique_ptr<DeltaSource> source(new DeltaSource());
+  auto new_tree = TreeModel::from_directory(new_root, options, false, cancel, &source->m_warnings);
+  if (!new_tree) return new_tree.error();
+  struct stat st {};
+  if (::stat(new_root.c_str(), &st) != 0) return make_error("cannot stat " + new_root);
+  int64_t root_mtime = static_cast<int64_t>(st.st_mtim.tv_sec);
+  if (options.clamp_mtime && root_mtime > *options.clamp_mtime) root_mtime = *options.clamp_mtime;
+
+  State state{old_tree, *new_tree, options, cancel, source->m_counters};
+  std::vector<Emitted> emitted;
+  OCIPACK_TRY(state.diff_dir(old_tree.root(), new_tree->root(), "", root_mtime, emitted));
+
+  // Later names of an inode become links to the first name in the layer.
+  std::map<uint64_t, std::string> first_name;
+  source->m_items.reserve(emitted.size());
+  for (auto& [item, inode] : emitted) {
+    if (inode != 0) {
+      auto [it, inserted] = first_name.try_emplace(inode, item.entry.path);
+      if (!inserted) {
+        TarEntry& entry = item.entry;
+        entry.type = EntryType::hard_link;
+        entry.link_target = it->second;
+        entry.size = 0;
+        item.st_size = 0;
+        entry.xattrs.clear();
+        entry.dev_major = entry.dev_minor = 0;
+      }
+    }
+    source->m_items.push_back(std::move(item));
+  }
+  return source;
+}
+
 Result<std::unique_ptr<DeltaSource>> DeltaSource::compute(const std::string& old_root,
                                                           const std::string& new_root,
-                                                          const WalkOptions& options) {
-  for (const auto* root : {&old_root, &new_root}) {
-    struct stat st {};
-    if (::stat(root->c_str(), &st) != 0)
-      return make_error("'" + *root + "' does not exist");
-    if (!S_ISDIR(st.st_mode)) return make_error("'" + *root + "' is not a directory");
-  }
-  std::unique_ptr<DeltaSource> source(new DeltaSource());
-  State state{options, source->m_warnings, source->m_counters, {}};
-  struct stat st {};
-  ::stat(new_root.c_str(), &st);
-  OCIPACK_TRY(state.diff_dir(old_root, new_root, "", static_cast<int64_t>(st.st_mtim.tv_sec),
-                             source->m_items));
-  return source;
+                                                          const WalkOptions& options,
+                                                          const std::atomic<bool>* cancel) {
+  auto old_tree = TreeModel::from_directory(old_root, options, true, cancel);
+  if (!old_tree) return old_tree.error();
+  return compute(*old_tree, new_root, options, cancel);
 }
 
 Result<std::optional<WalkItem>> DeltaSource::next() {

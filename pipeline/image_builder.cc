@@ -12,13 +12,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "core/arch.h"
-#include "core/layer_extract.h"
+#include "core/base_model.h"
 #include "core/layout_ops.h"
 #include "core/layout_reader.h"
 #include "core/layout_store.h"
@@ -107,9 +106,11 @@ struct LayerOutcome {
   std::vector<std::string> warnings;
 };
 
+// `base_tree`, when set, is what this layer is a delta against.
 Result<LayerOutcome> build_layer(const LayerInput& input, const BuildOptions& options,
                                  const WalkOptions& walk_options, LayoutStore& store, int threads,
-                                 const std::function<void(uint64_t, uint64_t)>& on_progress) {
+                                 const std::function<void(uint64_t, uint64_t)>& on_progress,
+                                 const TreeModel* base_tree) {
   auto temp = store.begin_blob();
   if (!temp) return temp.error();
   std::unique_ptr<EntrySource> source;
@@ -117,8 +118,9 @@ Result<LayerOutcome> build_layer(const LayerInput& input, const BuildOptions& op
     auto tar = TarInputSource::open(input.rootfs, walk_options, store.dir());
     if (!tar) return tar.error();
     source = std::move(*tar);
-  } else if (input.diff_base) {
-    auto delta = DeltaSource::compute(*input.diff_base, input.rootfs, walk_options);
+  } else if (base_tree || input.diff_base) {
+    auto delta = base_tree ? DeltaSource::compute(*base_tree, input.rootfs, walk_options, options.layer.cancel)
+                           : DeltaSource::compute(*input.diff_base, input.rootfs, walk_options, options.layer.cancel);
     if (!delta) return delta.error();
     source = std::move(*delta);
   } else {
@@ -141,8 +143,10 @@ Result<LayerOutcome> build_layer(const LayerInput& input, const BuildOptions& op
 
 // Runs every layer's pipeline, up to min(layers, threads) at once, sharing
 // the thread budget; returns outcomes in layer order or the first error.
+// The last layer is a delta against `base_tree` when it is set.
 Result<std::vector<LayerOutcome>> build_layers(const BuildOptions& options,
-                                               const WalkOptions& walk_options, LayoutStore& store) {
+                                               const WalkOptions& walk_options, LayoutStore& store,
+                                               const TreeModel* base_tree) {
   const size_t count = options.layers.size();
   const int threads = std::max(1, options.layer.threads);
   const size_t concurrent = std::min<size_t>(count, static_cast<size_t>(threads));
@@ -165,7 +169,8 @@ Result<std::vector<LayerOutcome>> build_layers(const BuildOptions& options,
   std::vector<std::optional<Result<LayerOutcome>>> outcomes(count);
   if (concurrent <= 1) {
     for (size_t i = 0; i < count; ++i)
-      outcomes[i].emplace(build_layer(options.layers[i], options, walk_options, store, threads, progress_for(i)));
+      outcomes[i].emplace(build_layer(options.layers[i], options, walk_options, store, threads, progress_for(i),
+                                      i + 1 == count ? base_tree : nullptr));
   } else {
     std::atomic<size_t> next{0};
     std::vector<std::thread> workers;
@@ -173,7 +178,7 @@ Result<std::vector<LayerOutcome>> build_layers(const BuildOptions& options,
       workers.emplace_back([&] {
         for (size_t i; (i = next.fetch_add(1)) < count;)
           outcomes[i].emplace(build_layer(options.layers[i], options, walk_options, store, threads_each,
-                                    progress_for(i)));
+                                          progress_for(i), i + 1 == count ? base_tree : nullptr));
       });
     }
     for (auto& worker : workers) worker.join();
@@ -187,7 +192,7 @@ Result<std::vector<LayerOutcome>> build_layers(const BuildOptions& options,
 }
 
 Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store,
-                               const std::optional<LoadedImage>& base) {
+                               const std::optional<LoadedImage>& base, const TreeModel* base_tree) {
   auto started = std::chrono::steady_clock::now();
   BuildResult result;
   OCIPACK_TRY(store.ensure_directories());
@@ -215,7 +220,7 @@ Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store,
       result.base_layers.push_back(layer);
     }
   }
-  auto outcomes = build_layers(options, walk_options, store);
+  auto outcomes = build_layers(options, walk_options, store, base_tree);
   if (!outcomes) return outcomes.error();
   // An interrupt after the layers are compressed still aborts the build (the
   // new blobs are removed by the caller); the last check is before index.json.
@@ -270,28 +275,6 @@ Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store,
 }
 }  // namespace
 
-// A scratch directory removed (recursively) when it goes out of scope.
-class ScratchTree {
- public:
-  static Result<ScratchTree> create(const std::string& parent) {
-    std::string pattern = parent + "/.ocipack-base-rootfs-XXXXXX";
-    if (!::mkdtemp(pattern.data()))
-      return make_error("cannot create a scratch directory in " + parent + ": " + errno_text(errno));
-    return ScratchTree(pattern);
-  }
-  ScratchTree(ScratchTree&& other) noexcept : m_path(std::move(other.m_path)) { other.m_path.clear(); }
-  ScratchTree& operator=(ScratchTree&&) = delete;
-  ~ScratchTree() {
-    std::error_code ignored;
-    if (!m_path.empty()) std::filesystem::remove_all(m_path, ignored);
-  }
-  const std::string& path() const { return m_path; }
-
- private:
-  explicit ScratchTree(std::string path) : m_path(std::move(path)) {}
-  std::string m_path;
-};
-
 Result<BuildResult> build_image(const BuildOptions& options) {
   // Validate everything that can be checked cheaply before touching the output.
   OCIPACK_TRY(validate_ref_name(options.image.tag));
@@ -308,6 +291,11 @@ Result<BuildResult> build_image(const BuildOptions& options) {
   }
   if (options.diff_against_base && is_tar_input(options.layers.back().rootfs))
     return make_error("--diff-against-base needs a rootfs directory, not a tar");
+  if (options.diff_against_base && options.layers.size() > 1)
+    return make_error("--diff-against-base takes a single layer (ROOTFS or one --layer), not " +
+                      std::to_string(options.layers.size()));
+  if (options.diff_against_base && !options.base_layout)
+    return make_error("--diff-against-base needs --base LAYOUT[:TAG]");
   if (auto probe = make_compressor(options.layer.codec); !probe) return probe.error();
   if (options.tar_output) OCIPACK_TRY(check_tar_output(*options.tar_output));
   std::optional<LoadedImage> base;
@@ -318,31 +306,18 @@ Result<BuildResult> build_image(const BuildOptions& options) {
   }
   auto store = LayoutStore::open_or_create(options.layout_dir);
   if (!store) return store.error();
-  if (options.diff_against_base && !base)
-    return make_error("--diff-against-base needs --base LAYOUT[:TAG]");
-  std::optional<ScratchTree> base_rootfs;
-  BuildOptions effective = options;
+  // The base image's merged rootfs, as a model in memory: streamed from its
+  // blobs (read-only, verified), never written anywhere.
+  std::optional<TreeModel> base_tree;
   if (options.diff_against_base) {
-    // The base image's merged rootfs, extracted next to the output (same file
-    // system, room for it) and removed when the build ends.
-    OCIPACK_TRY(store->ensure_directories());
-    auto scratch = ScratchTree::create(store->dir());
-    if (!scratch) {
-      store->discard_changes();
-      return scratch.error();
+    auto model = TreeModel::from_layers(*options.base_layout, base->manifest_doc.layers, options.layer.cancel);
+    if (!model) {
+      if (options.layer.cancel && options.layer.cancel->load()) return model.error();
+      return make_error("--diff-against-base: " + model.error().message);
     }
-    base_rootfs.emplace(std::move(*scratch));
-    if (auto status = extract_layers(*options.base_layout, base->manifest_doc.layers, base_rootfs->path());
-        !status) {
-      base_rootfs.reset();
-      store->discard_changes();
-      return make_error("--diff-against-base: " + status.error().message);
-    }
-    effective.layers.back().diff_base = base_rootfs->path();
+    base_tree.emplace(std::move(*model));
   }
-
-  auto result = build_into(effective, *store, base);
-  base_rootfs.reset();
+  auto result = build_into(options, *store, base, base_tree ? &*base_tree : nullptr);
   if (!result) store->discard_changes();
   return result;
 }

@@ -1,0 +1,117 @@
+// TreeModel: a root filesystem held in memory — path → metadata (type, mode,
+// ids, mtime, size, link target, device numbers, xattrs), the SHA-256 of each
+// regular file's data, and which paths are hard links of one inode. It is
+// what a delta layer is computed against (core/tree_diff.h), built either
+// by streaming an image's layer blobs through libarchive (gzip, multi-member
+// gzip, zstd or plain tar; never extracted to disk, so a hostile base cannot
+// make ocipack write, delete or follow anything on the host) or from a walk
+// of a directory (`--diff-base DIR`, and the new tree of a delta).
+//
+// Layers follow the OCI image-spec changeset rules (layer.md): a layer's
+// whiteouts (`.wh.NAME`, `.wh..wh..opq`) remove paths of the layers BELOW it
+// only, never entries of the same layer, so each layer's whiteouts are
+// applied to the model first and its entries after them, in tar order. What
+// a layer may not do is an error naming the layer and the entry: absolute or
+// `..` paths, malformed whiteout names (bare `.wh.`, `.wh..`, `.wh...`, any
+// other `.wh..wh.` name than the opaque marker, a whiteout with data, `.wh.`
+// as a directory on the way), an entry or whiteout below a non-directory
+// (`a -> /x` then `a/evil`), hard links to a missing entry or to a directory.
+// A missing parent directory is implied (mode 0755, 0:0, mtime 0). Paths
+// have no length limit. Not thread-safe; a model is built by one thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/digest.h"
+#include "core/fd.h"
+#include "core/oci_json.h"
+#include "core/result.h"
+#include "core/rootfs_walk.h"
+#include "core/sha256.h"
+
+namespace ocipack {
+
+struct ModelNode {
+  // entry.path is the tar path (directories end in '/'); the root's is "".
+  // For nodes from a walk, item.source_path etc. say where the data lives.
+  WalkItem item;
+  std::optional<Digest> content;  // regular files whose data was hashed
+  uint64_t inode = 0;             // equal (non-zero) on names of one file
+  bool implied = false;           // a parent directory no entry described
+  std::map<std::string, std::unique_ptr<ModelNode>> children;  // directories only
+
+  const TarEntry& entry() const { return item.entry; }
+  bool is_directory() const { return item.entry.type == EntryType::directory; }
+};
+
+class TreeModel {
+ public:
+  TreeModel();
+  TreeModel(TreeModel&&) noexcept;
+  TreeModel& operator=(TreeModel&&) noexcept;
+  ~TreeModel();
+
+  // The merged rootfs of `layers` (blobs of `layout_dir`), bottom to top.
+  // Each blob is opened read-only without following a symlink or blocking,
+  // must be a regular file of its descriptor's size, and must hash to its
+  // digest (checked as it streams). Errors name the layer ("base layer 2
+  // (sha256:…)") and, where one is at fault, the entry.
+  static Result<TreeModel> from_layers(const std::string& layout_dir, const std::vector<Descriptor>& layers,
+                                       const std::atomic<bool>* cancel);
+
+  // The tree under `root` as RootfsWalker sees it with `options`. With
+  // `hash_contents` every regular file's data is hashed now (an old tree);
+  // without, nodes keep their WalkItem and are hashed when compared.
+  static Result<TreeModel> from_directory(const std::string& root, const WalkOptions& options,
+                                          bool hash_contents, const std::atomic<bool>* cancel,
+                                          std::vector<std::string>* warnings = nullptr);
+
+  // Applies one layer's tar stream read from `fd` (any compression above).
+  // `where` prefixes every error. When `blob_hash` is set, every byte of the
+  // stream is fed to it, to the end of the file. A refused layer leaves the
+  // model partly applied: callers discard it.
+  Status apply_layer(int fd, const std::string& where, const std::atomic<bool>* cancel,
+                     Sha256* blob_hash = nullptr);
+
+  const ModelNode& root() const { return *m_root; }
+  // The node of a normalised path ("a/b", "" for the root), or null.
+  const ModelNode* find(std::string_view path) const;
+  // The paths that share `node`'s inode, sorted (just its own for a file
+  // that is not hard-linked; empty for directories).
+  std::vector<std::string> link_group(const ModelNode& node) const;
+  // Number of nodes below the root.
+  size_t size() const;
+
+ private:
+  struct Layer;
+  friend struct Layer;
+  // The directory `path` goes into; missing parents are implied when
+  // `create`, else null. A non-directory on the way is an error for `named`.
+  Result<ModelNode*> parent_for(const std::string& path, const std::string& named, bool create);
+  // Puts `item` at its path (a hard link takes its target's identity).
+  Status insert(WalkItem item, std::optional<Digest> content, const std::string& hard_link_target,
+                const std::string& named);
+
+  std::unique_ptr<ModelNode> m_root;
+  uint64_t m_next_inode = 1;
+  // inode → sorted paths, built on the first link_group() call.
+  mutable std::optional<std::map<uint64_t, std::vector<std::string>>> m_groups;
+};
+
+// Opens the data of a walked regular file: read-only, not following a
+// symlink, without blocking (a FIFO swapped in is refused), checked with
+// fstat to be a regular file. The one place that reads walked file data for
+// the model and the delta.
+Result<UniqueFd> open_item_data(const WalkItem& item);
+
+// SHA-256 of a walked regular file's data (via open_item_data).
+Result<Digest> hash_item_data(const WalkItem& item, const std::atomic<bool>* cancel);
+
+}  // namespace ocipack
