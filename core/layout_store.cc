@@ -132,35 +132,77 @@ Status LayoutStore::commit_blob(TempFile& temp, const Digest& digest) {
   return ok_status();
 }
 
-Status LayoutStore::import_blob(const std::string& source_layout, const Descriptor& descriptor) {
-  const std::string target = blob_path(descriptor.digest);
-  struct stat st {};
-  if (::stat(target.c_str(), &st) == 0 && st.st_size == descriptor.size) return ok_status();
-  OCIPACK_TRY(ensure_directories());
-  const std::string source = source_layout + "/blobs/sha256/" + descriptor.digest.hex();
-  if (::link(source.c_str(), target.c_str()) == 0) {
-    m_created_blobs.push_back(target);
-    return ok_status();
+namespace {
+// Opens a blob read-only without following a symlink or blocking and checks
+// that it is a regular file; `what` names it in errors.
+Result<UniqueFd> open_blob_file(const std::string& path, const std::string& what) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  if (!fd.valid()) {
+    if (errno == ELOOP) return make_error(what + " " + path + " is a symlink");
+    return make_error("cannot read " + what + " " + path + ": " + errno_text(errno));
   }
-  UniqueFd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in.valid()) return make_error("cannot read base blob " + source + ": " + errno_text(errno));
-  auto temp = begin_blob();
-  if (!temp) return temp.error();
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return make_error("cannot stat " + what + " " + path + ": " + errno_text(errno));
+  if (!S_ISREG(st.st_mode)) return make_error(what + " " + path + " is not a regular file");
+  return fd;
+}
+
+// Whether the whole of `fd` (from offset 0) is `descriptor`'s content; with
+// `copy_to` set, every byte read is also written there.
+Result<bool> matches_descriptor(int fd, const Descriptor& descriptor, const std::string& what,
+                                int copy_to = -1, const std::string& copy_name = {}) {
   Sha256 hash;
   std::vector<char> buffer(1 << 20);
   int64_t total = 0;
   for (;;) {
-    ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
+    ssize_t n = ::pread(fd, buffer.data(), buffer.size(), static_cast<off_t>(total));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return make_error("cannot read base blob " + source + ": " + errno_text(errno));
+    if (n < 0) return make_error("cannot read " + what + ": " + errno_text(errno));
     if (n == 0) break;
     std::string_view piece(buffer.data(), static_cast<size_t>(n));
     hash.update(piece);
     total += n;
-    OCIPACK_TRY(write_all(temp->fd(), piece, target));
+    if (total > descriptor.size) return false;
+    if (copy_to >= 0) OCIPACK_TRY(write_all(copy_to, piece, copy_name));
   }
-  if (total != descriptor.size || hash.finish() != descriptor.digest)
-    return make_error("base blob " + source + " does not match its digest " + descriptor.digest.str());
+  return total == descriptor.size && hash.finish() == descriptor.digest;
+}
+}  // namespace
+
+Status LayoutStore::import_blob(const std::string& source_layout, const Descriptor& descriptor) {
+  const std::string target = blob_path(descriptor.digest);
+  // A copy already in the output is kept only if it is sound.
+  struct stat st {};
+  const bool target_exists = ::lstat(target.c_str(), &st) == 0;
+  if (target_exists) {
+    auto existing = open_blob_file(target, "blob");
+    if (!existing) return existing.error();
+    auto sound = matches_descriptor(existing->get(), descriptor, target);
+    if (!sound) return sound.error();
+    if (*sound) return ok_status();
+  }
+  OCIPACK_TRY(ensure_directories());
+  const std::string source = source_layout + "/blobs/sha256/" + descriptor.digest.hex();
+  auto in = open_blob_file(source, "base blob");
+  if (!in) return in.error();
+  const std::string mismatch = "base blob " + source + " does not match its digest " + descriptor.digest.str();
+  if (!target_exists) {
+    // Verify, then link the very inode that was verified (through its fd).
+    auto sound = matches_descriptor(in->get(), descriptor, source);
+    if (!sound) return sound.error();
+    if (!*sound) return make_error(mismatch);
+    const std::string by_fd = "/proc/self/fd/" + std::to_string(in->get());
+    if (::linkat(AT_FDCWD, by_fd.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+      m_created_blobs.push_back(target);
+      return ok_status();
+    }
+  }
+  // A copy, hashed again as it is written (the source may have changed).
+  auto temp = begin_blob();
+  if (!temp) return temp.error();
+  auto sound = matches_descriptor(in->get(), descriptor, source, temp->fd(), target);
+  if (!sound) return sound.error();
+  if (!*sound) return make_error(mismatch);
   return commit_blob(*temp, descriptor.digest);
 }
 

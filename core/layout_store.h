@@ -38,7 +38,10 @@ class LayoutStore {
   // which has the same content by construction).
   Status commit_blob(TempFile& temp, const Digest& digest);
   // Makes the blob `descriptor` of another layout available here: nothing if
-  // present, else a hard link, else a verified copy (size and sha256).
+  // a copy that matches its size and sha256 is present, else a hard link of
+  // the source after it was verified, else a copy verified as it is written.
+  // The source is opened without following a symlink or blocking and must
+  // be a regular file; errors name it.
   Status import_blob(const std::string& source_layout, const Descriptor& descriptor);
   // Writes a small blob (config, manifest) and returns its descriptor.
   Result<Descriptor> put_blob(std::string_view data, std::string media_type);

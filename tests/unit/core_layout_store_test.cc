@@ -408,5 +408,74 @@ TEST(LayoutStore, BlobsPathThatIsAFileIsAnError) {
       << status.error().message;
 }
 
+// --- import_blob: base blobs come in only after they are verified.
+
+struct ImportFixture {
+  testing::TempDir dir;
+  std::string data = "layer bytes of the base image";
+  Descriptor descriptor{k_media_type_layer_gzip, Sha256::of(data), static_cast<int64_t>(data.size()), {}};
+  std::string source_blob() const { return dir / ("base/blobs/sha256/" + descriptor.digest.hex()); }
+  ImportFixture() { make_dirs(dir / "base/blobs/sha256"); }
+};
+
+TEST(LayoutStore, ImportLinksAVerifiedBlob) {
+  ImportFixture f;
+  write_text(f.source_blob(), f.data);
+  auto store = LayoutStore::open_or_create(f.dir / "out");
+  ASSERT_TRUE(store.ok());
+  auto status = store->import_blob(f.dir / "base", f.descriptor);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  struct stat a {}, b {};
+  ASSERT_EQ(::stat(f.source_blob().c_str(), &a), 0);
+  ASSERT_EQ(::stat(store->blob_path(f.descriptor.digest).c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+}
+
+TEST(LayoutStore, ImportRefusesASameSizeBlobWithOtherContent) {
+  ImportFixture f;
+  std::string wrong = f.data;
+  wrong[3] ^= 1;
+  write_text(f.source_blob(), wrong);
+  auto store = LayoutStore::open_or_create(f.dir / "out");
+  ASSERT_TRUE(store.ok());
+  auto status = store->import_blob(f.dir / "base", f.descriptor);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("does not match its digest"), std::string::npos) << status.error().message;
+  EXPECT_FALSE(exists(store->blob_path(f.descriptor.digest)));
+}
+
+TEST(LayoutStore, ImportRefusesASymlinkOrNonRegularSource) {
+  for (const std::string kind : {"symlink", "fifo", "directory"}) {
+    ImportFixture f;
+    write_text(f.dir / "decoy", f.data);  // right content behind the symlink: still refused
+    if (kind == "symlink") ASSERT_EQ(::symlink((f.dir / "decoy").c_str(), f.source_blob().c_str()), 0);
+    if (kind == "fifo") ASSERT_EQ(::mkfifo(f.source_blob().c_str(), 0644), 0);
+    if (kind == "directory") make_dirs(f.source_blob());
+    auto store = LayoutStore::open_or_create(f.dir / "out");
+    ASSERT_TRUE(store.ok());
+    auto status = store->import_blob(f.dir / "base", f.descriptor);  // must not block on the FIFO
+    ASSERT_FALSE(status.ok()) << kind;
+    EXPECT_NE(status.error().message.find(f.source_blob()), std::string::npos) << status.error().message;
+    EXPECT_NE(status.error().message.find(kind == "symlink" ? "is a symlink" : "is not a regular file"),
+              std::string::npos) << status.error().message;
+    EXPECT_FALSE(exists(store->blob_path(f.descriptor.digest))) << kind;
+  }
+}
+
+TEST(LayoutStore, ImportReplacesACorruptCopyAlreadyInTheOutput) {
+  ImportFixture f;
+  write_text(f.source_blob(), f.data);
+  make_dirs(f.dir / "out/blobs/sha256");
+  write_text(f.dir / "out/oci-layout", k_oci_layout_json);
+  std::string wrong = f.data;
+  wrong[0] ^= 1;
+  write_text(f.dir / ("out/blobs/sha256/" + f.descriptor.digest.hex()), wrong);  // same size
+  auto store = LayoutStore::open_or_create(f.dir / "out");
+  ASSERT_TRUE(store.ok());
+  auto status = store->import_blob(f.dir / "base", f.descriptor);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(read_text(store->blob_path(f.descriptor.digest)), f.data);
+}
+
 }  // namespace
 }  // namespace ocipack
