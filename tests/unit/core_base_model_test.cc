@@ -192,7 +192,7 @@ TEST(BaseModel, DirectoryOverDirectoryKeepsChildrenFileOverDirectoryReplacesIt) 
 TEST(BaseModel, LongPathsHaveNoLimit) {
   TempDir dir;
   std::string deep;
-  for (int i = 0; i < 60; ++i) deep += std::string(100, 'a' + i % 26) + "/";
+  for (int i = 0; i < 60; ++i) deep += std::string(100, static_cast<char>('a' + i % 26)) + "/";
   deep += "leaf";  // ~6 KiB, beyond PATH_MAX
   ASSERT_TRUE(testing::write_python_tar(dir / "long.tar", deep + "=x"));
   TreeModel model;
