@@ -2,10 +2,14 @@
 // added and changed paths (with their parent directories), one whiteout per
 // removed path (not per removed descendant), an opaque marker where a
 // directory's whole content was replaced, and whiteout + entry where a
-// directory became something else.
+// directory became something else; hard-link groups that changed are stored
+// whole (a new link to an unchanged file brings its target); the old side
+// may be a model of layers, whose same-layer whiteouts were not applied to
+// their own entries; cancellation stops the diff.
 #include "core/tree_diff.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -139,6 +143,95 @@ TEST(TreeDiff, MissingRootIsAnErrorNamingIt) {
   auto delta = DeltaSource::compute(dir / "nope", dir / "new", {});
   ASSERT_FALSE(delta.ok());
   EXPECT_NE(delta.error().message.find(dir / "nope"), std::string::npos);
+}
+
+std::vector<TarEntry> delta_entries(const Result<std::unique_ptr<DeltaSource>>& delta) {
+  std::vector<TarEntry> entries;
+  EXPECT_TRUE(delta.ok()) << (delta.ok() ? "" : delta.error().message);
+  if (!delta.ok()) return entries;
+  for (;;) {
+    auto item = (*delta)->next();
+    EXPECT_TRUE(item.ok());
+    if (!item.ok() || !item->has_value()) break;
+    entries.push_back((*item)->entry);
+  }
+  return entries;
+}
+
+TEST(TreeDiff, ANewHardLinkToAnUnchangedFileBringsItsTargetIntoTheLayer) {
+  TempDir dir;
+  for (const auto& root : {dir / "old", dir / "new"}) {
+    testing::make_dirs(root + "/x");
+    testing::write_text(root + "/x/one", "linked");
+    testing::write_text(root + "/x/other", "untouched");
+  }
+  ASSERT_EQ(::link((dir / "new/x/one").c_str(), (dir / "new/x/two").c_str()), 0);
+  sh("find '" + (dir / "old") + "' '" + (dir / "new") + "' -exec touch -h -d @1700000000 {} +");
+  auto entries = delta_entries(DeltaSource::compute(dir / "old", dir / "new", {}));
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].path, "x/");
+  EXPECT_EQ(entries[1].path, "x/one");  // unchanged itself, but the link must resolve in this layer
+  EXPECT_EQ(entries[1].type, EntryType::regular);
+  EXPECT_EQ(entries[2].path, "x/two");
+  EXPECT_EQ(entries[2].type, EntryType::hard_link);
+  EXPECT_EQ(entries[2].link_target, "x/one");
+}
+
+TEST(TreeDiff, UnchangedHardLinksStayOutAndASplitGroupIsStoredAgain) {
+  TempDir dir;
+  for (const auto& root : {dir / "old", dir / "new"}) {
+    testing::make_dirs(root + "/a");
+    testing::make_dirs(root + "/b");
+    testing::write_text(root + "/a/f", "same");
+    testing::write_text(root + "/b/f", "pair");
+  }
+  ASSERT_EQ(::link((dir / "old/a/f").c_str(), (dir / "old/a/g").c_str()), 0);
+  ASSERT_EQ(::link((dir / "new/a/f").c_str(), (dir / "new/a/g").c_str()), 0);  // a: same group
+  ASSERT_EQ(::link((dir / "old/b/f").c_str(), (dir / "old/b/g").c_str()), 0);
+  testing::write_text(dir / "new/b/g", "pair");  // b: same bytes, no longer one inode
+  sh("find '" + (dir / "old") + "' '" + (dir / "new") + "' -exec touch -h -d @1700000000 {} +");
+  std::vector<std::string> paths;
+  for (const auto& e : delta_entries(DeltaSource::compute(dir / "old", dir / "new", {}))) {
+    paths.push_back(e.path);
+    EXPECT_NE(e.type, EntryType::hard_link) << e.path;
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{"b/", "b/f", "b/g"}));
+}
+
+// A base whose top layer holds `d/x` BEFORE its opaque marker: the model
+// keeps d/x, so a new tree equal to the base gives an empty delta.
+TEST(TreeDiff, DeltaAgainstLayersHonoursSameLayerOpaqueMarkers) {
+  TempDir dir;
+  ASSERT_TRUE(testing::write_python_tar(dir / "l1.tar", "d/;d/old=o"));
+  ASSERT_TRUE(testing::write_python_tar(dir / "l2.tar", "d/;d/x=new;d/.wh..wh..opq"));
+  TreeModel base;
+  for (const auto& name : {"l1.tar", "l2.tar"}) {
+    UniqueFd fd(::open((dir / name).c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(base.apply_layer(fd.get(), name, nullptr).ok());
+  }
+  testing::make_dirs(dir / "new/d");
+  testing::write_text(dir / "new/d/x", "new");
+  ::chmod((dir / "new/d").c_str(), 0755);
+  ::chmod((dir / "new/d/x").c_str(), 0644);
+  sh("find '" + (dir / "new") + "' -exec touch -h -d @1700000000 {} +");
+  WalkOptions options;
+  options.owner_root = true;
+  EXPECT_TRUE(delta_entries(DeltaSource::compute(base, dir / "new", options)).empty());
+  // And a changed file is found by content against the model's digest.
+  testing::write_text(dir / "new/d/x", "NEW");
+  sh("touch -h -d @1700000000 '" + (dir / "new/d/x") + "'");
+  auto entries = delta_entries(DeltaSource::compute(base, dir / "new", options));
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].path, "d/x");
+}
+
+TEST(TreeDiff, CancelStopsTheDiff) {
+  TempDir dir;
+  make_trees(dir);
+  std::atomic<bool> cancel{true};
+  auto delta = DeltaSource::compute(dir / "old", dir / "new", {}, &cancel);
+  ASSERT_FALSE(delta.ok());
+  EXPECT_EQ(delta.error().message, "interrupted");
 }
 
 }  // namespace
