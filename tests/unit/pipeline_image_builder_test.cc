@@ -1,14 +1,19 @@
 // Tests for pipeline/image_builder.cc: a build writes a complete layout whose
 // documents reference each other correctly; failures leave an existing layout
 // byte-for-byte as it was; a second tag is added beside the first; the same
-// tag is replaced; the layout tarball holds the layout's files.
+// tag is replaced; the layout tarball holds the layout's files; a delta
+// against a base image holds only the changes, and a hostile base fails the
+// build without touching anything outside the output or the output itself.
 #include "pipeline/image_builder.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "core/fd.h"
 #include "core/sha256.h"
+#include "core/tar_scan.h"
+#include "fake_layout.h"
 #include "test_helpers.h"
 
 namespace ocipack {
@@ -186,6 +191,87 @@ TEST(ImageBuilder, OutputIsReproducible) {
   ASSERT_TRUE(build_image(b).ok());
   EXPECT_EQ(snapshot(dir / "a"), snapshot(dir / "b"));
   EXPECT_EQ(testing::read_text(dir / "a.tar"), testing::read_text(dir / "b.tar"));
+}
+
+// The entry paths of a layer blob, in order.
+std::vector<std::string> layer_paths(const std::string& layout, const Digest& digest) {
+  std::vector<std::string> paths;
+  TarScanner scanner([&](const ScannedEntry& e) { paths.push_back(e.path); }, [](const std::string&) {});
+  scanner.feed(testing::gunzip_all(testing::read_text(layout + "/blobs/sha256/" + digest.hex())));
+  scanner.finish();
+  return paths;
+}
+
+void settle(const std::string& dir) {
+  ASSERT_EQ(std::system(("find '" + dir + "' -exec touch -h -d @1700000000 {} +").c_str()), 0);
+}
+
+TEST(ImageBuilder, DeltaAgainstBaseHoldsOnlyTheChanges) {
+  TempDir dir;
+  make_rootfs(dir);
+  testing::write_text(dir / "root/etc/gone", "bye\n");
+  settle(dir / "root");
+  ASSERT_TRUE(build_image(options_for(dir, "v1")).ok());
+  ::unlink((dir / "root/etc/gone").c_str());
+  testing::write_text(dir / "root/etc/new", "hello\n");
+  settle(dir / "root");
+  BuildOptions o = options_for(dir, "v2");
+  o.base_layout = dir / "layout";
+  o.base_tag = "v1";
+  o.diff_against_base = true;
+  auto r = build_image(o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->base_layers.size(), 1u);
+  ASSERT_EQ(r->layers.size(), 1u);
+  EXPECT_EQ(layer_paths(dir / "layout", r->layers[0].descriptor.digest),
+            (std::vector<std::string>{"etc/", "etc/.wh.gone", "etc/new"}));
+  // Nothing but the layout's own files: no scratch tree.
+  auto names = list_directory(dir / "layout");
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, (std::vector<std::string>{"blobs", "index.json", "oci-layout"}));
+}
+
+TEST(ImageBuilder, DeltaAgainstBaseTakesOneLayer) {
+  TempDir dir;
+  make_rootfs(dir);
+  ASSERT_TRUE(build_image(options_for(dir, "v1")).ok());
+  BuildOptions o = options_for(dir, "v2");
+  o.layers.push_back({dir / "root", std::nullopt});
+  o.base_layout = dir / "layout";
+  o.base_tag = "v1";
+  o.diff_against_base = true;
+  auto r = build_image(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "--diff-against-base takes a single layer (ROOTFS or one --layer), not 2");
+}
+
+TEST(ImageBuilder, AHostileBaseFailsTheDeltaAndTouchesNothing) {
+  TempDir dir;
+  make_rootfs(dir);
+  ASSERT_TRUE(build_image(options_for(dir, "v1")).ok());
+  const std::string before = snapshot(dir / "layout");
+  testing::make_dirs(dir / "decoy/sub");
+  testing::write_text(dir / "decoy/victim", "precious");
+  const std::string decoy_before = snapshot(dir / "decoy");
+  // Layer 1 makes `link` point at the decoy; layer 2 whites out through it.
+  const std::string lower = testing::raw_tar_header("link", '2', 0, dir / "decoy") + testing::raw_tar_end();
+  const std::vector<std::string> uppers = {"link/.wh.victim", "link/.wh..wh..opq", "link/sub/.wh..wh..opq"};
+  for (const auto& upper_name : uppers) {
+    testing::FakeLayout base(dir / ("base-" + std::to_string(&upper_name - uppers.data())));
+    auto image = base.image({lower, testing::raw_tar_header(upper_name) + testing::raw_tar_end()});
+    base.tag(image.manifest, "evil");
+    BuildOptions o = options_for(dir, "v2");
+    o.base_layout = base.dir();
+    o.base_tag = "evil";
+    o.diff_against_base = true;
+    auto r = build_image(o);
+    ASSERT_FALSE(r.ok()) << upper_name;
+    EXPECT_NE(r.error().message.find("base layer 2"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("'" + upper_name + "' lies below 'link', which is a symlink"),
+              std::string::npos) << r.error().message;
+    EXPECT_EQ(snapshot(dir / "decoy"), decoy_before);
+    EXPECT_EQ(snapshot(dir / "layout"), before);
+  }
 }
 
 }  // namespace
