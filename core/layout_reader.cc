@@ -231,6 +231,8 @@ Status parse_container_config(dom::element value, const std::string& what, Conta
       std::sort(out.exposed_ports.begin(), out.exposed_ports.end());
       out.exposed_ports.erase(std::unique(out.exposed_ports.begin(), out.exposed_ports.end()),
                               out.exposed_ports.end());
+    } else {
+      out.extra_fields[std::string(key)] = simdjson::minify(member.value);
     }
   }
   return ok_status();
@@ -317,6 +319,8 @@ Result<ImageConfig> parse_config_document(std::string_view json, const std::stri
       OCIPACK_TRY(parse_rootfs(member.value, what, config));
     } else if (key == "history") {
       OCIPACK_TRY(parse_history(member.value, what, config));
+    } else {
+      config.extra_fields[std::string(key)] = simdjson::minify(member.value);
     }
   }
   return config;

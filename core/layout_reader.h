@@ -72,8 +72,9 @@ DocumentKind sniff_document_kind(std::string_view json);
 // Parses an image config document: everything ImageConfig models (created,
 // author, architecture, variant, os, config.{User, ExposedPorts (object keys
 // → sorted vector), Env, Entrypoint, Cmd, WorkingDir, Labels, StopSignal},
-// rootfs.diff_ids, history[]). Unknown fields are ignored; missing fields stay
-// empty. Errors name the field ("image config: config.Env[2] is not a string").
+// rootfs.diff_ids, history[]). Other top-level and config.* members are kept
+// as compact JSON text in extra_fields (the last of a repeated key); missing
+// fields stay empty. Errors name the field ("image config: config.Env[2] is not a string").
 Result<ImageConfig> parse_config(std::string_view json);
 
 // Parses an image manifest: the config descriptor (required) and the layer

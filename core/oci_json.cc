@@ -31,6 +31,20 @@ Result<std::string> dump(const Json& j, const char* what) {
   }
 }
 
+// Appends the kept members after the modelled ones (sorted by name).
+Status append_extra_fields(Json& object, const std::map<std::string, std::string>& extra,
+                           const std::string& prefix) {
+  for (const auto& [key, text] : extra) {
+    if (object.contains(key)) continue;  // a modelled member of that name wins
+    try {
+      object[key] = Json::parse(text);
+    } catch (const Json::exception&) {
+      return make_error("cannot encode image config: " + prefix + key + " is not valid JSON");
+    }
+  }
+  return ok_status();
+}
+
 Json string_array(const std::vector<std::string>& values) {
   Json a = Json::array();
   for (const auto& v : values) a.push_back(v);
@@ -125,6 +139,7 @@ Result<std::string> encode_config(const ImageConfig& c) {
     config["Labels"] = labels;
   }
   if (!cc.stop_signal.empty()) config["StopSignal"] = cc.stop_signal;
+  OCIPACK_TRY(append_extra_fields(config, cc.extra_fields, "config."));
   j["config"] = config;
 
   Json rootfs;
@@ -147,6 +162,7 @@ Result<std::string> encode_config(const ImageConfig& c) {
     }
     j["history"] = history;
   }
+  OCIPACK_TRY(append_extra_fields(j, c.extra_fields, ""));
   return dump(j, "image config");
 }
 

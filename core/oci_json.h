@@ -48,6 +48,10 @@ struct ContainerConfig {
   std::string working_dir;
   std::map<std::string, std::string> labels;
   std::string stop_signal;
+  // Members ocipack does not model (Volumes, Healthcheck, Shell, OnBuild,
+  // StopTimeout, ArgsEscaped, anything newer): name → compact JSON text, kept
+  // from a base config and written after the modelled ones, sorted by name.
+  std::map<std::string, std::string> extra_fields;
 };
 
 struct ImageConfig {
@@ -59,6 +63,9 @@ struct ImageConfig {
   ContainerConfig config;
   std::vector<Digest> diff_ids;
   std::vector<HistoryEntry> history;
+  // Top-level members not modelled ("os.version", "os.features", unknown
+  // keys), as ContainerConfig::extra_fields.
+  std::map<std::string, std::string> extra_fields;
 };
 
 struct Manifest {
@@ -66,7 +73,9 @@ struct Manifest {
   std::vector<Descriptor> layers;
 };
 
-// Canonical encodings. Errors (e.g. a label that is not valid UTF-8) name the field.
+// Canonical encodings. Errors (e.g. a label that is not valid UTF-8, an
+// extra field that is not JSON) name the field. A config without extra
+// fields encodes exactly as before they were kept.
 Result<std::string> encode_config(const ImageConfig& config);
 Result<std::string> encode_manifest(const Manifest& manifest);
 

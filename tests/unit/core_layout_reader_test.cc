@@ -340,6 +340,34 @@ TEST(LayoutReaderConfig, AcceptsWhatGoToolsWrite) {
   EXPECT_FALSE(parsed->history[0].empty_layer);
 }
 
+TEST(LayoutReaderConfig, KeepsFieldsItDoesNotModel) {
+  const std::string json = R"({"architecture":"amd64","os":"windows","os.version":"10.0.17763.1",)"
+                           R"("os.features":["win32k"],"x-vendor":{"b":1,"a":[true,null]},)"
+                           R"("config":{"User":"u","Volumes":{"/v":{}},"Healthcheck":{"Test":["NONE"]},)"
+                           R"("Shell":["/bin/bash","-c"],"OnBuild":["RUN x"],"StopTimeout":7,"ArgsEscaped":true,)"
+                           R"("StopTimeout":9},"rootfs":{"type":"layers","diff_ids":[]}})";
+  auto parsed = parse_config(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->extra_fields, (std::map<std::string, std::string>{
+                                      {"os.features", R"(["win32k"])"},
+                                      {"os.version", R"("10.0.17763.1")"},
+                                      {"x-vendor", R"({"b":1,"a":[true,null]})"}}));
+  EXPECT_EQ(parsed->config.extra_fields, (std::map<std::string, std::string>{
+                                             {"ArgsEscaped", "true"},
+                                             {"Healthcheck", R"({"Test":["NONE"]})"},
+                                             {"OnBuild", R"(["RUN x"])"},
+                                             {"Shell", R"(["/bin/bash","-c"])"},
+                                             {"StopTimeout", "9"},  // the last of a repeated key
+                                             {"Volumes", R"({"/v":{}})"}}));
+  EXPECT_EQ(parsed->config.user, "u");
+  auto again = encode_config(*parsed);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, R"({"architecture":"amd64","os":"windows","config":{"User":"u","ArgsEscaped":true,)"
+                    R"("Healthcheck":{"Test":["NONE"]},"OnBuild":["RUN x"],"Shell":["/bin/bash","-c"],)"
+                    R"("StopTimeout":9,"Volumes":{"/v":{}}},"rootfs":{"type":"layers","diff_ids":[]},)"
+                    R"("os.features":["win32k"],"os.version":"10.0.17763.1","x-vendor":{"b":1,"a":[true,null]}})");
+}
+
 TEST(LayoutReaderConfig, ErrorsNameTheField) {
   struct Case {
     std::string json;

@@ -448,8 +448,12 @@ TEST(LayoutStore, ImportRefusesASymlinkOrNonRegularSource) {
   for (const std::string kind : {"symlink", "fifo", "directory"}) {
     ImportFixture f;
     write_text(f.dir / "decoy", f.data);  // right content behind the symlink: still refused
-    if (kind == "symlink") ASSERT_EQ(::symlink((f.dir / "decoy").c_str(), f.source_blob().c_str()), 0);
-    if (kind == "fifo") ASSERT_EQ(::mkfifo(f.source_blob().c_str(), 0644), 0);
+    if (kind == "symlink") {
+      ASSERT_EQ(::symlink((f.dir / "decoy").c_str(), f.source_blob().c_str()), 0);
+    }
+    if (kind == "fifo") {
+      ASSERT_EQ(::mkfifo(f.source_blob().c_str(), 0644), 0);
+    }
     if (kind == "directory") make_dirs(f.source_blob());
     auto store = LayoutStore::open_or_create(f.dir / "out");
     ASSERT_TRUE(store.ok());

@@ -83,6 +83,25 @@ TEST(OciJsonConfig, MinimalConfigOmitsEmptyFields) {
             R"({"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[]}})");
 }
 
+TEST(OciJsonConfig, ExtraFieldsFollowTheModelledOnesSortedByName) {
+  ImageConfig c;
+  c.architecture = "amd64";
+  c.os = "linux";
+  c.config.user = "1000";
+  c.config.extra_fields = {{"Volumes", R"({"/data":{}})"}, {"StopTimeout", "10"},
+                           {"Healthcheck", R"({"Test":["CMD","true"],"Interval":30})"}};
+  c.extra_fields = {{"os.version", R"("10.0.1")"}, {"os.features", R"(["win32k"])"}, {"x-zz", "null"}};
+  auto json = encode_config(c);
+  ASSERT_TRUE(json.ok()) << json.error().message;
+  EXPECT_EQ(*json, R"({"architecture":"amd64","os":"linux","config":{"User":"1000",)"
+                   R"("Healthcheck":{"Test":["CMD","true"],"Interval":30},"StopTimeout":10,"Volumes":{"/data":{}}},)"
+                   R"("rootfs":{"type":"layers","diff_ids":[]},"os.features":["win32k"],"os.version":"10.0.1","x-zz":null})");
+  c.extra_fields["broken"] = "{not json";
+  auto bad = encode_config(c);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("broken is not valid JSON"), std::string::npos) << bad.error().message;
+}
+
 TEST(OciJsonConfig, OneLayerNoHistory) {
   ImageConfig c;
   c.created = "1970-01-01T00:00:00Z";

@@ -193,6 +193,36 @@ TEST(ImageBuilder, OutputIsReproducible) {
   EXPECT_EQ(testing::read_text(dir / "a.tar"), testing::read_text(dir / "b.tar"));
 }
 
+TEST(ImageBuilder, BaseConfigFieldsOcipackDoesNotModelAreKept) {
+  TempDir dir;
+  make_rootfs(dir);
+  testing::FakeLayout base(dir / "base");
+  ImageConfig config = testing::FakeLayout::base_config();
+  config.extra_fields = {{"os.version", R"("1.2")"}, {"os.features", R"(["f"])"}, {"x-unknown", R"({"k":[1]})"}};
+  config.config.extra_fields = {{"Volumes", R"({"/data":{}})"}, {"Healthcheck", R"({"Test":["CMD","true"]})"},
+                                {"Shell", R"(["/bin/sh","-c"])"}, {"OnBuild", R"(["RUN x"])"},
+                                {"StopTimeout", "5"}, {"ArgsEscaped", "true"}};
+  auto image = base.image({"layer"}, config);
+  base.tag(image.manifest, "b");
+  BuildOptions o = options_for(dir, "top");
+  o.base_layout = base.dir();
+  o.base_tag = "b";
+  o.image.user = "1000";
+  auto r = build_image(o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  json built = read_blob(dir / "layout", r->config.digest.str());
+  EXPECT_EQ(built["os.version"], "1.2");
+  EXPECT_EQ(built["os.features"], json::array({"f"}));
+  EXPECT_EQ(built["x-unknown"]["k"][0], 1);
+  EXPECT_EQ(built["config"]["User"], "1000");
+  EXPECT_EQ(built["config"]["Volumes"], json::parse(R"({"/data":{}})"));
+  EXPECT_EQ(built["config"]["Healthcheck"]["Test"][1], "true");
+  EXPECT_EQ(built["config"]["Shell"][0], "/bin/sh");
+  EXPECT_EQ(built["config"]["OnBuild"][0], "RUN x");
+  EXPECT_EQ(built["config"]["StopTimeout"], 5);
+  EXPECT_EQ(built["config"]["ArgsEscaped"], true);
+}
+
 // The entry paths of a layer blob, in order.
 std::vector<std::string> layer_paths(const std::string& layout, const Digest& digest) {
   std::vector<std::string> paths;
