@@ -7,7 +7,7 @@
 # (--layer DIR ...), a delta layer (--diff-base) with whiteouts and an opaque
 # directory — each checked with `skopeo inspect` (layer count, config) and
 # `umoci unpack` (the unpacked tree equals the expected tree); the same delta
-# computed against the base image's extracted layers (--diff-against-base); and the
+# computed against the base image's merged layers (--diff-against-base); and the
 # `tags`, `inspect` and `gc` commands.
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -65,7 +65,7 @@ check_eq "history extended" 2 "$(jq '.history | length' <<<"$cfg")"
 check_eq "diff_ids: base's then ours" "$(skopeo inspect --config "oci:$T/layout:v1" | jq -r '.rootfs.diff_ids[0]')" "$(jq -r '.rootfs.diff_ids[0]' <<<"$cfg")"
 check "oci-image-tool validate v2" oci-image-tool validate --type image --ref name=v2 "$T/layout"
 
-# --- the delta computed against the base image itself (its layers extracted).
+# --- the delta computed against the base image itself (its layers merged in memory).
 check "delta against the base image's merged rootfs" "$OCIPACK" build "$T/v2" -o "$T/layout" --tag fromimage \
     --base "$T/layout:v1" --diff-against-base -q
 delta_b=$(skopeo inspect --raw "oci:$T/layout:fromimage" | jq -r '.layers[1].digest' | sed 's/sha256://')
