@@ -18,6 +18,7 @@
 #include "core/archive_handle.h"
 #include "core/layout_reader.h"
 #include "core/tar_scan.h"
+#include "core/text.h"
 #include "core/tree_diff.h"
 
 namespace ocipack {
@@ -35,8 +36,6 @@ std::vector<std::string> split_path(std::string_view path) {
     if (!part.empty() && part != ".") parts.emplace_back(part);
   return parts;
 }
-
-std::string quoted(std::string_view path) { return "'" + std::string(path) + "'"; }
 
 const char* kind_name(EntryType type) {
   switch (type) {
@@ -111,7 +110,7 @@ struct TreeModel::Layer {
   std::vector<Pending> pending;
 
   std::string entry_name(const Pending& p) const {
-    return where + ": entry " + std::to_string(p.number) + " " + quoted(p.path);
+    return where + ": entry " + std::to_string(p.number) + " " + in_quotes(p.path);
   }
 
   // Reads the tar's entries (and hashes their data) into `pending`.
@@ -166,7 +165,7 @@ struct TreeModel::Layer {
           la_int64_t offset = 0;
           const int data_rc = archive_read_data_block(reader.get(), &block, &block_size, &offset);
           if (data_rc == ARCHIVE_EOF) break;
-          if (data_rc < ARCHIVE_WARN) return fail(": entry " + std::to_string(number) + " " + quoted(p.path));
+          if (data_rc < ARCHIVE_WARN) return fail(": entry " + std::to_string(number) + " " + in_quotes(p.path));
           if (offset < 0 || static_cast<uint64_t>(offset) < at ||
               static_cast<uint64_t>(offset) + block_size > p.item.entry.size)
             return make_error(entry_name(p) + " has data outside its size");
@@ -188,7 +187,7 @@ struct TreeModel::Layer {
   Result<std::optional<Pending>> classify(uint64_t number, std::string_view raw, archive_entry* entry) {
     Pending p;
     p.number = number;
-    const std::string named = where + ": entry " + std::to_string(number) + " " + quoted(raw);
+    const std::string named = where + ": entry " + std::to_string(number) + " " + in_quotes(raw);
     if (raw.empty()) return make_error(named + " has an empty path");
     if (raw.front() == '/') return make_error(named + " has an absolute path");
     if (has_dot_dot_component(raw)) return make_error(named + " has a '..' component");
@@ -223,45 +222,16 @@ struct TreeModel::Layer {
     if (const char* link = archive_entry_hardlink(entry)) {
       const std::string_view target = link;
       if (target.empty() || target.front() == '/' || has_dot_dot_component(target))
-        return make_error(named + " is a hard link to " + quoted(target) + ", outside the layer");
+        return make_error(named + " is a hard link to " + in_quotes(target) + ", outside the layer");
       if (size > 0) return make_error(named + " is a hard link carrying data");
       e.type = EntryType::hard_link;
       p.hard_link_target = normalize_tar_path(target);
       if (p.hard_link_target.empty()) return make_error(named + " is a hard link to the root");
       return std::optional<Pending>(std::move(p));
     }
-    switch (archive_entry_filetype(entry)) {
-      case AE_IFREG:
-        e.type = EntryType::regular;
-        e.size = size > 0 ? static_cast<uint64_t>(size) : 0;
-        break;
-      case AE_IFDIR:
-        e.type = EntryType::directory;
-        e.path += '/';
-        break;
-      case AE_IFLNK:
-        e.type = EntryType::symlink;
-        e.link_target = archive_entry_symlink(entry) ? archive_entry_symlink(entry) : "";
-        break;
-      case AE_IFCHR:
-      case AE_IFBLK:
-        e.type = archive_entry_filetype(entry) == AE_IFCHR ? EntryType::char_device : EntryType::block_device;
-        e.dev_major = static_cast<uint32_t>(archive_entry_rdevmajor(entry));
-        e.dev_minor = static_cast<uint32_t>(archive_entry_rdevminor(entry));
-        break;
-      case AE_IFIFO:
-        e.type = EntryType::fifo;
-        break;
-      default:
-        return make_error(named + " has a file type a layer cannot hold");
-    }
-    const char* xname = nullptr;
-    const void* xvalue = nullptr;
-    size_t xsize = 0;
-    archive_entry_xattr_reset(entry);
-    while (archive_entry_xattr_next(entry, &xname, &xvalue, &xsize) == ARCHIVE_OK)
-      e.xattrs.emplace_back(xname ? xname : "", std::string(static_cast<const char*>(xvalue), xsize));
-    std::sort(e.xattrs.begin(), e.xattrs.end());
+    if (!set_entry_kind(entry, e)) return make_error(named + " has a file type a layer cannot hold");
+    if (e.type == EntryType::regular) e.size = size > 0 ? static_cast<uint64_t>(size) : 0;
+    if (auto xattrs = set_entry_xattrs(entry, e); !xattrs) return make_error(named + " " + xattrs.error().message);
     return std::optional<Pending>(std::move(p));
   }
 
@@ -326,7 +296,7 @@ Result<ModelNode*> TreeModel::parent_for(const std::string& path, const std::str
       it->second->implied = true;
     } else if (!it->second->is_directory()) {
       prefix.pop_back();
-      return make_error(named + " lies below " + quoted(prefix) + ", which is " +
+      return make_error(named + " lies below " + in_quotes(prefix) + ", which is " +
                         kind_name(it->second->entry().type));
     }
     dir = it->second.get();
@@ -344,9 +314,9 @@ Status TreeModel::insert(WalkItem item, std::optional<Digest> content, const std
   auto node = std::make_unique<ModelNode>();
   if (item.entry.type == EntryType::hard_link) {
     const ModelNode* target = find(hard_link_target);
-    if (!target) return make_error(named + " is a hard link to " + quoted(hard_link_target) + ", which is missing");
+    if (!target) return make_error(named + " is a hard link to " + in_quotes(hard_link_target) + ", which is missing");
     if (target->is_directory())
-      return make_error(named + " is a hard link to " + quoted(hard_link_target) + ", a directory");
+      return make_error(named + " is a hard link to " + in_quotes(hard_link_target) + ", a directory");
     auto* shared = const_cast<ModelNode*>(target);
     if (shared->inode == 0) shared->inode = m_next_inode++;
     node->item = shared->item;

@@ -245,44 +245,17 @@ Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& 
       links.emplace_back(source->m_items.size(), *target);
       e.type = EntryType::hard_link;
     } else {
-      switch (archive_entry_filetype(entry)) {
-        case AE_IFDIR: e.type = EntryType::directory; e.path += '/'; break;
-        case AE_IFREG: e.type = EntryType::regular; break;
-        case AE_IFLNK:
-          e.type = EntryType::symlink;
-          e.link_target = archive_entry_symlink(entry) ? archive_entry_symlink(entry) : "";
-          break;
-        case AE_IFCHR:
-        case AE_IFBLK:
-          e.type = archive_entry_filetype(entry) == AE_IFCHR ? EntryType::char_device : EntryType::block_device;
-          e.dev_major = static_cast<uint32_t>(archive_entry_rdevmajor(entry));
-          e.dev_minor = static_cast<uint32_t>(archive_entry_rdevminor(entry));
-          break;
-        case AE_IFIFO: e.type = EntryType::fifo; break;
-        default:
-          source->m_warnings.push_back("skipping " + e.path + " in " + name + " (a socket or unknown type)");
-          continue;
+      if (!set_entry_kind(entry, e)) {
+        source->m_warnings.push_back("skipping " + e.path + " in " + name + " (a socket or unknown type)");
+        continue;
       }
     }
     const std::string key = e.type == EntryType::directory ? e.path.substr(0, e.path.size() - 1) : e.path;
     if (!index_of.emplace(key, source->m_items.size()).second)
       return make_error("rootfs tar " + name + ": duplicate entry " + in_quotes(key));
 
-    archive_entry_xattr_reset(entry);
-    const char* xname = nullptr;
-    const void* xvalue = nullptr;
-    size_t xsize = 0;
-    while (archive_entry_xattr_next(entry, &xname, &xvalue, &xsize) == ARCHIVE_OK)
-      e.xattrs.emplace_back(xname, std::string(static_cast<const char*>(xvalue), xsize));
-    std::sort(e.xattrs.begin(), e.xattrs.end());
-    // libarchive reports an xattr once per PAX record that carries it, and
-    // bsdtar writes each one twice (LIBARCHIVE.xattr.NAME, base64, and
-    // SCHILY.xattr.NAME): one copy is kept; two different values are refused.
-    e.xattrs.erase(std::unique(e.xattrs.begin(), e.xattrs.end()), e.xattrs.end());
-    for (size_t i = 1; i < e.xattrs.size(); ++i)
-      if (e.xattrs[i].first == e.xattrs[i - 1].first)
-        return make_error("rootfs tar " + name + ": entry " + in_quotes(e.path) +
-                          " has two different values for xattr " + in_quotes(e.xattrs[i].first));
+    if (auto xattrs = set_entry_xattrs(entry, e); !xattrs)
+      return make_error("rootfs tar " + name + ": entry " + in_quotes(e.path) + " " + xattrs.error().message);
 
     if (e.type == EntryType::regular) {
       const la_int64_t size = archive_entry_size(entry);

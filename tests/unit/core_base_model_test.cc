@@ -189,6 +189,20 @@ TEST(BaseModel, DirectoryOverDirectoryKeepsChildrenFileOverDirectoryReplacesIt) 
   EXPECT_EQ(model->find("e")->entry().type, EntryType::regular);
 }
 
+TEST(BaseModel, XattrsAreKeptOnceAndConflictingCopiesRefused) {
+  // bsdtar stores each xattr twice: LIBARCHIVE.xattr (base64) and SCHILY.xattr.
+  auto layer = [](const std::string& libarchive_value) {
+    return testing::raw_pax_header({{"LIBARCHIVE.xattr.user.k", libarchive_value}, {"SCHILY.xattr.user.k", "v"}}) +
+           testing::raw_tar_header("f", '0', 1) + testing::raw_tar_data("x") + testing::raw_tar_end();
+  };
+  auto model = model_of({layer("dg")});  // base64 of "v"
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  using Xattrs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(model->find("f")->entry().xattrs, (Xattrs{{"user.k", "v"}}));
+  const std::string message = error_of({layer("dw")});  // base64 of "w"
+  EXPECT_NE(message.find("entry 1 'f' has two different values for xattr 'user.k'"), std::string::npos) << message;
+}
+
 TEST(BaseModel, LongPathsHaveNoLimit) {
   TempDir dir;
   std::string deep;
