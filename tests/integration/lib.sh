@@ -190,6 +190,16 @@ finish() {
     exit $?
 }
 
+# unpack_equals NAME LAYOUT:TAG EXPECTED_TREE : `umoci unpack` of the image
+# into $TEST_TMP/bundle, then compare_trees.py of the expected tree and the
+# unpacked rootfs (two checks).
+unpack_equals() {
+    rm -rf "$TEST_TMP/bundle"
+    if check "$1: umoci unpack" umoci unpack --image "$2" "$TEST_TMP/bundle"; then
+        check "$1: unpacked tree equals the expected tree" python3 "$TESTS_DIR/compare_trees.py" "$3" "$TEST_TMP/bundle/rootfs"
+    fi
+}
+
 # sha256_of FILE : prints the bare hex digest.
 sha256_of() {
     sha256sum "$1" | cut -d' ' -f1

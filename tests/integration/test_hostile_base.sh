@@ -21,7 +21,6 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
-CMP="$(dirname "$0")/compare_trees.py"
 T=$TEST_TMP
 SDE=1700000000
 export SOURCE_DATE_EPOCH=$SDE
@@ -165,12 +164,6 @@ hostile blob-fifo "$(basename "$blob").* is not a regular file" --diff-against-b
 hostile blob-fifo "$(basename "$blob").* is not a regular file"
 
 # --- good bases still work.
-unpack_equals() {  # name layout:tag expected-tree
-    rm -rf "$T/bundle"
-    if check "$1: umoci unpack" umoci unpack --image "$2" "$T/bundle"; then
-        check "$1: unpacked tree equals the expected tree" python3 "$CMP" "$3" "$T/bundle/rootfs"
-    fi
-}
 delta_names() {  # layout:tag -> the last layer's entry names
     local layout=${1%:*} tag=${1##*:} manifest
     manifest=$(blob_path "$layout" "$(layout_manifest_digest "$layout" "$tag")")

@@ -12,7 +12,6 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
-CMP="$(dirname "$0")/compare_trees.py"
 T=$TEST_TMP
 SDE=1700000000
 
@@ -27,12 +26,6 @@ mk_tree() {  # dir: a small tree with fixed mtimes
     mkdir -p "$1/var/cache/pkg" && echo c > "$1/var/cache/pkg/c"
 }
 settle() { find "$1" -exec touch -h -d "@$SDE" {} +; }
-unpack_equals() {  # name layout:tag expected-tree
-    rm -rf "$T/bundle"
-    if check "$1: umoci unpack" umoci unpack --image "$2" "$T/bundle"; then
-        check "$1: unpacked tree equals the expected tree" python3 "$CMP" "$3" "$T/bundle/rootfs"
-    fi
-}
 layers_of() { skopeo inspect "oci:$1" | jq '.Layers | length'; }
 
 # --- base image, then a delta on top of it
