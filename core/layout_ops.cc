@@ -216,6 +216,7 @@ Result<std::vector<TagInfo>> list_tags(const std::string& layout_dir) {
     info.tag = entry.tag.value_or("");
     info.digest_text = entry.digest_text;
     if (!entry.descriptor) {
+      info.readable = false;
       info.note = entry.problem;
     } else {
       info.manifest = std::move(*entry.descriptor);

@@ -25,6 +25,7 @@ namespace ocipack {
 
 struct TagInfo {
   std::string tag;  // "" for an index.json entry without a ref.name annotation
+  bool readable = true;  // false: the entry could not be read, `manifest` is empty
   Descriptor manifest;
   std::string digest_text;  // the digest as index.json writes it (for entries that cannot be read too)
   // Why the entry is not an image ocipack can read ("" when it is): the
