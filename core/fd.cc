@@ -83,6 +83,14 @@ Error not_regular(const std::string& path, mode_t mode, bool is_component) {
 Result<std::optional<RegularFile>> open_beneath(const std::string& dir, std::string_view relative,
                                                 bool want_directory) {
   std::string path = dir;
+  for (size_t start = 0;;) {
+    const size_t slash = relative.find('/', start);
+    const std::string_view name = relative.substr(start, slash == std::string_view::npos ? relative.npos : slash - start);
+    if (name.empty() || name == "." || name == "..")
+      return make_error(dir + "/" + std::string(relative) + ": not a plain relative path");
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
   UniqueFd parent(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!parent.valid()) {
     if (errno == ENOENT) return std::optional<RegularFile>();
@@ -95,8 +103,6 @@ Result<std::optional<RegularFile>> open_beneath(const std::string& dir, std::str
     const bool directory = !last || want_directory;
     const std::string name(relative.substr(start, last ? std::string_view::npos : slash - start));
     path += "/" + name;
-    if (name.empty() || name == "." || name == "..")
-      return make_error(path + ": not a plain path component");
     struct stat st {};
     if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) return std::optional<RegularFile>();
