@@ -8,7 +8,12 @@
 // refuses, deleting nothing, when a reachable blob is missing or corrupted.
 // LayoutLock excludes a second holder (another descriptor in this process,
 // or a forked child), and a gc started while a build holds the lock waits for
-// it and then honours the index the build committed.
+// it and then honours the index the build committed. Hostile layouts: tags
+// lists entries it cannot read (sha512, unknown algorithm, bad annotations,
+// duplicates, unknown media types) with a note; gc refuses a symlinked
+// blobs/ or blobs/sha256 (a decoy layout behind it stays byte-identical),
+// never follows blob entries, and refuses when an entry is unreadable; every
+// operation names a FIFO/socket/device/directory/symlink index.json or oci-layout.
 #include "core/layout_ops.h"
 
 #include <fcntl.h>

@@ -9,7 +9,11 @@
 // ones), follow a single-entry nested index, and refuse a blob whose size or
 // sha256 does not match its descriptor, naming the digest. Layouts are built by
 // hand in a temp directory with encode_config/encode_manifest/update_index so
-// the tests do not depend on the pipeline.
+// the tests do not depend on the pipeline. Hostile layouts: every kind of
+// non-regular file in place of index.json, oci-layout or a blob, symlinked
+// blobs directories, JSON nested 10^5–10^6 deep or over the size limit,
+// entries ocipack cannot read next to good ones, ambiguous tags, escaped
+// tags in messages, and "LAYOUT:a/b" resolved by the layout on disk.
 #include "core/layout_reader.h"
 
 #include <sys/stat.h>
