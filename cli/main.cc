@@ -15,6 +15,7 @@
 #include "cli/options.h"
 #include "core/layout_ops.h"
 #include "core/layout_verify.h"
+#include "core/text.h"
 #include "cli/progress.h"
 
 namespace {
@@ -30,21 +31,34 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
+// One line of output that may hold text from a layout: control bytes are
+// escaped (core/text.h), so a tag or path cannot forge lines or drive the terminal.
+void print_line(FILE* out, const std::string& prefix, const std::string& text) {
+  std::fprintf(out, "%s%s\n", prefix.c_str(), ocipack::printable(text).c_str());
+}
+
 // `ocipack tags|inspect|gc`: read-only or blob-removing layout operations.
 int run_layout_command(const ocipack::cli::CommandLine& command) {
   using namespace ocipack;
   using Action = cli::CommandLine::Action;
   auto fail = [](const Error& error) {
-    std::fprintf(stderr, "ocipack: error: %s\n", error.message.c_str());
+    print_line(stderr, "ocipack: error: ", error.message);
     return 1;
   };
   switch (command.action) {
     case Action::tags: {
       auto tags = list_tags(command.layout_dir);
       if (!tags) return fail(tags.error());
-      for (const auto& info : *tags)
-        std::printf("%s\t%s\t%lld\n", info.tag.empty() ? "<untagged>" : info.tag.c_str(),
-                    info.manifest.digest.str().c_str(), static_cast<long long>(info.manifest.size));
+      // TAG, DIGEST, SIZE separated by tabs (escaped inside the fields); an
+      // entry ocipack cannot read gets "-" for its size and a fourth field
+      // saying why.
+      for (const auto& info : *tags) {
+        std::string row = (info.tag.empty() ? "<untagged>" : printable(info.tag)) + "\t" +
+                          printable(info.digest_text.empty() ? "-" : info.digest_text) + "\t";
+        row += info.readable ? std::to_string(info.manifest.size) : "-";
+        if (!info.note.empty()) row += "\t(" + printable(info.note) + ")";
+        std::printf("%s\n", row.c_str());
+      }
       return 0;
     }
     case Action::inspect: {
@@ -69,12 +83,12 @@ int run_layout_command(const ocipack::cli::CommandLine& command) {
       if (!command.tag.empty()) options.ref = command.tag;
       auto report = verify_layout(command.layout_dir, options);
       if (!report) {
-        std::fprintf(stderr, "ocipack: error: %s\n", report.error().message.c_str());
+        fail(report.error());
         return 2;
       }
-      for (const auto& problem : report->problems) std::printf("%s\n", problem.c_str());
+      for (const auto& problem : report->problems) print_line(stdout, "", problem);
       std::printf("%s: %s (%llu manifests, %llu blobs, %llu layers, %llu entries checked)\n",
-                  command.layout_dir.c_str(), report->ok() ? "OK" : "PROBLEMS FOUND",
+                  printable(command.layout_dir).c_str(), report->ok() ? "OK" : "PROBLEMS FOUND",
                   static_cast<unsigned long long>(report->manifests),
                   static_cast<unsigned long long>(report->blobs_checked),
                   static_cast<unsigned long long>(report->layers_checked),
@@ -96,7 +110,7 @@ int main(int argc, char** argv) {
 
   auto command = cli::parse_command_line(std::vector<std::string>(argv + 1, argv + argc), env);
   if (!command) {
-    std::fprintf(stderr, "ocipack: error: %s\n", command.error().message.c_str());
+    print_line(stderr, "ocipack: error: ", command.error().message);
     return 2;
   }
   using Action = cli::CommandLine::Action;
@@ -137,11 +151,10 @@ int main(int argc, char** argv) {
   auto result = build_image(build);
   if (progress) progress->finish();
   if (!result) {
-    std::fprintf(stderr, "ocipack: error: %s\n", result.error().message.c_str());
+    print_line(stderr, "ocipack: error: ", result.error().message);
     return g_interrupted.load() ? 130 : 1;
   }
-  for (const auto& warning : result->warnings)
-    std::fprintf(stderr, "ocipack: warning: %s\n", warning.c_str());
+  for (const auto& warning : result->warnings) print_line(stderr, "ocipack: warning: ", warning);
   if (!command->quiet) {
     std::printf("%s:%s %s\n", build.layout_dir.c_str(), build.image.tag.c_str(),
                 result->manifest.digest.str().c_str());

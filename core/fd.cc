@@ -58,6 +58,112 @@ Result<std::string> read_file(const std::string& path) {
   return out;
 }
 
+namespace {
+// "a FIFO", "a symbolic link", … for "X is a FIFO, not a regular file".
+const char* file_type_name(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
+}
+
+Error not_regular(const std::string& path, mode_t mode, bool is_component) {
+  if (S_ISLNK(mode))
+    return make_error(path + " is a symbolic link (a layout is a plain tree: symlinks in it are not followed)");
+  if (S_ISREG(mode) && is_component) return make_error(path + " is a regular file, not a directory");
+  if (is_component) return make_error(path + " is " + file_type_name(mode) + ", not a directory");
+  return make_error(path + " is " + file_type_name(mode) + ", not a regular file");
+}
+
+// The walk behind open_regular_file and open_directory_beneath: the last
+// component must be a regular file (`want_directory` false) or a directory.
+Result<std::optional<RegularFile>> open_beneath(const std::string& dir, std::string_view relative,
+                                                bool want_directory) {
+  std::string path = dir;
+  for (size_t start = 0;;) {
+    const size_t slash = relative.find('/', start);
+    const std::string_view name = relative.substr(start, slash == std::string_view::npos ? relative.npos : slash - start);
+    if (name.empty() || name == "." || name == "..")
+      return make_error(dir + "/" + std::string(relative) + ": not a plain relative path");
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  UniqueFd parent(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!parent.valid()) {
+    if (errno == ENOENT) return std::optional<RegularFile>();
+    return make_error("cannot open directory " + dir + ": " + errno_text(errno));
+  }
+  size_t start = 0;
+  for (;;) {
+    const size_t slash = relative.find('/', start);
+    const bool last = slash == std::string_view::npos;
+    const bool directory = !last || want_directory;
+    const std::string name(relative.substr(start, last ? std::string_view::npos : slash - start));
+    path += "/" + name;
+    struct stat st {};
+    if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return std::optional<RegularFile>();
+      return make_error("cannot access " + path + ": " + errno_text(errno));
+    }
+    if (directory ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) return not_regular(path, st.st_mode, directory);
+    const int flags = directory ? O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
+                                : O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+    UniqueFd fd(::openat(parent.get(), name.c_str(), flags));
+    if (!fd.valid()) {
+      if (errno == ENOENT) return std::optional<RegularFile>();
+      if (errno == ELOOP) return not_regular(path, S_IFLNK, directory);
+      return make_error("cannot open " + path + ": " + errno_text(errno));
+    }
+    if (::fstat(fd.get(), &st) != 0) return make_error("cannot stat " + path + ": " + errno_text(errno));
+    if (directory ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) return not_regular(path, st.st_mode, directory);
+    if (last) return std::optional<RegularFile>(RegularFile{std::move(fd), static_cast<int64_t>(st.st_size)});
+    parent = std::move(fd);
+    start = slash + 1;
+  }
+}
+}  // namespace
+
+Result<std::optional<RegularFile>> open_regular_file(const std::string& dir, std::string_view relative) {
+  return open_beneath(dir, relative, false);
+}
+
+Result<std::optional<UniqueFd>> open_directory_beneath(const std::string& dir, std::string_view relative) {
+  auto opened = open_beneath(dir, relative, true);
+  if (!opened) return opened.error();
+  if (!*opened) return std::optional<UniqueFd>();
+  return std::optional<UniqueFd>(std::move((*opened)->fd));
+}
+
+Result<std::optional<std::string>> read_regular_file(const std::string& dir, std::string_view relative,
+                                                     int64_t max_size) {
+  auto file = open_regular_file(dir, relative);
+  if (!file) return file.error();
+  if (!*file) return std::optional<std::string>();
+  const std::string path = dir + "/" + std::string(relative);
+  auto too_large = [&](int64_t size) {
+    return make_error(path + " is too large (" + std::to_string(size) + " bytes, limit " +
+                      std::to_string(max_size) + ")");
+  };
+  if ((*file)->size > max_size) return too_large((*file)->size);
+  std::string out;
+  out.reserve(static_cast<size_t>((*file)->size));
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read((*file)->fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error("cannot read " + path + ": " + errno_text(errno));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (static_cast<int64_t>(out.size()) > max_size) return too_large(static_cast<int64_t>(out.size()));
+  }
+  return std::optional<std::string>(std::move(out));
+}
+
 Status fsync_dir(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid()) return make_error("cannot open directory " + dir + ": " + errno_text(errno));
@@ -77,9 +183,9 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-Result<std::vector<std::string>> list_directory(const std::string& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return make_error("cannot open directory " + dir + ": " + errno_text(errno));
+namespace {
+// Reads and closes `d`; errors name `dir`.
+Result<std::vector<std::string>> read_directory(DIR* d, const std::string& dir) {
   std::vector<std::string> names;
   for (;;) {
     errno = 0;
@@ -95,6 +201,27 @@ Result<std::vector<std::string>> list_directory(const std::string& dir) {
   // memcmp): exactly the bytewise order promised for layers.
   std::sort(names.begin(), names.end());
   return names;
+}
+}  // namespace
+
+Result<std::vector<std::string>> list_directory(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return make_error("cannot open directory " + dir + ": " + errno_text(errno));
+  return read_directory(d, dir);
+}
+
+Result<std::vector<std::string>> list_directory(int dir_fd, const std::string& name) {
+  // fdopendir takes over the descriptor it is given: give it a duplicate.
+  const int copy = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return make_error("cannot open directory " + name + ": " + errno_text(errno));
+  DIR* d = ::fdopendir(copy);
+  if (!d) {
+    const int err = errno;
+    ::close(copy);
+    return make_error("cannot open directory " + name + ": " + errno_text(err));
+  }
+  ::rewinddir(d);  // the duplicate shares the original's offset
+  return read_directory(d, name);
 }
 
 Result<TempFile> TempFile::create(const std::string& dir, const std::string& stem) {

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -49,6 +51,36 @@ Status write_all(int fd, std::string_view data, const std::string& what);
 // Reads a whole (small) file.
 Result<std::string> read_file(const std::string& path);
 
+// A file of a tree ocipack does not trust (an OCI layout): opened for
+// reading, known to be a regular file of `size` bytes when it was opened.
+struct RegularFile {
+  UniqueFd fd;
+  int64_t size = 0;
+};
+
+// Opens `relative` (plain components joined by '/', no "..") below the
+// directory `dir` without blocking and without following any symlink below
+// `dir`: each directory on the way is opened O_DIRECTORY|O_NOFOLLOW relative
+// to the previous one, the file is looked at with fstatat(AT_SYMLINK_NOFOLLOW)
+// before it is opened (so the driver of a device node is never asked to open
+// it), then opened O_RDONLY|O_NONBLOCK|O_NOFOLLOW|O_CLOEXEC|O_NOCTTY and
+// checked again with fstat (it may have been swapped in between). `dir`
+// itself is followed: the user named it. A FIFO, socket, device, directory or
+// symlink gives an error naming `dir/relative` and what it is; nullopt means
+// that it (or a directory on the way) does not exist, so callers word
+// "missing" themselves. O_NONBLOCK does not change how a regular file reads.
+Result<std::optional<RegularFile>> open_regular_file(const std::string& dir, std::string_view relative);
+
+// The same walk for a directory below `dir`: an O_DIRECTORY|O_NOFOLLOW
+// descriptor of `relative`, nullopt if it does not exist; a symlink or
+// anything but a directory (on the way or at the end) is an error naming it.
+Result<std::optional<UniqueFd>> open_directory_beneath(const std::string& dir, std::string_view relative);
+
+// open_regular_file, then the whole content, refusing a file of more than
+// `max_size` bytes (or one that grows past it while being read). nullopt: missing.
+Result<std::optional<std::string>> read_regular_file(const std::string& dir, std::string_view relative,
+                                                     int64_t max_size);
+
 // Writes `data` to `path` atomically: temp file in the same directory, fsync,
 // rename over `path`, fsync the directory. On failure the temp file is removed
 // and `path` is untouched.
@@ -62,6 +94,8 @@ std::string base_name(const std::string& path);
 // The entry names of `dir` without "." and "..", sorted bytewise (the order
 // every walk and listing in ocipack uses). Errors name the directory.
 Result<std::vector<std::string>> list_directory(const std::string& dir);
+// The same for an open directory; `name` names it in errors. `dir_fd` stays open.
+Result<std::vector<std::string>> list_directory(int dir_fd, const std::string& name);
 
 // fsync a directory so a rename inside it is durable.
 Status fsync_dir(const std::string& dir);

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 
 namespace ocipack {
@@ -85,7 +86,9 @@ std::string_view trim_json_space(std::string_view text) {
 // have to exist.
 class Marker {
  public:
-  explicit Marker(std::string dir) : m_dir(std::move(dir)), m_where("layout '" + m_dir + "'") {}
+  // `blobs_fd`: blobs/sha256 opened O_NOFOLLOW (-1 when the layout has none).
+  Marker(std::string dir, int blobs_fd)
+      : m_dir(std::move(dir)), m_where("layout '" + m_dir + "'"), m_blobs_fd(blobs_fd) {}
 
   Status mark_index_entries(const std::vector<Descriptor>& entries, const std::string& referrer, int depth) {
     constexpr int k_max_nesting = 16;
@@ -101,8 +104,12 @@ class Marker {
     m_reachable.insert(d.digest.hex());
     struct stat st {};
     const std::string path = blob_path(m_dir, d.digest);
-    if (::stat(path.c_str(), &st) == 0) return ok_status();
-    if (errno == ENOENT)
+    if (m_blobs_fd >= 0 && ::fstatat(m_blobs_fd, d.digest.hex().c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (S_ISREG(st.st_mode)) return ok_status();
+      return make_error(m_where + ": blob " + d.digest.str() + " referenced by " + referrer +
+                        " is not a regular file; refusing to collect garbage in a broken layout");
+    }
+    if (m_blobs_fd < 0 || errno == ENOENT)
       return make_error(m_where + ": blob " + d.digest.str() + " referenced by " + referrer +
                         " is missing; refusing to collect garbage in a broken layout");
     return make_error(m_where + ": cannot access " + path + ": " + errno_text(errno));
@@ -147,6 +154,7 @@ class Marker {
 
   std::string m_dir;
   std::string m_where;
+  int m_blobs_fd;
   std::set<std::string> m_reachable;  // hex names
   std::set<std::string> m_expanded;   // documents already read
 };
@@ -163,35 +171,64 @@ struct Candidate {
 };
 
 // Unreachable blob files of blobs/sha256 (regular files and symlinks named by
-// a digest), sorted by name. A missing directory has none.
-Result<std::vector<Candidate>> list_unreachable(const std::string& blobs_dir,
+// a digest — a symlink is removed, never followed), sorted by name.
+Result<std::vector<Candidate>> list_unreachable(int blobs_fd, const std::string& blobs_dir,
                                                 const std::set<std::string>& reachable) {
   std::vector<Candidate> out;
-  struct stat dir_st {};
-  if (::stat(blobs_dir.c_str(), &dir_st) != 0 && errno == ENOENT) return out;
-  auto names = list_directory(blobs_dir);  // sorted; read errors are errors
+  auto names = list_directory(blobs_fd, blobs_dir);  // sorted; read errors are errors
   if (!names) return names.error();
   for (const auto& name : *names) {
     if (name[0] == '.' || !is_blob_name(name) || reachable.count(name)) continue;
     struct stat st {};
-    if (::lstat((blobs_dir + "/" + name).c_str(), &st) != 0) continue;
+    if (::fstatat(blobs_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) continue;
     out.push_back({name, static_cast<uint64_t>(st.st_size)});
   }
   return out;
 }
 
+// Removes the regular files named `prefix`* of the directory `dir_fd`.
+void remove_temp_files(int dir_fd, const std::string& dir, const std::string& prefix, GcResult& result) {
+  auto names = list_directory(dir_fd, dir);
+  if (!names) return;
+  for (const auto& name : *names) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    struct stat st {};
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        ::unlinkat(dir_fd, name.c_str(), 0) == 0) {
+      ++result.removed_temp_files;
+      result.freed_bytes += static_cast<uint64_t>(st.st_size);
+    }
+  }
+}
+
 }  // namespace
 
 Result<std::vector<TagInfo>> list_tags(const std::string& layout_dir) {
-  auto entries = read_index(layout_dir);
+  auto entries = read_index_entries(layout_dir);
   if (!entries) return entries.error();
+  std::map<std::string, size_t> uses;
+  for (const auto& entry : *entries)
+    if (entry.tag) ++uses[*entry.tag];
   std::vector<TagInfo> tags;
   for (auto& entry : *entries) {
     TagInfo info;
-    auto ref = entry.annotations.find(k_annotation_ref_name);
-    if (ref != entry.annotations.end()) info.tag = ref->second;
-    info.manifest = std::move(entry);
+    info.tag = entry.tag.value_or("");
+    info.digest_text = entry.digest_text;
+    if (!entry.descriptor) {
+      info.readable = false;
+      info.note = entry.problem;
+    } else {
+      info.manifest = std::move(*entry.descriptor);
+      const std::string& type = info.manifest.media_type;
+      if (!is_manifest_media_type(type) && !is_index_media_type(type))
+        info.note = "mediaType " + in_quotes(type) + " is neither an image manifest nor an image index";
+    }
+    if (entry.tag && uses[*entry.tag] > 1) {
+      const std::string ambiguous =
+          "tag " + in_quotes(*entry.tag) + " is ambiguous (" + std::to_string(uses[*entry.tag]) + " entries carry it)";
+      info.note = info.note.empty() ? ambiguous : ambiguous + "; " + info.note;
+    }
     tags.push_back(std::move(info));
   }
   return tags;
@@ -292,17 +329,29 @@ Result<GcResult> collect_garbage(const std::string& layout_dir) {
   auto lock = LayoutLock::acquire(dir);
   if (!lock) return lock.error();
 
+  // Everything below is relative to these two descriptors: a blobs/ or
+  // blobs/sha256 swapped for a symlink later is not followed.
   const std::string blobs_dir = dir + "/blobs/sha256";
+  // The layout directory itself is followed: the user named it.
+  UniqueFd layout_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!layout_fd.valid()) return make_error("cannot open " + where + ": " + errno_text(errno));
+  auto blobs_fd = open_directory_beneath(dir, "blobs/sha256");
+  if (!blobs_fd) return make_error(where + ": " + blobs_fd.error().message + "; refusing to collect garbage");
+  const int blobs = *blobs_fd ? (*blobs_fd)->get() : -1;
   constexpr int k_max_attempts = 10;
   for (int attempt = 0; attempt < k_max_attempts; ++attempt) {
     auto index_text = read_index_text(dir);
     if (!index_text) return index_text.error();
     auto entries = parse_index(*index_text, where + ": index.json");
-    if (!entries) return entries.error();
-    Marker marker(dir);
+    if (!entries) return make_error(entries.error().message + "; refusing to collect garbage");
+    Marker marker(dir, blobs);
     OCIPACK_TRY(marker.mark_index_entries(*entries, "index.json", 0));
-    auto candidates = list_unreachable(blobs_dir, marker.reachable());
-    if (!candidates) return candidates.error();
+    std::vector<Candidate> candidates;
+    if (blobs >= 0) {
+      auto listed = list_unreachable(blobs, blobs_dir, marker.reachable());
+      if (!listed) return listed.error();
+      candidates = std::move(*listed);
+    }
 
     // A writer that does not take the lock may have committed a new
     // index.json meanwhile; its blobs must not be deleted.
@@ -311,32 +360,21 @@ Result<GcResult> collect_garbage(const std::string& layout_dir) {
     if (*index_again != *index_text) continue;
 
     GcResult result;
-    for (const auto& [temp_dir, prefix] : {std::pair{blobs_dir, std::string(".blob.tmp-")},
-                                           std::pair{dir, std::string(".index.json.tmp-")},
-                                           std::pair{dir, std::string(".oci-layout.tmp-")}}) {
-      auto names = list_directory(temp_dir);
-      if (!names) continue;
-      for (const auto& name : *names) {
-        if (name.rfind(prefix, 0) != 0) continue;
-        const std::string path = temp_dir + "/" + name;
-        struct stat st {};
-        if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::unlink(path.c_str()) == 0) {
-          ++result.removed_temp_files;
-          result.freed_bytes += static_cast<uint64_t>(st.st_size);
-        }
-      }
-    }
-    for (const auto& candidate : *candidates) {
-      const std::string path = blobs_dir + "/" + candidate.name;
-      if (::unlink(path.c_str()) != 0) {
+    if (blobs >= 0) remove_temp_files(blobs, blobs_dir, ".blob.tmp-", result);
+    remove_temp_files(layout_fd.get(), dir, ".index.json.tmp-", result);
+    remove_temp_files(layout_fd.get(), dir, ".oci-layout.tmp-", result);
+    for (const auto& candidate : candidates) {
+      if (::unlinkat(blobs, candidate.name.c_str(), 0) != 0) {
         if (errno == ENOENT) continue;  // removed by someone else
-        return make_error(where + ": cannot remove unreferenced blob " + path + ": " + errno_text(errno));
+        return make_error(where + ": cannot remove unreferenced blob " + blobs_dir + "/" + candidate.name + ": " +
+                          errno_text(errno));
       }
       ++result.removed_blobs;
       result.freed_bytes += candidate.size;
       result.removed.push_back(candidate.name);
     }
-    if (result.removed_blobs > 0) OCIPACK_TRY(fsync_dir(blobs_dir));
+    if (result.removed_blobs > 0 && ::fsync(blobs) != 0)
+      return make_error("cannot fsync " + blobs_dir + ": " + errno_text(errno));
     return result;
   }
   return make_error(where + ": index.json kept changing while collecting garbage; try again");

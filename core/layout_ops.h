@@ -25,10 +25,18 @@ namespace ocipack {
 
 struct TagInfo {
   std::string tag;  // "" for an index.json entry without a ref.name annotation
+  bool readable = true;  // false: the entry could not be read, `manifest` is empty
   Descriptor manifest;
+  std::string digest_text;  // the digest as index.json writes it (for entries that cannot be read too)
+  // Why the entry is not an image ocipack can read ("" when it is): the
+  // reader's problem (a sha512 or unknown digest, a bad size, ...), an
+  // unknown media type, or a tag that other entries carry too.
+  std::string note;
 };
 
-// The entries of index.json in file order, with their ref.name.
+// The entries of index.json in file order, with their ref.name. Entries
+// ocipack does not understand are listed with a note instead of failing the
+// listing (see IndexEntry); only an unreadable index.json itself is an error.
 Result<std::vector<TagInfo>> list_tags(const std::string& layout_dir);
 
 // A human summary of one image, one item per line, each line ending in '\n':
@@ -62,7 +70,15 @@ struct GcResult {
 // before deleting: if it changed, the reachable set is computed again.
 // Refuses, deleting nothing, when a reachable blob is missing or a reachable
 // manifest/index does not match its digest or does not parse (a broken layout
-// is better repaired than pruned).
+// is better repaired than pruned), and when index.json has an entry it cannot
+// read (a sha512 digest, a bad size, ...): what such an entry reaches is
+// unknown, so nothing may be deleted. gc never deletes through a symlink:
+// blobs/ and blobs/sha256 must be real directories (a symlink is refused),
+// everything is listed, examined and unlinked relative to an
+// O_DIRECTORY|O_NOFOLLOW descriptor of blobs/sha256 (and of the layout for
+// temp files), so a directory swapped for a link meanwhile is not followed,
+// and entries are never followed (a symlink named by a digest is removed as a
+// link, a directory is left alone).
 // Also removes the temp files killed builds left behind (".blob.tmp-*" in
 // blobs/sha256, ".index.json.tmp-*" and ".oci-layout.tmp-*" beside
 // index.json): builds create those only while holding LayoutLock, so any

@@ -16,6 +16,7 @@
 
 #include "core/fd.h"
 #include "core/sha256.h"
+#include "core/text.h"
 
 namespace ocipack {
 
@@ -41,6 +42,7 @@ Error type_error(const std::string& what, const std::string& field, const char* 
 bool is_null(dom::element value) { return value.type() == dom::element_type::NULL_VALUE; }
 
 Result<dom::element> parse_json(dom::parser& parser, std::string_view json, const std::string& what) {
+  OCIPACK_TRY(check_json_limits(json, what));
   dom::element root;
   // The text is copied into simdjson's padded buffer (realloc_if_needed).
   if (auto error = parser.parse(json.data(), json.size()).get(root); error)
@@ -98,7 +100,7 @@ Result<std::map<std::string, std::string>> as_string_map(dom::element value, con
   for (dom::key_value_pair member : *object) {
     std::string_view text;
     if (member.value.get_string().get(text))
-      return type_error(what, field + "." + std::string(member.key), "a string", member.value);
+      return type_error(what, field + "." + printable(member.key), "a string", member.value);
     out[std::string(member.key)] = std::string(text);
   }
   return out;
@@ -108,7 +110,7 @@ Result<Digest> as_digest(dom::element value, const std::string& what, const std:
   std::string_view text;
   if (value.get_string().get(text)) return type_error(what, field, "a digest string", value);
   auto digest = Digest::parse(text);
-  if (!digest) return make_error(what + ": " + field + ": " + digest.error().message);
+  if (!digest) return make_error(what + ": " + field + ": " + printable(digest.error().message));
   return *digest;
 }
 
@@ -356,40 +358,90 @@ Result<Manifest> parse_manifest_document(std::string_view json, const std::strin
   return manifest;
 }
 
-// Reads a whole file that must exist; ENOENT gets the caller's wording.
-Result<std::string> read_required(const std::string& path, const std::string& missing_message) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return make_error(missing_message);
-  if (S_ISDIR(st.st_mode)) return make_error(path + " is a directory");
-  return read_file(path);
+// Reads a layout file that must exist (see read_regular_file); a missing one
+// gets the caller's wording.
+Result<std::string> read_required(const std::string& dir, std::string_view name,
+                                  const std::string& missing_message) {
+  auto text = read_regular_file(dir, name, k_max_document_size);
+  if (!text) return text.error();
+  if (!*text) return make_error(missing_message);
+  return std::move(**text);
 }
 
 std::string quoted_list(const std::vector<std::string>& names) {
   std::string out;
-  for (const auto& name : names) out += (out.empty() ? "'" : ", '") + name + "'";
+  for (const auto& name : names) out += (out.empty() ? "" : ", ") + in_quotes(name);
   return out;
+}
+
+// An existing directory holding an oci-layout file (parse_image_ref's rule 1).
+bool is_layout_dir(const std::string& dir) {
+  struct stat st {};
+  return !dir.empty() && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+         ::fstatat(AT_FDCWD, (dir + "/oci-layout").c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+         S_ISREG(st.st_mode);
+}
+
+// The ref.name annotation and the digest text of an index entry, read
+// without the descriptor's other checks (for entries that fail them).
+void read_entry_labels(dom::element item, IndexEntry& entry) {
+  dom::object object;
+  if (item.get_object().get(object)) return;
+  for (dom::key_value_pair member : object) {
+    std::string_view text;
+    if (member.key == "digest") {
+      entry.digest_text = member.value.get_string().get(text) ? std::string() : std::string(text);
+    } else if (member.key == "annotations") {
+      dom::object annotations;
+      if (member.value.get_object().get(annotations)) continue;
+      for (dom::key_value_pair annotation : annotations)
+        if (annotation.key == k_annotation_ref_name)
+          entry.tag = annotation.value.get_string().get(text) ? std::optional<std::string>()
+                                                               : std::optional<std::string>(text);
+    }
+  }
 }
 
 }  // namespace
 
 Result<ImageRef> parse_image_ref(std::string_view text, std::string_view default_tag) {
-  const std::string quoted = "image reference '" + std::string(text) + "'";
+  const std::string quoted = "image reference " + in_quotes(text);
   if (text.empty()) return make_error("empty image reference (expected LAYOUT[:TAG])");
+  // Rule 1: the splits whose layout part is a layout on disk.
+  std::vector<ImageRef> layouts;
+  for (size_t colon = text.find(':');; colon = text.find(':', colon + 1)) {
+    const bool whole = colon == std::string_view::npos;
+    ImageRef candidate{layout_name(std::string(text.substr(0, colon))),
+                       whole ? std::string(default_tag) : std::string(text.substr(colon + 1))};
+    if (is_layout_dir(candidate.layout_dir)) layouts.push_back(std::move(candidate));
+    if (whole) break;
+  }
   ImageRef ref;
-  const size_t last_slash = text.rfind('/');
-  const size_t colon = text.find(':', last_slash == std::string_view::npos ? 0 : last_slash + 1);
-  if (colon != std::string_view::npos) {
-    ref.layout_dir = std::string(text.substr(0, colon));
-    ref.tag = std::string(text.substr(colon + 1));
+  if (layouts.size() > 1) {
+    std::vector<std::string> names;
+    for (const auto& candidate : layouts) names.push_back(candidate.layout_dir);
+    return make_error(quoted + " is ambiguous: it can name the layouts " + quoted_list(names));
+  }
+  if (layouts.size() == 1) {
+    ref = std::move(layouts[0]);
     if (ref.tag.empty()) return make_error(quoted + " has an empty tag after ':'");
   } else {
-    ref.layout_dir = std::string(text);
-    ref.tag = std::string(default_tag);
+    // Rule 2: the tag follows the first ':' after the last '/'.
+    const size_t last_slash = text.rfind('/');
+    const size_t colon = text.find(':', last_slash == std::string_view::npos ? 0 : last_slash + 1);
+    if (colon != std::string_view::npos) {
+      ref.layout_dir = std::string(text.substr(0, colon));
+      ref.tag = std::string(text.substr(colon + 1));
+      if (ref.tag.empty()) return make_error(quoted + " has an empty tag after ':'");
+    } else {
+      ref.layout_dir = std::string(text);
+      ref.tag = std::string(default_tag);
+    }
+    ref.layout_dir = layout_name(ref.layout_dir);
   }
-  ref.layout_dir = layout_name(ref.layout_dir);
   if (ref.layout_dir.empty()) return make_error(quoted + " has an empty layout path");
   if (auto valid = validate_ref_name(ref.tag); !valid)
-    return make_error(quoted + ": " + valid.error().message);
+    return make_error(quoted + ": " + printable(valid.error().message));
   return ref;
 }
 
@@ -414,30 +466,53 @@ Result<std::string> read_index_text(const std::string& layout_dir) {
   if (dir.empty()) return make_error("empty layout path");
   if (::stat(dir.c_str(), &st) != 0) return make_error("cannot access " + where + ": " + errno_text(errno));
   if (!S_ISDIR(st.st_mode)) return make_error(where + " is not a directory");
-  auto oci_layout = read_required(dir + "/oci-layout", "'" + dir + "' is not an OCI image layout (no oci-layout file)");
+  auto oci_layout = read_required(dir, "oci-layout", "'" + dir + "' is not an OCI image layout (no oci-layout file)");
   if (!oci_layout) return oci_layout.error();
   if (auto valid = check_oci_layout(*oci_layout); !valid)
     return make_error(where + ": " + valid.error().message);
-  return read_required(dir + "/index.json", where + " has no index.json");
+  return read_required(dir, "index.json", where + " has no index.json");
 }
 
-Result<std::vector<Descriptor>> parse_index(std::string_view json, const std::string& what) {
+Result<std::vector<IndexEntry>> parse_index_entries(std::string_view json, const std::string& what) {
   dom::parser parser;
   auto root = parse_json(parser, json, what);
   if (!root) return root.error();
   dom::object object;
   if (root->get_object().get(object)) return make_error(what + " is not a JSON object");
+  std::optional<dom::element> manifests;
+  for (dom::key_value_pair member : object)
+    if (member.key == "manifests") manifests = member.value;
+  std::vector<IndexEntry> entries;
+  if (!manifests || is_null(*manifests)) return entries;
+  dom::array array;
+  if (manifests->get_array().get(array)) return type_error(what, "manifests", "an array", *manifests);
+  for (dom::element item : array) {
+    IndexEntry entry;
+    entry.position = entries.size();
+    read_entry_labels(item, entry);
+    auto descriptor = as_descriptor(item, what, "manifests[" + std::to_string(entry.position) + "]");
+    if (descriptor)
+      entry.descriptor = std::move(*descriptor);
+    else
+      entry.problem = descriptor.error().message;
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+Result<std::vector<Descriptor>> parse_index(std::string_view json, const std::string& what) {
+  auto entries = parse_index_entries(json, what);
+  if (!entries) return entries.error();
   std::vector<Descriptor> manifests;
-  for (dom::key_value_pair member : object) {
-    if (member.key != "manifests") continue;
-    auto parsed = as_descriptor_array(member.value, what, "manifests");
-    if (!parsed) return parsed.error();
-    manifests = std::move(*parsed);
+  for (auto& entry : *entries) {
+    if (!entry.descriptor) return make_error(entry.problem);
+    manifests.push_back(std::move(*entry.descriptor));
   }
   return manifests;
 }
 
 DocumentKind sniff_document_kind(std::string_view json) {
+  if (!check_json_limits(json, "")) return DocumentKind::other;
   dom::parser parser;
   dom::element root;
   if (parser.parse(json.data(), json.size()).get(root)) return DocumentKind::other;
@@ -457,25 +532,27 @@ Result<std::vector<Descriptor>> read_index(const std::string& layout_dir) {
   return parse_index(*text, "layout '" + layout_name(layout_dir) + "': index.json");
 }
 
+Result<std::vector<IndexEntry>> read_index_entries(const std::string& layout_dir) {
+  auto text = read_index_text(layout_dir);
+  if (!text) return text.error();
+  return parse_index_entries(*text, "layout '" + layout_name(layout_dir) + "': index.json");
+}
+
 Result<ImageConfig> parse_config(std::string_view json) { return parse_config_document(json, "image config"); }
 
 Result<Manifest> parse_manifest(std::string_view json) { return parse_manifest_document(json, "manifest"); }
 
 Result<std::string> read_blob(const std::string& layout_dir, const Descriptor& descriptor,
                               const std::string& what) {
-  const std::string path = blob_path(layout_dir, descriptor.digest);
-  const std::string name = "layout '" + layout_name(layout_dir) + "': blob " + descriptor.digest.str() +
-                           " (" + what + ")";
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return make_error(name + " is missing");
-    return make_error(name + ": cannot open " + path + ": " + errno_text(errno));
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return make_error(name + ": cannot stat " + path + ": " + errno_text(errno));
-  if (!S_ISREG(st.st_mode)) return make_error(name + " is not a regular file");
-  if (st.st_size != descriptor.size)
-    return make_error(name + " is " + std::to_string(st.st_size) + " bytes, but its descriptor says " +
+  const std::string dir = layout_name(layout_dir);
+  const std::string path = blob_path(dir, descriptor.digest);
+  const std::string name = "layout '" + dir + "': blob " + descriptor.digest.str() + " (" + what + ")";
+  auto file = open_regular_file(dir, "blobs/sha256/" + descriptor.digest.hex());
+  if (!file) return make_error(name + ": " + file.error().message);
+  if (!*file) return make_error(name + " is missing");
+  const UniqueFd& fd = (*file)->fd;
+  if ((*file)->size != descriptor.size)
+    return make_error(name + " is " + std::to_string((*file)->size) + " bytes, but its descriptor says " +
                       std::to_string(descriptor.size));
   if (descriptor.size > k_max_document_size)
     return make_error(name + " is too large to read (" + std::to_string(descriptor.size) + " bytes, limit " +
@@ -507,23 +584,22 @@ Result<std::string> read_blob(const std::string& layout_dir, const Descriptor& d
 Result<LoadedImage> load_image(const std::string& layout_dir, const std::string& tag) {
   const std::string dir = layout_name(layout_dir);
   const std::string where = "layout '" + dir + "'";
-  auto entries = read_index(dir);
+  auto entries = read_index_entries(dir);
   if (!entries) return entries.error();
 
-  const Descriptor* found = nullptr;
+  std::vector<const IndexEntry*> found;
   std::vector<std::string> tags;
   size_t untagged = 0;
   for (const auto& entry : *entries) {
-    auto ref = entry.annotations.find(k_annotation_ref_name);
-    if (ref == entry.annotations.end()) {
+    if (!entry.tag) {
       ++untagged;
       continue;
     }
-    if (ref->second == tag && !found) found = &entry;
-    if (std::find(tags.begin(), tags.end(), ref->second) == tags.end()) tags.push_back(ref->second);
+    if (*entry.tag == tag) found.push_back(&entry);
+    if (std::find(tags.begin(), tags.end(), *entry.tag) == tags.end()) tags.push_back(*entry.tag);
   }
-  if (!found) {
-    std::string message = where + " has no image tagged '" + tag + "'";
+  if (found.empty()) {
+    std::string message = where + " has no image tagged " + in_quotes(tag);
     if (tags.empty())
       message += " (it has no tagged images";
     else
@@ -531,10 +607,18 @@ Result<LoadedImage> load_image(const std::string& layout_dir, const std::string&
     if (untagged > 0) message += "; " + std::to_string(untagged) + " untagged manifest(s)";
     return make_error(message + ")");
   }
+  if (found.size() > 1) {
+    std::string positions;
+    for (const auto* entry : found)
+      positions += (positions.empty() ? "manifests[" : ", manifests[") + std::to_string(entry->position) + "]";
+    return make_error(where + ": tag " + in_quotes(tag) + " is ambiguous: index.json has " +
+                      std::to_string(found.size()) + " entries with it (" + positions + ")");
+  }
+  if (!found[0]->descriptor) return make_error(found[0]->problem);
 
   LoadedImage image;
-  image.manifest = *found;
-  const std::string of_tag = " of tag '" + tag + "'";
+  image.manifest = *found[0]->descriptor;
+  const std::string of_tag = " of tag " + in_quotes(tag);
   // A tag may name an image index; one with a single manifest is followed.
   constexpr int k_max_nesting = 8;
   for (int depth = 0; is_index_media_type(image.manifest.media_type); ++depth) {
@@ -545,7 +629,7 @@ Result<LoadedImage> load_image(const std::string& layout_dir, const std::string&
     auto inner = parse_index(*text, where + ": image index " + image.manifest.digest.str() + of_tag);
     if (!inner) return inner.error();
     if (inner->size() != 1)
-      return make_error(where + ": tag '" + tag + "' names an image index with " +
+      return make_error(where + ": tag " + in_quotes(tag) + " names an image index with " +
                         std::to_string(inner->size()) +
                         " manifests (only single-platform images can be read)");
     image.manifest = (*inner)[0];
@@ -568,16 +652,12 @@ Result<LoadedImage> load_image(const std::string& layout_dir, const std::string&
   image.config = std::move(*config);
 
   for (const auto& layer : image.manifest_doc.layers) {
-    const std::string path = blob_path(dir, layer.digest);
     const std::string name = where + ": layer " + layer.digest.str() + of_tag;
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-      if (errno == ENOENT) return make_error(name + " is missing");
-      return make_error(name + ": cannot access " + path + ": " + errno_text(errno));
-    }
-    if (!S_ISREG(st.st_mode)) return make_error(name + " is not a regular file");
-    if (st.st_size != layer.size)
-      return make_error(name + " is " + std::to_string(st.st_size) + " bytes, but its descriptor says " +
+    auto file = open_regular_file(dir, "blobs/sha256/" + layer.digest.hex());
+    if (!file) return make_error(name + ": " + file.error().message);
+    if (!*file) return make_error(name + " is missing");
+    if ((*file)->size != layer.size)
+      return make_error(name + " is " + std::to_string((*file)->size) + " bytes, but its descriptor says " +
                         std::to_string(layer.size));
   }
   if (image.config.diff_ids.size() != image.manifest_doc.layers.size())

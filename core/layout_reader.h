@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,15 +29,24 @@ struct ImageRef {
   std::string tag;
 };
 
-// Parses "LAYOUT[:TAG]". The tag is what follows the FIRST ':' after the
-// last '/' (so tags may contain ':', as Yocto's OCI_IMAGE_TAG may); with no
-// ':' there, the whole text is the layout and the tag is `default_tag`. So
-// "/a/b:v1" → ("/a/b", "v1"), "host:5000/path" → ("host:5000/path", default),
-// "dir:a:b" → ("dir", "a:b"). A layout whose last path component contains
-// ':' cannot be named in this form. Trailing '/' of the layout are dropped
-// ("/a/b/:v1" → "/a/b"; "/" stays "/").
+// Parses "LAYOUT[:TAG]". Tags may contain ':' and '/' (the ref.name grammar
+// allows both: "v1:rc", "library/busybox"), and layout paths may contain ':'
+// too, so the split is decided by the file system first:
+//  1. Every split is a candidate — at each ':' (layout left of it, tag right
+//     of it) and the whole text (no tag). The candidates whose layout part is
+//     an existing directory holding an oci-layout file are the layouts the
+//     text can mean. Exactly one: that split ("L:a/b" with L a layout →
+//     ("L", "a/b"); "/x:y/L:v1" with only /x:y/L a layout → ("/x:y/L",
+//     "v1")). More than one (say both "L" and "L:a" are layouts): an error
+//     naming them — the text is ambiguous, and the user must rename one.
+//  2. None (e.g. the layout does not exist yet): the tag is what follows the
+//     FIRST ':' after the last '/'; with no ':' there, the whole text is the
+//     layout and the tag is `default_tag`. So "/a/b:v1" → ("/a/b", "v1"),
+//     "host:5000/path" → ("host:5000/path", default), "dir:a:b" → ("dir",
+//     "a:b").
+// Trailing '/' of the layout are dropped ("/a/b/:v1" → "/a/b"; "/" stays "/").
 // Errors: empty text or layout, an empty tag after ':', a tag (given or
-// default) failing validate_ref_name.
+// default) failing validate_ref_name, an ambiguous text (rule 1).
 Result<ImageRef> parse_image_ref(std::string_view text, std::string_view default_tag = "latest");
 
 // Media types that name image indexes (OCI index, Docker manifest list) and
@@ -44,16 +54,39 @@ Result<ImageRef> parse_image_ref(std::string_view text, std::string_view default
 bool is_index_media_type(std::string_view media_type);
 bool is_manifest_media_type(std::string_view media_type);
 
-// Documents that load_image and gc read into memory (index, manifest, config)
-// larger than this are refused rather than read.
-inline constexpr int64_t k_max_document_size = 64 * 1024 * 1024;
+// Every file of a layout is read with read_regular_file (core/fd.h): a FIFO,
+// socket, device, directory or symlink in place of oci-layout, index.json, a
+// blob, blobs/ or blobs/sha256 is an error naming it, never a hang and never
+// a read through a link (a layout is a plain tree). Every JSON document is
+// checked against the limits of oci_json.h (k_max_document_size,
+// k_max_json_depth) before it is parsed.
 
 // The manifest descriptors of index.json, in file order (annotations kept).
 // Checks first that `layout_dir` holds a valid oci-layout file. Errors name
 // the layout and what is wrong: missing or invalid oci-layout, unreadable or
 // invalid index.json, a descriptor with a bad digest, a negative size, ...
-// A missing "manifests" member (or null) reads as no manifests.
+// A missing "manifests" member (or null) reads as no manifests. Strict: the
+// first entry it cannot read fails the whole index (read_index_entries is
+// the lenient form).
 Result<std::vector<Descriptor>> read_index(const std::string& layout_dir);
+
+// One entry of an index's "manifests", read as far as possible: an entry
+// ocipack cannot understand (a sha512 or unknown-algorithm digest, a bad
+// size, annotations that are not strings, not an object at all) is kept with
+// its problem instead of failing the index, so the other entries stay usable.
+struct IndexEntry {
+  size_t position = 0;                   // index in "manifests"
+  std::optional<std::string> tag;        // the ref.name annotation, when it is a string
+  std::string digest_text;               // "digest" as written ("" when not a string)
+  std::optional<Descriptor> descriptor;  // unset: the entry cannot be read
+  std::string problem;                   // why not ("" when read), naming the field
+};
+
+// The entries of an index document; the error result is for the document
+// itself (not JSON, too large or deep, not an object, "manifests" not an array).
+Result<std::vector<IndexEntry>> parse_index_entries(std::string_view json, const std::string& what);
+// The same for a layout's index.json, after read_index_text's checks.
+Result<std::vector<IndexEntry>> read_index_entries(const std::string& layout_dir);
 
 // The raw bytes of index.json, after the same checks of the layout and its
 // oci-layout file as read_index (gc compares them to notice a concurrent change).
@@ -100,8 +133,10 @@ struct LoadedImage {
   ImageConfig config;
 };
 
-// Finds the first index.json entry whose org.opencontainers.image.ref.name is
-// `tag` (the error lists the available tags if there is none), reads the
+// Finds the index.json entry whose org.opencontainers.image.ref.name is `tag`
+// (the error lists the available tags if there is none; other entries that
+// cannot be read do not matter; two entries with the tag are refused as
+// ambiguous, as umoci does, naming their positions), reads the
 // manifest and config blobs, checks their size and sha256 against their
 // descriptors, checks that every layer blob exists with its descriptor's size
 // (layers are not hashed: they may be gigabytes), and that the config's

@@ -39,6 +39,15 @@ Result<bool> directory_is_empty(const std::string& path) {
   ::closedir(dir);
   return empty;
 }
+
+// oci-layout or index.json of the output layout: a regular file (no FIFO,
+// device or symlink; see read_regular_file) within the JSON size limit.
+Result<std::string> read_layout_file(const std::string& dir, std::string_view name) {
+  auto text = read_regular_file(dir, name, k_max_document_size);
+  if (!text) return make_error("output '" + dir + "': " + text.error().message);
+  if (!*text) return make_error("output '" + dir + "': " + std::string(name) + " disappeared while being read");
+  return std::move(**text);
+}
 }  // namespace
 
 Result<LayoutStore> LayoutStore::open_or_create(const std::string& dir_in) {
@@ -66,7 +75,7 @@ Result<LayoutStore> LayoutStore::open_or_create(const std::string& dir_in) {
   if (*layout_kind != PathKind::other)
     return make_error("output '" + dir + "': oci-layout is not a regular file");
   store.m_has_oci_layout = true;
-  auto layout_text = read_file(dir + "/oci-layout");
+  auto layout_text = read_layout_file(dir, "oci-layout");
   if (!layout_text) return layout_text.error();
   if (auto status = check_oci_layout(*layout_text); !status)
     return make_error("output '" + dir + "': " + status.error().message);
@@ -74,7 +83,7 @@ Result<LayoutStore> LayoutStore::open_or_create(const std::string& dir_in) {
   auto index_kind = path_kind(dir + "/index.json");
   if (!index_kind) return index_kind.error();
   if (*index_kind == PathKind::other) {
-    auto index = read_file(dir + "/index.json");
+    auto index = read_layout_file(dir, "index.json");
     if (!index) return index.error();
     if (auto status = check_index(*index); !status)
       return make_error("output '" + dir + "': " + status.error().message);

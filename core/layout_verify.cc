@@ -424,14 +424,8 @@ class Verifier {
 
   void run(const VerifyOptions& options) {
     check_oci_layout_file();
-    const std::string index_path = m_dir + "/index.json";
-    struct stat st {};
-    if (::stat(index_path.c_str(), &st) != 0) {
-      problem(errno == ENOENT ? "index.json is missing" : "cannot access index.json: " + errno_text(errno));
-      return;
-    }
-    auto text = read_file(index_path);
-    if (!text) return problem("cannot read index.json: " + text.error().message);
+    auto text = read_layout_file("index.json");
+    if (!text) return;
     auto entries = check_index_document(*text, "index.json", nullptr);
 
     std::vector<std::string> tags;
@@ -442,6 +436,7 @@ class Verifier {
         problem("index.json: manifests[" + std::to_string(position) + "]: " + valid.error().message);
       if (std::find(tags.begin(), tags.end(), ref->second) == tags.end()) tags.push_back(ref->second);
     }
+    check_duplicate_tags(entries);
 
     bool found = false;
     for (const auto& [position, descriptor] : entries) {
@@ -470,15 +465,60 @@ class Verifier {
 
   void problem(std::string line) { m_report.problems.push_back(std::move(line)); }
 
+  // A file of the layout itself (oci-layout, index.json), read with
+  // read_regular_file: a FIFO, device, directory or symlink is a problem, not a hang.
+  std::optional<std::string> read_layout_file(const std::string& name) {
+    auto text = read_regular_file(m_dir, name, k_max_document_size);
+    if (!text) {
+      problem(name + ": " + text.error().message);
+      return std::nullopt;
+    }
+    if (!*text) problem(name + (name == "oci-layout" ? " is missing (not an OCI image layout?)" : " is missing"));
+    return std::move(*text);
+  }
+
   void check_oci_layout_file() {
-    const std::string path = m_dir + "/oci-layout";
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0)
-      return problem(errno == ENOENT ? "oci-layout is missing (not an OCI image layout?)"
-                                     : "cannot access oci-layout: " + errno_text(errno));
-    auto text = read_file(path);
-    if (!text) return problem("cannot read oci-layout: " + text.error().message);
+    auto text = read_layout_file("oci-layout");
+    if (!text) return;
     if (auto valid = check_oci_layout(*text); !valid) problem(valid.error().message);
+  }
+
+  // A tag carried by several index.json entries: consumers pick different
+  // ones (skopeo the first, umoci refuses it as ambiguous).
+  void check_duplicate_tags(const std::vector<std::pair<size_t, Descriptor>>& entries) {
+    std::map<std::string, std::vector<size_t>> positions;
+    std::vector<std::string> order;
+    for (const auto& [position, descriptor] : entries) {
+      auto ref = descriptor.annotations.find(k_annotation_ref_name);
+      if (ref == descriptor.annotations.end()) continue;
+      auto& list = positions[ref->second];
+      if (list.empty()) order.push_back(ref->second);
+      list.push_back(position);
+    }
+    for (const auto& tag : order) {
+      const auto& list = positions[tag];
+      if (list.size() < 2) continue;
+      std::string where;
+      for (size_t position : list)
+        where += (where.empty() ? "manifests[" : ", manifests[") + std::to_string(position) + "]";
+      problem("index.json: tag " + in_quotes(tag) + " is ambiguous: " + std::to_string(list.size()) +
+              " entries carry it (" + where + ")");
+    }
+  }
+
+  // Parses a JSON document after checking it against the limits every reader
+  // shares (oci_json.h); reports what is wrong and returns nullopt.
+  std::optional<dom::element> parse_document(dom::parser& parser, std::string_view json, const std::string& what) {
+    if (auto limits = check_json_limits(json, what); !limits) {
+      problem(limits.error().message);
+      return std::nullopt;
+    }
+    dom::element root;
+    if (auto error = parser.parse(json.data(), json.size()).get(root); error) {
+      problem(what + " is not valid JSON (" + simdjson::error_message(error) + ")");
+      return std::nullopt;
+    }
+    return root;
   }
 
   // --- JSON documents
@@ -585,11 +625,9 @@ class Verifier {
                                                                    const Descriptor* referrer) {
     std::vector<std::pair<size_t, Descriptor>> entries;
     dom::parser parser;
-    dom::element root;
-    if (auto error = parser.parse(json.data(), json.size()).get(root); error) {
-      problem(what + " is not valid JSON (" + simdjson::error_message(error) + ")");
-      return entries;
-    }
+    auto parsed = parse_document(parser, json, what);
+    if (!parsed) return entries;
+    const dom::element root = *parsed;
     dom::object object;
     if (root.get_object().get(object)) {
       problem(what + " is " + json_type_name(root) + ", expected a JSON object");
@@ -636,29 +674,20 @@ class Verifier {
   // Opens a blob for reading, reporting a missing or irregular file and a
   // size that differs from the descriptor's.
   std::optional<UniqueFd> open_blob(const Descriptor& d, const std::string& what, BlobFacts& facts) {
-    const std::string path = blob_path(m_dir, d.digest);
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) {
-      if (errno == ENOENT)
-        problem(what + ": blob is missing (" + short_blob_path(d.digest) + ")");
-      else
-        problem(what + ": cannot open " + short_blob_path(d.digest) + ": " + errno_text(errno));
+    auto file = open_regular_file(m_dir, short_blob_path(d.digest));
+    if (!file) {
+      problem(what + ": " + file.error().message);
       return std::nullopt;
     }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) {
-      problem(what + ": cannot stat " + short_blob_path(d.digest) + ": " + errno_text(errno));
+    if (!*file) {
+      problem(what + ": blob is missing (" + short_blob_path(d.digest) + ")");
       return std::nullopt;
     }
-    if (!S_ISREG(st.st_mode)) {
-      problem(what + ": " + short_blob_path(d.digest) + " is not a regular file");
-      return std::nullopt;
-    }
-    facts.size = st.st_size;
-    if (d.size >= 0 && st.st_size != d.size)
-      problem(what + ": blob is " + std::to_string(st.st_size) + " bytes, but its descriptor says " +
+    facts.size = (*file)->size;
+    if (d.size >= 0 && *facts.size != d.size)
+      problem(what + ": blob is " + std::to_string(*facts.size) + " bytes, but its descriptor says " +
               std::to_string(d.size));
-    return fd;
+    return std::move((*file)->fd);
   }
 
   void check_digest(const Descriptor& d, const Digest& actual, const std::string& what) {
@@ -742,9 +771,9 @@ class Verifier {
     ++m_report.manifests;
 
     dom::parser parser;
-    dom::element root;
-    if (auto error = parser.parse(text->data(), text->size()).get(root); error)
-      return problem(what + " is not valid JSON (" + simdjson::error_message(error) + ")");
+    auto parsed = parse_document(parser, *text, what);
+    if (!parsed) return;
+    const dom::element root = *parsed;
     dom::object object;
     if (root.get_object().get(object))
       return problem(what + " is " + json_type_name(root) + ", expected a JSON object");
@@ -805,11 +834,9 @@ class Verifier {
     if (!text) return std::nullopt;
 
     dom::parser parser;
-    dom::element root;
-    if (auto error = parser.parse(text->data(), text->size()).get(root); error) {
-      problem(what + " is not valid JSON (" + simdjson::error_message(error) + ")");
-      return std::nullopt;
-    }
+    auto parsed = parse_document(parser, *text, what);
+    if (!parsed) return std::nullopt;
+    const dom::element root = *parsed;
     dom::object object;
     if (root.get_object().get(object)) {
       problem(what + " is " + json_type_name(root) + ", expected a JSON object");

@@ -177,8 +177,35 @@ Result<std::string> encode_manifest(const Manifest& m) {
   return dump(j, "manifest");
 }
 
+Status check_json_limits(std::string_view text, const std::string& what) {
+  if (static_cast<int64_t>(text.size()) > k_max_document_size)
+    return make_error(what + " is too large (" + std::to_string(text.size()) + " bytes, limit " +
+                      std::to_string(k_max_document_size) + ")");
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > k_max_json_depth)
+        return make_error(what + " is nested more than " + std::to_string(k_max_json_depth) +
+                          " levels deep (at byte " + std::to_string(i) + ")");
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return ok_status();
+}
+
 namespace {
 Result<Json> parse_index(const std::string& text) {
+  OCIPACK_TRY(check_json_limits(text, "existing index.json"));
   Json index;
   try {
     index = Json::parse(text);
@@ -199,6 +226,7 @@ Status check_index(const std::string& existing_index) {
 }
 
 Status check_oci_layout(const std::string& oci_layout) {
+  OCIPACK_TRY(check_json_limits(oci_layout, "oci-layout"));
   Json j;
   try {
     j = Json::parse(oci_layout);
@@ -227,24 +255,30 @@ Result<std::string> update_index(const std::optional<std::string>& existing_inde
   if (!index.contains("manifests")) index["manifests"] = Json::array();
 
   const auto ref = manifest.annotations.find(k_annotation_ref_name);
+  auto has_ref = [&](const Json& existing) {
+    if (ref == manifest.annotations.end() || !existing.is_object()) return false;
+    auto annotations = existing.find("annotations");
+    if (annotations == existing.end() || !annotations->is_object()) return false;
+    auto it = annotations->find(k_annotation_ref_name);
+    return it != annotations->end() && it->is_string() && it->get<std::string>() == ref->second;
+  };
   Json entry = descriptor_json(manifest);
   bool replaced = false;
-  Json& manifests = index["manifests"];
-  if (ref != manifest.annotations.end()) {
-    for (auto& existing : manifests) {
-      if (!existing.is_object() || !existing.contains("annotations")) continue;
-      const Json& annotations = existing["annotations"];
-      if (!annotations.is_object()) continue;
-      auto it = annotations.find(k_annotation_ref_name);
-      if (it != annotations.end() && it->is_string() && it->get<std::string>() == ref->second) {
-        existing = entry;
-        replaced = true;
-        break;
-      }
+  Json kept = Json::array();
+  for (auto& existing : index["manifests"]) {
+    if (!has_ref(existing)) {
+      kept.push_back(std::move(existing));
+    } else if (!replaced) {
+      kept.push_back(entry);
+      replaced = true;
     }
   }
-  if (!replaced) manifests.push_back(entry);
-  return dump(index, "index.json");
+  if (!replaced) kept.push_back(entry);
+  index["manifests"] = std::move(kept);
+  auto text = dump(index, "index.json");
+  if (!text) return text.error();
+  OCIPACK_TRY(check_json_limits(*text, "the new index.json"));
+  return text;
 }
 
 }  // namespace ocipack

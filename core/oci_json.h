@@ -23,6 +23,21 @@ inline constexpr const char* k_media_type_layer_gzip = "application/vnd.oci.imag
 inline constexpr const char* k_annotation_ref_name = "org.opencontainers.image.ref.name";
 inline constexpr const char* k_oci_layout_json = "{\"imageLayoutVersion\":\"1.0.0\"}";
 
+// Limits of every JSON document ocipack reads or writes (index.json,
+// oci-layout, image indexes, manifests, configs), in every reader (simdjson,
+// nlohmann) and writer alike. Real documents are far below both: a config
+// nests 4 levels, an index with annotations 4; 64 leaves room for unknown
+// extension members, while nothing that walks a document recursively (the
+// nlohmann serializer) can run out of stack.
+inline constexpr int64_t k_max_document_size = 64 * 1024 * 1024;
+inline constexpr int k_max_json_depth = 64;
+
+// Checks `text` against both limits before it is parsed: at most
+// k_max_document_size bytes and at most k_max_json_depth nested arrays and
+// objects (counted outside strings, so this holds for any byte string, valid
+// JSON or not). Errors name the document: "<what> is nested more than 64 levels deep".
+Status check_json_limits(std::string_view text, const std::string& what);
+
 struct Descriptor {
   std::string media_type;
   Digest digest;
@@ -80,14 +95,18 @@ Result<std::string> encode_config(const ImageConfig& config);
 Result<std::string> encode_manifest(const Manifest& manifest);
 
 // index.json: the existing document (if any) is updated by replacing the
-// descriptor whose ref.name annotation equals the new one's (in place) or by
-// appending. Unknown fields of the existing index and its other descriptors
-// are kept verbatim. Errors name index.json and what is wrong with it.
+// descriptors whose ref.name annotation equals the new one's — the first in
+// place, any later duplicates removed, so a tag names one image afterwards —
+// or by appending. Unknown fields of the existing index and its other
+// descriptors are kept. The existing text must be within the JSON limits
+// (check_json_limits), and so must the result. Errors name index.json and
+// what is wrong with it.
 Result<std::string> update_index(const std::optional<std::string>& existing_index,
                                  const Descriptor& manifest);
 
 // Checks that an existing index.json can be updated (the checks update_index
-// makes), so a build can refuse a broken layout before writing anything.
+// makes on the existing text, limits included), so a build can refuse a
+// broken layout before writing anything.
 Status check_index(const std::string& existing_index);
 
 // Checks the oci-layout file: a JSON object with imageLayoutVersion 1.x.

@@ -8,7 +8,12 @@
 // refuses, deleting nothing, when a reachable blob is missing or corrupted.
 // LayoutLock excludes a second holder (another descriptor in this process,
 // or a forked child), and a gc started while a build holds the lock waits for
-// it and then honours the index the build committed.
+// it and then honours the index the build committed. Hostile layouts: tags
+// lists entries it cannot read (sha512, unknown algorithm, bad annotations,
+// duplicates, unknown media types) with a note; gc refuses a symlinked
+// blobs/ or blobs/sha256 (a decoy layout behind it stays byte-identical),
+// never follows blob entries, and refuses when an entry is unreadable; every
+// operation names a FIFO/socket/device/directory/symlink index.json or oci-layout.
 #include "core/layout_ops.h"
 
 #include <fcntl.h>
@@ -19,6 +24,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +36,7 @@
 
 #include "core/sha256.h"
 #include "fake_layout.h"
+#include "hostile_files.h"
 #include "test_helpers.h"
 
 namespace ocipack {
@@ -325,6 +333,145 @@ TEST(LayoutOpsGc, RefusesWhatIsNotALayout) {
   FakeLayout layout(tmp / "layout", true);
   write_text(layout.dir() + "/index.json", R"({"manifests":[{"digest":"sha256:1","size":1}]})");
   expect_error(collect_garbage(layout.dir()), {"index.json", "manifests[0].digest"});
+}
+
+// --- hostile layouts
+
+// Every file below `dir` with its content (symlinks as "-> target").
+std::map<std::string, std::string> snapshot(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  FILE* find = ::popen(("cd '" + dir + "' && find . | sort").c_str(), "r");
+  char line[4096];
+  while (std::fgets(line, sizeof line, find)) {
+    std::string path = line;
+    path.pop_back();
+    const std::string full = dir + "/" + path;
+    struct stat st {};
+    if (::lstat(full.c_str(), &st) != 0) continue;
+    if (S_ISREG(st.st_mode))
+      out[path] = read_text(full);
+    else if (S_ISLNK(st.st_mode))
+      out[path] = "-> symlink";
+    else
+      out[path] = "mode " + std::to_string(st.st_mode);
+  }
+  ::pclose(find);
+  return out;
+}
+
+TEST(LayoutOpsTags, EntriesOcipackCannotReadAreListedWithANote) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout", true);
+  auto image = layout.image({"a"});
+  layout.tag(image.manifest, "good");
+  std::string index = read_text(layout.dir() + "/index.json");
+  const std::string manifest = R"("digest":")" + image.manifest.digest.str() + R"(","size":)" +
+                               std::to_string(image.manifest.size);
+  index.insert(index.rfind("]}"),
+               R"(,{"digest":"sha512:)" + std::string(128, 'b') +
+                   R"(","size":1,"annotations":{"org.opencontainers.image.ref.name":"s512"}})"
+                   R"(,{"mediaType":"application/x-unknown",)" + manifest +
+                   R"(,"annotations":{"org.opencontainers.image.ref.name":"odd"}})"
+                   R"(,{"mediaType":"application/vnd.oci.image.manifest.v1+json",)" + manifest +
+                   R"(,"annotations":{"org.opencontainers.image.ref.name":"good"}})");
+  write_text(layout.dir() + "/index.json", index);
+  auto tags = list_tags(layout.dir());
+  ASSERT_TRUE(tags.ok()) << tags.error().message;
+  ASSERT_EQ(tags->size(), 4u);
+  const auto& t = *tags;
+  EXPECT_TRUE(t[0].readable);
+  EXPECT_TRUE(contains(t[0].note, "tag 'good' is ambiguous (2 entries carry it)")) << t[0].note;
+  EXPECT_EQ(t[0].digest_text, image.manifest.digest.str());
+  EXPECT_FALSE(t[1].readable);
+  EXPECT_EQ(t[1].tag, "s512");
+  EXPECT_EQ(t[1].digest_text, "sha512:" + std::string(128, 'b'));
+  EXPECT_TRUE(contains(t[1].note, "unsupported digest")) << t[1].note;
+  EXPECT_TRUE(t[2].readable);
+  EXPECT_TRUE(contains(t[2].note, "'application/x-unknown' is neither")) << t[2].note;
+  EXPECT_TRUE(contains(t[3].note, "ambiguous"));
+  // inspect of the readable, unambiguous entry works; of the others it names the problem.
+  EXPECT_TRUE(inspect_text(layout.dir(), "odd").ok());
+  expect_error(inspect_text(layout.dir(), "good"), {"ambiguous"});
+  expect_error(inspect_json(layout.dir(), "s512"), {"unsupported digest"});
+  // gc cannot know what an unreadable entry reaches: it deletes nothing.
+  auto stray = layout.blob("garbage", "x");
+  expect_error(collect_garbage(layout.dir()), {"manifests[1].digest", "refusing to collect garbage"});
+  EXPECT_TRUE(exists(layout.path_of(stray)));
+}
+
+TEST(LayoutOpsGc, NeverDeletesThroughASymlinkedBlobsDirectory) {
+  for (const char* link : {"blobs", "blobs/sha256"}) {
+    SCOPED_TRACE(link);
+    TempDir tmp;
+    // The decoy: a layout whose blobs layout B's index.json does not reach.
+    FakeLayout decoy(tmp / "A", true);
+    auto decoy_image = decoy.image({"decoy layer"});
+    decoy.tag(decoy_image.manifest, "v1");
+    FakeLayout layout(tmp / "B", true);
+    ASSERT_EQ(std::system(("rm -rf '" + layout.dir() + "/" + link + "'").c_str()), 0);
+    ASSERT_EQ(::symlink((decoy.dir() + "/" + link).c_str(), (layout.dir() + "/" + link).c_str()), 0);
+    const auto before = snapshot(decoy.dir());
+    expect_error(collect_garbage(layout.dir()),
+                 {layout.dir() + "/" + link + " is a symbolic link", "refusing to collect garbage"});
+    EXPECT_EQ(snapshot(decoy.dir()), before);
+    EXPECT_TRUE(load_image(decoy.dir(), "v1").ok());
+  }
+}
+
+TEST(LayoutOpsGc, BlobEntriesAreNeverFollowed) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout", true);
+  auto image = layout.image({"a"});
+  layout.tag(image.manifest, "v1");
+  make_dirs(tmp / "outside");
+  write_text(tmp / "outside/victim", "keep me");
+  make_dirs(tmp / "outside/dir");
+  write_text(tmp / "outside/dir/inner", "keep me too");
+  // Unreachable entries named by a digest: a symlink to a file, a symlink to
+  // a directory (removed as links), a directory (left alone).
+  const std::string link_to_file = layout.blobs() + "/" + std::string(64, '1');
+  const std::string link_to_dir = layout.blobs() + "/" + std::string(64, '2');
+  const std::string directory = layout.blobs() + "/" + std::string(64, '3');
+  ASSERT_EQ(::symlink((tmp / "outside/victim").c_str(), link_to_file.c_str()), 0);
+  ASSERT_EQ(::symlink((tmp / "outside/dir").c_str(), link_to_dir.c_str()), 0);
+  make_dirs(directory);
+  write_text(directory + "/x", "inside a directory blob");
+  auto result = collect_garbage(layout.dir());
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->removed_blobs, 2u);
+  EXPECT_FALSE(exists(link_to_file));
+  EXPECT_FALSE(exists(link_to_dir));
+  EXPECT_TRUE(exists(directory + "/x"));
+  EXPECT_EQ(read_text(tmp / "outside/victim"), "keep me");
+  EXPECT_EQ(read_text(tmp / "outside/dir/inner"), "keep me too");
+  // A reachable blob that is a symlink (to a matching copy) is refused, not followed.
+  write_text(tmp / "outside/config", read_text(layout.path_of(image.config)));
+  ASSERT_EQ(::unlink(layout.path_of(image.config).c_str()), 0);
+  ASSERT_EQ(::symlink((tmp / "outside/config").c_str(), layout.path_of(image.config).c_str()), 0);
+  auto stray = layout.blob("garbage", "x");
+  expect_error(collect_garbage(layout.dir()), {image.config.digest.str(), "not a regular file", "refusing"});
+  EXPECT_TRUE(exists(layout.path_of(stray)));
+}
+
+TEST(LayoutOpsHostile, NonRegularLayoutFilesAreRefusedByEveryOperation) {
+  for (const char* file : {"index.json", "oci-layout"}) {
+    for (const auto& hostile : ocipack::testing::hostile_kinds()) {
+      SCOPED_TRACE(std::string(file) + " " + hostile.name);
+      TempDir tmp;
+      FakeLayout layout(tmp / "layout", true);
+      auto image = layout.image({"a"});
+      layout.tag(image.manifest, "v1");
+      auto stray = layout.blob("garbage", "x");
+      write_text(tmp / "copy", read_text(layout.dir() + "/" + file));
+      ASSERT_TRUE(ocipack::testing::make_hostile(layout.dir() + "/" + file, hostile.kind, tmp / "copy"));
+      const std::string culprit = layout.dir() + "/" + file + " " + hostile.expected;
+      expect_error(list_tags(layout.dir()), {culprit});
+      expect_error(inspect_text(layout.dir(), "v1"), {culprit});
+      expect_error(inspect_json(layout.dir(), "v1"), {culprit});
+      expect_error(collect_garbage(layout.dir()), {culprit});
+      EXPECT_TRUE(exists(layout.path_of(stray)));
+    }
+  }
 }
 
 // --- locking

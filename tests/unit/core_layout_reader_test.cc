@@ -9,7 +9,11 @@
 // ones), follow a single-entry nested index, and refuse a blob whose size or
 // sha256 does not match its descriptor, naming the digest. Layouts are built by
 // hand in a temp directory with encode_config/encode_manifest/update_index so
-// the tests do not depend on the pipeline.
+// the tests do not depend on the pipeline. Hostile layouts: every kind of
+// non-regular file in place of index.json, oci-layout or a blob, symlinked
+// blobs directories, JSON nested 10^5–10^6 deep or over the size limit,
+// entries ocipack cannot read next to good ones, ambiguous tags, escaped
+// tags in messages, and "LAYOUT:a/b" resolved by the layout on disk.
 #include "core/layout_reader.h"
 
 #include <sys/stat.h>
@@ -22,6 +26,7 @@
 
 #include "core/sha256.h"
 #include "fake_layout.h"
+#include "hostile_files.h"
 #include "test_helpers.h"
 
 namespace ocipack {
@@ -573,6 +578,237 @@ TEST(LayoutReaderLoad, ReadBlobRefusesOversizedDocuments) {
   ASSERT_EQ(::truncate(path.c_str(), k_max_document_size + 1), 0);
   d.size = k_max_document_size + 1;
   expect_error(read_blob(layout.dir(), d, "test"), {d.digest.str(), "too large"});
+}
+
+// --- hostile layouts
+
+// `n` nested arrays (or objects) as JSON text.
+std::string nested(size_t n, bool objects = false) {
+  std::string out;
+  out.reserve(2 * n + 8 * n * objects);
+  for (size_t i = 0; i < n; ++i) out += objects ? "{\"k\":" : "[";
+  out += "1";
+  for (size_t i = 0; i < n; ++i) out += objects ? "}" : "]";
+  return out;
+}
+
+// index.json text with one extra top-level member `x` holding `value`.
+std::string index_with_member(const std::string& index_text, const std::string& value) {
+  std::string out = index_text;
+  EXPECT_EQ(out.back(), '}');
+  out.pop_back();
+  return out + ",\"x\":" + value + "}";
+}
+
+TEST(LayoutReaderImageRef, TagsWithSlashesFollowTheLayoutOnDisk) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "L");
+  FakeLayout colon(tmp / "p:q/L2");
+  // Rule 1: the split whose left part is a layout, even with '/' in the tag.
+  auto a = ref_ok(tmp / "L:a/b");
+  EXPECT_EQ(a.layout_dir, tmp / "L");
+  EXPECT_EQ(a.tag, "a/b");
+  auto b = ref_ok(tmp / "L:library/busybox:1.0");
+  EXPECT_EQ(b.layout_dir, tmp / "L");
+  EXPECT_EQ(b.tag, "library/busybox:1.0");
+  // ':' in an earlier path component of the layout.
+  auto c = ref_ok(tmp / "p:q/L2:a/b");
+  EXPECT_EQ(c.layout_dir, tmp / "p:q/L2");
+  EXPECT_EQ(c.tag, "a/b");
+  auto d = ref_ok(tmp / "p:q/L2");
+  EXPECT_EQ(d.layout_dir, tmp / "p:q/L2");
+  EXPECT_EQ(d.tag, "latest");
+  auto e = ref_ok(tmp / "L:v1");
+  EXPECT_EQ(e.layout_dir, tmp / "L");
+  EXPECT_EQ(e.tag, "v1");
+  // Rule 2 when no split names a layout: the old split after the last '/'.
+  auto f = ref_ok(tmp / "absent:a/b");
+  EXPECT_EQ(f.layout_dir, tmp / "absent:a/b");
+  EXPECT_EQ(f.tag, "latest");
+  // A directory without oci-layout is not a layout.
+  make_dirs(tmp / "plain");
+  auto g = ref_ok(tmp / "plain:a/b");
+  EXPECT_EQ(g.layout_dir, tmp / "plain:a/b");
+  // Two layouts the text can mean: refused, naming both.
+  FakeLayout also(tmp / "L:a");
+  expect_error(parse_image_ref(tmp / "L:a:v1"), {"ambiguous", "'" + tmp / "L" + "'", "'" + tmp / "L:a" + "'"});
+  expect_error(parse_image_ref(tmp / "L:"), {"empty tag"});
+}
+
+TEST(LayoutReaderHostile, NonRegularLayoutFilesAreRefusedByName) {
+  for (const char* file : {"index.json", "oci-layout"}) {
+    for (const auto& hostile : ocipack::testing::hostile_kinds()) {
+      SCOPED_TRACE(std::string(file) + " " + hostile.name);
+      TempDir tmp;
+      FakeLayout layout(tmp / "layout");
+      auto image = layout.image({"a"});
+      layout.tag(image.manifest, "v1");
+      write_text(tmp / "copy", read_text(layout.dir() + "/" + file));
+      ASSERT_TRUE(ocipack::testing::make_hostile(layout.dir() + "/" + file, hostile.kind, tmp / "copy"));
+      const std::string culprit = layout.dir() + "/" + file + " " + hostile.expected;
+      expect_error(read_index(layout.dir()), {culprit});
+      expect_error(read_index_entries(layout.dir()), {culprit});
+      expect_error(load_image(layout.dir(), "v1"), {culprit});
+      expect_error(read_index_text(layout.dir()), {culprit});
+    }
+  }
+}
+
+TEST(LayoutReaderHostile, NonRegularBlobsAreRefusedByName) {
+  // manifest, config and layer blobs in turn.
+  for (int which = 0; which < 3; ++which) {
+    for (const auto& hostile : ocipack::testing::hostile_kinds()) {
+      SCOPED_TRACE(std::to_string(which) + " " + hostile.name);
+      TempDir tmp;
+      FakeLayout layout(tmp / "layout");
+      auto image = layout.image({"a"});
+      layout.tag(image.manifest, "v1");
+      const Descriptor& d = which == 0 ? image.manifest : which == 1 ? image.config : image.layers[0];
+      write_text(tmp / "copy", read_text(layout.path_of(d)));
+      ASSERT_TRUE(ocipack::testing::make_hostile(layout.path_of(d), hostile.kind, tmp / "copy"));
+      expect_error(load_image(layout.dir(), "v1"), {d.digest.str(), layout.path_of(d) + " " + hostile.expected});
+    }
+  }
+}
+
+TEST(LayoutReaderHostile, SymlinkedBlobDirectoriesAreNotFollowed) {
+  for (const char* link : {"blobs", "blobs/sha256"}) {
+    SCOPED_TRACE(link);
+    TempDir tmp;
+    FakeLayout decoy(tmp / "decoy");
+    auto image = decoy.image({"a"});
+    decoy.tag(image.manifest, "v1");
+    FakeLayout layout(tmp / "layout");
+    write_text(layout.dir() + "/index.json", read_text(decoy.dir() + "/index.json"));
+    ASSERT_EQ(std::system(("rm -rf '" + layout.dir() + "/" + link + "'").c_str()), 0);
+    ASSERT_EQ(::symlink((decoy.dir() + "/" + link).c_str(), (layout.dir() + "/" + link).c_str()), 0);
+    expect_error(load_image(layout.dir(), "v1"), {layout.dir() + "/" + link + " is a symbolic link"});
+  }
+}
+
+TEST(LayoutReaderHostile, DeepOrHugeIndexIsAnErrorNamingIt) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout");
+  auto image = layout.image({"a"});
+  layout.tag(image.manifest, "v1");
+  const std::string good = read_text(layout.dir() + "/index.json");
+  for (size_t depth : {size_t(k_max_json_depth), size_t(100000), size_t(1000000)}) {
+    for (bool objects : {false, true}) {
+      SCOPED_TRACE(std::to_string(depth) + (objects ? " objects" : " arrays"));
+      write_text(layout.dir() + "/index.json", index_with_member(good, nested(depth, objects)));
+      expect_error(read_index(layout.dir()), {"index.json", "nested more than 64 levels deep"});
+      expect_error(load_image(layout.dir(), "v1"), {"index.json", "nested more than 64 levels deep"});
+      expect_error(read_index_entries(layout.dir()), {"index.json", "nested more than 64 levels deep"});
+    }
+  }
+  // Within the limit (the index itself is 1 level, the member 63 more): read.
+  write_text(layout.dir() + "/index.json", index_with_member(good, nested(k_max_json_depth - 1)));
+  EXPECT_TRUE(load_image(layout.dir(), "v1").ok());
+  // Deep nesting inside an annotation value: counted only outside strings.
+  write_text(layout.dir() + "/index.json", index_with_member(good, "\"" + std::string(100000, '[') + "\\\"\""));
+  EXPECT_TRUE(load_image(layout.dir(), "v1").ok());
+  // Larger than k_max_document_size.
+  write_text(layout.dir() + "/index.json",
+             index_with_member(good, "\"" + std::string(static_cast<size_t>(k_max_document_size), 'x') + "\""));
+  expect_error(read_index(layout.dir()), {layout.dir() + "/index.json is too large"});
+}
+
+TEST(LayoutReaderHostile, DeepManifestOrConfigIsAnErrorNamingIt) {
+  for (bool in_config : {false, true}) {
+    for (size_t depth : {size_t(100000), size_t(1000000)}) {
+      SCOPED_TRACE(std::to_string(depth) + (in_config ? " config" : " manifest"));
+      TempDir tmp;
+      FakeLayout layout(tmp / "layout");
+      auto image = layout.image({"a"});
+      std::string config = image.config_json;
+      config.pop_back();
+      config += ",\"x\":" + nested(depth) + "}";
+      Descriptor config_d = layout.blob(config, k_media_type_config);
+      auto manifest_json = encode_manifest(Manifest{config_d, image.layers});
+      ASSERT_TRUE(manifest_json.ok());
+      std::string manifest = *manifest_json;
+      if (!in_config) {
+        manifest.pop_back();
+        manifest += ",\"x\":" + nested(depth, true) + "}";
+      }
+      layout.tag(layout.blob(manifest, k_media_type_manifest), "v1");
+      expect_error(load_image(layout.dir(), "v1"),
+                   {in_config ? "config " + config_d.digest.str() : std::string("manifest "),
+                    "nested more than 64 levels deep"});
+    }
+  }
+}
+
+TEST(LayoutReaderIndex, EntriesOcipackCannotReadAreKeptWithTheirProblem) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout");
+  const std::string good = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+                           digest_text('a') + R"(","size":1,"annotations":{"org.opencontainers.image.ref.name":"ok"}})";
+  write_text(layout.dir() + "/index.json",
+             R"({"manifests":[{"digest":"sha512:)" + std::string(128, 'b') +
+                 R"(","size":1,"annotations":{"org.opencontainers.image.ref.name":"s512"}},)" + good +
+                 R"(,{"digest":"blake3:x","size":2},"text",)"
+                 R"({"digest":")" + digest_text('c') +
+                 R"(","size":1,"annotations":{"org.opencontainers.image.ref.name":"bad","n":1}}]})");
+  auto entries = read_index_entries(layout.dir());
+  ASSERT_TRUE(entries.ok()) << entries.error().message;
+  ASSERT_EQ(entries->size(), 5u);
+  const auto& e = *entries;
+  EXPECT_FALSE(e[0].descriptor);
+  EXPECT_EQ(e[0].tag, "s512");
+  EXPECT_EQ(e[0].digest_text, "sha512:" + std::string(128, 'b'));
+  EXPECT_NE(e[0].problem.find("manifests[0].digest"), std::string::npos) << e[0].problem;
+  ASSERT_TRUE(e[1].descriptor);
+  EXPECT_EQ(e[1].tag, "ok");
+  EXPECT_TRUE(e[1].problem.empty());
+  EXPECT_FALSE(e[2].descriptor);
+  EXPECT_NE(e[2].problem.find("unsupported digest 'blake3:x'"), std::string::npos);
+  EXPECT_FALSE(e[3].descriptor);
+  EXPECT_NE(e[3].problem.find("manifests[3] is a string"), std::string::npos);
+  EXPECT_FALSE(e[4].descriptor);
+  EXPECT_EQ(e[4].tag, "bad");
+  EXPECT_NE(e[4].problem.find("manifests[4].annotations.n is a number"), std::string::npos);
+  // The strict reader still fails on the first of them.
+  expect_error(read_index(layout.dir()), {"manifests[0].digest"});
+}
+
+TEST(LayoutReaderLoad, OtherUnreadableEntriesDoNotMatterButDuplicatesDo) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout");
+  auto image = layout.image({"a"});
+  layout.tag(image.manifest, "good");
+  std::string index = read_text(layout.dir() + "/index.json");
+  const std::string entries = R"(,{"digest":"sha512:)" + std::string(128, 'b') +
+                              R"(","size":1,"annotations":{"org.opencontainers.image.ref.name":"s512"}})"
+                              R"(,{"mediaType":"application/x-unknown","digest":")" + image.manifest.digest.str() +
+                              R"(","size":1,"annotations":{"org.opencontainers.image.ref.name":"other"}})";
+  index.insert(index.rfind("]}"), entries);
+  write_text(layout.dir() + "/index.json", index);
+  auto loaded = load_image(layout.dir(), "good");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->manifest.digest, image.manifest.digest);
+  expect_error(load_image(layout.dir(), "s512"), {"manifests[1].digest", "unsupported digest"});
+  // A tag two entries carry is ambiguous.
+  const std::string dup = R"(,{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+                          image.manifest.digest.str() + R"(","size":)" + std::to_string(image.manifest.size) +
+                          R"(,"annotations":{"org.opencontainers.image.ref.name":"good"}})";
+  index.insert(index.rfind("]}"), dup);
+  write_text(layout.dir() + "/index.json", index);
+  expect_error(load_image(layout.dir(), "good"), {"tag 'good' is ambiguous", "manifests[0], manifests[3]"});
+}
+
+TEST(LayoutReaderLoad, TagsFromTheLayoutAreEscapedInMessages) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout");
+  auto image = layout.image({"a"});
+  write_text(layout.dir() + "/index.json",
+             R"({"manifests":[{"digest":")" + image.manifest.digest.str() + R"(","size":1,)"
+             R"("annotations":{"org.opencontainers.image.ref.name":"x\u001b[2J\nforged"}}]})");
+  auto result = load_image(layout.dir(), "v1");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message.find('\x1b'), std::string::npos) << result.error().message;
+  EXPECT_EQ(result.error().message.find('\n'), std::string::npos);
+  EXPECT_NE(result.error().message.find("'x\\x1b[2J\\nforged'"), std::string::npos) << result.error().message;
 }
 
 }  // namespace

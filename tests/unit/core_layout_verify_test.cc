@@ -4,7 +4,10 @@
 // every digest above it rewritten so only the diff_id is wrong), bad JSON, an
 // unknown layer media type, hand-made layers with unsafe, duplicate or dangling
 // entries, bad gzip framing — and expects the one problem line naming it,
-// while checking that the walk goes on past the first problem.
+// while checking that the walk goes on past the first problem. Hostile
+// layouts — a FIFO, socket, device, directory or symlink in place of
+// index.json, oci-layout or a blob, symlinked blobs directories, documents
+// nested 10^5–10^6 deep, duplicate tags — are problems naming the culprit.
 #include "core/layout_verify.h"
 
 #include <gtest/gtest.h>
@@ -15,6 +18,7 @@
 
 #include "core/sha256.h"
 #include "pipeline/image_builder.h"
+#include "hostile_files.h"
 #include "test_helpers.h"
 
 namespace ocipack {
@@ -440,6 +444,94 @@ TEST_F(LayoutVerify, NestedIndexIsFollowed) {
   report = verify(options);
   EXPECT_TRUE(has_problem(report, {"tag 'latest' > manifests[0]: layer 1 " + s_layer_digest, "blob is missing"}))
       << all_problems(report);
+}
+
+// --- hostile layouts (reading)
+
+TEST_F(LayoutVerify, NonRegularLayoutFilesAndBlobsAreProblemsNotHangs) {
+  for (const auto& hostile : testing::hostile_kinds()) {
+    SCOPED_TRACE(hostile.name);
+    for (const std::string& file : std::vector<std::string>{"index.json", "oci-layout",
+                                                            "blobs/sha256/" + s_layer_digest.substr(7),
+                                                            "blobs/sha256/" + s_config_digest.substr(7)}) {
+      SCOPED_TRACE(file);
+      TempDir copy;
+      ASSERT_EQ(std::system(("cp -a '" + layout() + "' '" + (copy / "l") + "'").c_str()), 0);
+      const std::string path = copy / "l" + "/" + file;
+      testing::write_text(copy / "saved", testing::read_text(path));
+      ASSERT_TRUE(testing::make_hostile(path, hostile.kind, copy / "saved"));
+      auto report = verify_layout(copy / "l", {});
+      ASSERT_TRUE(report.ok()) << report.error().message;
+      EXPECT_TRUE(has_problem(*report, {path + " " + hostile.expected})) << all_problems(*report);
+    }
+  }
+}
+
+TEST_F(LayoutVerify, SymlinkedBlobDirectoriesAreProblems) {
+  for (const char* link : {"blobs", "blobs/sha256"}) {
+    SCOPED_TRACE(link);
+    TempDir decoy;
+    ASSERT_EQ(std::system(("cp -a '" + layout() + "' '" + (decoy / "a") + "'").c_str()), 0);
+    ASSERT_EQ(std::system(("rm -rf '" + layout() + "/" + link + "'").c_str()), 0);
+    ASSERT_EQ(::symlink((decoy / "a" + "/" + link).c_str(), (layout() + "/" + link).c_str()), 0);
+    const VerifyReport report = verify();
+    EXPECT_TRUE(has_problem(report, {layout() + "/" + link + " is a symbolic link"})) << all_problems(report);
+    EXPECT_EQ(report.blobs_checked, 0u);
+    ASSERT_EQ(::unlink((layout() + "/" + link).c_str()), 0);
+    ASSERT_EQ(std::system(("cp -a '" + (decoy / "a") + "/" + link + "' '" + layout() + "/" + link + "'").c_str()), 0);
+  }
+}
+
+TEST_F(LayoutVerify, DeepOrHugeDocumentsAreProblemsNamingThem) {
+  for (size_t depth : {size_t(100000), size_t(1000000)}) {
+    SCOPED_TRACE(depth);
+    const std::string deep = std::string(depth, '[') + std::string(depth, ']');
+    auto docs = Documents::load(layout());
+    const std::string index_text = docs.index.dump();
+    testing::write_text(layout() + "/index.json", index_text.substr(0, index_text.size() - 1) + ",\"x\":" + deep + "}");
+    EXPECT_TRUE(has_problem(verify(), {"index.json is nested more than 64 levels deep"}));
+    testing::write_text(layout() + "/index.json", index_text);
+    // In the config (stored with every digest above it recomputed).
+    docs.config["x"] = json::array();
+    docs.store();
+    std::string config_text = testing::read_text(docs.blob(docs.manifest["config"]["digest"]));
+    config_text.insert(config_text.size() - 1, ",\"y\":" + deep);
+    const json config_descriptor = docs.put_blob(config_text, docs.manifest["config"]["mediaType"]);
+    docs.manifest["config"] = config_descriptor;
+    const std::string manifest_text = docs.manifest.dump();
+    const json manifest_descriptor = docs.put_blob(manifest_text, docs.index["manifests"][0]["mediaType"]);
+    docs.index["manifests"][0]["digest"] = manifest_descriptor["digest"];
+    docs.index["manifests"][0]["size"] = manifest_descriptor["size"];
+    testing::write_text(layout() + "/index.json", docs.index.dump());
+    EXPECT_TRUE(has_problem(verify(), {"config " + config_descriptor["digest"].get<std::string>(), "nested more than"}));
+    // In the manifest.
+    std::string deep_manifest = manifest_text;
+    deep_manifest.insert(deep_manifest.size() - 1, ",\"z\":" + deep);
+    const json deep_descriptor = docs.put_blob(deep_manifest, docs.index["manifests"][0]["mediaType"]);
+    docs.index["manifests"][0]["digest"] = deep_descriptor["digest"];
+    docs.index["manifests"][0]["size"] = deep_descriptor["size"];
+    testing::write_text(layout() + "/index.json", docs.index.dump());
+    EXPECT_TRUE(has_problem(verify(), {"manifest " + deep_descriptor["digest"].get<std::string>(), "nested more than"}));
+    // A fresh copy for the next depth.
+    ASSERT_EQ(std::system(("rm -rf '" + layout() + "' && cp -a '" + (*s_source / "layout") + "' '" + layout() + "'").c_str()), 0);
+  }
+}
+
+TEST_F(LayoutVerify, DuplicateTagsAreReportedAsAmbiguous) {
+  auto docs = Documents::load(layout());
+  json second = docs.index["manifests"][0];
+  json other = second;
+  other["annotations"]["org.opencontainers.image.ref.name"] = "other";
+  docs.index["manifests"].push_back(other);
+  docs.index["manifests"].push_back(second);
+  docs.index["manifests"].push_back(second);
+  testing::write_text(layout() + "/index.json", docs.index.dump());
+  const VerifyReport report = verify();
+  EXPECT_TRUE(has_problem(report, {"index.json: tag 'latest' is ambiguous: 3 entries carry it",
+                                   "manifests[0], manifests[2], manifests[3]"}))
+      << all_problems(report);
+  EXPECT_FALSE(has_problem(report, {"'other' is ambiguous"}));
+  EXPECT_EQ(report.problems.size(), 1u) << all_problems(report);
 }
 
 }  // namespace

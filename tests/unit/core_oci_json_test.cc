@@ -280,6 +280,73 @@ TEST(OciJsonIndex, UnknownFieldsArePreservedVerbatim) {
                        R"(],"annotations":{"z":"1","a":"2"}})");
 }
 
+TEST(OciJsonIndex, EveryEntryOfTheTagIsReplaced) {
+  // Duplicates of the tag (another tool wrote them): the first becomes the new
+  // entry, the later ones go, other entries keep their order.
+  const std::string existing =
+      R"({"schemaVersion":2,"manifests":[)" + descriptor_text('1', 1, "b") + "," + descriptor_text('2', 2, "a") +
+      "," + descriptor_text('3', 3, "b") + "," + descriptor_text('4', 4, "c") + "," +
+      descriptor_text('5', 5, "b") + "]}";
+  auto json = update_index(existing, manifest_descriptor('9', 99, "b"));
+  ASSERT_TRUE(json.ok()) << json.error().message;
+  EXPECT_EQ(*json, R"({"schemaVersion":2,"manifests":[)" + descriptor_text('9', 99, "b") + "," +
+                       descriptor_text('2', 2, "a") + "," + descriptor_text('4', 4, "c") + "]}");
+}
+
+std::string nested_arrays(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+TEST(OciJsonLimits, DepthIsCountedOutsideStrings) {
+  EXPECT_TRUE(check_json_limits(nested_arrays(k_max_json_depth), "doc").ok());
+  auto deep = check_json_limits(nested_arrays(k_max_json_depth + 1), "doc");
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.error().message.find("doc is nested more than 64 levels deep"), std::string::npos);
+  // Brackets in strings, escaped quotes and backslashes do not count.
+  EXPECT_TRUE(check_json_limits("[\"" + std::string(1000, '[') + "\\\"" + std::string(1000, '{') + "\\\\\"]", "doc").ok());
+  EXPECT_FALSE(check_json_limits("[\"\\\\\"" + nested_arrays(100) + "]", "doc").ok());
+  // Any bytes: unbalanced closers do not underflow, an open string runs to the end.
+  EXPECT_TRUE(check_json_limits(std::string(1000, ']') + nested_arrays(10), "doc").ok());
+  EXPECT_TRUE(check_json_limits("\"" + std::string(1000, '['), "doc").ok());
+  auto big = check_json_limits(std::string(static_cast<size_t>(k_max_document_size) + 1, ' '), "doc");
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.error().message.find("doc is too large"), std::string::npos);
+}
+
+TEST(OciJsonIndex, DeepOrHugeExistingIndexIsRefusedBeforeEncoding) {
+  for (size_t depth : {size_t(k_max_json_depth), size_t(100000), size_t(1000000)}) {
+    SCOPED_TRACE(depth);
+    const std::string existing = R"({"schemaVersion":2,"x":)" + nested_arrays(depth) + R"(,"manifests":[]})";
+    auto json = update_index(existing, manifest_descriptor('1', 1, "latest"));
+    ASSERT_FALSE(json.ok());
+    EXPECT_NE(json.error().message.find("index.json is nested more than 64 levels deep"), std::string::npos)
+        << json.error().message;
+    EXPECT_FALSE(check_index(existing).ok());
+    // Objects too, and inside a descriptor.
+    std::string objects = R"({"manifests":[{"x":)";
+    for (size_t i = 0; i < depth; ++i) objects += "{\"k\":";
+    objects += "1" + std::string(depth, '}') + "}]}";
+    EXPECT_FALSE(check_index(objects).ok());
+  }
+  // Unknown members within the limit are kept, and the result stays readable.
+  const std::string within = R"({"schemaVersion":2,"x":)" + nested_arrays(k_max_json_depth - 1) + R"(,"manifests":[]})";
+  auto kept = update_index(within, manifest_descriptor('1', 1, "latest"));
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  EXPECT_NE(kept->find(nested_arrays(k_max_json_depth - 1)), std::string::npos);
+  EXPECT_TRUE(check_index(*kept).ok());
+  // An index that would grow past the size limit is refused too.
+  const std::string huge = R"({"schemaVersion":2,"x":")" +
+                           std::string(static_cast<size_t>(k_max_document_size) - 100, 'x') + R"(","manifests":[]})";
+  ASSERT_TRUE(check_index(huge).ok());
+  auto grown = update_index(huge, manifest_descriptor('1', 1, "latest"));
+  ASSERT_FALSE(grown.ok());
+  EXPECT_NE(grown.error().message.find("new index.json is too large"), std::string::npos);
+}
+
+TEST(OciJsonLayout, DeepOciLayoutIsRefused) {
+  auto deep = check_oci_layout(R"({"imageLayoutVersion":"1.0.0","x":)" + nested_arrays(100000) + "}");
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.error().message.find("oci-layout is nested"), std::string::npos);
+}
+
 TEST(OciJsonIndex, ExistingIndexWithoutManifestsGetsTheArray) {
   auto json = update_index(std::string(R"({"schemaVersion":2})"),
                            manifest_descriptor('1', 1, "latest"));
