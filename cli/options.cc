@@ -105,7 +105,7 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
       ->allow_extra_args(false);
   build->add_option("--base", raw.base, "Stack on the image LAYOUT[:TAG] (default tag latest): its layers, then ours; its config, overridden by flags (OCI_BASE_IMAGE)");
   build->add_option("--diff-base", raw.diff_base, "Make the (last) layer a delta: only what changed from DIR, with whiteouts for removed paths");
-  build->add_flag("--diff-against-base", raw.diff_against_base, "Make the (last) layer a delta against the --base image's merged rootfs");
+  build->add_flag("--diff-against-base", raw.diff_against_base, "Make the layer a delta against the --base image's merged rootfs (one layer only)");
   build->add_option("-o,--output", raw.output, "Output OCI layout directory (created, or updated in place)")
       ->required();
   build->add_option("--tag", raw.tag, "Tag, index.json org.opencontainers.image.ref.name (OCI_IMAGE_TAG)")

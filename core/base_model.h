@@ -17,7 +17,8 @@
 // as a directory on the way), an entry or whiteout below a non-directory
 // (`a -> /x` then `a/evil`), hard links to a missing entry or to a directory.
 // A missing parent directory is implied (mode 0755, 0:0, mtime 0). Paths
-// have no length limit. Not thread-safe; a model is built by one thread.
+// have no length limit. Not thread-safe (link_group() fills a cache): one
+// thread at a time uses a model.
 #pragma once
 
 #include <atomic>

@@ -50,8 +50,9 @@ struct BuildOptions {
   std::string layout_dir;
   std::optional<std::string> base_layout;  // stack on the image base_layout:base_tag
   std::string base_tag = "latest";
-  // Make the last layer a delta against the base image's merged rootfs
-  // (its layers extracted, whiteouts applied); needs base_layout.
+  // Make the layer a delta against the base image's merged rootfs (a model
+  // streamed from its verified blobs, never extracted); needs base_layout
+  // and exactly one layer.
   bool diff_against_base = false;
   ImageSpec image;
   LayerPipelineOptions layer;
