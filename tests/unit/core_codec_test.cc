@@ -6,11 +6,14 @@
 //  - members format, for every backend and level: each member decodes (with
 //    zlib, an independent decoder) to its input, fits bound(), has gzip mtime
 //    0, is the same bytes for the same input (also on a reused or a second
-//    compressor), and members concatenate into a valid multi-member stream;
+//    compressor, and from every one of several compressor objects alive at
+//    once, whatever they compressed before), and members concatenate into a
+//    valid multi-member stream;
 //  - single format (ISA-L): pieces end byte-aligned on a full flush without a
 //    final block, and header + pieces + final block + trailer is ONE gzip
 //    member that decodes to the whole input, with and without dictionaries;
-//    a dictionary lets a piece refer back into the previous chunk;
+//    a dictionary lets a piece refer back into the previous chunk; pieces
+//    too are the same bytes from every compressor object;
 //  - framing: the gzip header bytes, the final block, CRC-32 chaining
 //    (checked against zlib's crc32) and the little-endian trailer.
 #include "core/codec.h"
@@ -19,6 +22,7 @@
 #include <zlib.h>
 
 #include <cstddef>
+#include <functional>
 #include <random>
 #include <span>
 #include <string>
@@ -94,6 +98,55 @@ std::string noise(size_t size, unsigned seed) {
   std::string data(size, '\0');
   for (auto& c : data) c = static_cast<char>(rng());
   return data;
+}
+
+// Inputs that show whether output depends on anything but the input. ISA-L
+// levels 1 and 2 used to hash the address of their stream structure into
+// the match finder at the first bytes of a chunk (see codec_isal.cc), which
+// changed a chunk's matches when that bucket was the one of its first bytes:
+// short chunks repeating a random pattern (the repeat is found through the
+// bucket of position 0, and a short chunk has a small hash table, so about 1
+// compressor address in 16-256 hits it), plus 64 KiB chunks of mixed data.
+std::vector<std::string> determinism_inputs() {
+  std::mt19937 rng(77);
+  std::vector<std::string> inputs;
+  for (int i = 0; i < 1500; ++i) {
+    const std::string pattern = noise(8 + rng() % 40, static_cast<unsigned>(rng()));
+    const size_t size = 17 + rng() % 400;
+    std::string input;
+    while (input.size() < size) input += pattern;
+    input.resize(size);
+    inputs.push_back(input);
+  }
+  for (unsigned i = 0; i < 6; ++i) inputs.push_back(sample_input(64 << 10, 100 + i));
+  return inputs;
+}
+
+// Compresses every input with each of several compressors that are alive
+// together (so their state lives at different addresses), in an order
+// rotated per input (so each comes after a different previous input), and
+// with a fresh compressor: all must give the same bytes.
+void expect_same_bytes_from_every_compressor(
+    const std::function<std::unique_ptr<Compressor>()>& make_one,
+    const std::function<std::string(Compressor&, size_t input_index)>& compress) {
+  constexpr size_t k_compressors = 8;
+  std::vector<std::unique_ptr<Compressor>> compressors;
+  for (size_t i = 0; i < k_compressors; ++i) {
+    compressors.push_back(make_one());
+    ASSERT_NE(compressors.back(), nullptr);
+  }
+  const size_t inputs = determinism_inputs().size();
+  size_t disagreements = 0;
+  for (size_t index = 0; index < inputs; ++index) {
+    auto fresh = make_one();
+    ASSERT_NE(fresh, nullptr);
+    const std::string expected = compress(*fresh, index);
+    for (size_t k = 0; k < k_compressors; ++k) {
+      if (compress(*compressors[(index + k) % k_compressors], index) == expected) continue;
+      if (++disagreements == 1) ADD_FAILURE() << "input " << index << ": compressor " << k << " differs";
+    }
+  }
+  EXPECT_EQ(disagreements, 0u) << "of " << inputs * k_compressors << " compressions";
 }
 
 // ------------------------------------------------------------------ options
@@ -203,7 +256,11 @@ TEST_P(MembersFormat, MemberDecodesToTheInput) {
 TEST_P(MembersFormat, EmptyAndTinyInputs) {
   auto c = compressor();
   ASSERT_NE(c, nullptr);
-  for (const std::string& input : {std::string(), std::string("a"), std::string(1, '\0')}) {
+  // Sizes around 8 and 16 bytes: ISA-L levels 1-2 compress the first 8 bytes
+  // of longer chunks in a call of their own (codec_isal.cc).
+  for (const std::string& input :
+       {std::string(), std::string("a"), std::string(1, '\0'), std::string("abcdefgh"),
+        std::string("abcdefghi"), std::string(16, 'x'), noise(17, 1), noise(24, 2)}) {
     const std::string member = compress_member(*c, input);
     EXPECT_GE(member.size(), 18u);  // 10-byte header + 8-byte trailer at least
     EXPECT_EQ(count_gzip_members(member), 1u);
@@ -237,6 +294,14 @@ TEST_P(MembersFormat, SameInputGivesSameBytes) {
   EXPECT_EQ(a1, a2);
   EXPECT_EQ(compress_member(*second, b), b1);  // another compressor object
   EXPECT_EQ(compress_member(*second, a), a1);
+}
+
+TEST_P(MembersFormat, EveryCompressorObjectGivesTheSameBytes) {
+  const std::vector<std::string> inputs = determinism_inputs();
+  expect_same_bytes_from_every_compressor([this] { return compressor(); },
+                                          [&](Compressor& c, size_t index) {
+                                            return compress_member(c, inputs[index]);
+                                          });
 }
 
 TEST_P(MembersFormat, GzipHeaderHasZeroMtime) {
@@ -371,6 +436,11 @@ TEST_P(SingleFormat, PiecesFrameIntoOneMember) {
     data += chunk;
   }
   pieces.push_back(compress_piece(*c, "", ""));  // an empty chunk is harmless
+  for (size_t size : {1, 8, 9, 16, 17, 40}) {      // around ISA-L's 8-byte first call
+    const std::string chunk = sample_input(size, 40 + static_cast<unsigned>(size));
+    pieces.push_back(compress_piece(*c, chunk, ""));
+    data += chunk;
+  }
   const std::string stream = frame_single(pieces, data);
   EXPECT_EQ(count_gzip_members(stream), 1u);
   EXPECT_EQ(gunzip_all(stream), data);
@@ -426,6 +496,20 @@ TEST_P(SingleFormat, PieceDependsOnlyOnChunkAndDictionary) {
   EXPECT_EQ(compress_piece(*fresh, b, dictionary), b_after_a);
   EXPECT_EQ(compress_piece(*c, b, dictionary), b_after_a);
   EXPECT_EQ(compress_piece(*c, b, ""), compress_piece(*fresh, b, ""));
+}
+
+TEST_P(SingleFormat, EveryCompressorObjectGivesTheSameBytes) {
+  const std::vector<std::string> inputs = determinism_inputs();
+  for (bool dictionary : {false, true}) {
+    SCOPED_TRACE(dictionary ? "with dictionaries" : "without dictionary");
+    expect_same_bytes_from_every_compressor(
+        [&] { return compressor(dictionary); },
+        [&](Compressor& c, size_t index) {
+          // The dictionary is the input before, as the pipeline gives it.
+          const std::string& before = inputs[index == 0 ? inputs.size() - 1 : index - 1];
+          return compress_piece(c, inputs[index], dictionary ? before : "");
+        });
+  }
 }
 
 TEST_P(SingleFormat, PieceRespectsTheBoundForNoise) {
