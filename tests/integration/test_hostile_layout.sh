@@ -163,6 +163,18 @@ for kind in fifo socket device directory symlink; do
     done
 done
 
+# A stray non-regular entry among the output layout's blobs: --tar-output
+# packs every blob, and must refuse it rather than wait on it or follow it.
+for kind in fifo device symlink; do
+    L=$(fresh "tar-output-$kind")
+    make_node "$L/blobs/sha256/$(printf 'f%.0s' {1..64})" "$kind"
+    snapshot "$L" >"$TEST_TMP/before"
+    refused "$kind among the blobs: build --tar-output" "sha256/f{64} is $(kind_text "$kind")" \
+        build "$ROOT" -o "$L" --tag new -q --tar-output "$TEST_TMP/tar-$kind.tar"
+    unchanged "$kind among the blobs: build --tar-output" "$L" "$TEST_TMP/before"
+    check "$kind among the blobs: no tarball" test ! -e "$TEST_TMP/tar-$kind.tar"
+done
+
 # --- 2. deep and huge JSON
 deep_member() {  # deep_member FILE DEPTH arrays|objects: adds member "x" nested DEPTH levels
     python3 - "$@" <<'EOF'

@@ -39,5 +39,6 @@ run unit "$out/tests/ocipack_unit_tests"
 for t in tar_input bad_input layers; do
     run "integration.$t" bash "$repo/tests/integration/test_$t.sh" "$out/ocipack"
 done
+run integration.hostile_layout bash "$repo/tests/integration/test_hostile_layout.sh" "$out/ocipack"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
