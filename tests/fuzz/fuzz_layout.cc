@@ -14,10 +14,10 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <string_view>
 
-#include "core/fd.h"
 #include "core/layout_ops.h"
 #include "core/layout_reader.h"
 #include "core/layout_verify.h"
@@ -32,20 +32,26 @@ constexpr std::string_view k_config_prefix =
     R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[")";
 constexpr std::string_view k_config_suffix = R"("]}})";
 
+// Made on first use, removed at exit. Held in a leaked string: the atexit
+// handler runs after static destructors registered later would have run.
 const std::string& scratch_dir() {
-  static const std::string dir = [] {
+  static const std::string* dir = [] {
     char pattern[] = "/tmp/ocipack-fuzz-layout-XXXXXX";
     if (!::mkdtemp(pattern)) std::abort();
-    const std::string made = pattern;
-    if (std::system(("mkdir -p '" + made + "/blobs/sha256'").c_str()) != 0) std::abort();
-    std::atexit([] { (void)std::system(("rm -rf '" + scratch_dir() + "'").c_str()); });
+    auto* made = new std::string(pattern);
+    if (std::system(("mkdir -p '" + *made + "/blobs/sha256'").c_str()) != 0) std::abort();
+    std::atexit([] { (void)std::system(("rm -rf '" + *dir + "'").c_str()); });
     return made;
   }();
-  return dir;
+  return *dir;
 }
 
+// Plain writes (no fsync: a scratch layout needs no durability, and speed
+// is the fuzzer's coverage).
 void write(const std::string& path, std::string_view data) {
-  if (!ocipack::write_file_atomic(path, data)) std::abort();
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  if (!out) std::abort();
 }
 
 ocipack::Descriptor put_blob(std::string_view data, const char* media_type) {
