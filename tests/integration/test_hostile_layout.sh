@@ -186,7 +186,7 @@ value = '[' * depth + ']' * depth if kind == 'arrays' else '{"k":' * depth + '1'
 open(path, 'w').write(text[:-1] + ',"x":' + value + '}')
 EOF
 }
-# restore_digests LAYOUT BLOB_FILE_EDITED WHICH: stores an edited manifest or
+# rehash LAYOUT manifest|config EDITED_FILE: stores an edited manifest or
 # config under its new digest and rewrites every digest above it.
 rehash() {
     python3 - "$@" <<'EOF'

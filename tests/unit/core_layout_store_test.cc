@@ -196,8 +196,7 @@ TEST(LayoutStore, HostileIndexOrOciLayoutIsRefusedBeforeWriting) {
       make_dirs(tmp / "out");
       write_text(tmp / "out/oci-layout", k_oci_layout_json);
       write_text(tmp / "out/index.json", R"({"schemaVersion":2,"manifests":[]})");
-      write_text(tmp / "copy", read_text(tmp / "out" + "/" + file));
-      ASSERT_TRUE(ocipack::testing::make_hostile(tmp / "out" + "/" + file, hostile.kind, tmp / "copy"));
+      ASSERT_TRUE(ocipack::testing::make_hostile_in_place(tmp / "out" + "/" + file, hostile.kind, tmp.path()));
       const auto before = tree(tmp / "out");
       auto store = LayoutStore::open_or_create(tmp / "out");
       ASSERT_FALSE(store.ok());
