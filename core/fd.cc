@@ -67,13 +67,13 @@ const char* file_type_name(mode_t mode) {
   if (S_ISSOCK(mode)) return "a socket";
   if (S_ISCHR(mode)) return "a character device";
   if (S_ISBLK(mode)) return "a block device";
-  return "not a regular file";
+  if (S_ISREG(mode)) return "a regular file";
+  return "of an unknown file type";
 }
 
 Error not_regular(const std::string& path, mode_t mode, bool is_component) {
   if (S_ISLNK(mode))
     return make_error(path + " is a symbolic link (a layout is a plain tree: symlinks in it are not followed)");
-  if (S_ISREG(mode) && is_component) return make_error(path + " is a regular file, not a directory");
   if (is_component) return make_error(path + " is " + file_type_name(mode) + ", not a directory");
   return make_error(path + " is " + file_type_name(mode) + ", not a regular file");
 }

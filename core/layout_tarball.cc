@@ -50,16 +50,20 @@ class TarFileWriter {
     return write_all(m_fd, std::string(tar_padding(e.size), '\0'), m_what);
   }
 
-  Status file(const std::string& name, const std::string& source) {
-    UniqueFd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!in.valid()) return make_error("cannot open " + source + ": " + errno_text(errno));
-    struct stat st {};
-    if (::fstat(in.get(), &st) != 0) return make_error("cannot stat " + source + ": " + errno_text(errno));
+  // A blob of the layout: opened with open_regular_file (core/fd.h), so a
+  // FIFO, device or symlink in blobs/sha256 is an error, not a hang or a read
+  // of something outside the layout.
+  Status file(const std::string& name, const std::string& layout_dir) {
+    const std::string source = layout_dir + "/" + name;
+    auto file = open_regular_file(layout_dir, name);
+    if (!file) return file.error();
+    if (!*file) return make_error("cannot open " + source + ": it disappeared");
+    const UniqueFd& in = (*file)->fd;
     TarEntry e;
     e.path = name;
     e.mode = 0644;
     e.mtime = m_mtime;
-    e.size = static_cast<uint64_t>(st.st_size);
+    e.size = static_cast<uint64_t>((*file)->size);
     OCIPACK_TRY(header(e));
     std::vector<char> buffer(1 << 20);
     uint64_t left = e.size;
@@ -104,7 +108,7 @@ Result<TempFile> stage_layout_tarball(const std::string& layout_dir, const std::
   OCIPACK_TRY(writer.directory("blobs/"));
   OCIPACK_TRY(writer.directory("blobs/sha256/"));
   for (const auto& name : *blobs)
-    OCIPACK_TRY(writer.file("blobs/sha256/" + name, layout_dir + "/blobs/sha256/" + name));
+    OCIPACK_TRY(writer.file("blobs/sha256/" + name, layout_dir));
   OCIPACK_TRY(writer.trailer());
   return temp;
 }

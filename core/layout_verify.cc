@@ -834,9 +834,9 @@ class Verifier {
     if (!text) return std::nullopt;
 
     dom::parser parser;
-    auto parsed = parse_document(parser, *text, what);
-    if (!parsed) return std::nullopt;
-    const dom::element root = *parsed;
+    auto document = parse_document(parser, *text, what);
+    if (!document) return std::nullopt;
+    const dom::element root = *document;
     dom::object object;
     if (root.get_object().get(object)) {
       problem(what + " is " + json_type_name(root) + ", expected a JSON object");

@@ -22,13 +22,18 @@ Json descriptor_json(const Descriptor& d) {
   return j;
 }
 
+// Every document ocipack writes goes through here, and is held to the limits
+// every reader applies (check_json_limits), so what is written can be read back.
 Result<std::string> dump(const Json& j, const char* what) {
+  std::string text;
   try {
-    return j.dump(-1, ' ', false, Json::error_handler_t::strict);
+    text = j.dump(-1, ' ', false, Json::error_handler_t::strict);
   } catch (const Json::exception& e) {
     return make_error(std::string("cannot encode ") + what +
                       ": a value is not valid UTF-8 (" + e.what() + ")");
   }
+  OCIPACK_TRY(check_json_limits(text, std::string("the new ") + what));
+  return text;
 }
 
 // Appends the kept members after the modelled ones (sorted by name).
@@ -275,10 +280,7 @@ Result<std::string> update_index(const std::optional<std::string>& existing_inde
   }
   if (!replaced) kept.push_back(entry);
   index["manifests"] = std::move(kept);
-  auto text = dump(index, "index.json");
-  if (!text) return text.error();
-  OCIPACK_TRY(check_json_limits(*text, "the new index.json"));
-  return text;
+  return dump(index, "index.json");
 }
 
 }  // namespace ocipack

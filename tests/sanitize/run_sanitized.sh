@@ -36,7 +36,7 @@ run() {  # NAME CMD...: PASS when CMD exits 0 and printed no sanitizer report
     fi
 }
 run unit "$out/tests/ocipack_unit_tests"
-for t in tar_input bad_input layers hostile_base; do
+for t in tar_input bad_input layers hostile_base hostile_layout; do
     run "integration.$t" bash "$repo/tests/integration/test_$t.sh" "$out/ocipack"
 done
 echo "$passed passed, $failed failed"

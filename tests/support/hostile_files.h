@@ -70,4 +70,13 @@ inline bool make_hostile(const std::string& path, Hostile kind, const std::strin
   return false;
 }
 
+// Replaces the regular file `path` with a hostile node; its content is saved
+// first to `outside_dir`/saved-<name>, the target of the symlink kind (so
+// only the link itself is wrong).
+inline bool make_hostile_in_place(const std::string& path, Hostile kind, const std::string& outside_dir) {
+  const std::string saved = outside_dir + "/saved-" + path.substr(path.rfind('/') + 1);
+  write_text(saved, read_text(path));
+  return make_hostile(path, kind, saved);
+}
+
 }  // namespace ocipack::testing

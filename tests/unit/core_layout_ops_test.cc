@@ -462,8 +462,7 @@ TEST(LayoutOpsHostile, NonRegularLayoutFilesAreRefusedByEveryOperation) {
       auto image = layout.image({"a"});
       layout.tag(image.manifest, "v1");
       auto stray = layout.blob("garbage", "x");
-      write_text(tmp / "copy", read_text(layout.dir() + "/" + file));
-      ASSERT_TRUE(ocipack::testing::make_hostile(layout.dir() + "/" + file, hostile.kind, tmp / "copy"));
+      ASSERT_TRUE(ocipack::testing::make_hostile_in_place(layout.dir() + "/" + file, hostile.kind, tmp.path()));
       const std::string culprit = layout.dir() + "/" + file + " " + hostile.expected;
       expect_error(list_tags(layout.dir()), {culprit});
       expect_error(inspect_text(layout.dir(), "v1"), {culprit});

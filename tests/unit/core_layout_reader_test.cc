@@ -604,69 +604,54 @@ TEST(LayoutReaderImageRef, TagsWithSlashesFollowTheLayoutOnDisk) {
   TempDir tmp;
   FakeLayout layout(tmp / "L");
   FakeLayout colon(tmp / "p:q/L2");
-  // Rule 1: the split whose left part is a layout, even with '/' in the tag.
-  auto a = ref_ok(tmp / "L:a/b");
-  EXPECT_EQ(a.layout_dir, tmp / "L");
-  EXPECT_EQ(a.tag, "a/b");
-  auto b = ref_ok(tmp / "L:library/busybox:1.0");
-  EXPECT_EQ(b.layout_dir, tmp / "L");
-  EXPECT_EQ(b.tag, "library/busybox:1.0");
-  // ':' in an earlier path component of the layout.
-  auto c = ref_ok(tmp / "p:q/L2:a/b");
-  EXPECT_EQ(c.layout_dir, tmp / "p:q/L2");
-  EXPECT_EQ(c.tag, "a/b");
-  auto d = ref_ok(tmp / "p:q/L2");
-  EXPECT_EQ(d.layout_dir, tmp / "p:q/L2");
-  EXPECT_EQ(d.tag, "latest");
-  auto e = ref_ok(tmp / "L:v1");
-  EXPECT_EQ(e.layout_dir, tmp / "L");
-  EXPECT_EQ(e.tag, "v1");
-  // Rule 2 when no split names a layout: the old split after the last '/'.
-  auto f = ref_ok(tmp / "absent:a/b");
-  EXPECT_EQ(f.layout_dir, tmp / "absent:a/b");
-  EXPECT_EQ(f.tag, "latest");
-  // A directory without oci-layout is not a layout.
   make_dirs(tmp / "plain");
-  auto g = ref_ok(tmp / "plain:a/b");
-  EXPECT_EQ(g.layout_dir, tmp / "plain:a/b");
+  struct Case {
+    std::string text, layout, tag;
+  };
+  const std::vector<Case> cases = {
+      // Rule 1: the split whose left part is a layout, even with '/' in the tag.
+      {"L:a/b", "L", "a/b"},
+      {"L:library/busybox:1.0", "L", "library/busybox:1.0"},
+      {"L:v1", "L", "v1"},
+      // ':' in an earlier path component of the layout.
+      {"p:q/L2:a/b", "p:q/L2", "a/b"},
+      {"p:q/L2", "p:q/L2", "latest"},
+      // Rule 2 when no split names a layout: the old split after the last '/'
+      // (a directory without oci-layout is not a layout).
+      {"absent:a/b", "absent:a/b", "latest"},
+      {"plain:a/b", "plain:a/b", "latest"},
+      {"absent:v1", "absent", "v1"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.text);
+    auto ref = ref_ok(tmp / c.text);
+    EXPECT_EQ(ref.layout_dir, tmp / c.layout);
+    EXPECT_EQ(ref.tag, c.tag);
+  }
   // Two layouts the text can mean: refused, naming both.
   FakeLayout also(tmp / "L:a");
   expect_error(parse_image_ref(tmp / "L:a:v1"), {"ambiguous", "'" + tmp / "L" + "'", "'" + tmp / "L:a" + "'"});
   expect_error(parse_image_ref(tmp / "L:"), {"empty tag"});
 }
 
-TEST(LayoutReaderHostile, NonRegularLayoutFilesAreRefusedByName) {
-  for (const char* file : {"index.json", "oci-layout"}) {
+TEST(LayoutReaderHostile, NonRegularLayoutFilesAndBlobsAreRefusedByName) {
+  for (const std::string target : {"index.json", "oci-layout", "manifest", "config", "layer"}) {
     for (const auto& hostile : ocipack::testing::hostile_kinds()) {
-      SCOPED_TRACE(std::string(file) + " " + hostile.name);
+      SCOPED_TRACE(target + " " + hostile.name);
       TempDir tmp;
       FakeLayout layout(tmp / "layout");
       auto image = layout.image({"a"});
       layout.tag(image.manifest, "v1");
-      write_text(tmp / "copy", read_text(layout.dir() + "/" + file));
-      ASSERT_TRUE(ocipack::testing::make_hostile(layout.dir() + "/" + file, hostile.kind, tmp / "copy"));
-      const std::string culprit = layout.dir() + "/" + file + " " + hostile.expected;
+      const bool is_blob = target != "index.json" && target != "oci-layout";
+      const Descriptor& d = target == "manifest" ? image.manifest : target == "config" ? image.config : image.layers[0];
+      const std::string path = is_blob ? layout.path_of(d) : layout.dir() + "/" + target;
+      ASSERT_TRUE(ocipack::testing::make_hostile_in_place(path, hostile.kind, tmp.path()));
+      const std::string culprit = path + " " + hostile.expected;
+      expect_error(load_image(layout.dir(), "v1"), {culprit, is_blob ? d.digest.str() : layout.dir()});
+      if (is_blob) continue;
       expect_error(read_index(layout.dir()), {culprit});
       expect_error(read_index_entries(layout.dir()), {culprit});
-      expect_error(load_image(layout.dir(), "v1"), {culprit});
       expect_error(read_index_text(layout.dir()), {culprit});
-    }
-  }
-}
-
-TEST(LayoutReaderHostile, NonRegularBlobsAreRefusedByName) {
-  // manifest, config and layer blobs in turn.
-  for (int which = 0; which < 3; ++which) {
-    for (const auto& hostile : ocipack::testing::hostile_kinds()) {
-      SCOPED_TRACE(std::to_string(which) + " " + hostile.name);
-      TempDir tmp;
-      FakeLayout layout(tmp / "layout");
-      auto image = layout.image({"a"});
-      layout.tag(image.manifest, "v1");
-      const Descriptor& d = which == 0 ? image.manifest : which == 1 ? image.config : image.layers[0];
-      write_text(tmp / "copy", read_text(layout.path_of(d)));
-      ASSERT_TRUE(ocipack::testing::make_hostile(layout.path_of(d), hostile.kind, tmp / "copy"));
-      expect_error(load_image(layout.dir(), "v1"), {d.digest.str(), layout.path_of(d) + " " + hostile.expected});
     }
   }
 }

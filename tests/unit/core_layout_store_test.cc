@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "core/sha256.h"
+#include "hostile_files.h"
 #include "test_helpers.h"
 
 namespace ocipack {
@@ -183,6 +184,38 @@ TEST(LayoutStore, UnusableIndexIsRefusedBeforeWriting) {
     EXPECT_NE(store.error().message.find(tmp / "out"), std::string::npos) << store.error().message;
     EXPECT_NE(store.error().message.find("index.json"), std::string::npos) << store.error().message;
     EXPECT_EQ(read_text(tmp / "out/index.json"), text);
+  }
+}
+
+TEST(LayoutStore, HostileIndexOrOciLayoutIsRefusedBeforeWriting) {
+  for (const char* file : {"index.json", "oci-layout"}) {
+    for (const auto& hostile : ocipack::testing::hostile_kinds()) {
+      if (hostile.kind == ocipack::testing::Hostile::directory) continue;  // IndexThatIsADirectoryIsRefused
+      SCOPED_TRACE(std::string(file) + " " + hostile.name);
+      TempDir tmp;
+      make_dirs(tmp / "out");
+      write_text(tmp / "out/oci-layout", k_oci_layout_json);
+      write_text(tmp / "out/index.json", R"({"schemaVersion":2,"manifests":[]})");
+      ASSERT_TRUE(ocipack::testing::make_hostile_in_place(tmp / "out" + "/" + file, hostile.kind, tmp.path()));
+      const auto before = tree(tmp / "out");
+      auto store = LayoutStore::open_or_create(tmp / "out");
+      ASSERT_FALSE(store.ok());
+      EXPECT_NE(store.error().message.find(tmp / "out" + "/" + file + " " + hostile.expected), std::string::npos)
+          << store.error().message;
+      EXPECT_EQ(tree(tmp / "out"), before);
+    }
+  }
+  // Too deep or too large: refused, naming index.json, before anything is written.
+  for (const std::string& text : {"{\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}",
+                                  "{\"x\":\"" + std::string(static_cast<size_t>(k_max_document_size), 'x') + "\"}"}) {
+    TempDir tmp;
+    make_dirs(tmp / "out");
+    write_text(tmp / "out/oci-layout", k_oci_layout_json);
+    write_text(tmp / "out/index.json", text);
+    auto store = LayoutStore::open_or_create(tmp / "out");
+    ASSERT_FALSE(store.ok());
+    EXPECT_NE(store.error().message.find("index.json"), std::string::npos) << store.error().message;
+    EXPECT_EQ(tree(tmp / "out"), (std::vector<std::string>{"index.json", "oci-layout"}));
   }
 }
 

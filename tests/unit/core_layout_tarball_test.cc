@@ -6,7 +6,8 @@
 // oci-layout and index.json come from memory (the index about to be
 // committed, not the one on disk), that hidden temp files are left out, that
 // the same layout gives the same bytes, and that an uncommitted staged
-// tarball leaves nothing behind.
+// tarball leaves nothing behind. A FIFO, socket, device, directory or
+// symlink among the blobs is refused by name (never waited on or followed).
 #include "core/layout_tarball.h"
 
 #include <archive.h>
@@ -23,6 +24,7 @@
 
 #include "core/layout_store.h"
 #include "core/sha256.h"
+#include "hostile_files.h"
 #include "test_helpers.h"
 
 namespace ocipack {
@@ -176,6 +178,22 @@ TEST(LayoutTarball, UncommittedStagedTarballLeavesNothingAndKeepsTheOldOne) {
   }
   EXPECT_EQ(read_text(output), "previous tarball");
   EXPECT_EQ(list_dir(layout.tmp.path()), (std::vector<std::string>{"image.tar", "layout"}));
+}
+
+TEST(LayoutTarball, NonRegularBlobsAreRefusedNotReadOrWaitedOn) {
+  for (const auto& hostile : ocipack::testing::hostile_kinds()) {
+    SCOPED_TRACE(hostile.name);
+    SampleLayout layout;
+    write_text(layout.tmp / "outside", "not part of the layout");
+    const std::string blob = layout.layout_dir + "/blobs/sha256/" + std::string(64, 'f');
+    ASSERT_TRUE(ocipack::testing::make_hostile(blob, hostile.kind, layout.tmp / "outside"));
+    const std::string output = layout.tmp / "image.tar";
+    auto staged = stage_layout_tarball(layout.layout_dir, output, k_oci_layout_json, "{}", 0);
+    ASSERT_FALSE(staged.ok());
+    EXPECT_NE(staged.error().message.find(blob + " " + hostile.expected), std::string::npos)
+        << staged.error().message;
+    EXPECT_FALSE(exists(output));
+  }
 }
 
 TEST(LayoutTarball, MissingBlobsDirectoryIsAnErrorNamingIt) {

@@ -458,8 +458,7 @@ TEST_F(LayoutVerify, NonRegularLayoutFilesAndBlobsAreProblemsNotHangs) {
       TempDir copy;
       ASSERT_EQ(std::system(("cp -a '" + layout() + "' '" + (copy / "l") + "'").c_str()), 0);
       const std::string path = copy / "l" + "/" + file;
-      testing::write_text(copy / "saved", testing::read_text(path));
-      ASSERT_TRUE(testing::make_hostile(path, hostile.kind, copy / "saved"));
+      ASSERT_TRUE(testing::make_hostile_in_place(path, hostile.kind, copy.path()));
       auto report = verify_layout(copy / "l", {});
       ASSERT_TRUE(report.ok()) << report.error().message;
       EXPECT_TRUE(has_problem(*report, {path + " " + hostile.expected})) << all_problems(*report);

@@ -341,6 +341,20 @@ TEST(OciJsonIndex, DeepOrHugeExistingIndexIsRefusedBeforeEncoding) {
   EXPECT_NE(grown.error().message.find("new index.json is too large"), std::string::npos);
 }
 
+TEST(OciJsonLimits, WritersRefuseWhatReadersWouldRefuse) {
+  // A config whose encoding would pass the size limit (a label of 64 MiB).
+  ImageConfig config;
+  config.architecture = "amd64";
+  config.os = "linux";
+  config.config.labels["big"] = std::string(static_cast<size_t>(k_max_document_size), 'x');
+  auto encoded = encode_config(config);
+  ASSERT_FALSE(encoded.ok());
+  EXPECT_NE(encoded.error().message.find("the new image config is too large"), std::string::npos)
+      << encoded.error().message;
+  config.config.labels["big"] = "small";
+  EXPECT_TRUE(encode_config(config).ok());
+}
+
 TEST(OciJsonLayout, DeepOciLayoutIsRefused) {
   auto deep = check_oci_layout(R"({"imageLayoutVersion":"1.0.0","x":)" + nested_arrays(100000) + "}");
   ASSERT_FALSE(deep.ok());
