@@ -155,13 +155,13 @@ make_layout "$T/blob-symlink" "$GOOD_SPEC"
 blob=$T/blob-symlink/$(layer_blob "$T/blob-symlink")
 mv "$blob" "$DECOY/blob-copy" && ln -s "$DECOY/blob-copy" "$blob"
 snapshot_decoy > "$T/decoy.before"   # the decoy now holds the (correct) blob content
-hostile blob-symlink "$(basename "$blob") is a symlink" --diff-against-base
-hostile blob-symlink "$(basename "$blob") is a symlink"
+hostile blob-symlink "$(basename "$blob") is a symbolic link" --diff-against-base
+hostile blob-symlink "$(basename "$blob") is a symbolic link"
 make_layout "$T/blob-fifo" "$GOOD_SPEC"
 blob=$T/blob-fifo/$(layer_blob "$T/blob-fifo")
 rm "$blob" && mkfifo "$blob"
-hostile blob-fifo "$(basename "$blob").* is not a regular file" --diff-against-base
-hostile blob-fifo "$(basename "$blob").* is not a regular file"
+hostile blob-fifo "$(basename "$blob") is a FIFO, not a regular file" --diff-against-base
+hostile blob-fifo "$(basename "$blob") is a FIFO, not a regular file"
 
 # --- good bases still work.
 delta_names() {  # layout:tag -> the last layer's entry names
