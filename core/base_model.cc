@@ -353,19 +353,10 @@ Result<TreeModel> TreeModel::from_layers(const std::string& layout_dir, const st
     const Descriptor& layer = layers[i];
     const std::string path = blob_path(layout_dir, layer.digest);
     const std::string where = "base layer " + std::to_string(i + 1) + " (" + layer.digest.str() + ")";
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-    if (!fd.valid()) {
-      if (errno == ELOOP) return make_error(where + ": blob " + path + " is a symlink");
-      return make_error(where + ": cannot open " + path + ": " + errno_text(errno));
-    }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return make_error(where + ": cannot stat " + path + ": " + errno_text(errno));
-    if (!S_ISREG(st.st_mode)) return make_error(where + ": blob " + path + " is not a regular file");
-    if (st.st_size != layer.size)
-      return make_error(where + ": blob " + path + " is " + std::to_string(st.st_size) +
-                        " bytes, but its descriptor says " + std::to_string(layer.size));
+    auto blob = open_blob(layout_dir, layer, where + ": blob");
+    if (!blob) return blob.error();
     Sha256 hash;
-    OCIPACK_TRY(model.apply_layer(fd.get(), where, cancel, &hash));
+    OCIPACK_TRY(model.apply_layer(blob->fd.get(), where, cancel, &hash));
     const Digest actual = hash.finish();
     if (actual != layer.digest)
       return make_error(where + ": blob " + path + " does not match its digest (its content hashes to " +

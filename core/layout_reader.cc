@@ -542,18 +542,25 @@ Result<ImageConfig> parse_config(std::string_view json) { return parse_config_do
 
 Result<Manifest> parse_manifest(std::string_view json) { return parse_manifest_document(json, "manifest"); }
 
+Result<RegularFile> open_blob(const std::string& layout_dir, const Descriptor& descriptor,
+                              const std::string& what) {
+  auto file = open_regular_file(layout_name(layout_dir), "blobs/sha256/" + descriptor.digest.hex());
+  if (!file) return make_error(what + ": " + file.error().message);
+  if (!*file) return make_error(what + " is missing");
+  if ((*file)->size != descriptor.size)
+    return make_error(what + " is " + std::to_string((*file)->size) + " bytes, but its descriptor says " +
+                      std::to_string(descriptor.size));
+  return std::move(**file);
+}
+
 Result<std::string> read_blob(const std::string& layout_dir, const Descriptor& descriptor,
                               const std::string& what) {
   const std::string dir = layout_name(layout_dir);
   const std::string path = blob_path(dir, descriptor.digest);
   const std::string name = "layout '" + dir + "': blob " + descriptor.digest.str() + " (" + what + ")";
-  auto file = open_regular_file(dir, "blobs/sha256/" + descriptor.digest.hex());
-  if (!file) return make_error(name + ": " + file.error().message);
-  if (!*file) return make_error(name + " is missing");
-  const UniqueFd& fd = (*file)->fd;
-  if ((*file)->size != descriptor.size)
-    return make_error(name + " is " + std::to_string((*file)->size) + " bytes, but its descriptor says " +
-                      std::to_string(descriptor.size));
+  auto file = open_blob(dir, descriptor, name);
+  if (!file) return file.error();
+  const UniqueFd& fd = file->fd;
   if (descriptor.size > k_max_document_size)
     return make_error(name + " is too large to read (" + std::to_string(descriptor.size) + " bytes, limit " +
                       std::to_string(k_max_document_size) + ")");
@@ -653,12 +660,7 @@ Result<LoadedImage> load_image(const std::string& layout_dir, const std::string&
 
   for (const auto& layer : image.manifest_doc.layers) {
     const std::string name = where + ": layer " + layer.digest.str() + of_tag;
-    auto file = open_regular_file(dir, "blobs/sha256/" + layer.digest.hex());
-    if (!file) return make_error(name + ": " + file.error().message);
-    if (!*file) return make_error(name + " is missing");
-    if ((*file)->size != layer.size)
-      return make_error(name + " is " + std::to_string((*file)->size) + " bytes, but its descriptor says " +
-                        std::to_string(layer.size));
+    OCIPACK_TRY(open_blob(dir, layer, name));
   }
   if (image.config.diff_ids.size() != image.manifest_doc.layers.size())
     return make_error(config_what + " lists " + std::to_string(image.config.diff_ids.size()) +

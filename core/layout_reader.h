@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/digest.h"
+#include "core/fd.h"
 #include "core/oci_json.h"
 #include "core/result.h"
 
@@ -117,6 +118,13 @@ Result<Manifest> parse_manifest(std::string_view json);
 
 // blobs/sha256/<hex> of a layout.
 std::string blob_path(const std::string& layout_dir, const Digest& digest);
+
+// Opens the blob `descriptor` names (blobs/sha256/<hex> of the layout) with
+// open_regular_file: no symlink followed, no blocking, a regular file of
+// exactly descriptor.size bytes. Errors start with `what` ("layout 'x':
+// layer sha256:… of tag 't'") and say what is wrong (missing, a FIFO, the size).
+Result<RegularFile> open_blob(const std::string& layout_dir, const Descriptor& descriptor,
+                              const std::string& what);
 
 // Reads the blob `descriptor` names and checks it: it exists, is a regular
 // file of exactly descriptor.size bytes (at most k_max_document_size), and its

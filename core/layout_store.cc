@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <vector>
 
+#include "core/layout_reader.h"
 #include "core/sha256.h"
 
 namespace ocipack {
@@ -142,20 +143,6 @@ Status LayoutStore::commit_blob(TempFile& temp, const Digest& digest) {
 }
 
 namespace {
-// Opens a blob read-only without following a symlink or blocking and checks
-// that it is a regular file; `what` names it in errors.
-Result<UniqueFd> open_blob_file(const std::string& path, const std::string& what) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-  if (!fd.valid()) {
-    if (errno == ELOOP) return make_error(what + " " + path + " is a symlink");
-    return make_error("cannot read " + what + " " + path + ": " + errno_text(errno));
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return make_error("cannot stat " + what + " " + path + ": " + errno_text(errno));
-  if (!S_ISREG(st.st_mode)) return make_error(what + " " + path + " is not a regular file");
-  return fd;
-}
-
 // Whether the whole of `fd` (from offset 0) is `descriptor`'s content; with
 // `copy_to` set, every byte read is also written there.
 Result<bool> matches_descriptor(int fd, const Descriptor& descriptor, const std::string& what,
@@ -181,19 +168,19 @@ Result<bool> matches_descriptor(int fd, const Descriptor& descriptor, const std:
 Status LayoutStore::import_blob(const std::string& source_layout, const Descriptor& descriptor) {
   const std::string target = blob_path(descriptor.digest);
   // A copy already in the output is kept only if it is sound.
-  struct stat st {};
-  const bool target_exists = ::lstat(target.c_str(), &st) == 0;
+  auto existing = open_regular_file(m_dir, "blobs/sha256/" + descriptor.digest.hex());
+  if (!existing) return existing.error();
+  const bool target_exists = existing->has_value();
   if (target_exists) {
-    auto existing = open_blob_file(target, "blob");
-    if (!existing) return existing.error();
-    auto sound = matches_descriptor(existing->get(), descriptor, target);
+    auto sound = matches_descriptor((*existing)->fd.get(), descriptor, target);
     if (!sound) return sound.error();
     if (*sound) return ok_status();
   }
   OCIPACK_TRY(ensure_directories());
-  const std::string source = source_layout + "/blobs/sha256/" + descriptor.digest.hex();
-  auto in = open_blob_file(source, "base blob");
-  if (!in) return in.error();
+  const std::string source = ocipack::blob_path(source_layout, descriptor.digest);
+  auto opened = open_blob(source_layout, descriptor, "base blob " + descriptor.digest.str());
+  if (!opened) return opened.error();
+  UniqueFd* in = &opened->fd;
   const std::string mismatch = "base blob " + source + " does not match its digest " + descriptor.digest.str();
   if (!target_exists) {
     // Verify, then link the very inode that was verified (through its fd).

@@ -273,9 +273,9 @@ TEST(BaseModel, FromLayersRefusesBadBlobsNamingThem) {
   EXPECT_NE(error_with([&] { testing::write_text(blob, wrong); }).find("does not match its digest"),
             std::string::npos);
   testing::write_text(dir / "decoy", good);
-  EXPECT_NE(error_with([&] { ASSERT_EQ(::symlink((dir / "decoy").c_str(), blob.c_str()), 0); }).find("is a symlink"),
+  EXPECT_NE(error_with([&] { ASSERT_EQ(::symlink((dir / "decoy").c_str(), blob.c_str()), 0); }).find("is a symbolic link"),
             std::string::npos);
-  EXPECT_NE(error_with([&] { ASSERT_EQ(::mkfifo(blob.c_str(), 0644), 0); }).find("is not a regular file"),
+  EXPECT_NE(error_with([&] { ASSERT_EQ(::mkfifo(blob.c_str(), 0644), 0); }).find("is a FIFO, not a regular file"),
             std::string::npos);
   EXPECT_NE(error_with([&] { testing::write_text(blob, good + "x"); }).find("but its descriptor says"),
             std::string::npos);
