@@ -85,6 +85,9 @@ class LayoutLock {
   ~LayoutLock() { unlock(); }
 
   const std::string& path() const { return m_path; }
+  // Whether path() still names the directory that is locked (it may have been
+  // removed, or removed and made again, while we waited for the lock).
+  Result<bool> names_locked_directory() const;
 
  private:
   LayoutLock(UniqueFd fd, std::string path) : m_fd(std::move(fd)), m_path(std::move(path)) {}

@@ -82,20 +82,36 @@ LayoutStore open_ok(const std::string& dir) {
   return std::move(store).value();
 }
 
-TEST(LayoutStore, MissingDirectoryIsNotCreatedUntilNeeded) {
+TEST(LayoutStore, MissingDirectoryIsCreatedLockedAndRemovedOnDiscard) {
+  // The directory must exist to be locked before it is inspected, so open
+  // creates it (and its parents); a failed build removes them again.
   TempDir tmp;
   const std::string out = tmp / "a/b/out";
   auto store = LayoutStore::open_or_create(out);
   ASSERT_TRUE(store.ok()) << store.error().message;
   EXPECT_EQ(store->dir(), out);
   EXPECT_FALSE(store->existing_index().has_value());
-  EXPECT_FALSE(exists(tmp / "a"));
+  EXPECT_EQ(tree(tmp.path()), (std::vector<std::string>{"a/", "a/b/", "a/b/out/"}));
+  EXPECT_FALSE(LayoutLock::try_acquire(out).ok()) << "the store holds the layout lock";
   ASSERT_TRUE(store->ensure_directories().ok());
   EXPECT_TRUE(is_dir(out + "/blobs/sha256"));
   EXPECT_EQ(tree(tmp.path()), (std::vector<std::string>{"a/", "a/b/", "a/b/out/", "a/b/out/blobs/",
                                                          "a/b/out/blobs/sha256/"}));
   // Idempotent.
   ASSERT_TRUE(store->ensure_directories().ok());
+  store->discard_changes();
+  EXPECT_TRUE(tree(tmp.path()).empty());
+}
+
+TEST(LayoutStore, RefusedOutputLeavesNoCreatedDirectories) {
+  // mkdir fails part-way (a name too long) or a parent is a file: nothing
+  // of what was created may stay behind.
+  TempDir tmp;
+  write_text(tmp / "file", "x");
+  EXPECT_FALSE(LayoutStore::open_or_create(tmp / ("new/" + std::string(300, 'n') + "/out")).ok());
+  EXPECT_FALSE(LayoutStore::open_or_create(tmp / "file/out").ok());
+  EXPECT_EQ(tree(tmp.path()), std::vector<std::string>{"file"});
+  EXPECT_EQ(read_text(tmp / "file"), "x");
 }
 
 TEST(LayoutStore, PathsAreDerivedFromTheDirectory) {
@@ -295,7 +311,8 @@ TEST(LayoutStore, WriteIndexWritesLayoutFileAndIndex) {
   ASSERT_TRUE(store.write_index("{\"schemaVersion\":2,\"manifests\":[]}").ok());
   EXPECT_EQ(read_text(tmp / "out/index.json"), "{\"schemaVersion\":2,\"manifests\":[]}");
   EXPECT_FALSE(has_hidden_file(tmp.path()));
-  // A store opened afterwards sees the index.
+  // A store opened afterwards (once this one, and its lock, is gone) sees the index.
+  { LayoutStore released = std::move(store); }
   LayoutStore reopened = open_ok(tmp / "out");
   ASSERT_TRUE(reopened.existing_index().has_value());
   EXPECT_EQ(*reopened.existing_index(), "{\"schemaVersion\":2,\"manifests\":[]}");
@@ -396,16 +413,15 @@ TEST(LayoutStore, KeepChangesMakesDiscardANoOp) {
   EXPECT_EQ(read_text(tmp / "out/index.json"), "{}");
 }
 
-TEST(LayoutStore, BlobsPathThatIsAFileIsAnError) {
+TEST(LayoutStore, BlobsPathThatIsAFileIsRefusedAtOpen) {
   TempDir tmp;
   make_dirs(tmp / "out");
   write_text(tmp / "out/oci-layout", k_oci_layout_json);
   write_text(tmp / "out/blobs", "not a directory");
-  LayoutStore store = open_ok(tmp / "out");
-  Status status = store.ensure_directories();
-  ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.error().message.find(tmp / "out/blobs"), std::string::npos)
-      << status.error().message;
+  auto store = LayoutStore::open_or_create(tmp / "out");
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().message.find(tmp / "out/blobs"), std::string::npos) << store.error().message;
+  EXPECT_EQ(read_text(tmp / "out/blobs"), "not a directory");
 }
 
 }  // namespace
