@@ -196,7 +196,7 @@ Result<UniqueFd> make_spool(const std::string& dir) {
 bool is_tar_input(const std::string& rootfs) {
   if (rootfs == "-") return true;
   struct stat st {};
-  return ::stat(rootfs.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  return ::stat(rootfs.c_str(), &st) == 0 && (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode));
 }
 
 Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& path,
