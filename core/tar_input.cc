@@ -81,7 +81,8 @@ class WatchedStream {
                          : archive_read_open_filename(m_raw.get(), path.c_str(), 1 << 20);
     archive_entry* raw_entry = nullptr;
     if (rc == ARCHIVE_OK) rc = archive_read_next_header(m_raw.get(), &raw_entry);
-    if (rc == ARCHIVE_EOF) return make_error("rootfs tar " + m_name + " is empty");
+    if (rc == ARCHIVE_EOF || (rc < ARCHIVE_WARN && archive_filter_bytes(m_raw.get(), -1) == 0))
+      return make_error("rootfs tar " + m_name + " is empty");
     if (rc < ARCHIVE_WARN) return make_error("cannot read rootfs tar " + m_name + ": " + archive_message(m_raw.get()));
 
     m_tar.reset(archive_read_new());
