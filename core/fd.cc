@@ -77,8 +77,9 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-Result<std::vector<std::string>> list_directory(const std::string& dir) {
-  DIR* d = ::opendir(dir.c_str());
+namespace {
+// Reads and closes `d` (null: opening failed, errno says why).
+Result<std::vector<std::string>> list_directory_of(DIR* d, const std::string& dir) {
   if (!d) return make_error("cannot open directory " + dir + ": " + errno_text(errno));
   std::vector<std::string> names;
   for (;;) {
@@ -95,6 +96,23 @@ Result<std::vector<std::string>> list_directory(const std::string& dir) {
   // memcmp): exactly the bytewise order promised for layers.
   std::sort(names.begin(), names.end());
   return names;
+}
+}  // namespace
+
+Result<std::vector<std::string>> list_directory(const std::string& dir) {
+  return list_directory_of(::opendir(dir.c_str()), dir);
+}
+
+Result<std::vector<std::string>> list_directory_at(int dir_fd, const std::string& dir) {
+  // A descriptor of its own: readdir moves the offset of the one it reads.
+  const int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
+  if (!d && fd >= 0) {
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+  }
+  return list_directory_of(d, dir);
 }
 
 Result<TempFile> TempFile::create(const std::string& dir, const std::string& stem) {

@@ -62,6 +62,9 @@ std::string base_name(const std::string& path);
 // The entry names of `dir` without "." and "..", sorted bytewise (the order
 // every walk and listing in ocipack uses). Errors name the directory.
 Result<std::vector<std::string>> list_directory(const std::string& dir);
+// The same for the open directory `dir_fd` (`dir` names it in errors), so
+// paths of any length can be listed relative to it.
+Result<std::vector<std::string>> list_directory_at(int dir_fd, const std::string& dir);
 
 // fsync a directory so a rename inside it is durable.
 Status fsync_dir(const std::string& dir);

@@ -36,31 +36,6 @@ Result<std::string> read_link_at(int dir, const std::string& name, const std::st
   }
 }
 
-// The sorted entry names of the open directory `dir` (a fresh descriptor of
-// it is read, so `dir` itself is left as it was).
-Result<std::vector<std::string>> list_directory_at(int dir, const std::string& host_path) {
-  const int fd = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
-  if (!d) {
-    const int err = errno;
-    if (fd >= 0) ::close(fd);
-    return make_error("cannot open directory " + host_path + ": " + errno_text(err));
-  }
-  std::vector<std::string> names;
-  for (;;) {
-    errno = 0;
-    struct dirent* ent = ::readdir(d);
-    if (!ent) break;
-    std::string_view name = ent->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  const int read_error = errno;
-  ::closedir(d);
-  if (read_error != 0) return make_error("cannot read directory " + host_path + ": " + errno_text(read_error));
-  std::sort(names.begin(), names.end());  // bytewise, as list_directory (fd.h)
-  return names;
-}
-
 // `syscall_path` is what the l*xattr calls get; `display` names it in errors.
 Result<std::vector<std::pair<std::string, std::string>>> read_xattrs_as(const std::string& syscall_path,
                                                                         const std::string& display) {

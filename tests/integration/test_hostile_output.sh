@@ -100,28 +100,25 @@ refused "rootfs inside -o" 1 "rootfs '$T/L/blobs' lies inside the output layout"
     "$OCIPACK" build "$T/L/blobs" -o "$T/L" -q
 refused "-o inside the --base layout's blobs" 1 "lies inside the --base layout" \
     "$OCIPACK" build "$T/root" --base "$T/L:base" -o "$T/L/blobs/sha256/new" -q
-refused "--tar-output is the layout's index.json" 1 "--tar-output '$T/L/index.json' lies inside the output layout" \
-    "$OCIPACK" build "$T/root" -o "$T/L" --tag t --tar-output "$T/L/index.json" -q
-refused "--tar-output is a blob (through a symlinked -o)" 1 "lies inside the output layout" \
-    "$OCIPACK" build "$T/root" -o "$T/L-link" --tag t --tar-output "$T/L/blobs/sha256/$BLOB" -q
-refused "--tar-output is the layout's oci-layout" 1 "lies inside the output layout" \
-    "$OCIPACK" build "$T/root" -o "$T/L" --tag t --tar-output "$T/L-link/oci-layout" -q
+# --tar-output onto the layout's own files, a symlink, a directory, a FIFO,
+# devices and '-', with -o L: "NAME|REGEX|TAR_OUTPUT[|-o]".
+for c in "the layout's index.json|--tar-output '$T/L/index.json' lies inside the output layout|$T/L/index.json" \
+    "a blob (through a symlinked -o)|lies inside the output layout|$T/L/blobs/sha256/$BLOB|$T/L-link" \
+    "the layout's oci-layout|lies inside the output layout|$T/L-link/oci-layout" \
+    "a symlink|'$T/tar-link' is a symlink|$T/tar-link" \
+    "a directory|'$T/other' is a directory|$T/other" \
+    "a FIFO|'$T/fifo' is a FIFO|$T/fifo" \
+    "/dev/null|'/dev/null' is a character device|/dev/null" \
+    "/dev/stdout|'/dev/stdout' is a symlink|/dev/stdout" \
+    "-|--tar-output '-'.*standard output|-"; do
+    IFS='|' read -r name re tar out <<<"$c"
+    refused "--tar-output is $name" 1 "$re" \
+        "$OCIPACK" build "$T/root" -o "${out:-$T/L}" --tag t --tar-output "$tar" -q
+done
 refused "--tar-output is the rootfs tar" 1 "is the rootfs tar '$T/in.tar'" \
     "$OCIPACK" build "$T/in.tar" -o "$T/new" --tar-output "$T/in.tar" -q
 refused "--tar-output inside the --base layout" 1 "lies inside the --base layout" \
     "$OCIPACK" build "$T/root" --base "$T/L:base" -o "$T/new" --tar-output "$T/L/index.json" -q
-refused "--tar-output is a symlink" 1 "'$T/tar-link' is a symlink" \
-    "$OCIPACK" build "$T/root" -o "$T/L" --tag t --tar-output "$T/tar-link" -q
-refused "--tar-output is a directory" 1 "'$T/other' is a directory" \
-    "$OCIPACK" build "$T/root" -o "$T/L" --tag t --tar-output "$T/other" -q
-refused "--tar-output is a FIFO" 1 "'$T/fifo' is a FIFO" \
-    "$OCIPACK" build "$T/root" -o "$T/L" --tag t --tar-output "$T/fifo" -q
-refused "--tar-output is /dev/null" 1 "'/dev/null' is a character device" \
-    "$OCIPACK" build "$T/root" -o "$T/L" --tag t --tar-output /dev/null -q
-refused "--tar-output is /dev/stdout" 1 "'/dev/stdout' is a symlink" \
-    "$OCIPACK" build "$T/root" -o "$T/L" --tag t --tar-output /dev/stdout -q
-refused "--tar-output is -" 1 "--tar-output '-'.*standard output" \
-    "$OCIPACK" build "$T/root" -o "$T/L" --tag t --tar-output - -q
 check "allowed: -o and --tar-output inside the rootfs, --base is -o" \
     "$OCIPACK" build "$T/root" --base "$T/L:base" -o "$T/L" --tag stacked --tar-output "$T/root/image.tar" -q
 rm -f "$T/root/image.tar"
@@ -266,8 +263,10 @@ check "compressed process substitution <(gzip -c in.tar)" \
     "$OCIPACK" build <(gzip -c "$T/in.tar") -o "$T/s-gz" "${CREATED[@]}" -q
 mkfifo "$T/rootfs.fifo"
 cat "$T/in.tar" >"$T/rootfs.fifo" &
+writer=$!
 check "named pipe" "$OCIPACK" build "$T/rootfs.fifo" -o "$T/s-fifo" "${CREATED[@]}" -q
-wait
+kill "$writer" 2>/dev/null  # still blocked if the build never opened the pipe
+wait "$writer" 2>/dev/null
 check "stdin (-)" sh -c "'$OCIPACK' build - -o '$T/s-stdin' --created 2024-01-02T03:04:05Z -q <'$T/in.tar'"
 for l in s-procsub s-gz s-fifo s-stdin; do
     check_eq "$l gives the same image as the file" "$(cat "$T/s-file/index.json")" "$(cat "$T/$l/index.json" 2>&1)"
