@@ -67,6 +67,8 @@ struct GcResult {
 // blobs/sha256, ".index.json.tmp-*" and ".oci-layout.tmp-*" beside
 // index.json): builds create those only while holding LayoutLock, so any
 // that exist while gc holds it belong to no running build.
+// An unfinished layout (a first build killed before its index.json; see
+// check_unfinished_layout in layout_store.h) is pruned as one with no images.
 Result<GcResult> collect_garbage(const std::string& layout_dir);
 
 // RAII exclusive flock on the layout directory (which must exist). Move-only;
