@@ -97,6 +97,9 @@ bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == 
 // A second descriptor of `path`, flock'ed (LOCK_EX; LOCK_NB unless `wait`),
 // when `path` is a regular file and still the one the descriptor names.
 Result<UniqueFd> lock_temp(const std::string& path, bool wait) {
+  struct stat first {};
+  if (::lstat(path.c_str(), &first) != 0 || !S_ISREG(first.st_mode))  // never open a device or FIFO
+    return make_error(path + " is not a regular file");
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) return make_error("cannot open " + path + ": " + errno_text(errno));
   struct stat held {}, named {};
