@@ -28,6 +28,8 @@
 #     tar with the deep paths, its file and symlink extracted by bsdtar,
 #     verify OK. (umoci and GNU tar cannot extract paths that long, nor
 #     bsdtar the hard link: their own limits.)
+#  9. Under fakeroot as an unprivileged user, the ownership fakeroot reports
+#     reaches the layer (the walk's *at calls are wrapped like lstat was).
 #
 # Needs root, python3, jq, umoci, skopeo, GNU tar, bsdtar.
 set -u
@@ -326,5 +328,23 @@ print(os.read(f, 100).decode().strip() + "|" + os.readlink("link", dir_fd=fd))
 EOF
 )"
 python3 -c "import shutil, sys; [shutil.rmtree(p) for p in sys.argv[1:]]" "$T/deep" "$T/D-x"
+
+echo "# 9. fakeroot still supplies ownership (the walk's fstatat/readlinkat are wrapped too)"
+if ! command -v fakeroot >/dev/null || ! command -v setpriv >/dev/null; then
+    skip "fakeroot ownership" "fakeroot or setpriv missing"
+else
+    mkdir -p "$T/fr" && chmod 777 "$T/fr" && cp "$OCIPACK" "$T/fr/ocipack" && chmod 755 "$T/fr/ocipack"
+    # As nobody, so a chown can only be fakeroot's.
+    (cd "$T/fr" && setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \
+        'mkdir -p root/d && echo x >root/d/f && ln -s f root/d/l &&
+         fakeroot sh -c "chown 1234:5678 root/d/f && chown -h 4321:8765 root/d/l &&
+                         ./ocipack build root -o L -q --created @0"') >"$T/logs/fr.err" 2>&1
+    check_eq "fakeroot build as nobody" 0 $?
+    M=$(jq -r '.manifests[0].digest' "$T/fr/L/index.json" 2>/dev/null | cut -c8-)
+    tar -tvzf "$T/fr/L/blobs/sha256/$(jq -r '.layers[0].digest' "$T/fr/L/blobs/sha256/$M" 2>/dev/null | cut -c8-)" \
+        >"$T/logs/fr.list" 2>&1
+    check_contains "fakeroot: the file's owner" "$T/logs/fr.list" "^-rw-r--r-- 1234/5678 .* d/f$"
+    check_contains "fakeroot: the symlink's owner" "$T/logs/fr.list" "^lrwxrwxrwx 4321/8765 .* d/l -> f$"
+fi
 
 finish
