@@ -87,7 +87,7 @@ tar -C "$T/root" -cf "$T/in.tar" .
 check "setup: a good layout L" "$OCIPACK" build "$T/root" -o "$T/L" --tag base "${CREATED[@]}" -q
 check "setup: a good tarball" "$OCIPACK" build "$T/root" -o "$T/L" --tag base "${CREATED[@]}" -q \
     --tar-output "$T/good.tar"
-BLOB=$(ls "$T/L/blobs/sha256" | head -n 1)
+BLOB=$(find "$T/L/blobs/sha256" -mindepth 1 -printf '%f\n' | sort | head -n 1)
 ln -s "$T/good.tar" "$T/tar-link"
 ln -s "$T/L" "$T/L-link"
 mkfifo "$T/fifo"
@@ -161,7 +161,7 @@ kill_first_build() {
     if ls "$1"/blobs/sha256/.blob.tmp-* >/dev/null 2>&1 && [ ! -e "$1/index.json" ]; then
         pass "killed first build into $(basename "$1") left a half-made layout"
     else
-        fail "killed first build into $(basename "$1") left a half-made layout" "$(ls -la "$1" 2>&1 | head -n 5)"
+        fail "killed first build into $(basename "$1") left a half-made layout" "$(find "$1" -maxdepth 3 2>&1 | head -n 5)"
     fi
 }
 kill_first_build "$T/k1"
@@ -180,6 +180,7 @@ refused "half-made layout with a foreign file: gc" 1 "$T/k3" "$OCIPACK" gc "$T/k
 
 echo "# 4. stale --tar-output temp files"
 mkdir -p "$T/tars"
+names_in() { find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | xargs; }
 "$OCIPACK" build "$T/big" -o "$T/k4" --tag big --threads 2 --level 1 --tar-output "$T/tars/image.tar" -q \
     </dev/null >/dev/null 2>&1 &
 pid=$!
@@ -189,7 +190,7 @@ for ((i = 0; i < 6000; i++)); do
 done
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
-stale=$(cd "$T/tars" && ls -A | grep -c '^\.image\.tar\.tmp-')
+stale=$(find "$T/tars" -mindepth 1 -name '.image.tar.tmp-??????' | grep -c '')
 check_eq "a build killed while staging leaves its temp tarball" 1 "$stale"
 printf 'held' >"$T/tars/.image.tar.tmp-busy00"
 # one process holding the lock (flock(1) would pass it on to its child)
@@ -200,12 +201,12 @@ sleep 0.3
 check "next build with the same --tar-output" "$OCIPACK" build "$T/root" -o "$T/k4" --tag small \
     "${CREATED[@]}" --tar-output "$T/tars/image.tar" -q
 check_eq "the killed build's temp tarball is gone, the locked one kept" ".image.tar.tmp-busy00 image.tar" \
-    "$(cd "$T/tars" && ls -A | xargs)"
+    "$(names_in "$T/tars")"
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 check "a build after the holder is gone" "$OCIPACK" build "$T/root" -o "$T/k4" --tag small \
     "${CREATED[@]}" --tar-output "$T/tars/image.tar" -q
-check_eq "then the unlocked temp tarball is removed too" "image.tar" "$(cd "$T/tars" && ls -A | xargs)"
+check_eq "then the unlocked temp tarball is removed too" "image.tar" "$(names_in "$T/tars")"
 check "the tarball is a readable oci-archive" skopeo inspect "oci-archive:$T/tars/image.tar:small"
 
 echo "# 5. dates outside years 0000-9999"
