@@ -98,7 +98,7 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
   RawFlags raw;
   CLI::App* build = app.add_subcommand("build", "Build an OCI image layout from a rootfs directory");
   build->footer(k_help_footer);
-  build->add_option("ROOTFS", raw.rootfs, "Root filesystem: a directory (IMAGE_ROOTFS), a tar file (plain, gz, bz2, xz, zst) or - for a tar on stdin; optional with --layer");
+  build->add_option("ROOTFS", raw.rootfs, "Root filesystem: a directory (IMAGE_ROOTFS), a tar file (plain, gz, bz2, xz, zst), a named pipe or <(process substitution), or - for a tar on stdin; optional with --layer");
   build->add_option("--owner", raw.owner, "keep: store the uid/gid lstat or the tar reports (fakeroot/pseudo ownership); root: store 0:0 for everything")
       ->capture_default_str();
   build->add_option("--layer", raw.layers, "Add a layer from DIR, repeatable, bottom to top; ROOTFS (if given) comes first (OCI_LAYER_MODE=multi)")

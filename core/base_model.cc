@@ -386,6 +386,9 @@ Result<TreeModel> TreeModel::from_directory(const std::string& root, const WalkO
       if (!digest) return digest.error();
       content = *digest;
     }
+    // A model may hold every file of a tree: it keeps paths, not the walk's
+    // directory descriptors (open_item_data reopens by path, at any length).
+    walked.parent_dir.reset();
     const std::string named = walked.source_path;
     OCIPACK_TRY(model.insert(std::move(walked), std::move(content), link_target, named));
   }
@@ -430,16 +433,6 @@ size_t TreeModel::size() const {
   size_t count = 0;
   visit_nodes(*m_root, [&](const ModelNode&) { ++count; });
   return count;
-}
-
-Result<UniqueFd> open_item_data(const WalkItem& item) {
-  const std::string& path = item.source_path;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-  if (!fd.valid()) return make_error("cannot read " + path + ": " + errno_text(errno));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return make_error("cannot stat " + path + ": " + errno_text(errno));
-  if (!S_ISREG(st.st_mode)) return make_error(path + " is no longer a regular file");
-  return fd;
 }
 
 Result<Digest> hash_item_data(const WalkItem& item, const std::atomic<bool>* cancel) {

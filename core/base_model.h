@@ -106,13 +106,8 @@ class TreeModel {
   mutable std::optional<std::map<uint64_t, std::vector<std::string>>> m_groups;
 };
 
-// Opens the data of a walked regular file: read-only, not following a
-// symlink, without blocking (a FIFO swapped in is refused), checked with
-// fstat to be a regular file. The one place that reads walked file data for
-// the model and the delta.
-Result<UniqueFd> open_item_data(const WalkItem& item);
-
-// SHA-256 of a walked regular file's data (via open_item_data).
+// SHA-256 of a walked regular file's data, read through open_item_data
+// (core/rootfs_walk.h), the one place that opens walked file data.
 Result<Digest> hash_item_data(const WalkItem& item, const std::atomic<bool>* cancel);
 
 }  // namespace ocipack

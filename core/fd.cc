@@ -58,8 +58,6 @@ Result<std::string> read_file(const std::string& path) {
   return out;
 }
 
-namespace {
-// "a FIFO", "a symbolic link", … for "X is a FIFO, not a regular file".
 const char* file_type_name(mode_t mode) {
   if (S_ISDIR(mode)) return "a directory";
   if (S_ISLNK(mode)) return "a symbolic link";
@@ -71,6 +69,7 @@ const char* file_type_name(mode_t mode) {
   return "of an unknown file type";
 }
 
+namespace {
 Error not_regular(const std::string& path, mode_t mode, bool is_component) {
   if (S_ISLNK(mode))
     return make_error(path + " is a symbolic link (a layout is a plain tree: symlinks in it are not followed)");
@@ -184,8 +183,9 @@ std::string base_name(const std::string& path) {
 }
 
 namespace {
-// Reads and closes `d`; errors name `dir`.
-Result<std::vector<std::string>> read_directory(DIR* d, const std::string& dir) {
+// Reads and closes `d` (null: opening failed, errno says why).
+Result<std::vector<std::string>> list_directory_of(DIR* d, const std::string& dir) {
+  if (!d) return make_error("cannot open directory " + dir + ": " + errno_text(errno));
   std::vector<std::string> names;
   for (;;) {
     errno = 0;
@@ -205,23 +205,19 @@ Result<std::vector<std::string>> read_directory(DIR* d, const std::string& dir) 
 }  // namespace
 
 Result<std::vector<std::string>> list_directory(const std::string& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return make_error("cannot open directory " + dir + ": " + errno_text(errno));
-  return read_directory(d, dir);
+  return list_directory_of(::opendir(dir.c_str()), dir);
 }
 
-Result<std::vector<std::string>> list_directory(int dir_fd, const std::string& name) {
-  // fdopendir takes over the descriptor it is given: give it a duplicate.
-  const int copy = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) return make_error("cannot open directory " + name + ": " + errno_text(errno));
-  DIR* d = ::fdopendir(copy);
-  if (!d) {
+Result<std::vector<std::string>> list_directory_at(int dir_fd, const std::string& dir) {
+  // A descriptor of its own: readdir moves the offset of the one it reads.
+  const int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
+  if (!d && fd >= 0) {
     const int err = errno;
-    ::close(copy);
-    return make_error("cannot open directory " + name + ": " + errno_text(err));
+    ::close(fd);
+    errno = err;
   }
-  ::rewinddir(d);  // the duplicate shares the original's offset
-  return read_directory(d, name);
+  return list_directory_of(d, dir);
 }
 
 Result<TempFile> TempFile::create(const std::string& dir, const std::string& stem) {

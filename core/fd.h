@@ -3,6 +3,8 @@
 // failed on so callers can hand the message straight to the user.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -40,6 +42,10 @@ class UniqueFd {
  private:
   int m_fd = -1;
 };
+
+// What kind of file `mode` says ("a FIFO", "a symbolic link", ...), for
+// messages such as "X is a FIFO, not a regular file".
+const char* file_type_name(mode_t mode);
 
 // errno as text, for messages.
 std::string errno_text(int err);
@@ -94,8 +100,9 @@ std::string base_name(const std::string& path);
 // The entry names of `dir` without "." and "..", sorted bytewise (the order
 // every walk and listing in ocipack uses). Errors name the directory.
 Result<std::vector<std::string>> list_directory(const std::string& dir);
-// The same for an open directory; `name` names it in errors. `dir_fd` stays open.
-Result<std::vector<std::string>> list_directory(int dir_fd, const std::string& name);
+// The same for the open directory `dir_fd` (`dir` names it in errors), so
+// paths of any length can be listed relative to it.
+Result<std::vector<std::string>> list_directory_at(int dir_fd, const std::string& dir);
 
 // fsync a directory so a rename inside it is durable.
 Status fsync_dir(const std::string& dir);

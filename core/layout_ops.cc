@@ -4,6 +4,7 @@
 // only if index.json is byte-for-byte what the marking started from. The
 // lock keeps cooperating writers out; the re-read catches the others.
 #include "core/layout_ops.h"
+#include "core/layout_store.h"
 #include "core/text.h"
 
 #include <fcntl.h>
@@ -175,7 +176,7 @@ struct Candidate {
 Result<std::vector<Candidate>> list_unreachable(int blobs_fd, const std::string& blobs_dir,
                                                 const std::set<std::string>& reachable) {
   std::vector<Candidate> out;
-  auto names = list_directory(blobs_fd, blobs_dir);  // sorted; read errors are errors
+  auto names = list_directory_at(blobs_fd, blobs_dir);  // sorted; read errors are errors
   if (!names) return names.error();
   for (const auto& name : *names) {
     if (name[0] == '.' || !is_blob_name(name) || reachable.count(name)) continue;
@@ -189,7 +190,7 @@ Result<std::vector<Candidate>> list_unreachable(int blobs_fd, const std::string&
 
 // Removes the regular files named `prefix`* of the directory `dir_fd`.
 void remove_temp_files(int dir_fd, const std::string& dir, const std::string& prefix, GcResult& result) {
-  auto names = list_directory(dir_fd, dir);
+  auto names = list_directory_at(dir_fd, dir);
   if (!names) return;
   for (const auto& name : *names) {
     if (name.rfind(prefix, 0) != 0) continue;
@@ -320,11 +321,23 @@ Result<std::string> inspect_json(const std::string& layout_dir, const std::strin
   return out;
 }
 
+namespace {
+// index.json; for an unfinished layout (a first build killed before its
+// commit, see check_unfinished_layout) an index without images, so gc prunes
+// what that build left.
+Result<std::string> read_index_for_gc(const std::string& dir) {
+  struct stat st {};
+  if (::lstat((dir + "/index.json").c_str(), &st) != 0 && errno == ENOENT && check_unfinished_layout(dir))
+    return std::string("{\"schemaVersion\":2,\"manifests\":[]}");
+  return read_index_text(dir);
+}
+}  // namespace
+
 Result<GcResult> collect_garbage(const std::string& layout_dir) {
   const std::string dir = layout_name(layout_dir);
   const std::string where = "layout '" + dir + "'";
   // Check the layout before creating a lock file in it.
-  auto first_index = read_index_text(dir);
+  auto first_index = read_index_for_gc(dir);
   if (!first_index) return first_index.error();
   auto lock = LayoutLock::acquire(dir);
   if (!lock) return lock.error();
@@ -340,7 +353,7 @@ Result<GcResult> collect_garbage(const std::string& layout_dir) {
   const int blobs = *blobs_fd ? (*blobs_fd)->get() : -1;
   constexpr int k_max_attempts = 10;
   for (int attempt = 0; attempt < k_max_attempts; ++attempt) {
-    auto index_text = read_index_text(dir);
+    auto index_text = read_index_for_gc(dir);
     if (!index_text) return index_text.error();
     auto entries = parse_index(*index_text, where + ": index.json");
     if (!entries) return make_error(entries.error().message + "; refusing to collect garbage");
@@ -355,7 +368,7 @@ Result<GcResult> collect_garbage(const std::string& layout_dir) {
 
     // A writer that does not take the lock may have committed a new
     // index.json meanwhile; its blobs must not be deleted.
-    auto index_again = read_index_text(dir);
+    auto index_again = read_index_for_gc(dir);
     if (!index_again) return index_again.error();
     if (*index_again != *index_text) continue;
 
@@ -401,6 +414,16 @@ Result<LayoutLock> LayoutLock::lock(const std::string& layout_dir, bool wait) {
 Result<LayoutLock> LayoutLock::acquire(const std::string& layout_dir) { return lock(layout_dir, true); }
 
 Result<LayoutLock> LayoutLock::try_acquire(const std::string& layout_dir) { return lock(layout_dir, false); }
+
+Result<bool> LayoutLock::names_locked_directory() const {
+  struct stat locked {}, named {};
+  if (::fstat(m_fd.get(), &locked) != 0) return make_error("cannot stat " + m_path + ": " + errno_text(errno));
+  if (::stat(m_path.c_str(), &named) != 0) {
+    if (errno == ENOENT) return false;
+    return make_error("cannot access " + m_path + ": " + errno_text(errno));
+  }
+  return locked.st_dev == named.st_dev && locked.st_ino == named.st_ino;
+}
 
 LayoutLock& LayoutLock::operator=(LayoutLock&& other) noexcept {
   if (this != &other) {

@@ -83,6 +83,8 @@ struct GcResult {
 // blobs/sha256, ".index.json.tmp-*" and ".oci-layout.tmp-*" beside
 // index.json): builds create those only while holding LayoutLock, so any
 // that exist while gc holds it belong to no running build.
+// An unfinished layout (a first build killed before its index.json; see
+// check_unfinished_layout in layout_store.h) is pruned as one with no images.
 Result<GcResult> collect_garbage(const std::string& layout_dir);
 
 // RAII exclusive flock on the layout directory (which must exist). Move-only;
@@ -101,6 +103,9 @@ class LayoutLock {
   ~LayoutLock() { unlock(); }
 
   const std::string& path() const { return m_path; }
+  // Whether path() still names the directory that is locked (it may have been
+  // removed, or removed and made again, while we waited for the lock).
+  Result<bool> names_locked_directory() const;
 
  private:
   LayoutLock(UniqueFd fd, std::string path) : m_fd(std::move(fd)), m_path(std::move(path)) {}

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
@@ -26,19 +27,23 @@ Result<PathKind> path_kind(const std::string& path) {
   return S_ISDIR(st.st_mode) ? PathKind::directory : PathKind::other;
 }
 
-Result<bool> directory_is_empty(const std::string& path) {
-  DIR* dir = ::opendir(path.c_str());
-  if (!dir) return make_error("cannot open directory " + path + ": " + errno_text(errno));
-  bool empty = true;
-  while (struct dirent* ent = ::readdir(dir)) {
-    std::string_view name = ent->d_name;
-    if (name != "." && name != "..") {
-      empty = false;
-      break;
-    }
-  }
-  ::closedir(dir);
-  return empty;
+bool is_hex_digest_name(std::string_view name) {
+  return name.size() == 64 &&
+         std::all_of(name.begin(), name.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// TempFile names (fd.h): ".<stem>.tmp-" and six more characters.
+bool is_temp_name(std::string_view name, std::string_view stem) {
+  const std::string prefix = "." + std::string(stem) + ".tmp-";
+  return name.size() == prefix.size() + 6 && name.rfind(prefix, 0) == 0;
+}
+
+Status check_entry_kind(const std::string& path, bool directory) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return make_error("cannot access " + path + ": " + errno_text(errno));
+  if (directory ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+    return make_error(path + " is not a " + (directory ? "directory" : "regular file"));
+  return ok_status();
 }
 
 // oci-layout or index.json of the output layout: a regular file (no FIFO,
@@ -51,58 +56,120 @@ Result<std::string> read_layout_file(const std::string& dir, std::string_view na
 }
 }  // namespace
 
+Status check_unfinished_layout(const std::string& dir) {
+  auto foreign = [&](const std::string& path) {
+    return make_error("'" + dir + "' is a non-empty directory that is not an OCI layout (it holds " + path +
+                      ", which no unfinished ocipack build leaves)");
+  };
+  auto top = list_directory(dir);
+  if (!top) return top.error();
+  for (const auto& name : *top) {
+    const std::string path = dir + "/" + name;
+    if (name == "blobs") {
+      if (!check_entry_kind(path, true)) return foreign(path);
+      continue;
+    }
+    const bool ours = name == "oci-layout" || is_temp_name(name, "index.json") || is_temp_name(name, "oci-layout") ||
+                      (name.size() == 21 && name.rfind(".ocipack-spool-", 0) == 0);
+    if (!ours || !check_entry_kind(path, false)) return foreign(path);
+  }
+  if (std::find(top->begin(), top->end(), "blobs") == top->end()) return ok_status();
+  auto blobs = list_directory(dir + "/blobs");
+  if (!blobs) return blobs.error();
+  for (const auto& name : *blobs) {
+    const std::string path = dir + "/blobs/" + name;
+    if (name != "sha256" || !check_entry_kind(path, true)) return foreign(path);
+  }
+  if (blobs->empty()) return ok_status();
+  auto files = list_directory(dir + "/blobs/sha256");
+  if (!files) return files.error();
+  for (const auto& name : *files) {
+    const std::string path = dir + "/blobs/sha256/" + name;
+    if (!(is_hex_digest_name(name) || is_temp_name(name, "blob")) || !check_entry_kind(path, false))
+      return foreign(path);
+  }
+  return ok_status();
+}
+
 Result<LayoutStore> LayoutStore::open_or_create(const std::string& dir_in) {
   std::string dir = dir_in;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   if (dir.empty()) return make_error("output layout path is empty");
-  LayoutStore store(dir);
-
-  auto kind = path_kind(dir);
-  if (!kind) return kind.error();
-  if (*kind == PathKind::other)
-    return make_error("output '" + dir + "' exists and is not a directory");
-  if (*kind == PathKind::missing) return store;
-
-  auto layout_kind = path_kind(dir + "/oci-layout");
-  if (!layout_kind) return layout_kind.error();
-  if (*layout_kind == PathKind::missing) {
-    auto empty = directory_is_empty(dir);
-    if (!empty) return empty.error();
-    if (!*empty)
-      return make_error("output '" + dir +
-                        "' is a non-empty directory that is not an OCI layout (no oci-layout file)");
+  // Create, lock, then look: until the lock is held the directory may be
+  // another first build's work in progress. A directory removed and made
+  // again meanwhile (that build failed and cleaned up) is locked afresh.
+  for (int attempt = 0;; ++attempt) {
+    auto kind = path_kind(dir);
+    if (!kind) return kind.error();
+    if (*kind == PathKind::other) return make_error("output '" + dir + "' exists and is not a directory");
+    std::vector<std::string> created;
+    if (*kind == PathKind::missing) {
+      std::vector<std::string> missing;
+      for (std::string path = dir;;) {
+        auto parent_kind = path_kind(path);
+        if (!parent_kind) return parent_kind.error();
+        if (*parent_kind == PathKind::directory) break;
+        if (*parent_kind == PathKind::other) return make_error("'" + path + "' exists and is not a directory");
+        missing.push_back(path);
+        const auto slash = path.rfind('/');
+        if (slash == std::string::npos || slash == 0) break;
+        path = path.substr(0, slash);
+      }
+      for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+        if (::mkdir(it->c_str(), 0755) == 0) {
+          created.push_back(*it);
+        } else if (errno != EEXIST) {
+          for (auto made = created.rbegin(); made != created.rend(); ++made) ::rmdir(made->c_str());
+          return make_error("cannot create directory " + *it + ": " + errno_text(errno));
+        }
+      }
+    }
+    auto lock = LayoutLock::acquire(dir);
+    if (!lock) return lock.error();
+    auto current = lock->names_locked_directory();
+    if (!current) return current.error();
+    if (!*current) {
+      if (attempt < 10) continue;
+      return make_error("output '" + dir + "' keeps being removed and made again by another process");
+    }
+    LayoutStore store(dir, std::move(*lock));
+    store.m_created_dirs = std::move(created);
+    if (auto status = store.inspect(); !status) {
+      store.discard_changes();
+      return status.error();
+    }
     return store;
   }
-  if (*layout_kind != PathKind::other)
-    return make_error("output '" + dir + "': oci-layout is not a regular file");
-  store.m_has_oci_layout = true;
+}
+
+Status LayoutStore::inspect() {
+  const std::string& dir = m_dir;
+  auto layout_kind = path_kind(dir + "/oci-layout");
+  if (!layout_kind) return layout_kind.error();
+  auto index_kind = path_kind(dir + "/index.json");
+  if (!index_kind) return index_kind.error();
+  if (*index_kind == PathKind::missing) {
+    if (auto status = check_unfinished_layout(dir); !status) return make_error("output " + status.error().message);
+    if (*layout_kind == PathKind::missing) return ok_status();
+  }
+  if (*layout_kind == PathKind::missing)
+    return make_error("output '" + dir + "' is a non-empty directory that is not an OCI layout (no oci-layout file)");
+  if (*layout_kind != PathKind::other) return make_error("output '" + dir + "': oci-layout is not a regular file");
+  m_has_oci_layout = true;
   auto layout_text = read_layout_file(dir, "oci-layout");
   if (!layout_text) return layout_text.error();
   if (auto status = check_oci_layout(*layout_text); !status)
     return make_error("output '" + dir + "': " + status.error().message);
-  store.m_oci_layout = std::move(*layout_text);
-  auto index_kind = path_kind(dir + "/index.json");
-  if (!index_kind) return index_kind.error();
+  m_oci_layout = std::move(*layout_text);
   if (*index_kind == PathKind::other) {
     auto index = read_layout_file(dir, "index.json");
     if (!index) return index.error();
     if (auto status = check_index(*index); !status)
       return make_error("output '" + dir + "': " + status.error().message);
-    store.m_existing_index = std::move(*index);
+    m_existing_index = std::move(*index);
   } else if (*index_kind == PathKind::directory) {
     return make_error("output '" + dir + "': index.json is a directory");
   }
-  return store;
-}
-
-Status LayoutStore::reload() {
-  // A layout still being created (no oci-layout yet) has nothing to re-read.
-  if (::access((m_dir + "/oci-layout").c_str(), F_OK) != 0) return ok_status();
-  auto fresh = open_or_create(m_dir);
-  if (!fresh) return fresh.error();
-  m_existing_index = std::move(fresh->m_existing_index);
-  m_has_oci_layout = fresh->m_has_oci_layout;
-  m_oci_layout = std::move(fresh->m_oci_layout);
   return ok_status();
 }
 

@@ -13,17 +13,31 @@
 
 #include "core/digest.h"
 #include "core/fd.h"
+#include "core/layout_ops.h"
 #include "core/oci_json.h"
 #include "core/result.h"
 
 namespace ocipack {
 
+// Whether `dir` (which has no index.json) holds only what a first build
+// leaves when it is killed before its commit: an oci-layout file, blobs/ with
+// only sha256/ in it, blobs named by a sha256 hex digest, and the hidden temp
+// files of builds (.blob.tmp-*, .index.json.tmp-*, .oci-layout.tmp-*,
+// .ocipack-spool-*), every one a real directory or regular file. Such a
+// directory is a layout with no images yet: builds and gc accept it. The
+// error names the first foreign entry (or index.json when there is one).
+Status check_unfinished_layout(const std::string& dir);
+
 class LayoutStore {
  public:
-  // Opens the layout at `dir`, or prepares a new one there. `dir` may be
-  // missing (created with its parents) or an empty directory. Refuses a
-  // regular file, a non-empty directory that is not an OCI layout, or a layout
-  // whose oci-layout or index.json is unusable — before anything is written.
+  // Opens the layout at `dir`, or prepares a new one there, and holds its
+  // LayoutLock (layout_ops.h) until the store is destroyed. `dir` is created
+  // (with its parents) when missing, then locked, then inspected: so a second
+  // build into the same new directory waits and then sees a layout, never a
+  // half-made one. `dir` may be empty or an unfinished layout
+  // (check_unfinished_layout). Refuses a regular file, a directory holding
+  // anything else that is not an OCI layout, or a layout whose oci-layout or
+  // index.json is unusable; the directories it created are then removed.
   static Result<LayoutStore> open_or_create(const std::string& dir);
 
   const std::string& dir() const { return m_dir; }
@@ -47,9 +61,6 @@ class LayoutStore {
   Result<Descriptor> put_blob(std::string_view data, std::string media_type);
   // The oci-layout file's content (the existing one, or what will be written).
   const std::string& oci_layout() const { return m_oci_layout; }
-  // Re-reads and re-checks oci-layout/index.json (after taking the layout
-  // lock, so a concurrent build's tag is not lost).
-  Status reload();
   // The index.json found when the store was opened, if any.
   const std::optional<std::string>& existing_index() const { return m_existing_index; }
   // Writes oci-layout (if needed), then index.json atomically: the commit point.
@@ -62,8 +73,10 @@ class LayoutStore {
   void keep_changes();
 
  private:
-  explicit LayoutStore(std::string dir) : m_dir(std::move(dir)) {}
+  LayoutStore(std::string dir, LayoutLock lock) : m_dir(std::move(dir)), m_lock(std::move(lock)) {}
+  Status inspect();
   std::string m_dir;
+  LayoutLock m_lock;
   std::optional<std::string> m_existing_index;
   std::string m_oci_layout = k_oci_layout_json;
   bool m_has_oci_layout = false;

@@ -4,11 +4,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <vector>
 
 #include "core/fd.h"
@@ -93,15 +95,64 @@ class TarFileWriter {
   const std::atomic<bool>* m_cancel;
   std::string m_header;
 };
+bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
+
+// A second descriptor of `path`, flock'ed (LOCK_EX; LOCK_NB unless `wait`),
+// when `path` is a regular file and still the one the descriptor names.
+Result<UniqueFd> lock_temp(const std::string& path, bool wait) {
+  struct stat first {};
+  if (::lstat(path.c_str(), &first) != 0 || !S_ISREG(first.st_mode))  // never open a device or FIFO
+    return make_error(path + " is not a regular file");
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return make_error("cannot open " + path + ": " + errno_text(errno));
+  struct stat held {}, named {};
+  if (::fstat(fd.get(), &held) != 0 || !S_ISREG(held.st_mode)) return make_error(path + " is not a regular file");
+  while (::flock(fd.get(), LOCK_EX | (wait ? 0 : LOCK_NB)) != 0)
+    if (errno != EINTR) return make_error(path + " is locked by another build");
+  if (::lstat(path.c_str(), &named) != 0 || !same_file(held, named)) return make_error(path + " was replaced");
+  return fd;
+}
+
+// TempFile's names for `output`: ".<name>.tmp-" and six characters.
+bool is_temp_of(const std::string& name, const std::string& output) {
+  const std::string prefix = "." + base_name(output) + ".tmp-";
+  return name.size() == prefix.size() + 6 && name.rfind(prefix, 0) == 0;
+}
 }  // namespace
 
-Result<TempFile> stage_layout_tarball(const std::string& layout_dir, const std::string& output,
-                                      std::string_view oci_layout, std::string_view index_json,
-                                      int64_t mtime, const std::atomic<bool>* cancel) {
+size_t remove_stale_tarball_temps(const std::string& output) {
+  const std::string dir = parent_directory(output);
+  auto names = list_directory(dir);
+  if (!names) return 0;
+  size_t removed = 0;
+  for (const auto& name : *names) {
+    if (!is_temp_of(name, output)) continue;
+    const std::string path = dir + "/" + name;
+    // Unlocked: no build is staging it (a build holds the lock from creation).
+    if (auto held = lock_temp(path, false); held && ::unlink(path.c_str()) == 0) ++removed;
+  }
+  return removed;
+}
+
+Result<StagedTarball> stage_layout_tarball(const std::string& layout_dir, const std::string& output,
+                                           std::string_view oci_layout, std::string_view index_json,
+                                           int64_t mtime, const std::atomic<bool>* cancel) {
   auto blobs = list_blob_names(layout_dir + "/blobs/sha256");
   if (!blobs) return blobs.error();
-  auto temp = TempFile::create(parent_directory(output), base_name(output));
-  if (!temp) return temp.error();
+  remove_stale_tarball_temps(output);
+  std::optional<TempFile> temp;
+  UniqueFd lock;
+  // Between mkostemp and flock another build's cleanup may take the new file
+  // for a leftover and remove it: then make another.
+  for (int attempt = 0; !lock.valid(); ++attempt) {
+    auto created = TempFile::create(parent_directory(output), base_name(output));
+    if (!created) return created.error();
+    temp.emplace(std::move(*created));
+    auto held = lock_temp(temp->path(), true);
+    if (held) lock = std::move(*held);
+    else if (attempt == 10) return held.error();
+    else temp.reset();
+  }
   TarFileWriter writer(temp->fd(), output, mtime, cancel);
   OCIPACK_TRY(writer.file_from_memory("oci-layout", oci_layout));
   OCIPACK_TRY(writer.file_from_memory("index.json", index_json));
@@ -110,7 +161,7 @@ Result<TempFile> stage_layout_tarball(const std::string& layout_dir, const std::
   for (const auto& name : *blobs)
     OCIPACK_TRY(writer.file("blobs/sha256/" + name, layout_dir));
   OCIPACK_TRY(writer.trailer());
-  return temp;
+  return StagedTarball{std::move(*temp), std::move(lock)};
 }
 
 }  // namespace ocipack

@@ -53,6 +53,7 @@
 #include "core/tar_scan.h"
 #include "core/tar_writer.h"
 #include "core/text.h"
+#include "core/time_format.h"
 #include "core/tree_diff.h"
 
 namespace ocipack {
@@ -395,9 +396,36 @@ class TarChecker {
       }
     }
 
+    check_placement(e, key, entry);
     if (key.empty() || is_whiteout(key)) return;  // the root itself; whiteouts may repeat
     auto [it, inserted] = m_seen.try_emplace(key, Seen{e.number, e.type == '5'});
     if (!inserted) problem(entry + " repeats the path of entry " + std::to_string(it->second.entry));
+  }
+
+  // What unpacking `key` would do outside what it names: an entry below a
+  // symlink, file or hard link lands wherever that points (the parent rule,
+  // tar_scan.h), and a malformed whiteout deletes the directory itself or its
+  // parent (".wh.", ".wh..", ".wh..."), is a reserved ".wh..wh." name other
+  // than the opaque marker, or carries data a consumer would drop.
+  void check_placement(const ScannedEntry& e, const std::string& key, const std::string& entry) {
+    auto is_directory = [this](std::string_view prefix) -> std::optional<bool> {
+      auto found = m_seen.find(std::string(prefix));
+      if (found == m_seen.end()) return std::nullopt;
+      return found->second.directory;
+    };
+    if (auto ancestor = non_directory_ancestor(key, is_directory))
+      problem(entry + " lies below " + in_quotes(*ancestor) + " (entry " +
+              std::to_string(m_seen.find(std::string(*ancestor))->second.entry) +
+              "), which is not a directory: unpacking would follow it");
+    if (!is_whiteout(key)) return;
+    const size_t slash = key.rfind('/');
+    const std::string_view name = std::string_view(key).substr(slash == std::string::npos ? 0 : slash + 1);
+    const std::string_view target = name.substr(std::strlen(k_whiteout_prefix));
+    if (target.empty() || target == "." || target == "..")
+      problem(entry + " is a malformed whiteout (it names " + (target == ".." ? "the parent directory" : "the directory itself") + ")");
+    else if (target.rfind(k_whiteout_prefix, 0) == 0 && name != k_opaque_whiteout)
+      problem(entry + " has a reserved .wh..wh. name that is not the opaque marker " + k_opaque_whiteout);
+    if (e.type != '0' || e.size > 0) problem(entry + " is a whiteout but not an empty regular file");
   }
 
   struct Seen {
@@ -854,6 +882,8 @@ class Verifier {
         problem(what + ": " + field + " is empty");
     }
 
+    check_created(object, what);
+
     std::optional<DiffIds> diff_ids;
     dom::object rootfs;
     if (auto value = find_member(object, "rootfs"); !value) {
@@ -902,6 +932,30 @@ class Verifier {
     }
     facts->config_diff_ids = diff_ids;
     return diff_ids;
+  }
+
+  // `created` of the config and of each history entry, when present, must be
+  // what Go's encoding/json reads as a time.Time (containers/image, umoci):
+  // strict RFC 3339 with a four-digit year (time_format.h).
+  void check_created(dom::object config, const std::string& what) {
+    auto check = [&](dom::element value, const std::string& field) {
+      auto text = as_string(value);
+      if (!text) return problem(what + ": " + field + " is " + json_type_name(value) + ", expected a string");
+      if (!check_go_rfc3339(*text))
+        problem(what + ": " + field + " " + in_quotes(*text) +
+                " is not an RFC 3339 time as Go reads it (YYYY-MM-DDTHH:MM:SS[.digits](Z|+HH:MM|-HH:MM))");
+    };
+    if (auto created = find_member(config, "created")) check(*created, "created");
+    dom::array history;
+    if (auto list = find_member(config, "history"); list && !list->get_array().get(history)) {
+      size_t i = 0;
+      for (dom::element item : history) {
+        dom::object entry;
+        if (!item.get_object().get(entry))
+          if (auto created = find_member(entry, "created")) check(*created, "history[" + std::to_string(i) + "].created");
+        ++i;
+      }
+    }
   }
 
   // Checks a layer blob and its tar stream; returns its diff_id when its

@@ -81,7 +81,8 @@ class WatchedStream {
                          : archive_read_open_filename(m_raw.get(), path.c_str(), 1 << 20);
     archive_entry* raw_entry = nullptr;
     if (rc == ARCHIVE_OK) rc = archive_read_next_header(m_raw.get(), &raw_entry);
-    if (rc == ARCHIVE_EOF) return make_error("rootfs tar " + m_name + " is empty");
+    if (rc == ARCHIVE_EOF || (rc < ARCHIVE_WARN && archive_filter_bytes(m_raw.get(), -1) == 0))
+      return make_error("rootfs tar " + m_name + " is empty");
     if (rc < ARCHIVE_WARN) return make_error("cannot read rootfs tar " + m_name + ": " + archive_message(m_raw.get()));
 
     m_tar.reset(archive_read_new());
@@ -169,6 +170,19 @@ class WatchedStream {
   ArchiveReader m_raw, m_tar;
 };
 
+// An owner id every Linux consumer can apply: uid_t is 32 bits and
+// (uid_t)-1 means "unchanged" to chown(2); a negative id (libarchive returns
+// what a base-256 field says) would be stored as 2^64-1, which Go's
+// archive/tar refuses.
+constexpr int64_t k_max_owner_id = 4294967294;
+
+Result<uint64_t> owner_id(la_int64_t value, const char* what, std::string_view entry_path, const std::string& name) {
+  if (value < 0 || value > k_max_owner_id)
+    return make_error("rootfs tar " + name + ": entry " + in_quotes(entry_path) + " has " + what + " " +
+                      std::to_string(value) + " (owner ids must be 0.." + std::to_string(k_max_owner_id) + ")");
+  return static_cast<uint64_t>(value);
+}
+
 Result<UniqueFd> make_spool(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
   if (fd.valid()) return fd;
@@ -183,7 +197,7 @@ Result<UniqueFd> make_spool(const std::string& dir) {
 bool is_tar_input(const std::string& rootfs) {
   if (rootfs == "-") return true;
   struct stat st {};
-  return ::stat(rootfs.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  return ::stat(rootfs.c_str(), &st) == 0 && (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode));
 }
 
 Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& path,
@@ -203,6 +217,12 @@ Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& 
   uint64_t spool_end = 0;
   std::map<std::string, size_t> index_of;  // path → position in m_items (archive order)
   std::vector<std::pair<size_t, std::string>> links;  // hard link item → target path
+  // The parent rule (tar_scan.h), over the entries read so far.
+  auto is_directory = [&](std::string_view prefix) -> std::optional<bool> {
+    auto it = index_of.find(std::string(prefix));
+    if (it == index_of.end()) return std::nullopt;
+    return source->m_items[it->second].entry.type == EntryType::directory;
+  };
 
   for (;;) {
     archive_entry* entry = nullptr;
@@ -225,8 +245,12 @@ Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& 
     TarEntry& e = item.entry;
     e.path = *entry_path;
     e.mode = archive_entry_perm(entry) & 07777;
-    e.uid = options.owner_root ? 0 : static_cast<uint64_t>(archive_entry_uid(entry));
-    e.gid = options.owner_root ? 0 : static_cast<uint64_t>(archive_entry_gid(entry));
+    auto uid = owner_id(archive_entry_uid(entry), "uid", raw_path, name);
+    if (!uid) return uid.error();
+    auto gid = owner_id(archive_entry_gid(entry), "gid", raw_path, name);
+    if (!gid) return gid.error();
+    e.uid = options.owner_root ? 0 : *uid;
+    e.gid = options.owner_root ? 0 : *gid;
     e.mtime = static_cast<int64_t>(archive_entry_mtime(entry));
     if (options.clamp_mtime && e.mtime > *options.clamp_mtime) e.mtime = *options.clamp_mtime;
     item.source_path = e.path;
@@ -253,6 +277,13 @@ Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& 
     const std::string key = e.type == EntryType::directory ? e.path.substr(0, e.path.size() - 1) : e.path;
     if (!index_of.emplace(key, source->m_items.size()).second)
       return make_error("rootfs tar " + name + ": duplicate entry " + in_quotes(key));
+    if (auto ancestor = non_directory_ancestor(key, is_directory))
+      return make_error("rootfs tar " + name + ": entry " + in_quotes(raw_path) + " lies below " +
+                        in_quotes(*ancestor) + ", which is not a directory");
+    if (auto below = index_of.lower_bound(key + '/');
+        e.type != EntryType::directory && below != index_of.end() && below->first.rfind(key + '/', 0) == 0)
+      return make_error("rootfs tar " + name + ": entry " + in_quotes(raw_path) +
+                        " is not a directory, but earlier entries lie below it");
 
     if (auto xattrs = set_entry_xattrs(entry, e); !xattrs)
       return make_error("rootfs tar " + name + ": entry " + in_quotes(e.path) + " " + xattrs.error().message);

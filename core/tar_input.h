@@ -34,7 +34,8 @@ namespace ocipack {
 
 class TarInputSource final : public EntrySource {
  public:
-  // `path` is a tar file or "-" (stdin); the spool file is created (and
+  // `path` is a tar file, a pipe or device (see is_tar_input) or "-"
+  // (stdin); the spool file is created (and
   // immediately unlinked) in `spool_dir`.
   static Result<std::unique_ptr<TarInputSource>> open(const std::string& path, const WalkOptions& options,
                                                       const std::string& spool_dir);
@@ -50,7 +51,11 @@ class TarInputSource final : public EntrySource {
   std::vector<std::string> m_warnings;
 };
 
-// Whether ROOTFS names a tar input ("-" or a regular file) rather than a directory.
+// Whether ROOTFS names a tar input rather than a directory: "-", a regular
+// file, or a stream — a named pipe, a process substitution (bash's
+// <(cat rootfs.tar) is /dev/fd/N, a pipe) or a character device — which is
+// read once, front to back, as stdin is. Symlinks are followed (the user
+// names the input).
 bool is_tar_input(const std::string& rootfs);
 
 }  // namespace ocipack

@@ -92,6 +92,16 @@ bool has_dot_dot_component(std::string_view path) {
   return std::find(parts.begin(), parts.end(), "..") != parts.end();
 }
 
+std::optional<std::string_view> non_directory_ancestor(
+    std::string_view normalized_path, const std::function<std::optional<bool>(std::string_view)>& is_directory) {
+  for (size_t slash = normalized_path.find('/'); slash != std::string_view::npos;
+       slash = normalized_path.find('/', slash + 1)) {
+    const std::string_view ancestor = normalized_path.substr(0, slash);
+    if (auto directory = is_directory(ancestor); directory && !*directory) return ancestor;
+  }
+  return std::nullopt;
+}
+
 TarScanner::TarScanner(EntryHandler on_entry, ProblemHandler on_problem)
     : m_on_entry(std::move(on_entry)), m_on_problem(std::move(on_problem)) {}
 

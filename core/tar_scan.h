@@ -110,4 +110,12 @@ std::vector<std::string_view> tar_path_components(std::string_view path);
 std::string normalize_tar_path(std::string_view path);
 bool has_dot_dot_component(std::string_view path);
 
+// The rule unpackers rely on: an entry lies below directories only. Returns
+// the shortest proper ancestor of `normalized_path` that is an entry but not a
+// directory (`a` for "a/b/c" when `a` is a symlink, a file or a hard link),
+// or nullopt. `is_directory(prefix)` says whether that prefix is an entry
+// (nullopt: no entry of that path) and whether it is a directory.
+std::optional<std::string_view> non_directory_ancestor(
+    std::string_view normalized_path, const std::function<std::optional<bool>(std::string_view)>& is_directory);
+
 }  // namespace ocipack

@@ -35,6 +35,20 @@ bool parse_integer(std::string_view text, int64_t& out) {
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc() && ptr == text.data() + text.size();
 }
+
+bool in_range(int64_t seconds) { return seconds >= k_min_timestamp && seconds <= k_max_timestamp; }
+
+Error out_of_range(std::string_view what, std::string_view text) {
+  return Error{std::string(what) + " '" + std::string(text) +
+               "' is outside years 0000-9999 (image consumers cannot read such a date)"};
+}
+
+bool is_leap_year(int year) { return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0); }
+
+int days_in_month(int year, int month) {
+  static constexpr int k_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && is_leap_year(year) ? 29 : k_days[month - 1];
+}
 }  // namespace
 
 Result<int64_t> parse_source_date_epoch(std::string_view text) {
@@ -42,7 +56,37 @@ Result<int64_t> parse_source_date_epoch(std::string_view text) {
   if (!parse_integer(text, value) || value < 0 || text[0] == '+')
     return make_error("invalid SOURCE_DATE_EPOCH '" + std::string(text) +
                       "' (expected a non-negative number of seconds)");
+  if (!in_range(value)) return out_of_range("SOURCE_DATE_EPOCH", text);
   return value;
+}
+
+Status check_go_rfc3339(std::string_view text) {
+  auto bad = [&] {
+    return make_error("time '" + std::string(text) +
+                      "' is not RFC 3339 as Go reads it (YYYY-MM-DDTHH:MM:SS[.digits](Z|+HH:MM|-HH:MM))");
+  };
+  int year, month, day, hour, minute, second;
+  if (!parse_digits(text, 0, 4, year) || text.size() < 20 || text[4] != '-' || !parse_digits(text, 5, 2, month) ||
+      text[7] != '-' || !parse_digits(text, 8, 2, day) || text[10] != 'T' || !parse_digits(text, 11, 2, hour) ||
+      text[13] != ':' || !parse_digits(text, 14, 2, minute) || text[16] != ':' ||
+      !parse_digits(text, 17, 2, second))
+    return bad();
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
+      second > 59)
+    return bad();
+  size_t pos = 19;
+  if (text[pos] == '.') {
+    const size_t start = ++pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+    if (pos == start) return bad();
+  }
+  if (pos < text.size() && text[pos] == 'Z') return pos + 1 == text.size() ? ok_status() : bad();
+  int offset_hour, offset_minute;
+  if (pos + 6 != text.size() || (text[pos] != '+' && text[pos] != '-') ||
+      !parse_digits(text, pos + 1, 2, offset_hour) || text[pos + 3] != ':' ||
+      !parse_digits(text, pos + 4, 2, offset_minute) || offset_hour > 23 || offset_minute > 59)
+    return bad();
+  return ok_status();
 }
 
 Result<int64_t> parse_timestamp(std::string_view text) {
@@ -53,9 +97,13 @@ Result<int64_t> parse_timestamp(std::string_view text) {
   int64_t seconds = 0;
   if (!text.empty() && text[0] == '@') {
     if (!parse_integer(text.substr(1), seconds)) return bad();
+    if (!in_range(seconds)) return out_of_range("time", text);
     return seconds;
   }
-  if (parse_integer(text, seconds)) return seconds;
+  if (parse_integer(text, seconds)) {
+    if (!in_range(seconds)) return out_of_range("time", text);
+    return seconds;
+  }
 
   int year, month, day, hour, minute, second;
   if (text.size() < 20 || !parse_digits(text, 0, 4, year) || text[4] != '-' ||
@@ -97,7 +145,9 @@ Result<int64_t> parse_timestamp(std::string_view text) {
   const std::tm requested = tm;
   const std::time_t t = timegm(&tm);  // normalises out-of-range days (Feb 30 → Mar 2)
   if (tm.tm_mday != requested.tm_mday || tm.tm_mon != requested.tm_mon) return bad();
-  return static_cast<int64_t>(t) - offset;
+  const int64_t utc = static_cast<int64_t>(t) - offset;
+  if (!in_range(utc)) return out_of_range("time", text);
+  return utc;
 }
 
 }  // namespace ocipack

@@ -73,10 +73,10 @@ Status TarChunker::start_entry(WalkItem& item) {
   } else if (item.entry.type == EntryType::regular && item.st_size > 0) {
     // Open before the header is emitted, so an unreadable file fails before
     // any of its bytes are in the stream, and check the file is still the one
-    // lstat saw.
-    UniqueFd fd(::open(item.source_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
-    if (!fd.valid())
-      return make_error("cannot read " + item.source_path + ": " + errno_text(errno));
+    // lstat saw (open_item_data: the same regular file; here: the same size).
+    auto opened = open_item_data(item);
+    if (!opened) return opened.error();
+    UniqueFd fd = std::move(*opened);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0)
       return make_error("cannot stat " + item.source_path + ": " + errno_text(errno));

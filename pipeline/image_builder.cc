@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -79,13 +80,122 @@ ImageConfig make_image_config(const ImageSpec& spec, const ImageConfig* base,
 }
 
 namespace {
-Status check_tar_output(const std::string& path) {
+// Where a path is, to tell whether two paths are the same file or one lies
+// inside the other: `resolved` is absolute with the symlinks of its existing
+// part resolved (names not created yet are appended as given, normalised),
+// `id` is (st_dev, st_ino) when the path exists — so a bind mount or a second
+// name of a directory is recognised too.
+struct PathIdentity {
+  std::string resolved;
+  std::optional<std::pair<dev_t, ino_t>> id;
+};
+
+// `follow_last`: whether a final symlink counts as its target (an input, or
+// -o which is opened as a directory) or as itself (--tar-output, which is
+// renamed over).
+PathIdentity identify(const std::string& path, bool follow_last) {
+  std::error_code error;
+  PathIdentity identity;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  if (follow_last) {
+    identity.resolved = std::filesystem::weakly_canonical(absolute, error).string();
+  } else {
+    identity.resolved =
+        (std::filesystem::weakly_canonical(absolute.parent_path(), error) / absolute.filename()).string();
+  }
+  if (identity.resolved.empty()) identity.resolved = absolute.lexically_normal().string();
+  while (identity.resolved.size() > 1 && identity.resolved.back() == '/') identity.resolved.pop_back();
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    return make_error("--tar-output '" + path + "' is a directory");
-  const std::string parent = parent_directory(path);
+  if ((follow_last ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) == 0)
+    identity.id.emplace(st.st_dev, st.st_ino);
+  return identity;
+}
+
+bool same_path(const PathIdentity& a, const PathIdentity& b) {
+  return a.resolved == b.resolved || (a.id && b.id && *a.id == *b.id);
+}
+
+// Whether `path` is `tree` or lies below it: by name, or because one of its
+// existing ancestors is the directory `tree` is.
+bool lies_within(const PathIdentity& path, const PathIdentity& tree) {
+  if (same_path(path, tree)) return true;
+  if (tree.resolved == "/" || path.resolved.rfind(tree.resolved + "/", 0) == 0) return true;
+  if (!tree.id) return false;
+  for (std::filesystem::path p = std::filesystem::path(path.resolved).parent_path();; p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0 && st.st_dev == tree.id->first && st.st_ino == tree.id->second) return true;
+    if (p == p.parent_path()) return false;
+  }
+}
+
+const char* file_kind(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFLNK: return "a symlink";
+    case S_IFDIR: return "a directory";
+    case S_IFIFO: return "a FIFO";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFSOCK: return "a socket";
+    default: return "not a regular file";
+  }
+}
+
+// Every path the build writes (-o, --tar-output) against every input (each
+// rootfs, --diff-base, the --base layout) and each other, before anything is
+// written. Allowed: -o or --tar-output inside a rootfs directory (the walk
+// leaves them out) and --base naming the output layout itself (stacking).
+Status check_output_paths(const BuildOptions& options) {
+  const std::string& out = options.layout_dir;
+  const PathIdentity layout = identify(out, true);
+  struct Input {
+    std::string what;  // "rootfs 'x'", for messages
+    PathIdentity identity;
+    bool tar_file = false;
+    bool base_layout = false;
+  };
+  std::vector<Input> inputs;
+  for (const auto& layer : options.layers) {
+    if (layer.rootfs == "-") continue;
+    const bool tar = is_tar_input(layer.rootfs);
+    inputs.push_back({std::string(tar ? "rootfs tar '" : "rootfs '") + layer.rootfs + "'",
+                      identify(layer.rootfs, true), tar, false});
+    if (layer.diff_base)
+      inputs.push_back({"--diff-base '" + *layer.diff_base + "'", identify(*layer.diff_base, true), false, false});
+  }
+  if (options.base_layout)
+    inputs.push_back({"--base layout '" + *options.base_layout + "'", identify(*options.base_layout, true), false, true});
+
+  for (const auto& input : inputs) {
+    if (input.base_layout && same_path(layout, input.identity)) continue;
+    if (input.base_layout && lies_within(layout, input.identity))
+      return make_error("-o '" + out + "' lies inside the " + input.what + "; the output cannot be part of an input");
+    if (same_path(layout, input.identity))
+      return make_error("-o '" + out + "' is the " + input.what + "; the output cannot be one of the inputs");
+    if (lies_within(input.identity, layout))
+      return make_error("the " + input.what + " lies inside the output layout '" + out + "'");
+  }
+
+  if (!options.tar_output) return ok_status();
+  const std::string& tar = *options.tar_output;
+  if (tar == "-")
+    return make_error("--tar-output '-': the tarball cannot go to standard output (it is committed by renaming a "
+                      "finished file into place); give a file name");
+  struct stat st {};
+  if (::lstat(tar.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    return make_error("--tar-output '" + tar + "' is " + file_kind(st.st_mode) +
+                      "; the tarball is renamed into place and only ever replaces a regular file");
+  const std::string parent = parent_directory(tar);
   if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return make_error("--tar-output '" + path + "': directory '" + parent + "' does not exist");
+    return make_error("--tar-output '" + tar + "': directory '" + parent + "' does not exist");
+  const PathIdentity tarball = identify(tar, false);
+  if (lies_within(tarball, layout))
+    return make_error("--tar-output '" + tar + "' lies inside the output layout '" + out + "'");
+  for (const auto& input : inputs) {
+    if (input.tar_file && same_path(tarball, input.identity))
+      return make_error("--tar-output '" + tar + "' is the " + input.what + "; the output cannot be one of the inputs");
+    if (input.base_layout && lies_within(tarball, input.identity))
+      return make_error("--tar-output '" + tar + "' lies inside the " + input.what);
+  }
   return ok_status();
 }
 
@@ -195,12 +305,9 @@ Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store,
                                const std::optional<LoadedImage>& base, const TreeModel* base_tree) {
   auto started = std::chrono::steady_clock::now();
   BuildResult result;
+  // The store holds the layout lock since it was opened (builds and gc of one
+  // layout exclude each other), so the index it read is current.
   OCIPACK_TRY(store.ensure_directories());
-  // Builds and `ocipack gc` on one layout exclude each other; index.json is
-  // read again under the lock so a concurrent build's tag is kept.
-  auto lock = LayoutLock::acquire(store.dir());
-  if (!lock) return lock.error();
-  OCIPACK_TRY(store.reload());
 
   WalkOptions walk_options;
   walk_options.clamp_mtime = options.clamp_mtime;
@@ -256,7 +363,7 @@ Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store,
   //    layout's commit so a failure (full disk) leaves the layout as it was.
   auto index_json = update_index(store.existing_index(), result.manifest);
   if (!index_json) return index_json.error();
-  std::optional<TempFile> tarball;
+  std::optional<StagedTarball> tarball;
   if (options.tar_output) {
     auto staged = stage_layout_tarball(store.dir(), *options.tar_output, store.oci_layout(),
                                        *index_json, options.image.created, options.layer.cancel);
@@ -297,17 +404,16 @@ Result<BuildResult> build_image(const BuildOptions& options) {
   if (options.diff_against_base && !options.base_layout)
     return make_error("--diff-against-base needs --base LAYOUT[:TAG]");
   if (auto probe = make_compressor(options.layer.codec); !probe) return probe.error();
-  if (options.tar_output) OCIPACK_TRY(check_tar_output(*options.tar_output));
+  OCIPACK_TRY(check_output_paths(options));
   std::optional<LoadedImage> base;
   if (options.base_layout) {
     auto loaded = load_image(*options.base_layout, options.base_tag);
     if (!loaded) return make_error("--base: " + loaded.error().message);
     base = std::move(*loaded);
   }
-  auto store = LayoutStore::open_or_create(options.layout_dir);
-  if (!store) return store.error();
   // The base image's merged rootfs, as a model in memory: streamed from its
-  // blobs (read-only, verified), never written anywhere.
+  // blobs (read-only, verified), never written anywhere. Modelled before the
+  // output is opened (and locked): a refused base leaves nothing to undo.
   std::optional<TreeModel> base_tree;
   if (options.diff_against_base) {
     auto model = TreeModel::from_layers(*options.base_layout, base->manifest_doc.layers, options.layer.cancel);
@@ -317,6 +423,8 @@ Result<BuildResult> build_image(const BuildOptions& options) {
     }
     base_tree.emplace(std::move(*model));
   }
+  auto store = LayoutStore::open_or_create(options.layout_dir);
+  if (!store) return store.error();
   auto result = build_into(options, *store, base, base_tree ? &*base_tree : nullptr);
   if (!result) store->discard_changes();
   return result;

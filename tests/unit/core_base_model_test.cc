@@ -302,18 +302,5 @@ TEST(BaseModel, FromDirectoryHashesFilesAndKeepsHardLinks) {
   EXPECT_FALSE(unhashed->find("d/f")->content.has_value());
 }
 
-TEST(BaseModel, OpenItemDataRefusesWhatIsNotARegularFile) {
-  TempDir dir;
-  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0644), 0);
-  ASSERT_EQ(::symlink("/etc/passwd", (dir / "link").c_str()), 0);
-  WalkItem item;
-  item.source_path = dir / "fifo";
-  auto fifo = open_item_data(item);  // must not block
-  ASSERT_FALSE(fifo.ok());
-  EXPECT_NE(fifo.error().message.find("no longer a regular file"), std::string::npos);
-  item.source_path = dir / "link";
-  EXPECT_FALSE(open_item_data(item).ok());
-}
-
 }  // namespace
 }  // namespace ocipack

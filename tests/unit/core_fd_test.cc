@@ -331,7 +331,7 @@ TEST(FdRegularFile, DirectoriesOnTheWayMustBeRealDirectories) {
   EXPECT_EQ(**through_named, "decoy");
   auto opened_dir = open_directory_beneath(tmp / "named", "sha256");
   ASSERT_TRUE(opened_dir.ok() && opened_dir->has_value());
-  auto names = list_directory((*opened_dir)->get(), "sha256");
+  auto names = list_directory_at((*opened_dir)->get(), "sha256");
   ASSERT_TRUE(names.ok());
   EXPECT_EQ(*names, std::vector<std::string>{"x"});
 }

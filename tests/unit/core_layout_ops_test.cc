@@ -15,6 +15,7 @@
 // never follows blob entries, and refuses when an entry is unreadable; every
 // operation names a FIFO/socket/device/directory/symlink index.json or oci-layout.
 #include "core/layout_ops.h"
+#include "core/layout_store.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -544,6 +545,32 @@ TEST(LayoutOpsLock, GcWaitsForABuildAndHonoursItsIndex) {
   EXPECT_FALSE(exists(layout.path_of(stray)));
   EXPECT_TRUE(load_image(layout.dir(), "v1").ok());
   EXPECT_TRUE(load_image(layout.dir(), "v2").ok());
+}
+
+
+// A first build killed before its index.json: gc prunes what it left (its
+// blobs are unreachable, its temp files belong to no running build) and the
+// directory stays a layout the next build accepts. Foreign files still make
+// gc refuse, deleting nothing.
+TEST(LayoutOpsGc, UnfinishedLayoutOfAKilledFirstBuildIsPruned) {
+  TempDir tmp;
+  const std::string dir = tmp / "half";
+  testing::make_dirs(dir + "/blobs/sha256");
+  testing::write_text(dir + "/blobs/sha256/" + std::string(64, 'c'), "a committed layer blob");
+  testing::write_text(dir + "/blobs/sha256/.blob.tmp-Ab12Cd", "a layer being written");
+  testing::write_text(dir + "/.oci-layout.tmp-x1y2z3", "oci-layout being written");
+  auto result = collect_garbage(dir);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->removed_blobs, 1u);
+  EXPECT_EQ(result->removed_temp_files, 2u);
+  EXPECT_TRUE(list_directory(dir + "/blobs/sha256")->empty());
+  EXPECT_TRUE(check_unfinished_layout(dir).ok());
+
+  testing::write_text(dir + "/blobs/sha256/" + std::string(64, 'd'), "blob");
+  testing::write_text(dir + "/notes.txt", "mine");
+  expect_error(collect_garbage(dir), {dir, "not an OCI image layout"});
+  EXPECT_TRUE(exists(dir + "/blobs/sha256/" + std::string(64, 'd')));
+  EXPECT_EQ(testing::read_text(dir + "/notes.txt"), "mine");
 }
 
 }  // namespace

@@ -15,6 +15,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <thread>
 #include <functional>
 #include <string>
 #include <vector>
@@ -83,20 +87,36 @@ LayoutStore open_ok(const std::string& dir) {
   return std::move(store).value();
 }
 
-TEST(LayoutStore, MissingDirectoryIsNotCreatedUntilNeeded) {
+TEST(LayoutStore, MissingDirectoryIsCreatedLockedAndRemovedOnDiscard) {
+  // The directory must exist to be locked before it is inspected, so open
+  // creates it (and its parents); a failed build removes them again.
   TempDir tmp;
   const std::string out = tmp / "a/b/out";
   auto store = LayoutStore::open_or_create(out);
   ASSERT_TRUE(store.ok()) << store.error().message;
   EXPECT_EQ(store->dir(), out);
   EXPECT_FALSE(store->existing_index().has_value());
-  EXPECT_FALSE(exists(tmp / "a"));
+  EXPECT_EQ(tree(tmp.path()), (std::vector<std::string>{"a/", "a/b/", "a/b/out/"}));
+  EXPECT_FALSE(LayoutLock::try_acquire(out).ok()) << "the store holds the layout lock";
   ASSERT_TRUE(store->ensure_directories().ok());
   EXPECT_TRUE(is_dir(out + "/blobs/sha256"));
   EXPECT_EQ(tree(tmp.path()), (std::vector<std::string>{"a/", "a/b/", "a/b/out/", "a/b/out/blobs/",
                                                          "a/b/out/blobs/sha256/"}));
   // Idempotent.
   ASSERT_TRUE(store->ensure_directories().ok());
+  store->discard_changes();
+  EXPECT_TRUE(tree(tmp.path()).empty());
+}
+
+TEST(LayoutStore, RefusedOutputLeavesNoCreatedDirectories) {
+  // mkdir fails part-way (a name too long) or a parent is a file: nothing
+  // of what was created may stay behind.
+  TempDir tmp;
+  write_text(tmp / "file", "x");
+  EXPECT_FALSE(LayoutStore::open_or_create(tmp / ("new/" + std::string(300, 'n') + "/out")).ok());
+  EXPECT_FALSE(LayoutStore::open_or_create(tmp / "file/out").ok());
+  EXPECT_EQ(tree(tmp.path()), std::vector<std::string>{"file"});
+  EXPECT_EQ(read_text(tmp / "file"), "x");
 }
 
 TEST(LayoutStore, PathsAreDerivedFromTheDirectory) {
@@ -328,7 +348,8 @@ TEST(LayoutStore, WriteIndexWritesLayoutFileAndIndex) {
   ASSERT_TRUE(store.write_index("{\"schemaVersion\":2,\"manifests\":[]}").ok());
   EXPECT_EQ(read_text(tmp / "out/index.json"), "{\"schemaVersion\":2,\"manifests\":[]}");
   EXPECT_FALSE(has_hidden_file(tmp.path()));
-  // A store opened afterwards sees the index.
+  // A store opened afterwards (once this one, and its lock, is gone) sees the index.
+  { LayoutStore released = std::move(store); }
   LayoutStore reopened = open_ok(tmp / "out");
   ASSERT_TRUE(reopened.existing_index().has_value());
   EXPECT_EQ(*reopened.existing_index(), "{\"schemaVersion\":2,\"manifests\":[]}");
@@ -429,16 +450,122 @@ TEST(LayoutStore, KeepChangesMakesDiscardANoOp) {
   EXPECT_EQ(read_text(tmp / "out/index.json"), "{}");
 }
 
-TEST(LayoutStore, BlobsPathThatIsAFileIsAnError) {
+TEST(LayoutStore, BlobsPathThatIsAFileIsRefusedAtOpen) {
   TempDir tmp;
   make_dirs(tmp / "out");
   write_text(tmp / "out/oci-layout", k_oci_layout_json);
   write_text(tmp / "out/blobs", "not a directory");
-  LayoutStore store = open_ok(tmp / "out");
-  Status status = store.ensure_directories();
-  ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.error().message.find(tmp / "out/blobs"), std::string::npos)
-      << status.error().message;
+  auto store = LayoutStore::open_or_create(tmp / "out");
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().message.find(tmp / "out/blobs"), std::string::npos) << store.error().message;
+  EXPECT_EQ(read_text(tmp / "out/blobs"), "not a directory");
+}
+
+
+// What a first build killed at each point leaves: all accepted by the next build.
+TEST(LayoutStore, UnfinishedLayoutsOfKilledFirstBuildsAreAccepted) {
+  const std::string hex(64, 'a');
+  const std::vector<std::vector<std::string>> leftovers = {
+      {"blobs/"},
+      {"blobs/", "blobs/sha256/"},
+      {"blobs/", "blobs/sha256/", "blobs/sha256/.blob.tmp-Ab12Cd"},
+      {"blobs/", "blobs/sha256/", "blobs/sha256/" + hex, "blobs/sha256/.blob.tmp-Ab12Cd"},
+      {"blobs/", "blobs/sha256/", "blobs/sha256/" + hex, ".oci-layout.tmp-x1y2z3"},
+      {"blobs/", "blobs/sha256/", "blobs/sha256/" + hex, "oci-layout", ".index.json.tmp-x1y2z3"},
+      {".ocipack-spool-Q1w2E3"},
+  };
+  for (const auto& entries : leftovers) {
+    TempDir tmp;
+    make_dirs(tmp / "out");
+    for (const auto& entry : entries) {
+      if (entry.back() == '/') make_dirs(tmp / ("out/" + entry));
+      else write_text(tmp / ("out/" + entry), entry == "oci-layout" ? k_oci_layout_json : "partial");
+    }
+    const auto before = tree(tmp / "out");
+    auto store = LayoutStore::open_or_create(tmp / "out");
+    ASSERT_TRUE(store.ok()) << entries.back() << ": " << store.error().message;
+    EXPECT_FALSE(store->existing_index().has_value());
+    EXPECT_EQ(tree(tmp / "out"), before);
+    EXPECT_TRUE(check_unfinished_layout(tmp / "out").ok());
+  }
+}
+
+TEST(LayoutStore, DirectoriesWithForeignEntriesAreRefusedNamingThem) {
+  // Anything an unfinished build does not leave: another file, a blob name
+  // that is not a digest, a symlinked blobs/ or blobs/sha256, a FIFO blob, a
+  // foreign directory, another algorithm, a temp name of the wrong shape.
+  const std::vector<std::pair<std::string, std::function<void(const std::string&)>>> cases = {
+      {"notes.txt", [](const std::string& d) { write_text(d + "/notes.txt", "mine"); }},
+      {"blobs/sha256/readme", [](const std::string& d) {
+         make_dirs(d + "/blobs/sha256");
+         write_text(d + "/blobs/sha256/readme", "x");
+       }},
+      {"blobs", [](const std::string& d) { ASSERT_EQ(::symlink("/etc", (d + "/blobs").c_str()), 0); }},
+      {"blobs/sha256", [](const std::string& d) {
+         make_dirs(d + "/blobs");
+         ASSERT_EQ(::symlink("/etc", (d + "/blobs/sha256").c_str()), 0);
+       }},
+      {"blobs/sha256/" + std::string(64, 'b'), [](const std::string& d) {
+         make_dirs(d + "/blobs/sha256");
+         ASSERT_EQ(::mkfifo((d + "/blobs/sha256/" + std::string(64, 'b')).c_str(), 0600), 0);
+       }},
+      {"blobs/sha512", [](const std::string& d) { make_dirs(d + "/blobs/sha512"); }},
+      {"sub", [](const std::string& d) { make_dirs(d + "/sub"); }},
+      {".index.json.tmp-toolong", [](const std::string& d) { write_text(d + "/.index.json.tmp-toolong", "x"); }},
+  };
+  for (const auto& [culprit, make] : cases) {
+    TempDir tmp;
+    make_dirs(tmp / "out");
+    make(tmp / "out");
+    const auto before = tree(tmp / "out");
+    auto store = LayoutStore::open_or_create(tmp / "out");
+    ASSERT_FALSE(store.ok()) << "accepted a directory holding " << culprit;
+    EXPECT_NE(store.error().message.find(tmp / ("out/" + culprit)), std::string::npos) << store.error().message;
+    EXPECT_EQ(tree(tmp / "out"), before);
+  }
+}
+
+TEST(LayoutStore, SecondOpenOfTheSameNewDirectoryWaitsForTheFirst) {
+  // The first store (a first build) holds the lock from the moment the
+  // directory exists; a second open waits, then sees the committed layout.
+  TempDir tmp;
+  const std::string out = tmp / "new";
+  auto first = LayoutStore::open_or_create(out);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_TRUE(first->put_blob("half-made", k_media_type_config).ok());
+  std::atomic<bool> second_opened{false};
+  std::string second_index;
+  std::thread second([&] {
+    auto store = LayoutStore::open_or_create(out);
+    second_opened = true;
+    if (store.ok() && store->existing_index()) second_index = *store->existing_index();
+    else second_index = store.ok() ? "no index" : store.error().message;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(second_opened.load()) << "opened while the first build held the lock";
+  ASSERT_TRUE(first->write_index("{\"schemaVersion\":2,\"manifests\":[]}").ok());
+  { LayoutStore done = std::move(*first); }
+  second.join();
+  EXPECT_EQ(second_index, "{\"schemaVersion\":2,\"manifests\":[]}");
+}
+
+TEST(LayoutStore, OpenWaitingOnADirectoryThatIsRemovedLocksTheNewOne) {
+  // The first build fails and removes the directory it made while a second
+  // waits: the second must lock the directory that exists, not the removed one.
+  TempDir tmp;
+  const std::string out = tmp / "new";
+  auto first = LayoutStore::open_or_create(out);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  std::optional<Result<LayoutStore>> second;
+  std::thread waiter([&] { second.emplace(LayoutStore::open_or_create(out)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  first->discard_changes();
+  { LayoutStore gone = std::move(*first); }
+  waiter.join();
+  ASSERT_TRUE(second->ok()) << second->error().message;
+  struct stat st {};
+  ASSERT_EQ(::stat(out.c_str(), &st), 0) << "the second open made the directory again";
+  EXPECT_FALSE(LayoutLock::try_acquire(out).ok()) << "the existing directory is the locked one";
 }
 
 // --- import_blob: base blobs come in only after they are verified.

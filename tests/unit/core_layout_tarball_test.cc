@@ -10,6 +10,9 @@
 // symlink among the blobs is refused by name (never waited on or followed).
 #include "core/layout_tarball.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -213,6 +216,43 @@ TEST(LayoutTarball, MissingOutputDirectoryIsAnErrorNamingIt) {
   ASSERT_FALSE(staged.ok());
   EXPECT_NE(staged.error().message.find(layout.tmp / "no/such/dir"), std::string::npos)
       << staged.error().message;
+}
+
+
+TEST(LayoutTarball, StaleTempFilesOfKilledBuildsAreRemovedButNotOnesBeingStaged) {
+  SampleLayout layout;
+  const std::string output = layout.tmp / "image.tar";
+  // Leftovers of killed builds (TempFile's names for image.tar), one that
+  // another build is staging (locked), and look-alikes that are not ours.
+  const std::string stale1 = layout.tmp / ".image.tar.tmp-AbC123";
+  const std::string stale2 = layout.tmp / ".image.tar.tmp-zzzzzz";
+  const std::string busy = layout.tmp / ".image.tar.tmp-busy00";
+  write_text(stale1, "killed");
+  write_text(stale2, "killed too");
+  write_text(busy, "being staged");
+  write_text(layout.tmp / ".image.tar.tmp-toolong1", "not a TempFile name");
+  write_text(layout.tmp / ".other.tar.tmp-AbC123", "another output's");
+  make_dirs(layout.tmp / ".image.tar.tmp-adir00");
+  ASSERT_EQ(::symlink("image.tar", (layout.tmp / ".image.tar.tmp-slink0").c_str()), 0);
+  UniqueFd holder(::open(busy.c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_EQ(::flock(holder.get(), LOCK_EX), 0);
+
+  auto staged = stage_layout_tarball(layout.layout_dir, output, k_oci_layout_json, "{}", 0);
+  ASSERT_TRUE(staged.ok()) << staged.error().message;
+  // While staged, its own temp file is locked: another build's cleanup keeps it.
+  EXPECT_EQ(remove_stale_tarball_temps(output), 0u);
+  EXPECT_TRUE(exists(staged->path()));
+  ASSERT_TRUE(staged->commit(output).ok());
+  EXPECT_FALSE(exists(stale1));
+  EXPECT_FALSE(exists(stale2));
+  EXPECT_EQ(read_text(busy), "being staged");
+  EXPECT_EQ(list_dir(layout.tmp.path()),
+            (std::vector<std::string>{".image.tar.tmp-adir00", ".image.tar.tmp-busy00", ".image.tar.tmp-slink0",
+                                      ".image.tar.tmp-toolong1", ".other.tar.tmp-AbC123", "image.tar", "layout"}));
+  // Once its holder is gone, the next build removes it too.
+  holder.reset();
+  EXPECT_EQ(remove_stale_tarball_temps(output), 1u);
+  EXPECT_FALSE(exists(busy));
 }
 
 }  // namespace

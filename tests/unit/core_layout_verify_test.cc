@@ -533,5 +533,65 @@ TEST_F(LayoutVerify, DuplicateTagsAreReportedAsAmbiguous) {
   EXPECT_EQ(report.problems.size(), 1u) << all_problems(report);
 }
 
+TEST_F(LayoutVerify, EntriesBelowNonDirectoriesAndMalformedWhiteoutsAreFlagged) {
+  using testing::raw_tar_header;
+  const std::string tar =
+      raw_tar_header("ln", '2', 0, "/etc") + raw_tar_header("ln/passwd") +           // 1, 2: below a symlink
+      raw_tar_header("f", '0', 1) + testing::raw_tar_data("x") + raw_tar_header("f/x") +  // 3, 4: below a file
+      raw_tar_header("h", '1', 0, "f") + raw_tar_header("h/y") +                      // 5, 6: below a hard link
+      raw_tar_header("ln/.wh.shadow") +                                              // 7: whiteout through a symlink
+      raw_tar_header("d/", '5') + raw_tar_header("d/.wh.") + raw_tar_header("d/.wh..") +  // 8, 9, 10
+      raw_tar_header("d/.wh...") + raw_tar_header("d/.wh..wh.plnk") +                 // 11, 12
+      raw_tar_header("d/.wh.data", '0', 4) + testing::raw_tar_data("data") +          // 13
+      raw_tar_header("d/.wh.dir/", '5') +                                            // 14
+      raw_tar_header("d/.wh..wh..opq") + raw_tar_header("d/.wh.fine") + raw_tar_header("d/sub/", '5') +
+      raw_tar_header("d/sub/ok") + testing::raw_tar_end();                            // 15-18 are fine
+  Documents docs = Documents::load(layout());
+  docs.replace_layer(tar, "application/vnd.oci.image.layer.v1.tar", Sha256::of(tar).str());
+  const VerifyReport report = verify();
+  EXPECT_TRUE(has_problem(report, {"layer 1 sha256:", "entry 2 'ln/passwd' lies below 'ln' (entry 1)"}))
+      << all_problems(report);
+  EXPECT_TRUE(has_problem(report, {"entry 4 'f/x' lies below 'f' (entry 3)"})) << all_problems(report);
+  EXPECT_TRUE(has_problem(report, {"entry 6 'h/y' lies below 'h' (entry 5)"})) << all_problems(report);
+  EXPECT_TRUE(has_problem(report, {"entry 7 'ln/.wh.shadow' lies below 'ln'"})) << all_problems(report);
+  EXPECT_TRUE(has_problem(report, {"entry 9 'd/.wh.' is a malformed whiteout (it names the directory itself)"}))
+      << all_problems(report);
+  EXPECT_TRUE(has_problem(report, {"entry 10 'd/.wh..' is a malformed whiteout"})) << all_problems(report);
+  EXPECT_TRUE(has_problem(report, {"entry 11 'd/.wh...' is a malformed whiteout (it names the parent directory)"}))
+      << all_problems(report);
+  EXPECT_TRUE(has_problem(report, {"entry 12 'd/.wh..wh.plnk' has a reserved .wh..wh. name"})) << all_problems(report);
+  EXPECT_TRUE(has_problem(report, {"entry 13 'd/.wh.data' is a whiteout but not an empty regular file"}))
+      << all_problems(report);
+  EXPECT_TRUE(has_problem(report, {"entry 14 'd/.wh.dir/' is a whiteout but not an empty regular file"}))
+      << all_problems(report);
+  EXPECT_EQ(report.problems.size(), 10u) << all_problems(report);
+}
+
+TEST_F(LayoutVerify, CreatedMustParseAsGoReadsRfc3339) {
+  // Year 10000 and day 00 were written by older builds: skopeo and umoci
+  // refuse them, so verify must too — in the config and in each history entry.
+  Documents docs = Documents::load(layout());
+  docs.config["created"] = "10000-01-01T00:00:00Z";
+  docs.config["history"] = json::array({json{{"created", "2024-01-00T00:00:00Z"}},
+                                         json{{"created", "2024-01-02T03:04:05Z"}},
+                                         json{{"created", 5}}, json{{"created_by", "no created: fine"}}});
+  docs.store();
+  const VerifyReport report = verify();
+  EXPECT_TRUE(has_problem(report, {"config sha256:", "created '10000-01-01T00:00:00Z' is not an RFC 3339 time"}))
+      << all_problems(report);
+  EXPECT_TRUE(has_problem(report, {"history[0].created '2024-01-00T00:00:00Z' is not an RFC 3339 time"}))
+      << all_problems(report);
+  EXPECT_TRUE(has_problem(report, {"history[2].created is a number, expected a string"})) << all_problems(report);
+  EXPECT_EQ(report.problems.size(), 3u) << all_problems(report);
+
+  for (const char* good : {"0000-01-01T00:00:00Z", "9999-12-31T23:59:59.5+01:00"}) {
+    docs.config["created"] = good;
+    docs.config.erase("history");
+    docs.store();
+    const VerifyReport fine = verify();
+    EXPECT_TRUE(fine.ok()) << good << "\n" << all_problems(fine);
+  }
+}
+
 }  // namespace
 }  // namespace ocipack

@@ -412,5 +412,131 @@ TEST(RootfsWalk, WalkerCanBeMovedMidWalk) {
   EXPECT_EQ(rest, (std::vector<std::string>{"d/a", "d/b"}));
 }
 
+
+size_t open_descriptors() {
+  auto names = list_directory("/proc/self/fd");
+  return names.ok() ? names->size() : 0;
+}
+
+// A tree deeper than PATH_MAX (5000+ bytes of path, 2600 levels of one-letter
+// names — more levels than a default RLIMIT_NOFILE of 1024 descriptors),
+// with a file, a symlink, an xattr and a hard link at the bottom.
+TEST(RootfsWalk, TreeDeeperThanPathMaxIsWalkedWithFewDescriptors) {
+  TempDir tmp;
+  make_dirs(tmp / "root");
+  UniqueFd fd(::open((tmp / "root").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(fd.valid());
+  constexpr size_t k_levels = 2600;
+  std::string rel;
+  for (size_t i = 0; i < k_levels; ++i) {
+    ASSERT_EQ(::mkdirat(fd.get(), "d", 0755), 0) << i;
+    fd = UniqueFd(::openat(fd.get(), "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_TRUE(fd.valid()) << i;
+    rel += "d/";
+  }
+  ASSERT_GT(rel.size(), 5000u);
+  UniqueFd file(::openat(fd.get(), "file", O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  ASSERT_TRUE(file.valid());
+  ASSERT_EQ(::write(file.get(), "deep data", 9), 9);
+  const bool has_xattr = ::fsetxattr(file.get(), "user.deep", "v", 1, 0) == 0;
+  file.reset();
+  ASSERT_EQ(::symlinkat("file", fd.get(), "link"), 0);
+  ASSERT_EQ(::linkat(fd.get(), "file", fd.get(), "hard", 0), 0);
+  fd.reset();
+
+  const size_t descriptors_before = open_descriptors();
+  size_t most_descriptors = 0;
+  std::vector<WalkItem> tail;
+  auto walker = RootfsWalker::open(tmp / "root", {});
+  ASSERT_TRUE(walker.ok()) << walker.error().message;
+  size_t count = 0;
+  for (;;) {
+    auto item = walker->next();
+    ASSERT_TRUE(item.ok()) << item.error().message.substr(0, 200);
+    if (!item->has_value()) break;
+    ++count;
+    most_descriptors = std::max(most_descriptors, open_descriptors());
+    if ((*item)->entry.type != EntryType::directory) tail.push_back(std::move(**item));
+  }
+  EXPECT_EQ(count, k_levels + 3);
+  EXPECT_LE(most_descriptors, descriptors_before + 4) << "descriptors grow with the depth";
+  ASSERT_EQ(tail.size(), 3u);
+  EXPECT_EQ(tail[0].entry.path, rel + "file");
+  EXPECT_EQ(tail[0].entry.type, EntryType::regular);
+  EXPECT_EQ(tail[0].entry.size, 9u);
+  if (has_xattr) {
+    EXPECT_EQ(tail[0].entry.xattrs, (std::vector<std::pair<std::string, std::string>>{{"user.deep", "v"}}));
+  }
+  EXPECT_EQ(tail[1].entry.path, rel + "hard");
+  EXPECT_EQ(tail[1].entry.type, EntryType::hard_link);
+  EXPECT_EQ(tail[1].entry.link_target, rel + "file");
+  EXPECT_EQ(tail[2].entry.path, rel + "link");
+  EXPECT_EQ(tail[2].entry.link_target, "file");
+  // The data opens relative to its directory although its path is too long for open(2).
+  auto data = open_item_data(tail[0]);
+  ASSERT_TRUE(data.ok()) << data.error().message.substr(0, 200);
+  char buffer[16] = {};
+  EXPECT_EQ(::read(data->get(), buffer, sizeof buffer), 9);
+  EXPECT_STREQ(buffer, "deep data");
+  // Without the walk's directory (as a delta holds it) it opens by its long path.
+  WalkItem detached = tail[0];
+  detached.parent_dir.reset();
+  auto by_path = open_item_data(detached);
+  ASSERT_TRUE(by_path.ok()) << by_path.error().message.substr(0, 200);
+  char again[16] = {};
+  EXPECT_EQ(::read(by_path->get(), again, sizeof again), 9);
+  EXPECT_STREQ(again, "deep data");
+  ASSERT_EQ(std::system(("rm -rf '" + (tmp / "root") + "'").c_str()), 0);
+}
+
+TEST(RootfsWalk, DirectoryReplacedBeforeItIsEnteredIsRefused) {
+  // Between describing d (a directory) and listing it, d becomes a symlink
+  // to elsewhere: the walk must not follow it.
+  TempDir tmp;
+  make_dirs(tmp / "root/d");
+  make_dirs(tmp / "elsewhere");
+  write_text(tmp / "elsewhere/secret", "x");
+  auto dir = describe_path(tmp / "root/d", "d", {});
+  ASSERT_TRUE(dir.ok()) << dir.error().message;
+  ASSERT_EQ(::rmdir((tmp / "root/d").c_str()), 0);
+  ASSERT_EQ(::symlink((tmp / "elsewhere").c_str(), (tmp / "root/d").c_str()), 0);
+  auto data = open_item_data(dir->item);
+  ASSERT_FALSE(data.ok());
+  EXPECT_NE(data.error().message.find(tmp / "root/d"), std::string::npos) << data.error().message;
+}
+
+TEST(RootfsWalk, DirectoryMovedWhileBeingWalkedIsRefused) {
+  // a/b is being listed when a is moved away and another a made: going back
+  // up through ".." would land in the moved directory.
+  TempDir tmp;
+  make_dirs(tmp / "root/a/b");
+  write_text(tmp / "root/a/b/f", "x");
+  write_text(tmp / "root/a/z", "z");
+  auto walker = RootfsWalker::open(tmp / "root", {});
+  ASSERT_TRUE(walker.ok());
+  for (const char* expected : {"a/", "a/b/", "a/b/f"}) {
+    auto item = walker->next();
+    ASSERT_TRUE(item.ok() && item->has_value()) << expected;
+    EXPECT_EQ((*item)->entry.path, expected);
+  }
+  ASSERT_EQ(::rename((tmp / "root/a/b").c_str(), (tmp / "moved").c_str()), 0);
+  auto next = walker->next();
+  ASSERT_FALSE(next.ok());
+  EXPECT_NE(next.error().message.find("was moved while being read"), std::string::npos) << next.error().message;
+}
+
 }  // namespace
+TEST(RootfsWalk, OpenItemDataRefusesAFifoOrSymlinkWithoutBlocking) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0644), 0);
+  ASSERT_EQ(::symlink("/etc/passwd", (dir / "link").c_str()), 0);
+  WalkItem item;
+  item.source_path = dir / "fifo";
+  auto fifo = open_item_data(item);  // must not block
+  ASSERT_FALSE(fifo.ok());
+  EXPECT_NE(fifo.error().message.find("is now a FIFO, not a regular file"), std::string::npos);
+  item.source_path = dir / "link";
+  EXPECT_FALSE(open_item_data(item).ok());
+}
+
 }  // namespace ocipack

@@ -4,6 +4,10 @@
 // included), and hostile entries are refused with errors naming them.
 #include "core/tar_input.h"
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "test_helpers.h"
@@ -188,6 +192,111 @@ TEST(TarInput, EmptyFileIsAnErrorNamingIt) {
   auto items = read_raw(dir, "");
   ASSERT_FALSE(items.ok());
   EXPECT_NE(items.error().message.find("raw.tar"), std::string::npos) << items.error().message;
+}
+
+
+// A raw tar of `entries` (headers and data) as a ROOTFS: the error must name
+// `culprit`, or the read must succeed when culprit is empty.
+void expect_raw_tar(const std::string& bytes, const std::string& culprit, const std::string& reason) {
+  TempDir dir;
+  auto items = read_raw(dir, bytes + testing::raw_tar_end());
+  if (culprit.empty()) {
+    EXPECT_TRUE(items.ok()) << items.error().message;
+    return;
+  }
+  ASSERT_FALSE(items.ok()) << "accepted a tar where " << culprit << " " << reason;
+  EXPECT_NE(items.error().message.find("'" + culprit + "'"), std::string::npos) << items.error().message;
+  EXPECT_NE(items.error().message.find(reason), std::string::npos) << items.error().message;
+}
+
+// Owner ids as base-256 (GNU) fields: the 8 bytes big-endian, high bit set.
+auto base256_id(size_t offset, int64_t value) {
+  return [offset, value](std::string& h) {
+    uint64_t bits = static_cast<uint64_t>(value);
+    for (int i = 7; i >= 0; --i, bits >>= 8) h[offset + static_cast<size_t>(i)] = static_cast<char>(bits & 0xff);
+    h[offset] = static_cast<char>(static_cast<unsigned char>(h[offset]) | 0x80);
+  };
+}
+
+TEST(TarInput, RefusesOwnerIdsLinuxCannotHoldNamingTheEntry) {
+  using testing::raw_tar_header;
+  // -1 (what libarchive reads from an all-ones base-256 field), a huge
+  // base-256 id, (uid_t)-1 and 2^32 via PAX, for the uid and the gid.
+  expect_raw_tar(raw_tar_header("neg-uid", '0', 0, "", base256_id(108, -1)), "neg-uid", "has uid -1");
+  expect_raw_tar(raw_tar_header("neg-gid", '0', 0, "", base256_id(116, -5)), "neg-gid", "has gid -5");
+  expect_raw_tar(raw_tar_header("huge-uid", '0', 0, "", base256_id(108, int64_t{1} << 40)), "huge-uid",
+                 "has uid 1099511627776");
+  expect_raw_tar(testing::raw_pax_header({{"uid", "4294967295"}}) + raw_tar_header("minus-one"), "minus-one",
+                 "has uid 4294967295");
+  expect_raw_tar(testing::raw_pax_header({{"gid", "4294967296"}}) + raw_tar_header("big-gid"), "big-gid",
+                 "has gid 4294967296");
+  // The largest id Linux can own a file by is fine.
+  expect_raw_tar(testing::raw_pax_header({{"uid", "4294967294"}, {"gid", "65534"}}) + raw_tar_header("max"), "", "");
+}
+
+TEST(TarInput, RefusesEntriesBelowANonDirectoryNamingThem) {
+  using testing::raw_tar_header;
+  // Below a symlink (absolute and relative targets), below a file, below a
+  // hard link, deeper below a symlink, and in either archive order.
+  expect_raw_tar(raw_tar_header("a", '2', 0, "/etc") + raw_tar_header("a/evil"), "a/evil", "lies below 'a'");
+  expect_raw_tar(raw_tar_header("d/") + raw_tar_header("d/up", '2', 0, "..") + raw_tar_header("d/up/x"), "d/up/x",
+                 "lies below 'd/up'");
+  expect_raw_tar(raw_tar_header("f", '0', 1) + testing::raw_tar_data("x") + raw_tar_header("f/b"), "f/b",
+                 "lies below 'f'");
+  expect_raw_tar(raw_tar_header("t") + raw_tar_header("h", '1', 0, "t") + raw_tar_header("h/c"), "h/c",
+                 "lies below 'h'");
+  expect_raw_tar(raw_tar_header("s", '2', 0, "/") + raw_tar_header("s/x/y/z"), "s/x/y/z", "lies below 's'");
+  expect_raw_tar(raw_tar_header("late/evil") + raw_tar_header("late", '2', 0, "/etc"), "late",
+                 "earlier entries lie below it");
+  // A directory replaced by a later entry is a duplicate.
+  expect_raw_tar(raw_tar_header("r/", '5') + raw_tar_header("r", '2', 0, "/etc") + raw_tar_header("r/x"), "r",
+                 "duplicate entry");
+  // Below a real directory, listed or not, is fine.
+  expect_raw_tar(raw_tar_header("ok/", '5') + raw_tar_header("ok/x") + raw_tar_header("implicit/y"), "", "");
+}
+
+TEST(TarInput, StreamsAreTarInputsDirectoriesAreNot) {
+  TempDir dir;
+  testing::make_dirs(dir / "tree");
+  testing::write_text(dir / "file.tar", "");
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  ASSERT_EQ(::symlink((dir / "fifo").c_str(), (dir / "fifo-link").c_str()), 0);
+  EXPECT_TRUE(is_tar_input("-"));
+  EXPECT_TRUE(is_tar_input(dir / "file.tar"));
+  EXPECT_TRUE(is_tar_input(dir / "fifo"));
+  EXPECT_TRUE(is_tar_input(dir / "fifo-link"));  // as /dev/fd/N of <(…) is
+  EXPECT_TRUE(is_tar_input("/dev/null"));
+  EXPECT_FALSE(is_tar_input(dir / "tree"));
+  EXPECT_FALSE(is_tar_input(dir / "missing"));
+}
+
+TEST(TarInput, ReadsATarFromAPipeAndAnEmptyDeviceIsAClearError) {
+  TempDir dir;
+  const std::string tar = make_tar(dir, "a/;a/x=hello");
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const std::string bytes = testing::read_text(tar);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    ssize_t ignored = ::write(pipe_fds[1], bytes.data(), bytes.size());
+    (void)ignored;
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  const std::string path = "/dev/fd/" + std::to_string(pipe_fds[0]);
+  ASSERT_TRUE(is_tar_input(path));
+  auto items = read_all(path, dir.path());
+  ::close(pipe_fds[0]);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_TRUE(items.ok()) << items.error().message;
+  ASSERT_EQ(items->size(), 2u);
+  EXPECT_EQ((*items)[1].entry.path, "a/x");
+
+  auto empty = read_all("/dev/null", dir.path());
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.error().message.find("'/dev/null' is empty"), std::string::npos) << empty.error().message;
 }
 
 }  // namespace

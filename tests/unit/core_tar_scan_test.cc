@@ -6,6 +6,9 @@
 // with a size, the end-of-archive rules, and feeding in pieces of any size.
 #include "core/tar_scan.h"
 
+#include <map>
+#include <optional>
+
 #include <gtest/gtest.h>
 
 #include "test_helpers.h"
@@ -201,6 +204,22 @@ TEST(TarPaths, ComponentsNormalisationAndDotDot) {
   EXPECT_TRUE(has_dot_dot_component("a/../b"));
   EXPECT_TRUE(has_dot_dot_component(".."));
   EXPECT_FALSE(has_dot_dot_component("a/..b/c.."));
+}
+
+
+TEST(TarScan, NonDirectoryAncestorIsTheShortestNonDirectoryPrefix) {
+  const std::map<std::string, bool> entries = {{"d", true}, {"d/e", true}, {"d/link", false}, {"f", false}};
+  auto is_directory = [&](std::string_view prefix) -> std::optional<bool> {
+    auto it = entries.find(std::string(prefix));
+    if (it == entries.end()) return std::nullopt;
+    return it->second;
+  };
+  EXPECT_EQ(non_directory_ancestor("f/x", is_directory), std::optional<std::string_view>("f"));
+  EXPECT_EQ(non_directory_ancestor("d/link/x/y", is_directory), std::optional<std::string_view>("d/link"));
+  EXPECT_EQ(non_directory_ancestor("d/e/x", is_directory), std::nullopt);
+  EXPECT_EQ(non_directory_ancestor("unlisted/x", is_directory), std::nullopt);
+  EXPECT_EQ(non_directory_ancestor("f", is_directory), std::nullopt);  // itself is not its ancestor
+  EXPECT_EQ(non_directory_ancestor("", is_directory), std::nullopt);
 }
 
 }  // namespace

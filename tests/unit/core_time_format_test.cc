@@ -144,5 +144,60 @@ TEST(TimeFormat, SourceDateEpochRejectsNegativeGarbageAndEmpty) {
   }
 }
 
+
+TEST(TimeFormat, InstantsOutsideYearsZeroToNineThousandNineHundredNinetyNineAreRefused) {
+  // skopeo and umoci read year 0000 and refuse 10000, so that is the range.
+  for (const char* text : {"10000-01-01T00:00:00Z", "@253402300800", "253402300800", "@-62167219201",
+                           "9999-12-31T23:30:00-01:00", "0000-01-01T00:30:00+01:00", "@99999999999999",
+                           "@-9223372036854775808"}) {
+    auto result = parse_timestamp(text);
+    ASSERT_FALSE(result.ok()) << "accepted " << text << " as " << *result;
+    EXPECT_NE(result.error().message.find(text), std::string::npos) << result.error().message;
+  }
+  auto outside = parse_timestamp("@253402300800");
+  ASSERT_FALSE(outside.ok());
+  EXPECT_NE(outside.error().message.find("outside years 0000-9999"), std::string::npos) << outside.error().message;
+  // The ends of the range and year 0000 are fine.
+  EXPECT_EQ(parse_ok("9999-12-31T23:59:59Z"), k_max_timestamp);
+  EXPECT_EQ(parse_ok("0000-01-01T00:00:00Z"), k_min_timestamp);
+  EXPECT_EQ(parse_ok("@-62135596801"), -62135596801);  // 0000-12-31T23:59:59Z
+  EXPECT_EQ(format_rfc3339(k_min_timestamp), "0000-01-01T00:00:00Z");
+  EXPECT_EQ(format_rfc3339(-62135596801), "0000-12-31T23:59:59Z");
+}
+
+TEST(TimeFormat, SourceDateEpochBeyondYearNineThousandNineHundredNinetyNineIsRefused) {
+  for (const char* text : {"999999999999", "253402300800"}) {  // 99999999999 is year 5138: fine
+    auto result = parse_source_date_epoch(text);
+    ASSERT_FALSE(result.ok()) << text;
+    EXPECT_NE(result.error().message.find(std::string("SOURCE_DATE_EPOCH '") + text + "'"), std::string::npos)
+        << result.error().message;
+  }
+  auto last = parse_source_date_epoch("253402300799");
+  ASSERT_TRUE(last.ok()) << last.error().message;
+  EXPECT_EQ(*last, k_max_timestamp);
+}
+
+TEST(TimeFormat, GoRfc3339AcceptsWhatGoParses) {
+  for (const char* text : {"2024-01-02T03:04:05Z", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+                           "2024-02-29T00:00:00Z", "2024-01-02T03:04:05.123456789Z", "2024-01-02T03:04:05+23:59",
+                           "2024-01-02T03:04:05-00:00"})
+    EXPECT_TRUE(check_go_rfc3339(text).ok()) << text;
+}
+
+TEST(TimeFormat, GoRfc3339RefusesWhatGoRefuses) {
+  for (const char* text : {"10000-01-01T00:00:00Z", "2024-00-10T00:00:00Z", "2024-01-00T00:00:00Z",
+                           "2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z", "2024-01-02T24:00:00Z",
+                           "2024-01-02T03:60:00Z", "2024-01-02T03:04:60Z", "2024-01-02t03:04:05Z",
+                           "2024-01-02T03:04:05z", "2024-01-02 03:04:05Z", "2024-01-02T03:04:05",
+                           "2024-01-02T03:04:05.Z", "2024-01-02T03:04:05,5Z", "2024-01-02T03:04:05+24:00",
+                           "2024-01-02T03:04:05+01:60", "2024-01-02T03:04:05+0100", "2024-01-02T3:04:05Z",
+                           "+2024-01-02T03:04:05Z", "2024-01-02T03:04:05Z ", "", "@1700000000"}) {
+    auto status = check_go_rfc3339(text);
+    ASSERT_FALSE(status.ok()) << "accepted '" << text << "'";
+    EXPECT_NE(status.error().message.find(std::string("'") + text + "'"), std::string::npos)
+        << status.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace ocipack

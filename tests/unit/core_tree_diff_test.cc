@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -232,6 +233,42 @@ TEST(TreeDiff, CancelStopsTheDiff) {
   auto delta = DeltaSource::compute(dir / "old", dir / "new", {}, &cancel);
   ASSERT_FALSE(delta.ok());
   EXPECT_EQ(delta.error().message, "interrupted");
+}
+
+
+TEST(TreeDiff, MoreDirectoriesThanDescriptorsAreFine) {
+  // The delta holds every new entry until the chunker reads it: it must not
+  // hold a directory descriptor per directory (the walk's), or a tree with
+  // more directories than RLIMIT_NOFILE fails with EMFILE.
+  TempDir dir;
+  testing::make_dirs(dir / "old");
+  constexpr int k_dirs = 600;
+  for (int i = 0; i < k_dirs; ++i) {
+    testing::make_dirs(dir / ("new/d" + std::to_string(i)));
+    testing::write_text(dir / ("new/d" + std::to_string(i) + "/f"), std::to_string(i));
+  }
+  struct rlimit saved {};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  struct rlimit low = saved;
+  low.rlim_cur = 256;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  auto delta = DeltaSource::compute(dir / "old", dir / "new", {});
+  int files = 0;
+  std::string failure;
+  if (!delta.ok()) failure = delta.error().message;
+  for (; delta.ok();) {
+    auto item = (*delta)->next();
+    if (!item.ok()) failure = item.error().message;
+    if (!item.ok() || !item->has_value()) break;
+    if ((*item)->entry.type != EntryType::regular) continue;
+    auto data = open_item_data(**item);  // readable by path once the walk has moved on
+    if (!data.ok()) failure = data.error().message;
+    if (!data.ok()) break;
+    ++files;
+  }
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_EQ(failure, "");
+  EXPECT_EQ(files, k_dirs);
 }
 
 }  // namespace

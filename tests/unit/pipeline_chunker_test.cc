@@ -3,6 +3,8 @@
 // changes few chunks, and files that change while being read are refused.
 #include "pipeline/chunker.h"
 
+#include <functional>
+
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -345,6 +347,39 @@ TEST(TarChunker, SparseFileThatShrinksIntoAHoleIsRefused) {
   auto rest = fill_rest(*reading.chunker, reading.chunk);
   ASSERT_FALSE(rest.ok());
   EXPECT_NE(rest.error().message.find("shrank while being read: " + path), std::string::npos) << rest.error().message;
+}
+
+
+// The walk saw a regular file; before the chunker opens it, it is replaced
+// by a FIFO (no writer: a blocking open would hang forever), a directory, a
+// symlink or another file. Each must fail at once naming the path.
+TEST(TarChunker, FileReplacedAfterTheWalkIsRefusedWithoutBlocking) {
+  const std::vector<std::pair<std::string, std::function<void(const std::string&)>>> swaps = {
+      {"is now a FIFO", [](const std::string& p) { ASSERT_EQ(::mkfifo(p.c_str(), 0600), 0); }},
+      {"is now a directory", [](const std::string& p) { ASSERT_EQ(::mkdir(p.c_str(), 0755), 0); }},
+      {"is now a symbolic link", [](const std::string& p) { ASSERT_EQ(::symlink("/etc/passwd", p.c_str()), 0); }},
+      // Same size, so only the inode tells them apart.
+      {"was replaced by another file", [](const std::string& p) { testing::write_text(p, "other"); }},
+  };
+  for (const auto& [reason, swap] : swaps) {
+    TempDir dir;
+    testing::write_text(dir / "f", "hello");
+    auto walker = RootfsWalker::open(dir.path(), {});
+    ASSERT_TRUE(walker.ok()) << walker.error().message;
+    auto item = walker->next();
+    ASSERT_TRUE(item.ok() && item->has_value());
+    std::vector<WalkItem> items;
+    items.push_back(std::move(**item));
+    // The old inode stays alive (another name), so its number is not reused.
+    ASSERT_EQ(::rename((dir / "f").c_str(), (dir / "old").c_str()), 0);
+    swap(dir / "f");
+    TarChunker chunker(std::make_unique<ListSource>(std::move(items)), ChunkingOptions{});
+    auto result = fill_all(chunker);
+    ASSERT_FALSE(result.ok()) << reason;
+    EXPECT_NE(result.error().message.find("changed while being read: " + (dir / "f") + " " + reason),
+              std::string::npos)
+        << result.error().message;
+  }
 }
 
 }  // namespace

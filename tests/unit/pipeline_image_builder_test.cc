@@ -6,6 +6,9 @@
 // build without touching anything outside the output or the output itself.
 #include "pipeline/image_builder.h"
 
+#include <functional>
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -302,6 +305,94 @@ TEST(ImageBuilder, AHostileBaseFailsTheDeltaAndTouchesNothing) {
     EXPECT_EQ(snapshot(dir / "decoy"), decoy_before);
     EXPECT_EQ(snapshot(dir / "layout"), before);
   }
+}
+
+// Every output path against every input and the other output, before
+// anything is written: each refusal names the culprit and leaves every file
+// as it was.
+TEST(ImageBuilder, OutputPathsThatCollideWithInputsOrEachOtherAreRefused) {
+  TempDir dir;
+  make_rootfs(dir);
+  ASSERT_TRUE(build_image(options_for(dir)).ok());  // dir/layout: an existing layout, also used as --base
+  testing::write_text(dir / "in.tar", "");
+  ASSERT_TRUE(testing::write_python_tar(dir / "in.tar", "etc/;etc/x=1"));
+  testing::make_dirs(dir / "other");
+  ASSERT_EQ(::symlink((dir / "layout").c_str(), (dir / "layout-link").c_str()), 0);
+  ASSERT_EQ(::symlink((dir / "image.tar").c_str(), (dir / "dangling-link").c_str()), 0);
+  TempDir special;  // outside the snapshot (sha256sum would block on the FIFO)
+  ASSERT_EQ(::mkfifo((special / "fifo").c_str(), 0600), 0);
+  const std::string index_blob = [&] {
+    json index = json::parse(testing::read_text(dir / "layout/index.json"));
+    return dir / ("layout/blobs/sha256/" + index["manifests"][0]["digest"].get<std::string>().substr(7));
+  }();
+  const std::string before = snapshot(dir.path());
+
+  struct Case {
+    std::string name;
+    std::function<void(BuildOptions&)> set;
+    std::string culprit;
+  };
+  const std::vector<Case> cases = {
+      {"-o is the rootfs", [&](BuildOptions& o) { o.layout_dir = dir / "root"; }, "is the rootfs"},
+      {"-o is the rootfs (trailing slash, dot)", [&](BuildOptions& o) { o.layout_dir = dir / "root/./"; },
+       "is the rootfs"},
+      {"-o is the --diff-base",
+       [&](BuildOptions& o) {
+         o.layers[0].diff_base = dir / "other";
+         o.layout_dir = dir / "other";
+       },
+       "is the --diff-base"},
+      {"rootfs inside -o", [&](BuildOptions& o) { o.layers = {{dir / "layout/blobs", std::nullopt}}; },
+       "lies inside the output layout"},
+      {"-o inside the --base layout",
+       [&](BuildOptions& o) {
+         o.base_layout = dir / "layout";
+         o.layout_dir = dir / "layout/blobs/sha256/new";
+       },
+       "lies inside the --base layout"},
+      {"--tar-output is index.json", [&](BuildOptions& o) { o.tar_output = dir / "layout/index.json"; },
+       "lies inside the output layout"},
+      {"--tar-output is a blob, through a symlinked -o",
+       [&](BuildOptions& o) {
+         o.layout_dir = dir / "layout-link";
+         o.tar_output = index_blob;
+       },
+       "lies inside the output layout"},
+      {"--tar-output is the rootfs tar",
+       [&](BuildOptions& o) {
+         o.layers = {{dir / "in.tar", std::nullopt}};
+         o.layout_dir = dir / "new";
+         o.tar_output = dir / "in.tar";
+       },
+       "is the rootfs tar"},
+      {"--tar-output in the --base layout",
+       [&](BuildOptions& o) {
+         o.base_layout = dir / "layout";
+         o.layout_dir = dir / "new";
+         o.tar_output = dir / "layout-link/oci-layout";
+       },
+       "lies inside the --base layout"},
+      {"--tar-output is a symlink", [&](BuildOptions& o) { o.tar_output = dir / "dangling-link"; }, "is a symlink"},
+      {"--tar-output is a directory", [&](BuildOptions& o) { o.tar_output = dir / "other"; }, "is a directory"},
+      {"--tar-output is a FIFO", [&](BuildOptions& o) { o.tar_output = special / "fifo"; }, "is a FIFO"},
+      {"--tar-output is a device", [&](BuildOptions& o) { o.tar_output = "/dev/null"; }, "is a character device"},
+      {"--tar-output is stdout", [&](BuildOptions& o) { o.tar_output = "-"; }, "cannot go to standard output"},
+  };
+  for (const auto& c : cases) {
+    auto o = options_for(dir, "collide");
+    c.set(o);
+    auto r = build_image(o);
+    ASSERT_FALSE(r.ok()) << c.name;
+    EXPECT_NE(r.error().message.find(c.culprit), std::string::npos) << c.name << ": " << r.error().message;
+    EXPECT_EQ(snapshot(dir.path()), before) << c.name;
+  }
+  // Allowed: -o and --tar-output inside the rootfs (the walk leaves them
+  // out), --base naming the output layout itself.
+  auto o = options_for(dir, "stacked");
+  o.base_layout = dir / "layout";
+  o.tar_output = dir / "root/image.tar";
+  auto r = build_image(o);
+  EXPECT_TRUE(r.ok()) << r.error().message;
 }
 
 }  // namespace
