@@ -50,10 +50,12 @@ const char* kind_name(EntryType type) {
   return "not a directory";
 }
 
-// Feeds the rest of `fd` to `hash` (the bytes after the tar's end marker).
-Status drain_into(int fd, Sha256& hash, const std::string& where) {
+// Feeds the rest of `fd` to `hash` (the bytes after the tar's end marker,
+// which a hostile blob may make gigabytes long).
+Status drain_into(int fd, Sha256& hash, const std::string& where, const std::atomic<bool>* cancel) {
   std::vector<char> buffer(k_read_size);
   for (;;) {
+    if (cancelled(cancel)) return make_error("interrupted");
     ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return make_error(where + ": cannot read: " + errno_text(errno));
@@ -178,7 +180,7 @@ struct TreeModel::Layer {
       }
       pending.push_back(std::move(p));
     }
-    if (blob_hash) OCIPACK_TRY(drain_into(fd, *blob_hash, where));
+    if (blob_hash) OCIPACK_TRY(drain_into(fd, *blob_hash, where, cancel));
     return ok_status();
   }
 

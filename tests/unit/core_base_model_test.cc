@@ -11,8 +11,12 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include "core/sha256.h"
 #include "test_helpers.h"
@@ -253,6 +257,34 @@ TEST(BaseModel, CancelStopsTheStream) {
   std::atomic<bool> cancel{true};
   TreeModel model;
   auto status = apply(model, {tar_of({{"a", '0', "x"}})}, &cancel);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message, "interrupted");
+}
+
+TEST(BaseModel, CancelStopsTheHashOfDataAfterTheTar) {
+  // A blob may hold gigabytes after the tar's end marker (all hashed for its
+  // digest): Ctrl-C must stop that too. The tar goes first; once it has been
+  // read, cancel is set and 64 MiB more follow.
+  int sockets[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets), 0);
+  UniqueFd reader(sockets[0]), writer(sockets[1]);
+  std::atomic<bool> cancel{false};
+  std::thread feed([&] {
+    const std::string tar = tar_of({{"a", '0', "x"}});
+    const std::string block(1 << 20, '\0');
+    if (::send(writer.get(), tar.data(), tar.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(tar.size())) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel = true;
+    for (int i = 0; i < 64; ++i)
+      if (::send(writer.get(), block.data(), block.size(), MSG_NOSIGNAL) < 0) break;
+    ::shutdown(writer.get(), SHUT_WR);
+  });
+  TreeModel model;
+  Sha256 hash;
+  const Status status = model.apply_layer(reader.get(), "layer 1", &cancel, &hash);
+  ::shutdown(reader.get(), SHUT_RD);
+  reader.reset();  // the feeder's next send fails instead of blocking
+  feed.join();
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().message, "interrupted");
 }
