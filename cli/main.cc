@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
   }
   for (const auto& warning : result->warnings) print_line(stderr, "ocipack: warning: ", warning);
   if (!command->quiet) {
-    std::printf("%s:%s %s\n", build.layout_dir.c_str(), build.image.tag.c_str(),
+    std::printf("%s:%s %s\n", printable(build.layout_dir).c_str(), printable(build.image.tag).c_str(),
                 result->manifest.digest.str().c_str());
     for (const auto& base_layer : result->base_layers)
       std::printf("  base layer %s (%s)\n", base_layer.digest.str().c_str(),
@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
     }
     std::printf("  %.2f s, %d threads, %s level %d\n", result->seconds, build.layer.threads,
                 codec_name(build.layer.codec.kind), build.layer.codec.level);
-    if (build.tar_output) std::printf("  tarball %s\n", build.tar_output->c_str());
+    if (build.tar_output) std::printf("  tarball %s\n", printable(*build.tar_output).c_str());
   }
   if (command->stats)
     for (const auto& layer : result->layers)

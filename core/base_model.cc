@@ -50,10 +50,12 @@ const char* kind_name(EntryType type) {
   return "not a directory";
 }
 
-// Feeds the rest of `fd` to `hash` (the bytes after the tar's end marker).
-Status drain_into(int fd, Sha256& hash, const std::string& where) {
+// Feeds the rest of `fd` to `hash` (the bytes after the tar's end marker,
+// which a hostile blob may make gigabytes long).
+Status drain_into(int fd, Sha256& hash, const std::string& where, const std::atomic<bool>* cancel) {
   std::vector<char> buffer(k_read_size);
   for (;;) {
+    if (cancelled(cancel)) return make_error("interrupted");
     ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return make_error(where + ": cannot read: " + errno_text(errno));
@@ -178,7 +180,7 @@ struct TreeModel::Layer {
       }
       pending.push_back(std::move(p));
     }
-    if (blob_hash) OCIPACK_TRY(drain_into(fd, *blob_hash, where));
+    if (blob_hash) OCIPACK_TRY(drain_into(fd, *blob_hash, where, cancel));
     return ok_status();
   }
 
@@ -194,6 +196,8 @@ struct TreeModel::Layer {
     p.path = normalize_tar_path(raw);
     if (p.path.empty()) return std::optional<Pending>{};
     const auto parts = split_path(p.path);
+    if (parts.size() > k_max_model_depth)
+      return make_error(named + " is more than " + std::to_string(k_max_model_depth) + " directories deep");
     for (size_t i = 0; i + 1 < parts.size(); ++i)
       if (parts[i].rfind(k_whiteout_prefix, 0) == 0)
         return make_error(named + " lies below a whiteout name");
@@ -279,23 +283,24 @@ TreeModel::~TreeModel() = default;
 Result<ModelNode*> TreeModel::parent_for(const std::string& path, const std::string& named, bool create) {
   const auto parts = split_path(path);
   ModelNode* dir = m_root.get();
-  std::string prefix;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    prefix += std::string(parts[i]) + "/";
     auto [it, inserted] = dir->children.try_emplace(std::string(parts[i]));
     if (inserted) {
       if (!create) {
         dir->children.erase(it);
         return static_cast<ModelNode*>(nullptr);
       }
+      // An implied directory keeps no path: storing every prefix of one
+      // deep entry costs the square of its length (a 400 KB path in a 2 KB
+      // blob would take tens of GB), and no implied node is ever emitted.
       it->second = std::make_unique<ModelNode>();
       TarEntry& implied = it->second->item.entry;
-      implied.path = prefix;
       implied.type = EntryType::directory;
       implied.mode = 0755;
       it->second->implied = true;
     } else if (!it->second->is_directory()) {
-      prefix.pop_back();
+      std::string prefix;
+      for (size_t j = 0; j <= i; ++j) prefix += (j ? "/" : "") + parts[j];
       return make_error(named + " lies below " + in_quotes(prefix) + ", which is " +
                         kind_name(it->second->entry().type));
     }

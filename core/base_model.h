@@ -16,8 +16,11 @@
 // other `.wh..wh.` name than the opaque marker, a whiteout with data, `.wh.`
 // as a directory on the way), an entry or whiteout below a non-directory
 // (`a -> /x` then `a/evil`), hard links to a missing entry or to a directory.
-// A missing parent directory is implied (mode 0755, 0:0, mtime 0). Paths
-// have no length limit. Not thread-safe (link_group() fills a cache): one
+// A missing parent directory is implied (mode 0755, 0:0, mtime 0, no path).
+// Paths have no length limit, but a layer entry more than k_max_model_depth
+// components deep is refused: the model, its diff and its destruction
+// recurse once per level, and a hostile path of 500 000 levels fits in one
+// 1 MiB PAX header. Not thread-safe (link_group() fills a cache): one
 // thread at a time uses a model.
 #pragma once
 
@@ -39,8 +42,13 @@
 
 namespace ocipack {
 
+// The deepest layer entry a model takes (components of its path): twice
+// what fits in PATH_MAX, so trees packed past PATH_MAX still load.
+inline constexpr size_t k_max_model_depth = 4096;
+
 struct ModelNode {
-  // entry.path is the tar path (directories end in '/'); the root's is "".
+  // entry.path is the tar path (directories end in '/'); the root's and an
+  // implied directory's are "".
   // For nodes from a walk, item.source_path etc. say where the data lives.
   WalkItem item;
   std::optional<Digest> content;  // regular files whose data was hashed

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <utility>
 
 namespace ocipack {
 
@@ -60,18 +62,27 @@ struct DeltaSource::State {
     return w;
   }
 
-  // The old names of `old_node`'s inode that the new tree still has.
-  std::vector<std::string> surviving_group(const ModelNode& old_node) {
-    std::vector<std::string> group;
-    for (auto& path : old_tree.link_group(old_node))
-      if (new_tree.find(path)) group.push_back(std::move(path));
-    return group;
+  // Whether the old names of an old inode that the new tree still has are
+  // the names of a new inode, by (old inode, new inode): each pair is
+  // compared once, not once per name (one file with 20 000 hard links took
+  // 75 s).
+  std::map<std::pair<uint64_t, uint64_t>, bool> same_groups;
+
+  bool same_group(const ModelNode& old_node, const ModelNode& new_node) {
+    auto [it, inserted] = same_groups.try_emplace({old_node.inode, new_node.inode}, false);
+    if (inserted) {
+      std::vector<std::string> surviving;
+      for (auto& path : old_tree.link_group(old_node))
+        if (new_tree.find(path)) surviving.push_back(std::move(path));
+      it->second = surviving == new_tree.link_group(new_node);
+    }
+    return it->second;
   }
 
   // Two non-directories of the same type: unchanged?
   Result<bool> same_file(const ModelNode& old_node, const ModelNode& new_node) {
     if (!same_metadata(normalised(old_node.entry(), options), new_node.entry())) return false;
-    if (surviving_group(old_node) != new_tree.link_group(new_node)) return false;
+    if (!same_group(old_node, new_node)) return false;
     if (new_node.entry().type != EntryType::regular) return true;
     if (!old_node.content) return false;
     if (new_node.content) return *new_node.content == *old_node.content;
@@ -157,7 +168,7 @@ Result<std::unique_ptr<DeltaSource>> DeltaSource::compute(const TreeModel& old_t
   int64_t root_mtime = static_cast<int64_t>(st.st_mtim.tv_sec);
   if (options.clamp_mtime && root_mtime > *options.clamp_mtime) root_mtime = *options.clamp_mtime;
 
-  State state{old_tree, *new_tree, options, cancel, source->m_counters};
+  State state{old_tree, *new_tree, options, cancel, source->m_counters, {}};
   std::vector<Emitted> emitted;
   OCIPACK_TRY(state.diff_dir(old_tree.root(), new_tree->root(), "", root_mtime, emitted));
 

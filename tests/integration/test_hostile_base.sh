@@ -8,7 +8,8 @@
 # (`link -> DECOY` then `link/.wh.file`, opaque markers below a symlinked
 # directory), `..`-like and other malformed whiteout names (bare `.wh.`,
 # `.wh..`, `.wh...`, `.wh..wh.x`), whiteouts with data, entries below a
-# symlink or a file, paths with `..`, a layer blob with the right size but
+# symlink or a file, paths with `..`, an entry 5000 directories deep, a
+# layer blob with the right size but
 # the wrong content, a blob that is a symlink to a decoy file, a FIFO as a
 # blob. For each: exit status 1, one error line naming the culprit, the decoy
 # tree byte-identical (find -printf + sha256 before and after), the existing
@@ -142,6 +143,9 @@ make_layout "$T/entry-below-file" "[[[\"file\",\"a\",\"f\"],[\"file\",\"a/b\",\"
 hostile entry-below-file "'a/b' lies below 'a', which is a regular file" --diff-against-base
 make_layout "$T/hardlink-outside" "[[[\"hardlink\",\"h\",\"../../decoy/file1\"]]]"
 hostile hardlink-outside "'h' is a hard link to '\.\./\.\./decoy/file1', outside the layer" --diff-against-base
+
+make_layout "$T/too-deep" "[[[\"file\",\"$(printf 'a/%.0s' $(seq 5000))f\",\"x\"]]]"
+hostile too-deep "base layer 1 .*entry 1 'a/a/a/.*' is more than 4096 directories deep" --diff-against-base
 
 # 4. Blobs that are not what their descriptor says (with and without the delta).
 GOOD_SPEC='[[["dir","etc",""],["file","etc/f","0123456789abcdef"]]]'

@@ -10,7 +10,8 @@
 #     index.json member, a manifest and a config, and an index.json over the
 #     64 MiB document limit;
 #   - blobs/ or blobs/sha256 symlinked into a decoy layout;
-#   - control characters and ANSI escapes in tags and labels;
+#   - control characters and ANSI escapes in tags, labels and the paths a
+#     build summary names;
 #   - duplicate tags, sha512 and unknown-algorithm digests, unknown media
 #     types, tags containing '/' (also with ':' in the layout path).
 # Every command runs under `timeout 20`, so a hang is a FAIL (exit 124), not a
@@ -295,6 +296,13 @@ run_ocipack inspect "$E"
 check_contains "escapes: a label is shown escaped by inspect" "$TEST_TMP/out" 'k=a\\x1b\[2Jb\\nc'
 if LC_ALL=C grep -q $'\x1b' "$TEST_TMP/out"; then fail "escapes: inspect output has a raw ESC"
 else pass "escapes: inspect output has no raw ESC"; fi
+E=$TEST_TMP/$(printf 'escape\033[2Jout')
+run_ocipack build "$ROOT" -o "$E" --tar-output "$E.$(printf 'tar\033]0;t\a')"
+check_eq "escapes: a build into a path with control characters exits 0" 0 "$RC"
+if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$TEST_TMP/out"; then fail "escapes: build summary has raw control bytes"
+else pass "escapes: build summary has no raw control bytes"; fi
+check_contains "escapes: the build summary shows the layout escaped" "$TEST_TMP/out" 'escape\\x1b\[2Jout:latest sha256:'
+check_contains "escapes: the build summary shows the tarball escaped" "$TEST_TMP/out" 'tarball .*\.tar\\x1b\]0;t\\x07$'
 
 # --- 5. entries ocipack does not understand
 L=$(fresh odd-entries)
