@@ -128,18 +128,6 @@ bool lies_within(const PathIdentity& path, const PathIdentity& tree) {
   }
 }
 
-const char* file_kind(mode_t mode) {
-  switch (mode & S_IFMT) {
-    case S_IFLNK: return "a symlink";
-    case S_IFDIR: return "a directory";
-    case S_IFIFO: return "a FIFO";
-    case S_IFCHR: return "a character device";
-    case S_IFBLK: return "a block device";
-    case S_IFSOCK: return "a socket";
-    default: return "not a regular file";
-  }
-}
-
 // Every path the build writes (-o, --tar-output) against every input (each
 // rootfs, --diff-base, the --base layout) and each other, before anything is
 // written. Allowed: -o or --tar-output inside a rootfs directory (the walk
@@ -182,7 +170,7 @@ Status check_output_paths(const BuildOptions& options) {
                       "finished file into place); give a file name");
   struct stat st {};
   if (::lstat(tar.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    return make_error("--tar-output '" + tar + "' is " + file_kind(st.st_mode) +
+    return make_error("--tar-output '" + tar + "' is " + file_type_name(st.st_mode) +
                       "; the tarball is renamed into place and only ever replaces a regular file");
   const std::string parent = parent_directory(tar);
   if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))

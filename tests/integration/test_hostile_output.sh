@@ -107,11 +107,11 @@ refused "-o inside the --base layout's blobs" 1 "lies inside the --base layout" 
 for c in "the layout's index.json|--tar-output '$T/L/index.json' lies inside the output layout|$T/L/index.json" \
     "a blob (through a symlinked -o)|lies inside the output layout|$T/L/blobs/sha256/$BLOB|$T/L-link" \
     "the layout's oci-layout|lies inside the output layout|$T/L-link/oci-layout" \
-    "a symlink|'$T/tar-link' is a symlink|$T/tar-link" \
+    "a symlink|'$T/tar-link' is a symbolic link|$T/tar-link" \
     "a directory|'$T/other' is a directory|$T/other" \
     "a FIFO|'$T/fifo' is a FIFO|$T/fifo" \
     "/dev/null|'/dev/null' is a character device|/dev/null" \
-    "/dev/stdout|'/dev/stdout' is a symlink|/dev/stdout" \
+    "/dev/stdout|'/dev/stdout' is a symbolic link|/dev/stdout" \
     "-|--tar-output '-'.*standard output|-"; do
     IFS='|' read -r name re tar out <<<"$c"
     refused "--tar-output is $name" 1 "$re" \

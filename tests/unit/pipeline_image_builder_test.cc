@@ -372,7 +372,7 @@ TEST(ImageBuilder, OutputPathsThatCollideWithInputsOrEachOtherAreRefused) {
          o.tar_output = dir / "layout-link/oci-layout";
        },
        "lies inside the --base layout"},
-      {"--tar-output is a symlink", [&](BuildOptions& o) { o.tar_output = dir / "dangling-link"; }, "is a symlink"},
+      {"--tar-output is a symlink", [&](BuildOptions& o) { o.tar_output = dir / "dangling-link"; }, "is a symbolic link"},
       {"--tar-output is a directory", [&](BuildOptions& o) { o.tar_output = dir / "other"; }, "is a directory"},
       {"--tar-output is a FIFO", [&](BuildOptions& o) { o.tar_output = special / "fifo"; }, "is a FIFO"},
       {"--tar-output is a device", [&](BuildOptions& o) { o.tar_output = "/dev/null"; }, "is a character device"},
