@@ -13,7 +13,7 @@ packages=(
   libsimdjson-dev libarchive-dev zlib1g-dev libgtest-dev libbenchmark-dev
   # consumers and tools the tests drive
   umoci skopeo oci-image-tool runc podman pigz gzip tar libarchive-tools busybox-static
-  jq attr python3 libdeflate-tools bzip2 xz-utils zstd
+  jq attr python3 libdeflate-tools bzip2 xz-utils zstd fakeroot
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # the real-rootfs acceptance test builds a Debian minbase rootfs once (cached)
