@@ -27,6 +27,13 @@ Result<Digest> Digest::parse(std::string_view text) {
   return Digest(bytes);
 }
 
+bool Digest::is_hex(std::string_view name) {
+  if (name.size() != 2 * k_size) return false;
+  for (char c : name)
+    if (hex_value(c) < 0) return false;
+  return true;
+}
+
 std::string Digest::hex() const {
   static constexpr char k_digits[] = "0123456789abcdef";
   std::string out(2 * k_size, '0');

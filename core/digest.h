@@ -20,6 +20,9 @@ class Digest {
 
   // Accepts exactly "sha256:" followed by 64 lowercase hex digits.
   static Result<Digest> parse(std::string_view text);
+  // Whether `name` is 64 lowercase hex digits: the hex() form, which names a
+  // blob file under blobs/sha256.
+  static bool is_hex(std::string_view name);
 
   std::string hex() const;                                 // 64 lowercase hex digits
   std::string str() const { return "sha256:" + hex(); }    // OCI descriptor form

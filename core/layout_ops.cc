@@ -160,12 +160,6 @@ class Marker {
   std::set<std::string> m_expanded;   // documents already read
 };
 
-bool is_blob_name(std::string_view name) {
-  if (name.size() != 2 * Digest::k_size) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 struct Candidate {
   std::string name;
   uint64_t size = 0;
@@ -179,7 +173,7 @@ Result<std::vector<Candidate>> list_unreachable(int blobs_fd, const std::string&
   auto names = list_directory_at(blobs_fd, blobs_dir);  // sorted; read errors are errors
   if (!names) return names.error();
   for (const auto& name : *names) {
-    if (name[0] == '.' || !is_blob_name(name) || reachable.count(name)) continue;
+    if (name[0] == '.' || !Digest::is_hex(name) || reachable.count(name)) continue;
     struct stat st {};
     if (::fstatat(blobs_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) continue;

@@ -27,11 +27,6 @@ Result<PathKind> path_kind(const std::string& path) {
   return S_ISDIR(st.st_mode) ? PathKind::directory : PathKind::other;
 }
 
-bool is_hex_digest_name(std::string_view name) {
-  return name.size() == 64 &&
-         std::all_of(name.begin(), name.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 // TempFile names (fd.h): ".<stem>.tmp-" and six more characters.
 bool is_temp_name(std::string_view name, std::string_view stem) {
   const std::string prefix = "." + std::string(stem) + ".tmp-";
@@ -85,7 +80,7 @@ Status check_unfinished_layout(const std::string& dir) {
   if (!files) return files.error();
   for (const auto& name : *files) {
     const std::string path = dir + "/blobs/sha256/" + name;
-    if (!(is_hex_digest_name(name) || is_temp_name(name, "blob")) || !check_entry_kind(path, false))
+    if (!(Digest::is_hex(name) || is_temp_name(name, "blob")) || !check_entry_kind(path, false))
       return foreign(path);
   }
   return ok_status();

@@ -6,6 +6,7 @@
 // escape the blobs directory ("../", "/") — is rejected with a message that
 // quotes the offending text.
 #include "core/digest.h"
+#include "core/sha256.h"
 
 #include <gtest/gtest.h>
 
@@ -110,5 +111,22 @@ TEST(Digest, RejectsNonHexAndWhitespace) {
   EXPECT_FALSE(Digest::parse(with_nul).ok());
 }
 
+}  // namespace
+}  // namespace ocipack
+
+namespace ocipack {
+namespace {
+TEST(Digest, IsHexAcceptsExactlyTheBlobFileNameForm) {
+  const std::string hex = Sha256::of("x").hex();
+  EXPECT_TRUE(Digest::is_hex(hex));
+  EXPECT_FALSE(Digest::is_hex(hex.substr(1)));                      // 63 digits
+  EXPECT_FALSE(Digest::is_hex(hex + "0"));                          // 65 digits
+  std::string upper = hex;
+  upper[0] = 'A';
+  EXPECT_FALSE(Digest::is_hex(upper));                              // uppercase
+  EXPECT_FALSE(Digest::is_hex(std::string(63, 'a') + "/"));         // a separator
+  EXPECT_FALSE(Digest::is_hex("." + hex.substr(1)));                // hidden name
+  EXPECT_FALSE(Digest::is_hex(""));
+}
 }  // namespace
 }  // namespace ocipack
