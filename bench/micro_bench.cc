@@ -17,9 +17,9 @@
 #include <thread>
 #include <vector>
 
-#include "core/codec.h"
-#include "core/fd.h"
-#include "core/sha256.h"
+#include "core/codec/codec.h"
+#include "core/util/fd.h"
+#include "core/util/sha256.h"
 #include "pipeline/chunker.h"
 #include "pipeline/layer_pipeline.h"
 

@@ -13,9 +13,9 @@
 #include <thread>
 
 #include "cli/options.h"
-#include "core/layout_ops.h"
-#include "core/layout_verify.h"
-#include "core/text.h"
+#include "core/oci/layout_ops.h"
+#include "core/image/layout_verify.h"
+#include "core/util/text.h"
 #include "cli/progress.h"
 
 namespace {

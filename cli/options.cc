@@ -6,11 +6,11 @@
 
 #include <charconv>
 
-#include "core/arch.h"
-#include "core/codec.h"
-#include "core/layout_reader.h"
-#include "core/shlex.h"
-#include "core/time_format.h"
+#include "core/oci/arch.h"
+#include "core/codec/codec.h"
+#include "core/oci/layout_reader.h"
+#include "cli/shlex.h"
+#include "core/util/time_format.h"
 
 namespace ocipack::cli {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/result.h"
+#include "core/util/result.h"
 #include "pipeline/image_builder.h"
 
 namespace ocipack::cli {

@@ -34,7 +34,7 @@
 #include <optional>
 #include <vector>
 
-#include "core/fd.h"
+#include "core/util/fd.h"
 #include "pipeline/stage_clock.h"
 #include "pipeline/layer_pipeline.h"
 

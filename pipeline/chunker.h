@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "core/fd.h"
-#include "core/result.h"
-#include "core/rootfs_walk.h"
+#include "core/util/fd.h"
+#include "core/util/result.h"
+#include "core/tar/rootfs_walk.h"
 #include "pipeline/chunk.h"
 
 namespace ocipack {

@@ -17,15 +17,15 @@
 #include <optional>
 #include <thread>
 
-#include "core/arch.h"
-#include "core/base_model.h"
-#include "core/layout_ops.h"
-#include "core/layout_reader.h"
-#include "core/layout_store.h"
-#include "core/layout_tarball.h"
-#include "core/time_format.h"
-#include "core/tar_input.h"
-#include "core/tree_diff.h"
+#include "core/oci/arch.h"
+#include "core/layer/base_model.h"
+#include "core/oci/layout_ops.h"
+#include "core/oci/layout_reader.h"
+#include "core/oci/layout_store.h"
+#include "core/oci/layout_tarball.h"
+#include "core/util/time_format.h"
+#include "core/tar/tar_input.h"
+#include "core/layer/tree_diff.h"
 
 namespace ocipack {
 

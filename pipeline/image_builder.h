@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "core/oci_json.h"
-#include "core/result.h"
+#include "core/oci/oci_json.h"
+#include "core/util/result.h"
 #include "pipeline/layer_pipeline.h"
 
 namespace ocipack {

@@ -10,10 +10,10 @@
 #include <functional>
 #include <string>
 
-#include "core/codec.h"
-#include "core/digest.h"
-#include "core/result.h"
-#include "core/sha256.h"
+#include "core/codec/codec.h"
+#include "core/util/digest.h"
+#include "core/util/result.h"
+#include "core/util/sha256.h"
 #include "pipeline/chunk.h"
 #include "pipeline/chunker.h"
 

@@ -12,8 +12,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "core/base_model.h"
-#include "core/tar_scan.h"
+#include "core/layer/base_model.h"
+#include "core/tar/tar_scan.h"
 
 namespace {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "core/layout_reader.h"
-#include "core/oci_json.h"
+#include "core/oci/layout_reader.h"
+#include "core/oci/oci_json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -18,11 +18,11 @@
 #include <string>
 #include <string_view>
 
-#include "core/layout_ops.h"
-#include "core/layout_reader.h"
-#include "core/layout_verify.h"
-#include "core/oci_json.h"
-#include "core/sha256.h"
+#include "core/oci/layout_ops.h"
+#include "core/oci/layout_reader.h"
+#include "core/image/layout_verify.h"
+#include "core/oci/oci_json.h"
+#include "core/util/sha256.h"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <set>
 #include <string>
 
-#include "core/tar_input.h"
+#include "core/tar/tar_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   int fd = ::memfd_create("ocipack-fuzz", MFD_CLOEXEC);

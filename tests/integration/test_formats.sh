@@ -105,7 +105,7 @@ fi
 
 # Reproducibility: repeated identical builds give one layer digest. ISA-L
 # levels 1-2 used to hash the address of their stream state into the match
-# finder at the first bytes of each chunk (core/codec_isal.cc), so ASLR
+# finder at the first bytes of each chunk (core/codec/codec_isal.cc), so ASLR
 # changed a chunk whose first bytes recur soon. This tree (32 MiB of text)
 # starts each of its ~500 chunks with a unique token that recurs in the next
 # few hundred bytes, whole and from its 2nd and 3rd byte: the old code gave

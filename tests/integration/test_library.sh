@@ -27,9 +27,9 @@ fi
 check "cmake --install into a scratch prefix" cmake --install "$BUILD_DIR" --prefix "$T/prefix"
 P=$T/prefix
 check "installed: public headers, static libraries, CMake package" test -f "$P/include/ocipack/pipeline/image_builder.h" \
-    -a -f "$P/include/ocipack/core/result.h" -a -f "$P/lib/libocipack_core.a" -a -f "$P/lib/libocipack_pipeline.a" \
+    -a -f "$P/include/ocipack/core/util/result.h" -a -f "$P/lib/libocipack_core.a" -a -f "$P/lib/libocipack_pipeline.a" \
     -a -f "$P/lib/cmake/ocipack/ocipackConfig.cmake" -a -f "$P/lib/cmake/ocipack/ocipackConfigVersion.cmake"
-check "installed: no internal headers" test ! -e "$P/include/ocipack/core/archive_handle.h" -a ! -e "$P/include/ocipack/core/json_dom.h"
+check "installed: no internal headers" test ! -e "$P/include/ocipack/core/tar/archive_handle.h" -a ! -e "$P/include/ocipack/core/oci/json_dom.h"
 
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)

@@ -15,8 +15,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/oci_json.h"
-#include "core/sha256.h"
+#include "core/oci/oci_json.h"
+#include "core/util/sha256.h"
 #include "test_helpers.h"
 
 namespace ocipack::testing {

@@ -1,0 +1,29 @@
+// Architecture names: OCI configs use Go's GOARCH names (amd64, arm64, …),
+// while Yocto and the kernel speak x86_64, aarch64, armv7l, powerpc64le. This
+// maps either form to the Go name, and validates variants (v5–v8).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/util/result.h"
+
+namespace ocipack {
+
+struct Platform {
+  std::string architecture;  // Go name, e.g. "arm"
+  std::string variant;       // "" or v5/v6/v7/v8
+};
+
+// Maps a Go, Yocto or kernel architecture name to the Go name. When the name
+// itself implies a variant (armv7l → arm + v7), the variant is filled in.
+Result<Platform> map_architecture(std::string_view name);
+
+// Accepts "", v5, v6, v7, v8.
+Status validate_variant(std::string_view variant);
+
+// The Go name of the machine ocipack runs on (uname -m mapped).
+std::string host_architecture();
+
+}  // namespace ocipack

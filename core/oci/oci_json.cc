@@ -1,0 +1,325 @@
+// JSON encoding of OCI documents with nlohmann::ordered_json, which keeps
+// insertion order so the key order below is the byte order on disk.
+#include "core/oci/oci_json.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ocipack {
+
+using Json = nlohmann::ordered_json;
+
+namespace {
+Json descriptor_json(const Descriptor& d) {
+  Json j;
+  j["mediaType"] = d.media_type;
+  j["digest"] = d.digest.str();
+  j["size"] = d.size;
+  if (!d.annotations.empty()) {
+    Json annotations = Json::object();
+    for (const auto& [k, v] : d.annotations) annotations[k] = v;
+    j["annotations"] = annotations;
+  }
+  return j;
+}
+
+// Every document ocipack writes goes through here, and is held to the limits
+// every reader applies (check_json_limits), so what is written can be read back.
+Result<std::string> dump(const Json& j, const char* what) {
+  std::string text;
+  try {
+    text = j.dump(-1, ' ', false, Json::error_handler_t::strict);
+  } catch (const Json::exception& e) {
+    return make_error(std::string("cannot encode ") + what +
+                      ": a value is not valid UTF-8 (" + e.what() + ")");
+  }
+  OCIPACK_TRY(check_json_limits(text, std::string("the new ") + what));
+  return text;
+}
+
+// Appends the kept members after the modelled ones (sorted by name).
+Status append_extra_fields(Json& object, const std::map<std::string, std::string>& extra,
+                           const std::string& prefix) {
+  for (const auto& [key, text] : extra) {
+    if (object.contains(key)) continue;  // a modelled member of that name wins
+    try {
+      object[key] = Json::parse(text);
+    } catch (const Json::exception&) {
+      return make_error("cannot encode image config: " + prefix + key + " is not valid JSON");
+    }
+  }
+  return ok_status();
+}
+
+Json string_array(const std::vector<std::string>& values) {
+  Json a = Json::array();
+  for (const auto& v : values) a.push_back(v);
+  return a;
+}
+}  // namespace
+
+namespace {
+// RFC 3629 UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF).
+bool is_valid_utf8(std::string_view text) {
+  size_t i = 0;
+  const size_t n = text.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t extra;
+    uint32_t cp;
+    if (c < 0x80) { ++i; continue; }
+    if ((c & 0xe0) == 0xc0) { extra = 1; cp = c & 0x1f; }
+    else if ((c & 0xf0) == 0xe0) { extra = 2; cp = c & 0x0f; }
+    else if ((c & 0xf8) == 0xf0) { extra = 3; cp = c & 0x07; }
+    else return false;
+    if (i + extra >= n) return false;
+    for (size_t k = 1; k <= extra; ++k) {
+      const auto d = static_cast<unsigned char>(text[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = cp << 6 | (d & 0x3f);
+    }
+    static constexpr uint32_t k_min[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < k_min[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+Status require_utf8(std::string_view value, const std::string& field) {
+  if (is_valid_utf8(value)) return ok_status();
+  return make_error(field + " is not valid UTF-8 (OCI documents are JSON text)");
+}
+
+Status check_config_text(const ImageConfig& c) {
+  OCIPACK_TRY(require_utf8(c.author, "author"));
+  OCIPACK_TRY(require_utf8(c.architecture, "architecture"));
+  OCIPACK_TRY(require_utf8(c.variant, "variant"));
+  OCIPACK_TRY(require_utf8(c.os, "os"));
+  const ContainerConfig& cc = c.config;
+  OCIPACK_TRY(require_utf8(cc.user, "User"));
+  OCIPACK_TRY(require_utf8(cc.working_dir, "WorkingDir"));
+  OCIPACK_TRY(require_utf8(cc.stop_signal, "StopSignal"));
+  for (const auto& p : cc.exposed_ports) OCIPACK_TRY(require_utf8(p, "ExposedPorts entry"));
+  for (const auto& e : cc.env) OCIPACK_TRY(require_utf8(e, "Env entry '" + e.substr(0, e.find('=')) + "'"));
+  for (const auto& e : cc.entrypoint) OCIPACK_TRY(require_utf8(e, "Entrypoint element"));
+  for (const auto& e : cc.cmd) OCIPACK_TRY(require_utf8(e, "Cmd element"));
+  for (const auto& [k, v] : cc.labels) {
+    OCIPACK_TRY(require_utf8(k, "a label key in Labels"));
+    OCIPACK_TRY(require_utf8(v, "the value of label '" + k + "' in Labels"));
+  }
+  for (const auto& h : c.history) {
+    OCIPACK_TRY(require_utf8(h.author, "history author"));
+    OCIPACK_TRY(require_utf8(h.comment, "history comment"));
+    OCIPACK_TRY(require_utf8(h.created_by, "history created_by"));
+  }
+  return ok_status();
+}
+}  // namespace
+
+Result<std::string> encode_config(const ImageConfig& c) {
+  OCIPACK_TRY(check_config_text(c));
+  Json j;
+  if (!c.created.empty()) j["created"] = c.created;
+  if (!c.author.empty()) j["author"] = c.author;
+  j["architecture"] = c.architecture;
+  if (!c.variant.empty()) j["variant"] = c.variant;
+  j["os"] = c.os;
+
+  const ContainerConfig& cc = c.config;
+  Json config = Json::object();
+  if (!cc.user.empty()) config["User"] = cc.user;
+  if (!cc.exposed_ports.empty()) {
+    std::map<std::string, int> sorted;
+    for (const auto& p : cc.exposed_ports) sorted[p] = 0;
+    Json ports = Json::object();
+    for (const auto& [p, unused] : sorted) ports[p] = Json::object();
+    config["ExposedPorts"] = ports;
+  }
+  if (!cc.env.empty()) config["Env"] = string_array(cc.env);
+  if (!cc.entrypoint.empty()) config["Entrypoint"] = string_array(cc.entrypoint);
+  if (!cc.cmd.empty()) config["Cmd"] = string_array(cc.cmd);
+  if (!cc.working_dir.empty()) config["WorkingDir"] = cc.working_dir;
+  if (!cc.labels.empty()) {
+    Json labels = Json::object();
+    for (const auto& [k, v] : cc.labels) labels[k] = v;
+    config["Labels"] = labels;
+  }
+  if (!cc.stop_signal.empty()) config["StopSignal"] = cc.stop_signal;
+  OCIPACK_TRY(append_extra_fields(config, cc.extra_fields, "config."));
+  j["config"] = config;
+
+  Json rootfs;
+  rootfs["type"] = "layers";
+  Json diff_ids = Json::array();
+  for (const auto& d : c.diff_ids) diff_ids.push_back(d.str());
+  rootfs["diff_ids"] = diff_ids;
+  j["rootfs"] = rootfs;
+
+  if (!c.history.empty()) {
+    Json history = Json::array();
+    for (const auto& h : c.history) {
+      Json e;
+      if (!h.created.empty()) e["created"] = h.created;
+      if (!h.created_by.empty()) e["created_by"] = h.created_by;
+      if (!h.author.empty()) e["author"] = h.author;
+      if (!h.comment.empty()) e["comment"] = h.comment;
+      if (h.empty_layer) e["empty_layer"] = true;
+      history.push_back(e);
+    }
+    j["history"] = history;
+  }
+  OCIPACK_TRY(append_extra_fields(j, c.extra_fields, ""));
+  return dump(j, "image config");
+}
+
+Result<std::string> encode_manifest(const Manifest& m) {
+  Json j;
+  j["schemaVersion"] = 2;
+  j["mediaType"] = k_media_type_manifest;
+  j["config"] = descriptor_json(m.config);
+  Json layers = Json::array();
+  for (const auto& l : m.layers) layers.push_back(descriptor_json(l));
+  j["layers"] = layers;
+  return dump(j, "manifest");
+}
+
+Status check_json_limits(std::string_view text, const std::string& what) {
+  if (static_cast<int64_t>(text.size()) > k_max_document_size)
+    return make_error(what + " is too large (" + std::to_string(text.size()) + " bytes, limit " +
+                      std::to_string(k_max_document_size) + ")");
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > k_max_json_depth)
+        return make_error(what + " is nested more than " + std::to_string(k_max_json_depth) +
+                          " levels deep (at byte " + std::to_string(i) + ")");
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return ok_status();
+}
+
+namespace {
+Result<Json> parse_index(const std::string& text) {
+  OCIPACK_TRY(check_json_limits(text, "existing index.json"));
+  Json index;
+  try {
+    index = Json::parse(text);
+  } catch (const Json::exception& e) {
+    return make_error(std::string("existing index.json is not valid JSON: ") + e.what());
+  }
+  if (!index.is_object()) return make_error("existing index.json is not a JSON object");
+  if (index.contains("manifests") && !index["manifests"].is_array())
+    return make_error("existing index.json: 'manifests' is not an array");
+  return index;
+}
+}  // namespace
+
+Status check_index(const std::string& existing_index) {
+  auto index = parse_index(existing_index);
+  if (!index) return index.error();
+  return ok_status();
+}
+
+Status check_oci_layout(const std::string& oci_layout) {
+  OCIPACK_TRY(check_json_limits(oci_layout, "oci-layout"));
+  Json j;
+  try {
+    j = Json::parse(oci_layout);
+  } catch (const Json::exception&) {
+    return make_error("oci-layout is not valid JSON");
+  }
+  if (!j.is_object() || !j.contains("imageLayoutVersion") || !j["imageLayoutVersion"].is_string())
+    return make_error("oci-layout has no imageLayoutVersion");
+  const std::string version = j["imageLayoutVersion"];
+  if (version.rfind("1.", 0) != 0)
+    return make_error("oci-layout: unsupported imageLayoutVersion '" + version + "' (expected 1.x)");
+  return ok_status();
+}
+
+Result<std::string> update_index(const std::optional<std::string>& existing_index,
+                                 const Descriptor& manifest) {
+  Json index;
+  if (existing_index) {
+    auto parsed = parse_index(*existing_index);
+    if (!parsed) return parsed.error();
+    index = std::move(*parsed);
+  } else {
+    index["schemaVersion"] = 2;
+    index["mediaType"] = k_media_type_index;
+  }
+  if (!index.contains("manifests")) index["manifests"] = Json::array();
+
+  const auto ref = manifest.annotations.find(k_annotation_ref_name);
+  auto has_ref = [&](const Json& existing) {
+    if (ref == manifest.annotations.end() || !existing.is_object()) return false;
+    auto annotations = existing.find("annotations");
+    if (annotations == existing.end() || !annotations->is_object()) return false;
+    auto it = annotations->find(k_annotation_ref_name);
+    return it != annotations->end() && it->is_string() && it->get<std::string>() == ref->second;
+  };
+  Json entry = descriptor_json(manifest);
+  bool replaced = false;
+  Json kept = Json::array();
+  for (auto& existing : index["manifests"]) {
+    if (!has_ref(existing)) {
+      kept.push_back(std::move(existing));
+    } else if (!replaced) {
+      kept.push_back(entry);
+      replaced = true;
+    }
+  }
+  if (!replaced) kept.push_back(entry);
+  index["manifests"] = std::move(kept);
+  return dump(index, "index.json");
+}
+
+}  // namespace ocipack
+
+namespace ocipack {
+namespace {
+bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+bool valid_component(std::string_view part) {
+  if (part.empty() || !is_alnum(part.front()) || !is_alnum(part.back())) return false;
+  for (size_t i = 0; i < part.size(); ++i) {
+    char c = part[i];
+    if (is_alnum(c)) continue;
+    bool single = c == '-' || c == '.' || c == '_' || c == ':' || c == '@' || c == '+';
+    if (!single) return false;
+    // Separators stand alone between alphanumerics, except "--".
+    if (!is_alnum(part[i + 1])) {
+      if (c == '-' && part[i + 1] == '-' && i + 2 < part.size() && is_alnum(part[i + 2])) {
+        ++i;
+        continue;
+      }
+      return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
+Status validate_ref_name(std::string_view tag) {
+  size_t start = 0;
+  for (;;) {
+    size_t slash = tag.find('/', start);
+    std::string_view part = tag.substr(start, slash == std::string_view::npos ? tag.npos : slash - start);
+    if (!valid_component(part))
+      return make_error("invalid tag '" + std::string(tag) +
+                        "' (letters and digits, joined by single - . _ : @ + or /)");
+    if (slash == std::string_view::npos) return ok_status();
+    start = slash + 1;
+  }
+}
+}  // namespace ocipack

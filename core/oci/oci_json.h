@@ -1,0 +1,122 @@
+// The OCI image documents ocipack writes — image config, manifest, index —
+// as plain structs and their canonical JSON encoding. Encoding is compact,
+// keys in a fixed order (the spec's order), empty optional fields omitted (as
+// Go's omitempty does), maps sorted by key, so the same inputs always give the
+// same bytes and therefore the same digests.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/util/digest.h"
+#include "core/util/result.h"
+
+namespace ocipack {
+
+inline constexpr const char* k_media_type_index = "application/vnd.oci.image.index.v1+json";
+inline constexpr const char* k_media_type_manifest = "application/vnd.oci.image.manifest.v1+json";
+inline constexpr const char* k_media_type_config = "application/vnd.oci.image.config.v1+json";
+inline constexpr const char* k_media_type_layer_gzip = "application/vnd.oci.image.layer.v1.tar+gzip";
+inline constexpr const char* k_annotation_ref_name = "org.opencontainers.image.ref.name";
+inline constexpr const char* k_oci_layout_json = "{\"imageLayoutVersion\":\"1.0.0\"}";
+
+// Limits of every JSON document ocipack reads or writes (index.json,
+// oci-layout, image indexes, manifests, configs), in every reader (simdjson,
+// nlohmann) and writer alike. Real documents are far below both: a config
+// nests 4 levels, an index with annotations 4; 64 leaves room for unknown
+// extension members, while nothing that walks a document recursively (the
+// nlohmann serializer) can run out of stack.
+inline constexpr int64_t k_max_document_size = 64 * 1024 * 1024;
+inline constexpr int k_max_json_depth = 64;
+
+// Checks `text` against both limits before it is parsed: at most
+// k_max_document_size bytes and at most k_max_json_depth nested arrays and
+// objects (counted outside strings, so this holds for any byte string, valid
+// JSON or not). Errors name the document: "<what> is nested more than 64 levels deep".
+Status check_json_limits(std::string_view text, const std::string& what);
+
+struct Descriptor {
+  std::string media_type;
+  Digest digest;
+  int64_t size = 0;
+  std::map<std::string, std::string> annotations;
+};
+
+struct HistoryEntry {
+  std::string created;  // RFC 3339
+  std::string created_by;
+  std::string author;
+  std::string comment;
+  bool empty_layer = false;
+};
+
+// The runtime part of the config ("config" object), named as the spec does.
+struct ContainerConfig {
+  std::string user;
+  std::vector<std::string> exposed_ports;  // "80/tcp"; stored as an object, sorted
+  std::vector<std::string> env;            // "KEY=value", in the order given
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;
+  std::string working_dir;
+  std::map<std::string, std::string> labels;
+  std::string stop_signal;
+  // Members ocipack does not model (Volumes, Healthcheck, Shell, OnBuild,
+  // StopTimeout, ArgsEscaped, anything newer): name → compact JSON text, kept
+  // from a base config and written after the modelled ones, sorted by name.
+  std::map<std::string, std::string> extra_fields;
+};
+
+struct ImageConfig {
+  std::string created;  // RFC 3339
+  std::string author;
+  std::string architecture;
+  std::string variant;
+  std::string os;
+  ContainerConfig config;
+  std::vector<Digest> diff_ids;
+  std::vector<HistoryEntry> history;
+  // Top-level members not modelled ("os.version", "os.features", unknown
+  // keys), as ContainerConfig::extra_fields.
+  std::map<std::string, std::string> extra_fields;
+};
+
+struct Manifest {
+  Descriptor config;
+  std::vector<Descriptor> layers;
+};
+
+// Canonical encodings. Errors (e.g. a label that is not valid UTF-8, an
+// extra field that is not JSON) name the field. A config without extra
+// fields encodes exactly as before they were kept.
+Result<std::string> encode_config(const ImageConfig& config);
+Result<std::string> encode_manifest(const Manifest& manifest);
+
+// index.json: the existing document (if any) is updated by replacing the
+// descriptors whose ref.name annotation equals the new one's — the first in
+// place, any later duplicates removed, so a tag names one image afterwards —
+// or by appending. Unknown fields of the existing index and its other
+// descriptors are kept. The existing text must be within the JSON limits
+// (check_json_limits), and so must the result. Errors name index.json and
+// what is wrong with it.
+Result<std::string> update_index(const std::optional<std::string>& existing_index,
+                                 const Descriptor& manifest);
+
+// Checks that an existing index.json can be updated (the checks update_index
+// makes on the existing text, limits included), so a build can refuse a
+// broken layout before writing anything.
+Status check_index(const std::string& existing_index);
+
+// Checks the oci-layout file: a JSON object with imageLayoutVersion 1.x.
+Status check_oci_layout(const std::string& oci_layout);
+
+}  // namespace ocipack
+
+namespace ocipack {
+// Checks a tag against the image-layout spec's ref.name grammar:
+//   ref ::= component ("/" component)*;  component ::= alphanum (separator alphanum)*
+//   alphanum ::= [A-Za-z0-9]+;  separator ::= [-._:@+] | "--"
+Status validate_ref_name(std::string_view tag);
+}  // namespace ocipack

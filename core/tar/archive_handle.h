@@ -1,0 +1,75 @@
+// RAII for libarchive handles, a never-null error message, and the reading
+// of an entry's kind and xattrs into a TarEntry. Included only by the .cc
+// files that use libarchive (tar input, the base model, verify).
+#pragma once
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "core/util/result.h"
+#include "core/tar/tar_writer.h"
+#include "core/util/text.h"
+
+namespace ocipack {
+
+struct ArchiveReadDeleter {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+struct ArchiveWriteDeleter {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+using ArchiveReader = std::unique_ptr<archive, ArchiveReadDeleter>;
+using ArchiveWriter = std::unique_ptr<archive, ArchiveWriteDeleter>;
+
+// libarchive's last error, never null (archive_error_string() is null when
+// the library set no message — the fuzzer found that path).
+inline std::string archive_message(archive* a) {
+  const char* text = archive_error_string(a);
+  return text ? text : "unreadable or corrupt archive";
+}
+
+// Sets e.type (and the symlink target or device numbers) from a libarchive
+// entry that is not a hard link; false for sockets and unknown kinds.
+inline bool set_entry_kind(archive_entry* entry, TarEntry& e) {
+  switch (archive_entry_filetype(entry)) {
+    case AE_IFDIR: e.type = EntryType::directory; e.path += '/'; return true;
+    case AE_IFREG: e.type = EntryType::regular; return true;
+    case AE_IFLNK:
+      e.type = EntryType::symlink;
+      e.link_target = archive_entry_symlink(entry) ? archive_entry_symlink(entry) : "";
+      return true;
+    case AE_IFCHR:
+    case AE_IFBLK:
+      e.type = archive_entry_filetype(entry) == AE_IFCHR ? EntryType::char_device : EntryType::block_device;
+      e.dev_major = static_cast<uint32_t>(archive_entry_rdevmajor(entry));
+      e.dev_minor = static_cast<uint32_t>(archive_entry_rdevminor(entry));
+      return true;
+    case AE_IFIFO: e.type = EntryType::fifo; return true;
+    default: return false;
+  }
+}
+
+// Sets e.xattrs from a libarchive entry, sorted by name. libarchive reports
+// an xattr once per PAX record that carries it, and bsdtar writes each one
+// twice (LIBARCHIVE.xattr.NAME, base64, and SCHILY.xattr.NAME): one copy is
+// kept; two different values are an error (the caller names the entry).
+inline Status set_entry_xattrs(archive_entry* entry, TarEntry& e) {
+  archive_entry_xattr_reset(entry);
+  const char* xname = nullptr;
+  const void* xvalue = nullptr;
+  size_t xsize = 0;
+  while (archive_entry_xattr_next(entry, &xname, &xvalue, &xsize) == ARCHIVE_OK)
+    e.xattrs.emplace_back(xname ? xname : "", std::string(static_cast<const char*>(xvalue), xsize));
+  std::sort(e.xattrs.begin(), e.xattrs.end());
+  e.xattrs.erase(std::unique(e.xattrs.begin(), e.xattrs.end()), e.xattrs.end());
+  for (size_t i = 1; i < e.xattrs.size(); ++i)
+    if (e.xattrs[i].first == e.xattrs[i - 1].first)
+      return make_error("has two different values for xattr " + in_quotes(e.xattrs[i].first));
+  return ok_status();
+}
+
+}  // namespace ocipack

@@ -1,0 +1,333 @@
+// Implementation of the deterministic rootfs walk (see rootfs_walk.h).
+#include "core/tar/rootfs_walk.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "core/util/fd.h"
+
+namespace ocipack {
+
+namespace {
+
+constexpr int k_open_data_flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+constexpr int k_open_dir_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
+Result<std::string> read_link_at(int dir, const std::string& name, const std::string& host_path,
+                                 size_t size_hint) {
+  std::string target(std::max<size_t>(size_hint, 64) + 1, '\0');
+  for (;;) {
+    ssize_t n = ::readlinkat(dir, name.c_str(), target.data(), target.size());
+    if (n < 0) return make_error("cannot read symlink " + host_path + ": " + errno_text(errno));
+    if (static_cast<size_t>(n) < target.size()) {
+      target.resize(static_cast<size_t>(n));
+      return target;
+    }
+    target.resize(target.size() * 2);
+  }
+}
+
+// `syscall_path` is what the l*xattr calls get; `display` names it in errors.
+Result<std::vector<std::pair<std::string, std::string>>> read_xattrs_as(const std::string& syscall_path,
+                                                                        const std::string& display) {
+  std::vector<std::pair<std::string, std::string>> result;
+  const char* const path = syscall_path.c_str();
+  ssize_t list_size = ::llistxattr(path, nullptr, 0);
+  if (list_size < 0) {
+    if (errno == ENOTSUP || errno == ENOSYS) return result;
+    return make_error("cannot list xattrs of " + display + ": " + errno_text(errno));
+  }
+  if (list_size == 0) return result;
+  std::string names(static_cast<size_t>(list_size), '\0');
+  list_size = ::llistxattr(path, names.data(), names.size());
+  if (list_size < 0) return make_error("cannot list xattrs of " + display + ": " + errno_text(errno));
+  names.resize(static_cast<size_t>(list_size));
+  size_t pos = 0;
+  while (pos < names.size()) {
+    size_t end = names.find('\0', pos);
+    if (end == std::string::npos) end = names.size();
+    std::string name = names.substr(pos, end - pos);
+    pos = end + 1;
+    if (name.empty()) continue;
+    ssize_t value_size = ::lgetxattr(path, name.c_str(), nullptr, 0);
+    if (value_size < 0) {
+      if (errno == ENODATA) continue;  // removed between list and get
+      return make_error("cannot read xattr " + name + " of " + display + ": " + errno_text(errno));
+    }
+    std::string value(static_cast<size_t>(value_size), '\0');
+    if (value_size > 0) {
+      value_size = ::lgetxattr(path, name.c_str(), value.data(), value.size());
+      if (value_size < 0)
+        return make_error("cannot read xattr " + name + " of " + display + ": " + errno_text(errno));
+      value.resize(static_cast<size_t>(value_size));
+    }
+    result.emplace_back(std::move(name), std::move(value));
+  }
+  std::sort(result.begin(), result.end());
+  return result;
+}
+
+
+// What was opened must be what the walk described: same kind, same inode.
+Status check_same(const struct stat& st, mode_t want_type, dev_t dev, ino_t ino, const std::string& host_path) {
+  if ((st.st_mode & S_IFMT) != want_type)
+    return make_error("file changed while being read: " + host_path + " is now " + file_type_name(st.st_mode) +
+                      ", not " + file_type_name(want_type));
+  if ((dev != 0 || ino != 0) && (st.st_dev != dev || st.st_ino != ino))
+    return make_error("file changed while being read: " + host_path + " was replaced by another file");
+  return ok_status();
+}
+}  // namespace
+
+Result<std::vector<std::pair<std::string, std::string>>> read_xattrs(const std::string& path) {
+  return read_xattrs_as(path, path);
+}
+
+namespace {
+// open(path, flags) for a path that may be longer than PATH_MAX: the
+// directories are opened in pieces that each fit (each openat relative to
+// the last), then the file itself with `flags`. Directories on the way are
+// followed as open(2) would follow them; open_item_data's inode check says
+// whether the result is the file the walk saw.
+UniqueFd open_long_path(const std::string& path, int flags) {
+  if (path.size() < PATH_MAX) return UniqueFd(::open(path.c_str(), flags));
+  const size_t last = path.rfind('/');
+  UniqueFd dir(::open(path[0] == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  for (size_t start = path[0] == '/' ? 1 : 0; dir.valid() && start < last;) {
+    size_t end = std::min(last, start + PATH_MAX - 1);
+    if (end < last) end = path.rfind('/', end);
+    if (end == std::string::npos || end <= start) {
+      errno = ENAMETOOLONG;
+      return UniqueFd();
+    }
+    dir = UniqueFd(::openat(dir.get(), path.substr(start, end - start).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    start = end + 1;
+  }
+  if (!dir.valid()) return UniqueFd();
+  return UniqueFd(::openat(dir.get(), path.c_str() + last + 1, flags));
+}
+}  // namespace
+
+Result<UniqueFd> open_item_data(const WalkItem& item) {
+  UniqueFd fd = item.parent_dir ? UniqueFd(::openat(item.parent_dir->get(), item.name.c_str(), k_open_data_flags))
+                                : open_long_path(item.source_path, k_open_data_flags);
+  if (!fd.valid()) {
+    if (errno == ELOOP) return make_error("file changed while being read: " + item.source_path + " is now a symbolic link");
+    return make_error("cannot read " + item.source_path + ": " + errno_text(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return make_error("cannot stat " + item.source_path + ": " + errno_text(errno));
+  OCIPACK_TRY(check_same(st, S_IFREG, item.st_dev, item.st_ino, item.source_path));
+  return fd;
+}
+
+RootfsWalker::RootfsWalker(std::string root, WalkOptions options)
+    : m_root(std::move(root)), m_options(options) {}
+RootfsWalker::RootfsWalker(RootfsWalker&&) noexcept = default;
+RootfsWalker& RootfsWalker::operator=(RootfsWalker&&) noexcept = default;
+RootfsWalker::~RootfsWalker() = default;
+
+Result<RootfsWalker> RootfsWalker::open(const std::string& root, const WalkOptions& options) {
+  // The root may be a symlink (the user names it); nothing below it is followed.
+  UniqueFd fd(::open(root.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return make_error("rootfs '" + root + "' does not exist");
+    return make_error("cannot access rootfs '" + root + "': " + errno_text(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return make_error("cannot access rootfs '" + root + "': " + errno_text(errno));
+  if (!S_ISDIR(st.st_mode)) return make_error("rootfs '" + root + "' is not a directory");
+  std::string dir = root;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (dir != "/") dir += '/';
+  RootfsWalker walker(dir, options);
+  OCIPACK_TRY(walker.push_directory(std::move(fd), ""));
+  return walker;
+}
+
+Status RootfsWalker::push_directory(UniqueFd fd, std::string rel_path) {
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return make_error("cannot stat " + m_root + rel_path + ": " + errno_text(errno));
+  auto names = list_directory_at(fd.get(), m_root + rel_path);
+  if (!names) return names.error();
+  // The parent stays reachable through "..": its descriptor is not kept.
+  if (!m_stack.empty()) m_stack.back().fd.reset();
+  m_stack.push_back(Level{std::move(rel_path), std::move(*names), 0, st.st_dev, st.st_ino,
+                          std::make_shared<const UniqueFd>(std::move(fd))});
+  return ok_status();
+}
+
+Status RootfsWalker::return_to_parent() {
+  Level& child = m_stack.back();
+  Level& parent = m_stack[m_stack.size() - 2];
+  const std::string parent_path = m_root + parent.rel_path;
+  UniqueFd fd(::openat(child.fd->get(), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return make_error("cannot open directory " + parent_path + ": " + errno_text(errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return make_error("cannot stat " + parent_path + ": " + errno_text(errno));
+  if (st.st_dev != parent.dev || st.st_ino != parent.ino)
+    return make_error("directory " + m_root + child.rel_path + " was moved while being read");
+  parent.fd = std::make_shared<const UniqueFd>(std::move(fd));
+  return ok_status();
+}
+
+Result<std::optional<WalkItem>> RootfsWalker::next() {
+  while (!m_stack.empty()) {
+    Level& top = m_stack.back();
+    if (top.next == top.names.size()) {
+      if (m_stack.size() > 1) OCIPACK_TRY(return_to_parent());
+      m_stack.pop_back();
+      continue;
+    }
+    const std::string& name = top.names[top.next++];
+    auto item = make_item(name, top.rel_path + name);
+    if (!item) return item.error();
+    if (!item->has_value()) continue;  // skipped (warning recorded)
+    if ((*item)->entry.type == EntryType::directory) {
+      // Children follow their directory; `top` may dangle after this push.
+      const WalkItem& dir = **item;
+      UniqueFd fd(::openat(dir.parent_dir->get(), dir.name.c_str(), k_open_dir_flags));
+      if (!fd.valid()) {
+        if (errno == ENOTDIR || errno == ELOOP)
+          return make_error("file changed while being read: " + dir.source_path + " is no longer a directory");
+        return make_error("cannot open directory " + dir.source_path + ": " + errno_text(errno));
+      }
+      struct stat st {};
+      if (::fstat(fd.get(), &st) != 0) return make_error("cannot stat " + dir.source_path + ": " + errno_text(errno));
+      OCIPACK_TRY(check_same(st, S_IFDIR, dir.st_dev, dir.st_ino, dir.source_path));
+      OCIPACK_TRY(push_directory(std::move(fd), dir.entry.path));
+    }
+    return item;
+  }
+  return std::optional<WalkItem>{};
+}
+
+Status check_not_whiteout_name(const std::string& host_path) {
+  const auto slash = host_path.rfind('/');
+  const std::string_view name = std::string_view(host_path).substr(slash == std::string::npos ? 0 : slash + 1);
+  if (name.rfind(".wh.", 0) == 0)
+    return make_error(host_path + " has a .wh. name, which image consumers would read as a whiteout");
+  return ok_status();
+}
+
+Result<DescribedPath> describe_path(const std::string& host_path, std::string rel_path,
+                                   const WalkOptions& options) {
+  const std::string parent = parent_directory(host_path);
+  UniqueFd fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return make_error("cannot stat " + host_path + ": " + errno_text(errno));
+  return describe_at(std::make_shared<const UniqueFd>(std::move(fd)), base_name(host_path), host_path,
+                     std::move(rel_path), options);
+}
+
+Result<DescribedPath> describe_at(const std::shared_ptr<const UniqueFd>& dir, const std::string& name,
+                                  const std::string& host_path, std::string rel_path, const WalkOptions& options) {
+  DescribedPath described;
+  struct stat st {};
+  if (::fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return make_error("cannot stat " + host_path + ": " + errno_text(errno));
+  described.dev = st.st_dev;
+  described.ino = st.st_ino;
+  described.nlink = st.st_nlink;
+
+  for (const auto& [dev, ino] : options.exclude) {
+    if (st.st_dev == dev && st.st_ino == ino) {
+      described.skip_reason = "skipping " + host_path + " (the output of this build)";
+      return described;
+    }
+  }
+
+  WalkItem& item = described.item;
+  TarEntry& entry = item.entry;
+  entry.path = std::move(rel_path);
+  entry.mode = st.st_mode & 07777;
+  entry.uid = options.owner_root ? 0 : st.st_uid;
+  entry.gid = options.owner_root ? 0 : st.st_gid;
+  entry.mtime = static_cast<int64_t>(st.st_mtim.tv_sec);
+  if (options.clamp_mtime && entry.mtime > *options.clamp_mtime) entry.mtime = *options.clamp_mtime;
+  item.source_path = host_path;
+  item.parent_dir = dir;
+  item.name = name;
+  item.st_dev = st.st_dev;
+  item.st_ino = st.st_ino;
+
+  switch (st.st_mode & S_IFMT) {
+    case S_IFDIR:
+      entry.type = EntryType::directory;
+      entry.path += '/';
+      break;
+    case S_IFREG:
+      entry.type = EntryType::regular;
+      entry.size = static_cast<uint64_t>(st.st_size);
+      item.st_size = entry.size;
+      break;
+    case S_IFLNK: {
+      entry.type = EntryType::symlink;
+      auto target = read_link_at(dir->get(), name, host_path, static_cast<size_t>(st.st_size));
+      if (!target) return target.error();
+      entry.link_target = std::move(*target);
+      break;
+    }
+    case S_IFCHR:
+    case S_IFBLK:
+      entry.type = S_ISCHR(st.st_mode) ? EntryType::char_device : EntryType::block_device;
+      entry.dev_major = major(st.st_rdev);
+      entry.dev_minor = minor(st.st_rdev);
+      break;
+    case S_IFIFO:
+      entry.type = EntryType::fifo;
+      break;
+    case S_IFSOCK:
+      described.skip_reason = "skipping socket " + host_path + " (tar cannot hold sockets)";
+      return described;
+    default:
+      described.skip_reason = "skipping " + host_path + " (unknown file type)";
+      return described;
+  }
+  // By host path while it fits (what pseudo's xattr database is keyed by),
+  // else relative to the open directory.
+  auto xattrs = host_path.size() < PATH_MAX
+                    ? read_xattrs_as(host_path, host_path)
+                    : read_xattrs_as("/proc/self/fd/" + std::to_string(dir->get()) + "/" + name, host_path);
+  if (!xattrs) return xattrs.error();
+  entry.xattrs = std::move(*xattrs);
+  return described;
+}
+
+Result<std::optional<WalkItem>> RootfsWalker::make_item(const std::string& name, std::string rel_path) {
+  const std::string host_path = m_root + rel_path;
+  OCIPACK_TRY(check_not_whiteout_name(host_path));
+  auto described = describe_at(m_stack.back().fd, name, host_path, std::move(rel_path), m_options);
+  if (!described) return described.error();
+  if (!described->skip_reason.empty()) {
+    m_warnings.push_back(std::move(described->skip_reason));
+    return std::optional<WalkItem>{};
+  }
+  WalkItem& item = described->item;
+  TarEntry& entry = item.entry;
+  if (entry.type != EntryType::directory && described->nlink > 1) {
+    auto key = std::make_pair(described->dev, described->ino);
+    auto [it, inserted] = m_first_link_path.try_emplace(key, entry.path);
+    if (!inserted) {
+      // A later name of an inode already stored: a link entry, no data; its
+      // xattrs travel with the first name, as GNU tar does.
+      entry.type = EntryType::hard_link;
+      entry.link_target = it->second;
+      entry.size = 0;
+      item.st_size = 0;
+      entry.dev_major = entry.dev_minor = 0;
+      entry.xattrs.clear();
+    }
+  }
+  return std::optional<WalkItem>(std::move(item));
+}
+
+}  // namespace ocipack

@@ -1,0 +1,144 @@
+// RootfsWalker: a deterministic, pull-style walk of a rootfs directory that
+// yields one tar entry at a time. Names are sorted bytewise at every level, a
+// directory comes before its children, the root itself is not an entry.
+// Hard links are detected by (dev, ino): the first path in walk order carries
+// the data, later paths become link entries. Sockets and other kinds tar
+// cannot hold are skipped with a warning.
+//
+// Paths of any length: every lookup is relative to an open directory
+// (fstatat, readlinkat, openat with O_NOFOLLOW), so a tree deeper than
+// PATH_MAX is walked like any other. xattrs are read by the host path
+// (llistxattr/lgetxattr) when it fits in PATH_MAX, else through
+// /proc/self/fd/N/NAME. libc's *at and l*xattr calls are the ones fakeroot
+// and Yocto's pseudo wrap, so they supply the real ownership.
+// A file is read only through open_item_data(), which opens it without
+// blocking or following links and checks it is the regular file the walk saw:
+// a FIFO or device swapped in gives an error, never a hang.
+//
+// Memory is O(depth × widest directory), not O(number of files). Open
+// descriptors are O(1), whatever the depth: only the directory being listed
+// is open; on the way back up, its parent is reopened through ".." and
+// checked to be the same directory (dev, ino).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/util/fd.h"
+#include "core/util/result.h"
+#include "core/tar/tar_writer.h"
+
+namespace ocipack {
+
+struct WalkOptions {
+  // When set (SOURCE_DATE_EPOCH), mtimes later than this are clamped to it.
+  std::optional<int64_t> clamp_mtime;
+  // --owner root: every entry is stored as 0:0 (as umoci --rootless does);
+  // otherwise the ids lstat (or the input tar) reports are kept.
+  bool owner_root = false;
+  // (st_dev, st_ino) of paths to leave out, with a warning: the build's own
+  // output when it lies inside the rootfs.
+  std::vector<std::pair<dev_t, ino_t>> exclude;
+};
+
+struct WalkItem {
+  TarEntry entry;
+  std::string source_path;  // host path of the entry: for messages, and for reading when parent_dir is unset
+  uint64_t st_size = 0;     // for regular files: size lstat reported
+  // Where to open the data (open_item_data): `name` in the directory
+  // `parent_dir`, which must still be the inode (st_dev, st_ino).
+  std::shared_ptr<const UniqueFd> parent_dir;
+  std::string name;
+  dev_t st_dev = 0;
+  ino_t st_ino = 0;
+  // Data kept in a spool file instead (foreign tar input): entry.size bytes
+  // at spool_offset of spool_fd (owned by the source, valid while it lives).
+  int spool_fd = -1;
+  uint64_t spool_offset = 0;
+};
+
+// Where the chunker gets its entries from. RootfsWalker is the directory
+// source; tests (and later, foreign tar input) provide others.
+class EntrySource {
+ public:
+  virtual ~EntrySource() = default;
+  // The next entry, std::nullopt at the end, or an error naming the path.
+  virtual Result<std::optional<WalkItem>> next() = 0;
+  // Human-readable notes about skipped entries.
+  virtual const std::vector<std::string>& warnings() const = 0;
+};
+
+class RootfsWalker final : public EntrySource {
+ public:
+  // Fails (naming the path) when `root` does not exist or is not a directory.
+  static Result<RootfsWalker> open(const std::string& root, const WalkOptions& options);
+
+  RootfsWalker(RootfsWalker&&) noexcept;
+  RootfsWalker& operator=(RootfsWalker&&) noexcept;
+  ~RootfsWalker() override;
+
+  Result<std::optional<WalkItem>> next() override;
+  // Skipped sockets and unknown file types.
+  const std::vector<std::string>& warnings() const override { return m_warnings; }
+
+ private:
+  struct Level {
+    std::string rel_path;  // tar path prefix with trailing '/' ("" at the root)
+    std::vector<std::string> names;
+    size_t next = 0;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    // Open while this level is listed; null while a child level is.
+    std::shared_ptr<const UniqueFd> fd;
+  };
+  RootfsWalker(std::string root, WalkOptions options);
+  Status push_directory(UniqueFd fd, std::string rel_path);
+  Status return_to_parent();
+  Result<std::optional<WalkItem>> make_item(const std::string& name, std::string rel_path);
+
+  std::string m_root;
+  WalkOptions m_options;
+  std::vector<Level> m_stack;
+  std::map<std::pair<dev_t, ino_t>, std::string> m_first_link_path;
+  std::vector<std::string> m_warnings;
+};
+
+// One path's entry, without hard-link detection (which needs the walk's
+// memory of inodes). `skip_reason` is set for sockets, unknown kinds and
+// excluded paths (the item is then meaningless).
+struct DescribedPath {
+  WalkItem item;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  nlink_t nlink = 0;
+  std::string skip_reason;
+};
+Result<DescribedPath> describe_path(const std::string& host_path, std::string rel_path,
+                                   const WalkOptions& options);
+// The same for `name` in the open directory `dir` (host_path names it in
+// messages); the item can be read with open_item_data.
+Result<DescribedPath> describe_at(const std::shared_ptr<const UniqueFd>& dir, const std::string& name,
+                                  const std::string& host_path, std::string rel_path, const WalkOptions& options);
+
+// Opens a regular file's data for reading: O_RDONLY | O_NONBLOCK |
+// O_NOFOLLOW | O_CLOEXEC relative to item.parent_dir (or by source_path, of any
+// length, when that is unset), then fstat checks it is a regular file and, when the walk
+// recorded one, the same inode. Otherwise an error naming the path ("changed
+// while being read": a FIFO, device, directory or another file is there now).
+Result<UniqueFd> open_item_data(const WalkItem& item);
+
+// Refuses a file name starting with ".wh.": in a layer it would be read as a
+// whiteout and delete a path instead of adding one.
+Status check_not_whiteout_name(const std::string& host_path);
+
+// Reads all xattrs of `path` (not following symlinks), sorted by name.
+Result<std::vector<std::pair<std::string, std::string>>> read_xattrs(const std::string& path);
+
+}  // namespace ocipack
