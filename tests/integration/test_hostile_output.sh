@@ -194,10 +194,11 @@ stale=$(find "$T/tars" -mindepth 1 -name '.image.tar.tmp-??????' | grep -c '')
 check_eq "a build killed while staging leaves its temp tarball" 1 "$stale"
 printf 'held' >"$T/tars/.image.tar.tmp-busy00"
 # one process holding the lock (flock(1) would pass it on to its child)
-python3 -c 'import fcntl, sys, time; f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(60)' \
-    "$T/tars/.image.tar.tmp-busy00" &
+# It says when it holds the lock (a fixed sleep raced with a slow start).
+python3 -c 'import fcntl, sys, time; f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2], "w").close(); time.sleep(60)' \
+    "$T/tars/.image.tar.tmp-busy00" "$T/holder.locked" &
 holder=$!
-sleep 0.3
+for ((i = 0; i < 3000; i++)); do [ -e "$T/holder.locked" ] && break; sleep 0.01; done
 check "next build with the same --tar-output" "$OCIPACK" build "$T/root" -o "$T/k4" --tag small \
     "${CREATED[@]}" --tar-output "$T/tars/image.tar" -q
 check_eq "the killed build's temp tarball is gone, the locked one kept" ".image.tar.tmp-busy00 image.tar" \

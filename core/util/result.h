@@ -1,0 +1,114 @@
+// Result<T>: the library's way of reporting expected failures without
+// exceptions or printing. A Result holds either a value or an Error whose
+// message names the culprit (a path, a field, a value) and whose kind says
+// what sort of failure it is, so that callers decide by kind, never by
+// comparing message text. Only cli/ turns an Error into output and an exit
+// status (usage → 2, interrupted → 130, every other kind → 1).
+// (std::expected is C++23; this is the small subset we need.)
+//
+// Propagation, instead of hand-written unwraps:
+//   OCIPACK_TRY(expr);                     // a Status or Result whose value is not needed
+//   OCIPACK_TRY_ASSIGN(auto x, expr);      // declares x from the value, or returns the error
+//   OCIPACK_TRY_ASSIGN(existing, expr);    // assigns to an existing variable
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace ocipack {
+
+enum class ErrorKind {
+  usage,        // the caller asked for something impossible (bad option value, conflicting options)
+  input,        // an input is missing, unreadable or refused (rootfs, tar, base image, layout)
+  io,           // reading or writing ocipack's own output failed (full disk, permissions)
+  corrupt,      // stored data does not match what describes it (digest, size, damaged blob)
+  interrupted,  // the caller's cancel flag was set (Ctrl-C)
+};
+
+// "usage", "input", ... (for tests and diagnostics).
+constexpr const char* error_kind_name(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::usage: return "usage";
+    case ErrorKind::input: return "input";
+    case ErrorKind::io: return "io";
+    case ErrorKind::corrupt: return "corrupt";
+    case ErrorKind::interrupted: return "interrupted";
+  }
+  return "unknown";
+}
+
+struct Error {
+  ErrorKind kind = ErrorKind::input;
+  std::string message;  // one line, names the offending path/field/value
+
+  // The same error with `prefix` put before its message ("--base: " + ...).
+  Error with_context(std::string_view prefix) const& { return {kind, std::string(prefix) + message}; }
+  Error with_context(std::string_view prefix) && {
+    message.insert(0, prefix);
+    return std::move(*this);
+  }
+  bool is(ErrorKind k) const { return kind == k; }
+};
+
+inline Error usage_error(std::string message) { return {ErrorKind::usage, std::move(message)}; }
+inline Error input_error(std::string message) { return {ErrorKind::input, std::move(message)}; }
+inline Error io_error(std::string message) { return {ErrorKind::io, std::move(message)}; }
+inline Error corrupt_error(std::string message) { return {ErrorKind::corrupt, std::move(message)}; }
+inline Error interrupted_error() { return {ErrorKind::interrupted, "interrupted"}; }
+
+// Transitional: an error of kind `input`. New code names the kind with one of
+// the functions above.
+inline Error make_error(std::string message) { return input_error(std::move(message)); }
+
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : m_state(std::move(value)) {}        // NOLINT(implicit)
+  Result(Error error) : m_state(std::move(error)) {}    // NOLINT(implicit)
+
+  bool ok() const { return std::holds_alternative<T>(m_state); }
+  explicit operator bool() const { return ok(); }
+
+  T& value() & { return std::get<T>(m_state); }
+  const T& value() const& { return std::get<T>(m_state); }
+  T&& value() && { return std::get<T>(std::move(m_state)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+  const Error& error() const& { return std::get<Error>(m_state); }
+  Error&& error() && { return std::get<Error>(std::move(m_state)); }
+
+ private:
+  std::variant<T, Error> m_state;
+};
+
+// Status: a Result without a value.
+struct Ok {};
+using Status = Result<Ok>;
+inline Status ok_status() { return Ok{}; }
+
+}  // namespace ocipack
+
+#define OCIPACK_CONCAT_INNER_(a, b) a##b
+#define OCIPACK_CONCAT_(a, b) OCIPACK_CONCAT_INNER_(a, b)
+
+// Propagate an error from an expression returning Result/Status.
+#define OCIPACK_TRY(expr)                                                 \
+  do {                                                                    \
+    auto ocipack_try_result_ = (expr);                                    \
+    if (!ocipack_try_result_.ok()) return std::move(ocipack_try_result_).error(); \
+  } while (0)
+
+// `lhs = value of expr`, or return its error. `lhs` may declare a variable
+// (`auto x`, `const auto& x`) or name an existing one. Expands to several
+// statements: use it only where a declaration may stand.
+#define OCIPACK_TRY_ASSIGN(lhs, expr) \
+  OCIPACK_TRY_ASSIGN_IMPL_(OCIPACK_CONCAT_(ocipack_try_assign_, __COUNTER__), lhs, expr)
+#define OCIPACK_TRY_ASSIGN_IMPL_(tmp, lhs, expr)            \
+  auto tmp = (expr);                                        \
+  if (!tmp.ok()) return std::move(tmp).error();             \
+  lhs = std::move(tmp).value()
