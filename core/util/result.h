@@ -42,21 +42,51 @@ constexpr const char* error_kind_name(ErrorKind kind) {
 struct Error {
   ErrorKind kind = ErrorKind::input;
   std::string message;  // one line, names the offending path/field/value
+  // The option or document field at fault, as the library names it
+  // ("tar_output", "layers[1].diff_base", "codec.level"), or empty. When set,
+  // it appears in `message` at `field_at`, so a front end can show its own
+  // name for it: cli/ turns "tar_output '/x' lies inside ..." into
+  // "--tar-output '/x' lies inside ..." (with_field_named).
+  std::string field;
+  size_t field_at = 0;
 
   // The same error with `prefix` put before its message ("--base: " + ...).
-  Error with_context(std::string_view prefix) const& { return {kind, std::string(prefix) + message}; }
+  Error with_context(std::string_view prefix) const& {
+    Error copy = *this;
+    return std::move(copy).with_context(prefix);
+  }
   Error with_context(std::string_view prefix) && {
     message.insert(0, prefix);
+    field_at += prefix.size();
     return std::move(*this);
+  }
+  // The message with the field shown as `name` (unchanged without a field).
+  std::string with_field_named(std::string_view name) const {
+    if (field.empty()) return message;
+    return message.substr(0, field_at) + std::string(name) + message.substr(field_at + field.size());
   }
   bool is(ErrorKind k) const { return kind == k; }
 };
 
-inline Error usage_error(std::string message) { return {ErrorKind::usage, std::move(message)}; }
-inline Error input_error(std::string message) { return {ErrorKind::input, std::move(message)}; }
-inline Error io_error(std::string message) { return {ErrorKind::io, std::move(message)}; }
-inline Error corrupt_error(std::string message) { return {ErrorKind::corrupt, std::move(message)}; }
-inline Error interrupted_error() { return {ErrorKind::interrupted, "interrupted"}; }
+inline Error error_of_kind(ErrorKind kind, std::string message) {
+  Error error;
+  error.kind = kind;
+  error.message = std::move(message);
+  return error;
+}
+inline Error usage_error(std::string message) { return error_of_kind(ErrorKind::usage, std::move(message)); }
+inline Error input_error(std::string message) { return error_of_kind(ErrorKind::input, std::move(message)); }
+inline Error io_error(std::string message) { return error_of_kind(ErrorKind::io, std::move(message)); }
+inline Error corrupt_error(std::string message) { return error_of_kind(ErrorKind::corrupt, std::move(message)); }
+inline Error interrupted_error() { return error_of_kind(ErrorKind::interrupted, "interrupted"); }
+
+// An error about the field `field` of the caller's options: the message is
+// `field` followed by `rest` ("tar_output" + " '/x' lies inside ...").
+inline Error field_error(ErrorKind kind, std::string field, std::string_view rest) {
+  Error error = error_of_kind(kind, field + std::string(rest));
+  error.field = std::move(field);
+  return error;
+}
 
 // Transitional: an error of kind `input`. New code names the kind with one of
 // the functions above.

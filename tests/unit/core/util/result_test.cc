@@ -77,5 +77,15 @@ TEST(Result, ContextKeepsTheKind) {
   EXPECT_EQ(std::string(error_kind_name(ErrorKind::corrupt)), "corrupt");
 }
 
+TEST(Result, FieldErrorsCanBeShownWithAnotherNameForTheField) {
+  const Error error = field_error(ErrorKind::usage, "layers[1].diff_base", " 'old' is not a directory");
+  EXPECT_EQ(error.message, "layers[1].diff_base 'old' is not a directory");
+  EXPECT_EQ(error.with_field_named("--diff-base"), "--diff-base 'old' is not a directory");
+  const Error prefixed = error.with_context("layer 2: ");
+  EXPECT_EQ(prefixed.with_field_named("--diff-base"), "layer 2: --diff-base 'old' is not a directory");
+  EXPECT_EQ(prefixed.kind, ErrorKind::usage);
+  EXPECT_EQ(input_error("plain").with_field_named("--x"), "plain");
+}
+
 }  // namespace
 }  // namespace ocipack
