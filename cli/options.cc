@@ -307,10 +307,10 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
   b.layer.codec.dictionary = raw.dictionary;
   if (raw.dictionary && *format != GzipFormat::single)
     return make_error("--dictionary only applies to --gzip-format single");
-  const int max_level = *kind == CodecKind::isal ? 3 : 12;
-  if (build->count("--level") > 0 && (raw.level < 0 || raw.level > max_level))
-    return make_error("--level " + std::to_string(raw.level) + ": expected 0-" +
-                      std::to_string(max_level) + " for " + codec_name(*kind));
+  const LevelBounds bounds = level_bounds(*kind);
+  if (build->count("--level") > 0 && !bounds.contains(raw.level))
+    return make_error("--level " + std::to_string(raw.level) + ": expected " + std::to_string(bounds.min) + "-" +
+                      std::to_string(bounds.max) + " for " + codec_name(*kind));
   b.layer.codec.level = build->count("--level") > 0 ? raw.level : default_level(*kind);
   if (auto probe = make_compressor(b.layer.codec); !probe) return probe.error();
   if (raw.threads < 0 || raw.threads > 1024)

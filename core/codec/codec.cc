@@ -28,7 +28,13 @@ const char* codec_name(CodecKind kind) {
   return kind == CodecKind::isal ? "isal" : "libdeflate";
 }
 
-int default_level(CodecKind kind) { return kind == CodecKind::isal ? 1 : 6; }
+LevelBounds level_bounds(CodecKind kind) {
+  switch (kind) {
+    case CodecKind::libdeflate: return {0, 12, 6};
+    case CodecKind::isal: return {0, 3, 1};
+  }
+  return {};
+}
 
 Result<CodecKind> parse_codec_kind(std::string_view name) {
   if (name == "libdeflate") return CodecKind::libdeflate;
@@ -43,20 +49,18 @@ Result<GzipFormat> parse_gzip_format(std::string_view name) {
 }
 
 Result<std::unique_ptr<Compressor>> make_compressor(const CodecOptions& options) {
+  if (const LevelBounds bounds = level_bounds(options.kind); !bounds.contains(options.level))
+    return make_error("compression level " + std::to_string(options.level) + " is out of range for " +
+                      codec_name(options.kind) + " (" + std::to_string(bounds.min) + "-" +
+                      std::to_string(bounds.max) + ")");
   switch (options.kind) {
     case CodecKind::libdeflate:
-      if (options.level < 0 || options.level > 12)
-        return make_error("compression level " + std::to_string(options.level) +
-                          " is out of range for libdeflate (0-12)");
       if (options.format == GzipFormat::single)
         return make_error(
             "--gzip-format single needs --compressor isal (libdeflate cannot end a deflate "
             "block on a flush, so it can only write one gzip member per chunk)");
       return make_libdeflate_compressor(options.level);
     case CodecKind::isal:
-      if (options.level < 0 || options.level > 3)
-        return make_error("compression level " + std::to_string(options.level) +
-                          " is out of range for isal (0-3)");
       return make_isal_compressor(options.level);
   }
   return make_error("unknown compressor");

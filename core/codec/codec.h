@@ -62,7 +62,17 @@ Result<std::unique_ptr<Compressor>> make_compressor(const CodecOptions& options)
 Result<CodecKind> parse_codec_kind(std::string_view name);
 Result<GzipFormat> parse_gzip_format(std::string_view name);
 const char* codec_name(CodecKind kind);
-int default_level(CodecKind kind);
+
+// The compression levels a backend accepts and the one it uses by default:
+// the one source of these numbers, for option validation and the backends.
+struct LevelBounds {
+  int min = 0;
+  int max = 0;
+  int default_level = 0;
+  bool contains(int level) const { return level >= min && level <= max; }
+};
+LevelBounds level_bounds(CodecKind kind);
+inline int default_level(CodecKind kind) { return level_bounds(kind).default_level; }
 
 // Name and version of the backend, e.g. "libdeflate 1.14" (for --version and
 // for the README's statement of what the layer digest depends on).

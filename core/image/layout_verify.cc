@@ -335,7 +335,7 @@ StreamOutcome stream_blob(int fd, std::optional<Compression> compression, Sha256
 bool is_whiteout(std::string_view normalized_path) {
   const size_t slash = normalized_path.rfind('/');
   const std::string_view name = slash == std::string_view::npos ? normalized_path : normalized_path.substr(slash + 1);
-  return name.rfind(k_whiteout_prefix, 0) == 0;
+  return is_whiteout_name(name);
 }
 
 // Checks one layer's tar stream as it is fed: TarScanner (tar_scan.h) reads
@@ -420,11 +420,18 @@ class TarChecker {
     if (!is_whiteout(key)) return;
     const size_t slash = key.rfind('/');
     const std::string_view name = std::string_view(key).substr(slash == std::string::npos ? 0 : slash + 1);
-    const std::string_view target = name.substr(std::strlen(k_whiteout_prefix));
-    if (target.empty() || target == "." || target == "..")
-      problem(entry + " is a malformed whiteout (it names " + (target == ".." ? "the parent directory" : "the directory itself") + ")");
-    else if (target.rfind(k_whiteout_prefix, 0) == 0 && name != k_opaque_whiteout)
-      problem(entry + " has a reserved .wh..wh. name that is not the opaque marker " + k_opaque_whiteout);
+    switch (classify_whiteout(name)) {
+      case WhiteoutKind::names_itself:
+      case WhiteoutKind::names_parent:
+        problem(entry + " is a malformed whiteout (it names " +
+                (classify_whiteout(name) == WhiteoutKind::names_parent ? "the parent directory" : "the directory itself") + ")");
+        break;
+      case WhiteoutKind::reserved:
+        problem(entry + " has a reserved .wh..wh. name that is not the opaque marker " + std::string(k_opaque_whiteout));
+        break;
+      default:
+        break;
+    }
     if (e.type != '0' || e.size > 0) problem(entry + " is a whiteout but not an empty regular file");
   }
 

@@ -199,19 +199,22 @@ struct TreeModel::Layer {
     if (parts.size() > k_max_model_depth)
       return make_error(named + " is more than " + std::to_string(k_max_model_depth) + " directories deep");
     for (size_t i = 0; i + 1 < parts.size(); ++i)
-      if (parts[i].rfind(k_whiteout_prefix, 0) == 0)
+      if (is_whiteout_name(parts[i]))
         return make_error(named + " lies below a whiteout name");
     const std::string_view name = parts.back();  // (parts is not empty: p.path is not)
-    if (name.substr(0, 4) == k_whiteout_prefix) {
-      if (name == k_opaque_whiteout) {
+    switch (classify_whiteout(name)) {
+      case WhiteoutKind::none:
+        break;
+      case WhiteoutKind::opaque:
         p.kind = Pending::Kind::opaque;
         return std::optional<Pending>(std::move(p));
-      }
-      const std::string_view target = name.substr(4);
-      if (target.empty() || target == "." || target == ".." || target.substr(0, 4) == k_whiteout_prefix)
+      case WhiteoutKind::whiteout:
+        p.kind = Pending::Kind::whiteout;
+        return std::optional<Pending>(std::move(p));
+      case WhiteoutKind::names_itself:
+      case WhiteoutKind::names_parent:
+      case WhiteoutKind::reserved:
         return make_error(named + " is a malformed whiteout name");
-      p.kind = Pending::Kind::whiteout;
-      return std::optional<Pending>(std::move(p));
     }
 
     TarEntry& e = p.item.entry;

@@ -108,7 +108,7 @@ struct DeltaSource::State {
       const ModelNode* old_node = old_it == old_dir.children.end() ? nullptr : old_it->second.get();
       const ModelNode* new_node = new_it == new_dir.children.end() ? nullptr : new_it->second.get();
       if (!new_node) {
-        removed.push_back(whiteout(rel, k_whiteout_prefix + name, dir_mtime));
+        removed.push_back(whiteout(rel, whiteout_for(name), dir_mtime));
         continue;
       }
       if (!old_node) {
@@ -129,7 +129,7 @@ struct DeltaSource::State {
         // A directory replaced by something else is whited out explicitly;
         // other type changes are replaced by extracting the new entry.
         if (old_node->is_directory()) {
-          children.push_back(whiteout(rel, k_whiteout_prefix + name, dir_mtime));
+          children.push_back(whiteout(rel, whiteout_for(name), dir_mtime));
           ++counters.whiteouts;
         }
         emit_subtree(*new_node, children);
@@ -143,7 +143,7 @@ struct DeltaSource::State {
     if (!removed.empty() && old_kept == 0 && removed.size() == old_dir.children.size() &&
         !children.empty()) {
       // Everything old is gone and new content arrived: one opaque marker.
-      out.push_back(whiteout(rel, k_opaque_whiteout, dir_mtime));
+      out.push_back(whiteout(rel, std::string(k_opaque_whiteout), dir_mtime));
       ++counters.opaque_dirs;
     } else {
       counters.whiteouts += removed.size();

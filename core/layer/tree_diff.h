@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/layer/base_model.h"
+#include "core/tar/whiteout.h"
 #include "core/util/result.h"
 #include "core/tar/rootfs_walk.h"
 
@@ -70,7 +71,5 @@ class DeltaSource final : public EntrySource {
   DeltaCounters m_counters;
 };
 
-inline constexpr const char* k_whiteout_prefix = ".wh.";
-inline constexpr const char* k_opaque_whiteout = ".wh..wh..opq";
 
 }  // namespace ocipack

@@ -1,5 +1,6 @@
 // Implementation of the deterministic rootfs walk (see rootfs_walk.h).
 #include "core/tar/rootfs_walk.h"
+#include "core/tar/whiteout.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -214,7 +215,7 @@ Result<std::optional<WalkItem>> RootfsWalker::next() {
 Status check_not_whiteout_name(const std::string& host_path) {
   const auto slash = host_path.rfind('/');
   const std::string_view name = std::string_view(host_path).substr(slash == std::string::npos ? 0 : slash + 1);
-  if (name.rfind(".wh.", 0) == 0)
+  if (is_whiteout_name(name))
     return make_error(host_path + " has a .wh. name, which image consumers would read as a whiteout");
   return ok_status();
 }

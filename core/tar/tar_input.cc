@@ -2,6 +2,7 @@
 // libarchive and, on the same bytes, by a TarScanner (see WatchedStream).
 #include "core/tar/tar_input.h"
 #include "core/tar/archive_handle.h"
+#include "core/tar/whiteout.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -48,7 +49,7 @@ Result<std::string> normalise(std::string_view raw, const std::string& archive_n
     if (part.empty() || part == ".") continue;
     if (part == "..")
       return make_error(archive_name + ": entry " + in_quotes(raw) + " has a '..' component");
-    if (std::string_view(part).rfind(".wh.", 0) == 0)
+    if (is_whiteout_name(part))
       return make_error(archive_name + ": entry " + in_quotes(raw) +
                         " has a .wh. name, which image consumers would read as a whiteout");
     if (!out.empty()) out += '/';

@@ -170,18 +170,6 @@ Status fsync_dir(const std::string& dir) {
   return ok_status();
 }
 
-std::string parent_directory(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-std::string base_name(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 namespace {
 // Reads and closes `d` (null: opening failed, errno says why).
 Result<std::vector<std::string>> list_directory_of(DIR* d, const std::string& dir) {

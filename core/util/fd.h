@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/util/path.h"
 #include "core/util/result.h"
 
 namespace ocipack {
@@ -91,11 +92,6 @@ Result<std::optional<std::string>> read_regular_file(const std::string& dir, std
 // rename over `path`, fsync the directory. On failure the temp file is removed
 // and `path` is untouched.
 Status write_file_atomic(const std::string& path, std::string_view data);
-
-// The directory part of `path` ("." when there is none, "/" at the top) and
-// its last component.
-std::string parent_directory(const std::string& path);
-std::string base_name(const std::string& path);
 
 // The entry names of `dir` without "." and "..", sorted bytewise (the order
 // every walk and listing in ocipack uses). Errors name the directory.
