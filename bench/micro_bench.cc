@@ -18,10 +18,11 @@
 #include <vector>
 
 #include "core/codec/codec.h"
+#include "core/layer/layer_format.h"
 #include "core/util/fd.h"
 #include "core/util/sha256.h"
 #include "pipeline/chunker.h"
-#include "pipeline/layer_pipeline.h"
+#include "pipeline/layer_graph.h"
 
 namespace {
 
@@ -51,11 +52,11 @@ void compress_chunk_bench(benchmark::State& state, ocipack::CodecKind kind) {
   const int level = static_cast<int>(state.range(0));
   const size_t chunk = static_cast<size_t>(state.range(1));
   auto input = realistic_data(chunk);
-  auto compressor = ocipack::make_compressor({kind, level, ocipack::GzipFormat::members, false});
+  auto compressor = ocipack::make_compressor(kind, level, ocipack::CompressedShape::gzip_member);
   std::vector<std::byte> output((*compressor)->bound(chunk));
   size_t compressed = 0;
   for (auto _ : state) {
-    auto n = (*compressor)->compress_member(input, output);
+    auto n = (*compressor)->compress(input, {}, output);
     compressed = *n;
     benchmark::DoNotOptimize(output.data());
   }
@@ -131,20 +132,38 @@ void BM_TarProducer(benchmark::State& state) {
 }
 BENCHMARK(BM_TarProducer)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 
+// A job that walks `root` into `blob`.
+ocipack::LayerJob walk_job(const std::string& root, const ocipack::UniqueFd& blob) {
+  return {[root]() -> ocipack::Result<std::unique_ptr<ocipack::EntrySource>> {
+            auto walker = ocipack::RootfsWalker::open(root, {});
+            if (!walker) return walker.error();
+            return std::unique_ptr<ocipack::EntrySource>(std::make_unique<ocipack::RootfsWalker>(std::move(*walker)));
+          },
+          blob.get(), "/dev/null"};
+}
+
+// Runs the layer graph over `roots` (one layer each) into /dev/null.
+std::vector<ocipack::LayerOutcome> run_layers(const std::vector<std::string>& roots,
+                                              const ocipack::LayerPipelineOptions& options) {
+  auto format = ocipack::resolve_layer_format(options.codec);
+  ocipack::UniqueFd out(::open("/dev/null", O_WRONLY));
+  std::vector<ocipack::LayerJob> jobs;
+  for (const auto& root : roots) jobs.push_back(walk_job(root, out));
+  auto outcomes = ocipack::run_layer_graph(**format, options, std::move(jobs));
+  if (!outcomes) std::abort();
+  return std::move(*outcomes);
+}
+
 void pipeline_bench(benchmark::State& state, ocipack::CodecOptions codec) {
   const std::string& root = bench_tree();
-  const int threads = static_cast<int>(state.range(0));
+  ocipack::LayerPipelineOptions options;
+  options.threads = static_cast<int>(state.range(0));
+  options.codec = codec;
   uint64_t bytes = 0, compressed = 0;
   for (auto _ : state) {
-    auto walker = ocipack::RootfsWalker::open(root, {});
-    ocipack::LayerPipelineOptions options;
-    options.threads = threads;
-    options.codec = codec;
-    ocipack::TarChunker chunker(std::make_unique<ocipack::RootfsWalker>(std::move(*walker)), options.chunking);
-    ocipack::UniqueFd out(::open("/dev/null", O_WRONLY));
-    auto result = ocipack::run_layer_pipeline(chunker, options, out.get(), "/dev/null");
-    bytes += result->uncompressed_size;
-    compressed += result->compressed_size;
+    auto outcomes = run_layers({root}, options);
+    bytes += outcomes[0].result.uncompressed_size;
+    compressed += outcomes[0].result.compressed_size;
   }
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
   state.counters["ratio"] = static_cast<double>(compressed) / static_cast<double>(bytes);

@@ -4,6 +4,8 @@
 // tag is replaced; the layout tarball holds the layout's files; a delta
 // against a base image holds only the changes, and a hostile base fails the
 // build without touching anything outside the output or the output itself.
+// Errors about options name the option's field, never a flag; as_cli_shows()
+// renders them the way the CLI does (flag names of the shared vocabulary).
 #include "pipeline/image_builder.h"
 
 #include <functional>
@@ -35,6 +37,20 @@ BuildOptions options_for(const TempDir& dir, const std::string& tag = "latest") 
   o.layer.threads = 2;
   o.layer.chunking.target_size = 64 * 1024;
   return o;
+}
+
+// The message as the CLI prints it: the field replaced by its flag.
+std::string as_cli_shows(const Error& error) {
+  const std::string& field = error.field;
+  if (field.empty()) return error.message;
+  if (field == "layout_dir") return error.with_field_named("-o");
+  if (field == "base_layout") return error.with_field_named("--base");
+  if (field == "tar_output") return error.with_field_named("--tar-output");
+  if (field == "diff_against_base") return error.with_field_named("--diff-against-base");
+  if (field.ends_with(".diff_base")) return error.with_field_named("--diff-base");
+  if (field.ends_with(".rootfs")) return error.with_field_named("rootfs");
+  ADD_FAILURE() << "unexpected field " << field;
+  return error.message;
 }
 
 void make_rootfs(const TempDir& dir) {
@@ -124,9 +140,11 @@ TEST(ImageBuilder, FailuresLeaveTheExistingLayoutUntouched) {
   unreadable.layers = {{dir / "root2", std::nullopt}};
   testing::write_text(dir / "root2/f", "data");
   std::atomic<bool> cancel{true};
-  unreadable.layer.cancel = &cancel;
-  auto r2 = build_image(unreadable);
+  BuildHooks cancelled;
+  cancelled.cancel = &cancel;
+  auto r2 = build_image(unreadable, cancelled);
   ASSERT_FALSE(r2.ok());
+  EXPECT_TRUE(r2.error().is(ErrorKind::interrupted));
 
   EXPECT_EQ(snapshot(dir / "layout"), before);
 }
@@ -156,8 +174,9 @@ TEST(ImageBuilder, FailedFirstBuildLeavesNoDirectories) {
   auto o = options_for(dir);
   o.layout_dir = dir / "new/layout";
   std::atomic<bool> cancel{true};
-  o.layer.cancel = &cancel;
-  ASSERT_FALSE(build_image(o).ok());
+  BuildHooks cancelled;
+  cancelled.cancel = &cancel;
+  ASSERT_FALSE(build_image(o, cancelled).ok());
   EXPECT_NE(::access((dir / "new").c_str(), F_OK), 0);
 }
 
@@ -275,7 +294,9 @@ TEST(ImageBuilder, DeltaAgainstBaseTakesOneLayer) {
   o.diff_against_base = true;
   auto r = build_image(o);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message, "--diff-against-base takes a single layer (ROOTFS or one --layer), not 2");
+  EXPECT_TRUE(r.error().is(ErrorKind::usage));
+  EXPECT_EQ(r.error().field, "diff_against_base");
+  EXPECT_EQ(as_cli_shows(r.error()), "--diff-against-base takes a single layer, not 2");
 }
 
 TEST(ImageBuilder, AHostileBaseFailsTheDeltaAndTouchesNothing) {
@@ -383,7 +404,9 @@ TEST(ImageBuilder, OutputPathsThatCollideWithInputsOrEachOtherAreRefused) {
     c.set(o);
     auto r = build_image(o);
     ASSERT_FALSE(r.ok()) << c.name;
-    EXPECT_NE(r.error().message.find(c.culprit), std::string::npos) << c.name << ": " << r.error().message;
+    EXPECT_NE(as_cli_shows(r.error()).find(c.culprit), std::string::npos) << c.name << ": " << r.error().message;
+    EXPECT_FALSE(r.error().field.empty()) << c.name << ": " << r.error().message;
+    EXPECT_EQ(r.error().message.find("--"), std::string::npos) << c.name << " names a flag: " << r.error().message;
     EXPECT_EQ(snapshot(dir.path()), before) << c.name;
   }
   // Allowed: -o and --tar-output inside the rootfs (the walk leaves them
