@@ -124,11 +124,8 @@ int main(int argc, char** argv) {
 
   install_signal_handlers();
   const BuildOptions& build = command->build;
-  BuildHooks hooks;
-  hooks.cancel = &g_interrupted;
-  // --threads beyond the cores is the user's explicit choice: allow TBB that
-  // many threads in this process (a process-wide setting, decided here).
-  const ThreadAllowance allow_threads(build.layer.threads);
+  BuildHooks hooks{&g_interrupted, {}};
+  const ThreadAllowance allow_threads(build.layer.threads);  // more than the cores: the user's choice
   std::optional<cli::ProgressBar> progress;
   const bool want_progress =
       !command->quiet && !command->no_progress && (command->progress || ::isatty(STDERR_FILENO));

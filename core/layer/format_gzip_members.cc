@@ -12,17 +12,10 @@ namespace {
 class GzipMembersFormat final : public LayerFormat {
  public:
   GzipMembersFormat(const CodecOptions& options, const LayerFormatRow& row)
-      : LayerFormat(row.name, row.media_type), m_kind(options.kind), m_level(options.level) {}
+      : LayerFormat(row, options.kind, options.level, CompressedShape::gzip_member) {}
 
-  Result<std::unique_ptr<Compressor>> make_compressor() const override {
-    return ocipack::make_compressor(m_kind, m_level, CompressedShape::gzip_member);
-  }
   std::unique_ptr<BlobFraming> begin_blob() const override { return std::make_unique<NoFraming>(); }
   size_t history_size() const override { return 0; }
-
- private:
-  CodecKind m_kind;
-  int m_level;
 };
 }  // namespace
 

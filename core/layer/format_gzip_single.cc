@@ -32,20 +32,13 @@ class GzipSingleFraming final : public BlobFraming {
 class GzipSingleFormat final : public LayerFormat {
  public:
   GzipSingleFormat(const CodecOptions& options, const LayerFormatRow& row)
-      : LayerFormat(row.name, row.media_type),
-        m_kind(options.kind),
-        m_level(options.level),
+      : LayerFormat(row, options.kind, options.level, CompressedShape::deflate_piece),
         m_history(options.dictionary ? k_deflate_window : 0) {}
 
-  Result<std::unique_ptr<Compressor>> make_compressor() const override {
-    return ocipack::make_compressor(m_kind, m_level, CompressedShape::deflate_piece);
-  }
   std::unique_ptr<BlobFraming> begin_blob() const override { return std::make_unique<GzipSingleFraming>(); }
   size_t history_size() const override { return m_history; }
 
  private:
-  CodecKind m_kind;
-  int m_level;
   size_t m_history;
 };
 }  // namespace

@@ -16,15 +16,17 @@
 // options it serves and the function that makes it from them.
 //
 // Adding a format (zstd, say) is one new file and one row:
-//  core/layer/format_zstd.cc defines a LayerFormat subclass (media type from
-//  its row, make_compressor() → make_compressor(CodecKind::zstd, level,
-//  CompressedShape::zstd_frame), history_size() 0, no framing) and
-//  `make_zstd_format(const CodecOptions&, const char* media_type)`, which
-//  checks its options (check_compressor) and returns the format; the table
-//  in layer_format.cc gets the row {"zstd", k_media_type_layer_zstd,
-//  serves_zstd, make_zstd_format} and the declaration of make_zstd_format.
-//  (The backend itself is core/codec's business: a CodecKind, its level
-//  bounds, a shape, and codec_zstd.cc.)
+//  core/layer/format_zstd.cc defines a LayerFormat subclass, constructed
+//  with LayerFormat(row, CodecKind::zstd, level, CompressedShape::zstd_frame)
+//  (so make_compressor() needs no code), begin_blob() → NoFraming and
+//  history_size() 0, plus `serves_zstd(options)` (options.kind ==
+//  CodecKind::zstd) and `make_zstd_format(options, row)`, which checks the
+//  options (check_compressor) and makes the format; layer_format.cc gets
+//  the declarations of those two functions and, first in the table (rows
+//  are tried in order), the row {"zstd", <zstd media type>, serves_zstd,
+//  make_zstd_format}. The graph, the image builder and the CLI's plumbing
+//  stay as they are. (The backend itself is core/codec's business: a
+//  CodecKind, its level bounds, a shape, and codec_zstd.cc.)
 #pragma once
 
 #include <cstddef>
@@ -74,6 +76,8 @@ class NoFraming final : public BlobFraming {
   std::vector<std::byte> epilogue(uint64_t) const override { return {}; }
 };
 
+struct LayerFormatRow;
+
 // A resolved, valid layer format. Immutable and thread-safe: workers call
 // make_compressor() concurrently.
 class LayerFormat {
@@ -87,8 +91,9 @@ class LayerFormat {
   // The manifest's mediaType for the blob.
   const std::string& media_type() const { return m_media_type; }
 
-  // A compressor for one worker thread (not thread-safe itself).
-  virtual Result<std::unique_ptr<Compressor>> make_compressor() const = 0;
+  // A compressor for one worker thread (not thread-safe itself): by
+  // default the codec, level and shape the format was made with.
+  virtual Result<std::unique_ptr<Compressor>> make_compressor() const;
   // The framing state of one blob.
   virtual std::unique_ptr<BlobFraming> begin_blob() const = 0;
   // How many bytes of the stream before a chunk are passed to its
@@ -99,12 +104,16 @@ class LayerFormat {
   bool chunk_output_is_self_contained() const { return history_size() == 0; }
 
  protected:
-  LayerFormat(std::string name, std::string media_type)
-      : m_name(std::move(name)), m_media_type(std::move(media_type)) {}
+  // `row` gives the name and media type; chunks are compressed by `kind`
+  // at `level` in `shape` (checked by the format's make function).
+  LayerFormat(const LayerFormatRow& row, CodecKind kind, int level, CompressedShape shape);
 
  private:
   std::string m_name;
   std::string m_media_type;
+  CodecKind m_kind;
+  int m_level;
+  CompressedShape m_shape;
 };
 
 // Validates `options` and returns the format that serves them. Usage errors
