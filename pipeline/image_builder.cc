@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -27,6 +26,7 @@
 #include "core/tar/tar_input.h"
 #include "core/util/path.h"
 #include "core/util/time_format.h"
+#include "pipeline/stage_clock.h"
 
 namespace ocipack {
 
@@ -305,7 +305,6 @@ struct Base {
 Result<BuildResult> build_into(const BuildOptions& options, const LayerFormat& format, const BuildHooks& hooks,
                                LayoutStore& store, const Base& base_image) {
   const std::optional<LoadedImage>& base = base_image.image;
-  auto started = std::chrono::steady_clock::now();
   BuildResult result;
   // The store holds the layout lock since it was opened (builds and gc of one
   // layout exclude each other), so the index it read is current.
@@ -377,8 +376,6 @@ Result<BuildResult> build_into(const BuildOptions& options, const LayerFormat& f
   OCIPACK_TRY(store.write_index(*index_json));
   store.keep_changes();
   if (tarball) OCIPACK_TRY(tarball->commit(*options.tar_output));
-
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }
 }  // namespace
@@ -444,8 +441,16 @@ Result<BuildResult> build_image(const BuildOptions& options, const BuildHooks& h
   OCIPACK_TRY(check_output_paths(options));
   OCIPACK_TRY_ASSIGN(const Base base, load_base(options, hooks));
   OCIPACK_TRY_ASSIGN(auto store, LayoutStore::open_or_create(options.layout_dir));
-  auto result = build_into(options, *format, hooks, store, base);
-  if (!result) store.discard_changes();
+  StageTimer build_time;  // from the lock to the commit
+  auto result = [&] {
+    auto timing = build_time.time();
+    return build_into(options, *format, hooks, store, base);
+  }();
+  if (!result) {
+    store.discard_changes();
+    return result;
+  }
+  result->seconds = static_cast<double>(build_time.stats().nanoseconds) / 1e9;
   return result;
 }
 

@@ -283,6 +283,48 @@ TEST(ImageBuilder, DeltaAgainstBaseHoldsOnlyTheChanges) {
   EXPECT_EQ(*names, (std::vector<std::string>{"blobs", "index.json", "oci-layout"}));
 }
 
+// A base image, then two new layers built at once: a plain tree and a delta
+// against a diff base. The manifest lists the base's layer and then the new
+// ones in order, the config has one diff_id and one history entry each, and
+// every layer holds what it should.
+TEST(ImageBuilder, SeveralLayersOnABaseWithADelta) {
+  TempDir dir;
+  make_rootfs(dir);
+  testing::write_text(dir / "root/etc/gone", "bye\n");
+  settle(dir / "root");
+  ASSERT_TRUE(build_image(options_for(dir, "base")).ok());
+  ASSERT_EQ(std::system(("cp -a '" + (dir / "root") + "' '" + (dir / "root2") + "'").c_str()), 0);
+  ::unlink((dir / "root2/etc/gone").c_str());
+  testing::write_text(dir / "root2/etc/new", "hello\n");
+  testing::make_dirs(dir / "extra/opt");
+  testing::write_text(dir / "extra/opt/tool", "#!/bin/sh\n");
+  settle(dir / "root2");
+  settle(dir / "extra");
+  BuildOptions o = options_for(dir, "top");
+  o.base_layout = dir / "layout";
+  o.base_tag = "base";
+  o.layers = {{dir / "extra", std::nullopt}, {dir / "root2", dir / "root"}};
+  auto r = build_image(o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->base_layers.size(), 1u);
+  ASSERT_EQ(r->layers.size(), 2u);
+  json manifest = read_blob(dir / "layout", r->manifest.digest.str());
+  ASSERT_EQ(manifest["layers"].size(), 3u);
+  EXPECT_EQ(manifest["layers"][0]["digest"], r->base_layers[0].digest.str());
+  EXPECT_EQ(manifest["layers"][1]["digest"], r->layers[0].descriptor.digest.str());
+  EXPECT_EQ(manifest["layers"][2]["digest"], r->layers[1].descriptor.digest.str());
+  json config = read_blob(dir / "layout", r->config.digest.str());
+  ASSERT_EQ(config["rootfs"]["diff_ids"].size(), 3u);
+  EXPECT_EQ(config["rootfs"]["diff_ids"][1], r->layers[0].stats.diff_id.str());
+  EXPECT_EQ(config["rootfs"]["diff_ids"][2], r->layers[1].stats.diff_id.str());
+  ASSERT_EQ(config["history"].size(), 3u);
+  EXPECT_EQ(config["history"][2]["created_by"], "ocipack build (layer 2 of 2)");
+  EXPECT_EQ(layer_paths(dir / "layout", r->layers[0].descriptor.digest),
+            (std::vector<std::string>{"opt/", "opt/tool"}));
+  EXPECT_EQ(layer_paths(dir / "layout", r->layers[1].descriptor.digest),
+            (std::vector<std::string>{"etc/", "etc/.wh.gone", "etc/new"}));
+}
+
 TEST(ImageBuilder, DeltaAgainstBaseTakesOneLayer) {
   TempDir dir;
   make_rootfs(dir);
