@@ -235,31 +235,14 @@ file_size() { stat -c %s "$work/$1"; }
 # ---------------------------------------------------------------- timing
 echo "rep,tool,wall_s,user_s,sys_s,max_rss_kib,output_bytes,status,phases,other_cpu_s" >"$csv"
 
-hz=$(getconf CLK_TCK)
-busy_ticks() { # user+nice+system+irq+softirq+steal of all CPUs
-    awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
-}
-wait_idle() {
-    (( idle_wait > 0 )) || return 0
-    local start=$SECONDS b0 b1 busy_pct warned=0
-    while :; do
-        b0=$(busy_ticks); sleep 1; b1=$(busy_ticks)
-        busy_pct=$(( (b1 - b0) * 100 / (hz * nproc) ))
-        (( busy_pct < 10 )) && return 0
-        if (( SECONDS - start >= idle_wait )); then
-            log "machine still ${busy_pct}% busy after ${idle_wait}s; running anyway"
-            return 0
-        fi
-        (( warned )) || log "machine ${busy_pct}% busy with other work; waiting for it to settle"
-        warned=1
-    done
-}
+# shellcheck source=bench/lib_machine.sh
+source "$script_dir/lib_machine.sh"
 
 run_one() { # rep tool
     local rep=$1 t=$2 t0 t1 b0 b1 wall rss user sys code status size phases="" other
     ( cd "$work" && bash -c "${setup[$t]}" )
     sync
-    wait_idle
+    wait_idle "$idle_wait"
     b0=$(busy_ticks)
     t0=$(date +%s.%N)
     set +e

@@ -17,6 +17,7 @@
 #include "core/image/layout_verify.h"
 #include "core/util/text.h"
 #include "cli/progress.h"
+#include "pipeline/thread_allowance.h"
 
 namespace {
 std::atomic<bool> g_interrupted{false};
@@ -122,8 +123,9 @@ int main(int argc, char** argv) {
   if (command->action != Action::build) return run_layout_command(*command);
 
   install_signal_handlers();
-  BuildOptions& build = command->build;
-  build.layer.cancel = &g_interrupted;
+  const BuildOptions& build = command->build;
+  BuildHooks hooks{&g_interrupted, {}};
+  const ThreadAllowance allow_threads(build.layer.threads);  // more than the cores: the user's choice
   std::optional<cli::ProgressBar> progress;
   const bool want_progress =
       !command->quiet && !command->no_progress && (command->progress || ::isatty(STDERR_FILENO));
@@ -145,10 +147,10 @@ int main(int argc, char** argv) {
     }
     if (known) {
       progress.emplace(stderr, total);
-      build.layer.on_progress = [&progress](uint64_t tar, uint64_t blob) { progress->update(tar, blob); };
+      hooks.on_progress = [&progress](const Progress& done) { progress->update(done.tar_bytes, done.blob_bytes); };
     }
   }
-  auto result = build_image(build);
+  auto result = build_image(build, hooks);
   if (progress) progress->finish();
   if (!result) {
     print_line(stderr, "ocipack: error: ", result.error().message);

@@ -6,8 +6,10 @@
 
 #include <charconv>
 
+#include "cli/codec_names.h"
 #include "core/oci/arch.h"
 #include "core/codec/codec.h"
+#include "core/layer/layer_format.h"
 #include "core/oci/layout_reader.h"
 #include "cli/shlex.h"
 #include "core/util/time_format.h"
@@ -312,7 +314,7 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args, con
     return make_error("--level " + std::to_string(raw.level) + ": expected " + std::to_string(bounds.min) + "-" +
                       std::to_string(bounds.max) + " for " + codec_name(*kind));
   b.layer.codec.level = build->count("--level") > 0 ? raw.level : default_level(*kind);
-  if (auto probe = make_compressor(b.layer.codec); !probe) return probe.error();
+  if (auto resolved = resolve_layer_format(b.layer.codec); !resolved) return with_codec_flags(resolved.error());
   if (raw.threads < 0 || raw.threads > 1024)
     return make_error("--threads " + std::to_string(raw.threads) + ": expected 1-1024");
   b.layer.threads = raw.threads == 0 ? std::max(1, env.hardware_threads) : raw.threads;

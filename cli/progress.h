@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <string>
 
-#include "pipeline/layer_pipeline.h"
+#include "pipeline/layer_graph.h"
 
 namespace ocipack::cli {
 

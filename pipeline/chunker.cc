@@ -9,8 +9,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "pipeline/stage_clock.h"
-
 namespace ocipack {
 
 namespace {
@@ -35,12 +33,11 @@ Result<uint64_t> tar_stream_size(EntrySource& source) {
   uint64_t total = k_tar_trailer_size;
   std::string header;
   for (;;) {
-    auto item = source.next();
-    if (!item) return item.error();
-    if (!item->has_value()) return total;
+    OCIPACK_TRY_ASSIGN(const auto item, source.next());
+    if (!item) return total;
     header.clear();
-    OCIPACK_TRY(append_tar_header((*item)->entry, header));
-    total += header.size() + (*item)->entry.size + tar_padding((*item)->entry.size);
+    OCIPACK_TRY(append_tar_header(item->entry, header));
+    total += header.size() + item->entry.size + tar_padding(item->entry.size);
   }
 }
 
@@ -74,14 +71,12 @@ Status TarChunker::start_entry(WalkItem& item) {
     // Open before the header is emitted, so an unreadable file fails before
     // any of its bytes are in the stream, and check the file is still the one
     // lstat saw (open_item_data: the same regular file; here: the same size).
-    auto opened = open_item_data(item);
-    if (!opened) return opened.error();
-    UniqueFd fd = std::move(*opened);
+    OCIPACK_TRY_ASSIGN(UniqueFd fd, open_item_data(item));
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0)
-      return make_error("cannot stat " + item.source_path + ": " + errno_text(errno));
+      return input_error("cannot stat " + item.source_path + ": " + errno_text(errno));
     if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != item.st_size)
-      return make_error("file changed while being read: " + item.source_path);
+      return input_error("file changed while being read: " + item.source_path);
     ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     m_file = std::move(fd);
     m_file_path = item.source_path;
@@ -114,7 +109,7 @@ Status TarChunker::find_extent(int fd, uint64_t at, uint64_t end) {
     // No data from `at` on: a trailing hole, or the file shrank under us.
     struct stat st {};
     if (m_spool_fd < 0 && (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < end))
-      return make_error("file shrank while being read: " + m_file_path);
+      return input_error("file shrank while being read: " + m_file_path);
     m_hole_until = end;
     return ok_status();
   }
@@ -155,9 +150,9 @@ Status TarChunker::read_data(Chunk& chunk, size_t want) {
                                             : ::read(fd, dest + got, span);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return make_error("cannot read " + m_file_path + ": " + errno_text(errno));
+      return input_error("cannot read " + m_file_path + ": " + errno_text(errno));
     }
-    if (n == 0) return make_error("file shrank while being read: " + m_file_path);
+    if (n == 0) return input_error("file shrank while being read: " + m_file_path);
     got += static_cast<size_t>(n);
   }
   chunk.size += want;
@@ -167,102 +162,122 @@ Status TarChunker::read_data(Chunk& chunk, size_t want) {
 
 Result<bool> TarChunker::fill(Chunk& chunk) {
   chunk.size = 0;
-  const size_t capacity = m_options.capacity();
-  const size_t target = m_options.target_size;
-  for (;;) {
-    const size_t room = capacity - chunk.size;
-    switch (m_phase) {
-      case Phase::need_entry: {
-        const uint64_t started = monotonic_ns();
-        if (!m_next_item) {
-          auto item = m_source->next();
-          if (!item) return item.error();
-          if (!item->has_value()) {
-            m_phase = Phase::trailer;
-            m_trailer_left = k_tar_trailer_size;
-            m_counters.walk_nanoseconds += monotonic_ns() - started;
-            break;
-          }
-          m_next_item = std::move(**item);
-        }
-        if (cut_before_entry(chunk.size, m_next_item->entry.path)) {
-          m_counters.walk_nanoseconds += monotonic_ns() - started;
-          return true;
-        }
-        OCIPACK_TRY(start_entry(*m_next_item));
-        m_next_item.reset();
-        m_counters.walk_nanoseconds += monotonic_ns() - started;
-        break;
-      }
-      case Phase::header: {
-        if (room == 0) return true;
-        size_t n = std::min(room, m_header.size() - m_header_pos);
-        std::memcpy(chunk.data.get() + chunk.size, m_header.data() + m_header_pos, n);
-        chunk.size += n;
-        m_header_pos += n;
-        m_counters.tar_bytes += n;
-        if (m_header_pos == m_header.size()) m_phase = m_has_data ? Phase::data : Phase::padding;
-        break;
-      }
-      case Phase::data: {
-        uint64_t left = m_file_size - m_file_offset;
-        if (left == 0 && m_spool_fd >= 0) {
-          m_spool_fd = -1;
-          m_has_data = false;
-          m_phase = Phase::padding;
-          break;
-        }
-        if (left == 0) {
-          // The file must end where lstat said: one more read at that offset
-          // must see EOF. A sparse file may also have shrunk into a hole
-          // that was emitted without reading, so its size is checked too.
-          std::byte probe;
-          ssize_t n;
-          do n = ::pread(m_file.get(), &probe, 1, static_cast<off_t>(m_file_size));
-          while (n < 0 && errno == EINTR);
-          if (n < 0) return make_error("cannot read " + m_file_path + ": " + errno_text(errno));
-          if (n > 0) return make_error("file grew while being read: " + m_file_path);
-          struct stat st {};
-          if (m_sparse && (::fstat(m_file.get(), &st) != 0 || static_cast<uint64_t>(st.st_size) != m_file_size))
-            return make_error("file shrank while being read: " + m_file_path);
-          m_file.reset();
-          m_has_data = false;
-          m_phase = Phase::padding;
-          break;
-        }
-        if (room == 0) return true;
-        // Cut at file-relative multiples of the target once past half a chunk.
-        // (After such a cut the next chunk starts empty, so this cannot repeat.)
-        if (m_file_offset > 0 && m_file_offset % target == 0 && chunk.size >= target / 2)
-          return true;
-        uint64_t to_boundary = target - m_file_offset % target;
-        size_t n = static_cast<size_t>(std::min<uint64_t>({room, left, to_boundary}));
-        const uint64_t started = monotonic_ns();
-        OCIPACK_TRY(read_data(chunk, n));
-        m_counters.read_nanoseconds += monotonic_ns() - started;
-        m_counters.tar_bytes += n;
-        m_counters.data_bytes += n;
-        break;
-      }
-      case Phase::padding:
-      case Phase::trailer: {
-        uint64_t& left = m_phase == Phase::padding ? m_padding_left : m_trailer_left;
-        if (left == 0) {
-          m_phase = m_phase == Phase::padding ? Phase::need_entry : Phase::done;
-          break;
-        }
-        if (room == 0) return true;
-        size_t n = static_cast<size_t>(std::min<uint64_t>(room, left));
-        std::memset(chunk.data.get() + chunk.size, 0, n);
-        chunk.size += n;
-        left -= n;
-        m_counters.tar_bytes += n;
-        break;
-      }
-      case Phase::done:
-        return chunk.size > 0;
-    }
+  while (m_phase != Phase::done) {
+    OCIPACK_TRY_ASSIGN(const Step step, advance(chunk));
+    if (step == Step::cut) return true;
   }
+  return chunk.size > 0;
+}
+
+// One step of the phase the stream is in.
+Result<TarChunker::Step> TarChunker::advance(Chunk& chunk) {
+  switch (m_phase) {
+    case Phase::need_entry: return next_entry(chunk);
+    case Phase::header: return emit_header(chunk);
+    case Phase::data: return emit_data(chunk);
+    case Phase::padding:
+    case Phase::trailer: return emit_zeros(chunk);
+    case Phase::done: break;
+  }
+  return Step::more;
+}
+
+// Fetches the next entry (kept until a chunk has room for it) and starts
+// it, unless the chunk is cut before it; at the end of the walk, moves on
+// to the trailer.
+Result<TarChunker::Step> TarChunker::next_entry(const Chunk& chunk) {
+  auto timing = m_walk.time();
+  if (!m_next_item) {
+    OCIPACK_TRY_ASSIGN(auto item, m_source->next());
+    if (!item) {
+      m_phase = Phase::trailer;
+      m_trailer_left = k_tar_trailer_size;
+      return Step::more;
+    }
+    m_next_item = std::move(*item);
+  }
+  if (cut_before_entry(chunk.size, m_next_item->entry.path)) return Step::cut;
+  OCIPACK_TRY(start_entry(*m_next_item));
+  m_next_item.reset();
+  return Step::more;
+}
+
+TarChunker::Step TarChunker::emit_header(Chunk& chunk) {
+  const size_t room = m_options.capacity() - chunk.size;
+  if (room == 0) return Step::cut;
+  size_t n = std::min(room, m_header.size() - m_header_pos);
+  std::memcpy(chunk.data.get() + chunk.size, m_header.data() + m_header_pos, n);
+  chunk.size += n;
+  m_header_pos += n;
+  m_counters.tar_bytes += n;
+  m_walk.add_bytes(n);
+  if (m_header_pos == m_header.size()) m_phase = m_has_data ? Phase::data : Phase::padding;
+  return Step::more;
+}
+
+Result<TarChunker::Step> TarChunker::emit_data(Chunk& chunk) {
+  const uint64_t left = m_file_size - m_file_offset;
+  if (left == 0) {
+    OCIPACK_TRY(finish_file());
+    return Step::more;
+  }
+  const size_t room = m_options.capacity() - chunk.size;
+  if (room == 0) return Step::cut;
+  // Cut at file-relative multiples of the target once past half a chunk.
+  // (After such a cut the next chunk starts empty, so this cannot repeat.)
+  const size_t target = m_options.target_size;
+  if (m_file_offset > 0 && m_file_offset % target == 0 && chunk.size >= target / 2) return Step::cut;
+  const uint64_t to_boundary = target - m_file_offset % target;
+  const size_t n = static_cast<size_t>(std::min<uint64_t>({room, left, to_boundary}));
+  {
+    auto timing = m_read.time(n);
+    OCIPACK_TRY(read_data(chunk, n));
+  }
+  m_counters.tar_bytes += n;
+  m_counters.data_bytes += n;
+  return Step::more;
+}
+
+// All of the file's data is in the stream: check that the file ended where
+// lstat said, and move on to its padding. A spool is ours and cannot change.
+Status TarChunker::finish_file() {
+  if (m_spool_fd < 0) {
+    // One more read at the size must see EOF. A sparse file may also have
+    // shrunk into a hole that was emitted without reading, so its size is
+    // checked too.
+    std::byte probe;
+    ssize_t n;
+    do n = ::pread(m_file.get(), &probe, 1, static_cast<off_t>(m_file_size));
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return input_error("cannot read " + m_file_path + ": " + errno_text(errno));
+    if (n > 0) return input_error("file grew while being read: " + m_file_path);
+    struct stat st {};
+    if (m_sparse && (::fstat(m_file.get(), &st) != 0 || static_cast<uint64_t>(st.st_size) != m_file_size))
+      return input_error("file shrank while being read: " + m_file_path);
+    m_file.reset();
+  }
+  m_spool_fd = -1;
+  m_has_data = false;
+  m_phase = Phase::padding;
+  return ok_status();
+}
+
+// The zeros of an entry's padding or of the end-of-archive trailer.
+TarChunker::Step TarChunker::emit_zeros(Chunk& chunk) {
+  uint64_t& left = m_phase == Phase::padding ? m_padding_left : m_trailer_left;
+  if (left == 0) {
+    m_phase = m_phase == Phase::padding ? Phase::need_entry : Phase::done;
+    return Step::more;
+  }
+  const size_t room = m_options.capacity() - chunk.size;
+  if (room == 0) return Step::cut;
+  size_t n = static_cast<size_t>(std::min<uint64_t>(room, left));
+  std::memset(chunk.data.get() + chunk.size, 0, n);
+  chunk.size += n;
+  left -= n;
+  m_counters.tar_bytes += n;
+  m_walk.add_bytes(n);
+  return Step::more;
 }
 
 }  // namespace ocipack

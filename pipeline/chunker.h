@@ -18,10 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "core/tar/rootfs_walk.h"
 #include "core/util/fd.h"
 #include "core/util/result.h"
-#include "core/tar/rootfs_walk.h"
 #include "pipeline/chunk.h"
+#include "pipeline/stage_clock.h"
 
 namespace ocipack {
 
@@ -38,8 +39,6 @@ struct ChunkerCounters {
   uint64_t tar_bytes = 0;
   uint64_t data_bytes = 0;        // file data, read() or from holes
   uint64_t hole_bytes = 0;        // of which zeros from holes of sparse files, not read
-  uint64_t walk_nanoseconds = 0;  // next entry: walk, lstat, xattrs, header, open
-  uint64_t read_nanoseconds = 0;  // read() of file data
 };
 
 // The exact size of the tar stream `source` describes (headers, data,
@@ -58,9 +57,21 @@ class TarChunker {
 
   const std::vector<std::string>& warnings() const { return m_source->warnings(); }
   const ChunkerCounters& counters() const { return m_counters; }
+  // Time and bytes of the walk (next entry: walk, lstat, xattrs, header,
+  // open; bytes: headers, padding and trailer) and of read() of file data.
+  StageStats walk_stats() const { return m_walk.stats(); }
+  StageStats read_stats() const { return m_read.stats(); }
 
  private:
   enum class Phase { need_entry, header, data, padding, trailer, done };
+  // What a phase step leaves the chunk: room for more, or cut here.
+  enum class Step { more, cut };
+  Result<Step> advance(Chunk& chunk);
+  Result<Step> next_entry(const Chunk& chunk);
+  Step emit_header(Chunk& chunk);
+  Result<Step> emit_data(Chunk& chunk);
+  Status finish_file();
+  Step emit_zeros(Chunk& chunk);
   Status start_entry(WalkItem& item);
   Status read_data(Chunk& chunk, size_t want);
   Status find_extent(int fd, uint64_t at, uint64_t end);
@@ -89,6 +100,8 @@ class TarChunker {
   uint64_t m_padding_left = 0;
   uint64_t m_trailer_left = 0;
   ChunkerCounters m_counters;
+  StageTimer m_walk;
+  StageTimer m_read;
 };
 
 }  // namespace ocipack

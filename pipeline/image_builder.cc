@@ -11,21 +11,22 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <filesystem>
-#include <mutex>
+#include <functional>
 #include <optional>
-#include <thread>
 
-#include "core/oci/arch.h"
 #include "core/layer/base_model.h"
+#include "core/layer/layer_format.h"
+#include "core/layer/tree_diff.h"
+#include "core/oci/arch.h"
 #include "core/oci/layout_ops.h"
 #include "core/oci/layout_reader.h"
 #include "core/oci/layout_store.h"
 #include "core/oci/layout_tarball.h"
-#include "core/util/time_format.h"
 #include "core/tar/tar_input.h"
-#include "core/layer/tree_diff.h"
+#include "core/util/path.h"
+#include "core/util/time_format.h"
+#include "pipeline/stage_clock.h"
 
 namespace ocipack {
 
@@ -104,7 +105,7 @@ PathIdentity identify(const std::string& path, bool follow_last) {
         (std::filesystem::weakly_canonical(absolute.parent_path(), error) / absolute.filename()).string();
   }
   if (identity.resolved.empty()) identity.resolved = absolute.lexically_normal().string();
-  while (identity.resolved.size() > 1 && identity.resolved.back() == '/') identity.resolved.pop_back();
+  identity.resolved = trim_trailing_slashes(identity.resolved);
   struct stat st {};
   if ((follow_last ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) == 0)
     identity.id.emplace(st.st_dev, st.st_ino);
@@ -128,170 +129,182 @@ bool lies_within(const PathIdentity& path, const PathIdentity& tree) {
   }
 }
 
-// Every path the build writes (-o, --tar-output) against every input (each
-// rootfs, --diff-base, the --base layout) and each other, before anything is
-// written. Allowed: -o or --tar-output inside a rootfs directory (the walk
-// leaves them out) and --base naming the output layout itself (stacking).
-Status check_output_paths(const BuildOptions& options) {
-  const std::string& out = options.layout_dir;
-  const PathIdentity layout = identify(out, true);
-  struct Input {
-    std::string what;  // "rootfs 'x'", for messages
-    PathIdentity identity;
-    bool tar_file = false;
-    bool base_layout = false;
-  };
-  std::vector<Input> inputs;
-  for (const auto& layer : options.layers) {
+// An input path as a message names it: its field and the words after it
+// ("layers[0].diff_base" + " '/x'", "base_layout" + " layout '/x'"), which
+// the CLI shows with its flag ("--diff-base '/x'", "--base layout '/x'").
+// A rootfs goes by the word "rootfs" in both vocabularies, so a message may
+// also spell it out (`spelled`) and give its field to the output instead.
+struct InputPath {
+  std::string field;
+  std::string rest;
+  std::optional<std::string> spelled;
+  PathIdentity identity;
+  bool tar_file = false;
+  bool base_layout = false;
+};
+
+// A path the build writes: its field, and its name in words.
+struct OutputPath {
+  std::string field;  // "layout_dir", "tar_output"
+  std::string words;  // "the output layout", "the tarball"
+  std::string path;
+  PathIdentity identity;
+};
+
+// "the <input><after>" with the input's field.
+Error about_input(const InputPath& input, const std::string& after) {
+  return field_error(ErrorKind::input, input.field, input.rest + after).with_context("the ");
+}
+
+// "<output> '<path>' <verb> the <input><tail>": the field is the input's,
+// unless the input can be spelled out ("-o '/o' is the rootfs '/r'").
+Error output_meets_input(const OutputPath& output, const std::string& verb, const InputPath& input,
+                         const std::string& tail) {
+  if (input.spelled)
+    return field_error(ErrorKind::input, output.field, " '" + output.path + "' " + verb + " the " + *input.spelled + tail);
+  return field_error(ErrorKind::input, input.field, input.rest + tail)
+      .with_context(output.words + " '" + output.path + "' " + verb + " the ");
+}
+
+std::vector<InputPath> input_paths(const BuildOptions& options) {
+  std::vector<InputPath> inputs;
+  for (size_t i = 0; i < options.layers.size(); ++i) {
+    const LayerInput& layer = options.layers[i];
+    const std::string field = "layers[" + std::to_string(i) + "]";
     if (layer.rootfs == "-") continue;
     const bool tar = is_tar_input(layer.rootfs);
-    inputs.push_back({std::string(tar ? "rootfs tar '" : "rootfs '") + layer.rootfs + "'",
-                      identify(layer.rootfs, true), tar, false});
+    const std::string rest = std::string(tar ? " tar '" : " '") + layer.rootfs + "'";
+    inputs.push_back({field + ".rootfs", rest, "rootfs" + rest, identify(layer.rootfs, true), tar, false});
     if (layer.diff_base)
-      inputs.push_back({"--diff-base '" + *layer.diff_base + "'", identify(*layer.diff_base, true), false, false});
+      inputs.push_back({field + ".diff_base", " '" + *layer.diff_base + "'", std::nullopt,
+                        identify(*layer.diff_base, true), false, false});
   }
   if (options.base_layout)
-    inputs.push_back({"--base layout '" + *options.base_layout + "'", identify(*options.base_layout, true), false, true});
+    inputs.push_back({"base_layout", " layout '" + *options.base_layout + "'", std::nullopt,
+                      identify(*options.base_layout, true), false, true});
+  return inputs;
+}
 
-  for (const auto& input : inputs) {
-    if (input.base_layout && same_path(layout, input.identity)) continue;
-    if (input.base_layout && lies_within(layout, input.identity))
-      return make_error("-o '" + out + "' lies inside the " + input.what + "; the output cannot be part of an input");
-    if (same_path(layout, input.identity))
-      return make_error("-o '" + out + "' is the " + input.what + "; the output cannot be one of the inputs");
-    if (lies_within(input.identity, layout))
-      return make_error("the " + input.what + " lies inside the output layout '" + out + "'");
-  }
-
-  if (!options.tar_output) return ok_status();
-  const std::string& tar = *options.tar_output;
+// The tarball against the layout and the inputs: it replaces only a regular
+// file, in an existing directory, outside the layout and the base layout,
+// and never an input tar.
+Status check_tar_output(const OutputPath& layout, const std::string& tar, const std::vector<InputPath>& inputs) {
+  auto refuse = [&](const std::string& rest) { return field_error(ErrorKind::input, "tar_output", rest); };
   if (tar == "-")
-    return make_error("--tar-output '-': the tarball cannot go to standard output (it is committed by renaming a "
-                      "finished file into place); give a file name");
+    return refuse(" '-': the tarball cannot go to standard output (it is committed by renaming a finished file "
+                  "into place); give a file name");
   struct stat st {};
   if (::lstat(tar.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    return make_error("--tar-output '" + tar + "' is " + file_type_name(st.st_mode) +
-                      "; the tarball is renamed into place and only ever replaces a regular file");
+    return refuse(" '" + tar + "' is " + file_type_name(st.st_mode) +
+                  "; the tarball is renamed into place and only ever replaces a regular file");
   const std::string parent = parent_directory(tar);
   if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return make_error("--tar-output '" + tar + "': directory '" + parent + "' does not exist");
-  const PathIdentity tarball = identify(tar, false);
-  if (lies_within(tarball, layout))
-    return make_error("--tar-output '" + tar + "' lies inside the output layout '" + out + "'");
+    return refuse(" '" + tar + "': directory '" + parent + "' does not exist");
+  const OutputPath tarball{"tar_output", "the tarball", tar, identify(tar, false)};
+  if (lies_within(tarball.identity, layout.identity))
+    return refuse(" '" + tar + "' lies inside the output layout '" + layout.path + "'");
   for (const auto& input : inputs) {
-    if (input.tar_file && same_path(tarball, input.identity))
-      return make_error("--tar-output '" + tar + "' is the " + input.what + "; the output cannot be one of the inputs");
-    if (input.base_layout && lies_within(tarball, input.identity))
-      return make_error("--tar-output '" + tar + "' lies inside the " + input.what);
+    if (input.tar_file && same_path(tarball.identity, input.identity))
+      return output_meets_input(tarball, "is", input, "; the output cannot be one of the inputs");
+    if (input.base_layout && lies_within(tarball.identity, input.identity))
+      return output_meets_input(tarball, "lies inside", input, "");
   }
   return ok_status();
 }
 
-Status check_directory(const std::string& path, const char* what) {
+// Every path the build writes (the layout, the tarball) against every input
+// (each rootfs, each diff base, the base layout) and each other, before
+// anything is written. Allowed: the layout or the tarball inside a rootfs
+// directory (the walk leaves them out) and the base layout being the output
+// layout itself (stacking).
+Status check_output_paths(const BuildOptions& options) {
+  const OutputPath layout{"layout_dir", "the output layout", options.layout_dir, identify(options.layout_dir, true)};
+  const std::vector<InputPath> inputs = input_paths(options);
+  for (const auto& input : inputs) {
+    if (input.base_layout && same_path(layout.identity, input.identity)) continue;
+    if (input.base_layout && lies_within(layout.identity, input.identity))
+      return output_meets_input(layout, "lies inside", input, "; the output cannot be part of an input");
+    if (same_path(layout.identity, input.identity))
+      return output_meets_input(layout, "is", input, "; the output cannot be one of the inputs");
+    if (lies_within(input.identity, layout.identity))
+      return about_input(input, " lies inside the output layout '" + options.layout_dir + "'");
+  }
+  if (!options.tar_output) return ok_status();
+  return check_tar_output(layout, *options.tar_output, inputs);
+}
+
+// `field` names a directory the build reads: it must be one.
+Status check_directory(const std::string& path, const std::string& field) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return make_error(std::string(what) + " '" + path + "' does not exist");
-    return make_error(std::string("cannot access ") + what + " '" + path + "': " + errno_text(errno));
+    if (errno == ENOENT) return field_error(ErrorKind::input, field, " '" + path + "' does not exist");
+    return field_error(ErrorKind::input, field, " '" + path + "': " + errno_text(errno)).with_context("cannot access ");
   }
-  if (!S_ISDIR(st.st_mode)) return make_error(std::string(what) + " '" + path + "' is not a directory");
+  if (!S_ISDIR(st.st_mode)) return field_error(ErrorKind::input, field, " '" + path + "' is not a directory");
   return ok_status();
+}
+
+// How layer `input` produces its entries: a tar, a delta (against
+// `base_tree` when set, else against the layer's diff base) or a walk.
+// Opened by the layer's producer when the layer starts.
+std::function<Result<std::unique_ptr<EntrySource>>()> source_opener(const LayerInput& input,
+                                                                    const WalkOptions& walk_options,
+                                                                    const std::string& layout_dir,
+                                                                    const TreeModel* base_tree,
+                                                                    const std::atomic<bool>* cancel) {
+  return [=]() -> Result<std::unique_ptr<EntrySource>> {
+    if (is_tar_input(input.rootfs)) {
+      OCIPACK_TRY_ASSIGN(auto tar, TarInputSource::open(input.rootfs, walk_options, layout_dir));
+      return std::unique_ptr<EntrySource>(std::move(tar));
+    }
+    if (base_tree || input.diff_base) {
+      OCIPACK_TRY_ASSIGN(auto delta, base_tree ? DeltaSource::compute(*base_tree, input.rootfs, walk_options, cancel)
+                                               : DeltaSource::compute(*input.diff_base, input.rootfs, walk_options,
+                                                                      cancel));
+      return std::unique_ptr<EntrySource>(std::move(delta));
+    }
+    OCIPACK_TRY_ASSIGN(auto walker, RootfsWalker::open(input.rootfs, walk_options));
+    return std::unique_ptr<EntrySource>(std::make_unique<RootfsWalker>(std::move(walker)));
+  };
 }
 
 // One layer's compressed blob, still in its temp file.
-struct LayerOutcome {
-  std::optional<TempFile> blob;
-  LayerResult result;
-  std::vector<std::string> warnings;
+struct LayerBlob {
+  TempFile blob;
+  LayerOutcome outcome;
 };
 
-// `base_tree`, when set, is what this layer is a delta against.
-Result<LayerOutcome> build_layer(const LayerInput& input, const BuildOptions& options,
-                                 const WalkOptions& walk_options, LayoutStore& store, int threads,
-                                 const std::function<void(uint64_t, uint64_t)>& on_progress,
-                                 const TreeModel* base_tree) {
-  auto temp = store.begin_blob();
-  if (!temp) return temp.error();
-  std::unique_ptr<EntrySource> source;
-  if (is_tar_input(input.rootfs)) {
-    auto tar = TarInputSource::open(input.rootfs, walk_options, store.dir());
-    if (!tar) return tar.error();
-    source = std::move(*tar);
-  } else if (base_tree || input.diff_base) {
-    auto delta = base_tree ? DeltaSource::compute(*base_tree, input.rootfs, walk_options, options.layer.cancel)
-                           : DeltaSource::compute(*input.diff_base, input.rootfs, walk_options, options.layer.cancel);
-    if (!delta) return delta.error();
-    source = std::move(*delta);
-  } else {
-    auto walker = RootfsWalker::open(input.rootfs, walk_options);
-    if (!walker) return walker.error();
-    source = std::make_unique<RootfsWalker>(std::move(*walker));
-  }
-  TarChunker chunker(std::move(source), options.layer.chunking);
-  LayerPipelineOptions pipeline = options.layer;
-  pipeline.threads = threads;
-  pipeline.on_progress = on_progress;
-  auto result = run_layer_pipeline(chunker, pipeline, temp->fd(), "layer blob in " + store.dir());
-  if (!result) return result.error();
-  LayerOutcome outcome;
-  outcome.blob.emplace(std::move(*temp));
-  outcome.result = *result;
-  outcome.warnings = chunker.warnings();
-  return outcome;
-}
-
-// Runs every layer's pipeline, up to min(layers, threads) at once, sharing
-// the thread budget; returns outcomes in layer order or the first error.
+// Builds every layer at once (run_layer_graph: one arena, shared threads
+// and chunk budget); returns the blobs in layer order or the first error.
 // The last layer is a delta against `base_tree` when it is set.
-Result<std::vector<LayerOutcome>> build_layers(const BuildOptions& options,
-                                               const WalkOptions& walk_options, LayoutStore& store,
-                                               const TreeModel* base_tree) {
-  const size_t count = options.layers.size();
-  const int threads = std::max(1, options.layer.threads);
-  const size_t concurrent = std::min<size_t>(count, static_cast<size_t>(threads));
-  const int threads_each = std::max(1, threads / static_cast<int>(concurrent));
-
-  // Progress across concurrent layers is summed before it reaches the caller.
-  std::mutex progress_mutex;
-  std::vector<std::pair<uint64_t, uint64_t>> progress(count);
-  auto progress_for = [&](size_t index) -> std::function<void(uint64_t, uint64_t)> {
-    if (!options.layer.on_progress) return {};
-    return [&, index](uint64_t tar, uint64_t blob) {
-      std::lock_guard lock(progress_mutex);
-      progress[index] = {tar, blob};
-      uint64_t total_tar = 0, total_blob = 0;
-      for (const auto& [t, b] : progress) total_tar += t, total_blob += b;
-      options.layer.on_progress(total_tar, total_blob);
-    };
-  };
-
-  std::vector<std::optional<Result<LayerOutcome>>> outcomes(count);
-  if (concurrent <= 1) {
-    for (size_t i = 0; i < count; ++i)
-      outcomes[i].emplace(build_layer(options.layers[i], options, walk_options, store, threads, progress_for(i),
-                                      i + 1 == count ? base_tree : nullptr));
-  } else {
-    std::atomic<size_t> next{0};
-    std::vector<std::thread> workers;
-    for (size_t w = 0; w < concurrent; ++w) {
-      workers.emplace_back([&] {
-        for (size_t i; (i = next.fetch_add(1)) < count;)
-          outcomes[i].emplace(build_layer(options.layers[i], options, walk_options, store, threads_each,
-                                          progress_for(i), i + 1 == count ? base_tree : nullptr));
-      });
-    }
-    for (auto& worker : workers) worker.join();
+Result<std::vector<LayerBlob>> build_layers(const BuildOptions& options, const LayerFormat& format,
+                                            const BuildHooks& hooks, const WalkOptions& walk_options,
+                                            LayoutStore& store, const TreeModel* base_tree) {
+  std::vector<TempFile> blobs;
+  std::vector<LayerJob> jobs;
+  for (size_t i = 0; i < options.layers.size(); ++i) {
+    const bool last = i + 1 == options.layers.size();
+    OCIPACK_TRY_ASSIGN(TempFile blob, store.begin_blob());
+    jobs.push_back({source_opener(options.layers[i], walk_options, store.dir(), last ? base_tree : nullptr,
+                                  hooks.cancel),
+                    blob.fd(), "layer blob in " + store.dir()});
+    blobs.push_back(std::move(blob));
   }
-  std::vector<LayerOutcome> built;
-  for (auto& outcome : outcomes) {
-    if (!outcome->ok()) return outcome->error();
-    built.push_back(std::move(outcome->value()));
-  }
+  OCIPACK_TRY_ASSIGN(auto outcomes, run_layer_graph(format, options.layer, std::move(jobs), hooks));
+  std::vector<LayerBlob> built;
+  for (size_t i = 0; i < outcomes.size(); ++i) built.push_back({std::move(blobs[i]), std::move(outcomes[i])});
   return built;
 }
 
-Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store,
-                               const std::optional<LoadedImage>& base, const TreeModel* base_tree) {
-  auto started = std::chrono::steady_clock::now();
+// The base image a build stacks on, read before the output is opened.
+struct Base {
+  std::optional<LoadedImage> image;
+  std::optional<TreeModel> tree;  // its merged rootfs, for a delta against it
+};
+
+Result<BuildResult> build_into(const BuildOptions& options, const LayerFormat& format, const BuildHooks& hooks,
+                               LayoutStore& store, const Base& base_image) {
+  const std::optional<LoadedImage>& base = base_image.image;
   BuildResult result;
   // The store holds the layout lock since it was opened (builds and gc of one
   // layout exclude each other), so the index it read is current.
@@ -315,20 +328,19 @@ Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store,
       result.base_layers.push_back(layer);
     }
   }
-  auto outcomes = build_layers(options, walk_options, store, base_tree);
-  if (!outcomes) return outcomes.error();
+  OCIPACK_TRY_ASSIGN(auto built, build_layers(options, format, hooks, walk_options, store,
+                                               base_image.tree ? &*base_image.tree : nullptr));
   // An interrupt after the layers are compressed still aborts the build (the
   // new blobs are removed by the caller); the last check is before index.json.
-  auto interrupted = [&] { return options.layer.cancel && options.layer.cancel->load(); };
-  if (interrupted()) return make_error("interrupted");
+  if (hooks.cancelled()) return interrupted_error();
   std::vector<Digest> diff_ids;
-  for (auto& outcome : *outcomes) {
-    OCIPACK_TRY(store.commit_blob(*outcome.blob, outcome.result.digest));
-    Descriptor descriptor{k_media_type_layer_gzip, outcome.result.digest,
-                          static_cast<int64_t>(outcome.result.compressed_size), {}};
+  for (auto& [blob, outcome] : built) {
+    const LayerResult& layer = outcome.result;
+    OCIPACK_TRY(store.commit_blob(blob, layer.digest));
+    Descriptor descriptor{format.media_type(), layer.digest, static_cast<int64_t>(layer.compressed_size), {}};
     manifest.layers.push_back(descriptor);
-    diff_ids.push_back(outcome.result.diff_id);
-    result.layers.push_back({descriptor, outcome.result});
+    diff_ids.push_back(layer.diff_id);
+    result.layers.push_back({descriptor, layer});
     result.warnings.insert(result.warnings.end(), outcome.warnings.begin(), outcome.warnings.end());
   }
 
@@ -354,67 +366,91 @@ Result<BuildResult> build_into(const BuildOptions& options, LayoutStore& store,
   std::optional<StagedTarball> tarball;
   if (options.tar_output) {
     auto staged = stage_layout_tarball(store.dir(), *options.tar_output, store.oci_layout(),
-                                       *index_json, options.image.created, options.layer.cancel);
+                                       *index_json, options.image.created, hooks.cancel);
     if (!staged) return staged.error();
     tarball.emplace(std::move(*staged));
   }
 
   // 5. index.json last: the commit point of the layout; then the tarball.
-  if (interrupted()) return make_error("interrupted");
+  if (hooks.cancelled()) return interrupted_error();
   OCIPACK_TRY(store.write_index(*index_json));
   store.keep_changes();
   if (tarball) OCIPACK_TRY(tarball->commit(*options.tar_output));
-
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }
 }  // namespace
 
-Result<BuildResult> build_image(const BuildOptions& options) {
-  // Validate everything that can be checked cheaply before touching the output.
+namespace {
+// Everything about the options that can be checked cheaply before anything
+// is read or written, except the codec (resolve_layer_format).
+Status check_options(const BuildOptions& options) {
   OCIPACK_TRY(validate_ref_name(options.image.tag));
-  if (options.layers.empty()) return make_error("no rootfs given (a ROOTFS or --layer DIR)");
+  if (options.layers.empty()) return usage_error("no rootfs given (the build has no layer)");
   size_t from_stdin = 0;
-  for (const auto& layer : options.layers) {
+  for (size_t i = 0; i < options.layers.size(); ++i) {
+    const LayerInput& layer = options.layers[i];
+    const std::string field = "layers[" + std::to_string(i) + "]";
     if (is_tar_input(layer.rootfs)) {
-      if (layer.diff_base) return make_error("--diff-base needs a rootfs directory, not the tar '" + layer.rootfs + "'");
-      if (layer.rootfs == "-" && ++from_stdin > 1) return make_error("only one layer can be read from stdin ('-')");
+      if (layer.diff_base)
+        return field_error(ErrorKind::usage, field + ".diff_base",
+                           " needs a rootfs directory, not the tar '" + layer.rootfs + "'");
+      if (layer.rootfs == "-" && ++from_stdin > 1) return usage_error("only one layer can be read from stdin ('-')");
       continue;
     }
-    OCIPACK_TRY(check_directory(layer.rootfs, "rootfs"));
-    if (layer.diff_base) OCIPACK_TRY(check_directory(*layer.diff_base, "--diff-base"));
+    OCIPACK_TRY(check_directory(layer.rootfs, field + ".rootfs"));
+    if (layer.diff_base) OCIPACK_TRY(check_directory(*layer.diff_base, field + ".diff_base"));
   }
-  if (options.diff_against_base && is_tar_input(options.layers.back().rootfs))
-    return make_error("--diff-against-base needs a rootfs directory, not a tar");
-  if (options.diff_against_base && options.layers.size() > 1)
-    return make_error("--diff-against-base takes a single layer (ROOTFS or one --layer), not " +
-                      std::to_string(options.layers.size()));
-  if (options.diff_against_base && !options.base_layout)
-    return make_error("--diff-against-base needs --base LAYOUT[:TAG]");
-  if (auto probe = make_compressor(options.layer.codec); !probe) return probe.error();
+  if (!options.diff_against_base) return ok_status();
+  auto refuse = [](const std::string& rest) { return field_error(ErrorKind::usage, "diff_against_base", rest); };
+  if (is_tar_input(options.layers.back().rootfs)) return refuse(" needs a rootfs directory, not a tar");
+  if (options.layers.size() > 1) return refuse(" takes a single layer, not " + std::to_string(options.layers.size()));
+  if (!options.base_layout) return refuse(" needs a base layout");
+  return ok_status();
+}
+
+// `error`, about the option `field`: "base_layout: <message>", same kind.
+Error about_field(const std::string& field, const Error& error) {
+  return field_error(error.kind, field, ": " + error.message);
+}
+
+// The base image and, for a delta against it, its merged rootfs as a model
+// in memory: streamed from its blobs (read-only, verified), never written
+// anywhere. Read before the output is opened (and locked): a refused base
+// leaves nothing to undo.
+Result<Base> load_base(const BuildOptions& options, const BuildHooks& hooks) {
+  Base base;
+  if (!options.base_layout) return base;
+  auto loaded = load_image(*options.base_layout, options.base_tag);
+  if (!loaded) return about_field("base_layout", loaded.error());
+  base.image = std::move(*loaded);
+  if (!options.diff_against_base) return base;
+  auto model = TreeModel::from_layers(*options.base_layout, base.image->manifest_doc.layers, hooks.cancel);
+  if (!model) {
+    if (model.error().is(ErrorKind::interrupted)) return model.error();
+    return about_field("diff_against_base", model.error());
+  }
+  base.tree.emplace(std::move(*model));
+  return base;
+}
+}  // namespace
+
+Result<BuildResult> build_image(const BuildOptions& options, const BuildHooks& hooks) {
+  // Validate everything that can be checked cheaply before touching the output.
+  OCIPACK_TRY(check_options(options));
+  OCIPACK_TRY_ASSIGN(const auto format, resolve_layer_format(options.layer.codec));
   OCIPACK_TRY(check_output_paths(options));
-  std::optional<LoadedImage> base;
-  if (options.base_layout) {
-    auto loaded = load_image(*options.base_layout, options.base_tag);
-    if (!loaded) return make_error("--base: " + loaded.error().message);
-    base = std::move(*loaded);
+  OCIPACK_TRY_ASSIGN(const Base base, load_base(options, hooks));
+  OCIPACK_TRY_ASSIGN(auto store, LayoutStore::open_or_create(options.layout_dir));
+  StageTimer build_time;  // from the lock to the commit
+  auto result = [&] {
+    auto timing = build_time.time();
+    return build_into(options, *format, hooks, store, base);
+  }();
+  if (!result) {
+    store.discard_changes();
+    return result;
   }
-  // The base image's merged rootfs, as a model in memory: streamed from its
-  // blobs (read-only, verified), never written anywhere. Modelled before the
-  // output is opened (and locked): a refused base leaves nothing to undo.
-  std::optional<TreeModel> base_tree;
-  if (options.diff_against_base) {
-    auto model = TreeModel::from_layers(*options.base_layout, base->manifest_doc.layers, options.layer.cancel);
-    if (!model) {
-      if (options.layer.cancel && options.layer.cancel->load()) return model.error();
-      return make_error("--diff-against-base: " + model.error().message);
-    }
-    base_tree.emplace(std::move(*model));
-  }
-  auto store = LayoutStore::open_or_create(options.layout_dir);
-  if (!store) return store.error();
-  auto result = build_into(options, *store, base, base_tree ? &*base_tree : nullptr);
-  if (!result) store->discard_changes();
+  result->seconds = static_cast<double>(build_time.stats().nanoseconds) / 1e9;
   return result;
 }
 

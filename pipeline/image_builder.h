@@ -4,7 +4,9 @@
 // pipelines (several layers concurrently where cores allow) and writes the
 // OCI layout in the crash-safe order: layer blobs → config → manifest →
 // (layout tarball, staged) → index.json → tarball renamed into place.
-// Nothing is printed; warnings and errors come back to the caller.
+// Nothing is printed; warnings and errors come back to the caller. Errors
+// about an option name its field ("tar_output", "layers[1].diff_base",
+// "codec.level"; Error::field), never a command-line flag.
 #pragma once
 
 #include <atomic>
@@ -16,7 +18,8 @@
 
 #include "core/oci/oci_json.h"
 #include "core/util/result.h"
-#include "pipeline/layer_pipeline.h"
+#include "pipeline/build_hooks.h"
+#include "pipeline/layer_graph.h"
 
 namespace ocipack {
 
@@ -45,6 +48,8 @@ struct LayerInput {
   std::optional<std::string> diff_base;  // directory: store only the changes from it
 };
 
+// What the caller asked for: plain data, never changed by a build. (How the
+// caller follows and stops it is BuildHooks, beside it.)
 struct BuildOptions {
   std::vector<LayerInput> layers;  // bottom to top
   std::string layout_dir;
@@ -56,9 +61,9 @@ struct BuildOptions {
   bool diff_against_base = false;
   ImageSpec image;
   LayerPipelineOptions layer;
-  std::optional<int64_t> clamp_mtime;     // SOURCE_DATE_EPOCH
-  bool owner_root = false;                // --owner root: store 0:0 for every entry
-  std::optional<std::string> tar_output;  // --tar-output FILE
+  std::optional<int64_t> clamp_mtime;     // clamp entry mtimes (SOURCE_DATE_EPOCH)
+  bool owner_root = false;                // store 0:0 for every entry
+  std::optional<std::string> tar_output;  // also write the layout as this tarball
 };
 
 struct BuiltLayer {
@@ -75,7 +80,10 @@ struct BuildResult {
   double seconds = 0;
 };
 
-Result<BuildResult> build_image(const BuildOptions& options);
+// Builds the image. The layers run concurrently in one TBB arena of
+// options.layer.threads threads; the process-wide TBB thread limit is the
+// caller's to raise (see cli/main.cc), the library never changes it.
+Result<BuildResult> build_image(const BuildOptions& options, const BuildHooks& hooks = {});
 
 // The config document for `spec` on top of `base` (may be null) with the new
 // layers' diff_ids (exposed for tests).

@@ -1,7 +1,7 @@
-// Backend-independent parts of the codec layer: option parsing/validation,
-// the factory, and the single-member gzip framing. The backends themselves
-// live in codec_libdeflate.cc and codec_isal.cc, each the only file that
-// includes its library's header.
+// Backend-independent parts of the codec layer: what each backend can do,
+// the one check of compressor settings, the factory, and the gzip framing.
+// The backends themselves live in codec_libdeflate.cc and codec_isal.cc,
+// each the only file that includes its library's header.
 #include "core/codec/codec.h"
 
 #ifdef OCIPACK_HAVE_ISAL
@@ -10,16 +10,17 @@
 
 namespace ocipack {
 
-// Defined in the backend files.
+// Defined in the backend files; called only with checked settings.
 Result<std::unique_ptr<Compressor>> make_libdeflate_compressor(int level);
 std::string libdeflate_version();
 #ifdef OCIPACK_HAVE_ISAL
-Result<std::unique_ptr<Compressor>> make_isal_compressor(int level);
+Result<std::unique_ptr<Compressor>> make_isal_compressor(int level, CompressedShape shape);
 std::string isal_version();
 #else
-// Built with -DOCIPACK_WITH_ISAL=OFF (e.g. a Yocto host without meta-intel).
-Result<std::unique_ptr<Compressor>> make_isal_compressor(int) {
-  return make_error("--compressor isal: this ocipack was built without ISA-L (OCIPACK_WITH_ISAL=OFF)");
+// Built with -DOCIPACK_WITH_ISAL=OFF (e.g. a Yocto host without meta-intel):
+// codec_available(isal) is false, so check_compressor never lets this run.
+Result<std::unique_ptr<Compressor>> make_isal_compressor(int, CompressedShape) {
+  return usage_error("isal: this ocipack was built without ISA-L");
 }
 std::string isal_version() { return "no isa-l"; }
 #endif
@@ -36,34 +37,45 @@ LevelBounds level_bounds(CodecKind kind) {
   return {};
 }
 
-Result<CodecKind> parse_codec_kind(std::string_view name) {
-  if (name == "libdeflate") return CodecKind::libdeflate;
-  if (name == "isal" || name == "isa-l" || name == "igzip") return CodecKind::isal;
-  return make_error("--compressor '" + std::string(name) + "': expected libdeflate or isal");
+bool codec_available(CodecKind kind) {
+#ifdef OCIPACK_HAVE_ISAL
+  (void)kind;
+  return true;
+#else
+  return kind != CodecKind::isal;
+#endif
 }
 
-Result<GzipFormat> parse_gzip_format(std::string_view name) {
-  if (name == "members") return GzipFormat::members;
-  if (name == "single") return GzipFormat::single;
-  return make_error("--gzip-format '" + std::string(name) + "': expected members or single");
-}
-
-Result<std::unique_ptr<Compressor>> make_compressor(const CodecOptions& options) {
-  if (const LevelBounds bounds = level_bounds(options.kind); !bounds.contains(options.level))
-    return make_error("compression level " + std::to_string(options.level) + " is out of range for " +
-                      codec_name(options.kind) + " (" + std::to_string(bounds.min) + "-" +
-                      std::to_string(bounds.max) + ")");
-  switch (options.kind) {
-    case CodecKind::libdeflate:
-      if (options.format == GzipFormat::single)
-        return make_error(
-            "--gzip-format single needs --compressor isal (libdeflate cannot end a deflate "
-            "block on a flush, so it can only write one gzip member per chunk)");
-      return make_libdeflate_compressor(options.level);
-    case CodecKind::isal:
-      return make_isal_compressor(options.level);
+bool codec_writes(CodecKind kind, CompressedShape shape) {
+  if (!codec_available(kind)) return false;
+  switch (kind) {
+    // libdeflate always ends its output with a final block: members only.
+    case CodecKind::libdeflate: return shape == CompressedShape::gzip_member;
+    case CodecKind::isal: return true;
   }
-  return make_error("unknown compressor");
+  return false;
+}
+
+Status check_compressor(CodecKind kind, int level, CompressedShape shape) {
+  const std::string name = codec_name(kind);
+  if (!codec_available(kind))
+    return field_error(ErrorKind::usage, "codec.kind",
+                       " " + name + ": this ocipack was built without ISA-L (OCIPACK_WITH_ISAL=OFF)");
+  if (!codec_writes(kind, shape))
+    return field_error(ErrorKind::usage, "codec.kind",
+                       " " + name + " cannot write pieces of one deflate stream (it cannot end a deflate "
+                                    "block on a flush, so it can only write one gzip member per chunk)");
+  if (const LevelBounds bounds = level_bounds(kind); !bounds.contains(level))
+    return field_error(ErrorKind::usage, "codec.level",
+                       " " + std::to_string(level) + " is out of range for " + name + " (" +
+                           std::to_string(bounds.min) + "-" + std::to_string(bounds.max) + ")");
+  return ok_status();
+}
+
+Result<std::unique_ptr<Compressor>> make_compressor(CodecKind kind, int level, CompressedShape shape) {
+  OCIPACK_TRY(check_compressor(kind, level, shape));
+  if (kind == CodecKind::isal) return make_isal_compressor(level, shape);
+  return make_libdeflate_compressor(level);
 }
 
 std::string codec_description(CodecKind kind) {

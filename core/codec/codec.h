@@ -1,14 +1,26 @@
-// Compression backends behind one small interface. Two layer formats:
-//  - members: each chunk becomes one complete gzip member (RFC 1952), so the
-//    blob is a pigz-style multi-member gzip that Go, containerd, skopeo,
-//    umoci, GNU gzip, pigz and igzip all read;
-//  - single: each chunk becomes a piece of ONE raw deflate stream — ending
-//    byte-aligned on a full flush, never final — and the pipeline frames the
-//    whole layer as one gzip member (header, pieces, an empty final block,
-//    CRC-32 and size), for readers that stop after the first member. Each
-//    piece may be primed with the 32 KiB of stream before it (dictionary).
-// Backends: libdeflate (levels 0–12, members only: it cannot end a block on a
-// flush) and ISA-L igzip (levels 0–3, both formats).
+// Compression backends behind one small interface, and the gzip framing
+// helpers the layer formats (core/layer) build on.
+//
+// Design: a Compressor turns one input into one output of a fixed shape,
+// chosen when it is made:
+//  - gzip_member: one complete RFC 1952 member (header with mtime 0, deflate
+//    data ending in a final block, CRC-32 and size), self-contained;
+//  - deflate_piece: raw deflate ending byte-aligned on a full flush and never
+//    final, that may refer back into a dictionary (the ≤ 32 KiB of stream
+//    before the input); pieces concatenate into ONE deflate stream that a
+//    layer format frames as a single gzip member.
+// Every backend has the same entry point, compress(input, dictionary,
+// output); what differs is which shapes it can write, stated up front by
+// codec_writes() instead of being discovered by a failing call. libdeflate
+// (levels 0–12) writes gzip members only: it always ends its output with a
+// final block. ISA-L igzip (levels 0–3) writes both. A next backend (zstd)
+// adds a CodecKind, its level bounds, a shape (a zstd frame) and one file.
+//
+// Validation: check_compressor() is the one check of (kind, level, shape);
+// its errors name the option fields "codec.kind" and "codec.level" (the CLI
+// shows its flags instead). make_compressor() runs it too, so a compressor
+// is never made from settings that were not checked.
+//
 // A Compressor object is not thread-safe: the pipeline keeps one per worker
 // thread and reuses it for every chunk that worker handles.
 #pragma once
@@ -19,49 +31,34 @@
 #include <memory>
 #include <span>
 #include <string>
-#include <string_view>
 
 #include "core/util/result.h"
 
 namespace ocipack {
 
 enum class CodecKind { libdeflate, isal };
-enum class GzipFormat { members, single };
 
+// What one compress() call writes (see the top of the file).
+enum class CompressedShape { gzip_member, deflate_piece };
+
+// The window a deflate back-reference can reach: the most a deflate_piece's
+// dictionary can usefully hold.
 inline constexpr size_t k_deflate_window = 32 * 1024;
-
-struct CodecOptions {
-  CodecKind kind = CodecKind::libdeflate;
-  int level = 6;  // libdeflate: 0..12, isal: 0..3
-  GzipFormat format = GzipFormat::members;
-  bool dictionary = false;  // single format: prime each piece with the previous 32 KiB
-};
 
 class Compressor {
  public:
   virtual ~Compressor() = default;
-  // Worst-case output size for `input_size` bytes (either format).
+  // Worst-case output size for `input_size` bytes.
   virtual size_t bound(size_t input_size) const = 0;
-  // members: compresses `input` into one complete gzip member in `output`
-  // (which holds bound(input.size()) bytes); returns the member's size.
-  virtual Result<size_t> compress_member(std::span<const std::byte> input,
-                                         std::span<std::byte> output) = 0;
-  // single: raw deflate of `input`, ending byte-aligned and not final, with
-  // back-references allowed into `dictionary` (the ≤ 32 KiB of stream that
-  // precede `input`; empty for none). Returns the piece's size.
-  virtual Result<size_t> compress_piece(std::span<const std::byte> input,
-                                        std::span<const std::byte> dictionary,
-                                        std::span<std::byte> output) = 0;
+  // Compresses `input` into `output` (which holds bound(input.size()) bytes)
+  // in the compressor's shape; returns the output's size. `dictionary` is
+  // the stream before `input` that the output may refer back into (only the
+  // last k_deflate_window bytes count); it must be empty for gzip_member,
+  // whose output stands alone. The output depends only on input, dictionary,
+  // kind, level and shape — never on what the object compressed before.
+  virtual Result<size_t> compress(std::span<const std::byte> input, std::span<const std::byte> dictionary,
+                                  std::span<std::byte> output) = 0;
 };
-
-// Validates the options (level range and format per backend, with an error
-// that names the flag values) and creates a compressor.
-Result<std::unique_ptr<Compressor>> make_compressor(const CodecOptions& options);
-
-// Parses "libdeflate" / "isal" and "members" / "single".
-Result<CodecKind> parse_codec_kind(std::string_view name);
-Result<GzipFormat> parse_gzip_format(std::string_view name);
-const char* codec_name(CodecKind kind);
 
 // The compression levels a backend accepts and the one it uses by default:
 // the one source of these numbers, for option validation and the backends.
@@ -74,11 +71,28 @@ struct LevelBounds {
 LevelBounds level_bounds(CodecKind kind);
 inline int default_level(CodecKind kind) { return level_bounds(kind).default_level; }
 
+// Whether this build has the backend (ISA-L is optional: OCIPACK_WITH_ISAL).
+bool codec_available(CodecKind kind);
+// Whether the backend can write `shape` (false when it is not available).
+bool codec_writes(CodecKind kind, CompressedShape shape);
+
+// The one check of compressor settings: the backend is built in, writes
+// `shape`, and `level` is within level_bounds(kind). Usage errors name the
+// field: "codec.kind isal: this ocipack was built without ISA-L ...",
+// "codec.level 42 is out of range for libdeflate (0-12)".
+Status check_compressor(CodecKind kind, int level, CompressedShape shape);
+
+// Checks the settings (check_compressor) and creates a compressor.
+Result<std::unique_ptr<Compressor>> make_compressor(CodecKind kind, int level, CompressedShape shape);
+
+// "libdeflate" / "isal": the name the backend goes by in messages and stats.
+const char* codec_name(CodecKind kind);
+
 // Name and version of the backend, e.g. "libdeflate 1.14" (for --version and
 // for the README's statement of what the layer digest depends on).
 std::string codec_description(CodecKind kind);
 
-// Framing of the single-member format (RFC 1952).
+// Gzip framing (RFC 1952) for a stream written as deflate pieces.
 std::array<std::byte, 10> gzip_header();  // no name, mtime 0, OS unknown
 // The empty final deflate block (fixed Huffman, BFINAL=1) that ends the stream.
 inline constexpr std::array<std::byte, 2> k_deflate_final_block = {std::byte{0x03}, std::byte{0x00}};

@@ -1,8 +1,8 @@
-// ISA-L igzip backend. Output depends only on the chunk, its dictionary and
-// the level; no state is kept between chunks (every call starts from
-// isal_deflate_init or isal_deflate_stateless_init).
-// members: gzip_flag = IGZIP_GZIP and end_of_stream, one complete member.
-// single: raw deflate ending on a FULL_FLUSH without end_of_stream, so the
+// ISA-L igzip backend, for both shapes. Output depends only on the chunk,
+// its dictionary and the level; no state is kept between chunks (every call
+// starts from isal_deflate_init or isal_deflate_stateless_init).
+// gzip_member: gzip_flag = IGZIP_GZIP and end_of_stream, one complete member.
+// deflate_piece: raw deflate ending on a FULL_FLUSH without end_of_stream, so the
 // piece ends byte-aligned without a final block and pieces concatenate into
 // one stream; the optional dictionary lets the piece refer back into the
 // previous chunk (the stateful API honours one set right after init).
@@ -64,8 +64,9 @@ uint8_t* in_ptr(std::span<const std::byte> bytes) {
 
 class IsalCompressor final : public Compressor {
  public:
-  explicit IsalCompressor(int level)
+  IsalCompressor(int level, CompressedShape shape)
       : m_level(level),
+        m_member(shape == CompressedShape::gzip_member),
         m_stream(std::make_unique<isal_zstream>()),
         m_level_buffer(level_buffer_size(level)) {}
 
@@ -76,22 +77,17 @@ class IsalCompressor final : public Compressor {
     return input_size + input_size / 3 + 64 * 1024;
   }
 
-  Result<size_t> compress_member(std::span<const std::byte> input,
-                                 std::span<std::byte> output) override {
-    return compress(input, {}, output, true);
-  }
-
-  Result<size_t> compress_piece(std::span<const std::byte> input,
-                                std::span<const std::byte> dictionary,
-                                std::span<std::byte> output) override {
+  Result<size_t> compress(std::span<const std::byte> input, std::span<const std::byte> dictionary,
+                          std::span<std::byte> output) override {
+    if (m_member && !dictionary.empty()) return usage_error("isal: a gzip member takes no dictionary");
     if (dictionary.size() > k_deflate_window) dictionary = dictionary.last(k_deflate_window);
-    return compress(input, dictionary, output, false);
+    return compress_with(input, dictionary, output, m_member);
   }
 
  private:
   // One gzip member (`member`) or one raw piece ending on a full flush.
-  Result<size_t> compress(std::span<const std::byte> input, std::span<const std::byte> dictionary,
-                          std::span<std::byte> output, bool member) {
+  Result<size_t> compress_with(std::span<const std::byte> input, std::span<const std::byte> dictionary,
+                               std::span<std::byte> output, bool member) {
     const bool prime = dictionary.empty() && body_mishandles_first_byte(m_level) &&
                        input.size() > k_prime_bytes;
     if (dictionary.empty() && !prime) return compress_stateless(input, output, member);
@@ -105,7 +101,7 @@ class IsalCompressor final : public Compressor {
       int rc = isal_deflate_set_dict(m_stream.get(), in_ptr(dictionary),
                                      static_cast<uint32_t>(dictionary.size()));
       if (rc != COMP_OK)
-        return make_error("isal: cannot set the deflate dictionary (" + std::to_string(rc) + ")");
+        return io_error("isal: cannot set the deflate dictionary (" + std::to_string(rc) + ")");
     }
     if (prime) {
       OCIPACK_TRY(deflate_call(input.first(k_prime_bytes), SYNC_FLUSH, false));
@@ -113,7 +109,7 @@ class IsalCompressor final : public Compressor {
     }
     OCIPACK_TRY(deflate_call(input, member ? NO_FLUSH : FULL_FLUSH, member));
     if (member && m_stream->internal_state.state != ZSTATE_END)
-      return make_error("isal: a compressed chunk did not fit its output buffer");
+      return io_error("isal: a compressed chunk did not fit its output buffer");
     return static_cast<size_t>(m_stream->total_out);
   }
 
@@ -126,9 +122,9 @@ class IsalCompressor final : public Compressor {
     m_stream->end_of_stream = end_of_stream ? 1 : 0;
     int rc = isal_deflate(m_stream.get());
     if (rc != COMP_OK)
-      return make_error("isal: compression of a chunk failed (error " + std::to_string(rc) + ")");
+      return io_error("isal: compression of a chunk failed (error " + std::to_string(rc) + ")");
     if (m_stream->avail_in != 0 || m_stream->avail_out == 0)
-      return make_error("isal: a compressed chunk did not fit its output buffer");
+      return io_error("isal: a compressed chunk did not fit its output buffer");
     return ok_status();
   }
 
@@ -145,9 +141,9 @@ class IsalCompressor final : public Compressor {
     m_stream->flush = member ? NO_FLUSH : FULL_FLUSH;
     int rc = isal_deflate_stateless(m_stream.get());
     if (rc == STATELESS_OVERFLOW || (rc == COMP_OK && m_stream->avail_in != 0))
-      return make_error("isal: a compressed chunk did not fit its output buffer");
+      return io_error("isal: a compressed chunk did not fit its output buffer");
     if (rc != COMP_OK)
-      return make_error("isal: compression of a chunk failed (error " + std::to_string(rc) + ")");
+      return io_error("isal: compression of a chunk failed (error " + std::to_string(rc) + ")");
     return static_cast<size_t>(m_stream->total_out);
   }
 
@@ -158,13 +154,14 @@ class IsalCompressor final : public Compressor {
   }
 
   int m_level;
+  bool m_member;  // the shape: gzip_member, else deflate_piece
   std::unique_ptr<isal_zstream> m_stream;  // large (internal buffers): on the heap
   std::vector<uint8_t> m_level_buffer;
 };
 }  // namespace
 
-Result<std::unique_ptr<Compressor>> make_isal_compressor(int level) {
-  return std::unique_ptr<Compressor>(std::make_unique<IsalCompressor>(level));
+Result<std::unique_ptr<Compressor>> make_isal_compressor(int level, CompressedShape shape) {
+  return std::unique_ptr<Compressor>(std::make_unique<IsalCompressor>(level, shape));
 }
 
 std::string isal_version() {

@@ -1,7 +1,7 @@
 // libdeflate backend: libdeflate_gzip_compress() writes a whole gzip member
 // (header with mtime 0, deflate data, CRC-32 and size trailer) in one call,
-// which is exactly one chunk's output. libdeflate always ends its output with a
-// final block, so it cannot write pieces of a single stream.
+// which is exactly one chunk's output. libdeflate always ends its output with
+// a final block, so it writes the gzip_member shape only (codec_writes()).
 #include <libdeflate.h>
 
 #include "core/codec/codec.h"
@@ -20,16 +20,13 @@ class LibdeflateCompressor final : public Compressor {
   size_t bound(size_t input_size) const override {
     return libdeflate_gzip_compress_bound(m_handle.get(), input_size);
   }
-  Result<size_t> compress_member(std::span<const std::byte> input,
-                                 std::span<std::byte> output) override {
+  Result<size_t> compress(std::span<const std::byte> input, std::span<const std::byte> dictionary,
+                          std::span<std::byte> output) override {
+    if (!dictionary.empty()) return usage_error("libdeflate: a gzip member takes no dictionary");
     size_t n = libdeflate_gzip_compress(m_handle.get(), input.data(), input.size(), output.data(),
                                         output.size());
-    if (n == 0) return make_error("libdeflate: output buffer too small for a chunk");
+    if (n == 0) return io_error("libdeflate: output buffer too small for a chunk");
     return n;
-  }
-  Result<size_t> compress_piece(std::span<const std::byte>, std::span<const std::byte>,
-                                std::span<std::byte>) override {
-    return make_error("libdeflate cannot write a single-member gzip stream");
   }
 
  private:
@@ -39,7 +36,7 @@ class LibdeflateCompressor final : public Compressor {
 
 Result<std::unique_ptr<Compressor>> make_libdeflate_compressor(int level) {
   LibdeflateCompressorPtr handle(libdeflate_alloc_compressor(level));
-  if (!handle) return make_error("libdeflate: cannot allocate a compressor");
+  if (!handle) return io_error("libdeflate: cannot allocate a compressor");
   return std::unique_ptr<Compressor>(std::make_unique<LibdeflateCompressor>(std::move(handle)));
 }
 

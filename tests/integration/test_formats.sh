@@ -12,6 +12,9 @@
 #   - the diff_id is the same for every backend/format (same tar stream);
 #   - the blob is byte-identical for --threads 1 and --threads 2;
 #   - libdeflate with --gzip-format single is refused with a clear error;
+#   - several layers built at once (they share one pipeline) give, layer by
+#     layer, the blob each gives alone, for "members" and for "single" with
+#     the dictionary, and each "single" blob is one gzip member;
 #   - 30 builds with 1 thread and 30 with 2 of one tree with --fast
 #     --chunk-size 64K (members and single) give one layer digest.
 # Also: an -o inside the rootfs is left out of the layer.
@@ -92,6 +95,34 @@ rc=$?
 check_eq "libdeflate + single: exit status 2" 2 "$rc"
 check_contains "libdeflate + single: error names the fix" "$TEST_TMP/e" "gzip-format single needs --compressor isal"
 check_eq "libdeflate + single: nothing written" "" "$(ls "$TEST_TMP/refused" 2>/dev/null)"
+
+# Several layers in one build run in one shared pipeline: each layer's blob
+# is the one its tree gives when built alone, whatever the other layers.
+# layers_of LAYOUT: the layer blob digests of the tag t, one a line.
+layers_of() {
+    local manifest
+    manifest=$(jq -r '.manifests[0].digest' "$1/index.json")
+    jq -r '.layers[].digest' "$1/blobs/sha256/${manifest#sha256:}"
+}
+for variant in "libdeflate members" "isal single --dictionary"; do
+    set -- $variant
+    name="three layers, $1 $2${3:+ dict}"
+    args=(--compressor "$1" --gzip-format "$2" ${3:-} --chunk-size 64K --created @1700000000 -q --threads 2)
+    out=$TEST_TMP/layers-$1-$2
+    check "$name: build" "$OCIPACK" build --layer "$ROOT/usr" --layer "$ROOT" --layer "$ROOT/etc" -o "$out/all" --tag t "${args[@]}"
+    alone=""
+    for part in usr . etc; do
+        rm -rf "$out/alone"
+        "$OCIPACK" build "$ROOT/$part" -o "$out/alone" --tag t "${args[@]}" && alone+="$(layers_of "$out/alone")"$'\n'
+    done
+    check_eq "$name: each layer as built alone" "$alone" "$(layers_of "$out/all" 2>/dev/null)"$'\n'
+    if [ "$2" = single ] && [ -f "$out/all/index.json" ]; then
+        for digest in $(layers_of "$out/all"); do
+            read -r first_len rest_len < <(python3 -c "$FIRST_MEMBER_PY" "$out/all/blobs/sha256/${digest#sha256:}")
+            check_eq "$name: ${digest:7:12} is one gzip member" 0 "$rest_len"
+        done
+    fi
+done
 
 # An output layout (and tarball) inside the rootfs is not packed into the layer.
 IN=$TEST_TMP/inside

@@ -4,6 +4,8 @@
 // tag is replaced; the layout tarball holds the layout's files; a delta
 // against a base image holds only the changes, and a hostile base fails the
 // build without touching anything outside the output or the output itself.
+// Errors about options name the option's field, never a flag; as_cli_shows()
+// renders them the way the CLI does (flag names of the shared vocabulary).
 #include "pipeline/image_builder.h"
 
 #include <functional>
@@ -35,6 +37,20 @@ BuildOptions options_for(const TempDir& dir, const std::string& tag = "latest") 
   o.layer.threads = 2;
   o.layer.chunking.target_size = 64 * 1024;
   return o;
+}
+
+// The message as the CLI prints it: the field replaced by its flag.
+std::string as_cli_shows(const Error& error) {
+  const std::string& field = error.field;
+  if (field.empty()) return error.message;
+  if (field == "layout_dir") return error.with_field_named("-o");
+  if (field == "base_layout") return error.with_field_named("--base");
+  if (field == "tar_output") return error.with_field_named("--tar-output");
+  if (field == "diff_against_base") return error.with_field_named("--diff-against-base");
+  if (field.ends_with(".diff_base")) return error.with_field_named("--diff-base");
+  if (field.ends_with(".rootfs")) return error.with_field_named("rootfs");
+  ADD_FAILURE() << "unexpected field " << field;
+  return error.message;
 }
 
 void make_rootfs(const TempDir& dir) {
@@ -124,9 +140,11 @@ TEST(ImageBuilder, FailuresLeaveTheExistingLayoutUntouched) {
   unreadable.layers = {{dir / "root2", std::nullopt}};
   testing::write_text(dir / "root2/f", "data");
   std::atomic<bool> cancel{true};
-  unreadable.layer.cancel = &cancel;
-  auto r2 = build_image(unreadable);
+  BuildHooks cancelled;
+  cancelled.cancel = &cancel;
+  auto r2 = build_image(unreadable, cancelled);
   ASSERT_FALSE(r2.ok());
+  EXPECT_TRUE(r2.error().is(ErrorKind::interrupted));
 
   EXPECT_EQ(snapshot(dir / "layout"), before);
 }
@@ -156,8 +174,9 @@ TEST(ImageBuilder, FailedFirstBuildLeavesNoDirectories) {
   auto o = options_for(dir);
   o.layout_dir = dir / "new/layout";
   std::atomic<bool> cancel{true};
-  o.layer.cancel = &cancel;
-  ASSERT_FALSE(build_image(o).ok());
+  BuildHooks cancelled;
+  cancelled.cancel = &cancel;
+  ASSERT_FALSE(build_image(o, cancelled).ok());
   EXPECT_NE(::access((dir / "new").c_str(), F_OK), 0);
 }
 
@@ -264,6 +283,48 @@ TEST(ImageBuilder, DeltaAgainstBaseHoldsOnlyTheChanges) {
   EXPECT_EQ(*names, (std::vector<std::string>{"blobs", "index.json", "oci-layout"}));
 }
 
+// A base image, then two new layers built at once: a plain tree and a delta
+// against a diff base. The manifest lists the base's layer and then the new
+// ones in order, the config has one diff_id and one history entry each, and
+// every layer holds what it should.
+TEST(ImageBuilder, SeveralLayersOnABaseWithADelta) {
+  TempDir dir;
+  make_rootfs(dir);
+  testing::write_text(dir / "root/etc/gone", "bye\n");
+  settle(dir / "root");
+  ASSERT_TRUE(build_image(options_for(dir, "base")).ok());
+  ASSERT_EQ(std::system(("cp -a '" + (dir / "root") + "' '" + (dir / "root2") + "'").c_str()), 0);
+  ::unlink((dir / "root2/etc/gone").c_str());
+  testing::write_text(dir / "root2/etc/new", "hello\n");
+  testing::make_dirs(dir / "extra/opt");
+  testing::write_text(dir / "extra/opt/tool", "#!/bin/sh\n");
+  settle(dir / "root2");
+  settle(dir / "extra");
+  BuildOptions o = options_for(dir, "top");
+  o.base_layout = dir / "layout";
+  o.base_tag = "base";
+  o.layers = {{dir / "extra", std::nullopt}, {dir / "root2", dir / "root"}};
+  auto r = build_image(o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->base_layers.size(), 1u);
+  ASSERT_EQ(r->layers.size(), 2u);
+  json manifest = read_blob(dir / "layout", r->manifest.digest.str());
+  ASSERT_EQ(manifest["layers"].size(), 3u);
+  EXPECT_EQ(manifest["layers"][0]["digest"], r->base_layers[0].digest.str());
+  EXPECT_EQ(manifest["layers"][1]["digest"], r->layers[0].descriptor.digest.str());
+  EXPECT_EQ(manifest["layers"][2]["digest"], r->layers[1].descriptor.digest.str());
+  json config = read_blob(dir / "layout", r->config.digest.str());
+  ASSERT_EQ(config["rootfs"]["diff_ids"].size(), 3u);
+  EXPECT_EQ(config["rootfs"]["diff_ids"][1], r->layers[0].stats.diff_id.str());
+  EXPECT_EQ(config["rootfs"]["diff_ids"][2], r->layers[1].stats.diff_id.str());
+  ASSERT_EQ(config["history"].size(), 3u);
+  EXPECT_EQ(config["history"][2]["created_by"], "ocipack build (layer 2 of 2)");
+  EXPECT_EQ(layer_paths(dir / "layout", r->layers[0].descriptor.digest),
+            (std::vector<std::string>{"opt/", "opt/tool"}));
+  EXPECT_EQ(layer_paths(dir / "layout", r->layers[1].descriptor.digest),
+            (std::vector<std::string>{"etc/", "etc/.wh.gone", "etc/new"}));
+}
+
 TEST(ImageBuilder, DeltaAgainstBaseTakesOneLayer) {
   TempDir dir;
   make_rootfs(dir);
@@ -275,7 +336,9 @@ TEST(ImageBuilder, DeltaAgainstBaseTakesOneLayer) {
   o.diff_against_base = true;
   auto r = build_image(o);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message, "--diff-against-base takes a single layer (ROOTFS or one --layer), not 2");
+  EXPECT_TRUE(r.error().is(ErrorKind::usage));
+  EXPECT_EQ(r.error().field, "diff_against_base");
+  EXPECT_EQ(as_cli_shows(r.error()), "--diff-against-base takes a single layer, not 2");
 }
 
 TEST(ImageBuilder, AHostileBaseFailsTheDeltaAndTouchesNothing) {
@@ -383,7 +446,9 @@ TEST(ImageBuilder, OutputPathsThatCollideWithInputsOrEachOtherAreRefused) {
     c.set(o);
     auto r = build_image(o);
     ASSERT_FALSE(r.ok()) << c.name;
-    EXPECT_NE(r.error().message.find(c.culprit), std::string::npos) << c.name << ": " << r.error().message;
+    EXPECT_NE(as_cli_shows(r.error()).find(c.culprit), std::string::npos) << c.name << ": " << r.error().message;
+    EXPECT_FALSE(r.error().field.empty()) << c.name << ": " << r.error().message;
+    EXPECT_EQ(r.error().message.find("--"), std::string::npos) << c.name << " names a flag: " << r.error().message;
     EXPECT_EQ(snapshot(dir.path()), before) << c.name;
   }
   // Allowed: -o and --tar-output inside the rootfs (the walk leaves them

@@ -1,15 +1,16 @@
-// Tests for core/codec.cc and its backends (codec_libdeflate.cc,
+// Tests for core/codec/codec.cc and its backends (codec_libdeflate.cc,
 // codec_isal.cc). Compressed bytes are never pinned (a library upgrade may
 // change them, DESIGN.md "Conventions" 9); the tests check what is specified:
-//  - options: level ranges per backend and the libdeflate/single combination
-//    are rejected with messages naming the values; names parse both ways;
-//  - members format, for every backend and level: each member decodes (with
+//  - settings: level ranges per backend and the shapes each backend writes;
+//    refusals are usage errors naming the field (codec.level, codec.kind)
+//    and the values;
+//  - gzip_member shape, for every backend and level: each member decodes (with
 //    zlib, an independent decoder) to its input, fits bound(), has gzip mtime
 //    0, is the same bytes for the same input (also on a reused or a second
 //    compressor, and from every one of several compressor objects alive at
 //    once, whatever they compressed before), and members concatenate into a
 //    valid multi-member stream;
-//  - single format (ISA-L): pieces end byte-aligned on a full flush without a
+//  - deflate_piece shape (ISA-L): pieces end byte-aligned on a full flush without a
 //    final block, and header + pieces + final block + trailer is ONE gzip
 //    member that decodes to the whole input, with and without dictionaries;
 //    a dictionary lets a piece refer back into the previous chunk; pieces
@@ -46,16 +47,15 @@ std::string to_string(std::span<const std::byte> bytes) {
 }
 
 std::unique_ptr<Compressor> make(CodecKind kind, int level,
-                                 GzipFormat format = GzipFormat::members,
-                                 bool dictionary = false) {
-  auto compressor = make_compressor(CodecOptions{kind, level, format, dictionary});
+                                 CompressedShape shape = CompressedShape::gzip_member) {
+  auto compressor = make_compressor(kind, level, shape);
   EXPECT_TRUE(compressor.ok()) << compressor.error().message;
   return compressor.ok() ? std::move(*compressor) : nullptr;
 }
 
 std::string compress_member(Compressor& compressor, const std::string& input) {
   std::vector<std::byte> output(compressor.bound(input.size()));
-  auto size = compressor.compress_member(bytes_of(input), output);
+  auto size = compressor.compress(bytes_of(input), {}, output);
   EXPECT_TRUE(size.ok()) << size.error().message;
   if (!size.ok()) return {};
   EXPECT_LE(*size, output.size());
@@ -65,7 +65,7 @@ std::string compress_member(Compressor& compressor, const std::string& input) {
 std::string compress_piece(Compressor& compressor, const std::string& input,
                            const std::string& dictionary) {
   std::vector<std::byte> output(compressor.bound(input.size()));
-  auto size = compressor.compress_piece(bytes_of(input), bytes_of(dictionary), output);
+  auto size = compressor.compress(bytes_of(input), bytes_of(dictionary), output);
   EXPECT_TRUE(size.ok()) << size.error().message;
   if (!size.ok()) return {};
   EXPECT_LE(*size, output.size());
@@ -151,83 +151,66 @@ void expect_same_bytes_from_every_compressor(
 
 // ------------------------------------------------------------------ options
 
-TEST(CodecOptions, Defaults) {
-  CodecOptions options;
-  EXPECT_EQ(options.kind, CodecKind::libdeflate);
-  EXPECT_EQ(options.level, 6);
-  EXPECT_EQ(options.format, GzipFormat::members);
-  EXPECT_FALSE(options.dictionary);
+TEST(CodecSettings, DefaultLevels) {
   EXPECT_EQ(default_level(CodecKind::libdeflate), 6);
   EXPECT_EQ(default_level(CodecKind::isal), 1);
 }
 
-TEST(CodecOptions, LevelRangesPerBackend) {
+TEST(CodecSettings, LevelRangesPerBackend) {
   for (int level = 0; level <= 12; ++level)
-    EXPECT_TRUE(make_compressor({CodecKind::libdeflate, level}).ok()) << "libdeflate " << level;
+    EXPECT_TRUE(make_compressor(CodecKind::libdeflate, level, CompressedShape::gzip_member).ok()) << "libdeflate " << level;
   for (int level = 0; level <= 3; ++level)
-    EXPECT_TRUE(make_compressor({CodecKind::isal, level}).ok()) << "isal " << level;
+    EXPECT_TRUE(make_compressor(CodecKind::isal, level, CompressedShape::gzip_member).ok()) << "isal " << level;
 }
 
-TEST(CodecOptions, LevelsOutOfRangeAreErrorsNamingLevelAndBackend) {
+TEST(CodecSettings, LevelsOutOfRangeAreErrorsNamingLevelAndBackend) {
   const std::vector<std::pair<CodecKind, int>> bad = {
       {CodecKind::libdeflate, -1}, {CodecKind::libdeflate, 13}, {CodecKind::isal, -1},
       {CodecKind::isal, 4}, {CodecKind::isal, 12}};
   for (const auto& [kind, level] : bad) {
-    auto compressor = make_compressor({kind, level});
+    auto compressor = make_compressor(kind, level, CompressedShape::gzip_member);
     ASSERT_FALSE(compressor.ok()) << codec_name(kind) << " accepted level " << level;
     EXPECT_NE(compressor.error().message.find(std::to_string(level)), std::string::npos)
         << compressor.error().message;
     EXPECT_NE(compressor.error().message.find(codec_name(kind)), std::string::npos)
         << compressor.error().message;
+    EXPECT_TRUE(compressor.error().is(ErrorKind::usage));
+    EXPECT_EQ(compressor.error().field, "codec.level");
+    EXPECT_EQ(compressor.error().with_field_named("--level").rfind("--level " + std::to_string(level) + " ", 0), 0u)
+        << compressor.error().message;
+    EXPECT_FALSE(check_compressor(kind, level, CompressedShape::gzip_member).ok());
   }
 }
 
-TEST(CodecOptions, LibdeflateCannotWriteTheSingleFormat) {
-  auto compressor = make_compressor({CodecKind::libdeflate, 6, GzipFormat::single, false});
+TEST(CodecSettings, LibdeflateCannotWriteDeflatePieces) {
+  EXPECT_TRUE(codec_writes(CodecKind::libdeflate, CompressedShape::gzip_member));
+  EXPECT_FALSE(codec_writes(CodecKind::libdeflate, CompressedShape::deflate_piece));
+  auto compressor = make_compressor(CodecKind::libdeflate, 6, CompressedShape::deflate_piece);
   ASSERT_FALSE(compressor.ok());
-  EXPECT_NE(compressor.error().message.find("single"), std::string::npos)
-      << compressor.error().message;
-  // And its compress_piece refuses rather than writing a final block.
+  EXPECT_TRUE(compressor.error().is(ErrorKind::usage));
+  EXPECT_EQ(compressor.error().field, "codec.kind");
+  EXPECT_NE(compressor.error().message.find("libdeflate"), std::string::npos) << compressor.error().message;
+  // And a member compressor refuses a dictionary rather than ignoring it.
   auto members = make(CodecKind::libdeflate, 6);
   ASSERT_NE(members, nullptr);
   std::vector<std::byte> output(members->bound(10));
-  EXPECT_FALSE(members->compress_piece(bytes_of("0123456789"), {}, output).ok());
+  EXPECT_FALSE(members->compress(bytes_of("0123456789"), bytes_of("before"), output).ok());
 }
 
-TEST(CodecOptions, IsalAcceptsTheSingleFormatWithAndWithoutDictionary) {
-  EXPECT_TRUE(make_compressor({CodecKind::isal, 1, GzipFormat::single, false}).ok());
-  EXPECT_TRUE(make_compressor({CodecKind::isal, 3, GzipFormat::single, true}).ok());
+TEST(CodecSettings, IsalWritesBothShapes) {
+  EXPECT_TRUE(codec_available(CodecKind::isal));
+  EXPECT_TRUE(codec_writes(CodecKind::isal, CompressedShape::gzip_member));
+  EXPECT_TRUE(codec_writes(CodecKind::isal, CompressedShape::deflate_piece));
+  EXPECT_TRUE(make_compressor(CodecKind::isal, 1, CompressedShape::deflate_piece).ok());
+  EXPECT_TRUE(make_compressor(CodecKind::isal, 3, CompressedShape::deflate_piece).ok());
 }
 
-TEST(CodecOptions, ParseNames) {
-  EXPECT_EQ(*parse_codec_kind("libdeflate"), CodecKind::libdeflate);
-  EXPECT_EQ(*parse_codec_kind("isal"), CodecKind::isal);
-  EXPECT_EQ(*parse_codec_kind("isa-l"), CodecKind::isal);
-  EXPECT_EQ(*parse_codec_kind("igzip"), CodecKind::isal);
-  EXPECT_EQ(*parse_gzip_format("members"), GzipFormat::members);
-  EXPECT_EQ(*parse_gzip_format("single"), GzipFormat::single);
+TEST(CodecSettings, Names) {
   EXPECT_STREQ(codec_name(CodecKind::libdeflate), "libdeflate");
   EXPECT_STREQ(codec_name(CodecKind::isal), "isal");
-  for (CodecKind kind : {CodecKind::libdeflate, CodecKind::isal})
-    EXPECT_EQ(*parse_codec_kind(codec_name(kind)), kind);
 }
 
-TEST(CodecOptions, UnknownNamesAreErrorsNamingTheValue) {
-  for (const char* bad : {"zlib", "", "LIBDEFLATE", "pigz"}) {
-    auto kind = parse_codec_kind(bad);
-    ASSERT_FALSE(kind.ok()) << bad;
-    EXPECT_NE(kind.error().message.find("'" + std::string(bad) + "'"), std::string::npos)
-        << kind.error().message;
-  }
-  for (const char* bad : {"multi", "", "Single", "member"}) {
-    auto format = parse_gzip_format(bad);
-    ASSERT_FALSE(format.ok()) << bad;
-    EXPECT_NE(format.error().message.find("'" + std::string(bad) + "'"), std::string::npos)
-        << format.error().message;
-  }
-}
-
-TEST(CodecOptions, DescriptionNamesBackendAndVersion) {
+TEST(CodecSettings, DescriptionNamesBackendAndVersion) {
   const std::string libdeflate = codec_description(CodecKind::libdeflate);
   EXPECT_EQ(libdeflate.rfind("libdeflate ", 0), 0u) << libdeflate;
   EXPECT_GT(libdeflate.size(), std::string("libdeflate ").size());
@@ -334,7 +317,7 @@ TEST(CodecLevels, CompressibleInputShrinksAboveLevelZero) {
   const std::string zeros(1 << 20, '\0');
   for (auto [kind, max_level] : {std::pair{CodecKind::libdeflate, 12}, std::pair{CodecKind::isal, 3}}) {
     for (int level = 1; level <= max_level; ++level) {
-      auto c = make_compressor({kind, level});
+      auto c = make_compressor(kind, level, CompressedShape::gzip_member);
       ASSERT_TRUE(c.ok());
       EXPECT_LT(compress_member(**c, zeros).size(), zeros.size() / 100) << codec_name(kind) << " " << level;
     }
@@ -346,7 +329,7 @@ TEST_P(MembersFormat, TooSmallOutputBufferIsAnError) {
   ASSERT_NE(c, nullptr);
   const std::string input = noise(10000, 5);
   std::vector<std::byte> output(100);
-  EXPECT_FALSE(c->compress_member(bytes_of(input), output).ok());
+  EXPECT_FALSE(c->compress(bytes_of(input), {}, output).ok());
 }
 
 std::vector<std::tuple<CodecKind, int>> all_levels() {
@@ -407,13 +390,13 @@ std::string raw_inflate(const std::string& stream, bool& reached_end) {
 
 class SingleFormat : public ::testing::TestWithParam<int> {
  protected:
-  std::unique_ptr<Compressor> compressor(bool dictionary) {
-    return make(CodecKind::isal, GetParam(), GzipFormat::single, dictionary);
+  std::unique_ptr<Compressor> compressor() {
+    return make(CodecKind::isal, GetParam(), CompressedShape::deflate_piece);
   }
 };
 
 TEST_P(SingleFormat, PieceEndsOnAFullFlushWithoutFinalBlock) {
-  auto c = compressor(false);
+  auto c = compressor();
   ASSERT_NE(c, nullptr);
   const std::string input = sample_input(100000, 6);
   const std::string piece = compress_piece(*c, input, "");
@@ -426,7 +409,7 @@ TEST_P(SingleFormat, PieceEndsOnAFullFlushWithoutFinalBlock) {
 }
 
 TEST_P(SingleFormat, PiecesFrameIntoOneMember) {
-  auto c = compressor(false);
+  auto c = compressor();
   ASSERT_NE(c, nullptr);
   std::vector<std::string> pieces;
   std::string data;
@@ -447,7 +430,7 @@ TEST_P(SingleFormat, PiecesFrameIntoOneMember) {
 }
 
 TEST_P(SingleFormat, PiecesWithDictionariesFrameIntoOneMember) {
-  auto c = compressor(true);
+  auto c = compressor();
   ASSERT_NE(c, nullptr);
   std::vector<std::string> pieces;
   std::string data;
@@ -468,7 +451,7 @@ TEST_P(SingleFormat, PiecesWithDictionariesFrameIntoOneMember) {
 TEST(IsalDictionary, LetsAPieceReferToThePreviousChunk) {
   // Levels 1-3 (level 0 makes no back-references worth measuring).
   for (int level = 1; level <= 3; ++level) {
-    auto made = make_compressor({CodecKind::isal, level, GzipFormat::single, true});
+    auto made = make_compressor(CodecKind::isal, level, CompressedShape::deflate_piece);
     ASSERT_TRUE(made.ok());
     Compressor& c = **made;
     const std::string block = noise(20000, 7);  // incompressible on its own
@@ -482,8 +465,8 @@ TEST(IsalDictionary, LetsAPieceReferToThePreviousChunk) {
 }
 
 TEST_P(SingleFormat, PieceDependsOnlyOnChunkAndDictionary) {
-  auto c = compressor(true);
-  auto fresh = compressor(true);
+  auto c = compressor();
+  auto fresh = compressor();
   ASSERT_NE(c, nullptr);
   ASSERT_NE(fresh, nullptr);
   const std::string a = sample_input(80000, 8);
@@ -503,7 +486,7 @@ TEST_P(SingleFormat, EveryCompressorObjectGivesTheSameBytes) {
   for (bool dictionary : {false, true}) {
     SCOPED_TRACE(dictionary ? "with dictionaries" : "without dictionary");
     expect_same_bytes_from_every_compressor(
-        [&] { return compressor(dictionary); },
+        [&] { return compressor(); },
         [&](Compressor& c, size_t index) {
           // The dictionary is the input before, as the pipeline gives it.
           const std::string& before = inputs[index == 0 ? inputs.size() - 1 : index - 1];
@@ -515,7 +498,7 @@ TEST_P(SingleFormat, EveryCompressorObjectGivesTheSameBytes) {
 TEST_P(SingleFormat, PieceRespectsTheBoundForNoise) {
   // 1 MiB is the default chunk size; incompressible chunks (already
   // compressed files) are common in a rootfs.
-  auto c = compressor(true);
+  auto c = compressor();
   ASSERT_NE(c, nullptr);
   const std::string input = noise(1 << 20, 10);
   const std::string dictionary = noise(k_deflate_window, 11);

@@ -1,0 +1,30 @@
+// BuildHooks: how a caller follows and stops a build, passed beside the
+// options (which stay plain data). The library polls `cancel` and reports
+// progress through `on_progress`; it never prints and installs no signal
+// handlers — the front end (cli/main.cc) owns both ends.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+
+namespace ocipack {
+
+// Bytes done so far, summed over every layer of the build.
+struct Progress {
+  uint64_t tar_bytes = 0;   // of the uncompressed tar streams
+  uint64_t blob_bytes = 0;  // of the compressed blobs
+};
+
+struct BuildHooks {
+  // Polled between steps and chunks; once it reads true the build stops
+  // with an error of kind `interrupted` and removes what it added.
+  const std::atomic<bool>* cancel = nullptr;
+  // Called after each chunk is written, never concurrently with itself.
+  // Must be cheap: it runs on a pipeline stage.
+  std::function<void(const Progress&)> on_progress;
+
+  bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
+};
+
+}  // namespace ocipack

@@ -1,0 +1,83 @@
+// run_layer_graph: compresses the tar streams of a build's layers into
+// their blobs, all layers at once in ONE TBB arena, hashing each
+// uncompressed stream (diff_id) and each blob (digest) on the way. The
+// graph is wired in layer_graph.cc; its stage bodies are the plain
+// functions of layer_stages.h; the blob encoding is the LayerFormat's.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/codec/codec.h"
+#include "core/layer/layer_format.h"
+#include "core/tar/rootfs_walk.h"
+#include "core/util/digest.h"
+#include "core/util/result.h"
+#include "pipeline/build_hooks.h"
+#include "pipeline/chunker.h"
+#include "pipeline/stage_clock.h"
+
+namespace ocipack {
+
+// How layers are cut and compressed (BuildOptions::layer). Plain data.
+struct LayerPipelineOptions {
+  ChunkingOptions chunking;
+  CodecOptions codec;
+  int threads = 1;  // worker threads for the whole build, including the caller's
+};
+
+struct PipelineStats {
+  StageStats walk;          // directory walk, lstat, xattrs, headers, open
+  StageStats read;          // read() of file data into chunk buffers
+  StageStats compress;      // all workers together
+  StageStats hash_diff_id;  // SHA-256 (and what the format observes) of the uncompressed stream
+  StageStats write;         // SHA-256 of the blob + write()
+  // The run of the graph, which builds every layer of the build at once.
+  uint64_t wall_nanoseconds = 0;
+};
+
+struct LayerResult {
+  Digest digest;             // sha256 of the compressed blob
+  Digest diff_id;            // sha256 of the uncompressed tar stream
+  uint64_t compressed_size = 0;
+  uint64_t uncompressed_size = 0;
+  uint64_t chunks = 0;
+  uint64_t chunk_buffers = 0;  // Chunk objects the run allocated: bounded by the in-flight limit
+  ChunkerCounters chunker;
+  PipelineStats stats;
+};
+
+// One layer to build: where its entries come from and where its blob goes.
+struct LayerJob {
+  // Opens the layer's entry source. Called once, by the layer's producer
+  // when the layer starts, so slow openings (a delta's diff, a tar's
+  // spooling) run in parallel with the other layers' compression.
+  std::function<Result<std::unique_ptr<EntrySource>>()> open_source;
+  int blob_fd = -1;
+  std::string blob_name;  // for error messages
+};
+
+struct LayerOutcome {
+  LayerResult result;
+  std::vector<std::string> warnings;  // the source's notes on skipped entries
+};
+
+// Runs every job through the graph in one arena of options.threads
+// threads (at most as many as TBB allows the process: see
+// pipeline/thread_allowance.h); at most max_chunks_in_flight(threads)
+// chunks exist at once,
+// whatever the number of layers. Outcomes come back in job order. The
+// first error (or the cancel hook) stops every layer; the error of the
+// lowest-numbered failing layer is returned and the caller discards the
+// partial blobs. `format` must come from resolve_layer_format(options.codec).
+Result<std::vector<LayerOutcome>> run_layer_graph(const LayerFormat& format, const LayerPipelineOptions& options,
+                                                  std::vector<LayerJob> jobs, const BuildHooks& hooks = {});
+
+// The chunk limit for a thread count: about 2 × threads + 2 chunks in flight.
+inline size_t max_chunks_in_flight(int threads) { return 2 * static_cast<size_t>(threads) + 2; }
+
+}  // namespace ocipack

@@ -1,0 +1,84 @@
+// The stage bodies of the layer graph (pipeline/layer_graph.cc), as plain
+// functions and small classes that know nothing of TBB, so each is tested
+// on its own (tests/unit/pipeline/layer_stages_test.cc):
+//   produce_chunk       — the next slice of the tar stream, with the
+//                         history the layer format asks for;
+//   UncompressedHasher  — the diff_id (SHA-256 of the tar stream) and what
+//                         the format observes of that stream (CRC-32);
+//   compress_chunk      — one chunk through the format's compressor;
+//   BlobSink            — appends to the blob file, hashing as it goes.
+// Timing (--stats) and progress are the graph's business, not theirs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/codec/codec.h"
+#include "core/layer/layer_format.h"
+#include "core/util/digest.h"
+#include "core/util/result.h"
+#include "core/util/sha256.h"
+#include "pipeline/chunk.h"
+#include "pipeline/chunker.h"
+
+namespace ocipack {
+
+// The last (up to) `capacity` bytes of a stream seen so far: the history a
+// layer format's chunks may refer back into. Capacity 0 keeps nothing.
+class StreamWindow {
+ public:
+  explicit StreamWindow(size_t capacity) : m_capacity(capacity) { m_bytes.reserve(capacity); }
+  size_t capacity() const { return m_capacity; }
+  std::span<const std::byte> bytes() const { return m_bytes; }
+  void append(std::span<const std::byte> bytes);
+
+ private:
+  size_t m_capacity;
+  std::vector<std::byte> m_bytes;
+};
+
+// Producer stage: fills `chunk` with the next bytes of the layer's tar
+// stream (TarChunker::fill) and, when `history` has a capacity, gives the
+// chunk the stream's bytes before it as its dictionary, then remembers the
+// chunk's bytes for the next one. Returns false at the end of the stream.
+Result<bool> produce_chunk(TarChunker& chunker, StreamWindow& history, Chunk& chunk);
+
+// diff_id stage: sees the uncompressed stream in chunk order, hashing it for
+// the diff_id and showing it to the blob's framing (which may keep a CRC).
+class UncompressedHasher {
+ public:
+  explicit UncompressedHasher(BlobFraming& framing) : m_framing(framing) {}
+  void add(std::span<const std::byte> bytes);
+  uint64_t size() const { return m_size; }
+  Digest finish() { return m_hash.finish(); }
+
+ private:
+  BlobFraming& m_framing;
+  Sha256 m_hash;
+  uint64_t m_size = 0;
+};
+
+// Compress stage: compresses chunk.bytes() (with its dictionary, if any)
+// into chunk.compressed and sets chunk.compressed_size.
+Status compress_chunk(Compressor& compressor, Chunk& chunk);
+
+// Write stage: appends bytes to the blob file `fd` and hashes them for the
+// blob's digest. Errors name the file as `name`.
+class BlobSink {
+ public:
+  BlobSink(int fd, std::string name) : m_fd(fd), m_name(std::move(name)) {}
+  Status append(std::span<const std::byte> bytes);
+  uint64_t size() const { return m_size; }
+  Digest finish() { return m_hash.finish(); }
+
+ private:
+  int m_fd;
+  std::string m_name;
+  Sha256 m_hash;
+  uint64_t m_size = 0;
+};
+
+}  // namespace ocipack

@@ -1,0 +1,199 @@
+// Tests for pipeline/layer_stages.cc, each stage body on its own (no TBB):
+//  - StreamWindow keeps exactly the last `capacity` bytes, whatever the
+//    sizes appended, and nothing at capacity 0;
+//  - produce_chunk hands out the tar stream chunk by chunk and gives each
+//    chunk the stream's bytes before it (up to the window) as dictionary;
+//  - UncompressedHasher hashes the stream and shows it to the framing;
+//  - compress_chunk writes the chunk's compressed form (decodes to it);
+//  - BlobSink appends to the file and hashes what it wrote; write errors
+//    name the file.
+#include "pipeline/layer_stages.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+
+#include "core/util/fd.h"
+#include "test_helpers.h"
+
+namespace ocipack {
+namespace {
+
+using testing::TempDir;
+
+std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
+std::string text_of(std::span<const std::byte> bytes) {
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+Chunk make_chunk(size_t capacity, size_t compressed_capacity, size_t history) {
+  Chunk chunk;
+  chunk.data = std::make_unique<std::byte[]>(capacity);
+  chunk.capacity = capacity;
+  chunk.compressed = std::make_unique<std::byte[]>(compressed_capacity);
+  chunk.compressed_capacity = compressed_capacity;
+  if (history) chunk.dictionary = std::make_unique<std::byte[]>(history);
+  return chunk;
+}
+
+TEST(StreamWindow, KeepsTheLastBytes) {
+  StreamWindow window(10);
+  EXPECT_TRUE(window.bytes().empty());
+  window.append(bytes_of("abc"));
+  EXPECT_EQ(text_of(window.bytes()), "abc");
+  window.append(bytes_of("defghij"));
+  EXPECT_EQ(text_of(window.bytes()), "abcdefghij");
+  window.append(bytes_of("kl"));
+  EXPECT_EQ(text_of(window.bytes()), "cdefghijkl");
+  window.append(bytes_of("0123456789ABCDEF"));
+  EXPECT_EQ(text_of(window.bytes()), "6789ABCDEF");
+  window.append({});
+  EXPECT_EQ(text_of(window.bytes()), "6789ABCDEF");
+}
+
+TEST(StreamWindow, CapacityZeroKeepsNothing) {
+  StreamWindow window(0);
+  window.append(bytes_of("abc"));
+  EXPECT_TRUE(window.bytes().empty());
+}
+
+// A tree whose stream spans several 64 KiB chunks.
+void make_tree(const std::string& root) {
+  testing::make_dirs(root);
+  std::mt19937 rng(3);
+  for (int i = 0; i < 12; ++i) {
+    std::string text(30000 + 1000 * i, '\0');
+    for (auto& c : text) c = static_cast<char>('a' + rng() % 20);
+    testing::write_text(root + "/f" + std::to_string(i), text);
+  }
+}
+
+std::unique_ptr<TarChunker> chunker_for(const std::string& root, const ChunkingOptions& options) {
+  auto walker = RootfsWalker::open(root, {});
+  EXPECT_TRUE(walker.ok());
+  return std::make_unique<TarChunker>(std::make_unique<RootfsWalker>(std::move(*walker)), options);
+}
+
+TEST(ProduceChunk, GivesEachChunkTheStreamBeforeIt) {
+  TempDir dir;
+  make_tree(dir / "root");
+  ChunkingOptions options;
+  options.target_size = 64 * 1024;
+  for (size_t history : {size_t{0}, size_t{1000}, k_deflate_window}) {
+    auto chunker = chunker_for(dir / "root", options);
+    StreamWindow window(history);
+    Chunk chunk = make_chunk(options.capacity(), 16, history);
+    std::string stream;
+    size_t chunks = 0;
+    for (;;) {
+      auto more = produce_chunk(*chunker, window, chunk);
+      ASSERT_TRUE(more.ok()) << more.error().message;
+      if (!*more) break;
+      ++chunks;
+      const std::string expected = stream.substr(stream.size() - std::min(stream.size(), history));
+      EXPECT_EQ(text_of(chunk.dictionary_bytes()), expected) << "chunk " << chunks << ", history " << history;
+      stream += text_of(chunk.bytes());
+    }
+    EXPECT_GT(chunks, 4u);
+    EXPECT_EQ(stream.size() % 512, 0u);
+    EXPECT_EQ(stream.substr(stream.size() - 1024), std::string(1024, '\0'));  // the tar trailer
+  }
+}
+
+// A source that fails at its first entry.
+class FailingSource final : public EntrySource {
+ public:
+  Result<std::optional<WalkItem>> next() override { return input_error("cannot read /broken"); }
+  const std::vector<std::string>& warnings() const override { return m_warnings; }
+
+ private:
+  std::vector<std::string> m_warnings;
+};
+
+TEST(ProduceChunk, ReportsTheSourcesError) {
+  ChunkingOptions options;
+  TarChunker chunker(std::make_unique<FailingSource>(), options);
+  StreamWindow window(0);
+  Chunk chunk = make_chunk(options.capacity(), 16, 0);
+  auto more = produce_chunk(chunker, window, chunk);
+  ASSERT_FALSE(more.ok());
+  EXPECT_EQ(more.error().message, "cannot read /broken");
+}
+
+// Records what it observes.
+class RecordingFraming final : public BlobFraming {
+ public:
+  std::vector<std::byte> prologue() const override { return {}; }
+  void observe(std::span<const std::byte> bytes) override { seen += text_of(bytes); }
+  std::vector<std::byte> epilogue(uint64_t) const override { return {}; }
+  std::string seen;
+};
+
+TEST(UncompressedHasher, HashesTheStreamAndShowsItToTheFraming) {
+  RecordingFraming framing;
+  UncompressedHasher hasher(framing);
+  hasher.add(bytes_of("hello "));
+  hasher.add(bytes_of(""));
+  hasher.add(bytes_of("world"));
+  EXPECT_EQ(hasher.size(), 11u);
+  EXPECT_EQ(framing.seen, "hello world");
+  EXPECT_EQ(hasher.finish(), Sha256::of("hello world"));
+}
+
+TEST(CompressChunk, WritesTheChunksCompressedForm) {
+  auto compressor = make_compressor(CodecKind::libdeflate, 6, CompressedShape::gzip_member);
+  ASSERT_TRUE(compressor.ok());
+  const std::string input(100000, 'x');
+  Chunk chunk = make_chunk(input.size(), (*compressor)->bound(input.size()), 0);
+  std::memcpy(chunk.data.get(), input.data(), input.size());
+  chunk.size = input.size();
+  ASSERT_TRUE(compress_chunk(**compressor, chunk).ok());
+  EXPECT_GT(chunk.compressed_size, 0u);
+  EXPECT_LT(chunk.compressed_size, input.size() / 100);
+  EXPECT_EQ(testing::gunzip_all(text_of(chunk.compressed_bytes())), input);
+}
+
+TEST(CompressChunk, UsesTheChunksDictionary) {
+  auto compressor = make_compressor(CodecKind::isal, 1, CompressedShape::deflate_piece);
+  ASSERT_TRUE(compressor.ok());
+  std::mt19937 rng(5);
+  std::string block(20000, '\0');
+  for (auto& c : block) c = static_cast<char>(rng());
+  Chunk chunk = make_chunk(block.size(), (*compressor)->bound(block.size()), k_deflate_window);
+  std::memcpy(chunk.data.get(), block.data(), block.size());
+  chunk.size = block.size();
+  ASSERT_TRUE(compress_chunk(**compressor, chunk).ok());
+  const size_t without = chunk.compressed_size;
+  std::memcpy(chunk.dictionary.get(), block.data(), block.size());  // the same bytes came just before
+  chunk.dictionary_size = block.size();
+  ASSERT_TRUE(compress_chunk(**compressor, chunk).ok());
+  EXPECT_LT(chunk.compressed_size, without / 10);
+}
+
+TEST(BlobSink, AppendsAndHashes) {
+  TempDir dir;
+  UniqueFd fd(::open((dir / "blob").c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644));
+  BlobSink sink(fd.get(), "the blob");
+  ASSERT_TRUE(sink.append(bytes_of("head")).ok());
+  ASSERT_TRUE(sink.append(bytes_of("")).ok());
+  ASSERT_TRUE(sink.append(bytes_of("-tail")).ok());
+  EXPECT_EQ(sink.size(), 9u);
+  EXPECT_EQ(sink.finish(), Sha256::of("head-tail"));
+  EXPECT_EQ(testing::read_text(dir / "blob"), "head-tail");
+}
+
+TEST(BlobSink, WriteErrorsNameTheBlob) {
+  UniqueFd fd(::open("/dev/full", O_WRONLY));
+  ASSERT_TRUE(fd.valid());
+  BlobSink sink(fd.get(), "the blob");
+  auto status = sink.append(bytes_of("data"));
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("the blob"), std::string::npos) << status.error().message;
+}
+
+}  // namespace
+}  // namespace ocipack
