@@ -91,6 +91,7 @@ class Verifier {
     std::optional<int64_t> size;    // unset: missing or unreadable
     std::optional<Digest> diff_id;  // layers whose content could be decompressed
     ConfigFacts config;             // configs
+    std::optional<Platform> image_platform;  // manifests: what their config says
   };
 
   void problem(std::string line) { m_report.problems.push_back(std::move(line)); }
@@ -249,7 +250,7 @@ class Verifier {
   void check_image_manifest(const Descriptor& d, const std::string& label) {
     const std::string what = label + ": manifest " + d.digest.str();
     BlobFacts* facts = nullptr;
-    if (already_checked(d, what, facts)) return;
+    if (already_checked(d, what, facts)) return check_declared_platform(d, label, facts->image_platform);
     auto text = read_document(d, what, *facts);
     if (!text) return;
     ++m_report.manifests;
@@ -272,10 +273,17 @@ class Verifier {
                                : std::nullopt);
     }
     if (!config) return;
-    if (d.platform && config->platform && platforms_differ(*d.platform, *config->platform))
-      problem(label + ": the platform " + printable(platform_text(*d.platform)) + " its descriptor says differs from " +
-              printable(platform_text(*config->platform)) + " of its config " + manifest.config->digest.str());
+    facts->image_platform = config->platform;
+    check_declared_platform(d, label, facts->image_platform);
     check_diff_ids(*config, computed, manifest, config_what);
+  }
+
+  // The platform an image index declares for an image against the one its
+  // config says (each descriptor of a manifest checked, the manifest once).
+  void check_declared_platform(const Descriptor& d, const std::string& label, const std::optional<Platform>& actual) {
+    if (d.platform && actual && platforms_differ(*d.platform, *actual))
+      problem(label + ": the platform " + printable(platform_text(*d.platform)) + " its descriptor says differs from " +
+              printable(platform_text(*actual)) + " of its config");
   }
 
   void check_diff_ids(const ConfigFacts& config, const DiffIds& computed, const ManifestDocument& manifest,
