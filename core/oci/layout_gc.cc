@@ -86,7 +86,7 @@ class Marker {
       return mark_index_entries(*entries, "image index " + d.digest.str(), depth + 1);
     }
     if (kind == DocumentKind::manifest) {
-      auto manifest = parse_manifest(*text, name);
+      auto manifest = parse_manifest(*text, name + ": manifest");
       if (!manifest) return refusing(std::move(manifest).error());
       const std::string by = "manifest " + d.digest.str();
       OCIPACK_TRY(require_blob(manifest->config, by));
