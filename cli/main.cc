@@ -12,7 +12,9 @@
 #include <ctime>
 #include <thread>
 
+#include "cli/inspect_text.h"
 #include "cli/options.h"
+#include "core/oci/layout_gc.h"
 #include "core/oci/layout_ops.h"
 #include "core/image/layout_verify.h"
 #include "core/util/text.h"
@@ -50,21 +52,12 @@ int run_layout_command(const ocipack::cli::CommandLine& command) {
     case Action::tags: {
       auto tags = list_tags(command.layout_dir);
       if (!tags) return fail(tags.error());
-      // TAG, DIGEST, SIZE separated by tabs (escaped inside the fields); an
-      // entry ocipack cannot read gets "-" for its size and a fourth field
-      // saying why.
-      for (const auto& info : *tags) {
-        std::string row = (info.tag.empty() ? "<untagged>" : printable(info.tag)) + "\t" +
-                          printable(info.digest_text.empty() ? "-" : info.digest_text) + "\t";
-        row += info.readable ? std::to_string(info.manifest.size) : "-";
-        if (!info.note.empty()) row += "\t(" + printable(info.note) + ")";
-        std::printf("%s\n", row.c_str());
-      }
+      for (const auto& info : *tags) std::printf("%s\n", cli::format_tag_row(info).c_str());
       return 0;
     }
     case Action::inspect: {
       auto text = command.json ? inspect_json(command.layout_dir, command.tag)
-                               : inspect_text(command.layout_dir, command.tag);
+                               : cli::inspect_text(command.layout_dir, command.tag);
       if (!text) return fail(text.error());
       std::fputs(text->c_str(), stdout);
       if (text->empty() || text->back() != '\n') std::fputc('\n', stdout);

@@ -19,6 +19,7 @@
 #include "core/layer/layer_format.h"
 #include "core/layer/tree_diff.h"
 #include "core/oci/arch.h"
+#include "core/oci/image_writer.h"
 #include "core/oci/layout_ops.h"
 #include "core/oci/layout_reader.h"
 #include "core/oci/layout_store.h"
@@ -345,36 +346,28 @@ Result<BuildResult> build_into(const BuildOptions& options, const LayerFormat& f
   }
 
   // 2. Config, 3. manifest: small blobs, each complete before it is referenced.
-  auto config_json =
-      encode_config(make_image_config(options.image, base ? &base->config : nullptr, diff_ids));
-  if (!config_json) return config_json.error();
-  auto config = store.put_blob(*config_json, k_media_type_config);
-  if (!config) return config.error();
-  result.config = *config;
-  manifest.config = *config;
-  auto manifest_json = encode_manifest(manifest);
-  if (!manifest_json) return manifest_json.error();
-  auto manifest_desc = store.put_blob(*manifest_json, k_media_type_manifest);
-  if (!manifest_desc) return manifest_desc.error();
-  manifest_desc->annotations[k_annotation_ref_name] = options.image.tag;
-  result.manifest = *manifest_desc;
+  OCIPACK_TRY_ASSIGN(const WrittenImage image,
+                     write_image(store, make_image_config(options.image, base ? &base->config : nullptr, diff_ids),
+                                 manifest.layers, {{k_annotation_ref_name, options.image.tag}}));
+  result.config = image.config;
+  result.manifest = image.manifest;
+  // A single image's index.json entry carries no platform (as ocipack has
+  // always written it: the same bytes, the same tarball digest).
+  result.manifest.platform.reset();
 
   // 4. The optional tarball of the finished layout, staged before the
   //    layout's commit so a failure (full disk) leaves the layout as it was.
-  auto index_json = update_index(store.existing_index(), result.manifest);
-  if (!index_json) return index_json.error();
+  OCIPACK_TRY_ASSIGN(const IndexPlan index, plan_index(store, {result.manifest}));
   std::optional<StagedTarball> tarball;
   if (options.tar_output) {
-    auto staged = stage_layout_tarball(store.dir(), *options.tar_output, store.oci_layout(),
-                                       *index_json, options.image.created, hooks.cancel);
-    if (!staged) return staged.error();
-    tarball.emplace(std::move(*staged));
+    OCIPACK_TRY_ASSIGN(auto staged, stage_layout_tarball(store.dir(), *options.tar_output, store.oci_layout(),
+                                                         index.index_json, options.image.created, hooks.cancel));
+    tarball.emplace(std::move(staged));
   }
 
   // 5. index.json last: the commit point of the layout; then the tarball.
   if (hooks.cancelled()) return interrupted_error();
-  OCIPACK_TRY(store.write_index(*index_json));
-  store.keep_changes();
+  OCIPACK_TRY(commit_index(store, index));
   if (tarball) OCIPACK_TRY(tarball->commit(*options.tar_output));
   return result;
 }

@@ -10,7 +10,7 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config
   libtbb-dev libdeflate-dev libisal-dev libssl-dev nlohmann-json3-dev libcli11-dev
-  libsimdjson-dev libarchive-dev zlib1g-dev libgtest-dev libbenchmark-dev
+  libsimdjson-dev libarchive-dev zlib1g-dev libzstd-dev libgtest-dev libbenchmark-dev
   # consumers and tools the tests drive
   umoci skopeo oci-image-tool runc podman pigz gzip tar libarchive-tools busybox-static
   jq attr python3 libdeflate-tools bzip2 xz-utils zstd fakeroot

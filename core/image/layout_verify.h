@@ -3,7 +3,8 @@
 // problem it finds, instead of stopping at the first one as the readers in
 // layout_reader.h do: oci-layout, index.json, nested image indexes,
 // manifests, configs and layers — each blob's existence, size and sha256, each
-// document's required fields and media types, each layer's diff_id (the
+// document's required fields and media types, the platform an image index
+// declares for an image against its config, each layer's diff_id (the
 // sha256 of its decompressed bytes) against the config, and each layer's tar
 // stream entry by entry (well-formed headers, safe and unique paths, hard
 // links to earlier entries). Layers are streamed in 1 MiB reads, so memory
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/image/tar_entry_checker.h"  // k_max_problems_per_layer
 #include "core/util/result.h"
 
 namespace ocipack {
@@ -41,18 +43,16 @@ struct VerifyReport {
   bool ok() const { return problems.empty(); }
 };
 
-// Most tar-entry problems reported per layer; past it one line says how many
-// more there were (a layer of a million bad paths should not print a million lines).
-inline constexpr size_t k_max_problems_per_layer = 50;
-
 // Verifies the layout at `layout_dir`. Never stops at the first problem: all
 // it can find are collected in the report (a blob shared by several manifests
 // is checked and reported once). The error result is only for "cannot even
-// start": the layout path is empty, missing or not a directory.
+// start": the layout path is empty (kind usage), missing or not a directory
+// (kind input).
 //
-// Layer media types checked: OCI tar, tar+gzip (any number of members; CRC
-// and length of each are verified) and tar+zstd, and Docker's
-// rootfs.diff.tar.gzip. Any other layer media type is reported as a problem
+// Layer media types checked (layer_compression in media_types.h): OCI tar,
+// tar+gzip (any number of members; CRC and length of each are verified) and
+// tar+zstd (any number of frames; their checksums are verified), and
+// Docker's rootfs.diff.tar.gzip. Any other layer media type is reported as a problem
 // ("unsupported layer media type"), as are non-distributable layers.
 //
 // Not thread-safe in any interesting way: it only reads files, and two calls

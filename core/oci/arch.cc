@@ -40,9 +40,13 @@ constexpr std::array k_aliases = {
 
 Result<Platform> map_architecture(std::string_view name) {
   for (const auto& alias : k_aliases) {
-    if (alias.name == name) return Platform{std::string(alias.go_name), std::string(alias.variant)};
+    if (alias.name != name) continue;
+    Platform platform;
+    platform.architecture = alias.go_name;
+    platform.variant = alias.variant;
+    return platform;
   }
-  return make_error("unknown architecture '" + std::string(name) +
+  return usage_error("unknown architecture '" + std::string(name) +
                     "' (expected a Go name such as amd64, arm64, arm, 386, riscv64, ppc64le, "
                     "or a Yocto/kernel name such as x86_64, aarch64, i686, powerpc64le)");
 }
@@ -50,7 +54,7 @@ Result<Platform> map_architecture(std::string_view name) {
 Status validate_variant(std::string_view variant) {
   if (variant.empty() || variant == "v5" || variant == "v6" || variant == "v7" || variant == "v8")
     return ok_status();
-  return make_error("unknown variant '" + std::string(variant) + "' (expected v5, v6, v7 or v8)");
+  return usage_error("unknown variant '" + std::string(variant) + "' (expected v5, v6, v7 or v8)");
 }
 
 std::string host_architecture() {

@@ -7,17 +7,14 @@
 #include <string>
 #include <string_view>
 
+#include "core/oci/platform.h"
 #include "core/util/result.h"
 
 namespace ocipack {
 
-struct Platform {
-  std::string architecture;  // Go name, e.g. "arm"
-  std::string variant;       // "" or v5/v6/v7/v8
-};
-
-// Maps a Go, Yocto or kernel architecture name to the Go name. When the name
-// itself implies a variant (armv7l → arm + v7), the variant is filled in.
+// Maps a Go, Yocto or kernel architecture name to the Go name (the
+// platform's architecture; its os is left empty). When the name itself
+// implies a variant (armv7l → arm + v7), the variant is filled in.
 Result<Platform> map_architecture(std::string_view name);
 
 // Accepts "", v5, v6, v7, v8.

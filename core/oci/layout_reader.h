@@ -1,14 +1,18 @@
 // Reading an OCI image layout back: the "LAYOUT[:TAG]" reference users type,
-// index.json, image indexes, manifests and image configs (parsed with
-// simdjson; writing stays with nlohmann in oci_json.cc), and load_image, which
-// resolves a tag to its manifest and config and checks every blob it reads
-// against its descriptor. This is what `ocipack tags|inspect|gc`
-// (core/layout_ops.h) and any later "build on top of an image" stand on.
+// index.json, image indexes and manifests (through the one document reader
+// of document_reader.h, here in its strict form: the first unreadable
+// problem is the error), image configs (config_reader.h), blobs checked
+// against their descriptors, and load_image, which resolves a tag — through
+// nested and multi-platform image indexes — to one image's manifest and
+// config. Writing stays with nlohmann in oci_json.cc. This is what
+// `ocipack tags|inspect|gc` (layout_ops.h), `--base` and verify stand on.
 //
 // The readers accept what other tools write, not only what ocipack writes:
 // unknown fields are ignored, JSON null is read as "absent" (Go encodes nil
 // slices and maps as null), and numbers must be integers where the spec says
-// int64. Errors name the layout, the document and the field.
+// int64. Errors name the layout, the document and the field; their kind is
+// input, or corrupt for a blob whose size or sha256 differs from its
+// descriptor.
 #pragma once
 
 #include <cstdint>
@@ -17,9 +21,13 @@
 #include <string_view>
 #include <vector>
 
+#include "core/oci/config_reader.h"
+#include "core/oci/document_reader.h"
+#include "core/oci/layout_paths.h"
+#include "core/oci/oci_json.h"
+#include "core/oci/platform.h"
 #include "core/util/digest.h"
 #include "core/util/fd.h"
-#include "core/oci/oci_json.h"
 #include "core/util/result.h"
 
 namespace ocipack {
@@ -46,56 +54,38 @@ struct ImageRef {
 //     "host:5000/path" → ("host:5000/path", default), "dir:a:b" → ("dir",
 //     "a:b").
 // Trailing '/' of the layout are dropped ("/a/b/:v1" → "/a/b"; "/" stays "/").
-// Errors: empty text or layout, an empty tag after ':', a tag (given or
-// default) failing validate_ref_name, an ambiguous text (rule 1).
+// Errors (kind usage): empty text or layout, an empty tag after ':', a tag
+// (given or default) failing validate_ref_name, an ambiguous text (rule 1).
 Result<ImageRef> parse_image_ref(std::string_view text, std::string_view default_tag = "latest");
 
-// Media types that name image indexes (OCI index, Docker manifest list) and
-// image manifests (OCI manifest, Docker schema 2 manifest).
-bool is_index_media_type(std::string_view media_type);
-bool is_manifest_media_type(std::string_view media_type);
-
-// Every file of a layout is read with read_regular_file (core/fd.h): a FIFO,
-// socket, device, directory or symlink in place of oci-layout, index.json, a
-// blob, blobs/ or blobs/sha256 is an error naming it, never a hang and never
-// a read through a link (a layout is a plain tree). Every JSON document is
-// checked against the limits of oci_json.h (k_max_document_size,
+// Every file of a layout is read with read_regular_file (core/util/fd.h): a
+// FIFO, socket, device, directory or symlink in place of oci-layout,
+// index.json, a blob, blobs/ or blobs/sha256 is an error naming it, never a
+// hang and never a read through a link (a layout is a plain tree). Every JSON
+// document is checked against the limits of oci_json.h (k_max_document_size,
 // k_max_json_depth) before it is parsed.
 
-// The manifest descriptors of index.json, in file order (annotations kept).
-// Checks first that `layout_dir` holds a valid oci-layout file. Errors name
-// the layout and what is wrong: missing or invalid oci-layout, unreadable or
-// invalid index.json, a descriptor with a bad digest, a negative size, ...
-// A missing "manifests" member (or null) reads as no manifests. Strict: the
-// first entry it cannot read fails the whole index (read_index_entries is
-// the lenient form).
-Result<std::vector<Descriptor>> read_index(const std::string& layout_dir);
+// The raw bytes of index.json, after checking that `layout_dir` is a
+// directory holding a valid oci-layout file (gc compares them to notice a
+// concurrent change). Errors name the layout and what is wrong: missing or
+// invalid oci-layout, a missing or unreadable index.json.
+Result<std::string> read_index_text(const std::string& layout_dir);
 
-// One entry of an index's "manifests", read as far as possible: an entry
-// ocipack cannot understand (a sha512 or unknown-algorithm digest, a bad
-// size, annotations that are not strings, not an object at all) is kept with
-// its problem instead of failing the index, so the other entries stay usable.
-struct IndexEntry {
-  size_t position = 0;                   // index in "manifests"
-  std::optional<std::string> tag;        // the ref.name annotation, when it is a string
-  std::string digest_text;               // "digest" as written ("" when not a string)
-  std::optional<Descriptor> descriptor;  // unset: the entry cannot be read
-  std::string problem;                   // why not ("" when read), naming the field
-};
-
-// The entries of an index document; the error result is for the document
-// itself (not JSON, too large or deep, not an object, "manifests" not an array).
+// The entries of an image index document (index.json or a nested index
+// blob), in file order, each read as far as it can be (IndexEntry); `what`
+// names the document in messages ("layout 'x': index.json"). The error is for
+// the document itself: not JSON, too large or deep, not an object,
+// "manifests" not an array. A missing or null "manifests" reads as none.
 Result<std::vector<IndexEntry>> parse_index_entries(std::string_view json, const std::string& what);
 // The same for a layout's index.json, after read_index_text's checks.
 Result<std::vector<IndexEntry>> read_index_entries(const std::string& layout_dir);
 
-// The raw bytes of index.json, after the same checks of the layout and its
-// oci-layout file as read_index (gc compares them to notice a concurrent change).
-Result<std::string> read_index_text(const std::string& layout_dir);
-
-// The "manifests" of an image index document (index.json or a nested index
-// blob). `what` names the document in errors ("layout 'x': index.json").
+// The descriptors of an image index document, annotations and platforms
+// kept. Strict: an entry that cannot be read fails the whole index (with
+// that entry's problem).
 Result<std::vector<Descriptor>> parse_index(std::string_view json, const std::string& what);
+// The same for a layout's index.json.
+Result<std::vector<Descriptor>> read_index(const std::string& layout_dir);
 
 // What a blob of unknown media type looks like: an image index (an object
 // with "manifests"), an image manifest (an object with "config" or
@@ -103,39 +93,37 @@ Result<std::vector<Descriptor>> parse_index(std::string_view json, const std::st
 enum class DocumentKind { index, manifest, other };
 DocumentKind sniff_document_kind(std::string_view json);
 
-// Parses an image config document: everything ImageConfig models (created,
-// author, architecture, variant, os, config.{User, ExposedPorts (object keys
-// → sorted vector), Env, Entrypoint, Cmd, WorkingDir, Labels, StopSignal},
-// rootfs.diff_ids, history[]). Other top-level and config.* members are kept
-// as compact JSON text in extra_fields (the last of a repeated key); missing
-// fields stay empty. Errors name the field ("image config: config.Env[2] is not a string").
-Result<ImageConfig> parse_config(std::string_view json);
-
 // Parses an image manifest: the config descriptor (required) and the layer
 // descriptors (mediaType, digest, size, annotations). A document whose
-// mediaType says it is an image index is refused.
-Result<Manifest> parse_manifest(std::string_view json);
-
-// blobs/sha256/<hex> of a layout.
-std::string blob_path(const std::string& layout_dir, const Digest& digest);
+// mediaType says it is an image index is refused. `what` names it in errors.
+Result<Manifest> parse_manifest(std::string_view json, const std::string& what = "manifest");
 
 // Opens the blob `descriptor` names (blobs/sha256/<hex> of the layout) with
 // open_regular_file: no symlink followed, no blocking, a regular file of
-// exactly descriptor.size bytes. Errors start with `what` ("layout 'x':
-// layer sha256:… of tag 't'") and say what is wrong (missing, a FIFO, the size).
+// exactly descriptor.size bytes (else kind corrupt). Errors start with `what`
+// ("layout 'x': layer sha256:… of tag 't'") and say what is wrong (missing,
+// a FIFO, the size).
 Result<RegularFile> open_blob(const std::string& layout_dir, const Descriptor& descriptor,
                               const std::string& what);
 
 // Reads the blob `descriptor` names and checks it: it exists, is a regular
 // file of exactly descriptor.size bytes (at most k_max_document_size), and its
-// sha256 is the descriptor's digest. `what` says what the blob is for errors
-// ("manifest of tag 'latest'"); every error names the digest and the layout.
+// sha256 is the descriptor's digest (else kind corrupt). `what` says what the
+// blob is for errors ("manifest of tag 'latest'"); every error names the
+// digest and the layout.
 Result<std::string> read_blob(const std::string& layout_dir, const Descriptor& descriptor,
                               const std::string& what);
 
+// The entries of the image index blob `descriptor` names (read_blob, then
+// parse_index); `what` as for read_blob.
+Result<std::vector<Descriptor>> read_index_blob(const std::string& layout_dir, const Descriptor& descriptor,
+                                                const std::string& what);
+
 struct LoadedImage {
-  Descriptor manifest;      // the index.json entry (for a tag naming a
-                            // single-entry nested index: the inner manifest's)
+  Descriptor manifest;      // the image manifest's descriptor: the index.json
+                            // entry, or the image index entry chosen for it
+  std::vector<Descriptor> indexes;  // the image indexes followed from
+                                    // index.json to it, outermost first
   Manifest manifest_doc;
   std::string config_json;  // raw bytes of the config blob
   ImageConfig config;
@@ -144,12 +132,22 @@ struct LoadedImage {
 // Finds the index.json entry whose org.opencontainers.image.ref.name is `tag`
 // (the error lists the available tags if there is none; other entries that
 // cannot be read do not matter; two entries with the tag are refused as
-// ambiguous, as umoci does, naming their positions), reads the
-// manifest and config blobs, checks their size and sha256 against their
-// descriptors, checks that every layer blob exists with its descriptor's size
-// (layers are not hashed: they may be gigabytes), and that the config's
-// rootfs.diff_ids has one entry per layer. A tag naming an image index with
-// exactly one manifest is followed to it; a multi-entry index is refused.
-Result<LoadedImage> load_image(const std::string& layout_dir, const std::string& tag);
+// ambiguous, as umoci does, naming their positions), reads the manifest and
+// config blobs, checks their size and sha256 against their descriptors,
+// checks that every layer blob exists with its descriptor's size (layers are
+// not hashed: they may be gigabytes), and that the config's rootfs.diff_ids
+// has one entry per layer.
+// A tag that names an image index is followed (nested indexes up to 8 deep):
+// with `platform` unset, an index of exactly one entry is followed to it, and
+// one of several is refused with an error that lists the platforms to choose
+// from ("linux/amd64, linux/arm64/v8"); with `platform` set, the one entry
+// whose platform matches it (platform_matches) is followed, and none or
+// several is an error naming the platforms there are. A tag naming an image
+// manifest directly must then be for that platform (its config says).
+Result<LoadedImage> load_image(const std::string& layout_dir, const std::string& tag,
+                               const std::optional<Platform>& platform = std::nullopt);
+
+// The bytes of the image's manifest, config and layer blobs.
+uint64_t image_size(const LoadedImage& image);
 
 }  // namespace ocipack

@@ -11,10 +11,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/oci/layout_lock.h"
+#include "core/oci/layout_paths.h"
+#include "core/oci/oci_json.h"
 #include "core/util/digest.h"
 #include "core/util/fd.h"
-#include "core/oci/layout_ops.h"
-#include "core/oci/oci_json.h"
 #include "core/util/result.h"
 
 namespace ocipack {
@@ -22,8 +23,8 @@ namespace ocipack {
 // Whether `dir` (which has no index.json) holds only what a first build
 // leaves when it is killed before its commit: an oci-layout file, blobs/ with
 // only sha256/ in it, blobs named by a sha256 hex digest, and the hidden temp
-// files of builds (.blob.tmp-*, .index.json.tmp-*, .oci-layout.tmp-*,
-// .ocipack-spool-*), every one a real directory or regular file. Such a
+// files of builds (is_blob_temp_name, is_layout_temp_name: layout_paths.h),
+// every one a real directory or regular file. Such a
 // directory is a layout with no images yet: builds and gc accept it. The
 // error names the first foreign entry (or index.json when there is one).
 Status check_unfinished_layout(const std::string& dir);
@@ -31,7 +32,7 @@ Status check_unfinished_layout(const std::string& dir);
 class LayoutStore {
  public:
   // Opens the layout at `dir`, or prepares a new one there, and holds its
-  // LayoutLock (layout_ops.h) until the store is destroyed. `dir` is created
+  // LayoutLock (layout_lock.h) until the store is destroyed. `dir` is created
   // (with its parents) when missing, then locked, then inspected: so a second
   // build into the same new directory waits and then sees a layout, never a
   // half-made one. `dir` may be empty or an unfinished layout
@@ -41,8 +42,8 @@ class LayoutStore {
   static Result<LayoutStore> open_or_create(const std::string& dir);
 
   const std::string& dir() const { return m_dir; }
-  std::string blobs_dir() const { return m_dir + "/blobs/sha256"; }
-  std::string blob_path(const Digest& digest) const { return blobs_dir() + "/" + digest.hex(); }
+  std::string blobs_dir() const { return blob_dir_path(m_dir); }
+  std::string blob_path(const Digest& digest) const { return ocipack::blob_path(m_dir, digest); }
 
   // Creates the directories of a new layout (idempotent).
   Status ensure_directories();
@@ -61,7 +62,8 @@ class LayoutStore {
   Result<Descriptor> put_blob(std::string_view data, std::string media_type);
   // The oci-layout file's content (the existing one, or what will be written).
   const std::string& oci_layout() const { return m_oci_layout; }
-  // The index.json found when the store was opened, if any.
+  // The index.json found when the store was opened, or the last one
+  // write_index wrote; nullopt for a layout without one yet.
   const std::optional<std::string>& existing_index() const { return m_existing_index; }
   // Writes oci-layout (if needed), then index.json atomically: the commit point.
   Status write_index(std::string_view index_json);

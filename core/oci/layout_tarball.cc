@@ -13,17 +13,18 @@
 #include <optional>
 #include <vector>
 
-#include "core/util/fd.h"
+#include "core/oci/layout_paths.h"
 #include "core/tar/tar_writer.h"
+#include "core/util/fd.h"
+#include "core/util/path.h"
 
 namespace ocipack {
 
 namespace {
 // Blob names in sorted order, without hidden files (temp files of builds).
 Result<std::vector<std::string>> list_blob_names(const std::string& dir) {
-  auto names = list_directory(dir);
-  if (!names) return names.error();
-  std::erase_if(*names, [](const std::string& name) { return name[0] == '.'; });
+  OCIPACK_TRY_ASSIGN(auto names, list_directory(dir));
+  std::erase_if(names, [](const std::string& name) { return name[0] == '.'; });
   return names;
 }
 
@@ -57,24 +58,23 @@ class TarFileWriter {
   // of something outside the layout.
   Status file(const std::string& name, const std::string& layout_dir) {
     const std::string source = layout_dir + "/" + name;
-    auto file = open_regular_file(layout_dir, name);
-    if (!file) return file.error();
-    if (!*file) return make_error("cannot open " + source + ": it disappeared");
-    const UniqueFd& in = (*file)->fd;
+    OCIPACK_TRY_ASSIGN(const auto file, open_regular_file(layout_dir, name));
+    if (!file) return input_error("cannot open " + source + ": it disappeared");
+    const UniqueFd& in = file->fd;
     TarEntry e;
     e.path = name;
     e.mode = 0644;
     e.mtime = m_mtime;
-    e.size = static_cast<uint64_t>((*file)->size);
+    e.size = static_cast<uint64_t>(file->size);
     OCIPACK_TRY(header(e));
     std::vector<char> buffer(1 << 20);
     uint64_t left = e.size;
     while (left > 0) {
-      if (m_cancel && m_cancel->load(std::memory_order_relaxed)) return make_error("interrupted");
+      if (m_cancel && m_cancel->load(std::memory_order_relaxed)) return interrupted_error();
       ssize_t n = ::read(in.get(), buffer.data(), std::min<uint64_t>(left, buffer.size()));
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return make_error("cannot read " + source + ": " + errno_text(errno));
-      if (n == 0) return make_error(source + " shrank while being packed");
+      if (n < 0) return input_error("cannot read " + source + ": " + errno_text(errno));
+      if (n == 0) return input_error(source + " shrank while being packed");
       OCIPACK_TRY(write_all(m_fd, std::string_view(buffer.data(), static_cast<size_t>(n)), m_what));
       left -= static_cast<uint64_t>(n);
     }
@@ -102,21 +102,20 @@ bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == 
 Result<UniqueFd> lock_temp(const std::string& path, bool wait) {
   struct stat first {};
   if (::lstat(path.c_str(), &first) != 0 || !S_ISREG(first.st_mode))  // never open a device or FIFO
-    return make_error(path + " is not a regular file");
+    return io_error(path + " is not a regular file");
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid()) return make_error("cannot open " + path + ": " + errno_text(errno));
+  if (!fd.valid()) return io_error("cannot open " + path + ": " + errno_text(errno));
   struct stat held {}, named {};
-  if (::fstat(fd.get(), &held) != 0 || !S_ISREG(held.st_mode)) return make_error(path + " is not a regular file");
+  if (::fstat(fd.get(), &held) != 0 || !S_ISREG(held.st_mode)) return io_error(path + " is not a regular file");
   while (::flock(fd.get(), LOCK_EX | (wait ? 0 : LOCK_NB)) != 0)
-    if (errno != EINTR) return make_error(path + " is locked by another build");
-  if (::lstat(path.c_str(), &named) != 0 || !same_file(held, named)) return make_error(path + " was replaced");
+    if (errno != EINTR) return io_error(path + " is locked by another build");
+  if (::lstat(path.c_str(), &named) != 0 || !same_file(held, named)) return io_error(path + " was replaced");
   return fd;
 }
 
-// TempFile's names for `output`: ".<name>.tmp-" and six characters.
+// TempFile's names for `output`.
 bool is_temp_of(const std::string& name, const std::string& output) {
-  const std::string prefix = "." + base_name(output) + ".tmp-";
-  return name.size() == prefix.size() + 6 && name.rfind(prefix, 0) == 0;
+  return TempFile::is_name_of(name, base_name(output));
 }
 }  // namespace
 
@@ -137,29 +136,26 @@ size_t remove_stale_tarball_temps(const std::string& output) {
 Result<StagedTarball> stage_layout_tarball(const std::string& layout_dir, const std::string& output,
                                            std::string_view oci_layout, std::string_view index_json,
                                            int64_t mtime, const std::atomic<bool>* cancel) {
-  auto blobs = list_blob_names(layout_dir + "/blobs/sha256");
-  if (!blobs) return blobs.error();
+  OCIPACK_TRY_ASSIGN(const auto blobs, list_blob_names(blob_dir_path(layout_dir)));
   remove_stale_tarball_temps(output);
   std::optional<TempFile> temp;
   UniqueFd lock;
   // Between mkostemp and flock another build's cleanup may take the new file
   // for a leftover and remove it: then make another.
   for (int attempt = 0; !lock.valid(); ++attempt) {
-    auto created = TempFile::create(parent_directory(output), base_name(output));
-    if (!created) return created.error();
-    temp.emplace(std::move(*created));
+    OCIPACK_TRY_ASSIGN(TempFile created, TempFile::create(parent_directory(output), base_name(output)));
+    temp.emplace(std::move(created));
     auto held = lock_temp(temp->path(), true);
     if (held) lock = std::move(*held);
     else if (attempt == 10) return held.error();
     else temp.reset();
   }
   TarFileWriter writer(temp->fd(), output, mtime, cancel);
-  OCIPACK_TRY(writer.file_from_memory("oci-layout", oci_layout));
-  OCIPACK_TRY(writer.file_from_memory("index.json", index_json));
-  OCIPACK_TRY(writer.directory("blobs/"));
-  OCIPACK_TRY(writer.directory("blobs/sha256/"));
-  for (const auto& name : *blobs)
-    OCIPACK_TRY(writer.file("blobs/sha256/" + name, layout_dir));
+  OCIPACK_TRY(writer.file_from_memory(k_oci_layout_file, oci_layout));
+  OCIPACK_TRY(writer.file_from_memory(k_index_file, index_json));
+  OCIPACK_TRY(writer.directory(std::string(k_blobs_dir) + "/"));
+  OCIPACK_TRY(writer.directory(std::string(k_blob_dir) + "/"));
+  for (const auto& name : blobs) OCIPACK_TRY(writer.file(std::string(k_blob_dir) + "/" + name, layout_dir));
   OCIPACK_TRY(writer.trailer());
   return StagedTarball{std::move(*temp), std::move(lock)};
 }

@@ -1,8 +1,10 @@
-// write_layout_tarball: packs an OCI image layout directory into one tar file
-// whose entries are the layout's contents (oci-layout, index.json, blobs/,
-// blobs/sha256/, blobs/sha256/<hex>…), the form `oci-archive:` readers and
-// `podman load` expect. Entries are normalised (uid/gid 0, fixed modes, one
-// given mtime, sorted) so the tarball is as reproducible as the layout.
+// The layout tarball (`build --tar-output FILE`): one tar file whose entries
+// are an OCI image layout's contents — oci-layout, index.json, blobs/,
+// blobs/sha256/, then every blob in name order — the form `oci-archive:`
+// readers and `podman load` expect. Entries are normalised (uid/gid 0, modes
+// 0644/0755, one given mtime), so the tarball is as reproducible as the
+// layout. It is staged next to its final name while the layout is still
+// uncommitted, and renamed into place after index.json is.
 #pragma once
 
 #include <sys/types.h>
@@ -28,15 +30,15 @@ struct StagedTarball {
 };
 
 // Writes the tarball of the layout as it will be once `index_json` is
-// committed (oci-layout and index.json come from memory, blobs from
-// layout_dir/blobs/sha256) into a temp file next to `output`. The caller
+// committed (oci-layout and index.json come from memory, the blobs from the
+// files of layout_dir/blobs/sha256) into a temp file next to `output`. The caller
 // commits it after index.json, so a failure here leaves both the layout and
 // an existing tarball untouched. Hidden files (temp files of interrupted
 // runs) in the layout are not packed.
-// First removes the temp files of `output` (".<name>.tmp-XXXXXX") that
-// killed builds left, skipping those another build holds locked.
+// First removes the temp files of `output` (TempFile's ".<name>.tmp-XXXXXX")
+// that killed builds left, skipping those another build holds locked.
 // `cancel` (may be null) is polled between blocks: when it is set the staging
-// stops with the error "interrupted" and the temp file is removed.
+// stops with an error of kind interrupted and the temp file is removed.
 Result<StagedTarball> stage_layout_tarball(const std::string& layout_dir, const std::string& output,
                                       std::string_view oci_layout, std::string_view index_json,
                                       int64_t mtime, const std::atomic<bool>* cancel = nullptr);

@@ -9,16 +9,30 @@ namespace ocipack {
 using Json = nlohmann::ordered_json;
 
 namespace {
+Json string_map(const std::map<std::string, std::string>& values) {
+  Json object = Json::object();
+  for (const auto& [k, v] : values) object[k] = v;
+  return object;
+}
+
+// Keys in the order of the image spec's Go struct (omitempty fields left out).
+Json platform_json(const Platform& p) {
+  Json j;
+  j["architecture"] = p.architecture;
+  j["os"] = p.os;
+  if (!p.os_version.empty()) j["os.version"] = p.os_version;
+  if (!p.os_features.empty()) j["os.features"] = p.os_features;
+  if (!p.variant.empty()) j["variant"] = p.variant;
+  return j;
+}
+
 Json descriptor_json(const Descriptor& d) {
   Json j;
   j["mediaType"] = d.media_type;
   j["digest"] = d.digest.str();
   j["size"] = d.size;
-  if (!d.annotations.empty()) {
-    Json annotations = Json::object();
-    for (const auto& [k, v] : d.annotations) annotations[k] = v;
-    j["annotations"] = annotations;
-  }
+  if (!d.annotations.empty()) j["annotations"] = string_map(d.annotations);
+  if (d.platform) j["platform"] = platform_json(*d.platform);
   return j;
 }
 
@@ -29,7 +43,7 @@ Result<std::string> dump(const Json& j, const char* what) {
   try {
     text = j.dump(-1, ' ', false, Json::error_handler_t::strict);
   } catch (const Json::exception& e) {
-    return make_error(std::string("cannot encode ") + what +
+    return input_error(std::string("cannot encode ") + what +
                       ": a value is not valid UTF-8 (" + e.what() + ")");
   }
   OCIPACK_TRY(check_json_limits(text, std::string("the new ") + what));
@@ -44,7 +58,7 @@ Status append_extra_fields(Json& object, const std::map<std::string, std::string
     try {
       object[key] = Json::parse(text);
     } catch (const Json::exception&) {
-      return make_error("cannot encode image config: " + prefix + key + " is not valid JSON");
+      return input_error("cannot encode image config: " + prefix + key + " is not valid JSON");
     }
   }
   return ok_status();
@@ -86,7 +100,7 @@ bool is_valid_utf8(std::string_view text) {
 
 Status require_utf8(std::string_view value, const std::string& field) {
   if (is_valid_utf8(value)) return ok_status();
-  return make_error(field + " is not valid UTF-8 (OCI documents are JSON text)");
+  return input_error(field + " is not valid UTF-8 (OCI documents are JSON text)");
 }
 
 Status check_config_text(const ImageConfig& c) {
@@ -138,11 +152,7 @@ Result<std::string> encode_config(const ImageConfig& c) {
   if (!cc.entrypoint.empty()) config["Entrypoint"] = string_array(cc.entrypoint);
   if (!cc.cmd.empty()) config["Cmd"] = string_array(cc.cmd);
   if (!cc.working_dir.empty()) config["WorkingDir"] = cc.working_dir;
-  if (!cc.labels.empty()) {
-    Json labels = Json::object();
-    for (const auto& [k, v] : cc.labels) labels[k] = v;
-    config["Labels"] = labels;
-  }
+  if (!cc.labels.empty()) config["Labels"] = string_map(cc.labels);
   if (!cc.stop_signal.empty()) config["StopSignal"] = cc.stop_signal;
   OCIPACK_TRY(append_extra_fields(config, cc.extra_fields, "config."));
   j["config"] = config;
@@ -182,9 +192,38 @@ Result<std::string> encode_manifest(const Manifest& m) {
   return dump(j, "manifest");
 }
 
+Result<std::string> encode_index(const ImageIndex& index) {
+  Json j;
+  j["schemaVersion"] = 2;
+  j["mediaType"] = k_media_type_index;
+  Json manifests = Json::array();
+  for (const auto& m : index.manifests) manifests.push_back(descriptor_json(m));
+  j["manifests"] = manifests;
+  if (!index.annotations.empty()) j["annotations"] = string_map(index.annotations);
+  return dump(j, "image index");
+}
+
+Platform platform_of(const ImageConfig& config) {
+  Platform platform;
+  platform.architecture = config.architecture;
+  platform.os = config.os;
+  platform.variant = config.variant;
+  auto extra = [&](const char* key) -> std::optional<Json> {
+    auto it = config.extra_fields.find(key);
+    if (it == config.extra_fields.end()) return std::nullopt;
+    Json value = Json::parse(it->second, nullptr, false);
+    return value.is_discarded() ? std::nullopt : std::optional<Json>(std::move(value));
+  };
+  if (auto version = extra("os.version"); version && version->is_string()) platform.os_version = *version;
+  if (auto features = extra("os.features"); features && features->is_array())
+    for (const auto& feature : *features)
+      if (feature.is_string()) platform.os_features.push_back(feature);
+  return platform;
+}
+
 Status check_json_limits(std::string_view text, const std::string& what) {
   if (static_cast<int64_t>(text.size()) > k_max_document_size)
-    return make_error(what + " is too large (" + std::to_string(text.size()) + " bytes, limit " +
+    return input_error(what + " is too large (" + std::to_string(text.size()) + " bytes, limit " +
                       std::to_string(k_max_document_size) + ")");
   int depth = 0;
   bool in_string = false;
@@ -199,7 +238,7 @@ Status check_json_limits(std::string_view text, const std::string& what) {
       in_string = true;
     } else if (c == '[' || c == '{') {
       if (++depth > k_max_json_depth)
-        return make_error(what + " is nested more than " + std::to_string(k_max_json_depth) +
+        return input_error(what + " is nested more than " + std::to_string(k_max_json_depth) +
                           " levels deep (at byte " + std::to_string(i) + ")");
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
@@ -209,24 +248,50 @@ Status check_json_limits(std::string_view text, const std::string& what) {
 }
 
 namespace {
-Result<Json> parse_index(const std::string& text) {
+// index.json as the editor sees it: a JSON value kept whole (unknown members
+// included) so that update_index can write it back with one entry changed.
+// Reading an index for its content is layout_reader.h's job.
+Result<Json> parse_index_for_update(const std::string& text) {
   OCIPACK_TRY(check_json_limits(text, "existing index.json"));
   Json index;
   try {
     index = Json::parse(text);
   } catch (const Json::exception& e) {
-    return make_error(std::string("existing index.json is not valid JSON: ") + e.what());
+    return input_error(std::string("existing index.json is not valid JSON: ") + e.what());
   }
-  if (!index.is_object()) return make_error("existing index.json is not a JSON object");
+  if (!index.is_object()) return input_error("existing index.json is not a JSON object");
   if (index.contains("manifests") && !index["manifests"].is_array())
-    return make_error("existing index.json: 'manifests' is not an array");
+    return input_error("existing index.json: 'manifests' is not an array");
   return index;
+}
+
+// Files `entry` into the index's "manifests" (see update_index).
+void file_entry(Json& manifests, const Descriptor& entry) {
+  const auto ref = entry.annotations.find(k_annotation_ref_name);
+  auto has_ref = [&](const Json& existing) {
+    if (ref == entry.annotations.end() || !existing.is_object()) return false;
+    auto annotations = existing.find("annotations");
+    if (annotations == existing.end() || !annotations->is_object()) return false;
+    auto it = annotations->find(k_annotation_ref_name);
+    return it != annotations->end() && it->is_string() && it->get<std::string>() == ref->second;
+  };
+  bool replaced = false;
+  Json kept = Json::array();
+  for (auto& existing : manifests) {
+    if (!has_ref(existing)) {
+      kept.push_back(std::move(existing));
+    } else if (!replaced) {
+      kept.push_back(descriptor_json(entry));
+      replaced = true;
+    }
+  }
+  if (!replaced) kept.push_back(descriptor_json(entry));
+  manifests = std::move(kept);
 }
 }  // namespace
 
 Status check_index(const std::string& existing_index) {
-  auto index = parse_index(existing_index);
-  if (!index) return index.error();
+  OCIPACK_TRY(parse_index_for_update(existing_index));
   return ok_status();
 }
 
@@ -236,50 +301,27 @@ Status check_oci_layout(const std::string& oci_layout) {
   try {
     j = Json::parse(oci_layout);
   } catch (const Json::exception&) {
-    return make_error("oci-layout is not valid JSON");
+    return input_error("oci-layout is not valid JSON");
   }
   if (!j.is_object() || !j.contains("imageLayoutVersion") || !j["imageLayoutVersion"].is_string())
-    return make_error("oci-layout has no imageLayoutVersion");
+    return input_error("oci-layout has no imageLayoutVersion");
   const std::string version = j["imageLayoutVersion"];
   if (version.rfind("1.", 0) != 0)
-    return make_error("oci-layout: unsupported imageLayoutVersion '" + version + "' (expected 1.x)");
+    return input_error("oci-layout: unsupported imageLayoutVersion '" + version + "' (expected 1.x)");
   return ok_status();
 }
 
 Result<std::string> update_index(const std::optional<std::string>& existing_index,
-                                 const Descriptor& manifest) {
+                                 const std::vector<Descriptor>& entries) {
   Json index;
   if (existing_index) {
-    auto parsed = parse_index(*existing_index);
-    if (!parsed) return parsed.error();
-    index = std::move(*parsed);
+    OCIPACK_TRY_ASSIGN(index, parse_index_for_update(*existing_index));
   } else {
     index["schemaVersion"] = 2;
     index["mediaType"] = k_media_type_index;
   }
   if (!index.contains("manifests")) index["manifests"] = Json::array();
-
-  const auto ref = manifest.annotations.find(k_annotation_ref_name);
-  auto has_ref = [&](const Json& existing) {
-    if (ref == manifest.annotations.end() || !existing.is_object()) return false;
-    auto annotations = existing.find("annotations");
-    if (annotations == existing.end() || !annotations->is_object()) return false;
-    auto it = annotations->find(k_annotation_ref_name);
-    return it != annotations->end() && it->is_string() && it->get<std::string>() == ref->second;
-  };
-  Json entry = descriptor_json(manifest);
-  bool replaced = false;
-  Json kept = Json::array();
-  for (auto& existing : index["manifests"]) {
-    if (!has_ref(existing)) {
-      kept.push_back(std::move(existing));
-    } else if (!replaced) {
-      kept.push_back(entry);
-      replaced = true;
-    }
-  }
-  if (!replaced) kept.push_back(entry);
-  index["manifests"] = std::move(kept);
+  for (const auto& entry : entries) file_entry(index["manifests"], entry);
   return dump(index, "index.json");
 }
 
@@ -316,7 +358,7 @@ Status validate_ref_name(std::string_view tag) {
     size_t slash = tag.find('/', start);
     std::string_view part = tag.substr(start, slash == std::string_view::npos ? tag.npos : slash - start);
     if (!valid_component(part))
-      return make_error("invalid tag '" + std::string(tag) +
+      return usage_error("invalid tag '" + std::string(tag) +
                         "' (letters and digits, joined by single - . _ : @ + or /)");
     if (slash == std::string_view::npos) return ok_status();
     start = slash + 1;

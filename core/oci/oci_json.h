@@ -1,8 +1,9 @@
-// The OCI image documents ocipack writes — image config, manifest, index —
-// as plain structs and their canonical JSON encoding. Encoding is compact,
-// keys in a fixed order (the spec's order), empty optional fields omitted (as
-// Go's omitempty does), maps sorted by key, so the same inputs always give the
-// same bytes and therefore the same digests.
+// The OCI image documents ocipack writes — image config, manifest, image
+// index (index.json and nested index blobs) — as plain structs and their
+// canonical JSON encoding. Encoding is compact, keys in a fixed order (the
+// spec's order), empty optional fields omitted (as Go's omitempty does), maps
+// sorted by key, so the same inputs always give the same bytes and therefore
+// the same digests. Media types are in media_types.h.
 #pragma once
 
 #include <cstdint>
@@ -11,16 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "core/oci/media_types.h"
+#include "core/oci/platform.h"
 #include "core/util/digest.h"
 #include "core/util/result.h"
 
 namespace ocipack {
 
-inline constexpr const char* k_media_type_index = "application/vnd.oci.image.index.v1+json";
-inline constexpr const char* k_media_type_manifest = "application/vnd.oci.image.manifest.v1+json";
-inline constexpr const char* k_media_type_config = "application/vnd.oci.image.config.v1+json";
-inline constexpr const char* k_media_type_layer_gzip = "application/vnd.oci.image.layer.v1.tar+gzip";
-inline constexpr const char* k_annotation_ref_name = "org.opencontainers.image.ref.name";
+// The oci-layout file ocipack writes.
 inline constexpr const char* k_oci_layout_json = "{\"imageLayoutVersion\":\"1.0.0\"}";
 
 // Limits of every JSON document ocipack reads or writes (index.json,
@@ -43,6 +42,9 @@ struct Descriptor {
   Digest digest;
   int64_t size = 0;
   std::map<std::string, std::string> annotations;
+  // What the image runs on, for an entry of an image index that lists
+  // several (written as the descriptor's "platform" object when set).
+  std::optional<Platform> platform = std::nullopt;
 };
 
 struct HistoryEntry {
@@ -88,21 +90,40 @@ struct Manifest {
   std::vector<Descriptor> layers;
 };
 
+// An image index stored as a blob (a nested index: one image for several
+// platforms, each entry's descriptor carrying its platform).
+struct ImageIndex {
+  std::vector<Descriptor> manifests;
+  std::map<std::string, std::string> annotations;
+};
+
+// The platform an image config describes: its os, architecture and variant,
+// and os.version / os.features when the config carries them (kept in
+// extra_fields; values of the wrong JSON type are left out).
+Platform platform_of(const ImageConfig& config);
+
 // Canonical encodings. Errors (e.g. a label that is not valid UTF-8, an
 // extra field that is not JSON) name the field. A config without extra
 // fields encodes exactly as before they were kept.
 Result<std::string> encode_config(const ImageConfig& config);
 Result<std::string> encode_manifest(const Manifest& manifest);
+// {"schemaVersion":2,"mediaType":<index>,"manifests":[…],"annotations":{…}}.
+Result<std::string> encode_index(const ImageIndex& index);
 
-// index.json: the existing document (if any) is updated by replacing the
-// descriptors whose ref.name annotation equals the new one's — the first in
-// place, any later duplicates removed, so a tag names one image afterwards —
-// or by appending. Unknown fields of the existing index and its other
+// index.json: the existing document (if any) is updated entry by entry, in
+// order: the descriptors whose ref.name annotation equals an entry's are
+// replaced by it — the first in place, any later duplicates removed, so a tag
+// names one image afterwards — or the entry is appended (always, when it has
+// no ref.name). Unknown fields of the existing index and its other
 // descriptors are kept. The existing text must be within the JSON limits
 // (check_json_limits), and so must the result. Errors name index.json and
 // what is wrong with it.
 Result<std::string> update_index(const std::optional<std::string>& existing_index,
-                                 const Descriptor& manifest);
+                                 const std::vector<Descriptor>& entries);
+inline Result<std::string> update_index(const std::optional<std::string>& existing_index,
+                                        const Descriptor& entry) {
+  return update_index(existing_index, std::vector<Descriptor>{entry});
+}
 
 // Checks that an existing index.json can be updated (the checks update_index
 // makes on the existing text, limits included), so a build can refuse a

@@ -187,7 +187,7 @@ Result<uint64_t> owner_id(la_int64_t value, const char* what, std::string_view e
 Result<UniqueFd> make_spool(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
   if (fd.valid()) return fd;
-  std::string pattern = dir + "/.ocipack-spool-XXXXXX";
+  std::string pattern = dir + "/" + std::string(k_spool_name_prefix) + "XXXXXX";
   int raw = ::mkostemp(pattern.data(), O_CLOEXEC);
   if (raw < 0) return make_error("cannot create a spool file in " + dir + ": " + errno_text(errno));
   ::unlink(pattern.c_str());

@@ -24,6 +24,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/util/fd.h"
@@ -50,6 +51,11 @@ class TarInputSource final : public EntrySource {
   UniqueFd m_spool;
   std::vector<std::string> m_warnings;
 };
+
+// The name of a spool file for the moment it is linked, where O_TMPFILE is
+// not supported: this prefix and six more characters, in the spool directory
+// (a layout's cleanup recognises it by this prefix).
+inline constexpr std::string_view k_spool_name_prefix = ".ocipack-spool-";
 
 // Whether ROOTFS names a tar input rather than a directory: "-", a regular
 // file, or a stream — a named pipe, a process substitution (bash's

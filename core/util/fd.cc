@@ -218,6 +218,13 @@ Result<TempFile> TempFile::create(const std::string& dir, const std::string& ste
   return TempFile(UniqueFd(fd), std::string(buf.data()));
 }
 
+bool TempFile::is_name_of(std::string_view name, std::string_view stem) {
+  constexpr std::string_view k_suffix = ".tmp-";
+  constexpr size_t k_random = 6;  // the XXXXXX of mkostemp
+  return name.size() == 1 + stem.size() + k_suffix.size() + k_random && name[0] == '.' &&
+         name.substr(1, stem.size()) == stem && name.substr(1 + stem.size(), k_suffix.size()) == k_suffix;
+}
+
 TempFile::TempFile(TempFile&& other) noexcept
     : m_fd(std::move(other.m_fd)), m_path(std::move(other.m_path)), m_committed(other.m_committed) {
   other.m_committed = true;  // the moved-from object owns nothing

@@ -109,6 +109,9 @@ class TempFile {
  public:
   // Creates `<dir>/.<stem>.tmp-XXXXXX` (mkostemp, O_CLOEXEC).
   static Result<TempFile> create(const std::string& dir, const std::string& stem);
+  // Whether `name` is one create(dir, stem) makes: ".<stem>.tmp-" and six
+  // more characters (what cleanups of killed runs look for).
+  static bool is_name_of(std::string_view name, std::string_view stem);
   TempFile(TempFile&& other) noexcept;
   TempFile& operator=(TempFile&&) = delete;
   TempFile(const TempFile&) = delete;

@@ -16,6 +16,7 @@ S = "${WORKDIR}/git"
 
 # Where the dependencies come from (all must be buildable as -native):
 #   cmake-native, pkgconfig-native, openssl-native  openembedded-core
+#   zstd-native           openembedded-core (recipes-extended/zstd)
 #   tbb-native            meta-oe (recipes-support/tbb, BBCLASSEXTEND native)
 #   nlohmann-json-native  meta-oe (recipes-devtools/nlohmann-json, BBCLASSEXTEND native)
 #   cli11-native          meta-oe (recipes-support/cli11, BBCLASSEXTEND native)
@@ -25,7 +26,7 @@ S = "${WORKDIR}/git"
 #   isa-l-native          not in meta-oe; meta-intel has recipes-support/isa-l
 #                         (target only, x86_64): add isa-l_%.bbappend from this
 #                         directory, or build without ISA-L (PACKAGECONFIG below)
-DEPENDS = "tbb-native libdeflate-native openssl-native nlohmann-json-native cli11-native"
+DEPENDS = "tbb-native libdeflate-native openssl-native nlohmann-json-native cli11-native zstd-native"
 
 inherit cmake pkgconfig native
 

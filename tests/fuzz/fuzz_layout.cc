@@ -1,12 +1,13 @@
-// libFuzzer target for the layout readers on disk (core/layout_reader.cc,
-// core/layout_ops.cc, core/layout_verify.cc): the input's first byte picks a
-// document — 0: index.json, 1: the manifest, 2: the config — and the rest
-// becomes that document of a scratch layout whose other files are sound
-// (index.json → manifest → config + one layer; a manifest or config from the
+// libFuzzer target for the layout readers on disk (core/oci/layout_reader.cc,
+// document_reader.cc, layout_ops.cc, core/image/layout_verify.cc): the
+// input's first byte picks a document — 0: index.json, 1: the manifest, 2:
+// the config, 3: an image index blob between index.json and the manifest —
+// and the rest becomes that document of a scratch layout whose other files
+// are sound (index.json → manifest → config + one layer; a document from the
 // input is stored under its own digest and referenced by the documents above
 // it, so the readers get past the digest checks to the parsers). Then
-// read_index_entries, list_tags, load_image, inspect_text, inspect_json and
-// verify_layout run on it. Any input must give a result or an error, never a
+// read_index_entries, list_tags, load_image (without a platform and with
+// one), inspect_json and verify_layout run on it. Any input must give a result or an error, never a
 // crash, hang or sanitizer report. gc is left out: it deletes, so each run
 // would have to rebuild the store, and its marking is read_blob + the parsers
 // already exercised here.
@@ -56,7 +57,7 @@ void write(const std::string& path, std::string_view data) {
 
 ocipack::Descriptor put_blob(std::string_view data, const char* media_type) {
   ocipack::Descriptor d{media_type, ocipack::Sha256::of(data), static_cast<int64_t>(data.size()), {}};
-  write(scratch_dir() + "/blobs/sha256/" + d.digest.hex(), data);
+  write(ocipack::blob_path(scratch_dir(), d.digest), data);
   return d;
 }
 
@@ -73,7 +74,7 @@ std::string index_for(const ocipack::Descriptor& manifest) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string& dir = scratch_dir();
-  const int which = data[0] % 3;
+  const int which = data[0] % 4;
   const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
 
   write(dir + "/oci-layout", ocipack::k_oci_layout_json);
@@ -89,12 +90,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const auto manifest =
       put_blob(which == 1 ? input : std::string_view(sound_manifest), ocipack::k_media_type_manifest);
-  write(dir + "/index.json", which == 0 ? std::string(input) : index_for(manifest));
+  const auto tagged = which == 3 ? put_blob(input, ocipack::k_media_type_index) : manifest;
+  write(dir + "/index.json", which == 0 ? std::string(input) : index_for(tagged));
 
   (void)ocipack::read_index_entries(dir);
   (void)ocipack::list_tags(dir);
   (void)ocipack::load_image(dir, "t");
-  (void)ocipack::inspect_text(dir, "t");
+  (void)ocipack::load_image(dir, "t", ocipack::Platform{"amd64", "linux", "", {}, ""});
   (void)ocipack::inspect_json(dir, "t");
   (void)ocipack::verify_layout(dir, {});
   return 0;

@@ -7,8 +7,12 @@
 # (--layer DIR ...), a delta layer (--diff-base) with whiteouts and an opaque
 # directory — each checked with `skopeo inspect` (layer count, config) and
 # `umoci unpack` (the unpacked tree equals the expected tree); the same delta
-# computed against the base image's merged layers (--diff-against-base); and the
-# `tags`, `inspect` and `gc` commands.
+# computed against the base image's merged layers (--diff-against-base); the
+# `tags`, `inspect` and `gc` commands; and a multi-platform image — a nested
+# image index made by hand (make_multiplatform_index.py) from two ocipack
+# images (amd64, arm64/v8), tagged in index.json — read by tags (the platforms
+# listed), inspect (which refuses to guess, naming the platforms), verify, gc
+# (both children kept), and skopeo (inspect --raw, copy --all).
 set -u
 source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
@@ -108,5 +112,32 @@ printf '\xff' | dd of="$T/broken/blobs/sha256/$victim" bs=1 seek=100 conv=notrun
 "$OCIPACK" verify "$T/broken" >"$T/verify.out" 2>&1
 check_eq "verify: a flipped byte gives exit status 1" 1 $?
 check_contains "verify: the damaged blob is named" "$T/verify.out" "$victim"
+
+# --- a multi-platform image: two ocipack images in one nested index
+M=$T/multiarch
+check "multi-platform: amd64 image" "$OCIPACK" build "$T/l1" -o "$M" --tag amd --arch amd64 -q
+check "multi-platform: arm64 image" "$OCIPACK" build "$T/l2" -o "$M" --tag arm --arch arm64 --variant v8 -q
+check "multi-platform: the nested index is made by hand" python3 "$TESTS_DIR/make_multiplatform_index.py" "$M" multi
+"$OCIPACK" tags "$M" >"$T/multi.tags" 2>&1
+check_contains "multi-platform: tags lists the index with its platforms" "$T/multi.tags" \
+    $'^multi\tsha256:[0-9a-f]{64}\t[0-9]+\t\\(image index, 2 platforms: linux/amd64, linux/arm64/v8\\)$'
+"$OCIPACK" inspect "$M:multi" >"$T/multi.inspect" 2>&1
+check_eq "multi-platform: inspect refuses to guess (exit 1)" 1 $?
+check_contains "multi-platform: the refusal lists the platforms" "$T/multi.inspect" \
+    "tag 'multi' names an image index with 2 manifests: choose a platform \(linux/amd64, linux/arm64/v8\)"
+check "multi-platform: verify checks the index and both images" "$OCIPACK" verify "$M"
+check_contains "multi-platform: verify examined both manifests" "$TEST_TMP/last.out" "OK \(2 manifests"
+check "multi-platform: a stray image, replaced" bash -c "
+  '$OCIPACK' build '$T/l3' -o '$M' --tag stray -q && '$OCIPACK' build '$T/l3' -o '$M' --tag stray --label x=1 -q"
+check "multi-platform: gc" "$OCIPACK" gc "$M"
+check_contains "multi-platform: gc removed only the replaced config and manifest" "$TEST_TMP/last.out" "^removed 2 blobs"
+check "multi-platform: verify after gc (both children kept)" "$OCIPACK" verify "$M"
+check_eq "multi-platform: skopeo reads the index raw" "application/vnd.oci.image.index.v1+json 2" \
+    "$(skopeo inspect --raw "oci:$M:multi" | jq -r '"\(.mediaType) \(.manifests | length)"')"
+check "multi-platform: skopeo copy --all" skopeo copy -q --all "oci:$M:multi" "oci:$T/multiarch-copy:multi"
+check "multi-platform: the copy verifies" "$OCIPACK" verify "$T/multiarch-copy"
+check_eq "multi-platform: the copy keeps both platforms" "linux/amd64 linux/arm64/v8" \
+    "$(skopeo inspect --raw "oci:$T/multiarch-copy:multi" |
+       jq -r '[.manifests[].platform | [.os, .architecture, .variant] | map(select(. != null)) | join("/")] | join(" ")')"
 
 finish

@@ -3,7 +3,8 @@
 // purpose — a flipped byte, a truncated or missing blob, a wrong diff_id (with
 // every digest above it rewritten so only the diff_id is wrong), bad JSON, an
 // unknown layer media type, hand-made layers with unsafe, duplicate or dangling
-// entries, bad gzip framing — and expects the one problem line naming it,
+// entries, bad gzip framing, a multi-platform index whose platform disagrees
+// with a config — and expects the one problem line naming it,
 // while checking that the walk goes on past the first problem. Hostile
 // layouts — a FIFO, socket, device, directory or symlink in place of
 // index.json, oci-layout or a blob, symlinked blobs directories, documents
@@ -444,6 +445,35 @@ TEST_F(LayoutVerify, NestedIndexIsFollowed) {
   report = verify(options);
   EXPECT_TRUE(has_problem(report, {"tag 'latest' > manifests[0]: layer 1 " + s_layer_digest, "blob is missing"}))
       << all_problems(report);
+}
+
+TEST_F(LayoutVerify, MultiPlatformIndexChecksEveryChildAndItsPlatform) {
+  Documents docs = Documents::load(layout());
+  json image = docs.index["manifests"][0];
+  image.erase("annotations");
+  json amd = image;
+  amd["platform"] = json{{"architecture", "amd64"}, {"os", "linux"}};
+  json claimed_arm = image;
+  claimed_arm["platform"] = json{{"architecture", "arm64"}, {"os", "linux"}};
+  json broken = image;
+  broken["platform"] = "linux/amd64";
+  broken["digest"] = Sha256::of("a manifest that is not there").str();
+  const json nested = json{{"schemaVersion", 2},
+                           {"mediaType", k_media_type_index},
+                           {"manifests", json::array({amd, claimed_arm, broken})}};
+  json outer = docs.put_blob(nested.dump(), k_media_type_index);
+  outer["annotations"] = docs.index["manifests"][0]["annotations"];
+  docs.index["manifests"] = json::array({outer});
+  testing::write_text(layout() + "/index.json", docs.index.dump());
+  const VerifyReport report = verify();
+  EXPECT_TRUE(has_problem(report, {"tag 'latest' > manifests[1]: the platform linux/arm64 its descriptor says differs "
+                                   "from linux/amd64 of its config"}))
+      << all_problems(report);
+  EXPECT_TRUE(has_problem(report, {"manifests[2].platform is a string, expected an object"})) << all_problems(report);
+  EXPECT_TRUE(has_problem(report, {"tag 'latest' > manifests[2]: manifest", "blob is missing"})) << all_problems(report);
+  EXPECT_EQ(report.problems.size(), 3u) << all_problems(report);
+  EXPECT_EQ(report.manifests, 1u);  // the same manifest twice, checked once
+  EXPECT_EQ(report.layers_checked, 1u);
 }
 
 // --- hostile layouts (reading)

@@ -6,7 +6,9 @@
 // encode_config exactly (decode → re-encode gives the same bytes), accept what
 // Go tools write (nulls, unknown fields, a string Entrypoint) and name the
 // field on a type error. load_image must find the tag (or list the available
-// ones), follow a single-entry nested index, and refuse a blob whose size or
+// ones), follow a single-entry nested index, pick one image of a
+// multi-platform index by platform (and refuse to guess without one, listing
+// the platforms), and refuse a blob whose size or
 // sha256 does not match its descriptor, naming the digest. Layouts are built by
 // hand in a temp directory with encode_config/encode_manifest/update_index so
 // the tests do not depend on the pipeline. Hostile layouts: every kind of
@@ -566,6 +568,81 @@ TEST(LayoutReaderLoad, FollowsASingleEntryNestedIndex) {
                                      std::to_string(other.manifest.size) + "}");
   layout.tag(layout.blob(multi, k_media_type_index), "multi");
   expect_error(load_image(layout.dir(), "multi"), {"tag 'multi'", "image index with 2 manifests"});
+}
+
+// A layout with "multi": an index of amd64, arm/v7 and a nested index
+// holding arm64/v8 (whose own entry in the outer index has no platform).
+struct MultiPlatformLayout {
+  FakeLayout layout;
+  FakeImage amd, arm, arm64;
+  Descriptor inner, outer;
+  explicit MultiPlatformLayout(const std::string& dir) : layout(dir) {
+    auto config = [](const char* arch, const char* variant) {
+      ImageConfig c = FakeLayout::base_config();
+      c.architecture = arch;
+      c.variant = variant;
+      return c;
+    };
+    amd = layout.image({"amd"}, config("amd64", ""));
+    arm = layout.image({"arm"}, config("arm", "v7"));
+    arm64 = layout.image({"arm64"}, config("arm64", "v8"));
+    amd.manifest.platform = Platform{"amd64", "linux", "", {}, ""};
+    arm.manifest.platform = Platform{"arm", "linux", "", {}, "v7"};
+    arm64.manifest.platform = Platform{"arm64", "linux", "", {}, "v8"};
+    inner = layout.blob(*encode_index(ImageIndex{{arm64.manifest}, {}}), k_media_type_index);
+    outer = layout.blob(*encode_index(ImageIndex{{amd.manifest, arm.manifest, inner}, {}}), k_media_type_index);
+    layout.tag(outer, "multi");
+    layout.tag(amd.manifest, "plain");
+  }
+};
+
+TEST(LayoutReaderLoad, AMultiPlatformIndexNeedsAPlatformAndListsThem) {
+  TempDir tmp;
+  MultiPlatformLayout m(tmp / "layout");
+  auto refused = load_image(m.layout.dir(), "multi");
+  expect_error(refused, {"tag 'multi' names an image index with 3 manifests: choose a platform (linux/amd64, "
+                         "linux/arm/v7, manifests[2] (no platform))"});
+  EXPECT_TRUE(refused.error().is(ErrorKind::input));
+
+  auto arm = load_image(m.layout.dir(), "multi", *parse_platform("linux/arm/v7"));
+  ASSERT_TRUE(arm.ok()) << arm.error().message;
+  EXPECT_EQ(arm->manifest.digest, m.arm.manifest.digest);
+  EXPECT_EQ(arm->config.architecture, "arm");
+  ASSERT_EQ(arm->indexes.size(), 1u);
+  EXPECT_EQ(arm->indexes[0].digest, m.outer.digest);
+
+  expect_error(load_image(m.layout.dir(), "multi", *parse_platform("linux/s390x")),
+               {"no image for platform linux/s390x", "(it has linux/amd64, linux/arm/v7, manifests[2] (no platform))"});
+  // The platform of a tag naming one image must be that image's.
+  EXPECT_TRUE(load_image(m.layout.dir(), "plain", *parse_platform("linux/amd64")).ok());
+  expect_error(load_image(m.layout.dir(), "plain", *parse_platform("linux/arm64")),
+               {"tag 'plain' names an image for linux/amd64, not linux/arm64"});
+}
+
+TEST(LayoutReaderLoad, SeveralImagesForOnePlatformAreRefused) {
+  TempDir tmp;
+  MultiPlatformLayout m(tmp / "layout");
+  Descriptor arm_v6 = m.arm.manifest;
+  arm_v6.platform->variant = "v6";
+  m.layout.tag(m.layout.blob(*encode_index(ImageIndex{{m.arm.manifest, arm_v6}, {}}), k_media_type_index), "arms");
+  expect_error(load_image(m.layout.dir(), "arms", *parse_platform("linux/arm")),
+               {"2 images for platform linux/arm", "name the variant too"});
+  EXPECT_TRUE(load_image(m.layout.dir(), "arms", *parse_platform("linux/arm/v6")).ok());
+}
+
+TEST(LayoutReaderLoad, NestedIndexesAreFollowedToTheImage) {
+  TempDir tmp;
+  MultiPlatformLayout m(tmp / "layout");
+  // A tag naming the inner index directly: one entry, followed without a platform.
+  m.layout.tag(m.inner, "inner");
+  auto inner = load_image(m.layout.dir(), "inner");
+  ASSERT_TRUE(inner.ok()) << inner.error().message;
+  EXPECT_EQ(inner->manifest.digest, m.arm64.manifest.digest);
+  // An index of one index of one index ... deeper than 8 is refused.
+  Descriptor d = m.amd.manifest;
+  for (int i = 0; i < 9; ++i) d = m.layout.blob(*encode_index(ImageIndex{{d}, {}}), k_media_type_index);
+  m.layout.tag(d, "deep");
+  expect_error(load_image(m.layout.dir(), "deep"), {"nested too deeply"});
 }
 
 TEST(LayoutReaderLoad, ReadBlobRefusesOversizedDocuments) {

@@ -7,7 +7,10 @@
 // existing index verbatim; malformed existing indexes (check_index) and
 // non-UTF-8 values are errors, and check_oci_layout accepts only
 // imageLayoutVersion 1.x. validate_ref_name is checked against the image-layout grammar
-// quoted in oci_json.h.
+// quoted in oci_json.h. Image index blobs (encode_index) pin the descriptor
+// platform object in the spec's key order; platform_of reads os.version and
+// os.features from a config's extra fields; update_index files several
+// entries in order.
 #include "core/oci/oci_json.h"
 
 #include <gtest/gtest.h>
@@ -460,6 +463,60 @@ TEST(OciJsonRefName, RejectsWhatTheGrammarDoesNotAllow) {
     EXPECT_NE(status.error().message.find("'" + std::string(tag) + "'"), std::string::npos)
         << status.error().message;
   }
+}
+
+// --- image index blobs and platforms
+
+TEST(OciJsonImageIndex, NestedIndexBytesWithPlatformsInTheSpecsOrder) {
+  Descriptor amd = manifest_descriptor('a', 10, "");
+  amd.platform = Platform{"amd64", "linux", "", {}, ""};
+  Descriptor win = manifest_descriptor('b', 20, "");
+  win.platform = Platform{"amd64", "windows", "10.0.17763.1", {"win32k"}, ""};
+  Descriptor arm = manifest_descriptor('c', 30, "");
+  arm.annotations["k"] = "v";
+  arm.platform = Platform{"arm", "linux", "", {}, "v7"};
+  auto json = encode_index(ImageIndex{{amd, win, arm}, {{"org.example", "x"}}});
+  ASSERT_TRUE(json.ok()) << json.error().message;
+  const std::string m = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")";
+  EXPECT_EQ(*json,
+            R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)" + m +
+                hex_of('a') + R"(","size":10,"platform":{"architecture":"amd64","os":"linux"}},)" + m + hex_of('b') +
+                R"(","size":20,"platform":{"architecture":"amd64","os":"windows","os.version":"10.0.17763.1",)"
+                R"("os.features":["win32k"]}},)" + m + hex_of('c') +
+                R"(","size":30,"annotations":{"k":"v"},"platform":{"architecture":"arm","os":"linux","variant":"v7"}}],)"
+                R"("annotations":{"org.example":"x"}})");
+}
+
+TEST(OciJsonImageIndex, EmptyIndexHasAnEmptyManifestsArray) {
+  auto json = encode_index(ImageIndex{});
+  ASSERT_TRUE(json.ok());
+  EXPECT_EQ(*json, R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})");
+}
+
+TEST(OciJsonImageIndex, PlatformOfAConfigTakesOsVersionAndFeaturesFromItsExtraFields) {
+  ImageConfig c;
+  c.architecture = "arm64";
+  c.os = "linux";
+  c.variant = "v8";
+  EXPECT_EQ(platform_of(c), (Platform{"arm64", "linux", "", {}, "v8"}));
+  c.extra_fields["os.version"] = "\"10.0\"";
+  c.extra_fields["os.features"] = R"(["a",1,"b"])";
+  EXPECT_EQ(platform_of(c), (Platform{"arm64", "linux", "10.0", {"a", "b"}, "v8"}));
+  c.extra_fields["os.version"] = "5";  // not a string: left out
+  c.extra_fields["os.features"] = "{";  // not JSON: left out
+  EXPECT_EQ(platform_of(c), (Platform{"arm64", "linux", "", {}, "v8"}));
+}
+
+TEST(OciJsonIndex, SeveralEntriesAreFiledInOrder) {
+  const std::string existing =
+      R"({"schemaVersion":2,"manifests":[)" + descriptor_text('a', 1, "v1") + "," + descriptor_text('b', 2, "v2") + "]}";
+  auto json = update_index(existing, std::vector<Descriptor>{manifest_descriptor('c', 3, "v2"),
+                                                             manifest_descriptor('d', 4, "v3"),
+                                                             manifest_descriptor('e', 5, "")});
+  ASSERT_TRUE(json.ok()) << json.error().message;
+  EXPECT_EQ(*json, R"({"schemaVersion":2,"manifests":[)" + descriptor_text('a', 1, "v1") + "," +
+                       descriptor_text('c', 3, "v2") + "," + descriptor_text('d', 4, "v3") + "," +
+                       descriptor_text('e', 5, "") + "]}");
 }
 
 }  // namespace

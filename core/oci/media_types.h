@@ -1,0 +1,47 @@
+// The media types and annotation names of the OCI image spec (and the Docker
+// schema 2 types other tools still write) that ocipack reads or writes, and
+// what each says: which name an image index, an image manifest, an image
+// config, a layer of which compression. Every other file asks here instead
+// of comparing media type strings itself.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "core/util/compression.h"
+
+namespace ocipack {
+
+inline constexpr const char* k_media_type_index = "application/vnd.oci.image.index.v1+json";
+inline constexpr const char* k_media_type_manifest = "application/vnd.oci.image.manifest.v1+json";
+inline constexpr const char* k_media_type_config = "application/vnd.oci.image.config.v1+json";
+inline constexpr const char* k_media_type_layer_tar = "application/vnd.oci.image.layer.v1.tar";
+inline constexpr const char* k_media_type_layer_gzip = "application/vnd.oci.image.layer.v1.tar+gzip";
+inline constexpr const char* k_media_type_layer_zstd = "application/vnd.oci.image.layer.v1.tar+zstd";
+inline constexpr const char* k_media_type_docker_manifest_list =
+    "application/vnd.docker.distribution.manifest.list.v2+json";
+inline constexpr const char* k_media_type_docker_manifest = "application/vnd.docker.distribution.manifest.v2+json";
+inline constexpr const char* k_media_type_docker_config = "application/vnd.docker.container.image.v1+json";
+inline constexpr const char* k_media_type_docker_layer_gzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+
+// The annotation that names an image in index.json (its tag).
+inline constexpr const char* k_annotation_ref_name = "org.opencontainers.image.ref.name";
+
+// Image indexes: the OCI index and Docker's manifest list.
+bool is_index_media_type(std::string_view media_type);
+// Image manifests: the OCI manifest and Docker's schema 2 manifest.
+bool is_manifest_media_type(std::string_view media_type);
+// Image configs: the OCI config and Docker's container config.
+bool is_config_media_type(std::string_view media_type);
+
+// Whether `text` is a media type name as the image spec's descriptor schema
+// restricts it (RFC 6838: type "/" subtype, each 1-127 of [A-Za-z0-9] then
+// [A-Za-z0-9!#$&-^_.+]).
+bool is_valid_media_type(std::string_view text);
+
+// The compression of a layer's blob by its media type: OCI tar, tar+gzip and
+// tar+zstd, and Docker's rootfs.diff.tar.gzip; nullopt for any other type
+// (non-distributable layers included: ocipack does not read them).
+std::optional<Compression> layer_compression(std::string_view media_type);
+
+}  // namespace ocipack

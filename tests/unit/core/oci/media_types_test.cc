@@ -1,0 +1,42 @@
+// Tests for core/oci/media_types.cc: which media types name an index, a
+// manifest, a config; the RFC 6838 shape the descriptor schema asks for; and
+// the layer media type → compression table verify decodes by.
+#include "core/oci/media_types.h"
+
+#include <gtest/gtest.h>
+
+namespace ocipack {
+namespace {
+
+TEST(MediaTypes, IndexesManifestsAndConfigsOfOciAndDocker) {
+  EXPECT_TRUE(is_index_media_type(k_media_type_index));
+  EXPECT_TRUE(is_index_media_type(k_media_type_docker_manifest_list));
+  EXPECT_FALSE(is_index_media_type(k_media_type_manifest));
+  EXPECT_TRUE(is_manifest_media_type(k_media_type_manifest));
+  EXPECT_TRUE(is_manifest_media_type(k_media_type_docker_manifest));
+  EXPECT_FALSE(is_manifest_media_type(k_media_type_index));
+  EXPECT_TRUE(is_config_media_type(k_media_type_config));
+  EXPECT_TRUE(is_config_media_type(k_media_type_docker_config));
+  EXPECT_FALSE(is_config_media_type(k_media_type_layer_gzip));
+  EXPECT_FALSE(is_manifest_media_type(""));
+}
+
+TEST(MediaTypes, ValidNamesFollowRfc6838) {
+  EXPECT_TRUE(is_valid_media_type(k_media_type_layer_gzip));
+  EXPECT_TRUE(is_valid_media_type("application/x-unknown"));
+  for (const char* bad : {"", "a", "/b", "a/", "a/b/c", "a b/c", "-a/b", "application/x\x01y"})
+    EXPECT_FALSE(is_valid_media_type(bad)) << bad;
+  EXPECT_FALSE(is_valid_media_type("a/" + std::string(128, 'b')));
+}
+
+TEST(MediaTypes, LayerCompressionByMediaType) {
+  EXPECT_EQ(layer_compression(k_media_type_layer_tar), Compression::none);
+  EXPECT_EQ(layer_compression(k_media_type_layer_gzip), Compression::gzip);
+  EXPECT_EQ(layer_compression(k_media_type_docker_layer_gzip), Compression::gzip);
+  EXPECT_EQ(layer_compression(k_media_type_layer_zstd), Compression::zstd);
+  EXPECT_FALSE(layer_compression("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"));
+  EXPECT_FALSE(layer_compression(k_media_type_config));
+}
+
+}  // namespace
+}  // namespace ocipack
