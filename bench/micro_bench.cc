@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/codec/codec.h"
-#include "core/util/fd.h"
+#include "core/util/unique_fd.h"
 #include "core/util/sha256.h"
 #include "pipeline/chunker.h"
 #include "pipeline/layer_pipeline.h"

@@ -34,7 +34,7 @@
 #include <optional>
 #include <vector>
 
-#include "core/util/fd.h"
+#include "core/util/file_io.h"
 #include "pipeline/stage_clock.h"
 #include "pipeline/layer_pipeline.h"
 

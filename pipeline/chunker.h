@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "core/util/fd.h"
+#include "core/util/unique_fd.h"
 #include "core/util/result.h"
 #include "core/tar/rootfs_walk.h"
 #include "pipeline/chunk.h"

@@ -26,6 +26,8 @@
 #include "core/util/time_format.h"
 #include "core/tar/tar_input.h"
 #include "core/layer/tree_diff.h"
+#include "core/util/file_io.h"
+#include "core/util/path.h"
 
 namespace ocipack {
 

@@ -46,7 +46,8 @@
 #include <unordered_map>
 
 #include "core/util/digest.h"
-#include "core/util/fd.h"
+#include "core/util/file_io.h"
+#include "core/util/open_beneath.h"
 #include "core/oci/layout_reader.h"
 #include "core/oci/oci_json.h"
 #include "core/util/sha256.h"

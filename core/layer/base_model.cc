@@ -20,6 +20,7 @@
 #include "core/tar/tar_scan.h"
 #include "core/util/text.h"
 #include "core/layer/tree_diff.h"
+#include "core/util/file_io.h"
 
 namespace ocipack {
 

@@ -34,7 +34,6 @@
 #include <vector>
 
 #include "core/util/digest.h"
-#include "core/util/fd.h"
 #include "core/oci/oci_json.h"
 #include "core/util/result.h"
 #include "core/tar/rootfs_walk.h"

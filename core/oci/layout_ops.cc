@@ -6,6 +6,7 @@
 #include "core/oci/layout_ops.h"
 #include "core/oci/layout_store.h"
 #include "core/util/text.h"
+#include "core/util/file_io.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "core/util/fd.h"
+#include "core/util/unique_fd.h"
 #include "core/oci/layout_reader.h"
 #include "core/oci/oci_json.h"
 #include "core/util/result.h"

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/util/digest.h"
-#include "core/util/fd.h"
+#include "core/util/open_beneath.h"
 #include "core/oci/oci_json.h"
 #include "core/util/result.h"
 
@@ -55,7 +55,7 @@ Result<ImageRef> parse_image_ref(std::string_view text, std::string_view default
 bool is_index_media_type(std::string_view media_type);
 bool is_manifest_media_type(std::string_view media_type);
 
-// Every file of a layout is read with read_regular_file (core/fd.h): a FIFO,
+// Every file of a layout is read with read_regular_file (core/util/open_beneath.h): a FIFO,
 // socket, device, directory or symlink in place of oci-layout, index.json, a
 // blob, blobs/ or blobs/sha256 is an error naming it, never a hang and never
 // a read through a link (a layout is a plain tree). Every JSON document is

@@ -12,6 +12,7 @@
 
 #include "core/oci/layout_reader.h"
 #include "core/util/sha256.h"
+#include "core/util/file_io.h"
 
 namespace ocipack {
 
@@ -27,7 +28,7 @@ Result<PathKind> path_kind(const std::string& path) {
   return S_ISDIR(st.st_mode) ? PathKind::directory : PathKind::other;
 }
 
-// TempFile names (fd.h): ".<stem>.tmp-" and six more characters.
+// TempFile names (core/util/temp_file.h): ".<stem>.tmp-" and six more characters.
 bool is_temp_name(std::string_view name, std::string_view stem) {
   const std::string prefix = "." + std::string(stem) + ".tmp-";
   return name.size() == prefix.size() + 6 && name.rfind(prefix, 0) == 0;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/util/digest.h"
-#include "core/util/fd.h"
+#include "core/util/temp_file.h"
 #include "core/oci/layout_ops.h"
 #include "core/oci/oci_json.h"
 #include "core/util/result.h"

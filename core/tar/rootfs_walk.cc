@@ -14,7 +14,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/util/fd.h"
+#include "core/util/file_io.h"
+#include "core/util/path.h"
 
 namespace ocipack {
 

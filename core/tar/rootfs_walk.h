@@ -31,7 +31,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/util/fd.h"
+#include "core/util/unique_fd.h"
 #include "core/util/result.h"
 #include "core/tar/tar_writer.h"
 

@@ -19,6 +19,7 @@
 #include <variant>
 
 #include "core/tar/tar_scan.h"
+#include "core/util/file_io.h"
 #include "core/util/text.h"
 
 namespace ocipack {

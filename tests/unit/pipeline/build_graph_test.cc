@@ -9,7 +9,7 @@
 #include <atomic>
 #include <random>
 
-#include "core/util/fd.h"
+#include "core/util/unique_fd.h"
 #include "core/util/sha256.h"
 #include "pipeline/layer_pipeline.h"
 #include "test_helpers.h"

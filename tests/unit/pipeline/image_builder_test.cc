@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/util/fd.h"
+#include "core/util/file_io.h"
 #include "core/util/sha256.h"
 #include "core/tar/tar_scan.h"
 #include "fake_layout.h"

@@ -39,6 +39,7 @@
 #include "fake_layout.h"
 #include "hostile_files.h"
 #include "test_helpers.h"
+#include "core/util/file_io.h"
 
 namespace ocipack {
 namespace {

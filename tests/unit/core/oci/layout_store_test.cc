@@ -28,6 +28,7 @@
 #include "core/util/sha256.h"
 #include "hostile_files.h"
 #include "test_helpers.h"
+#include "core/util/file_io.h"
 
 namespace ocipack {
 namespace {

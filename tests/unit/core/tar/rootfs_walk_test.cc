@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include "test_helpers.h"
+#include "core/util/file_io.h"
 
 namespace ocipack {
 namespace {
