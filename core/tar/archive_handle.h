@@ -11,7 +11,7 @@
 #include <string>
 
 #include "core/util/result.h"
-#include "core/tar/tar_writer.h"
+#include "core/tar/tar_entry.h"
 #include "core/util/text.h"
 
 namespace ocipack {
