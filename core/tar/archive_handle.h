@@ -68,7 +68,7 @@ inline Status set_entry_xattrs(archive_entry* entry, TarEntry& e) {
   e.xattrs.erase(std::unique(e.xattrs.begin(), e.xattrs.end()), e.xattrs.end());
   for (size_t i = 1; i < e.xattrs.size(); ++i)
     if (e.xattrs[i].first == e.xattrs[i - 1].first)
-      return make_error("has two different values for xattr " + in_quotes(e.xattrs[i].first));
+      return input_error("has two different values for xattr " + in_quotes(e.xattrs[i].first));
   return ok_status();
 }
 
