@@ -176,19 +176,16 @@ struct TreeModel::Layer {
     };
     for (;;) {
       if (cancelled(state.cancel)) return interrupted_error();
-      const void* block = nullptr;
-      size_t block_size = 0;
-      la_int64_t offset = 0;
-      const int rc = archive_read_data_block(reader, &block, &block_size, &offset);
-      if (rc == ARCHIVE_EOF) break;
-      if (rc < ARCHIVE_WARN)
-        return archive_failure(reader, state, ": entry " + std::to_string(p.number) + " " + in_quotes(p.path));
+      auto block = next_data_block(reader);
+      if (!block) return archive_failure(reader, state, ": entry " + std::to_string(p.number) + " " + in_quotes(p.path));
+      if (!*block) break;
+      const auto [bytes, offset] = **block;
       if (offset < 0 || static_cast<uint64_t>(offset) < at ||
-          static_cast<uint64_t>(offset) + block_size > p.item.entry.size)
+          static_cast<uint64_t>(offset) + bytes.size() > p.item.entry.size)
         return input_error(entry_name(p) + " has data outside its size");
       hash_zeros(static_cast<uint64_t>(offset) - at);
-      hash.update(std::string_view(static_cast<const char*>(block), block_size));
-      at = static_cast<uint64_t>(offset) + block_size;
+      hash.update(bytes);
+      at = static_cast<uint64_t>(offset) + bytes.size();
     }
     hash_zeros(p.item.entry.size - at);
     return hash.finish();

@@ -326,17 +326,14 @@ class ArchiveConversion {
     item.spool_offset = m_spool_end;
     uint64_t written_end = 0;
     for (;;) {
-      const void* block = nullptr;
-      size_t block_size = 0;
-      la_int64_t offset = 0;
-      const int rc = archive_read_data_block(reader, &block, &block_size, &offset);
-      if (rc == ARCHIVE_EOF) break;
-      if (rc < ARCHIVE_WARN)
-        return input_error(m_where + ": entry " + in_quotes(e.path) + ": " + archive_message(reader));
-      if (offset < 0 || static_cast<uint64_t>(offset) + block_size > e.size)
+      auto block = next_data_block(reader);
+      if (!block) return std::move(block).error().with_context(m_where + ": entry " + in_quotes(e.path) + ": ");
+      if (!*block) break;
+      const auto [bytes, offset] = **block;
+      if (offset < 0 || static_cast<uint64_t>(offset) + bytes.size() > e.size)
         return input_error(m_where + ": entry " + in_quotes(e.path) + " has data beyond its size");
-      OCIPACK_TRY(write_spool(static_cast<const char*>(block), block_size, m_spool_end + static_cast<uint64_t>(offset)));
-      written_end = std::max(written_end, static_cast<uint64_t>(offset) + block_size);
+      OCIPACK_TRY(write_spool(bytes, m_spool_end + static_cast<uint64_t>(offset)));
+      written_end = std::max(written_end, static_cast<uint64_t>(offset) + bytes.size());
     }
     m_spool_end += e.size;
     // A trailing hole must still be part of the spool's size.
@@ -345,14 +342,14 @@ class ArchiveConversion {
     return ok_status();
   }
 
-  Status write_spool(const char* data, size_t size, uint64_t at) {
-    while (size > 0) {
-      const ssize_t n = ::pwrite(m_spool_fd, data, size, static_cast<off_t>(at));
+  // Writes `bytes` at offset `at` of the spool.
+  Status write_spool(std::string_view bytes, uint64_t at) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::pwrite(m_spool_fd, bytes.data(), bytes.size(), static_cast<off_t>(at));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return spool_error();
-      data += n;
+      bytes.remove_prefix(static_cast<size_t>(n));
       at += static_cast<uint64_t>(n);
-      size -= static_cast<size_t>(n);
     }
     return ok_status();
   }
