@@ -13,22 +13,26 @@
 #include <deque>
 #include <map>
 #include <variant>
+#include <vector>
 
 #include "core/tar/archive_handle.h"
 #include "core/tar/hard_links.h"
 #include "core/tar/tar_scan.h"
 #include "core/tar/whiteout.h"
 #include "core/util/file_io.h"
+#include "core/util/path.h"
 #include "core/util/text.h"
 
 namespace ocipack {
 
 namespace {
 
-// "a/b/c" (or "a/b/c/") as components, for the walk order comparison.
+// The non-empty components of a path: "a/b/c" and the directory "a/b/c/"
+// are both {"a", "b", "c"}.
 std::vector<std::string_view> components(std::string_view path) {
-  if (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  return tar_path_components(path);
+  auto parts = tar_path_components(path);
+  std::erase(parts, std::string_view());
+  return parts;
 }
 
 // The directory walk's order: component-wise bytewise comparison, so a
@@ -297,7 +301,7 @@ class ArchiveConversion {
   // path is new, nothing above it is a non-directory, and nothing is below it
   // unless it is a directory. Records it for the entries that follow.
   Status check_place(const TarEntry& e, std::string_view raw_path) {
-    const std::string key = e.type == EntryType::directory ? e.path.substr(0, e.path.size() - 1) : e.path;
+    const std::string key = trim_trailing_slashes(e.path);  // a directory's "d/" is "d"
     if (!m_index_of.emplace(key, m_items.size()).second)
       return input_error(m_where + ": duplicate entry " + in_quotes(key));
     // The parent rule (tar_scan.h), over the entries read so far.
