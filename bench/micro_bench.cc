@@ -24,7 +24,7 @@
 
 #include "core/codec/codec.h"
 #include "core/layer/layer_format.h"
-#include "core/util/fd.h"
+#include "core/util/unique_fd.h"
 #include "core/util/sha256.h"
 #include "pipeline/chunker.h"
 #include "pipeline/layer_graph.h"

@@ -2,7 +2,7 @@
 // "isal" (also "isa-l", "igzip") for --compressor and "members" / "single"
 // for --gzip-format. Parsing them is the CLI's business, so its errors name
 // the flags; the library knows only the enums (core/codec, core/layer) and
-// names the option fields, which with_codec_flags() turns into the flags.
+// names the option fields, which cli/errors.h shows as the flags.
 #pragma once
 
 #include <string_view>
@@ -15,10 +15,5 @@ namespace ocipack::cli {
 
 Result<CodecKind> parse_codec_kind(std::string_view name);
 Result<GzipFormat> parse_gzip_format(std::string_view name);
-
-// `error` as the command line words it when its field is a codec option
-// (codec.kind → --compressor, codec.level → --level, codec.format →
-// --gzip-format, codec.dictionary → --dictionary); other errors unchanged.
-Error with_codec_flags(const Error& error);
 
 }  // namespace ocipack::cli

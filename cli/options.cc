@@ -1,25 +1,31 @@
-// CLI11-based parsing of `ocipack build` (see options.h). Flag help names the
-// Yocto image-oci variable each flag corresponds to.
+// CLI11-based parsing of the `ocipack` command line (see options.h). One
+// function declares each subcommand's flags (add_build, add_tags, ...) and
+// one turns what was parsed into a CommandLine (build_command, tags_command,
+// ...); build_command checks its values in groups: layers and bases, image
+// config, times, codec and pipeline settings. Flag help names the Yocto
+// image-oci variable each build flag corresponds to.
 #include "cli/options.h"
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 #include "cli/codec_names.h"
-#include "core/oci/arch.h"
+#include "cli/errors.h"
+#include "cli/shlex.h"
 #include "core/codec/codec.h"
 #include "core/layer/layer_format.h"
+#include "core/oci/arch.h"
 #include "core/oci/layout_reader.h"
-#include "cli/shlex.h"
 #include "core/util/time_format.h"
 
 namespace ocipack::cli {
 
 Result<std::string> parse_port(const std::string& value) {
   auto bad = [&] {
-    return make_error("--port '" + value +
-                      "': expected PORT or PORT/PROTO (PORT 1-65535, PROTO tcp, udp or sctp)");
+    return usage_error("--port '" + value +
+                       "': expected PORT or PORT/PROTO (PORT 1-65535, PROTO tcp, udp or sctp)");
   };
   std::string number = value, proto = "tcp";
   if (auto slash = value.find('/'); slash != std::string::npos) {
@@ -38,9 +44,8 @@ Result<std::string> parse_port(const std::string& value) {
 Result<std::pair<std::string, std::string>> parse_key_value(const std::string& flag,
                                                             const std::string& value) {
   auto eq = value.find('=');
-  if (eq == std::string::npos)
-    return make_error(flag + " '" + value + "': expected KEY=VALUE");
-  if (eq == 0) return make_error(flag + " '" + value + "': the key before '=' is empty");
+  if (eq == std::string::npos) return usage_error(flag + " '" + value + "': expected KEY=VALUE");
+  if (eq == 0) return usage_error(flag + " '" + value + "': the key before '=' is empty");
   return std::make_pair(value.substr(0, eq), value.substr(eq + 1));
 }
 
@@ -53,7 +58,7 @@ Result<size_t> parse_size(const std::string& flag, const std::string& value) {
   else if (suffix == "K" || suffix == "k" || suffix == "KiB") scale = 1024;
   else if (suffix == "M" || suffix == "m" || suffix == "MiB") scale = 1024 * 1024;
   if (ec != std::errc() || ptr == value.data() || scale == 0 || number > (1ULL << 40))
-    return make_error(flag + " '" + value + "': expected a size such as 1M, 512K or 65536");
+    return usage_error(flag + " '" + value + "': expected a size such as 1M, 512K or 65536");
   return static_cast<size_t>(number * scale);
 }
 
@@ -61,8 +66,8 @@ Result<std::vector<std::string>> parse_command_words(const std::string& flag,
                                                      const std::vector<std::string>& values) {
   if (values.size() != 1) return values;  // repeated: one element per flag
   auto words = shlex_split(values.front());
-  if (!words) return make_error(flag + ": " + words.error().message);
-  return *words;
+  if (!words) return std::move(words).error().with_context(flag + ": ");
+  return std::move(words).value();
 }
 
 namespace {
@@ -75,7 +80,8 @@ given and clamps file mtimes in the layer to that time.
 The layer digest depends only on the rootfs contents, --chunk-size, --level and
 the compressor version (see README); not on --threads.)";
 
-struct RawFlags {
+// `ocipack build`'s flags as CLI11 stores them, before they are checked.
+struct BuildFlags {
   std::string rootfs, output, tag = "latest", author, user, arch, variant, os = "linux";
   std::vector<std::string> entrypoint, cmd, ports, labels, env;
   std::string workdir, stop_signal, created, chunk_size = "1M", tar_output;
@@ -87,246 +93,316 @@ struct RawFlags {
   int threads = 0;
   bool quiet = false, fast = false, dictionary = false, stats = false, progress = false,
        no_progress = false;
-};
-}  // namespace
+  const CLI::App* app = nullptr;  // the subcommand, which knows what was given
 
-Result<CommandLine> parse_command_line(const std::vector<std::string>& args, const Environment& env) {
+  bool given(const char* flag) const { return app->count(flag) > 0; }
+};
+
+// The flags of the layout subcommands (tags, inspect, gc, verify).
+struct LayoutFlags {
+  std::string layout;  // LAYOUT, or LAYOUT[:TAG] for inspect
+  std::string ref;     // verify --ref
+  bool json = false;   // inspect --json
+};
+
+// Declares `ocipack build` and its flags (in the order --help lists them).
+CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
+  CLI::App* build = app.add_subcommand("build", "Build an OCI image layout from a rootfs directory");
+  build->footer(k_help_footer);
+  build->add_option("ROOTFS", flags.rootfs, "Root filesystem: a directory (IMAGE_ROOTFS), a tar file (plain, gz, bz2, xz, zst), a named pipe or <(process substitution), or - for a tar on stdin; optional with --layer");
+  build->add_option("--owner", flags.owner, "keep: store the uid/gid lstat or the tar reports (fakeroot/pseudo ownership); root: store 0:0 for everything")
+      ->capture_default_str();
+  build->add_option("--layer", flags.layers, "Add a layer from DIR, repeatable, bottom to top; ROOTFS (if given) comes first (OCI_LAYER_MODE=multi)")
+      ->allow_extra_args(false);
+  build->add_option("--base", flags.base, "Stack on the image LAYOUT[:TAG] (default tag latest): its layers, then ours; its config, overridden by flags (OCI_BASE_IMAGE)");
+  build->add_option("--diff-base", flags.diff_base, "Make the (last) layer a delta: only what changed from DIR, with whiteouts for removed paths");
+  build->add_flag("--diff-against-base", flags.diff_against_base, "Make the layer a delta against the --base image's merged rootfs (one layer only)");
+  build->add_option("-o,--output", flags.output, "Output OCI layout directory (created, or updated in place)")
+      ->required();
+  build->add_option("--tag", flags.tag, "Tag, index.json org.opencontainers.image.ref.name (OCI_IMAGE_TAG)")
+      ->capture_default_str();
+  build->add_option("--author", flags.author, "Config author, e.g. \"Name <mail>\" (OCI_IMAGE_AUTHOR / _EMAIL)");
+  build->add_option("--user", flags.user, "Config User (OCI_IMAGE_RUNTIME_UID)");
+  build->add_option("--arch", flags.arch, "Architecture, Go or Yocto name; default: host (OCI_IMAGE_ARCH)");
+  build->add_option("--variant", flags.variant, "CPU variant v5|v6|v7|v8 (OCI_IMAGE_SUBARCH)");
+  build->add_option("--os", flags.os, "Operating system (OCI_IMAGE_OS)")->capture_default_str();
+  build->add_option("--entrypoint", flags.entrypoint, "Entrypoint; once: shell words, repeated: one element each (OCI_IMAGE_ENTRYPOINT)")
+      ->allow_extra_args(false);
+  build->add_option("--cmd", flags.cmd, "Cmd; once: shell words, repeated: one element each (OCI_IMAGE_CMD / OCI_IMAGE_ENTRYPOINT_ARGS)")
+      ->allow_extra_args(false);
+  build->add_option("--workdir", flags.workdir, "Config WorkingDir (OCI_IMAGE_WORKINGDIR)");
+  build->add_option("--stop-signal", flags.stop_signal, "Config StopSignal (OCI_IMAGE_STOPSIGNAL)");
+  build->add_option("--port", flags.ports, "Exposed port PORT[/tcp|udp|sctp], repeatable (OCI_IMAGE_PORTS)")
+      ->allow_extra_args(false);
+  build->add_option("--label", flags.labels, "Label KEY=VALUE, repeatable (OCI_IMAGE_LABELS)")
+      ->allow_extra_args(false);
+  build->add_option("--env", flags.env, "Environment KEY=VALUE, repeatable (OCI_IMAGE_ENV_VARS)")
+      ->allow_extra_args(false);
+  build->add_option("--created", flags.created, "Creation time, RFC 3339 or @SECONDS; default: SOURCE_DATE_EPOCH, else now");
+  build->add_option("--compressor", flags.compressor, "Gzip backend: libdeflate (levels 0-12, default 6) or isal (ISA-L, levels 0-3, default 1)")
+      ->capture_default_str();
+  build->add_option("--level", flags.level, "Compression level; default: 6 for libdeflate, 1 for isal");
+  build->add_flag("--fast", flags.fast, "Fast preset: --compressor isal --level 1 (unless given)");
+  build->add_option("--gzip-format", flags.gzip_format, "members: one gzip member per chunk; single: one member for the whole layer (isal only)")
+      ->capture_default_str();
+  build->add_flag("--dictionary", flags.dictionary, "With --gzip-format single: prime each chunk with the previous 32 KiB (smaller, same speed class)");
+  build->add_option("--threads", flags.threads, "Worker threads; default: all cores");
+  build->add_option("--chunk-size", flags.chunk_size, "Target chunk size, 64K-64M (one gzip member each)")
+      ->capture_default_str();
+  build->add_option("--tar-output", flags.tar_output, "Also write the layout as a tarball (OCI_IMAGE_TAR_OUTPUT)");
+  build->add_flag("-q,--quiet", flags.quiet, "Print nothing on success (and no progress bar)");
+  build->add_flag("--stats", flags.stats, "Print per-stage time and throughput after the build");
+  build->add_flag("--progress", flags.progress, "Draw the progress bar even when stderr is not a terminal");
+  build->add_flag("--no-progress", flags.no_progress, "Never draw the progress bar");
+  flags.app = build;
+  return build;
+}
+
+// A subcommand whose one positional argument is a layout (LAYOUT or LAYOUT[:TAG]).
+CLI::App* add_layout_subcommand(CLI::App& app, const char* name, const char* what, const char* positional,
+                                const char* positional_help, LayoutFlags& flags) {
+  CLI::App* sub = app.add_subcommand(name, what);
+  sub->add_option(positional, flags.layout, positional_help)->required();
+  return sub;
+}
+
+CLI::App* add_tags(CLI::App& app, LayoutFlags& flags) {
+  return add_layout_subcommand(app, "tags", "List the tags of an OCI image layout", "LAYOUT",
+                               "OCI image layout directory", flags);
+}
+
+CLI::App* add_inspect(CLI::App& app, LayoutFlags& flags) {
+  CLI::App* inspect = add_layout_subcommand(app, "inspect", "Show an image's config, layers and sizes",
+                                            "LAYOUT[:TAG]", "Layout and tag (default latest)", flags);
+  inspect->add_flag("--json", flags.json, "Machine-readable output");
+  return inspect;
+}
+
+CLI::App* add_gc(CLI::App& app, LayoutFlags& flags) {
+  return add_layout_subcommand(app, "gc", "Remove blobs that no tag references", "LAYOUT",
+                               "OCI image layout directory", flags);
+}
+
+CLI::App* add_verify(CLI::App& app, LayoutFlags& flags) {
+  CLI::App* verify = add_layout_subcommand(
+      app, "verify", "Check a layout: JSON documents, every blob's size and digest, diff_ids, layer tars and their paths",
+      "LAYOUT", "OCI image layout directory", flags);
+  verify->add_option("--ref", flags.ref, "Only the image with this tag (default: every manifest in index.json)");
+  return verify;
+}
+
+CommandLine layout_command(CommandLine::Action action, const LayoutFlags& flags) {
+  CommandLine cl;
+  cl.action = action;
+  cl.layout_dir = flags.layout;
+  return cl;
+}
+
+CommandLine tags_command(const LayoutFlags& flags) { return layout_command(CommandLine::Action::tags, flags); }
+
+CommandLine gc_command(const LayoutFlags& flags) { return layout_command(CommandLine::Action::gc, flags); }
+
+CommandLine verify_command(const LayoutFlags& flags) {
+  CommandLine cl = layout_command(CommandLine::Action::verify, flags);
+  cl.tag = flags.ref;
+  return cl;
+}
+
+Result<CommandLine> inspect_command(const LayoutFlags& flags) {
+  auto ref = parse_image_ref(flags.layout);
+  if (!ref) return std::move(ref).error().with_context("inspect '" + flags.layout + "': ");
+  CommandLine cl;
+  cl.action = CommandLine::Action::inspect;
+  cl.layout_dir = ref->layout_dir;
+  cl.tag = ref->tag;
+  cl.json = flags.json;
+  return cl;
+}
+
+// The layers (ROOTFS, --layer, --diff-base), ownership and the base image.
+Status set_layers(const BuildFlags& flags, BuildOptions& b) {
+  b.layout_dir = flags.output;
+  if (!flags.rootfs.empty()) b.layers.push_back({flags.rootfs, std::nullopt});
+  for (const auto& dir : flags.layers) {
+    if (dir.empty()) return usage_error("--layer: the directory is empty");
+    b.layers.push_back({dir, std::nullopt});
+  }
+  if (b.layers.empty()) return usage_error("no rootfs given: pass ROOTFS or --layer DIR (see: ocipack build --help)");
+  if (!flags.diff_base.empty()) b.layers.back().diff_base = flags.diff_base;
+  if (flags.owner != "keep" && flags.owner != "root")
+    return usage_error("--owner '" + flags.owner + "': expected keep or root");
+  b.owner_root = flags.owner == "root";
+  if (flags.diff_against_base) {
+    if (flags.base.empty()) return usage_error("--diff-against-base needs --base LAYOUT[:TAG]");
+    if (!flags.diff_base.empty()) return usage_error("--diff-against-base and --diff-base exclude each other");
+    b.diff_against_base = true;
+  }
+  if (!flags.base.empty()) {
+    auto ref = parse_image_ref(flags.base);
+    if (!ref) return std::move(ref).error().with_context("--base '" + flags.base + "': ");
+    b.base_layout = ref->layout_dir;
+    b.base_tag = ref->tag;
+  }
+  return ok_status();
+}
+
+// The image config: tag, platform, runtime settings, ports, labels, env.
+// With a base image, platform fields not given are inherited, not defaulted.
+Status set_image(const BuildFlags& flags, ImageSpec& image) {
+  image.tag = flags.tag.empty() ? "latest" : flags.tag;
+  OCIPACK_TRY(validate_ref_name(image.tag));
+  if (flags.given("--author")) image.author = flags.author;
+  if (flags.given("--os")) {
+    if (flags.os.empty()) return usage_error("--os: the value is empty");
+    image.os = flags.os;
+  }
+  if (flags.given("--arch")) {
+    auto platform = map_architecture(flags.arch);
+    if (!platform) return std::move(platform).error().with_context("--arch: ");
+    image.architecture = platform->architecture;
+    if (!platform->variant.empty()) image.variant = platform->variant;
+  } else if (flags.base.empty()) {
+    image.architecture = host_architecture();
+  }
+  if (flags.given("--variant")) image.variant = flags.variant;
+  if (auto status = validate_variant(image.variant.value_or("")); !status)
+    return std::move(status).error().with_context("--variant: ");
+
+  if (flags.given("--user")) image.user = flags.user;
+  if (flags.given("--workdir")) image.working_dir = flags.workdir;
+  if (flags.given("--stop-signal")) image.stop_signal = flags.stop_signal;
+  if (flags.given("--entrypoint")) {
+    OCIPACK_TRY_ASSIGN(image.entrypoint, parse_command_words("--entrypoint", flags.entrypoint));
+  }
+  if (flags.given("--cmd")) {
+    OCIPACK_TRY_ASSIGN(image.cmd, parse_command_words("--cmd", flags.cmd));
+  }
+  for (const auto& p : flags.ports) {
+    OCIPACK_TRY_ASSIGN(auto port, parse_port(p));
+    image.exposed_ports.push_back(std::move(port));
+  }
+  for (const auto& l : flags.labels) {
+    OCIPACK_TRY_ASSIGN(auto kv, parse_key_value("--label", l));
+    image.labels[kv.first] = kv.second;  // a later value wins
+  }
+  for (const auto& e : flags.env) {
+    OCIPACK_TRY(parse_key_value("--env", e));
+    image.env.push_back(e);
+  }
+  return ok_status();
+}
+
+// SOURCE_DATE_EPOCH clamps mtimes and dates the image unless --created does.
+Status set_times(const BuildFlags& flags, const Environment& env, BuildOptions& b) {
+  if (env.source_date_epoch) {
+    OCIPACK_TRY_ASSIGN(b.clamp_mtime, parse_source_date_epoch(*env.source_date_epoch));
+  }
+  if (!flags.created.empty()) {
+    auto created = parse_timestamp(flags.created);
+    if (!created) return std::move(created).error().with_context("--created: ");
+    b.image.created = *created;
+  } else {
+    b.image.created = b.clamp_mtime ? *b.clamp_mtime : env.now;
+  }
+  return ok_status();
+}
+
+// The layer pipeline: codec, threads, chunk size, and the tarball.
+Status set_layer_options(const BuildFlags& flags, const Environment& env, BuildOptions& b) {
+  const bool compressor_given = flags.given("--compressor");
+  OCIPACK_TRY_ASSIGN(const CodecKind kind, parse_codec_kind(flags.fast && !compressor_given ? "isal" : flags.compressor));
+  OCIPACK_TRY_ASSIGN(const GzipFormat format, parse_gzip_format(flags.gzip_format));
+  auto& codec = b.layer.codec;
+  codec.kind = kind;
+  codec.format = format;
+  codec.dictionary = flags.dictionary;
+  codec.level = flags.given("--level") ? flags.level : default_level(kind);
+  OCIPACK_TRY(resolve_layer_format(codec));  // levels and combinations (errors name the fields)
+  if (flags.threads < 0 || flags.threads > 1024)
+    return usage_error("--threads " + std::to_string(flags.threads) + ": expected 1-1024");
+  b.layer.threads = flags.threads == 0 ? std::max(1, env.hardware_threads) : flags.threads;
+  if (flags.threads == 0 && flags.given("--threads")) return usage_error("--threads 0: expected 1-1024");
+  OCIPACK_TRY_ASSIGN(const size_t chunk, parse_size("--chunk-size", flags.chunk_size));
+  if (chunk < ChunkingOptions::k_min_target || chunk > ChunkingOptions::k_max_target)
+    return usage_error("--chunk-size '" + flags.chunk_size + "': expected 64K-64M");
+  b.layer.chunking.target_size = chunk;
+  if (!flags.tar_output.empty()) b.tar_output = flags.tar_output;
+  return ok_status();
+}
+
+Result<CommandLine> build_command(const BuildFlags& flags, const Environment& env) {
+  CommandLine cl;
+  cl.quiet = flags.quiet;
+  cl.stats = flags.stats;
+  cl.progress = flags.progress;
+  cl.no_progress = flags.no_progress;
+  OCIPACK_TRY(set_layers(flags, cl.build));
+  OCIPACK_TRY(set_image(flags, cl.build.image));
+  OCIPACK_TRY(set_times(flags, env, cl.build));
+  OCIPACK_TRY(set_layer_options(flags, env, cl.build));
+  return cl;
+}
+
+// Help or version: what to print instead of running anything.
+CommandLine text_command(CommandLine::Action action, std::string text) {
+  CommandLine cl;
+  cl.action = action;
+  cl.text = std::move(text);
+  return cl;
+}
+
+// The help of the subcommand given (the first that was parsed), else the
+// program's.
+std::string help_text(const CLI::App& app, const std::vector<const CLI::App*>& subcommands) {
+  for (const CLI::App* subcommand : subcommands)
+    if (subcommand->parsed()) return subcommand->help();
+  return app.help();
+}
+
+// CLI11's refusal, on one line.
+Error parse_error(const CLI::ParseError& error) {
+  std::string message = error.what();
+  if (auto nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
+  return usage_error(message + " (see: ocipack build --help)");
+}
+
+Result<CommandLine> parse(const std::vector<std::string>& args, const Environment& env) {
   CLI::App app{"ocipack: turn a root filesystem into an OCI image layout, fast", "ocipack"};
   app.require_subcommand(1);
   const std::string version = std::string("ocipack ") + OCIPACK_VERSION + " (" +
                               codec_description(CodecKind::libdeflate) + ", " +
                               codec_description(CodecKind::isal) + ")";
   app.set_version_flag("--version", version);
-  RawFlags raw;
-  CLI::App* build = app.add_subcommand("build", "Build an OCI image layout from a rootfs directory");
-  build->footer(k_help_footer);
-  build->add_option("ROOTFS", raw.rootfs, "Root filesystem: a directory (IMAGE_ROOTFS), a tar file (plain, gz, bz2, xz, zst), a named pipe or <(process substitution), or - for a tar on stdin; optional with --layer");
-  build->add_option("--owner", raw.owner, "keep: store the uid/gid lstat or the tar reports (fakeroot/pseudo ownership); root: store 0:0 for everything")
-      ->capture_default_str();
-  build->add_option("--layer", raw.layers, "Add a layer from DIR, repeatable, bottom to top; ROOTFS (if given) comes first (OCI_LAYER_MODE=multi)")
-      ->allow_extra_args(false);
-  build->add_option("--base", raw.base, "Stack on the image LAYOUT[:TAG] (default tag latest): its layers, then ours; its config, overridden by flags (OCI_BASE_IMAGE)");
-  build->add_option("--diff-base", raw.diff_base, "Make the (last) layer a delta: only what changed from DIR, with whiteouts for removed paths");
-  build->add_flag("--diff-against-base", raw.diff_against_base, "Make the layer a delta against the --base image's merged rootfs (one layer only)");
-  build->add_option("-o,--output", raw.output, "Output OCI layout directory (created, or updated in place)")
-      ->required();
-  build->add_option("--tag", raw.tag, "Tag, index.json org.opencontainers.image.ref.name (OCI_IMAGE_TAG)")
-      ->capture_default_str();
-  build->add_option("--author", raw.author, "Config author, e.g. \"Name <mail>\" (OCI_IMAGE_AUTHOR / _EMAIL)");
-  build->add_option("--user", raw.user, "Config User (OCI_IMAGE_RUNTIME_UID)");
-  build->add_option("--arch", raw.arch, "Architecture, Go or Yocto name; default: host (OCI_IMAGE_ARCH)");
-  build->add_option("--variant", raw.variant, "CPU variant v5|v6|v7|v8 (OCI_IMAGE_SUBARCH)");
-  build->add_option("--os", raw.os, "Operating system (OCI_IMAGE_OS)")->capture_default_str();
-  build->add_option("--entrypoint", raw.entrypoint, "Entrypoint; once: shell words, repeated: one element each (OCI_IMAGE_ENTRYPOINT)")
-      ->allow_extra_args(false);
-  build->add_option("--cmd", raw.cmd, "Cmd; once: shell words, repeated: one element each (OCI_IMAGE_CMD / OCI_IMAGE_ENTRYPOINT_ARGS)")
-      ->allow_extra_args(false);
-  build->add_option("--workdir", raw.workdir, "Config WorkingDir (OCI_IMAGE_WORKINGDIR)");
-  build->add_option("--stop-signal", raw.stop_signal, "Config StopSignal (OCI_IMAGE_STOPSIGNAL)");
-  build->add_option("--port", raw.ports, "Exposed port PORT[/tcp|udp|sctp], repeatable (OCI_IMAGE_PORTS)")
-      ->allow_extra_args(false);
-  build->add_option("--label", raw.labels, "Label KEY=VALUE, repeatable (OCI_IMAGE_LABELS)")
-      ->allow_extra_args(false);
-  build->add_option("--env", raw.env, "Environment KEY=VALUE, repeatable (OCI_IMAGE_ENV_VARS)")
-      ->allow_extra_args(false);
-  build->add_option("--created", raw.created, "Creation time, RFC 3339 or @SECONDS; default: SOURCE_DATE_EPOCH, else now");
-  build->add_option("--compressor", raw.compressor, "Gzip backend: libdeflate (levels 0-12, default 6) or isal (ISA-L, levels 0-3, default 1)")
-      ->capture_default_str();
-  build->add_option("--level", raw.level, "Compression level; default: 6 for libdeflate, 1 for isal");
-  build->add_flag("--fast", raw.fast, "Fast preset: --compressor isal --level 1 (unless given)");
-  build->add_option("--gzip-format", raw.gzip_format, "members: one gzip member per chunk; single: one member for the whole layer (isal only)")
-      ->capture_default_str();
-  build->add_flag("--dictionary", raw.dictionary, "With --gzip-format single: prime each chunk with the previous 32 KiB (smaller, same speed class)");
-  build->add_option("--threads", raw.threads, "Worker threads; default: all cores");
-  build->add_option("--chunk-size", raw.chunk_size, "Target chunk size, 64K-64M (one gzip member each)")
-      ->capture_default_str();
-  build->add_option("--tar-output", raw.tar_output, "Also write the layout as a tarball (OCI_IMAGE_TAR_OUTPUT)");
-  build->add_flag("-q,--quiet", raw.quiet, "Print nothing on success (and no progress bar)");
-  build->add_flag("--stats", raw.stats, "Print per-stage time and throughput after the build");
-  build->add_flag("--progress", raw.progress, "Draw the progress bar even when stderr is not a terminal");
-  build->add_flag("--no-progress", raw.no_progress, "Never draw the progress bar");
+  BuildFlags build_flags;
+  LayoutFlags tags_flags, inspect_flags, gc_flags, verify_flags;
+  const CLI::App* build = add_build(app, build_flags);
+  const CLI::App* tags = add_tags(app, tags_flags);
+  const CLI::App* inspect = add_inspect(app, inspect_flags);
+  const CLI::App* gc = add_gc(app, gc_flags);
+  const CLI::App* verify = add_verify(app, verify_flags);
 
-  std::string layout_arg;
-  bool json = false;
-  CLI::App* tags = app.add_subcommand("tags", "List the tags of an OCI image layout");
-  tags->add_option("LAYOUT", layout_arg, "OCI image layout directory")->required();
-  std::string image_arg;
-  CLI::App* inspect = app.add_subcommand("inspect", "Show an image's config, layers and sizes");
-  inspect->add_option("LAYOUT[:TAG]", image_arg, "Layout and tag (default latest)")->required();
-  inspect->add_flag("--json", json, "Machine-readable output");
-  std::string gc_arg;
-  CLI::App* gc = app.add_subcommand("gc", "Remove blobs that no tag references");
-  gc->add_option("LAYOUT", gc_arg, "OCI image layout directory")->required();
-
-  std::string verify_arg, verify_ref;
-  CLI::App* verify = app.add_subcommand("verify", "Check a layout: JSON documents, every blob's size and digest, diff_ids, layer tars and their paths");
-  verify->add_option("LAYOUT", verify_arg, "OCI image layout directory")->required();
-  verify->add_option("--ref", verify_ref, "Only the image with this tag (default: every manifest in index.json)");
-
-  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes its arguments last first
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
-    CommandLine cl;
-    cl.action = CommandLine::Action::help;
-    cl.text = build->parsed() ? build->help()
-              : tags->parsed() ? tags->help()
-              : inspect->parsed() ? inspect->help()
-              : gc->parsed() ? gc->help()
-              : verify->parsed() ? verify->help()
-              : app.help();
-    return cl;
+    return text_command(CommandLine::Action::help, help_text(app, {build, tags, inspect, gc, verify}));
   } catch (const CLI::CallForVersion&) {
-    CommandLine cl;
-    cl.action = CommandLine::Action::version;
-    cl.text = version;
-    return cl;
-  } catch (const CLI::ParseError& e) {
-    std::string message = e.what();
-    if (auto nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
-    return make_error(message + " (see: ocipack build --help)");
+    return text_command(CommandLine::Action::version, version);
+  } catch (const CLI::ParseError& error) {
+    return parse_error(error);
   }
+  if (tags->parsed()) return tags_command(tags_flags);
+  if (gc->parsed()) return gc_command(gc_flags);
+  if (verify->parsed()) return verify_command(verify_flags);
+  if (inspect->parsed()) return inspect_command(inspect_flags);
+  return build_command(build_flags, env);
+}
+}  // namespace
 
-  CommandLine cl;
-  if (tags->parsed() || gc->parsed()) {
-    cl.action = tags->parsed() ? CommandLine::Action::tags : CommandLine::Action::gc;
-    cl.layout_dir = tags->parsed() ? layout_arg : gc_arg;
-    return cl;
-  }
-  if (verify->parsed()) {
-    cl.action = CommandLine::Action::verify;
-    cl.layout_dir = verify_arg;
-    cl.tag = verify_ref;
-    return cl;
-  }
-  if (inspect->parsed()) {
-    auto ref = parse_image_ref(image_arg);
-    if (!ref) return make_error("inspect '" + image_arg + "': " + ref.error().message);
-    cl.action = CommandLine::Action::inspect;
-    cl.layout_dir = ref->layout_dir;
-    cl.tag = ref->tag;
-    cl.json = json;
-    return cl;
-  }
-  BuildOptions& b = cl.build;
-  cl.quiet = raw.quiet;
-  b.layout_dir = raw.output;
-  if (!raw.rootfs.empty()) b.layers.push_back({raw.rootfs, std::nullopt});
-  for (const auto& dir : raw.layers) {
-    if (dir.empty()) return make_error("--layer: the directory is empty");
-    b.layers.push_back({dir, std::nullopt});
-  }
-  if (b.layers.empty()) return make_error("no rootfs given: pass ROOTFS or --layer DIR (see: ocipack build --help)");
-  if (!raw.diff_base.empty()) b.layers.back().diff_base = raw.diff_base;
-  if (raw.owner != "keep" && raw.owner != "root")
-    return make_error("--owner '" + raw.owner + "': expected keep or root");
-  b.owner_root = raw.owner == "root";
-  if (raw.diff_against_base) {
-    if (raw.base.empty()) return make_error("--diff-against-base needs --base LAYOUT[:TAG]");
-    if (!raw.diff_base.empty()) return make_error("--diff-against-base and --diff-base exclude each other");
-    b.diff_against_base = true;
-  }
-  if (!raw.base.empty()) {
-    auto ref = parse_image_ref(raw.base);
-    if (!ref) return make_error("--base '" + raw.base + "': " + ref.error().message);
-    b.base_layout = ref->layout_dir;
-    b.base_tag = ref->tag;
-  }
-
-  ImageSpec& image = b.image;
-  image.tag = raw.tag.empty() ? "latest" : raw.tag;
-  OCIPACK_TRY(validate_ref_name(image.tag));
-  auto given = [&](const char* flag) { return build->count(flag) > 0; };
-  if (given("--author")) image.author = raw.author;
-  if (given("--os")) {
-    if (raw.os.empty()) return make_error("--os: the value is empty");
-    image.os = raw.os;
-  }
-  if (given("--arch")) {
-    auto platform = map_architecture(raw.arch);
-    if (!platform) return make_error("--arch: " + platform.error().message);
-    image.architecture = platform->architecture;
-    if (!platform->variant.empty()) image.variant = platform->variant;
-  } else if (raw.base.empty()) {
-    image.architecture = host_architecture();
-  }
-  if (given("--variant")) image.variant = raw.variant;
-  if (auto status = validate_variant(image.variant.value_or("")); !status)
-    return make_error("--variant: " + status.error().message);
-
-  if (given("--user")) image.user = raw.user;
-  if (given("--workdir")) image.working_dir = raw.workdir;
-  if (given("--stop-signal")) image.stop_signal = raw.stop_signal;
-  if (given("--entrypoint")) {
-    auto entrypoint = parse_command_words("--entrypoint", raw.entrypoint);
-    if (!entrypoint) return entrypoint.error();
-    image.entrypoint = *entrypoint;
-  }
-  if (given("--cmd")) {
-    auto cmd = parse_command_words("--cmd", raw.cmd);
-    if (!cmd) return cmd.error();
-    image.cmd = *cmd;
-  }
-  for (const auto& p : raw.ports) {
-    auto port = parse_port(p);
-    if (!port) return port.error();
-    image.exposed_ports.push_back(*port);
-  }
-  for (const auto& l : raw.labels) {
-    auto kv = parse_key_value("--label", l);
-    if (!kv) return kv.error();
-    image.labels[kv->first] = kv->second;  // a later value wins
-  }
-  for (const auto& e : raw.env) {
-    auto kv = parse_key_value("--env", e);
-    if (!kv) return kv.error();
-    image.env.push_back(e);
-  }
-
-  if (env.source_date_epoch) {
-    auto epoch = parse_source_date_epoch(*env.source_date_epoch);
-    if (!epoch) return epoch.error();
-    b.clamp_mtime = *epoch;
-  }
-  if (!raw.created.empty()) {
-    auto created = parse_timestamp(raw.created);
-    if (!created) return make_error("--created: " + created.error().message);
-    image.created = *created;
-  } else {
-    image.created = b.clamp_mtime ? *b.clamp_mtime : env.now;
-  }
-
-  cl.stats = raw.stats;
-  cl.progress = raw.progress;
-  cl.no_progress = raw.no_progress;
-  const bool compressor_given = build->count("--compressor") > 0;
-  auto kind = parse_codec_kind(raw.fast && !compressor_given ? "isal" : raw.compressor);
-  if (!kind) return kind.error();
-  auto format = parse_gzip_format(raw.gzip_format);
-  if (!format) return format.error();
-  b.layer.codec.kind = *kind;
-  b.layer.codec.format = *format;
-  b.layer.codec.dictionary = raw.dictionary;
-  if (raw.dictionary && *format != GzipFormat::single)
-    return make_error("--dictionary only applies to --gzip-format single");
-  const LevelBounds bounds = level_bounds(*kind);
-  if (build->count("--level") > 0 && !bounds.contains(raw.level))
-    return make_error("--level " + std::to_string(raw.level) + ": expected " + std::to_string(bounds.min) + "-" +
-                      std::to_string(bounds.max) + " for " + codec_name(*kind));
-  b.layer.codec.level = build->count("--level") > 0 ? raw.level : default_level(*kind);
-  if (auto resolved = resolve_layer_format(b.layer.codec); !resolved) return with_codec_flags(resolved.error());
-  if (raw.threads < 0 || raw.threads > 1024)
-    return make_error("--threads " + std::to_string(raw.threads) + ": expected 1-1024");
-  b.layer.threads = raw.threads == 0 ? std::max(1, env.hardware_threads) : raw.threads;
-  if (raw.threads == 0 && build->count("--threads") > 0)
-    return make_error("--threads 0: expected 1-1024");
-  auto chunk = parse_size("--chunk-size", raw.chunk_size);
-  if (!chunk) return chunk.error();
-  if (*chunk < ChunkingOptions::k_min_target || *chunk > ChunkingOptions::k_max_target)
-    return make_error("--chunk-size '" + raw.chunk_size + "': expected 64K-64M");
-  b.layer.chunking.target_size = *chunk;
-  if (!raw.tar_output.empty()) b.tar_output = raw.tar_output;
-  return cl;
+Result<CommandLine> parse_command_line(const std::vector<std::string>& args, const Environment& env) {
+  auto command = parse(args, env);
+  if (!command) return command_line_error(command.error());
+  return command;
 }
 
 }  // namespace ocipack::cli

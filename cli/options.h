@@ -1,7 +1,10 @@
-// Command-line parsing for `ocipack`: turns argv (plus SOURCE_DATE_EPOCH and
-// the current time) into BuildOptions, validating every value with an error
-// that names the flag and the value. A library so tests can drive it without
-// spawning processes; it prints nothing.
+// Command-line parsing for `ocipack`: turns argv (plus SOURCE_DATE_EPOCH,
+// the current time and the number of cores) into a CommandLine — which
+// subcommand to run (build, tags, inspect, verify, gc, or printing help or
+// the version) and its settings; for build, the BuildOptions handed to the
+// library. Every value is checked here, with an error that names the flag
+// and the value. A library so tests can drive it without spawning
+// processes; it prints nothing.
 #pragma once
 
 #include <cstdint>
@@ -23,19 +26,20 @@ struct Environment {
 struct CommandLine {
   enum class Action { build, tags, inspect, gc, verify, help, version };
   Action action = Action::build;
-  std::string text;  // help or version text to print for those actions
-  BuildOptions build;
-  // tags / inspect / gc
-  std::string layout_dir;
-  std::string tag;  // inspect: the tag; verify: --ref (empty = every manifest)
-  bool json = false;
-  bool quiet = false;
-  bool stats = false;     // print per-stage times after the build
-  bool progress = false;  // --progress given: draw a bar even if stderr is not a terminal
-  bool no_progress = false;
+  std::string text;        // help or version text to print for those actions
+  BuildOptions build;      // build
+  std::string layout_dir;  // tags, inspect, verify, gc
+  std::string tag;         // inspect: the tag; verify: --ref (empty = every manifest)
+  bool json = false;       // inspect --json
+  bool quiet = false;      // build: print nothing on success
+  bool stats = false;      // build: print per-stage times after the build
+  bool progress = false;   // build: draw a bar even if stderr is not a terminal
+  bool no_progress = false;  // build: never draw a bar
 };
 
-// `args` excludes argv[0]. Errors are usage errors (exit status 2).
+// `args` excludes argv[0]. Every error is a usage error (exit status 2),
+// whatever kind the library check that refused a value gives, and its
+// message names flags, not the library's field names (cli/errors.h).
 Result<CommandLine> parse_command_line(const std::vector<std::string>& args, const Environment& env);
 
 // Value parsers (exposed for tests); errors name the flag and the value.

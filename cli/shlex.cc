@@ -4,7 +4,7 @@
 // quoted string is an empty word. No comment handling (split() disables it).
 #include "cli/shlex.h"
 
-namespace ocipack {
+namespace ocipack::cli {
 
 namespace {
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -29,7 +29,7 @@ Result<std::vector<std::string>> shlex_split(std::string_view text) {
       in_word = true;
       size_t close = text.find('\'', i + 1);
       if (close == std::string_view::npos)
-        return make_error("cannot split '" + std::string(text) + "': No closing quotation");
+        return usage_error("cannot split '" + std::string(text) + "': No closing quotation");
       word.append(text.substr(i + 1, close - i - 1));
       i = close + 1;
     } else if (c == '"') {
@@ -44,7 +44,7 @@ Result<std::vector<std::string>> shlex_split(std::string_view text) {
           break;
         }
         if (d == '\\' && i + 1 == n)
-          return make_error("cannot split '" + std::string(text) + "': No escaped character");
+          return usage_error("cannot split '" + std::string(text) + "': No escaped character");
         if (d == '\\' && (text[i + 1] == '"' || text[i + 1] == '\\')) {
           word.push_back(text[i + 1]);
           i += 2;
@@ -53,11 +53,11 @@ Result<std::vector<std::string>> shlex_split(std::string_view text) {
         word.push_back(d);
         ++i;
       }
-      if (!closed) return make_error("cannot split '" + std::string(text) + "': No closing quotation");
+      if (!closed) return usage_error("cannot split '" + std::string(text) + "': No closing quotation");
     } else if (c == '\\') {
       in_word = true;
       if (i + 1 >= n)
-        return make_error("cannot split '" + std::string(text) + "': No escaped character");
+        return usage_error("cannot split '" + std::string(text) + "': No escaped character");
       word.push_back(text[i + 1]);
       i += 2;
     } else {
@@ -70,4 +70,4 @@ Result<std::vector<std::string>> shlex_split(std::string_view text) {
   return words;
 }
 
-}  // namespace ocipack
+}  // namespace ocipack::cli

@@ -9,9 +9,10 @@
 
 #include "core/util/result.h"
 
-namespace ocipack {
+namespace ocipack::cli {
 
-// Errors: "No closing quotation" / "No escaped character", as Python reports.
+// Errors (usage errors: the text is what a user typed): "No closing
+// quotation" / "No escaped character", as Python reports.
 Result<std::vector<std::string>> shlex_split(std::string_view text);
 
-}  // namespace ocipack
+}  // namespace ocipack::cli

@@ -9,6 +9,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "pipeline/stage_clock.h"
+#include "core/tar/tar_writer.h"
+#include "core/util/file_io.h"
 namespace ocipack {
 
 namespace {

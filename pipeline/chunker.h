@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "core/tar/rootfs_walk.h"
-#include "core/util/fd.h"
+#include "core/util/unique_fd.h"
 #include "core/util/result.h"
 #include "pipeline/chunk.h"
 #include "pipeline/stage_clock.h"

@@ -28,6 +28,8 @@
 #include "core/util/path.h"
 #include "core/util/time_format.h"
 #include "pipeline/stage_clock.h"
+#include "core/layer/tree_diff.h"
+#include "core/util/file_io.h"
 
 namespace ocipack {
 

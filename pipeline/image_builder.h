@@ -6,7 +6,7 @@
 // (layout tarball, staged) → index.json → tarball renamed into place.
 // Nothing is printed; warnings and errors come back to the caller. Errors
 // about an option name its field ("tar_output", "layers[1].diff_base",
-// "codec.level"; Error::field), never a command-line flag.
+// "codec.level"; Error::fields), never a command-line flag.
 #pragma once
 
 #include <atomic>

@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-#include "core/util/fd.h"
+#include "core/util/file_io.h"
 
 namespace ocipack {
 

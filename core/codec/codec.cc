@@ -67,8 +67,8 @@ Status check_compressor(CodecKind kind, int level, CompressedShape shape) {
                                     "block on a flush, so it can only write one gzip member per chunk)");
   if (const LevelBounds bounds = level_bounds(kind); !bounds.contains(level))
     return field_error(ErrorKind::usage, "codec.level",
-                       " " + std::to_string(level) + " is out of range for " + name + " (" +
-                           std::to_string(bounds.min) + "-" + std::to_string(bounds.max) + ")");
+                       " " + std::to_string(level) + ": expected " + std::to_string(bounds.min) + "-" +
+                           std::to_string(bounds.max) + " for " + name);
   return ok_status();
 }
 

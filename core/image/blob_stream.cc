@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <vector>
 
-#include "core/util/fd.h"
+#include "core/util/file_io.h"
 
 namespace ocipack {
 

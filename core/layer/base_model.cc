@@ -15,11 +15,13 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/tar/archive_handle.h"
 #include "core/oci/layout_reader.h"
+#include "core/tar/archive_handle.h"
+#include "core/tar/hard_links.h"
 #include "core/tar/tar_scan.h"
+#include "core/tar/whiteout.h"
+#include "core/util/file_io.h"
 #include "core/util/text.h"
-#include "core/layer/tree_diff.h"
 
 namespace ocipack {
 
@@ -55,10 +57,10 @@ const char* kind_name(EntryType type) {
 Status drain_into(int fd, Sha256& hash, const std::string& where, const std::atomic<bool>* cancel) {
   std::vector<char> buffer(k_read_size);
   for (;;) {
-    if (cancelled(cancel)) return make_error("interrupted");
+    if (cancelled(cancel)) return interrupted_error();
     ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return make_error(where + ": cannot read: " + errno_text(errno));
+    if (n < 0) return input_error(where + ": cannot read: " + errno_text(errno));
     if (n == 0) return ok_status();
     hash.update(std::string_view(buffer.data(), static_cast<size_t>(n)));
   }
@@ -110,6 +112,7 @@ struct TreeModel::Layer {
   TreeModel& model;
   std::string where;
   std::vector<Pending> pending;
+  std::vector<char> zeros;  // hash_data's buffer of zeros for holes
 
   std::string entry_name(const Pending& p) const {
     return where + ": entry " + std::to_string(p.number) + " " + in_quotes(p.path);
@@ -126,62 +129,66 @@ struct TreeModel::Layer {
     state.fd = fd;
     state.hash = blob_hash;
     state.cancel = cancel;
-    auto fail = [&](const std::string& context) -> Error {
-      if (state.interrupted || cancelled(cancel)) return make_error("interrupted");
-      return make_error(where + context + ": " + archive_message(reader.get()));
-    };
     if (archive_read_open(reader.get(), &state, nullptr, &StreamState::read, nullptr) != ARCHIVE_OK)
-      return fail("");
-    std::vector<char> zeros;
+      return archive_failure(reader.get(), state, "");
     for (uint64_t number = 1;; ++number) {
-      if (cancelled(cancel)) return make_error("interrupted");
+      if (cancelled(cancel)) return interrupted_error();
       archive_entry* entry = nullptr;
       const int rc = archive_read_next_header(reader.get(), &entry);
       if (rc == ARCHIVE_EOF) break;
-      if (rc < ARCHIVE_WARN) return fail(" (after entry " + std::to_string(number - 1) + ")");
+      if (rc < ARCHIVE_WARN) return archive_failure(reader.get(), state, " (after entry " + std::to_string(number - 1) + ")");
       const char* raw_path = archive_entry_pathname(entry);
-      auto parsed = classify(number, raw_path ? raw_path : "", entry);
-      if (!parsed) return parsed.error();
-      if (!parsed->has_value()) continue;  // the root itself
-      Pending& p = **parsed;
+      OCIPACK_TRY_ASSIGN(auto parsed, classify(number, raw_path ? raw_path : "", entry));
+      if (!parsed) continue;  // the root itself
+      Pending& p = *parsed;
       const la_int64_t size = archive_entry_size(entry);
       if (p.kind != Pending::Kind::entry && size > 0)
-        return make_error(entry_name(p) + " is a whiteout with data (" + std::to_string(size) + " bytes)");
+        return input_error(entry_name(p) + " is a whiteout with data (" + std::to_string(size) + " bytes)");
       if (p.kind == Pending::Kind::entry && p.item.entry.type == EntryType::regular) {
-        // Data blocks may skip holes (sparse members): hash them as zeros.
-        Sha256 hash;
-        uint64_t at = 0;
-        auto hash_zeros = [&](uint64_t count) {
-          zeros.resize(std::min<uint64_t>(count, k_read_size));
-          std::fill(zeros.begin(), zeros.end(), '\0');
-          while (count > 0) {
-            const size_t piece = static_cast<size_t>(std::min<uint64_t>(count, zeros.size()));
-            hash.update(std::string_view(zeros.data(), piece));
-            count -= piece;
-          }
-        };
-        for (;;) {
-          if (cancelled(cancel)) return make_error("interrupted");
-          const void* block = nullptr;
-          size_t block_size = 0;
-          la_int64_t offset = 0;
-          const int data_rc = archive_read_data_block(reader.get(), &block, &block_size, &offset);
-          if (data_rc == ARCHIVE_EOF) break;
-          if (data_rc < ARCHIVE_WARN) return fail(": entry " + std::to_string(number) + " " + in_quotes(p.path));
-          if (offset < 0 || static_cast<uint64_t>(offset) < at ||
-              static_cast<uint64_t>(offset) + block_size > p.item.entry.size)
-            return make_error(entry_name(p) + " has data outside its size");
-          hash_zeros(static_cast<uint64_t>(offset) - at);
-          hash.update(std::string_view(static_cast<const char*>(block), block_size));
-          at = static_cast<uint64_t>(offset) + block_size;
-        }
-        hash_zeros(p.item.entry.size - at);
-        p.content = hash.finish();
+        OCIPACK_TRY_ASSIGN(p.content, hash_data(reader.get(), state, p));
       }
       pending.push_back(std::move(p));
     }
     if (blob_hash) OCIPACK_TRY(drain_into(fd, *blob_hash, where, cancel));
     return ok_status();
+  }
+
+  // Why libarchive stopped: the caller's cancel, or the layer (`context`
+  // says where in it).
+  Error archive_failure(archive* reader, const StreamState& state, const std::string& context) const {
+    if (state.interrupted || cancelled(state.cancel)) return interrupted_error();
+    return input_error(where + context + ": " + archive_message(reader));
+  }
+
+  // SHA-256 of the data of the regular file `p`, whose header was just read.
+  // Data blocks may skip holes (sparse members): they are hashed as zeros.
+  Result<Digest> hash_data(archive* reader, const StreamState& state, const Pending& p) {
+    Sha256 hash;
+    uint64_t at = 0;
+    auto hash_zeros = [&](uint64_t count) {
+      zeros.resize(std::min<uint64_t>(count, k_read_size));
+      std::fill(zeros.begin(), zeros.end(), '\0');
+      while (count > 0) {
+        const size_t piece = static_cast<size_t>(std::min<uint64_t>(count, zeros.size()));
+        hash.update(std::string_view(zeros.data(), piece));
+        count -= piece;
+      }
+    };
+    for (;;) {
+      if (cancelled(state.cancel)) return interrupted_error();
+      auto block = next_data_block(reader);
+      if (!block) return archive_failure(reader, state, ": entry " + std::to_string(p.number) + " " + in_quotes(p.path));
+      if (!*block) break;
+      const auto [bytes, offset] = **block;
+      if (offset < 0 || static_cast<uint64_t>(offset) < at ||
+          static_cast<uint64_t>(offset) + bytes.size() > p.item.entry.size)
+        return input_error(entry_name(p) + " has data outside its size");
+      hash_zeros(static_cast<uint64_t>(offset) - at);
+      hash.update(bytes);
+      at = static_cast<uint64_t>(offset) + bytes.size();
+    }
+    hash_zeros(p.item.entry.size - at);
+    return hash.finish();
   }
 
   // One tar entry as a pending change, nullopt for the root, or the error
@@ -190,17 +197,17 @@ struct TreeModel::Layer {
     Pending p;
     p.number = number;
     const std::string named = where + ": entry " + std::to_string(number) + " " + in_quotes(raw);
-    if (raw.empty()) return make_error(named + " has an empty path");
-    if (raw.front() == '/') return make_error(named + " has an absolute path");
-    if (has_dot_dot_component(raw)) return make_error(named + " has a '..' component");
+    if (raw.empty()) return input_error(named + " has an empty path");
+    if (raw.front() == '/') return input_error(named + " has an absolute path");
+    if (has_dot_dot_component(raw)) return input_error(named + " has a '..' component");
     p.path = normalize_tar_path(raw);
     if (p.path.empty()) return std::optional<Pending>{};
     const auto parts = split_path(p.path);
     if (parts.size() > k_max_model_depth)
-      return make_error(named + " is more than " + std::to_string(k_max_model_depth) + " directories deep");
+      return input_error(named + " is more than " + std::to_string(k_max_model_depth) + " directories deep");
     for (size_t i = 0; i + 1 < parts.size(); ++i)
       if (is_whiteout_name(parts[i]))
-        return make_error(named + " lies below a whiteout name");
+        return input_error(named + " lies below a whiteout name");
     const std::string_view name = parts.back();  // (parts is not empty: p.path is not)
     switch (classify_whiteout(name)) {
       case WhiteoutKind::none:
@@ -214,14 +221,14 @@ struct TreeModel::Layer {
       case WhiteoutKind::names_itself:
       case WhiteoutKind::names_parent:
       case WhiteoutKind::reserved:
-        return make_error(named + " is a malformed whiteout name");
+        return input_error(named + " is a malformed whiteout name");
     }
 
     TarEntry& e = p.item.entry;
     e.path = p.path;
     e.mode = static_cast<uint32_t>(archive_entry_perm(entry)) & 07777;
     const la_int64_t uid = archive_entry_uid(entry), gid = archive_entry_gid(entry);
-    if (uid < 0 || gid < 0) return make_error(named + " has a negative uid or gid");
+    if (uid < 0 || gid < 0) return input_error(named + " has a negative uid or gid");
     e.uid = static_cast<uint64_t>(uid);
     e.gid = static_cast<uint64_t>(gid);
     e.mtime = static_cast<int64_t>(archive_entry_mtime(entry));
@@ -229,16 +236,16 @@ struct TreeModel::Layer {
     if (const char* link = archive_entry_hardlink(entry)) {
       const std::string_view target = link;
       if (target.empty() || target.front() == '/' || has_dot_dot_component(target))
-        return make_error(named + " is a hard link to " + in_quotes(target) + ", outside the layer");
-      if (size > 0) return make_error(named + " is a hard link carrying data");
+        return input_error(named + " is a hard link to " + in_quotes(target) + ", outside the layer");
+      if (size > 0) return input_error(named + " is a hard link carrying data");
       e.type = EntryType::hard_link;
       p.hard_link_target = normalize_tar_path(target);
-      if (p.hard_link_target.empty()) return make_error(named + " is a hard link to the root");
+      if (p.hard_link_target.empty()) return input_error(named + " is a hard link to the root");
       return std::optional<Pending>(std::move(p));
     }
-    if (!set_entry_kind(entry, e)) return make_error(named + " has a file type a layer cannot hold");
+    if (!set_entry_kind(entry, e)) return input_error(named + " has a file type a layer cannot hold");
     if (e.type == EntryType::regular) e.size = size > 0 ? static_cast<uint64_t>(size) : 0;
-    if (auto xattrs = set_entry_xattrs(entry, e); !xattrs) return make_error(named + " " + xattrs.error().message);
+    if (auto xattrs = set_entry_xattrs(entry, e); !xattrs) return std::move(xattrs).error().with_context(named + " ");
     return std::optional<Pending>(std::move(p));
   }
 
@@ -265,8 +272,7 @@ struct TreeModel::Layer {
   Status apply_entries() {
     for (Pending& p : pending) {
       if (p.kind != Pending::Kind::entry) {
-        auto parent = model.parent_for(p.path, entry_name(p), false);
-        if (!parent) return parent.error();
+        OCIPACK_TRY(model.parent_for(p.path, entry_name(p), false));
         continue;
       }
       OCIPACK_TRY(model.insert(std::move(p.item), std::move(p.content), p.hard_link_target, entry_name(p)));
@@ -304,7 +310,7 @@ Result<ModelNode*> TreeModel::parent_for(const std::string& path, const std::str
     } else if (!it->second->is_directory()) {
       std::string prefix;
       for (size_t j = 0; j <= i; ++j) prefix += (j ? "/" : "") + parts[j];
-      return make_error(named + " lies below " + in_quotes(prefix) + ", which is " +
+      return input_error(named + " lies below " + in_quotes(prefix) + ", which is " +
                         kind_name(it->second->entry().type));
     }
     dir = it->second.get();
@@ -316,19 +322,17 @@ Status TreeModel::insert(WalkItem item, std::optional<Digest> content, const std
                          const std::string& named) {
   m_groups.reset();
   const std::string own_path = item.entry.path;
-  auto parent = parent_for(own_path, named, true);
-  if (!parent) return parent.error();
+  OCIPACK_TRY_ASSIGN(ModelNode* const parent, parent_for(own_path, named, true));
   const std::string name = split_path(own_path).back();
   auto node = std::make_unique<ModelNode>();
   if (item.entry.type == EntryType::hard_link) {
     const ModelNode* target = find(hard_link_target);
-    if (!target) return make_error(named + " is a hard link to " + in_quotes(hard_link_target) + ", which is missing");
+    if (!target) return input_error(named + " is a hard link to " + in_quotes(hard_link_target) + ", which is missing");
     if (target->is_directory())
-      return make_error(named + " is a hard link to " + in_quotes(hard_link_target) + ", a directory");
+      return input_error(named + " is a hard link to " + in_quotes(hard_link_target) + ", a directory");
     auto* shared = const_cast<ModelNode*>(target);
     if (shared->inode == 0) shared->inode = m_next_inode++;
-    node->item = shared->item;
-    node->item.entry.path = own_path;
+    node->item = another_name_of(shared->item, own_path);
     node->content = shared->content;
     node->inode = shared->inode;
   } else {
@@ -336,7 +340,7 @@ Status TreeModel::insert(WalkItem item, std::optional<Digest> content, const std
     node->content = std::move(content);
     if (!node->is_directory()) node->inode = m_next_inode++;
   }
-  auto& slot = (*parent)->children[name];
+  auto& slot = parent->children[name];
   if (slot && slot->is_directory() && node->is_directory()) {
     // A directory over a directory: new metadata, the children stay.
     node->children = std::move(slot->children);
@@ -347,7 +351,7 @@ Status TreeModel::insert(WalkItem item, std::optional<Digest> content, const std
 
 Status TreeModel::apply_layer(int fd, const std::string& where, const std::atomic<bool>* cancel,
                               Sha256* blob_hash) {
-  Layer layer{*this, where, {}};
+  Layer layer{*this, where, {}, {}};
   OCIPACK_TRY(layer.read(fd, cancel, blob_hash));
   m_groups.reset();
   layer.apply_whiteouts();
@@ -361,14 +365,13 @@ Result<TreeModel> TreeModel::from_layers(const std::string& layout_dir, const st
     const Descriptor& layer = layers[i];
     const std::string path = blob_path(layout_dir, layer.digest);
     const std::string where = "base layer " + std::to_string(i + 1) + " (" + layer.digest.str() + ")";
-    auto blob = open_blob(layout_dir, layer, where + ": blob");
-    if (!blob) return blob.error();
+    OCIPACK_TRY_ASSIGN(const auto blob, open_blob(layout_dir, layer, where + ": blob"));
     Sha256 hash;
-    OCIPACK_TRY(model.apply_layer(blob->fd.get(), where, cancel, &hash));
+    OCIPACK_TRY(model.apply_layer(blob.fd.get(), where, cancel, &hash));
     const Digest actual = hash.finish();
     if (actual != layer.digest)
-      return make_error(where + ": blob " + path + " does not match its digest (its content hashes to " +
-                        actual.str() + ")");
+      return corrupt_error(where + ": blob " + path + " does not match its digest (its content hashes to " +
+                           actual.str() + ")");
   }
   return model;
 }
@@ -376,23 +379,19 @@ Result<TreeModel> TreeModel::from_layers(const std::string& layout_dir, const st
 Result<TreeModel> TreeModel::from_directory(const std::string& root, const WalkOptions& options,
                                             bool hash_contents, const std::atomic<bool>* cancel,
                                             std::vector<std::string>* warnings) {
-  auto walker = RootfsWalker::open(root, options);
-  if (!walker) return walker.error();
+  OCIPACK_TRY_ASSIGN(auto walker, RootfsWalker::open(root, options));
   TreeModel model;
   for (;;) {
-    if (cancelled(cancel)) return make_error("interrupted");
-    auto item = walker->next();
-    if (!item) return item.error();
-    if (!item->has_value()) break;
-    WalkItem& walked = **item;
+    if (cancelled(cancel)) return interrupted_error();
+    OCIPACK_TRY_ASSIGN(auto item, walker.next());
+    if (!item) break;
+    WalkItem& walked = *item;
     std::optional<Digest> content;
     std::string link_target;
     if (walked.entry.type == EntryType::hard_link) {
       link_target = walked.entry.link_target;
     } else if (hash_contents && walked.entry.type == EntryType::regular) {
-      auto digest = hash_item_data(walked, cancel);
-      if (!digest) return digest.error();
-      content = *digest;
+      OCIPACK_TRY_ASSIGN(content, hash_item_data(walked, cancel));
     }
     // A model may hold every file of a tree: it keeps paths, not the walk's
     // directory descriptors (open_item_data reopens by path, at any length).
@@ -400,7 +399,7 @@ Result<TreeModel> TreeModel::from_directory(const std::string& root, const WalkO
     const std::string named = walked.source_path;
     OCIPACK_TRY(model.insert(std::move(walked), std::move(content), link_target, named));
   }
-  if (warnings) *warnings = walker->warnings();
+  if (warnings) *warnings = walker.warnings();
   return model;
 }
 
@@ -444,15 +443,14 @@ size_t TreeModel::size() const {
 }
 
 Result<Digest> hash_item_data(const WalkItem& item, const std::atomic<bool>* cancel) {
-  auto fd = open_item_data(item);
-  if (!fd) return fd.error();
+  OCIPACK_TRY_ASSIGN(const auto fd, open_item_data(item));
   Sha256 hash;
   std::vector<char> buffer(k_read_size);
   for (;;) {
-    if (cancelled(cancel)) return make_error("interrupted");
-    ssize_t n = ::read(fd->get(), buffer.data(), buffer.size());
+    if (cancelled(cancel)) return interrupted_error();
+    ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return make_error("cannot read " + item.source_path + ": " + errno_text(errno));
+    if (n < 0) return input_error("cannot read " + item.source_path + ": " + errno_text(errno));
     if (n == 0) break;
     hash.update(std::string_view(buffer.data(), static_cast<size_t>(n)));
   }

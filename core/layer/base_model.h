@@ -1,11 +1,11 @@
 // TreeModel: a root filesystem held in memory — path → metadata (type, mode,
 // ids, mtime, size, link target, device numbers, xattrs), the SHA-256 of each
 // regular file's data, and which paths are hard links of one inode. It is
-// what a delta layer is computed against (core/tree_diff.h), built either
-// by streaming an image's layer blobs through libarchive (gzip, multi-member
+// what a delta layer is computed against (core/layer/tree_diff.h), built
+// either by streaming an image's layer blobs through libarchive (gzip, multi-member
 // gzip, zstd or plain tar; never extracted to disk, so a hostile base cannot
 // make ocipack write, delete or follow anything on the host) or from a walk
-// of a directory (`--diff-base DIR`, and the new tree of a delta).
+// of a directory (a layer's diff base, and the new tree of a delta).
 //
 // Layers follow the OCI image-spec changeset rules (layer.md): a layer's
 // whiteouts (`.wh.NAME`, `.wh..wh..opq`) remove paths of the layers BELOW it
@@ -20,7 +20,9 @@
 // Paths have no length limit, but a layer entry more than k_max_model_depth
 // components deep is refused: the model, its diff and its destruction
 // recurse once per level, and a hostile path of 500 000 levels fits in one
-// 1 MiB PAX header. Not thread-safe (link_group() fills a cache): one
+// 1 MiB PAX header. A refused layer is an input error, a blob whose content
+// does not hash to its digest a corrupt one, a set cancel flag gives an
+// interrupted error. Not thread-safe (link_group() fills a cache): one
 // thread at a time uses a model.
 #pragma once
 
@@ -33,11 +35,10 @@
 #include <string_view>
 #include <vector>
 
-#include "core/util/digest.h"
-#include "core/util/fd.h"
 #include "core/oci/oci_json.h"
-#include "core/util/result.h"
 #include "core/tar/rootfs_walk.h"
+#include "core/util/digest.h"
+#include "core/util/result.h"
 #include "core/util/sha256.h"
 
 namespace ocipack {
@@ -115,7 +116,7 @@ class TreeModel {
 };
 
 // SHA-256 of a walked regular file's data, read through open_item_data
-// (core/rootfs_walk.h), the one place that opens walked file data.
+// (core/tar/rootfs_walk.h), the one place that opens walked file data.
 Result<Digest> hash_item_data(const WalkItem& item, const std::atomic<bool>* cancel);
 
 }  // namespace ocipack

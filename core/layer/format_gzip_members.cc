@@ -24,7 +24,7 @@ bool serves_gzip_members(const CodecOptions& options) { return options.format ==
 Result<std::unique_ptr<const LayerFormat>> make_gzip_members_format(const CodecOptions& options,
                                                                     const LayerFormatRow& row) {
   if (options.dictionary)
-    return field_error(ErrorKind::usage, "codec.dictionary", " only applies to the single-member gzip format");
+    return field_error(ErrorKind::usage, "codec.dictionary", " only applies to ").then_field("codec.format").then(" single");
   OCIPACK_TRY(check_compressor(options.kind, options.level, CompressedShape::gzip_member));
   return std::unique_ptr<const LayerFormat>(std::make_unique<GzipMembersFormat>(options, row));
 }

@@ -48,10 +48,10 @@ bool serves_gzip_single(const CodecOptions& options) { return options.format == 
 Result<std::unique_ptr<const LayerFormat>> make_gzip_single_format(const CodecOptions& options,
                                                                    const LayerFormatRow& row) {
   if (codec_available(options.kind) && !codec_writes(options.kind, CompressedShape::deflate_piece))
-    return field_error(ErrorKind::usage, "codec.kind",
-                       std::string(" isal (") + codec_name(options.kind) +
-                           " cannot end a deflate block on a flush, so it can only write one gzip member per chunk)")
-        .with_context("gzip-format single needs ");
+    return field_error(ErrorKind::usage, "codec.format", " single needs ")
+        .then_field("codec.kind")
+        .then(std::string(" isal (") + codec_name(options.kind) +
+              " cannot end a deflate block on a flush, so it can only write one gzip member per chunk)");
   OCIPACK_TRY(check_compressor(options.kind, options.level, CompressedShape::deflate_piece));
   return std::unique_ptr<const LayerFormat>(std::make_unique<GzipSingleFormat>(options, row));
 }

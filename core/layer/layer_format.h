@@ -117,9 +117,9 @@ class LayerFormat {
 };
 
 // Validates `options` and returns the format that serves them. Usage errors
-// name the field at fault: "codec.level 42 is out of range for libdeflate
-// (0-12)", "gzip-format single needs codec.kind isal (...)",
-// "codec.dictionary only applies to the single-member gzip format".
+// name the fields they are about (Error::fields): "codec.level 42: expected
+// 0-12 for libdeflate", "codec.format single needs codec.kind isal (...)",
+// "codec.dictionary only applies to codec.format single".
 Result<std::unique_ptr<const LayerFormat>> resolve_layer_format(const CodecOptions& options);
 
 // For format implementations: one row of the format table (layer_format.cc).

@@ -10,6 +10,9 @@
 #include <set>
 #include <utility>
 
+#include "core/tar/hard_links.h"
+#include "core/tar/whiteout.h"
+
 namespace ocipack {
 
 namespace {
@@ -71,6 +74,7 @@ struct DeltaSource::State {
   bool same_group(const ModelNode& old_node, const ModelNode& new_node) {
     auto [it, inserted] = same_groups.try_emplace({old_node.inode, new_node.inode}, false);
     if (inserted) {
+      ++counters.link_group_comparisons;
       std::vector<std::string> surviving;
       for (auto& path : old_tree.link_group(old_node))
         if (new_tree.find(path)) surviving.push_back(std::move(path));
@@ -86,16 +90,15 @@ struct DeltaSource::State {
     if (new_node.entry().type != EntryType::regular) return true;
     if (!old_node.content) return false;
     if (new_node.content) return *new_node.content == *old_node.content;
-    auto digest = hash_item_data(new_node.item, cancel);
-    if (!digest) return digest.error();
-    return *digest == *old_node.content;
+    OCIPACK_TRY_ASSIGN(const Digest digest, hash_item_data(new_node.item, cancel));
+    return digest == *old_node.content;
   }
 
   // The changes below a directory present on both sides; `dir_mtime` dates
   // the whiteouts.
   Status diff_dir(const ModelNode& old_dir, const ModelNode& new_dir, const std::string& rel,
                   int64_t dir_mtime, std::vector<Emitted>& out) {
-    if (cancel && cancel->load()) return make_error("interrupted");
+    if (cancel && cancel->load()) return interrupted_error();
     std::vector<Emitted> children;
     std::vector<Emitted> removed;  // whiteouts, kept apart to allow the opaque form
     size_t old_kept = 0;
@@ -109,35 +112,12 @@ struct DeltaSource::State {
       const ModelNode* new_node = new_it == new_dir.children.end() ? nullptr : new_it->second.get();
       if (!new_node) {
         removed.push_back(whiteout(rel, whiteout_for(name), dir_mtime));
-        continue;
-      }
-      if (!old_node) {
+      } else if (!old_node) {
         emit_subtree(*new_node, children);
-        continue;
+      } else {
+        ++old_kept;
+        OCIPACK_TRY(diff_present(*old_node, *new_node, rel, name, dir_mtime, children));
       }
-      ++old_kept;
-      if (old_node->is_directory() && new_node->is_directory()) {
-        std::vector<Emitted> below;
-        OCIPACK_TRY(diff_dir(*old_node, *new_node, new_node->entry().path, new_node->entry().mtime, below));
-        if (!below.empty() || !same_metadata(normalised(old_node->entry(), options), new_node->entry())) {
-          emit(*new_node, children);
-          std::move(below.begin(), below.end(), std::back_inserter(children));
-        }
-        continue;
-      }
-      if (old_node->entry().type != new_node->entry().type) {
-        // A directory replaced by something else is whited out explicitly;
-        // other type changes are replaced by extracting the new entry.
-        if (old_node->is_directory()) {
-          children.push_back(whiteout(rel, whiteout_for(name), dir_mtime));
-          ++counters.whiteouts;
-        }
-        emit_subtree(*new_node, children);
-        continue;
-      }
-      auto same = same_file(*old_node, *new_node);
-      if (!same) return same.error();
-      if (!*same) emit(*new_node, children);
     }
 
     if (!removed.empty() && old_kept == 0 && removed.size() == old_dir.children.size() &&
@@ -154,6 +134,33 @@ struct DeltaSource::State {
     std::move(children.begin(), children.end(), std::back_inserter(out));
     return ok_status();
   }
+
+  // The changes for `name` of the directory `rel`, present on both sides.
+  Status diff_present(const ModelNode& old_node, const ModelNode& new_node, const std::string& rel,
+                      const std::string& name, int64_t dir_mtime, std::vector<Emitted>& children) {
+    if (old_node.is_directory() && new_node.is_directory()) {
+      std::vector<Emitted> below;
+      OCIPACK_TRY(diff_dir(old_node, new_node, new_node.entry().path, new_node.entry().mtime, below));
+      if (!below.empty() || !same_metadata(normalised(old_node.entry(), options), new_node.entry())) {
+        emit(new_node, children);
+        std::move(below.begin(), below.end(), std::back_inserter(children));
+      }
+      return ok_status();
+    }
+    if (old_node.entry().type != new_node.entry().type) {
+      // A directory replaced by something else is whited out explicitly;
+      // other type changes are replaced by extracting the new entry.
+      if (old_node.is_directory()) {
+        children.push_back(whiteout(rel, whiteout_for(name), dir_mtime));
+        ++counters.whiteouts;
+      }
+      emit_subtree(new_node, children);
+      return ok_status();
+    }
+    OCIPACK_TRY_ASSIGN(const bool same, same_file(old_node, new_node));
+    if (!same) emit(new_node, children);
+    return ok_status();
+  }
 };
 
 Result<std::unique_ptr<DeltaSource>> DeltaSource::compute(const TreeModel& old_tree,
@@ -161,33 +168,22 @@ Result<std::unique_ptr<DeltaSource>> DeltaSource::compute(const TreeModel& old_t
                                                           const WalkOptions& options,
                                                           const std::atomic<bool>* cancel) {
   std::unique_ptr<DeltaSource> source(new DeltaSource());
-  auto new_tree = TreeModel::from_directory(new_root, options, false, cancel, &source->m_warnings);
-  if (!new_tree) return new_tree.error();
+  OCIPACK_TRY_ASSIGN(const TreeModel new_tree,
+                     TreeModel::from_directory(new_root, options, false, cancel, &source->m_warnings));
   struct stat st {};
-  if (::stat(new_root.c_str(), &st) != 0) return make_error("cannot stat " + new_root);
+  if (::stat(new_root.c_str(), &st) != 0) return input_error("cannot stat " + new_root);
   int64_t root_mtime = static_cast<int64_t>(st.st_mtim.tv_sec);
   if (options.clamp_mtime && root_mtime > *options.clamp_mtime) root_mtime = *options.clamp_mtime;
 
-  State state{old_tree, *new_tree, options, cancel, source->m_counters, {}};
+  State state{old_tree, new_tree, options, cancel, source->m_counters, {}};
   std::vector<Emitted> emitted;
-  OCIPACK_TRY(state.diff_dir(old_tree.root(), new_tree->root(), "", root_mtime, emitted));
+  OCIPACK_TRY(state.diff_dir(old_tree.root(), new_tree.root(), "", root_mtime, emitted));
 
   // Later names of an inode become links to the first name in the layer.
-  std::map<uint64_t, std::string> first_name;
+  HardLinkGroups hard_links;
   source->m_items.reserve(emitted.size());
   for (auto& [item, inode] : emitted) {
-    if (inode != 0) {
-      auto [it, inserted] = first_name.try_emplace(inode, item.entry.path);
-      if (!inserted) {
-        TarEntry& entry = item.entry;
-        entry.type = EntryType::hard_link;
-        entry.link_target = it->second;
-        entry.size = 0;
-        item.st_size = 0;
-        entry.xattrs.clear();
-        entry.dev_major = entry.dev_minor = 0;
-      }
-    }
+    if (inode != 0) hard_links.add(FileId{0, inode}, item);
     source->m_items.push_back(std::move(item));
   }
   return source;
@@ -197,9 +193,8 @@ Result<std::unique_ptr<DeltaSource>> DeltaSource::compute(const std::string& old
                                                           const std::string& new_root,
                                                           const WalkOptions& options,
                                                           const std::atomic<bool>* cancel) {
-  auto old_tree = TreeModel::from_directory(old_root, options, true, cancel);
-  if (!old_tree) return old_tree.error();
-  return compute(*old_tree, new_root, options, cancel);
+  OCIPACK_TRY_ASSIGN(const TreeModel old_tree, TreeModel::from_directory(old_root, options, true, cancel));
+  return compute(old_tree, new_root, options, cancel);
 }
 
 Result<std::optional<WalkItem>> DeltaSource::next() {

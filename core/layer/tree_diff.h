@@ -9,7 +9,7 @@
 //     (the whiteout applies to the lower layer only, per the spec).
 // Paths are compared by type, mode, ids, mtime, size, link target, device
 // numbers, xattrs, hard-link group and, for regular files, content (SHA-256).
-// The old side is a TreeModel (core/base_model.h): the merged layers of a
+// The old side is a TreeModel (core/layer/base_model.h): the merged layers of a
 // base image, or a walk of a directory — one delta implementation for both.
 // The new side is walked (RootfsWalker) into a model too; its files are read
 // only to hash those whose metadata matches the old side.
@@ -18,9 +18,8 @@
 // between the trees (restricted to paths present in the new tree) counts as
 // changed, so a new link to an unchanged base file brings the whole group
 // into the layer: the first name emitted carries the data and the others are
-// hard links to it — a tar hard link always points to an earlier entry of
-// the same layer (containers-storage extracts each layer on its own, so a
-// link into a lower layer would not resolve there).
+// hard links to it (the rule of core/tar/hard_links.h). Each pair of an old
+// and a new file is compared once, however many names they have.
 //
 // The diff is computed once up front (memory grows with both trees).
 #pragma once
@@ -31,9 +30,9 @@
 #include <vector>
 
 #include "core/layer/base_model.h"
+#include "core/tar/entry_source.h"
 #include "core/tar/whiteout.h"
 #include "core/util/result.h"
-#include "core/tar/rootfs_walk.h"
 
 namespace ocipack {
 
@@ -41,6 +40,9 @@ struct DeltaCounters {
   uint64_t added_or_changed = 0;
   uint64_t whiteouts = 0;
   uint64_t opaque_dirs = 0;
+  // Hard-link groups compared: once per (old inode, new inode) pair whose
+  // names are compared, however many names the two files have.
+  uint64_t link_group_comparisons = 0;
 };
 
 class DeltaSource final : public EntrySource {
@@ -70,6 +72,5 @@ class DeltaSource final : public EntrySource {
   std::vector<std::string> m_warnings;
   DeltaCounters m_counters;
 };
-
 
 }  // namespace ocipack

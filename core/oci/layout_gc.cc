@@ -17,7 +17,9 @@
 #include "core/oci/layout_paths.h"
 #include "core/oci/layout_reader.h"
 #include "core/oci/layout_store.h"
-#include "core/util/fd.h"
+#include "core/util/unique_fd.h"
+#include "core/util/file_io.h"
+#include "core/util/open_beneath.h"
 #include "core/util/path.h"
 
 namespace ocipack {

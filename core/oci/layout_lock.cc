@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "core/util/path.h"
+#include "core/util/file_io.h"
 
 namespace ocipack {
 

@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "core/util/fd.h"
+#include "core/util/unique_fd.h"
 #include "core/util/result.h"
 
 namespace ocipack {

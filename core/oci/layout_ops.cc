@@ -1,5 +1,8 @@
 // Implementation of tags and inspect --json (see layout_ops.h).
 #include "core/oci/layout_ops.h"
+#include "core/oci/layout_store.h"
+#include "core/util/text.h"
+#include "core/util/file_io.h"
 
 #include <map>
 #include <nlohmann/json.hpp>

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/util/unique_fd.h"
 #include "core/oci/layout_reader.h"
 #include "core/oci/oci_json.h"
 #include "core/oci/platform.h"

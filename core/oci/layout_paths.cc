@@ -1,11 +1,11 @@
 // The layout's names (see layout_paths.h). Temp file names come from the
-// code that creates them — TempFile::is_name_of (core/util/fd.h) for blobs
+// code that creates them — is_temp_file_name (core/util/temp_file.h) for blobs
 // and write_file_atomic, k_spool_name_prefix (core/tar/tar_input.h) for the
 // spool — so a change of pattern there is a change here too.
 #include "core/oci/layout_paths.h"
 
 #include "core/tar/tar_input.h"
-#include "core/util/fd.h"
+#include "core/util/temp_file.h"
 #include "core/util/path.h"
 
 namespace ocipack {
@@ -18,12 +18,12 @@ std::string blob_path(std::string_view layout_dir, const Digest& digest) {
 
 std::string blob_dir_path(std::string_view layout_dir) { return trim_trailing_slashes(layout_dir) + "/" + k_blob_dir; }
 
-bool is_blob_temp_name(std::string_view name) { return TempFile::is_name_of(name, k_blob_temp_stem); }
+bool is_blob_temp_name(std::string_view name) { return is_temp_file_name(name, k_blob_temp_stem); }
 
 bool is_layout_temp_name(std::string_view name) {
   constexpr size_t k_random = 6;  // mkostemp's XXXXXX
   const bool spool = name.size() == k_spool_name_prefix.size() + k_random && name.starts_with(k_spool_name_prefix);
-  return spool || TempFile::is_name_of(name, k_index_file) || TempFile::is_name_of(name, k_oci_layout_file);
+  return spool || is_temp_file_name(name, k_index_file) || is_temp_file_name(name, k_oci_layout_file);
 }
 
 }  // namespace ocipack

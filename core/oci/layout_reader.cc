@@ -12,8 +12,8 @@
 #include <cerrno>
 #include <simdjson.h>
 
-#include "core/util/fd.h"
 #include "core/util/path.h"
+#include "core/util/file_io.h"
 #include "core/util/sha256.h"
 #include "core/util/text.h"
 

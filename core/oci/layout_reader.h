@@ -27,7 +27,8 @@
 #include "core/oci/oci_json.h"
 #include "core/oci/platform.h"
 #include "core/util/digest.h"
-#include "core/util/fd.h"
+#include "core/util/open_beneath.h"
+#include "core/oci/oci_json.h"
 #include "core/util/result.h"
 
 namespace ocipack {
@@ -58,8 +59,8 @@ struct ImageRef {
 // (given or default) failing validate_ref_name, an ambiguous text (rule 1).
 Result<ImageRef> parse_image_ref(std::string_view text, std::string_view default_tag = "latest");
 
-// Every file of a layout is read with read_regular_file (core/util/fd.h): a
-// FIFO, socket, device, directory or symlink in place of oci-layout,
+// Every file of a layout is read with read_regular_file (core/util/open_beneath.h):
+// a FIFO, socket, device, directory or symlink in place of oci-layout,
 // index.json, a blob, blobs/ or blobs/sha256 is an error naming it, never a
 // hang and never a read through a link (a layout is a plain tree). Every JSON
 // document is checked against the limits of oci_json.h (k_max_document_size,

@@ -13,6 +13,7 @@
 #include "core/oci/layout_reader.h"
 #include "core/util/path.h"
 #include "core/util/sha256.h"
+#include "core/util/file_io.h"
 
 namespace ocipack {
 

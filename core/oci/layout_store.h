@@ -15,7 +15,9 @@
 #include "core/oci/layout_paths.h"
 #include "core/oci/oci_json.h"
 #include "core/util/digest.h"
-#include "core/util/fd.h"
+#include "core/util/temp_file.h"
+#include "core/oci/layout_ops.h"
+#include "core/oci/oci_json.h"
 #include "core/util/result.h"
 
 namespace ocipack {

@@ -15,7 +15,9 @@
 
 #include "core/oci/layout_paths.h"
 #include "core/tar/tar_writer.h"
-#include "core/util/fd.h"
+#include "core/util/file_io.h"
+#include "core/util/open_beneath.h"
+#include "core/util/temp_file.h"
 #include "core/util/path.h"
 
 namespace ocipack {
@@ -53,7 +55,7 @@ class TarFileWriter {
     return write_all(m_fd, std::string(tar_padding(e.size), '\0'), m_what);
   }
 
-  // A blob of the layout: opened with open_regular_file (core/fd.h), so a
+  // A blob of the layout: opened with open_regular_file (core/util/open_beneath.h), so a
   // FIFO, device or symlink in blobs/sha256 is an error, not a hang or a read
   // of something outside the layout.
   Status file(const std::string& name, const std::string& layout_dir) {
@@ -115,7 +117,7 @@ Result<UniqueFd> lock_temp(const std::string& path, bool wait) {
 
 // TempFile's names for `output`.
 bool is_temp_of(const std::string& name, const std::string& output) {
-  return TempFile::is_name_of(name, base_name(output));
+  return is_temp_file_name(name, base_name(output));
 }
 }  // namespace
 

@@ -14,7 +14,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/util/fd.h"
+#include "core/util/temp_file.h"
+#include "core/util/unique_fd.h"
 #include "core/util/result.h"
 
 namespace ocipack {

@@ -1,5 +1,5 @@
 // RAII for libarchive handles, a never-null error message, and the reading
-// of an entry's kind and xattrs into a TarEntry. Included only by the .cc
+// of an entry's data blocks, kind and xattrs. Included only by the .cc
 // files that use libarchive (tar input, the base model, verify).
 #pragma once
 
@@ -7,11 +7,14 @@
 #include <archive_entry.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/util/result.h"
-#include "core/tar/tar_writer.h"
+#include "core/tar/tar_entry.h"
 #include "core/util/text.h"
 
 namespace ocipack {
@@ -30,6 +33,26 @@ using ArchiveWriter = std::unique_ptr<archive, ArchiveWriteDeleter>;
 inline std::string archive_message(archive* a) {
   const char* text = archive_error_string(a);
   return text ? text : "unreadable or corrupt archive";
+}
+
+// One block of the data of the entry a reader stands on: `bytes` belong at
+// `offset` of the entry's data (a sparse member skips its holes; a hostile
+// archive may give any offset, which callers check against the size).
+struct DataBlock {
+  std::string_view bytes;
+  int64_t offset = 0;
+};
+
+// The next data block of the reader's current entry, nullopt after the last.
+// An input error with libarchive's message when it fails (callers say where).
+inline Result<std::optional<DataBlock>> next_data_block(archive* reader) {
+  const void* block = nullptr;
+  size_t size = 0;
+  la_int64_t offset = 0;
+  const int rc = archive_read_data_block(reader, &block, &size, &offset);
+  if (rc == ARCHIVE_EOF) return std::optional<DataBlock>();
+  if (rc < ARCHIVE_WARN) return input_error(archive_message(reader));
+  return std::optional<DataBlock>(DataBlock{std::string_view(static_cast<const char*>(block), size), offset});
 }
 
 // Sets e.type (and the symlink target or device numbers) from a libarchive
@@ -68,7 +91,7 @@ inline Status set_entry_xattrs(archive_entry* entry, TarEntry& e) {
   e.xattrs.erase(std::unique(e.xattrs.begin(), e.xattrs.end()), e.xattrs.end());
   for (size_t i = 1; i < e.xattrs.size(); ++i)
     if (e.xattrs[i].first == e.xattrs[i - 1].first)
-      return make_error("has two different values for xattr " + in_quotes(e.xattrs[i].first));
+      return input_error("has two different values for xattr " + in_quotes(e.xattrs[i].first));
   return ok_status();
 }
 

@@ -1,5 +1,6 @@
 // Implementation of the deterministic rootfs walk (see rootfs_walk.h).
 #include "core/tar/rootfs_walk.h"
+#include "core/tar/hard_links.h"
 #include "core/tar/whiteout.h"
 
 #include <dirent.h>
@@ -14,7 +15,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/util/fd.h"
+#include "core/util/file_io.h"
+#include "core/util/path.h"
 
 namespace ocipack {
 
@@ -28,7 +30,7 @@ Result<std::string> read_link_at(int dir, const std::string& name, const std::st
   std::string target(std::max<size_t>(size_hint, 64) + 1, '\0');
   for (;;) {
     ssize_t n = ::readlinkat(dir, name.c_str(), target.data(), target.size());
-    if (n < 0) return make_error("cannot read symlink " + host_path + ": " + errno_text(errno));
+    if (n < 0) return input_error("cannot read symlink " + host_path + ": " + errno_text(errno));
     if (static_cast<size_t>(n) < target.size()) {
       target.resize(static_cast<size_t>(n));
       return target;
@@ -45,12 +47,12 @@ Result<std::vector<std::pair<std::string, std::string>>> read_xattrs_as(const st
   ssize_t list_size = ::llistxattr(path, nullptr, 0);
   if (list_size < 0) {
     if (errno == ENOTSUP || errno == ENOSYS) return result;
-    return make_error("cannot list xattrs of " + display + ": " + errno_text(errno));
+    return input_error("cannot list xattrs of " + display + ": " + errno_text(errno));
   }
   if (list_size == 0) return result;
   std::string names(static_cast<size_t>(list_size), '\0');
   list_size = ::llistxattr(path, names.data(), names.size());
-  if (list_size < 0) return make_error("cannot list xattrs of " + display + ": " + errno_text(errno));
+  if (list_size < 0) return input_error("cannot list xattrs of " + display + ": " + errno_text(errno));
   names.resize(static_cast<size_t>(list_size));
   size_t pos = 0;
   while (pos < names.size()) {
@@ -62,13 +64,13 @@ Result<std::vector<std::pair<std::string, std::string>>> read_xattrs_as(const st
     ssize_t value_size = ::lgetxattr(path, name.c_str(), nullptr, 0);
     if (value_size < 0) {
       if (errno == ENODATA) continue;  // removed between list and get
-      return make_error("cannot read xattr " + name + " of " + display + ": " + errno_text(errno));
+      return input_error("cannot read xattr " + name + " of " + display + ": " + errno_text(errno));
     }
     std::string value(static_cast<size_t>(value_size), '\0');
     if (value_size > 0) {
       value_size = ::lgetxattr(path, name.c_str(), value.data(), value.size());
       if (value_size < 0)
-        return make_error("cannot read xattr " + name + " of " + display + ": " + errno_text(errno));
+        return input_error("cannot read xattr " + name + " of " + display + ": " + errno_text(errno));
       value.resize(static_cast<size_t>(value_size));
     }
     result.emplace_back(std::move(name), std::move(value));
@@ -81,10 +83,10 @@ Result<std::vector<std::pair<std::string, std::string>>> read_xattrs_as(const st
 // What was opened must be what the walk described: same kind, same inode.
 Status check_same(const struct stat& st, mode_t want_type, dev_t dev, ino_t ino, const std::string& host_path) {
   if ((st.st_mode & S_IFMT) != want_type)
-    return make_error("file changed while being read: " + host_path + " is now " + file_type_name(st.st_mode) +
+    return input_error("file changed while being read: " + host_path + " is now " + file_type_name(st.st_mode) +
                       ", not " + file_type_name(want_type));
   if ((dev != 0 || ino != 0) && (st.st_dev != dev || st.st_ino != ino))
-    return make_error("file changed while being read: " + host_path + " was replaced by another file");
+    return input_error("file changed while being read: " + host_path + " was replaced by another file");
   return ok_status();
 }
 }  // namespace
@@ -122,11 +124,11 @@ Result<UniqueFd> open_item_data(const WalkItem& item) {
   UniqueFd fd = item.parent_dir ? UniqueFd(::openat(item.parent_dir->get(), item.name.c_str(), k_open_data_flags))
                                 : open_long_path(item.source_path, k_open_data_flags);
   if (!fd.valid()) {
-    if (errno == ELOOP) return make_error("file changed while being read: " + item.source_path + " is now a symbolic link");
-    return make_error("cannot read " + item.source_path + ": " + errno_text(errno));
+    if (errno == ELOOP) return input_error("file changed while being read: " + item.source_path + " is now a symbolic link");
+    return input_error("cannot read " + item.source_path + ": " + errno_text(errno));
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return make_error("cannot stat " + item.source_path + ": " + errno_text(errno));
+  if (::fstat(fd.get(), &st) != 0) return input_error("cannot stat " + item.source_path + ": " + errno_text(errno));
   OCIPACK_TRY(check_same(st, S_IFREG, item.st_dev, item.st_ino, item.source_path));
   return fd;
 }
@@ -141,14 +143,13 @@ Result<RootfsWalker> RootfsWalker::open(const std::string& root, const WalkOptio
   // The root may be a symlink (the user names it); nothing below it is followed.
   UniqueFd fd(::open(root.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd.valid()) {
-    if (errno == ENOENT) return make_error("rootfs '" + root + "' does not exist");
-    return make_error("cannot access rootfs '" + root + "': " + errno_text(errno));
+    if (errno == ENOENT) return input_error("rootfs '" + root + "' does not exist");
+    return input_error("cannot access rootfs '" + root + "': " + errno_text(errno));
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return make_error("cannot access rootfs '" + root + "': " + errno_text(errno));
-  if (!S_ISDIR(st.st_mode)) return make_error("rootfs '" + root + "' is not a directory");
-  std::string dir = root;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (::fstat(fd.get(), &st) != 0) return input_error("cannot access rootfs '" + root + "': " + errno_text(errno));
+  if (!S_ISDIR(st.st_mode)) return input_error("rootfs '" + root + "' is not a directory");
+  std::string dir = trim_trailing_slashes(root);
   if (dir != "/") dir += '/';
   RootfsWalker walker(dir, options);
   OCIPACK_TRY(walker.push_directory(std::move(fd), ""));
@@ -157,12 +158,11 @@ Result<RootfsWalker> RootfsWalker::open(const std::string& root, const WalkOptio
 
 Status RootfsWalker::push_directory(UniqueFd fd, std::string rel_path) {
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return make_error("cannot stat " + m_root + rel_path + ": " + errno_text(errno));
-  auto names = list_directory_at(fd.get(), m_root + rel_path);
-  if (!names) return names.error();
+  if (::fstat(fd.get(), &st) != 0) return input_error("cannot stat " + m_root + rel_path + ": " + errno_text(errno));
+  OCIPACK_TRY_ASSIGN(auto names, list_directory_at(fd.get(), m_root + rel_path));
   // The parent stays reachable through "..": its descriptor is not kept.
   if (!m_stack.empty()) m_stack.back().fd.reset();
-  m_stack.push_back(Level{std::move(rel_path), std::move(*names), 0, st.st_dev, st.st_ino,
+  m_stack.push_back(Level{std::move(rel_path), std::move(names), 0, st.st_dev, st.st_ino,
                           std::make_shared<const UniqueFd>(std::move(fd))});
   return ok_status();
 }
@@ -172,11 +172,11 @@ Status RootfsWalker::return_to_parent() {
   Level& parent = m_stack[m_stack.size() - 2];
   const std::string parent_path = m_root + parent.rel_path;
   UniqueFd fd(::openat(child.fd->get(), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) return make_error("cannot open directory " + parent_path + ": " + errno_text(errno));
+  if (!fd.valid()) return input_error("cannot open directory " + parent_path + ": " + errno_text(errno));
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return make_error("cannot stat " + parent_path + ": " + errno_text(errno));
+  if (::fstat(fd.get(), &st) != 0) return input_error("cannot stat " + parent_path + ": " + errno_text(errno));
   if (st.st_dev != parent.dev || st.st_ino != parent.ino)
-    return make_error("directory " + m_root + child.rel_path + " was moved while being read");
+    return input_error("directory " + m_root + child.rel_path + " was moved while being read");
   parent.fd = std::make_shared<const UniqueFd>(std::move(fd));
   return ok_status();
 }
@@ -190,20 +190,19 @@ Result<std::optional<WalkItem>> RootfsWalker::next() {
       continue;
     }
     const std::string& name = top.names[top.next++];
-    auto item = make_item(name, top.rel_path + name);
-    if (!item) return item.error();
-    if (!item->has_value()) continue;  // skipped (warning recorded)
-    if ((*item)->entry.type == EntryType::directory) {
+    OCIPACK_TRY_ASSIGN(auto item, make_item(name, top.rel_path + name));
+    if (!item) continue;  // skipped (warning recorded)
+    if (item->entry.type == EntryType::directory) {
       // Children follow their directory; `top` may dangle after this push.
-      const WalkItem& dir = **item;
+      const WalkItem& dir = *item;
       UniqueFd fd(::openat(dir.parent_dir->get(), dir.name.c_str(), k_open_dir_flags));
       if (!fd.valid()) {
         if (errno == ENOTDIR || errno == ELOOP)
-          return make_error("file changed while being read: " + dir.source_path + " is no longer a directory");
-        return make_error("cannot open directory " + dir.source_path + ": " + errno_text(errno));
+          return input_error("file changed while being read: " + dir.source_path + " is no longer a directory");
+        return input_error("cannot open directory " + dir.source_path + ": " + errno_text(errno));
       }
       struct stat st {};
-      if (::fstat(fd.get(), &st) != 0) return make_error("cannot stat " + dir.source_path + ": " + errno_text(errno));
+      if (::fstat(fd.get(), &st) != 0) return input_error("cannot stat " + dir.source_path + ": " + errno_text(errno));
       OCIPACK_TRY(check_same(st, S_IFDIR, dir.st_dev, dir.st_ino, dir.source_path));
       OCIPACK_TRY(push_directory(std::move(fd), dir.entry.path));
     }
@@ -216,7 +215,7 @@ Status check_not_whiteout_name(const std::string& host_path) {
   const auto slash = host_path.rfind('/');
   const std::string_view name = std::string_view(host_path).substr(slash == std::string::npos ? 0 : slash + 1);
   if (is_whiteout_name(name))
-    return make_error(host_path + " has a .wh. name, which image consumers would read as a whiteout");
+    return input_error(host_path + " has a .wh. name, which image consumers would read as a whiteout");
   return ok_status();
 }
 
@@ -224,7 +223,7 @@ Result<DescribedPath> describe_path(const std::string& host_path, std::string re
                                    const WalkOptions& options) {
   const std::string parent = parent_directory(host_path);
   UniqueFd fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) return make_error("cannot stat " + host_path + ": " + errno_text(errno));
+  if (!fd.valid()) return input_error("cannot stat " + host_path + ": " + errno_text(errno));
   return describe_at(std::make_shared<const UniqueFd>(std::move(fd)), base_name(host_path), host_path,
                      std::move(rel_path), options);
 }
@@ -234,7 +233,7 @@ Result<DescribedPath> describe_at(const std::shared_ptr<const UniqueFd>& dir, co
   DescribedPath described;
   struct stat st {};
   if (::fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-    return make_error("cannot stat " + host_path + ": " + errno_text(errno));
+    return input_error("cannot stat " + host_path + ": " + errno_text(errno));
   described.dev = st.st_dev;
   described.ino = st.st_ino;
   described.nlink = st.st_nlink;
@@ -272,9 +271,7 @@ Result<DescribedPath> describe_at(const std::shared_ptr<const UniqueFd>& dir, co
       break;
     case S_IFLNK: {
       entry.type = EntryType::symlink;
-      auto target = read_link_at(dir->get(), name, host_path, static_cast<size_t>(st.st_size));
-      if (!target) return target.error();
-      entry.link_target = std::move(*target);
+      OCIPACK_TRY_ASSIGN(entry.link_target, read_link_at(dir->get(), name, host_path, static_cast<size_t>(st.st_size)));
       break;
     }
     case S_IFCHR:
@@ -295,39 +292,26 @@ Result<DescribedPath> describe_at(const std::shared_ptr<const UniqueFd>& dir, co
   }
   // By host path while it fits (what pseudo's xattr database is keyed by),
   // else relative to the open directory.
-  auto xattrs = host_path.size() < PATH_MAX
-                    ? read_xattrs_as(host_path, host_path)
-                    : read_xattrs_as("/proc/self/fd/" + std::to_string(dir->get()) + "/" + name, host_path);
-  if (!xattrs) return xattrs.error();
-  entry.xattrs = std::move(*xattrs);
+  OCIPACK_TRY_ASSIGN(entry.xattrs,
+                     host_path.size() < PATH_MAX
+                         ? read_xattrs_as(host_path, host_path)
+                         : read_xattrs_as("/proc/self/fd/" + std::to_string(dir->get()) + "/" + name, host_path));
   return described;
 }
 
 Result<std::optional<WalkItem>> RootfsWalker::make_item(const std::string& name, std::string rel_path) {
   const std::string host_path = m_root + rel_path;
   OCIPACK_TRY(check_not_whiteout_name(host_path));
-  auto described = describe_at(m_stack.back().fd, name, host_path, std::move(rel_path), m_options);
-  if (!described) return described.error();
-  if (!described->skip_reason.empty()) {
-    m_warnings.push_back(std::move(described->skip_reason));
+  OCIPACK_TRY_ASSIGN(auto described, describe_at(m_stack.back().fd, name, host_path, std::move(rel_path), m_options));
+  if (!described.skip_reason.empty()) {
+    m_warnings.push_back(std::move(described.skip_reason));
     return std::optional<WalkItem>{};
   }
-  WalkItem& item = described->item;
-  TarEntry& entry = item.entry;
-  if (entry.type != EntryType::directory && described->nlink > 1) {
-    auto key = std::make_pair(described->dev, described->ino);
-    auto [it, inserted] = m_first_link_path.try_emplace(key, entry.path);
-    if (!inserted) {
-      // A later name of an inode already stored: a link entry, no data; its
-      // xattrs travel with the first name, as GNU tar does.
-      entry.type = EntryType::hard_link;
-      entry.link_target = it->second;
-      entry.size = 0;
-      item.st_size = 0;
-      entry.dev_major = entry.dev_minor = 0;
-      entry.xattrs.clear();
-    }
-  }
+  WalkItem& item = described.item;
+  // Only inodes with other names are remembered: the walk's memory does not
+  // grow with the number of plain files.
+  if (item.entry.type != EntryType::directory && described.nlink > 1)
+    m_hard_links.add(FileId{static_cast<uint64_t>(described.dev), static_cast<uint64_t>(described.ino)}, item);
   return std::optional<WalkItem>(std::move(item));
 }
 

@@ -1,9 +1,10 @@
-// RootfsWalker: a deterministic, pull-style walk of a rootfs directory that
-// yields one tar entry at a time. Names are sorted bytewise at every level, a
-// directory comes before its children, the root itself is not an entry.
-// Hard links are detected by (dev, ino): the first path in walk order carries
-// the data, later paths become link entries. Sockets and other kinds tar
-// cannot hold are skipped with a warning.
+// RootfsWalker: the EntrySource (core/tar/entry_source.h) of a rootfs
+// directory — a deterministic, pull-style walk that yields one tar entry at a
+// time. Names are sorted bytewise at every level, a directory comes before
+// its children, the root itself is not an entry. Hard links are detected by
+// (dev, ino) and follow the rules of core/tar/hard_links.h: the first path in
+// walk order carries the data, later paths become link entries. Sockets and
+// other kinds tar cannot hold are skipped with a warning.
 //
 // Paths of any length: every lookup is relative to an open directory
 // (fstatat, readlinkat, openat with O_NOFOLLOW), so a tree deeper than
@@ -15,65 +16,28 @@
 // blocking or following links and checks it is the regular file the walk saw:
 // a FIFO or device swapped in gives an error, never a hang.
 //
-// Memory is O(depth × widest directory), not O(number of files). Open
-// descriptors are O(1), whatever the depth: only the directory being listed
-// is open; on the way back up, its parent is reopened through ".." and
-// checked to be the same directory (dev, ino).
+// Memory is O(depth × widest directory) plus the first path of every inode
+// with more than one link, not O(number of files). Open descriptors are
+// O(1), whatever the depth: only the directory being listed is open; on the
+// way back up, its parent is reopened through ".." and checked to be the same
+// directory (dev, ino).
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "core/util/fd.h"
+#include "core/tar/entry_source.h"
+#include "core/tar/hard_links.h"
 #include "core/util/result.h"
-#include "core/tar/tar_writer.h"
+#include "core/util/unique_fd.h"
 
 namespace ocipack {
-
-struct WalkOptions {
-  // When set (SOURCE_DATE_EPOCH), mtimes later than this are clamped to it.
-  std::optional<int64_t> clamp_mtime;
-  // --owner root: every entry is stored as 0:0 (as umoci --rootless does);
-  // otherwise the ids lstat (or the input tar) reports are kept.
-  bool owner_root = false;
-  // (st_dev, st_ino) of paths to leave out, with a warning: the build's own
-  // output when it lies inside the rootfs.
-  std::vector<std::pair<dev_t, ino_t>> exclude;
-};
-
-struct WalkItem {
-  TarEntry entry;
-  std::string source_path;  // host path of the entry: for messages, and for reading when parent_dir is unset
-  uint64_t st_size = 0;     // for regular files: size lstat reported
-  // Where to open the data (open_item_data): `name` in the directory
-  // `parent_dir`, which must still be the inode (st_dev, st_ino).
-  std::shared_ptr<const UniqueFd> parent_dir;
-  std::string name;
-  dev_t st_dev = 0;
-  ino_t st_ino = 0;
-  // Data kept in a spool file instead (foreign tar input): entry.size bytes
-  // at spool_offset of spool_fd (owned by the source, valid while it lives).
-  int spool_fd = -1;
-  uint64_t spool_offset = 0;
-};
-
-// Where the chunker gets its entries from. RootfsWalker is the directory
-// source; tests (and later, foreign tar input) provide others.
-class EntrySource {
- public:
-  virtual ~EntrySource() = default;
-  // The next entry, std::nullopt at the end, or an error naming the path.
-  virtual Result<std::optional<WalkItem>> next() = 0;
-  // Human-readable notes about skipped entries.
-  virtual const std::vector<std::string>& warnings() const = 0;
-};
 
 class RootfsWalker final : public EntrySource {
  public:
@@ -106,7 +70,7 @@ class RootfsWalker final : public EntrySource {
   std::string m_root;
   WalkOptions m_options;
   std::vector<Level> m_stack;
-  std::map<std::pair<dev_t, ino_t>, std::string> m_first_link_path;
+  HardLinkGroups m_hard_links;
   std::vector<std::string> m_warnings;
 };
 

@@ -3,8 +3,8 @@
 // with libarchive and re-emitted through ocipack's own tar writer with the
 // same normalisation as a directory: entries sorted like the directory walk
 // (bytewise per directory, parents first), hard links regrouped so the first
-// name in that order carries the data, xattrs sorted, mtimes in whole
-// seconds and clamped. So the same tree as a directory or as a tar gives the
+// name in that order carries the data (core/tar/hard_links.h), xattrs
+// sorted, mtimes in whole seconds and clamped. So the same tree as a directory or as a tar gives the
 // same diff_id and blob digest.
 //
 // The archive is read once, up front: entry metadata stays in memory (it
@@ -18,8 +18,10 @@
 // or corrupt archives, a NUL byte in a path or link target (libarchive would
 // silently cut the name there), and archives whose framing libarchive and a
 // reader that follows Go's archive/tar (tar_scan.h) read differently — the
-// tar-smuggling trick of hiding entries from one reader. A leading "./" is normal and removed; the root entry
-// itself is skipped. Directories the archive does not list are not invented.
+// tar-smuggling trick of hiding entries from one reader. A leading "./" is
+// normal and removed; the root entry itself is skipped. Directories the
+// archive does not list are not invented. Refusals are input errors; failing
+// to write the spool file (a full disk) is an io error.
 #pragma once
 
 #include <memory>
@@ -27,9 +29,9 @@
 #include <string_view>
 #include <vector>
 
-#include "core/util/fd.h"
+#include "core/util/unique_fd.h"
 #include "core/util/result.h"
-#include "core/tar/rootfs_walk.h"
+#include "core/tar/entry_source.h"
 
 namespace ocipack {
 

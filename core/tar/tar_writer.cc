@@ -148,12 +148,12 @@ Status append_tar_header(const TarEntry& entry, std::string& out) {
   }
   for (const auto& [key, value] : entry.xattrs) {
     if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos)
-      return make_error("cannot store xattr '" + key + "' of " + entry.path +
-                        " in a tar header (name must be non-empty without '=')");
+      return input_error("cannot store xattr '" + key + "' of " + entry.path +
+                         " in a tar header (name must be non-empty without '=')");
     pax += pax_record("SCHILY.xattr." + key, value);
   }
   if (entry.dev_major > k_max_octal7 || entry.dev_minor > k_max_octal7)
-    return make_error("device number of " + entry.path + " does not fit a tar header");
+    return input_error("device number of " + entry.path + " does not fit a tar header");
 
   if (!pax.empty()) {
     // Deterministic PAX header name: no PID, derived from the entry's name.

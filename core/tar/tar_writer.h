@@ -1,46 +1,22 @@
-// The tar entry model and the encoder of POSIX tar headers for ocipack's
-// layers. Headers are USTAR; a PAX extended header ('x') precedes an entry only
-// where a value does not fit USTAR (long path or link target, size ≥ 8 GiB,
-// ids > 2097151, mtime outside 0..8^11-1) or where the entry has xattrs
-// (SCHILY.xattr.*). Output is fully determined by the entry: numeric ids only,
-// no uname/gname, no atime/ctime, fixed PAX header names (no PID).
+// The encoder of POSIX tar headers for ocipack's layers (the entry model it
+// encodes is core/tar/tar_entry.h). Headers are USTAR; a PAX extended header
+// ('x') precedes an entry only where a value does not fit USTAR (long path or
+// link target, size >= 8 GiB, ids > 2097151, mtime outside 0..8^11-1) or
+// where the entry has xattrs (SCHILY.xattr.*). Output is fully determined by
+// the entry: numeric ids only, no uname/gname, no atime/ctime, fixed PAX
+// header names (no PID).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
+#include "core/tar/tar_entry.h"
 #include "core/util/result.h"
 
 namespace ocipack {
 
 inline constexpr size_t k_tar_block = 512;
-
-enum class EntryType : char {
-  regular = '0',
-  hard_link = '1',
-  symlink = '2',
-  char_device = '3',
-  block_device = '4',
-  directory = '5',
-  fifo = '6',
-};
-
-struct TarEntry {
-  std::string path;         // relative, no leading "./"; directories end in '/'
-  EntryType type = EntryType::regular;
-  uint32_t mode = 0;        // permission bits incl. setuid/setgid/sticky (07777)
-  uint64_t uid = 0;
-  uint64_t gid = 0;
-  int64_t mtime = 0;        // whole seconds since the epoch
-  uint64_t size = 0;        // data bytes; non-zero only for regular files
-  std::string link_target;  // symlink target, or the path a hard link points to
-  uint32_t dev_major = 0;   // character/block devices
-  uint32_t dev_minor = 0;
-  std::vector<std::pair<std::string, std::string>> xattrs;  // sorted by name
-};
 
 // Appends the header block(s) for `entry` to `out`: optionally a PAX header
 // with its data, then the USTAR header. Errors name the entry (e.g. an xattr

@@ -12,16 +12,16 @@ static int hex_value(char c) {
 Result<Digest> Digest::parse(std::string_view text) {
   constexpr std::string_view prefix = "sha256:";
   if (text.substr(0, prefix.size()) != prefix)
-    return make_error("unsupported digest '" + std::string(text) + "' (expected sha256:<hex>)");
+    return input_error("unsupported digest '" + std::string(text) + "' (expected sha256:<hex>)");
   std::string_view hex = text.substr(prefix.size());
   if (hex.size() != 2 * k_size)
-    return make_error("malformed digest '" + std::string(text) + "' (expected 64 hex digits)");
+    return input_error("malformed digest '" + std::string(text) + "' (expected 64 hex digits)");
   std::array<uint8_t, k_size> bytes{};
   for (size_t i = 0; i < k_size; ++i) {
     int hi = hex_value(hex[2 * i]);
     int lo = hex_value(hex[2 * i + 1]);
     if (hi < 0 || lo < 0)
-      return make_error("malformed digest '" + std::string(text) + "' (expected lowercase hex)");
+      return input_error("malformed digest '" + std::string(text) + "' (expected lowercase hex)");
     bytes[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return Digest(bytes);

@@ -12,10 +12,12 @@
 //   OCIPACK_TRY_ASSIGN(existing, expr);    // assigns to an existing variable
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace ocipack {
 
@@ -39,16 +41,24 @@ constexpr const char* error_kind_name(ErrorKind kind) {
   return "unknown";
 }
 
+// One mention of an option field in an error message: its name, as the
+// library names it ("tar_output", "layers[1].diff_base", "codec.level"), and
+// where it stands in the message.
+struct FieldMention {
+  std::string name;
+  size_t at = 0;
+};
+
 struct Error {
   ErrorKind kind = ErrorKind::input;
   std::string message;  // one line, names the offending path/field/value
-  // The option or document field at fault, as the library names it
-  // ("tar_output", "layers[1].diff_base", "codec.level"), or empty. When set,
-  // it appears in `message` at `field_at`, so a front end can show its own
-  // name for it: cli/ turns "tar_output '/x' lies inside ..." into
-  // "--tar-output '/x' lies inside ..." (with_field_named).
-  std::string field;
-  size_t field_at = 0;
+  // The option fields the message names, in message order; the first is the
+  // one at fault. A front end shows its own names for them: cli/ turns
+  // "tar_output '/x' lies inside ..." into "--tar-output '/x' lies inside ...".
+  std::vector<FieldMention> fields;
+
+  // The field at fault ("" when the error names none).
+  std::string_view field() const { return fields.empty() ? std::string_view() : fields.front().name; }
 
   // The same error with `prefix` put before its message ("--base: " + ...).
   Error with_context(std::string_view prefix) const& {
@@ -57,13 +67,42 @@ struct Error {
   }
   Error with_context(std::string_view prefix) && {
     message.insert(0, prefix);
-    field_at += prefix.size();
+    for (auto& mention : fields) mention.at += prefix.size();
     return std::move(*this);
   }
-  // The message with the field shown as `name` (unchanged without a field).
+  // Appends text, or a mention of another field, to the message.
+  Error then(std::string_view text) && {
+    message += text;
+    return std::move(*this);
+  }
+  Error then_field(std::string name) && {
+    fields.push_back({name, message.size()});
+    message += name;
+    return std::move(*this);
+  }
+  // The message with each field `name_of` knows shown by that name (a
+  // function of the field name returning std::optional<std::string_view>);
+  // fields it does not know stay as they are.
+  template <typename NameOf>
+  std::string with_fields_named(NameOf&& name_of) const {
+    std::string out;
+    size_t from = 0;
+    for (const auto& mention : fields) {
+      out.append(message, from, mention.at - from);
+      const auto shown = name_of(std::string_view(mention.name));
+      if (shown) out.append(*shown);
+      else out.append(mention.name);
+      from = mention.at + mention.name.size();
+    }
+    out.append(message, from, std::string::npos);
+    return out;
+  }
+  // The message with the field at fault shown as `name` (other mentions kept).
   std::string with_field_named(std::string_view name) const {
-    if (field.empty()) return message;
-    return message.substr(0, field_at) + std::string(name) + message.substr(field_at + field.size());
+    const std::string_view at_fault = field();
+    return with_fields_named([&](std::string_view f) {
+      return f == at_fault ? std::optional<std::string_view>(name) : std::nullopt;
+    });
   }
   bool is(ErrorKind k) const { return kind == k; }
 };
@@ -83,14 +122,8 @@ inline Error interrupted_error() { return error_of_kind(ErrorKind::interrupted, 
 // An error about the field `field` of the caller's options: the message is
 // `field` followed by `rest` ("tar_output" + " '/x' lies inside ...").
 inline Error field_error(ErrorKind kind, std::string field, std::string_view rest) {
-  Error error = error_of_kind(kind, field + std::string(rest));
-  error.field = std::move(field);
-  return error;
+  return error_of_kind(kind, "").then_field(std::move(field)).then(rest);
 }
-
-// Transitional: an error of kind `input`. New code names the kind with one of
-// the functions above.
-inline Error make_error(std::string message) { return input_error(std::move(message)); }
 
 template <typename T>
 class [[nodiscard]] Result {

@@ -54,7 +54,7 @@ int days_in_month(int year, int month) {
 Result<int64_t> parse_source_date_epoch(std::string_view text) {
   int64_t value = 0;
   if (!parse_integer(text, value) || value < 0 || text[0] == '+')
-    return make_error("invalid SOURCE_DATE_EPOCH '" + std::string(text) +
+    return usage_error("invalid SOURCE_DATE_EPOCH '" + std::string(text) +
                       "' (expected a non-negative number of seconds)");
   if (!in_range(value)) return out_of_range("SOURCE_DATE_EPOCH", text);
   return value;
@@ -62,8 +62,8 @@ Result<int64_t> parse_source_date_epoch(std::string_view text) {
 
 Status check_go_rfc3339(std::string_view text) {
   auto bad = [&] {
-    return make_error("time '" + std::string(text) +
-                      "' is not RFC 3339 as Go reads it (YYYY-MM-DDTHH:MM:SS[.digits](Z|+HH:MM|-HH:MM))");
+    return input_error("time '" + std::string(text) +
+                       "' is not RFC 3339 as Go reads it (YYYY-MM-DDTHH:MM:SS[.digits](Z|+HH:MM|-HH:MM))");
   };
   int year, month, day, hour, minute, second;
   if (!parse_digits(text, 0, 4, year) || text.size() < 20 || text[4] != '-' || !parse_digits(text, 5, 2, month) ||
@@ -91,8 +91,8 @@ Status check_go_rfc3339(std::string_view text) {
 
 Result<int64_t> parse_timestamp(std::string_view text) {
   auto bad = [&] {
-    return make_error("invalid time '" + std::string(text) +
-                      "' (expected RFC 3339 like 2024-01-02T03:04:05Z, or @SECONDS)");
+    return usage_error("invalid time '" + std::string(text) +
+                       "' (expected RFC 3339 like 2024-01-02T03:04:05Z, or @SECONDS)");
   };
   int64_t seconds = 0;
   if (!text.empty() && text[0] == '@') {

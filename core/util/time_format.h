@@ -1,6 +1,8 @@
 // Timestamps for OCI documents: RFC 3339 in UTC with whole seconds
 // ("2024-01-02T03:04:05Z"), and parsing of the forms users pass to --created
-// and SOURCE_DATE_EPOCH.
+// and SOURCE_DATE_EPOCH. The parsers read what a user typed, so a refusal is
+// a usage error; check_go_rfc3339 checks a stored document, so its refusal
+// is an input error.
 #pragma once
 
 #include <cstdint>

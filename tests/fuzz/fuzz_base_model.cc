@@ -1,5 +1,5 @@
-// libFuzzer target for the base-image model (core/base_model.cc): any byte
-// string, read as a base layer (plain, gzip or zstd tar) and applied twice —
+// libFuzzer target for the base-image model (core/layer/base_model.cc): any
+// byte string, read as a base layer (plain, gzip or zstd tar) and applied twice —
 // once onto an empty model, once onto the result, so its whiteouts meet
 // lower entries — must either be refused with an error or leave a model
 // whose every path is relative, free of "." and "..", holds no whiteout name

@@ -1,4 +1,4 @@
-// libFuzzer target for the foreign-tar input adapter (core/tar_input.cc):
+// libFuzzer target for the foreign-tar input adapter (core/tar/tar_input.cc):
 // any byte string, read as a (possibly compressed) tar, must either be
 // refused with an error or yield entries whose paths are relative, free of
 // ".." and unique, with spooled data readable within its bounds. Crashes,

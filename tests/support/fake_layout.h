@@ -98,4 +98,30 @@ class FakeLayout {
   std::string m_dir;
 };
 
+// An image config with every field ocipack models set, including a label
+// with an escape sequence (for output that must neutralise it).
+inline ImageConfig rich_config() {
+  ImageConfig c;
+  c.created = "2024-01-02T03:04:05Z";
+  c.author = "Jane <jane@example.com>";
+  c.architecture = "arm64";
+  c.variant = "v8";
+  c.os = "linux";
+  c.config.user = "1000:1000";
+  c.config.exposed_ports = {"443/tcp", "80/tcp"};
+  c.config.env = {"PATH=/usr/bin:/bin", "GREETING=hello world"};
+  c.config.entrypoint = {"/bin/sh", "-c"};
+  c.config.cmd = {"echo hi"};
+  c.config.working_dir = "/srv";
+  c.config.labels = {{"org.opencontainers.image.title", "demo"}, {"evil", "a\x1b[2Jb"}};
+  c.config.stop_signal = "SIGTERM";
+  HistoryEntry h;
+  h.created = "2024-01-02T03:04:05Z";
+  h.created_by = "ocipack build";
+  h.author = "Jane";
+  h.comment = "first";
+  c.history = {h};
+  return c;
+}
+
 }  // namespace ocipack::testing

@@ -45,6 +45,12 @@ inline std::string read_text(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// Whether anything (a file, directory or dangling link) is at `path`.
+inline bool path_exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
 inline void make_dirs(const std::string& path) {
   std::system(("mkdir -p '" + path + "'").c_str());
 }

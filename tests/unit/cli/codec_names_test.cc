@@ -2,6 +2,7 @@
 // parse to the library's enums (and back, through codec_name), and unknown
 // names are usage errors that name the flag and quote the value.
 #include "cli/codec_names.h"
+#include "cli/errors.h"
 
 #include <gtest/gtest.h>
 
@@ -41,18 +42,24 @@ TEST(CodecNames, UnknownNamesAreErrorsNamingTheValue) {
 }
 
 TEST(CodecNames, CodecFieldsAreShownAsFlags) {
-  const Error level = field_error(ErrorKind::usage, "codec.level", " 42 is out of range for libdeflate (0-12)");
-  const Error shown = with_codec_flags(level);
-  EXPECT_EQ(shown.message, "--level 42 is out of range for libdeflate (0-12)");
-  EXPECT_TRUE(shown.is(ErrorKind::usage));
-  const Error kind = field_error(ErrorKind::usage, "codec.kind", " isal").with_context("gzip-format single needs ");
-  EXPECT_EQ(with_codec_flags(kind).message, "gzip-format single needs --compressor isal");
-  EXPECT_EQ(with_codec_flags(field_error(ErrorKind::usage, "codec.dictionary", " x")).message, "--dictionary x");
-  EXPECT_EQ(with_codec_flags(field_error(ErrorKind::usage, "codec.format", " x")).message, "--gzip-format x");
-  // Other fields are the CLI's general mapping's business.
-  const Error other = field_error(ErrorKind::input, "tar_output", " '/x' is a FIFO");
-  EXPECT_EQ(with_codec_flags(other).message, other.message);
-  EXPECT_EQ(with_codec_flags(other).field, "tar_output");
+  const Error level = field_error(ErrorKind::usage, "codec.level", " 42: expected 0-12 for libdeflate");
+  EXPECT_EQ(message_for_user(level), "--level 42: expected 0-12 for libdeflate");
+  // A message naming two fields shows both as flags.
+  const Error single = field_error(ErrorKind::usage, "codec.format", " single needs ").then_field("codec.kind").then(" isal");
+  EXPECT_EQ(single.message, "codec.format single needs codec.kind isal");
+  EXPECT_EQ(message_for_user(single), "--gzip-format single needs --compressor isal");
+  EXPECT_EQ(message_for_user(field_error(ErrorKind::usage, "codec.dictionary", " x")), "--dictionary x");
+  // The codec's own errors, as the command line shows them.
+  auto resolved = resolve_layer_format({CodecKind::libdeflate, 6, GzipFormat::single, false});
+  ASSERT_FALSE(resolved.ok());
+  EXPECT_EQ(message_for_user(resolved.error()).rfind("--gzip-format single needs --compressor isal (", 0), 0u)
+      << resolved.error().message;
+  resolved = resolve_layer_format({CodecKind::isal, 4, GzipFormat::members, false});
+  ASSERT_FALSE(resolved.ok());
+  EXPECT_EQ(message_for_user(resolved.error()), "--level 4: expected 0-3 for isal");
+  resolved = resolve_layer_format({CodecKind::libdeflate, 6, GzipFormat::members, true});
+  ASSERT_FALSE(resolved.ok());
+  EXPECT_EQ(message_for_user(resolved.error()), "--dictionary only applies to --gzip-format single");
 }
 
 }  // namespace

@@ -14,46 +14,17 @@
 #include "core/util/sha256.h"
 #include "fake_layout.h"
 #include "test_helpers.h"
+#include "expect_error.h"
 
 namespace ocipack {
 namespace {
 
+using ocipack::testing::expect_error;
+using ocipack::testing::contains;
+using ocipack::testing::rich_config;
+
 using ocipack::testing::FakeLayout;
 using ocipack::testing::TempDir;
-
-template <typename T>
-void expect_error(const Result<T>& result, std::initializer_list<std::string> parts) {
-  ASSERT_FALSE(result.ok());
-  for (const auto& part : parts)
-    EXPECT_NE(result.error().message.find(part), std::string::npos)
-        << "message: " << result.error().message << "\nmissing: " << part;
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-ImageConfig rich_config() {
-  ImageConfig c;
-  c.created = "2024-01-02T03:04:05Z";
-  c.author = "Jane <jane@example.com>";
-  c.architecture = "arm64";
-  c.variant = "v8";
-  c.os = "linux";
-  c.config.user = "1000:1000";
-  c.config.exposed_ports = {"443/tcp", "80/tcp"};
-  c.config.env = {"PATH=/usr/bin:/bin", "GREETING=hello world"};
-  c.config.entrypoint = {"/bin/sh", "-c"};
-  c.config.cmd = {"echo hi"};
-  c.config.working_dir = "/srv";
-  c.config.labels = {{"org.opencontainers.image.title", "demo"}, {"evil", "a\x1b[2Jb"}};
-  c.config.stop_signal = "SIGTERM";
-  HistoryEntry h;
-  h.created = "2024-01-02T03:04:05Z";
-  h.created_by = "ocipack build";
-  h.author = "Jane";
-  h.comment = "first";
-  c.history = {h};
-  return c;
-}
 
 TEST(CliInspectText, TextShowsTheKeyFields) {
   TempDir tmp;

@@ -202,6 +202,27 @@ TEST(CliOptions, MalformedValuesNameTheCulprit) {
   }
 }
 
+TEST(CliOptions, EveryRefusalIsAUsageError) {
+  // Whatever kind the library check behind a flag gives (a bad tag in a
+  // stored index is an input error), on the command line it is usage.
+  for (const auto& flags : std::vector<std::vector<std::string>>{
+           {"--arch", "vax"}, {"--tag", "bad tag"}, {"--created", "tomorrow"}, {"--compressor", "zstd"},
+           {"--gzip-format", "single"}, {"--base", "/base:bad tag"}, {"--cmd", "'open"}, {"--no-such-flag"}}) {
+    auto cl = parse(with(flags));
+    ASSERT_FALSE(cl.ok()) << flags[0];
+    EXPECT_EQ(cl.error().kind, ErrorKind::usage) << cl.error().message;
+    EXPECT_TRUE(cl.error().field().empty()) << cl.error().message;
+  }
+  auto env = test_env();
+  env.source_date_epoch = "yesterday";
+  auto sde = parse(base(), env);
+  ASSERT_FALSE(sde.ok());
+  EXPECT_EQ(sde.error().kind, ErrorKind::usage);
+  auto inspect = parse({"inspect", "/layout:bad tag"});
+  ASSERT_FALSE(inspect.ok());
+  EXPECT_EQ(inspect.error().kind, ErrorKind::usage);
+}
+
 TEST(CliOptions, MissingArgumentsAreUsageErrors) {
   EXPECT_FALSE(parse({}).ok());
   EXPECT_FALSE(parse({"build"}).ok());

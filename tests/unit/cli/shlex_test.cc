@@ -1,4 +1,4 @@
-// Tests for core/shlex.cc: shlex_split must split exactly as Python's
+// Tests for cli/shlex.cc: shlex_split must split exactly as Python's
 // shlex.split() (POSIX mode) because Yocto's image-oci class splits
 // OCI_IMAGE_ENTRYPOINT and OCI_IMAGE_CMD that way, and the same quoting must
 // give the same argv. Every expected value below was produced by running
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace ocipack {
+namespace ocipack::cli {
 namespace {
 
 using Words = std::vector<std::string>;
@@ -136,4 +136,4 @@ TEST(Shlex, ErrorNamesTheInput) {
 }
 
 }  // namespace
-}  // namespace ocipack
+}  // namespace ocipack::cli

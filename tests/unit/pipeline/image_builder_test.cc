@@ -7,6 +7,7 @@
 // Errors about options name the option's field, never a flag; as_cli_shows()
 // renders them the way the CLI does (flag names of the shared vocabulary).
 #include "pipeline/image_builder.h"
+#include "cli/errors.h"
 
 #include <functional>
 #include <sys/stat.h>
@@ -15,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/util/fd.h"
+#include "core/util/file_io.h"
 #include "core/util/sha256.h"
 #include "core/tar/tar_scan.h"
 #include "fake_layout.h"
@@ -41,16 +42,9 @@ BuildOptions options_for(const TempDir& dir, const std::string& tag = "latest") 
 
 // The message as the CLI prints it: the field replaced by its flag.
 std::string as_cli_shows(const Error& error) {
-  const std::string& field = error.field;
-  if (field.empty()) return error.message;
-  if (field == "layout_dir") return error.with_field_named("-o");
-  if (field == "base_layout") return error.with_field_named("--base");
-  if (field == "tar_output") return error.with_field_named("--tar-output");
-  if (field == "diff_against_base") return error.with_field_named("--diff-against-base");
-  if (field.ends_with(".diff_base")) return error.with_field_named("--diff-base");
-  if (field.ends_with(".rootfs")) return error.with_field_named("rootfs");
-  ADD_FAILURE() << "unexpected field " << field;
-  return error.message;
+  for (const auto& mention : error.fields)
+    if (!cli::flag_for_field(mention.name)) ADD_FAILURE() << "unexpected field " << mention.name;
+  return cli::message_for_user(error);
 }
 
 void make_rootfs(const TempDir& dir) {
@@ -337,7 +331,7 @@ TEST(ImageBuilder, DeltaAgainstBaseTakesOneLayer) {
   auto r = build_image(o);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.error().is(ErrorKind::usage));
-  EXPECT_EQ(r.error().field, "diff_against_base");
+  EXPECT_EQ(r.error().field(), "diff_against_base");
   EXPECT_EQ(as_cli_shows(r.error()), "--diff-against-base takes a single layer, not 2");
 }
 
@@ -447,7 +441,7 @@ TEST(ImageBuilder, OutputPathsThatCollideWithInputsOrEachOtherAreRefused) {
     auto r = build_image(o);
     ASSERT_FALSE(r.ok()) << c.name;
     EXPECT_NE(as_cli_shows(r.error()).find(c.culprit), std::string::npos) << c.name << ": " << r.error().message;
-    EXPECT_FALSE(r.error().field.empty()) << c.name << ": " << r.error().message;
+    EXPECT_FALSE(r.error().field().empty()) << c.name << ": " << r.error().message;
     EXPECT_EQ(r.error().message.find("--"), std::string::npos) << c.name << " names a flag: " << r.error().message;
     EXPECT_EQ(snapshot(dir.path()), before) << c.name;
   }

@@ -15,7 +15,7 @@
 #include <mutex>
 #include <random>
 
-#include "core/util/fd.h"
+#include "core/util/unique_fd.h"
 #include "core/util/sha256.h"
 #include "pipeline/layer_graph.h"
 #include "test_helpers.h"

@@ -17,7 +17,7 @@
 #include <random>
 #include <string>
 
-#include "core/util/fd.h"
+#include "core/util/unique_fd.h"
 #include "test_helpers.h"
 
 namespace ocipack {

@@ -1,4 +1,4 @@
-// Tests for core/base_model.cc: layers are applied in order with the OCI
+// Tests for core/layer/base_model.cc: layers are applied in order with the OCI
 // whiteout rules (a layer's whiteouts remove only what lies below it, never
 // its own entries, wherever they stand in the tar); malformed whiteout
 // names, paths leaving the root, entries or whiteouts below a symlink or a
@@ -259,6 +259,7 @@ TEST(BaseModel, CancelStopsTheStream) {
   auto status = apply(model, {tar_of({{"a", '0', "x"}})}, &cancel);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().message, "interrupted");
+  EXPECT_EQ(status.error().kind, ErrorKind::interrupted);
 }
 
 TEST(BaseModel, CancelStopsTheHashOfDataAfterTheTar) {
@@ -287,6 +288,7 @@ TEST(BaseModel, CancelStopsTheHashOfDataAfterTheTar) {
   feed.join();
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().message, "interrupted");
+  EXPECT_EQ(status.error().kind, ErrorKind::interrupted);
 }
 
 TEST(BaseModel, UnreadableStreamIsAnErrorNamingTheLayer) {
@@ -320,6 +322,22 @@ TEST(BaseModel, FromLayersReadsGzipMultiMemberGzipAndPlainTar) {
   EXPECT_EQ(*model->find("usr/big")->content, Sha256::of(std::string(5000, 'z')));
   EXPECT_EQ(model->find("etc/b")->entry().mtime, 1700000000);
   EXPECT_EQ(model->find("etc/b")->entry().mode, 0644u);
+}
+
+TEST(BaseModel, ADigestMismatchIsCorruptARefusedLayerIsInput) {
+  TempDir dir;
+  ASSERT_TRUE(testing::write_python_tar(dir / "a.tar.gz", "etc/a=1", "w:gz"));
+  std::string data = testing::read_text(dir / "a.tar.gz");
+  Descriptor layer = put_blob(dir, data);
+  data[data.size() - 5] ^= 0x40;  // inside the gzip trailer: still the same size
+  testing::write_text(dir / ("layout/blobs/sha256/" + layer.digest.hex()), data);
+  auto mismatch = TreeModel::from_layers(dir / "layout", {layer}, nullptr);
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_EQ(mismatch.error().kind, ErrorKind::corrupt) << mismatch.error().message;
+  ASSERT_TRUE(testing::write_python_tar(dir / "b.tar", "etc/.wh..wh.x"));
+  auto refused = TreeModel::from_layers(dir / "layout", {put_blob(dir, testing::read_text(dir / "b.tar"))}, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::input) << refused.error().message;
 }
 
 TEST(BaseModel, FromLayersRefusesBadBlobsNamingThem) {

@@ -19,14 +19,11 @@
 namespace ocipack {
 namespace {
 
+using ocipack::testing::path_exists;
+
 using ocipack::testing::read_text;
 using ocipack::testing::TempDir;
 using ocipack::testing::write_text;
-
-bool exists(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0;
-}
 
 ImageConfig config_for(const std::string& arch, const std::string& variant, const Digest& diff_id) {
   ImageConfig c;
@@ -61,7 +58,7 @@ TEST(ImageWriter, WritesConfigAndManifestAndCommitsInTwoSteps) {
 
   auto plan = plan_index(*store, {image->manifest});
   ASSERT_TRUE(plan.ok()) << plan.error().message;
-  EXPECT_FALSE(exists(tmp / "out/index.json"));
+  EXPECT_FALSE(path_exists(tmp / "out/index.json"));
   ASSERT_TRUE(commit_index(*store, *plan).ok());
   EXPECT_EQ(read_text(tmp / "out/index.json"), plan->index_json);
   EXPECT_EQ(read_text(tmp / "out/oci-layout"), k_oci_layout_json);

@@ -37,9 +37,14 @@
 #include "fake_layout.h"
 #include "hostile_files.h"
 #include "test_helpers.h"
+#include "core/util/file_io.h"
+#include "expect_error.h"
 
 namespace ocipack {
 namespace {
+
+using ocipack::testing::expect_error;
+using ocipack::testing::path_exists;
 
 using ocipack::testing::make_dirs;
 using ocipack::testing::read_text;
@@ -48,19 +53,6 @@ using ocipack::testing::write_text;
 
 using ocipack::testing::FakeImage;
 using ocipack::testing::FakeLayout;
-
-bool exists(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
-template <typename T>
-void expect_error(const Result<T>& result, std::initializer_list<std::string> parts) {
-  ASSERT_FALSE(result.ok());
-  for (const auto& part : parts)
-    EXPECT_NE(result.error().message.find(part), std::string::npos)
-        << "message: " << result.error().message << "\nmissing: " << part;
-}
 
 
 // --- gc
@@ -105,18 +97,18 @@ TEST(LayoutGc, RemovesExactlyTheUnreachableBlobs) {
   EXPECT_EQ(result->removed_blobs, 4u);
   EXPECT_EQ(result->removed_temp_files, 1u);
   EXPECT_EQ(result->freed_bytes, expected_bytes + std::string("left by a killed build").size());
-  for (const auto& hex : expected) EXPECT_FALSE(exists(layout.blobs() + "/" + hex)) << hex;
+  for (const auto& hex : expected) EXPECT_FALSE(path_exists(layout.blobs() + "/" + hex)) << hex;
   for (const auto* image : {&kept, &nested, &unknown}) {
-    EXPECT_TRUE(exists(layout.path_of(image->manifest)));
-    EXPECT_TRUE(exists(layout.path_of(image->config)));
-    for (const auto& l : image->layers) EXPECT_TRUE(exists(layout.path_of(l)));
+    EXPECT_TRUE(path_exists(layout.path_of(image->manifest)));
+    EXPECT_TRUE(path_exists(layout.path_of(image->config)));
+    for (const auto& l : image->layers) EXPECT_TRUE(path_exists(layout.path_of(l)));
   }
-  EXPECT_FALSE(exists(layout.blobs() + "/.blob.tmp-abc123"));
-  EXPECT_TRUE(exists(layout.blobs() + "/.hidden-other"));
-  EXPECT_TRUE(exists(layout.blobs() + "/README"));
-  EXPECT_TRUE(exists(layout.blobs() + "/" + std::string(64, 'A')));
-  EXPECT_TRUE(exists(layout.blobs() + "/" + std::string(64, 'd')));
-  EXPECT_TRUE(exists(layout.dir() + "/blobs/sha512/" + std::string(128, 'e')));
+  EXPECT_FALSE(path_exists(layout.blobs() + "/.blob.tmp-abc123"));
+  EXPECT_TRUE(path_exists(layout.blobs() + "/.hidden-other"));
+  EXPECT_TRUE(path_exists(layout.blobs() + "/README"));
+  EXPECT_TRUE(path_exists(layout.blobs() + "/" + std::string(64, 'A')));
+  EXPECT_TRUE(path_exists(layout.blobs() + "/" + std::string(64, 'd')));
+  EXPECT_TRUE(path_exists(layout.dir() + "/blobs/sha512/" + std::string(128, 'e')));
 
   // Every tag still loads; a second run finds nothing to do.
   for (const char* tag : {"v1", "nested", "custom"}) EXPECT_TRUE(load_image(layout.dir(), tag).ok()) << tag;
@@ -151,13 +143,13 @@ TEST(LayoutGc, RefusesWhenAReferencedBlobIsMissing) {
   expect_error(collect_garbage(layout.dir()),
                {layout.dir(), image.layers[1].digest.str(), "manifest " + image.manifest.digest.str(), "missing",
                 "refusing"});
-  EXPECT_TRUE(exists(layout.path_of(stray)));  // nothing deleted
+  EXPECT_TRUE(path_exists(layout.path_of(stray)));  // nothing deleted
 
   // A missing manifest (referenced by index.json itself) too.
   layout.blob("layer two", k_media_type_layer_gzip);
   ::unlink(layout.path_of(image.manifest).c_str());
   expect_error(collect_garbage(layout.dir()), {image.manifest.digest.str(), "index.json", "missing"});
-  EXPECT_TRUE(exists(layout.path_of(stray)));
+  EXPECT_TRUE(path_exists(layout.path_of(stray)));
 }
 
 TEST(LayoutGc, RefusesWhenAManifestIsCorrupted) {
@@ -170,8 +162,8 @@ TEST(LayoutGc, RefusesWhenAManifestIsCorrupted) {
   manifest.back() = ' ';
   write_text(layout.path_of(image.manifest), manifest);
   expect_error(collect_garbage(layout.dir()), {image.manifest.digest.str(), "corrupted", "refusing"});
-  EXPECT_TRUE(exists(layout.path_of(stray)));
-  EXPECT_TRUE(exists(layout.path_of(image.config)));
+  EXPECT_TRUE(path_exists(layout.path_of(stray)));
+  EXPECT_TRUE(path_exists(layout.path_of(image.config)));
 }
 
 TEST(LayoutGc, RefusesWhatIsNotALayout) {
@@ -206,10 +198,10 @@ TEST(LayoutGc, KeepsEveryImageOfAMultiPlatformIndex) {
   EXPECT_EQ(result->removed_blobs, 3u);  // the stray image's manifest, config and layer
   for (const auto& image : {amd, arm})
     for (const auto& d : std::vector<Descriptor>{image.manifest, image.config, image.layers[0]})
-      EXPECT_TRUE(exists(layout.path_of(d))) << d.digest.str();
-  EXPECT_TRUE(exists(layout.path_of(inner)));
-  EXPECT_TRUE(exists(layout.path_of(outer)));
-  EXPECT_FALSE(exists(layout.path_of(stray.manifest)));
+      EXPECT_TRUE(path_exists(layout.path_of(d))) << d.digest.str();
+  EXPECT_TRUE(path_exists(layout.path_of(inner)));
+  EXPECT_TRUE(path_exists(layout.path_of(outer)));
+  EXPECT_FALSE(path_exists(layout.path_of(stray.manifest)));
 }
 
 TEST(LayoutGc, RemovesTheTempFilesOfKilledBuildsOnly) {
@@ -226,12 +218,12 @@ TEST(LayoutGc, RemovesTheTempFilesOfKilledBuildsOnly) {
   auto result = collect_garbage(layout.dir());
   ASSERT_TRUE(result.ok()) << result.error().message;
   EXPECT_EQ(result->removed_temp_files, 4u);
-  EXPECT_FALSE(exists(layout.dir() + "/.ocipack-spool-a1b2c3"));
-  EXPECT_FALSE(exists(layout.blobs() + "/.blob.tmp-a1b2c3"));
-  EXPECT_TRUE(exists(layout.dir() + "/.index.json.tmp-short"));
-  EXPECT_TRUE(exists(layout.dir() + "/.notes"));
-  EXPECT_TRUE(exists(layout.dir() + "/.blob.tmp-a1b2c3"));
-  EXPECT_TRUE(exists(layout.blobs() + "/.index.json.tmp-a1b2c3"));
+  EXPECT_FALSE(path_exists(layout.dir() + "/.ocipack-spool-a1b2c3"));
+  EXPECT_FALSE(path_exists(layout.blobs() + "/.blob.tmp-a1b2c3"));
+  EXPECT_TRUE(path_exists(layout.dir() + "/.index.json.tmp-short"));
+  EXPECT_TRUE(path_exists(layout.dir() + "/.notes"));
+  EXPECT_TRUE(path_exists(layout.dir() + "/.blob.tmp-a1b2c3"));
+  EXPECT_TRUE(path_exists(layout.blobs() + "/.index.json.tmp-a1b2c3"));
 }
 
 // --- hostile layouts
@@ -269,7 +261,7 @@ TEST(LayoutGc, RefusesWhenAnIndexEntryCannotBeRead) {
   write_text(layout.dir() + "/index.json", index);
   auto stray = layout.blob("garbage", "x");
   expect_error(collect_garbage(layout.dir()), {"manifests[1].digest", "refusing to collect garbage"});
-  EXPECT_TRUE(exists(layout.path_of(stray)));
+  EXPECT_TRUE(path_exists(layout.path_of(stray)));
 }
 
 TEST(LayoutGc, NeverDeletesThroughASymlinkedBlobsDirectory) {
@@ -312,9 +304,9 @@ TEST(LayoutGc, BlobEntriesAreNeverFollowed) {
   auto result = collect_garbage(layout.dir());
   ASSERT_TRUE(result.ok()) << result.error().message;
   EXPECT_EQ(result->removed_blobs, 2u);
-  EXPECT_FALSE(exists(link_to_file));
-  EXPECT_FALSE(exists(link_to_dir));
-  EXPECT_TRUE(exists(directory + "/x"));
+  EXPECT_FALSE(path_exists(link_to_file));
+  EXPECT_FALSE(path_exists(link_to_dir));
+  EXPECT_TRUE(path_exists(directory + "/x"));
   EXPECT_EQ(read_text(tmp / "outside/victim"), "keep me");
   EXPECT_EQ(read_text(tmp / "outside/dir/inner"), "keep me too");
   // A reachable blob that is a symlink (to a matching copy) is refused, not followed.
@@ -323,7 +315,7 @@ TEST(LayoutGc, BlobEntriesAreNeverFollowed) {
   ASSERT_EQ(::symlink((tmp / "outside/config").c_str(), layout.path_of(image.config).c_str()), 0);
   auto stray = layout.blob("garbage", "x");
   expect_error(collect_garbage(layout.dir()), {image.config.digest.str(), "not a regular file", "refusing"});
-  EXPECT_TRUE(exists(layout.path_of(stray)));
+  EXPECT_TRUE(path_exists(layout.path_of(stray)));
 }
 
 TEST(LayoutGc, NonRegularLayoutFilesAreRefused) {
@@ -338,7 +330,7 @@ TEST(LayoutGc, NonRegularLayoutFilesAreRefused) {
       ASSERT_TRUE(ocipack::testing::make_hostile_in_place(layout.dir() + "/" + file, hostile.kind, tmp.path()));
       const std::string culprit = layout.dir() + "/" + file + " " + hostile.expected;
       expect_error(collect_garbage(layout.dir()), {culprit});
-      EXPECT_TRUE(exists(layout.path_of(stray)));
+      EXPECT_TRUE(path_exists(layout.path_of(stray)));
     }
   }
 }
@@ -367,14 +359,14 @@ TEST(LayoutGc, WaitsForABuildAndHonoursItsIndex) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   int status = 0;
   EXPECT_EQ(::waitpid(child, &status, WNOHANG), 0) << "gc did not wait for the lock";
-  EXPECT_TRUE(exists(layout.path_of(new_image.manifest)));
+  EXPECT_TRUE(path_exists(layout.path_of(new_image.manifest)));
   layout.tag(new_image.manifest, "v2");
   { LayoutLock released = std::move(*build_lock); }
 
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 1);  // only the stray blob
-  EXPECT_FALSE(exists(layout.path_of(stray)));
+  EXPECT_FALSE(path_exists(layout.path_of(stray)));
   EXPECT_TRUE(load_image(layout.dir(), "v1").ok());
   EXPECT_TRUE(load_image(layout.dir(), "v2").ok());
 }
@@ -401,7 +393,7 @@ TEST(LayoutGc, UnfinishedLayoutOfAKilledFirstBuildIsPruned) {
   testing::write_text(dir + "/blobs/sha256/" + std::string(64, 'd'), "blob");
   testing::write_text(dir + "/notes.txt", "mine");
   expect_error(collect_garbage(dir), {dir, "not an OCI image layout"});
-  EXPECT_TRUE(exists(dir + "/blobs/sha256/" + std::string(64, 'd')));
+  EXPECT_TRUE(path_exists(dir + "/blobs/sha256/" + std::string(64, 'd')));
   EXPECT_EQ(testing::read_text(dir + "/notes.txt"), "mine");
 }
 

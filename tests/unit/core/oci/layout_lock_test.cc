@@ -15,20 +15,15 @@
 
 #include "fake_layout.h"
 #include "test_helpers.h"
+#include "expect_error.h"
 
 namespace ocipack {
 namespace {
 
+using ocipack::testing::expect_error;
+
 using ocipack::testing::FakeLayout;
 using ocipack::testing::TempDir;
-
-template <typename T>
-void expect_error(const Result<T>& result, std::initializer_list<std::string> parts) {
-  ASSERT_FALSE(result.ok());
-  for (const auto& part : parts)
-    EXPECT_NE(result.error().message.find(part), std::string::npos)
-        << "message: " << result.error().message << "\nmissing: " << part;
-}
 
 TEST(LayoutLockTest, ExcludesASecondHolder) {
   TempDir tmp;

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/util/fd.h"
+#include "core/util/temp_file.h"
 #include "test_helpers.h"
 
 namespace ocipack {

@@ -30,9 +30,12 @@
 #include "fake_layout.h"
 #include "hostile_files.h"
 #include "test_helpers.h"
+#include "expect_error.h"
 
 namespace ocipack {
 namespace {
+
+using ocipack::testing::expect_error;
 
 using ocipack::testing::make_dirs;
 using ocipack::testing::read_text;
@@ -104,14 +107,6 @@ void expect_configs_equal(const ImageConfig& a, const ImageConfig& b) {
 }
 
 // Expects an error whose message contains every one of `parts`.
-template <typename T>
-void expect_error(const Result<T>& result, std::initializer_list<std::string> parts) {
-  ASSERT_FALSE(result.ok());
-  for (const auto& part : parts)
-    EXPECT_NE(result.error().message.find(part), std::string::npos)
-        << "message: " << result.error().message << "\nmissing: " << part;
-}
-
 // --- parse_image_ref
 
 ImageRef ref_ok(std::string_view text, std::string_view default_tag = "latest") {

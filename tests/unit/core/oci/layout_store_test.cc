@@ -28,19 +28,17 @@
 #include "core/util/sha256.h"
 #include "hostile_files.h"
 #include "test_helpers.h"
+#include "core/util/file_io.h"
 
 namespace ocipack {
 namespace {
+
+using ocipack::testing::path_exists;
 
 using ocipack::testing::make_dirs;
 using ocipack::testing::read_text;
 using ocipack::testing::TempDir;
 using ocipack::testing::write_text;
-
-bool exists(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0;
-}
 
 bool is_dir(const std::string& path) {
   struct stat st {};
@@ -307,7 +305,7 @@ TEST(LayoutStore, EmptyBlob) {
   EXPECT_EQ(descriptor->size, 0);
   EXPECT_EQ(descriptor->digest.hex(),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_TRUE(exists(store.blob_path(descriptor->digest)));
+  EXPECT_TRUE(path_exists(store.blob_path(descriptor->digest)));
   EXPECT_EQ(read_text(store.blob_path(descriptor->digest)), "");
 }
 
@@ -389,7 +387,7 @@ TEST(LayoutStore, DiscardRemovesCreatedDirectoriesAndParents) {
   ASSERT_TRUE(store.ensure_directories().ok());
   EXPECT_TRUE(is_dir(tmp / "keep/new/out/blobs/sha256"));
   store.discard_changes();
-  EXPECT_FALSE(exists(tmp / "keep/new"));
+  EXPECT_FALSE(path_exists(tmp / "keep/new"));
   EXPECT_TRUE(is_dir(tmp / "keep"));
 }
 
@@ -404,7 +402,7 @@ TEST(LayoutStore, DiscardRemovesAddedBlobsOfAFirstBuild) {
   ASSERT_TRUE(write_all(temp->fd(), "layer", temp->path()).ok());
   ASSERT_TRUE(store.commit_blob(*temp, Sha256::of("layer")).ok());
   store.discard_changes();
-  EXPECT_FALSE(exists(tmp / "keep/out"));
+  EXPECT_FALSE(path_exists(tmp / "keep/out"));
   EXPECT_TRUE(is_dir(tmp / "keep"));
 }
 
@@ -432,7 +430,7 @@ TEST(LayoutStore, DiscardRestoresAnExistingLayout) {
   LayoutStore store = open_ok(tmp / "out");
   ASSERT_TRUE(store.put_blob("old blob", k_media_type_config).ok());  // already present
   ASSERT_TRUE(store.put_blob("new blob", k_media_type_config).ok());
-  EXPECT_TRUE(exists(store.blob_path(Sha256::of("new blob"))));
+  EXPECT_TRUE(path_exists(store.blob_path(Sha256::of("new blob"))));
   store.discard_changes();
   EXPECT_EQ(tree(tmp / "out"), before);
   EXPECT_EQ(read_text(tmp / "out/blobs/sha256/" + old_digest.hex()), "old blob");
@@ -601,7 +599,7 @@ TEST(LayoutStore, ImportRefusesASameSizeBlobWithOtherContent) {
   auto status = store->import_blob(f.dir / "base", f.descriptor);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.error().message.find("does not match its digest"), std::string::npos) << status.error().message;
-  EXPECT_FALSE(exists(store->blob_path(f.descriptor.digest)));
+  EXPECT_FALSE(path_exists(store->blob_path(f.descriptor.digest)));
 }
 
 TEST(LayoutStore, ImportRefusesASymlinkOrNonRegularSource) {
@@ -622,7 +620,7 @@ TEST(LayoutStore, ImportRefusesASymlinkOrNonRegularSource) {
     EXPECT_NE(status.error().message.find(f.source_blob()), std::string::npos) << status.error().message;
     EXPECT_NE(status.error().message.find(kind == "symlink" ? "is a symbolic link" : kind == "fifo" ? "is a FIFO, not a regular file" : "is a directory, not a regular file"),
               std::string::npos) << status.error().message;
-    EXPECT_FALSE(exists(store->blob_path(f.descriptor.digest))) << kind;
+    EXPECT_FALSE(path_exists(store->blob_path(f.descriptor.digest))) << kind;
   }
 }
 

@@ -33,6 +33,8 @@
 namespace ocipack {
 namespace {
 
+using ocipack::testing::path_exists;
+
 using ocipack::testing::make_dirs;
 using ocipack::testing::read_text;
 using ocipack::testing::TempDir;
@@ -74,11 +76,6 @@ std::vector<ReadEntry> read_tar(const std::string& bytes) {
     out.push_back(std::move(e));
   }
   return out;
-}
-
-bool exists(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0;
 }
 
 std::vector<std::string> list_dir(const std::string& dir) {
@@ -124,7 +121,7 @@ TEST(LayoutTarball, EntriesOrderMetadataAndContent) {
     auto staged = stage_layout_tarball(layout.layout_dir, output, k_oci_layout_json, index_json,
                                        1700000000);
     ASSERT_TRUE(staged.ok()) << staged.error().message;
-    EXPECT_FALSE(exists(output));  // staged only
+    EXPECT_FALSE(path_exists(output));  // staged only
     ASSERT_TRUE(staged->commit(output).ok());
   }
   const std::string bytes = read_text(output);
@@ -177,7 +174,7 @@ TEST(LayoutTarball, UncommittedStagedTarballLeavesNothingAndKeepsTheOldOne) {
   {
     auto staged = stage_layout_tarball(layout.layout_dir, output, k_oci_layout_json, "{}", 0);
     ASSERT_TRUE(staged.ok()) << staged.error().message;
-    EXPECT_TRUE(exists(staged->path()));
+    EXPECT_TRUE(path_exists(staged->path()));
   }
   EXPECT_EQ(read_text(output), "previous tarball");
   EXPECT_EQ(list_dir(layout.tmp.path()), (std::vector<std::string>{"image.tar", "layout"}));
@@ -195,7 +192,7 @@ TEST(LayoutTarball, NonRegularBlobsAreRefusedNotReadOrWaitedOn) {
     ASSERT_FALSE(staged.ok());
     EXPECT_NE(staged.error().message.find(blob + " " + hostile.expected), std::string::npos)
         << staged.error().message;
-    EXPECT_FALSE(exists(output));
+    EXPECT_FALSE(path_exists(output));
   }
 }
 
@@ -206,7 +203,7 @@ TEST(LayoutTarball, MissingBlobsDirectoryIsAnErrorNamingIt) {
   ASSERT_FALSE(staged.ok());
   EXPECT_NE(staged.error().message.find(tmp / "layout/blobs/sha256"), std::string::npos)
       << staged.error().message;
-  EXPECT_FALSE(exists(tmp / "image.tar"));
+  EXPECT_FALSE(path_exists(tmp / "image.tar"));
 }
 
 TEST(LayoutTarball, MissingOutputDirectoryIsAnErrorNamingIt) {
@@ -241,10 +238,10 @@ TEST(LayoutTarball, StaleTempFilesOfKilledBuildsAreRemovedButNotOnesBeingStaged)
   ASSERT_TRUE(staged.ok()) << staged.error().message;
   // While staged, its own temp file is locked: another build's cleanup keeps it.
   EXPECT_EQ(remove_stale_tarball_temps(output), 0u);
-  EXPECT_TRUE(exists(staged->path()));
+  EXPECT_TRUE(path_exists(staged->path()));
   ASSERT_TRUE(staged->commit(output).ok());
-  EXPECT_FALSE(exists(stale1));
-  EXPECT_FALSE(exists(stale2));
+  EXPECT_FALSE(path_exists(stale1));
+  EXPECT_FALSE(path_exists(stale2));
   EXPECT_EQ(read_text(busy), "being staged");
   EXPECT_EQ(list_dir(layout.tmp.path()),
             (std::vector<std::string>{".image.tar.tmp-adir00", ".image.tar.tmp-busy00", ".image.tar.tmp-slink0",
@@ -252,7 +249,7 @@ TEST(LayoutTarball, StaleTempFilesOfKilledBuildsAreRemovedButNotOnesBeingStaged)
   // Once its holder is gone, the next build removes it too.
   holder.reset();
   EXPECT_EQ(remove_stale_tarball_temps(output), 1u);
-  EXPECT_FALSE(exists(busy));
+  EXPECT_FALSE(path_exists(busy));
 }
 
 }  // namespace

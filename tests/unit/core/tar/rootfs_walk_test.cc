@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include "test_helpers.h"
+#include "core/util/file_io.h"
 
 namespace ocipack {
 namespace {
@@ -378,6 +379,7 @@ TEST(RootfsWalk, MissingRootIsAnErrorNamingThePath) {
   ASSERT_FALSE(walker.ok());
   EXPECT_NE(walker.error().message.find(tmp / "missing"), std::string::npos)
       << walker.error().message;
+  EXPECT_EQ(walker.error().kind, ErrorKind::input);
 }
 
 TEST(RootfsWalk, FileRootIsAnErrorNamingThePath) {

@@ -70,6 +70,39 @@ TEST(TarInput, FirstNameInWalkOrderHoldsTheData) {
   EXPECT_EQ(z_file.entry.link_target, "a/link");
 }
 
+TEST(TarInput, ALinkToALinkJoinsTheGroupOfItsFile) {
+  TempDir dir;
+  // z/file holds the data, y/l1 links to it and a/l2 to y/l1: one file of
+  // three names, whose first in walk order, a/l2, carries the data.
+  std::unique_ptr<TarInputSource> source;
+  auto items = read_all(make_tar(dir, "z/;z/file=payload;y/;y/l1>z/file;a/;a/l2>y/l1"), dir.path(), &source);
+  ASSERT_TRUE(items.ok()) << items.error().message;
+  std::vector<std::string> summary;
+  for (const auto& i : *items)
+    summary.push_back(i.entry.path + (i.entry.type == EntryType::hard_link ? " > " + i.entry.link_target : ""));
+  EXPECT_EQ(summary, (std::vector<std::string>{"a/", "a/l2", "y/", "y/l1 > a/l2", "z/", "z/file > a/l2"}));
+  const WalkItem& first = (*items)[1];
+  EXPECT_EQ(first.entry.type, EntryType::regular);
+  ASSERT_GE(first.spool_fd, 0);
+  std::string data(7, '\0');
+  ASSERT_EQ(::pread(first.spool_fd, data.data(), 7, static_cast<off_t>(first.spool_offset)), 7);
+  EXPECT_EQ(data, "payload");
+  for (size_t later : {3u, 5u}) {
+    EXPECT_EQ((*items)[later].entry.size, 0u);
+    EXPECT_EQ((*items)[later].spool_fd, -1);
+  }
+}
+
+TEST(TarInput, RefusalsAreInputErrorsASpoolThatCannotBeWrittenIsIo) {
+  TempDir dir;
+  auto hostile = read_all(make_tar(dir, "ok=1;/abs=2"), dir.path());
+  ASSERT_FALSE(hostile.ok());
+  EXPECT_EQ(hostile.error().kind, ErrorKind::input);
+  auto no_spool = read_all(make_tar(dir, "ok=1"), dir / "missing");
+  ASSERT_FALSE(no_spool.ok());
+  EXPECT_EQ(no_spool.error().kind, ErrorKind::io) << no_spool.error().message;
+}
+
 struct Hostile {
   std::string specs;
   std::string culprit;

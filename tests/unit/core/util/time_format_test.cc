@@ -199,5 +199,21 @@ TEST(TimeFormat, GoRfc3339RefusesWhatGoRefuses) {
   }
 }
 
+TEST(TimeFormat, UserValuesAreUsageErrorsStoredOnesInputErrors) {
+  for (const char* text : {"tomorrow", "@99999999999999", "2024-13-01T00:00:00Z"}) {
+    auto parsed = parse_timestamp(text);
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_EQ(parsed.error().kind, ErrorKind::usage) << text;
+  }
+  for (const char* text : {"yesterday", "-1", "99999999999999"}) {
+    auto parsed = parse_source_date_epoch(text);
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_EQ(parsed.error().kind, ErrorKind::usage) << text;
+  }
+  auto stored = check_go_rfc3339("2024-01-02 03:04:05Z");
+  ASSERT_FALSE(stored.ok());
+  EXPECT_EQ(stored.error().kind, ErrorKind::input);
+}
+
 }  // namespace
 }  // namespace ocipack

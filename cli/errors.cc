@@ -1,0 +1,71 @@
+// The field → flag table and the kind → exit status rule (see errors.h).
+// The field names are the ones the library's BuildOptions errors use.
+#include "cli/errors.h"
+
+#include <array>
+#include <utility>
+
+namespace ocipack::cli {
+
+namespace {
+// "[]" stands for any index ("layers[]" matches "layers[0]", "layers[12]").
+constexpr std::array<std::pair<std::string_view, std::string_view>, 13> k_flag_of_field{{
+    {"layers[].rootfs", "rootfs"},  // the positional ROOTFS or a --layer DIR
+    {"layers[].diff_base", "--diff-base"},
+    {"layout_dir", "-o"},
+    {"base_layout", "--base"},
+    {"diff_against_base", "--diff-against-base"},
+    {"tar_output", "--tar-output"},
+    {"image.tag", "--tag"},
+    {"codec.kind", "--compressor"},
+    {"codec.level", "--level"},
+    {"codec.format", "--gzip-format"},
+    {"codec.dictionary", "--dictionary"},
+    {"threads", "--threads"},
+    {"chunking.target_size", "--chunk-size"},
+}};
+
+// Whether `field` is `pattern` with a number (one or more digits) inside
+// each "[]" of the pattern.
+bool field_matches(std::string_view pattern, std::string_view field) {
+  size_t f = 0;
+  for (size_t p = 0; p < pattern.size(); ++p) {
+    if (pattern.substr(p, 2) == "[]") {
+      if (f >= field.size() || field[f] != '[') return false;
+      const size_t digits = ++f;
+      while (f < field.size() && field[f] >= '0' && field[f] <= '9') ++f;
+      if (f == digits || f >= field.size() || field[f] != ']') return false;
+      ++f;
+      ++p;  // past the ']' of the pattern
+    } else if (f >= field.size() || field[f++] != pattern[p]) {
+      return false;
+    }
+  }
+  return f == field.size();
+}
+}  // namespace
+
+std::optional<std::string_view> flag_for_field(std::string_view field) {
+  for (const auto& [pattern, flag] : k_flag_of_field)
+    if (field_matches(pattern, field)) return flag;
+  return std::nullopt;
+}
+
+std::string message_for_user(const Error& error) {
+  return error.with_fields_named(flag_for_field);
+}
+
+int exit_status(const Error& error) {
+  switch (error.kind) {
+    case ErrorKind::usage: return k_exit_usage;
+    case ErrorKind::interrupted: return k_exit_interrupted;
+    case ErrorKind::input:
+    case ErrorKind::io:
+    case ErrorKind::corrupt: return k_exit_failure;
+  }
+  return k_exit_failure;
+}
+
+Error command_line_error(const Error& error) { return usage_error(message_for_user(error)); }
+
+}  // namespace ocipack::cli

@@ -1,0 +1,111 @@
+// Implementation of the file and directory helpers (see file_io.h).
+#include "core/util/file_io.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "core/util/unique_fd.h"
+
+namespace ocipack {
+
+const char* file_type_name(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISREG(mode)) return "a regular file";
+  return "of an unknown file type";
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+Status write_all(int fd, std::span<const std::byte> data, const std::string& what) {
+  const std::byte* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("cannot write " + what + ": " + errno_text(errno));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  return ok_status();
+}
+
+Status write_all(int fd, std::string_view data, const std::string& what) {
+  return write_all(fd, std::as_bytes(std::span(data.data(), data.size())), what);
+}
+
+Result<std::string> read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return input_error("cannot open " + path + ": " + errno_text(errno));
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return input_error("cannot read " + path + ": " + errno_text(errno));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+Status fsync_dir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return io_error("cannot open directory " + dir + ": " + errno_text(errno));
+  if (::fsync(fd.get()) != 0) return io_error("cannot fsync " + dir + ": " + errno_text(errno));
+  return ok_status();
+}
+
+namespace {
+// Reads and closes `d` (null: opening failed, errno says why).
+Result<std::vector<std::string>> list_directory_of(DIR* d, const std::string& dir) {
+  if (!d) return input_error("cannot open directory " + dir + ": " + errno_text(errno));
+  std::vector<std::string> names;
+  for (;;) {
+    errno = 0;
+    struct dirent* ent = ::readdir(d);
+    if (!ent) break;
+    std::string_view name = ent->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  const int read_error = errno;
+  ::closedir(d);
+  if (read_error != 0) return input_error("cannot read directory " + dir + ": " + errno_text(read_error));
+  // std::string compares as unsigned bytes (char_traits<char>::compare is
+  // memcmp): exactly the bytewise order promised for layers.
+  std::sort(names.begin(), names.end());
+  return names;
+}
+}  // namespace
+
+Result<std::vector<std::string>> list_directory(const std::string& dir) {
+  return list_directory_of(::opendir(dir.c_str()), dir);
+}
+
+Result<std::vector<std::string>> list_directory_at(int dir_fd, const std::string& dir) {
+  // A descriptor of its own: readdir moves the offset of the one it reads.
+  const int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
+  if (!d && fd >= 0) {
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+  }
+  return list_directory_of(d, dir);
+}
+
+}  // namespace ocipack

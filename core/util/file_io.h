@@ -1,0 +1,46 @@
+// Small, error-reporting file and directory helpers: write a buffer fully,
+// read a whole file, fsync a directory, list a directory in bytewise order,
+// and the text of errno and of a file type for messages. Every error names
+// the path it failed on, so callers can hand it straight to the user.
+// Error kinds: writing (write_all, fsync_dir) is ocipack's own output, so a
+// failure is an io error (ENOSPC, EIO); reading (read_file, list_directory)
+// is of something the user gave, so a failure is an input error.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/util/result.h"
+
+namespace ocipack {
+
+// What kind of file `mode` says ("a FIFO", "a symbolic link", ...), for
+// messages such as "X is a FIFO, not a regular file".
+const char* file_type_name(mode_t mode);
+
+// errno as text, for messages.
+std::string errno_text(int err);
+
+// write() until all bytes are written; EINTR-safe. `what` names the file.
+Status write_all(int fd, std::span<const std::byte> data, const std::string& what);
+Status write_all(int fd, std::string_view data, const std::string& what);
+
+// Reads a whole (small) file.
+Result<std::string> read_file(const std::string& path);
+
+// fsync a directory so a rename inside it is durable.
+Status fsync_dir(const std::string& dir);
+
+// The entry names of `dir` without "." and "..", sorted bytewise (the order
+// every walk and listing in ocipack uses). Errors name the directory.
+Result<std::vector<std::string>> list_directory(const std::string& dir);
+// The same for the open directory `dir_fd` (`dir` names it in errors), so
+// paths of any length can be listed relative to it.
+Result<std::vector<std::string>> list_directory_at(int dir_fd, const std::string& dir);
+
+}  // namespace ocipack
