@@ -17,7 +17,7 @@ status=0
 summary=()
 for t in test_consumers.sh test_formats.sh test_layers.sh test_tar_input.sh test_big_file.sh test_crash.sh test_yocto.sh test_runc.sh test_podman.sh test_library.sh test_bad_input.sh test_hostile_base.sh test_hostile_layout.sh test_hostile_output.sh test_real_rootfs.sh; do
     echo "=== $t"
-    "$dir/$t" "$bin"
+    bash "$dir/$t" "$bin"
     rc=$?
     [ $rc -ne 0 ] && status=1
     summary+=("$t: exit $rc")
