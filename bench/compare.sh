@@ -74,7 +74,7 @@ while [[ $# -gt 0 ]]; do
     case $1 in
         --reps) reps=$2; shift 2 ;;
         --rootfs) rootfs=$2; shift 2 ;;
-        --ocipack) ocipack_bin=$2; shift 2 ;;
+        --ocipack) ocipack_bin=$(realpath -m -- "$2"); shift 2 ;;
         --out) out_dir=$2; shift 2 ;;
         --idle-wait) idle_wait=$2; shift 2 ;;
         --skip-verify) verify=0; shift ;;
