@@ -14,6 +14,9 @@ packages=(
   # consumers and tools the tests drive
   umoci skopeo oci-image-tool runc podman pigz gzip tar libarchive-tools busybox-static
   jq attr python3 libdeflate-tools bzip2 xz-utils zstd fakeroot
+  # the zstd:chunked checker (tests/tools/zstd_chunked_check), built offline from Debian's Go tree
+  golang-go golang-github-containers-storage-dev golang-github-vbatts-tar-split-dev
+  golang-github-klauspost-compress-dev golang-github-ulikunitz-xz-dev
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # the real-rootfs acceptance test builds a Debian minbase rootfs once (cached)
