@@ -11,6 +11,9 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
+
+#include "core/layer/layer_format.h"
 
 namespace ocipack {
 
@@ -28,6 +31,16 @@ struct Chunk {
   std::unique_ptr<std::byte[]> dictionary;
   size_t dictionary_size = 0;
 
+  // Only for formats whose frames follow the tar's entries (LayerFormat::
+  // make_payload_cutter): where the chunk's frames end (offsets into data,
+  // ascending, the last == size) and the entries whose headers start in
+  // it, set by the producer; the compressed size of each frame, set by
+  // compress_chunk. Empty otherwise: the chunk is one frame. Cleared, not
+  // freed, when the chunk is reused.
+  std::vector<size_t> frame_ends;
+  std::vector<StreamEntry> entries;
+  std::vector<size_t> compressed_frame_sizes;
+
   std::unique_ptr<std::byte[]> compressed;
   size_t compressed_capacity = 0;
   size_t compressed_size = 0;
@@ -35,6 +48,7 @@ struct Chunk {
   std::span<const std::byte> bytes() const { return {data.get(), size}; }
   std::span<const std::byte> dictionary_bytes() const { return {dictionary.get(), dictionary_size}; }
   std::span<const std::byte> compressed_bytes() const { return {compressed.get(), compressed_size}; }
+  StreamPiece piece() const { return {bytes(), entries, frame_ends}; }
 };
 
 }  // namespace ocipack

@@ -44,8 +44,29 @@ Result<uint64_t> tar_stream_size(EntrySource& source) {
   }
 }
 
-TarChunker::TarChunker(std::unique_ptr<EntrySource> source, ChunkingOptions options)
-    : m_source(std::move(source)), m_options(options) {}
+TarChunker::TarChunker(std::unique_ptr<EntrySource> source, ChunkingOptions options,
+                       std::unique_ptr<PayloadCutter> cutter)
+    : m_source(std::move(source)), m_options(options), m_cutter(std::move(cutter)) {}
+
+// Ends the chunk's current frame here (formats with a cutter; never an
+// empty frame).
+void TarChunker::end_frame(Chunk& chunk) const {
+  if (!m_cutter) return;
+  const size_t last = chunk.frame_ends.empty() ? 0 : chunk.frame_ends.back();
+  if (chunk.size > last) chunk.frame_ends.push_back(chunk.size);
+}
+
+// Ends a frame wherever the cutter cuts the `n` contents bytes just read.
+void TarChunker::cut_payload(Chunk& chunk, size_t n) {
+  if (!m_cutter) return;
+  m_cuts.clear();
+  const size_t start = chunk.size - n;
+  m_cutter->scan(std::span<const std::byte>(chunk.data.get() + start, n), m_cuts);
+  for (size_t cut : m_cuts) {
+    const size_t last = chunk.frame_ends.empty() ? 0 : chunk.frame_ends.back();
+    if (start + cut > last) chunk.frame_ends.push_back(start + cut);
+  }
+}
 
 bool TarChunker::cut_before_entry(size_t chunk_size, const std::string& path) const {
   if (chunk_size == 0) return false;
@@ -97,6 +118,7 @@ Status TarChunker::start_entry(WalkItem& item) {
   m_header.clear();
   m_header_pos = 0;
   OCIPACK_TRY(append_tar_header(item.entry, m_header));
+  if (m_cutter) m_stream_entry = StreamEntry{item.entry, 0, m_header.size()};
   m_padding_left = tar_padding(item.entry.size);
   m_phase = Phase::header;
   return ok_status();
@@ -165,10 +187,13 @@ Status TarChunker::read_data(Chunk& chunk, size_t want) {
 
 Result<bool> TarChunker::fill(Chunk& chunk) {
   chunk.size = 0;
+  chunk.frame_ends.clear();
+  chunk.entries.clear();
   while (m_phase != Phase::done) {
     OCIPACK_TRY_ASSIGN(const Step step, advance(chunk));
-    if (step == Step::cut) return true;
+    if (step == Step::cut) break;
   }
+  end_frame(chunk);
   return chunk.size > 0;
 }
 
@@ -208,19 +233,30 @@ Result<TarChunker::Step> TarChunker::next_entry(const Chunk& chunk) {
 TarChunker::Step TarChunker::emit_header(Chunk& chunk) {
   const size_t room = m_options.capacity() - chunk.size;
   if (room == 0) return Step::cut;
+  if (m_cutter && m_header_pos == 0) {
+    m_stream_entry.header_offset = m_counters.tar_bytes;
+    chunk.entries.push_back(std::move(m_stream_entry));
+  }
   size_t n = std::min(room, m_header.size() - m_header_pos);
   std::memcpy(chunk.data.get() + chunk.size, m_header.data() + m_header_pos, n);
   chunk.size += n;
   m_header_pos += n;
   m_counters.tar_bytes += n;
   m_walk.add_bytes(n);
-  if (m_header_pos == m_header.size()) m_phase = m_has_data ? Phase::data : Phase::padding;
+  if (m_header_pos == m_header.size()) {
+    m_phase = m_has_data ? Phase::data : Phase::padding;
+    if (m_has_data) {
+      end_frame(chunk);  // the contents start a frame
+      if (m_cutter) m_cutter->start_file();
+    }
+  }
   return Step::more;
 }
 
 Result<TarChunker::Step> TarChunker::emit_data(Chunk& chunk) {
   const uint64_t left = m_file_size - m_file_offset;
   if (left == 0) {
+    end_frame(chunk);  // the contents end their frame
     OCIPACK_TRY(finish_file());
     return Step::more;
   }
@@ -236,6 +272,7 @@ Result<TarChunker::Step> TarChunker::emit_data(Chunk& chunk) {
     auto timing = m_read.time(n);
     OCIPACK_TRY(read_data(chunk, n));
   }
+  cut_payload(chunk, n);
   m_counters.tar_bytes += n;
   m_counters.data_bytes += n;
   return Step::more;

@@ -9,6 +9,10 @@
 //   2. inside a file's data, cut at file-relative offsets that are multiples
 //      of the target (once the chunk is past half the target);
 //   3. cut when the buffer (2 × target) is full.
+// For a layer format with a PayloadCutter (frames that follow the tar's
+// entries), the chunker also records in each chunk where its frames end —
+// before and after every file's contents, and where the cutter cuts them
+// (content-defined chunks) — and the entries whose headers start in it.
 // The class is single-threaded; the pipeline calls fill() from its one
 // producer stage.
 #pragma once
@@ -18,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "core/layer/layer_format.h"
 #include "core/tar/rootfs_walk.h"
 #include "core/util/unique_fd.h"
 #include "core/util/result.h"
@@ -47,7 +52,9 @@ Result<uint64_t> tar_stream_size(EntrySource& source);
 
 class TarChunker {
  public:
-  TarChunker(std::unique_ptr<EntrySource> source, ChunkingOptions options);
+  // `cutter` (may be null) comes from the layer format.
+  TarChunker(std::unique_ptr<EntrySource> source, ChunkingOptions options,
+             std::unique_ptr<PayloadCutter> cutter = nullptr);
 
   // Fills chunk.data (capacity ≥ options.capacity()) with the next bytes of
   // the stream and sets chunk.size. Returns false, with chunk.size == 0, once
@@ -76,6 +83,8 @@ class TarChunker {
   Status read_data(Chunk& chunk, size_t want);
   Status find_extent(int fd, uint64_t at, uint64_t end);
   bool cut_before_entry(size_t chunk_size, const std::string& path) const;
+  void end_frame(Chunk& chunk) const;
+  void cut_payload(Chunk& chunk, size_t n);
 
   std::unique_ptr<EntrySource> m_source;
   ChunkingOptions m_options;
@@ -99,6 +108,9 @@ class TarChunker {
   uint64_t m_data_until = 0;
   uint64_t m_padding_left = 0;
   uint64_t m_trailer_left = 0;
+  std::unique_ptr<PayloadCutter> m_cutter;  // null: frames are whole chunks
+  StreamEntry m_stream_entry;               // the current entry, for m_cutter's formats
+  std::vector<size_t> m_cuts;
   ChunkerCounters m_counters;
   StageTimer m_walk;
   StageTimer m_read;

@@ -340,7 +340,7 @@ Result<BuildResult> build_into(const BuildOptions& options, const LayerFormat& f
   for (auto& [blob, outcome] : built) {
     const LayerResult& layer = outcome.result;
     OCIPACK_TRY(store.commit_blob(blob, layer.digest));
-    Descriptor descriptor{format.media_type(), layer.digest, static_cast<int64_t>(layer.compressed_size), {}};
+    Descriptor descriptor{format.media_type(), layer.digest, static_cast<int64_t>(layer.compressed_size), layer.annotations};
     manifest.layers.push_back(descriptor);
     diff_ids.push_back(layer.diff_id);
     result.layers.push_back({descriptor, layer});

@@ -12,15 +12,18 @@
 //     → fan_out ─┬→ compress (parallel: compress_chunk, one reused
 //                │   Compressor per worker thread)
 //                │     → compressed_in_order (sequencer) → write_blob
-//                │       (serial: BlobSink::append, the blob's SHA-256 + write)
+//                │       (serial: BlobSink::append, the blob's SHA-256 + write;
+//                │       the framing learns each frame's compressed size)
 //                └→ tar_in_order (sequencer) → hash_diff_id (serial:
 //                      UncompressedHasher, concurrent with compression)
 //     → both_done (join on chunk index) → recycle (buffer back to the pool,
 //       a token back to limit_in_flight)
 //
 // The LayerFormat frames each blob (prologue written when the layer starts,
-// epilogue after the graph drains), observes the uncompressed stream in
-// hash_diff_id and says how much history each chunk gets; the graph never
+// epilogue and descriptor annotations after the graph drains), observes the
+// uncompressed stream in hash_diff_id and the frames' compressed sizes in
+// write_blob, says how much history each chunk gets and, through its
+// PayloadCutter, whether frames follow the tar's entries; the graph never
 // asks which format it runs.
 //
 // Chunk order within a layer is restored by that layer's sequencers, so a
@@ -130,7 +133,7 @@ class LayerRun {
 // The layer's first turn: open its source, write the blob's prologue.
 Status LayerRun::start() {
   OCIPACK_TRY_ASSIGN(auto source, m_job.open_source());
-  m_chunker = std::make_unique<TarChunker>(std::move(source), m_chunking);
+  m_chunker = std::make_unique<TarChunker>(std::move(source), m_chunking, m_run.format.make_payload_cutter());
   return m_sink.append(m_framing->prologue());
 }
 
@@ -179,6 +182,7 @@ Chunk* LayerRun::write(Chunk* chunk) {
       auto timing = m_write.time(chunk->compressed_size);
       OCIPACK_TRY(m_sink.append(chunk->compressed_bytes()));
     }
+    m_framing->observe_written(written_frame_sizes(*chunk));
     ++m_chunks;
     m_run.report_progress(chunk->size, chunk->compressed_size);
     return ok_status();
@@ -190,7 +194,7 @@ Chunk* LayerRun::hash(Chunk* chunk) {
   if (m_run.failed()) return chunk;
   guard([&] {
     auto timing = m_hash.time(chunk->size);
-    m_hasher.add(chunk->bytes());
+    m_hasher.add(chunk->piece());
   });
   return chunk;
 }
@@ -200,7 +204,8 @@ Result<LayerOutcome> LayerRun::finish(uint64_t wall_nanoseconds) {
   // for a complete layer.
   if (!m_ended || m_chunks != m_next_index)
     return io_error("the layer pipeline stopped before the end of the " + m_job.blob_name);
-  OCIPACK_TRY(m_sink.append(m_framing->epilogue(m_hasher.size())));
+  OCIPACK_TRY_ASSIGN(BlobEpilogue epilogue, m_framing->epilogue(m_hasher.size()));
+  OCIPACK_TRY(m_sink.append(epilogue.bytes));
   LayerOutcome outcome;
   LayerResult& result = outcome.result;
   result.compressed_size = m_sink.size();
@@ -208,6 +213,7 @@ Result<LayerOutcome> LayerRun::finish(uint64_t wall_nanoseconds) {
   result.uncompressed_size = m_hasher.size();
   result.diff_id = m_hasher.finish();
   result.chunks = m_chunks;
+  result.annotations = std::move(epilogue.annotations);
   result.chunk_buffers = m_run.pool.allocated();
   result.chunker = m_chunker->counters();
   result.stats = {m_chunker->walk_stats(), m_chunker->read_stats(), m_compress.stats(), m_hash.stats(),

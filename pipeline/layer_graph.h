@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,7 @@ struct LayerResult {
   uint64_t compressed_size = 0;
   uint64_t uncompressed_size = 0;
   uint64_t chunks = 0;
+  std::map<std::string, std::string> annotations;  // for the layer's descriptor, from its format
   uint64_t chunk_buffers = 0;  // Chunk objects the run allocated: bounded by the in-flight limit
   ChunkerCounters chunker;
   PipelineStats stats;

@@ -5,7 +5,8 @@
 //                         history the layer format asks for;
 //   UncompressedHasher  — the diff_id (SHA-256 of the tar stream) and what
 //                         the format observes of that stream (CRC-32);
-//   compress_chunk      — one chunk through the format's compressor;
+//   compress_chunk      — one chunk through the format's compressor (one
+//                         output per frame when the chunk has several);
 //   BlobSink            — appends to the blob file, hashing as it goes.
 // Timing (--stats) and progress are the graph's business, not theirs.
 #pragma once
@@ -47,11 +48,12 @@ class StreamWindow {
 Result<bool> produce_chunk(TarChunker& chunker, StreamWindow& history, Chunk& chunk);
 
 // diff_id stage: sees the uncompressed stream in chunk order, hashing it for
-// the diff_id and showing it to the blob's framing (which may keep a CRC).
+// the diff_id and showing it to the blob's framing (which may keep a CRC,
+// or a table of contents).
 class UncompressedHasher {
  public:
   explicit UncompressedHasher(BlobFraming& framing) : m_framing(framing) {}
-  void add(std::span<const std::byte> bytes);
+  void add(const StreamPiece& piece);
   uint64_t size() const { return m_size; }
   Digest finish() { return m_hash.finish(); }
 
@@ -62,8 +64,15 @@ class UncompressedHasher {
 };
 
 // Compress stage: compresses chunk.bytes() (with its dictionary, if any)
-// into chunk.compressed and sets chunk.compressed_size.
+// into chunk.compressed and sets chunk.compressed_size. A chunk with frame
+// ends is compressed frame by frame, each frame's output on its own (sizes
+// in chunk.compressed_frame_sizes); the output buffer grows if the frames'
+// bounds need more than it has.
 Status compress_chunk(Compressor& compressor, Chunk& chunk);
+
+// The compressed size of each frame the chunk was written as: its frame
+// sizes, or its whole output for a chunk that is one frame.
+std::span<const size_t> written_frame_sizes(const Chunk& chunk);
 
 // Write stage: appends bytes to the blob file `fd` and hashes them for the
 // blob's digest. Errors name the file as `name`.

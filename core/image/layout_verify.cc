@@ -20,6 +20,7 @@
 #include <map>
 
 #include "core/image/blob_stream.h"
+#include "core/image/chunked_layer_check.h"
 #include "core/image/config_checks.h"
 #include "core/image/tar_entry_checker.h"
 #include "core/oci/document_reader.h"
@@ -331,6 +332,10 @@ class Verifier {
     Sha256 blob_hash;
     Sha256 diff_hash;
     TarEntryChecker tar(what);
+    std::vector<TarListing> listing;  // a zstd:chunked layer's entries, for its TOC
+    const bool chunked = compression && is_chunked_layer(d.annotations);
+    if (chunked)
+      tar.observe_entries([&](const ScannedEntry& e) { listing.push_back({e.path, e.type, e.size, e.link}); });
     // Without a known compression the content is only hashed (no sink use).
     auto outcome = stream_blob(fd->get(), compression, blob_hash, [&](std::string_view data) {
       if (!compression) return;
@@ -352,6 +357,13 @@ class Verifier {
     }
     for (auto& line : tar.take_problems()) problem(std::move(line));
     m_report.entries_checked += tar.entries();
+    if (chunked && outcome.decode_error.empty()) {
+      std::vector<std::string> lines;
+      struct stat st {};
+      const uint64_t size = ::fstat(fd->get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+      check_chunked_layer(fd->get(), size, d.annotations, listing, what, lines);
+      for (auto& line : lines) problem(std::move(line));
+    }
     return facts->diff_id;
   }
 

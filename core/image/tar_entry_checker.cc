@@ -18,7 +18,12 @@ bool is_whiteout(std::string_view normalized_path) {
 
 TarEntryChecker::TarEntryChecker(std::string what)
     : m_what(std::move(what)),
-      m_scanner([this](const ScannedEntry& e) { check_entry(e); }, [this](const std::string& text) { problem(text); }) {}
+      m_scanner(
+          [this](const ScannedEntry& e) {
+            check_entry(e);
+            if (m_observer) m_observer(e);
+          },
+          [this](const std::string& text) { problem(text); }) {}
 
 void TarEntryChecker::finish() {
   m_scanner.finish();

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,6 +33,9 @@ class TarEntryChecker {
   TarEntryChecker& operator=(const TarEntryChecker&) = delete;
 
   void feed(std::string_view data) { m_scanner.feed(data); }
+  // Also calls `observer` with every entry, in stream order (verify lists
+  // a zstd:chunked layer's entries to compare them with its TOC).
+  void observe_entries(std::function<void(const ScannedEntry&)> observer) { m_observer = std::move(observer); }
   // The decompressed stream has ended.
   void finish();
 
@@ -53,6 +57,7 @@ class TarEntryChecker {
   std::vector<std::string> m_problems;
   size_t m_problem_count = 0;
   TarScanner m_scanner;
+  std::function<void(const ScannedEntry&)> m_observer;
   // Every non-whiteout path of the layer so far (normalized), for the
   // duplicate and hard-link checks: the one structure that grows with the layer.
   std::unordered_map<std::string, Seen> m_seen;

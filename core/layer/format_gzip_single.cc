@@ -17,11 +17,11 @@ std::vector<std::byte> bytes_of(std::span<const std::byte> bytes) { return {byte
 class GzipSingleFraming final : public BlobFraming {
  public:
   std::vector<std::byte> prologue() const override { return bytes_of(gzip_header()); }
-  void observe(std::span<const std::byte> uncompressed) override { m_crc = crc32_update(m_crc, uncompressed); }
-  std::vector<std::byte> epilogue(uint64_t uncompressed_size) const override {
-    std::vector<std::byte> out = bytes_of(k_deflate_final_block);
+  void observe(const StreamPiece& piece) override { m_crc = crc32_update(m_crc, piece.bytes); }
+  Result<BlobEpilogue> epilogue(uint64_t uncompressed_size) override {
+    BlobEpilogue out{bytes_of(k_deflate_final_block), {}};
     const auto trailer = gzip_trailer(m_crc, uncompressed_size);
-    out.insert(out.end(), trailer.begin(), trailer.end());
+    out.bytes.insert(out.bytes.end(), trailer.begin(), trailer.end());
     return out;
   }
 

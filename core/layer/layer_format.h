@@ -31,12 +31,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "core/codec/codec.h"
+#include "core/tar/tar_entry.h"
 #include "core/util/result.h"
 
 namespace ocipack {
@@ -56,24 +58,70 @@ struct CodecOptions {
   bool dictionary = false;  // single format: prime each piece with the previous 32 KiB
 };
 
+// One entry of a layer's tar stream as the producer emitted it: the entry,
+// where its header blocks (PAX and ustar) start in the stream and how many
+// bytes they take; its contents (entry.size bytes) follow them.
+struct StreamEntry {
+  TarEntry entry;
+  uint64_t header_offset = 0;
+  uint64_t header_size = 0;
+  uint64_t payload_offset() const { return header_offset + header_size; }
+};
+
+// What a blob's framing sees of one chunk of the uncompressed stream, in
+// stream order: its bytes and — only for formats with a PayloadCutter —
+// the entries whose headers start in it and where its frames end (offsets
+// into `bytes`, ascending, the last one bytes.size()).
+struct StreamPiece {
+  std::span<const std::byte> bytes;
+  std::span<const StreamEntry> entries;
+  std::span<const size_t> frame_ends;
+};
+
+// What the framing adds after the last chunk: bytes, and annotations for
+// the layer's descriptor (zstd:chunked's TOC position and checksum).
+struct BlobEpilogue {
+  std::vector<std::byte> bytes;
+  std::map<std::string, std::string> annotations;
+};
+
 // One blob's framing state, made per blob by LayerFormat::begin_blob(). The
-// pipeline writes prologue() first, calls observe() with the uncompressed
-// stream in order (from its diff_id stage, one thread at a time), and
-// writes epilogue() after the last chunk's output.
+// pipeline writes prologue() first; calls observe() with the uncompressed
+// stream in order (from its diff_id stage, one thread at a time) and
+// observe_written() with the compressed size of every frame in order (from
+// its write stage, one thread at a time, possibly concurrently with
+// observe(): the two must not share state); and, after both saw the last
+// chunk, writes epilogue()'s bytes and gives its annotations to the
+// layer's descriptor.
 class BlobFraming {
  public:
   virtual ~BlobFraming() = default;
   virtual std::vector<std::byte> prologue() const = 0;
-  virtual void observe(std::span<const std::byte> uncompressed) = 0;
-  virtual std::vector<std::byte> epilogue(uint64_t uncompressed_size) const = 0;
+  virtual void observe(const StreamPiece& piece) = 0;
+  virtual void observe_written(std::span<const size_t> /*compressed_frame_sizes*/) {}
+  virtual Result<BlobEpilogue> epilogue(uint64_t uncompressed_size) = 0;
 };
 
 // The framing of formats whose chunks' outputs simply concatenate.
 class NoFraming final : public BlobFraming {
  public:
   std::vector<std::byte> prologue() const override { return {}; }
-  void observe(std::span<const std::byte>) override {}
-  std::vector<std::byte> epilogue(uint64_t) const override { return {}; }
+  void observe(const StreamPiece&) override {}
+  Result<BlobEpilogue> epilogue(uint64_t) override { return BlobEpilogue{}; }
+};
+
+// For formats that compress every run of tar metadata (padding, headers,
+// trailer) and every file's contents as frames of their own: where, inside
+// a file's contents, a frame ends as well (content-defined chunks). The
+// producer makes one per layer, calls start_file() before each file's
+// contents and scan() with the contents in order.
+class PayloadCutter {
+ public:
+  virtual ~PayloadCutter() = default;
+  virtual void start_file() = 0;
+  // Appends to `cuts` each offset in `bytes` (1..bytes.size()) after which
+  // a chunk of the file ends.
+  virtual void scan(std::span<const std::byte> bytes, std::vector<size_t>& cuts) = 0;
 };
 
 struct LayerFormatRow;
@@ -96,6 +144,10 @@ class LayerFormat {
   virtual Result<std::unique_ptr<Compressor>> make_compressor() const;
   // The framing state of one blob.
   virtual std::unique_ptr<BlobFraming> begin_blob() const = 0;
+  // For a format whose frames follow the tar's entries (see PayloadCutter):
+  // the cutter of one layer's stream; nullptr (the default): frames are
+  // the pipeline's chunks.
+  virtual std::unique_ptr<PayloadCutter> make_payload_cutter() const { return nullptr; }
   // How many bytes of the stream before a chunk are passed to its
   // compression as the dictionary (0: none; at most k_deflate_window).
   virtual size_t history_size() const = 0;

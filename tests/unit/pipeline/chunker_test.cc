@@ -87,6 +87,66 @@ TEST(TarChunker, StreamIsIndependentOfChunkSize) {
   EXPECT_EQ(tar.substr(tar.size() - 1024), std::string(1024, '\0'));
 }
 
+// Cuts every file's contents every 1000 bytes (counted per file).
+class EveryThousand final : public PayloadCutter {
+ public:
+  void start_file() override { m_seen = 0; }
+  void scan(std::span<const std::byte> bytes, std::vector<size_t>& cuts) override {
+    for (size_t i = 0; i < bytes.size(); ++i)
+      if (++m_seen % 1000 == 0) cuts.push_back(i + 1);
+  }
+
+ private:
+  uint64_t m_seen = 0;
+};
+
+TEST(TarChunker, WithACutterFramesFollowEntriesAndTheCuts) {
+  TempDir dir;
+  make_tree(dir / "root");
+  auto walker = RootfsWalker::open(dir / "root", {});
+  ASSERT_TRUE(walker.ok());
+  ChunkingOptions options;
+  options.target_size = 64 * 1024;
+  TarChunker chunker(std::make_unique<RootfsWalker>(std::move(*walker)), options, std::make_unique<EveryThousand>());
+  Chunk chunk;
+  chunk.capacity = options.capacity();
+  chunk.data = std::make_unique<std::byte[]>(chunk.capacity);
+  std::string stream;
+  std::vector<uint64_t> frame_ends;
+  std::vector<StreamEntry> entries;
+  for (;;) {
+    auto more = chunker.fill(chunk);
+    ASSERT_TRUE(more.ok()) << more.error().message;
+    if (!*more) break;
+    ASSERT_FALSE(chunk.frame_ends.empty());
+    EXPECT_EQ(chunk.frame_ends.back(), chunk.size);
+    for (size_t end : chunk.frame_ends) frame_ends.push_back(stream.size() + end);
+    for (auto& e : chunk.entries) entries.push_back(e);
+    stream.append(reinterpret_cast<const char*>(chunk.data.get()), chunk.size);
+  }
+  std::set<std::string> paths;
+  for (const StreamEntry& e : entries) paths.insert(e.entry.path);
+  EXPECT_EQ(paths.size(), entries.size());
+  EXPECT_TRUE(paths.count("etc/file199") && paths.count("usr/lib/big1") && paths.count("usr/lib/"));
+  const std::set<uint64_t> ends(frame_ends.begin(), frame_ends.end());
+  EXPECT_EQ(ends.size(), frame_ends.size());  // ascending, no empty frame
+  for (const StreamEntry& e : entries) {
+    EXPECT_EQ(e.payload_offset(), e.header_offset + e.header_size);
+    if (e.entry.size == 0) continue;
+    // A frame ends where the contents start and where they end, and every
+    // 1000 bytes of them.
+    EXPECT_TRUE(ends.count(e.payload_offset())) << e.entry.path;
+    EXPECT_TRUE(ends.count(e.payload_offset() + e.entry.size)) << e.entry.path;
+    for (uint64_t k = 1000; k < e.entry.size; k += 1000)
+      EXPECT_TRUE(ends.count(e.payload_offset() + k)) << e.entry.path << " at " << k;
+    EXPECT_EQ(stream.substr(e.payload_offset() - 512 + 257, 5), "ustar") << e.entry.path;
+  }
+  // Without a cutter nothing of this is recorded.
+  auto plain = chunk_tree(dir / "root", 64 * 1024);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->joined(), stream);
+}
+
 TEST(TarChunker, PreScanGivesTheExactStreamSize) {
   TempDir dir;
   make_tree(dir / "root");

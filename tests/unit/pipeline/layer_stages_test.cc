@@ -128,17 +128,17 @@ TEST(ProduceChunk, ReportsTheSourcesError) {
 class RecordingFraming final : public BlobFraming {
  public:
   std::vector<std::byte> prologue() const override { return {}; }
-  void observe(std::span<const std::byte> bytes) override { seen += text_of(bytes); }
-  std::vector<std::byte> epilogue(uint64_t) const override { return {}; }
+  void observe(const StreamPiece& piece) override { seen += text_of(piece.bytes); }
+  Result<BlobEpilogue> epilogue(uint64_t) override { return BlobEpilogue{}; }
   std::string seen;
 };
 
 TEST(UncompressedHasher, HashesTheStreamAndShowsItToTheFraming) {
   RecordingFraming framing;
   UncompressedHasher hasher(framing);
-  hasher.add(bytes_of("hello "));
-  hasher.add(bytes_of(""));
-  hasher.add(bytes_of("world"));
+  hasher.add({bytes_of("hello ")});
+  hasher.add({bytes_of("")});
+  hasher.add({bytes_of("world")});
   EXPECT_EQ(hasher.size(), 11u);
   EXPECT_EQ(framing.seen, "hello world");
   EXPECT_EQ(hasher.finish(), Sha256::of("hello world"));
@@ -155,6 +155,37 @@ TEST(CompressChunk, WritesTheChunksCompressedForm) {
   EXPECT_GT(chunk.compressed_size, 0u);
   EXPECT_LT(chunk.compressed_size, input.size() / 100);
   EXPECT_EQ(testing::gunzip_all(text_of(chunk.compressed_bytes())), input);
+}
+
+TEST(CompressChunk, ChunkWithFrameEndsIsCompressedFrameByFrameGrowingItsBuffer) {
+  auto compressor = make_compressor(CodecKind::libdeflate, 6, CompressedShape::gzip_member);
+  ASSERT_TRUE(compressor.ok());
+  std::mt19937 rng(9);
+  std::string input(30000, '\0');
+  for (auto& c : input) c = static_cast<char>(rng());
+  // Output room for the whole chunk as one frame, too little for 100 frames.
+  Chunk chunk = make_chunk(input.size(), (*compressor)->bound(input.size()), 0);
+  std::memcpy(chunk.data.get(), input.data(), input.size());
+  chunk.size = input.size();
+  for (size_t end = 300; end <= input.size(); end += 300) chunk.frame_ends.push_back(end);
+  ASSERT_TRUE(compress_chunk(**compressor, chunk).ok());
+  ASSERT_EQ(chunk.compressed_frame_sizes.size(), 100u);
+  EXPECT_GE(chunk.compressed_capacity, chunk.compressed_size);
+  EXPECT_EQ(written_frame_sizes(chunk).size(), 100u);
+  size_t at = 0;
+  for (size_t i = 0; i < 100; ++i) {  // each frame decodes to its own 300 bytes
+    const std::string frame = text_of(chunk.compressed_bytes().subspan(at, chunk.compressed_frame_sizes[i]));
+    EXPECT_EQ(testing::gunzip_all(frame), input.substr(300 * i, 300)) << "frame " << i;
+    at += chunk.compressed_frame_sizes[i];
+  }
+  EXPECT_EQ(at, chunk.compressed_size);
+  // Without frame ends the chunk is one frame, and says so.
+  Chunk whole = make_chunk(input.size(), (*compressor)->bound(input.size()), 0);
+  std::memcpy(whole.data.get(), input.data(), input.size());
+  whole.size = input.size();
+  ASSERT_TRUE(compress_chunk(**compressor, whole).ok());
+  ASSERT_EQ(written_frame_sizes(whole).size(), 1u);
+  EXPECT_EQ(written_frame_sizes(whole)[0], whole.compressed_size);
 }
 
 TEST(CompressChunk, UsesTheChunksDictionary) {

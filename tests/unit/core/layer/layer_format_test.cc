@@ -61,10 +61,10 @@ std::string encode(const LayerFormat& format, const std::vector<std::string>& ch
     EXPECT_TRUE(size.ok()) << size.error().message;
     if (!size.ok()) return {};
     blob += text_of(std::span(output).first(*size));
-    framing->observe(bytes_of(chunk));
+    framing->observe({bytes_of(chunk)});
     stream += chunk;
   }
-  return blob + text_of(framing->epilogue(stream.size()));
+  return blob + text_of(framing->epilogue(stream.size())->bytes);
 }
 
 TEST(CodecOptions, Defaults) {
@@ -93,7 +93,7 @@ TEST(LayerFormat, MembersBlobIsOneMemberPerChunkWithoutFraming) {
   ASSERT_NE(format, nullptr);
   auto framing = format->begin_blob();
   EXPECT_TRUE(framing->prologue().empty());
-  EXPECT_TRUE(framing->epilogue(12345).empty());
+  EXPECT_TRUE(framing->epilogue(12345)->bytes.empty());
   const std::vector<std::string> chunks = {sample(70000, 1), sample(10, 2), "", sample(50000, 3)};
   const std::string blob = encode(*format, chunks);
   EXPECT_EQ(count_gzip_members(blob), chunks.size());
@@ -123,12 +123,12 @@ TEST(LayerFormat, SingleFramingIsHeaderThenFinalBlockAndTrailerOfWhatItObserved)
   auto framing = format->begin_blob();
   EXPECT_EQ(text_of(framing->prologue()), text_of(gzip_header()));
   const std::string data = sample(100000, 7);
-  framing->observe(bytes_of(data.substr(0, 777)));
-  framing->observe(bytes_of(data.substr(777)));
+  framing->observe({bytes_of(data.substr(0, 777))});
+  framing->observe({bytes_of(data.substr(777))});
   const auto trailer = gzip_trailer(crc32_update(0, bytes_of(data)), data.size());
-  EXPECT_EQ(text_of(framing->epilogue(data.size())), text_of(k_deflate_final_block) + text_of(trailer));
+  EXPECT_EQ(text_of(framing->epilogue(data.size())->bytes), text_of(k_deflate_final_block) + text_of(trailer));
   // Each blob has its own framing state.
-  EXPECT_EQ(text_of(format->begin_blob()->epilogue(0)), text_of(k_deflate_final_block) + text_of(gzip_trailer(0, 0)));
+  EXPECT_EQ(text_of(format->begin_blob()->epilogue(0)->bytes), text_of(k_deflate_final_block) + text_of(gzip_trailer(0, 0)));
 }
 
 TEST(LayerFormat, LibdeflateCannotWriteTheSingleFormat) {

@@ -1,0 +1,143 @@
+// The metadata of a zstd:chunked layer (containers/storage; facts and
+// sources in docs/zstd-chunked.md), as pure functions and small builders
+// with no I/O and no compression, so each is unit-tested on its own
+// (tests/unit/core/layer/zstd_chunked_toc_test.cc):
+//  - RollSum: the rolling sum that cuts file contents into chunks where
+//    containers/storage's compressor cuts them;
+//  - crc64_iso: tar-split's per-file checksum (Go's hash/crc64, ISO table);
+//  - toc_json: the table of contents (CRFS-like JSON, version 1);
+//  - TarSplitWriter: the tar-split JSON lines (vbatts/tar-split's packer);
+//  - skippable_frame, chunked_footer, chunked_annotations: how TOC and
+//    tar-split are placed after the data and named to the registry —
+//    the current 64-byte footer and both the current (io.github.…) and the
+//    legacy (io.containers.…, containers/storage 1.43 = Debian's podman)
+//    annotations, so that both generations of readers find the TOC.
+// The format that uses them is core/layer/format_zstd_chunked.cc.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/tar/tar_entry.h"
+#include "core/util/digest.h"
+
+namespace ocipack::zstd_chunked {
+
+inline constexpr char k_checksum_key[] = "io.github.containers.zstd-chunked.manifest-checksum";
+inline constexpr char k_position_key[] = "io.github.containers.zstd-chunked.manifest-position";
+inline constexpr char k_tar_split_key[] = "io.github.containers.zstd-chunked.tarsplit-position";
+inline constexpr char k_legacy_checksum_key[] = "io.containers.zstd-chunked.manifest-checksum";
+inline constexpr char k_legacy_position_key[] = "io.containers.zstd-chunked.manifest-position";
+
+inline constexpr uint32_t k_skippable_magic = 0x184D2A50;
+inline constexpr size_t k_skippable_header_size = 8;  // magic + 32-bit length
+inline constexpr size_t k_footer_size = 64;
+inline constexpr char k_footer_magic[] = "GNUlInUx";  // 8 bytes, without the NUL
+inline constexpr uint64_t k_manifest_type_crfs = 1;
+
+// The rolling sum of containers/storage's compressor (bup's: a 64-byte
+// window, char offset 31), started afresh for every file. A chunk ends
+// after a byte where at_split() is true (the low 16 bits of s2 all set:
+// 64 KiB chunks on average).
+class RollSum {
+ public:
+  RollSum();
+  void roll(uint8_t byte) {
+    const uint32_t drop = m_window[m_at];
+    m_s1 += byte - drop;
+    m_s2 += m_s1 - k_window * (drop + k_char_offset);
+    m_window[m_at] = byte;
+    m_at = (m_at + 1) & (k_window - 1);
+  }
+  bool at_split() const { return (m_s2 & k_split_mask) == k_split_mask; }
+
+ private:
+  static constexpr uint32_t k_window = 64;
+  static constexpr uint32_t k_char_offset = 31;
+  static constexpr uint32_t k_split_mask = (1u << 16) - 1;
+  uint32_t m_s1;
+  uint32_t m_s2;
+  std::array<uint8_t, k_window> m_window{};
+  uint32_t m_at = 0;
+};
+
+// CRC-64 with the ISO polynomial, as Go's crc64.Update(crc, ISO table, …):
+// start with 0, feed the bytes in order.
+uint64_t crc64_iso(uint64_t crc, std::span<const std::byte> bytes);
+
+// One chunk of a file's contents: where its frame starts in the blob,
+// where it starts in the file, its size and the SHA-256 of its bytes.
+struct TocChunk {
+  uint64_t blob_offset = 0;
+  uint64_t file_offset = 0;
+  uint64_t size = 0;
+  Digest digest;
+};
+
+// One tar entry as the TOC lists it. For a regular file with contents:
+// the SHA-256 of the contents and the blob range of its frames
+// [offset, end_offset); chunks when the contents are in more than one.
+struct TocEntry {
+  TarEntry entry;
+  std::optional<Digest> digest;
+  uint64_t offset = 0;
+  uint64_t end_offset = 0;
+  std::vector<TocChunk> chunks;
+};
+
+// The TOC JSON: {"version":1,"entries":[…],"tarSplitDigest":"sha256:…"},
+// one entry per tar entry plus a "chunk" entry for each chunk after a
+// file's first (docs/zstd-chunked.md, "TOC JSON"). Names that are not
+// UTF-8 are written with U+FFFD, as Go's encoding/json writes them.
+std::string toc_json(std::span<const TocEntry> entries, const Digest& tar_split_digest);
+
+// The tar-split JSON lines, built in stream order: segment() for bytes of
+// the tar that are not file contents (headers, padding, trailer), file()
+// for each entry (after its segment; crc only when it has contents).
+class TarSplitWriter {
+ public:
+  void segment(std::span<const std::byte> raw);
+  void file(const std::string& name, uint64_t size, std::optional<uint64_t> crc);
+  const std::string& text() const { return m_text; }
+
+ private:
+  std::string m_text;
+  uint64_t m_position = 0;
+};
+
+// Where the TOC and the tar-split are in the blob: the offsets of their
+// compressed bytes (after each skippable frame's 8-byte header), the
+// compressed lengths and the uncompressed sizes.
+struct ChunkedSections {
+  uint64_t toc_offset = 0;
+  uint64_t toc_length = 0;
+  uint64_t toc_size = 0;
+  uint64_t tar_split_offset = 0;
+  uint64_t tar_split_length = 0;
+  uint64_t tar_split_size = 0;
+  bool operator==(const ChunkedSections&) const = default;
+};
+
+// A zstd skippable frame around `data` (magic 0x184D2A50, LE length).
+std::vector<std::byte> skippable_frame(std::span<const std::byte> data);
+
+// The 64-byte footer's data: TOC offset, length, size, type 1, tar-split
+// offset, length, size (LE u64 each), "GNUlInUx". It goes into a skippable
+// frame of its own, the blob's last bytes.
+std::array<std::byte, k_footer_size> chunked_footer(const ChunkedSections& sections);
+// Reads a footer's data (the blob's last 64 bytes); nullopt if the magic
+// or the manifest type is not this format's.
+std::optional<ChunkedSections> parse_chunked_footer(std::span<const std::byte> footer);
+
+// The layer descriptor's annotations: the TOC's checksum (SHA-256 of its
+// compressed bytes) and position under the current and the legacy keys,
+// and the tar-split's position.
+std::map<std::string, std::string> chunked_annotations(const ChunkedSections& sections, const Digest& toc_checksum);
+
+}  // namespace ocipack::zstd_chunked
