@@ -214,7 +214,7 @@ void check_sections(Check& check, uint64_t blob_size, const std::map<std::string
 }  // namespace
 
 bool is_chunked_layer(const std::map<std::string, std::string>& annotations) {
-  return annotations.count(k_checksum_key) || annotations.count(k_legacy_checksum_key);
+  return annotations.count(k_checksum_key) > 0;
 }
 
 void check_chunked_layer(int fd, uint64_t blob_size, const std::map<std::string, std::string>& annotations,

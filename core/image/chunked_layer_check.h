@@ -30,7 +30,10 @@ struct TarListing {
   std::string link;
 };
 
-// Whether the descriptor's annotations say the layer is zstd:chunked.
+// Whether the descriptor's annotations say the layer is zstd:chunked in the
+// current format (the io.github.containers.… checksum key). A layer with
+// only the legacy keys (podman 4.3 writes those, with no tar-split) is
+// verified as the zstd layer it also is.
 bool is_chunked_layer(const std::map<std::string, std::string>& annotations);
 
 // Checks the layer blob open at `fd` (`blob_size` bytes) against its

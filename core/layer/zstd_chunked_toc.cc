@@ -4,7 +4,9 @@
 // documents read like the ones podman writes.
 #include "core/layer/zstd_chunked_toc.h"
 
+#include <cstring>
 #include <ctime>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 namespace ocipack::zstd_chunked {
@@ -87,9 +89,19 @@ Json entry_json(const TocEntry& toc) {
   if (!e.link_target.empty()) json["linkName"] = e.link_target;
   if (e.mode != 0) json["mode"] = e.mode;
   if (e.size != 0) json["size"] = e.size;
-  if (e.uid != 0) json["uid"] = e.uid;
-  if (e.gid != 0) json["gid"] = e.gid;
-  if (auto time = rfc3339(e.mtime)) json["modtime"] = *time;
+  // Each also under the key containers/storage 1.43 (Debian's podman 4.3)
+  // reads by mistake ("UID", "GID", "ModTime"; its writer uses the lower
+  // case, so its own partial pulls lose owners and mtimes). Newer readers
+  // fold the case and read the same value twice.
+  for (const auto& [key, legacy, value] : {std::tuple{"uid", "UID", e.uid}, std::tuple{"gid", "GID", e.gid}})
+    if (value != 0) {
+      json[key] = value;
+      json[legacy] = value;
+    }
+  if (auto time = rfc3339(e.mtime)) {
+    json["modtime"] = *time;
+    json["ModTime"] = *time;
+  }
   if (e.dev_major != 0) json["devMajor"] = e.dev_major;
   if (e.dev_minor != 0) json["devMinor"] = e.dev_minor;
   if (!e.xattrs.empty()) {
@@ -131,6 +143,12 @@ uint64_t crc64_iso(uint64_t crc, std::span<const std::byte> bytes) {
   crc = ~crc;
   for (std::byte b : bytes) crc = k_table[(crc ^ std::to_integer<uint64_t>(b)) & 0xff] ^ (crc >> 8);
   return ~crc;
+}
+
+bool toc_can_name(const TarEntry& entry) {
+  for (const auto& [name, value] : entry.xattrs)
+    if (!is_utf8(name)) return false;
+  return is_utf8(entry.path) && is_utf8(entry.link_target);
 }
 
 std::string toc_json(std::span<const TocEntry> entries, const Digest& tar_split_digest) {
@@ -182,10 +200,10 @@ void TarSplitWriter::file(const std::string& name, uint64_t size, std::optional<
 }
 
 std::vector<std::byte> skippable_frame(std::span<const std::byte> data) {
-  std::vector<std::byte> out(k_skippable_header_size);
+  std::vector<std::byte> out(k_skippable_header_size + data.size());
   for (int i = 0; i < 4; ++i) out[i] = static_cast<std::byte>(k_skippable_magic >> (8 * i));
   for (int i = 0; i < 4; ++i) out[4 + i] = static_cast<std::byte>(static_cast<uint32_t>(data.size()) >> (8 * i));
-  out.insert(out.end(), data.begin(), data.end());
+  if (!data.empty()) std::memcpy(out.data() + k_skippable_header_size, data.data(), data.size());
   return out;
 }
 

@@ -91,6 +91,11 @@ struct TocEntry {
   std::vector<TocChunk> chunks;
 };
 
+// Whether the TOC can name `entry` exactly: its path, link target and
+// xattr names are UTF-8 (JSON cannot hold other bytes; Go's writers put
+// U+FFFD in their place, and readers then look for the wrong name).
+bool toc_can_name(const TarEntry& entry);
+
 // The TOC JSON: {"version":1,"entries":[…],"tarSplitDigest":"sha256:…"},
 // one entry per tar entry plus a "chunk" entry for each chunk after a
 // file's first (docs/zstd-chunked.md, "TOC JSON"). Names that are not
@@ -137,7 +142,9 @@ std::optional<ChunkedSections> parse_chunked_footer(std::span<const std::byte> f
 
 // The layer descriptor's annotations: the TOC's checksum (SHA-256 of its
 // compressed bytes) and position under the current and the legacy keys,
-// and the tar-split's position.
+// and the tar-split's position. A layer with an entry the TOC cannot name
+// gets none (the format leaves them out): readers then pull it as the
+// plain zstd layer it also is, instead of fetching files by wrong names.
 std::map<std::string, std::string> chunked_annotations(const ChunkedSections& sections, const Digest& toc_checksum);
 
 }  // namespace ocipack::zstd_chunked

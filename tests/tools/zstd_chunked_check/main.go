@@ -36,6 +36,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/containers/storage/pkg/chunked"
 	"github.com/klauspost/compress/zstd"
@@ -258,6 +259,16 @@ func readTarSplit(blob []byte, annotations map[string]string, t *toc) []byte {
 type fileGetter map[string][]byte
 
 func (g fileGetter) Get(name string) (io.ReadCloser, error) {
+	// The TOC holds names as JSON can (U+FFFD for bytes that are not
+	// UTF-8); tar-split keeps the raw name. Current containers/storage
+	// refuses such a layer's partial pull (ensureTOCMatchesTarSplit), for
+	// podman's own layers as for any: reported, but the bytes are checked.
+	if text, _ := json.Marshal(name); !utf8.ValidString(name) {
+		var asJSON string
+		_ = json.Unmarshal(text, &asJSON)
+		fmt.Printf("note: %q is not UTF-8: the TOC names it %q (current containers/storage refuses partial pulls of such layers)\n", name, asJSON)
+		name = asJSON
+	}
 	data, ok := g[name]
 	if !ok {
 		return nil, fmt.Errorf("no TOC entry with contents for %q", name)

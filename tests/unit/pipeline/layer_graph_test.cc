@@ -3,10 +3,13 @@
 // equal to independently computed SHA-256s, identical bytes for any thread
 // count, bounded chunk buffers, and errors/cancellation that stop the run.
 // The single-member format (with and without dictionary) goes through the
-// same graph and comes out as ONE gzip member of the same stream. Several
+// same graph and comes out as ONE gzip member of the same stream; zstd
+// comes out as one frame per chunk and none as the tar stream itself. Several
 // layers run in one graph: each blob is the same bytes as when built alone,
 // the chunk limit holds for all of them together, progress is summed, and
-// the first failing layer's error stops the run.
+// the first failing layer's error stops the run. zstd:chunked goes through
+// the same graph (frames following the tar's entries) and is checked with
+// verify's zstd:chunked check.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -15,6 +18,9 @@
 #include <mutex>
 #include <random>
 
+#include "core/codec/stream_decoder.h"
+#include "core/image/chunked_layer_check.h"
+#include "core/tar/tar_scan.h"
 #include "core/util/unique_fd.h"
 #include "core/util/sha256.h"
 #include "pipeline/layer_graph.h"
@@ -213,6 +219,45 @@ TEST(LayerPipeline, SingleMemberFormatIsOneMemberOfTheStream) {
   }
 }
 
+// zstd: the blob is one zstd frame per chunk, decoding to the tar stream,
+// with the diff_id of the gzip layer of the same tree and the same bytes
+// for 1 and 3 threads; none: the blob is the tar stream (digest = diff_id).
+TEST(LayerPipeline, ZstdAndNoneFormatsRunThroughTheSameGraph) {
+  TempDir dir;
+  make_tree(dir / "root");
+  const std::string tar = plain_tar(dir / "root");
+  auto gzip = run(dir / "root", 2);
+  ASSERT_TRUE(gzip.ok());
+  for (LayerCompression compression : {LayerCompression::zstd, LayerCompression::none}) {
+    SCOPED_TRACE(layer_compression_name(compression));
+    std::string one_thread_blob;
+    for (int threads : {1, 3}) {
+      LayerPipelineOptions options = options_for(threads);
+      options.codec = {};
+      options.codec.compression = compression;
+      auto runs = run_all({dir / "root"}, options);
+      ASSERT_TRUE(runs.ok()) << runs.error().message;
+      const LayerRunOutput& r = runs->at(0);
+      if (compression == LayerCompression::zstd) {
+        EXPECT_EQ(testing::count_zstd_frames(r.blob), r.result.chunks);
+        EXPECT_EQ(testing::unzstd_all(r.blob), tar);
+        EXPECT_LT(r.blob.size(), tar.size());
+      } else {
+        EXPECT_EQ(r.blob, tar);
+        EXPECT_EQ(r.result.digest, r.result.diff_id);
+      }
+      EXPECT_EQ(r.result.diff_id, gzip->result.diff_id);
+      EXPECT_EQ(r.result.diff_id, Sha256::of(tar));
+      EXPECT_EQ(r.result.digest, Sha256::of(r.blob));
+      EXPECT_EQ(r.result.compressed_size, r.blob.size());
+      EXPECT_EQ(r.result.uncompressed_size, tar.size());
+      EXPECT_GT(r.result.chunks, 10u);
+      if (threads == 1) one_thread_blob = r.blob;
+      EXPECT_EQ(r.blob, one_thread_blob) << threads << " threads";
+    }
+  }
+}
+
 // Three layers of different sizes in one graph: each blob is the bytes it
 // has when built alone, and results come back in job order.
 TEST(LayerPipeline, SeveralLayersGiveTheirOwnBlobs) {
@@ -302,6 +347,69 @@ TEST(LayerPipeline, AnExceptionInAStageBecomesAnError) {
   auto result = run_layer_graph(**format, options, std::move(jobs));
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.error().message.find("boom"), std::string::npos) << result.error().message;
+}
+
+
+// zstd:chunked through the graph: the blob decompresses (skippable frames
+// skipped) to the tar stream, the same bytes for 1 and 3 threads, the
+// descriptor annotations name TOC and tar-split, and verify's zstd:chunked
+// check (core/image) finds every file's frames, chunks and the TOC's entry
+// list in order against the tar.
+std::string unzstd(const std::string& blob) {
+  auto decoder = make_stream_decoder(Compression::zstd);
+  std::string out;
+  EXPECT_TRUE((*decoder)->feed(blob, [&](std::string_view d) { out.append(d); }).ok());
+  EXPECT_TRUE((*decoder)->finish().ok());
+  return out;
+}
+
+TEST(LayerPipeline, ZstdChunkedIsTheTarWithATocForAnyThreadCount) {
+  TempDir dir;
+  make_tree(dir / "root");
+  LayerPipelineOptions options = options_for(1, 256 * 1024);
+  options.codec = CodecOptions{};
+  options.codec.compression = LayerCompression::zstd_chunked;
+  auto one = run_all({dir / "root"}, options);
+  ASSERT_TRUE(one.ok()) << one.error().message;
+  options.threads = 3;
+  auto three = run_all({dir / "root"}, options);
+  ASSERT_TRUE(three.ok()) << three.error().message;
+  const LayerRunOutput& r = one->at(0);
+  EXPECT_EQ(three->at(0).blob, r.blob);
+  const std::string tar = plain_tar(dir / "root");
+  EXPECT_EQ(unzstd(r.blob), tar);
+  EXPECT_EQ(r.result.diff_id, Sha256::of(tar));
+  EXPECT_EQ(r.result.digest, Sha256::of(r.blob));
+  EXPECT_EQ(r.result.annotations.size(), 5u);
+  EXPECT_EQ(r.result.annotations, three->at(0).result.annotations);
+
+  std::vector<TarListing> listing;
+  TarScanner scanner([&](const ScannedEntry& e) { listing.push_back({e.path, e.type, e.size, e.link}); },
+                     [](const std::string& problem) { ADD_FAILURE() << problem; });
+  scanner.feed(tar);
+  scanner.finish();
+  TempDir out;
+  testing::write_text(out / "blob", r.blob);
+  UniqueFd fd(::open((out / "blob").c_str(), O_RDONLY));
+  std::vector<std::string> problems;
+  check_chunked_layer(fd.get(), r.blob.size(), r.result.annotations, listing, "layer", problems);
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  // The 2 MiB of noise is cut into content-defined chunks.
+  const auto position = r.result.annotations.at("io.github.containers.zstd-chunked.manifest-position");
+  const uint64_t offset = std::stoull(position), length = std::stoull(position.substr(position.find(':') + 1));
+  const std::string toc = unzstd(r.blob.substr(offset, length));
+  size_t chunks = 0;
+  for (size_t at = toc.find("\"type\":\"chunk\""); at != std::string::npos; at = toc.find("\"type\":\"chunk\"", at + 1))
+    ++chunks;
+  EXPECT_GT(chunks, 10u);
+  // A damaged frame is found: flip a byte inside the noise's frames.
+  std::string bad = r.blob;
+  bad[bad.size() / 2] ^= 0x55;
+  testing::write_text(out / "bad", bad);
+  UniqueFd bad_fd(::open((out / "bad").c_str(), O_RDONLY));
+  problems.clear();
+  check_chunked_layer(bad_fd.get(), bad.size(), r.result.annotations, listing, "layer", problems);
+  EXPECT_FALSE(problems.empty());
 }
 
 }  // namespace

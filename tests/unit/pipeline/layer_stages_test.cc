@@ -136,9 +136,9 @@ class RecordingFraming final : public BlobFraming {
 TEST(UncompressedHasher, HashesTheStreamAndShowsItToTheFraming) {
   RecordingFraming framing;
   UncompressedHasher hasher(framing);
-  hasher.add({bytes_of("hello ")});
-  hasher.add({bytes_of("")});
-  hasher.add({bytes_of("world")});
+  hasher.add({bytes_of("hello "), {}, {}});
+  hasher.add({bytes_of(""), {}, {}});
+  hasher.add({bytes_of("world"), {}, {}});
   EXPECT_EQ(hasher.size(), 11u);
   EXPECT_EQ(framing.seen, "hello world");
   EXPECT_EQ(hasher.finish(), Sha256::of("hello world"));

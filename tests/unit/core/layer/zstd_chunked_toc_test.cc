@@ -69,14 +69,17 @@ TEST(ZstdChunkedToc, ListsEntriesAndChunksLikeContainersStorage) {
   const std::string split = digest_of("split").str();
   const std::string expected =
       R"({"version":1,"entries":[)"
-      R"({"type":"dir","name":"etc/","mode":493,"modtime":"1970-01-02T00:00:00Z"},)"
-      R"({"type":"reg","name":"etc/motd","mode":420,"size":5,"uid":1000,"gid":100,"modtime":"1970-01-01T00:00:00Z",)"
+      R"({"type":"dir","name":"etc/","mode":493,"modtime":"1970-01-02T00:00:00Z","ModTime":"1970-01-02T00:00:00Z"},)"
+      R"({"type":"reg","name":"etc/motd","mode":420,"size":5,"uid":1000,"UID":1000,"gid":100,"GID":100,)"
+      R"("modtime":"1970-01-01T00:00:00Z","ModTime":"1970-01-01T00:00:00Z",)"
       R"("xattrs":{"user.a":"eHk="},"digest":")" + digest_of("hello").str() +
       R"(","offset":40,"endOffset":70,"chunkSize":3,"chunkDigest":")" + digest_of("hel").str() + R"("},)"
       R"({"type":"chunk","name":"etc/motd","offset":55,"chunkSize":2,"chunkOffset":3,"chunkDigest":")" +
       digest_of("lo").str() + R"("},)"
-      R"({"type":"symlink","name":"etc/link","linkName":"motd","mode":511,"modtime":"1970-01-01T00:00:00Z"},)"
-      R"({"type":"char","name":"dev/null","mode":438,"modtime":"1970-01-01T00:00:00Z","devMajor":1,"devMinor":3}],)"
+      R"({"type":"symlink","name":"etc/link","linkName":"motd","mode":511,"modtime":"1970-01-01T00:00:00Z",)"
+      R"("ModTime":"1970-01-01T00:00:00Z"},)"
+      R"({"type":"char","name":"dev/null","mode":438,"modtime":"1970-01-01T00:00:00Z",)"
+      R"("ModTime":"1970-01-01T00:00:00Z","devMajor":1,"devMinor":3}],)"
       R"("tarSplitDigest":")" + split + R"("})";
   EXPECT_EQ(toc_json(entries, digest_of("split")), expected);
 }
@@ -91,6 +94,19 @@ TEST(ZstdChunkedToc, OneChunkFilesHaveNoChunkFieldsAndBadUtf8IsReplaced) {
   const std::string json = toc_json(std::vector<TocEntry>{file}, digest_of(""));
   EXPECT_EQ(json.find("chunk"), std::string::npos);
   EXPECT_NE(json.find("\"name\":\"caf\xef\xbf\xbd\""), std::string::npos) << json;
+}
+
+TEST(ZstdChunkedToc, CanNameOnlyUtf8Names) {
+  TarEntry entry{"etc/caf\xc3\xa9", EntryType::symlink, 0777, 0, 0, 0, 0, "x", 0, 0, {{"user.k", "\xff"}}};
+  EXPECT_TRUE(toc_can_name(entry));  // xattr values are base64: any bytes
+  entry.link_target = "caf\xe9";
+  EXPECT_FALSE(toc_can_name(entry));
+  entry.link_target = "x";
+  entry.xattrs = {{"user.\xff", "v"}};
+  EXPECT_FALSE(toc_can_name(entry));
+  entry.xattrs.clear();
+  entry.path = "\xc3";  // a sequence cut short
+  EXPECT_FALSE(toc_can_name(entry));
 }
 
 TEST(ZstdChunkedTarSplit, WritesThePackersJsonLines) {
