@@ -98,7 +98,7 @@ std::string level_help() {
 struct BuildFlags {
   std::string rootfs, output, tag = "latest", author, user, arch, variant, os = "linux";
   std::vector<std::string> entrypoint, cmd, ports, labels, env;
-  std::string workdir, stop_signal, created, chunk_size = "1M", tar_output;
+  std::string workdir, stop_signal, created, chunk_size, tar_output;  // chunk_size empty: the format's default
   std::string compression_format = "gzip", compressor = "libdeflate", gzip_format = "members";
   std::vector<std::string> layers;
   std::string base, diff_base, owner = "keep";
@@ -163,8 +163,7 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
       ->capture_default_str();
   build->add_flag("--dictionary", flags.dictionary, "With --gzip-format single: prime each chunk with the previous 32 KiB (smaller, same speed class)");
   build->add_option("--threads", flags.threads, "Worker threads; default: all cores");
-  build->add_option("--chunk-size", flags.chunk_size, "Target chunk size, 64K-64M (one gzip member each)")
-      ->capture_default_str();
+  build->add_option("--chunk-size", flags.chunk_size, "Target chunk size, 64K-64M (one gzip member or zstd frame each); default: 1M, 8M for zstd");
   build->add_option("--tar-output", flags.tar_output, "Also write the layout as a tarball (OCI_IMAGE_TAR_OUTPUT)");
   build->add_flag("-q,--quiet", flags.quiet, "Print nothing on success (and no progress bar)");
   build->add_flag("--stats", flags.stats, "Print per-stage time and throughput after the build");
@@ -351,10 +350,13 @@ Status set_layer_options(const BuildFlags& flags, const Environment& env, BuildO
     return usage_error("--threads " + std::to_string(flags.threads) + ": expected 1-1024");
   b.layer.threads = flags.threads == 0 ? std::max(1, env.hardware_threads) : flags.threads;
   if (flags.threads == 0 && flags.given("--threads")) return usage_error("--threads 0: expected 1-1024");
-  OCIPACK_TRY_ASSIGN(const size_t chunk, parse_size("--chunk-size", flags.chunk_size));
-  if (chunk < ChunkingOptions::k_min_target || chunk > ChunkingOptions::k_max_target)
-    return usage_error("--chunk-size '" + flags.chunk_size + "': expected 64K-64M");
-  b.layer.chunking.target_size = chunk;
+  b.layer.chunking.target_size = default_chunk_size(b.layer.codec.compression);
+  if (flags.given("--chunk-size")) {
+    OCIPACK_TRY_ASSIGN(const size_t chunk, parse_size("--chunk-size", flags.chunk_size));
+    if (chunk < ChunkingOptions::k_min_target || chunk > ChunkingOptions::k_max_target)
+      return usage_error("--chunk-size '" + flags.chunk_size + "': expected 64K-64M");
+    b.layer.chunking.target_size = chunk;
+  }
   if (!flags.tar_output.empty()) b.tar_output = flags.tar_output;
   return ok_status();
 }

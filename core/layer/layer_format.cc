@@ -58,6 +58,10 @@ std::optional<CodecKind> default_codec_kind(LayerCompression compression) {
   return std::nullopt;
 }
 
+size_t default_chunk_size(LayerCompression compression) {
+  return compression == LayerCompression::zstd ? size_t{8} << 20 : size_t{1} << 20;
+}
+
 CodecChoice codec_choice(const CodecOptions& options) {
   const CodecKind kind = options.kind.value_or(default_codec_kind(options.compression).value_or(CodecKind::libdeflate));
   return {kind, options.level.value_or(default_level(kind))};

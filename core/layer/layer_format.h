@@ -64,6 +64,14 @@ const char* layer_compression_name(LayerCompression compression);
 // gzip, zstd for zstd and zstd:chunked, none for none (nothing is compressed).
 std::optional<CodecKind> default_codec_kind(LayerCompression compression);
 
+// The chunk size a compression works best with by default, in bytes: 1 MiB
+// for gzip (a member per chunk costs little: deflate's window is 32 KiB) and
+// zstd:chunked (it cuts at file boundaries itself); 8 MiB for zstd, whose
+// frames lose every match across a chunk boundary — at the pinned 8 MiB
+// window, frames of 8 MiB come out no larger than one `zstd -3` stream of
+// the whole tar (1 MiB frames: 8 % larger on a Debian minbase).
+size_t default_chunk_size(LayerCompression compression);
+
 // What the caller asked of layer compression (BuildOptions::layer.codec;
 // the error field names are "codec.compression", "codec.kind",
 // "codec.level", "codec.format" and "codec.dictionary"). Plain data:

@@ -26,7 +26,8 @@
 #   - umoci 0.4.7 (Debian): refuses the zstd layer (its message is shown),
 #     unpacks the uncompressed one to the source tree.
 # Stacking: a gzip layer on a zstd base image, and zstd / none deltas
-# (--diff-against-base) on a gzip base and a gzip delta on a zstd base;
+# (--diff-against-base) on a gzip base and gzip deltas on a zstd and a none
+# base;
 # each verified, its delta's diff_id equal to the all-gzip delta's, and the
 # merged image podman applies equal to the all-gzip image's (see below).
 set -u
@@ -59,25 +60,16 @@ diff_id_of() {  # LAYOUT TAG INDEX
 
 # podman_tree_equals NAME TARBALL REF TREE: podman load, image mount, compare.
 podman_tree_equals() {
-    local name=$1 tarball=$2 ref=$3 tree=$4 dir
     "${PODMAN[@]}" rmi --all --force >/dev/null 2>&1
-    check "$name: podman load of the --tar-output tarball" "${PODMAN[@]}" load -i "$tarball" || return
-    if dir=$("${PODMAN[@]}" image mount "$ref" 2>"$T/mount.err") && [ -d "$dir" ]; then
-        if python3 "$TESTS_DIR/compare_trees.py" --ignore-sockets --floor 0 "$tree" "$dir" >"$T/cmp.out" 2>&1; then
-            pass "$name: the tree podman applied equals the source ($(tail -1 "$T/cmp.out"))"
-        else
-            fail "$name: the tree podman applied equals the source" "$(head -8 "$T/cmp.out")"
-        fi
-        "${PODMAN[@]}" image unmount "$ref" >/dev/null 2>&1
-    else
-        fail "$name: podman image mount $ref" "$(head -2 "$T/mount.err")"
-    fi
+    check "$1: podman load of the --tar-output tarball" "${PODMAN[@]}" load -i "$2" || return
+    podman_mount_equals "$1: the tree podman applied equals the source" "$3" "$4"
 }
 
 check "gzip reference build" "$OCIPACK" build "$T/root" -o "$T/gz" --tag t "${COMMON[@]}"
 GZIP_DIFF_ID=$(diff_id_of "$T/gz" t 0)
 
-declare -A MEDIA_TYPE=([zstd]=application/vnd.oci.image.layer.v1.tar+zstd [none]=application/vnd.oci.image.layer.v1.tar)
+declare -A MEDIA_TYPE=([zstd]=application/vnd.oci.image.layer.v1.tar+zstd [none]=application/vnd.oci.image.layer.v1.tar
+                       [gzip]=application/vnd.oci.image.layer.v1.tar+gzip)
 declare -A FORMAT_NAME=([zstd]=zstd [none]=uncompressed)
 for fmt in zstd none; do
     L=$T/$fmt
@@ -179,17 +171,19 @@ podman_mount() {  # NAME TARBALL REF -> prints the mount point
 check "gzip delta on the gzip base (reference)" "$OCIPACK" build "$T/new" -o "$T/delta-ref" --tag delta:ref \
     --base "$T/gz:t" --diff-against-base --tar-output "$T/delta-ref.tar" "${COMMON[@]}"
 ref_dir=$(podman_mount "reference" "$T/delta-ref.tar" localhost/delta:ref) || ref_dir=
-for pair in "gz zstd" "gz none" "zstd gzip"; do
+for pair in "gzip zstd" "gzip none" "zstd gzip" "none gzip"; do
     set -- $pair
     base=$1 top=$2
-    case $base in gz) base_ref="$T/gz:t" ;; *) base_ref="$T/zstd:ocipack-zstd:1" ;; esac
-    name="$top delta on a ${base/gz/gzip} base"
+    case $base in gzip) base_ref="$T/gz:t" ;; *) base_ref="$T/$base:ocipack-$base:1" ;; esac
+    name="$top delta on a $base base"
     rm -rf "$T/delta"
-    check "$name: build --diff-against-base" "$OCIPACK" build "$T/new" -o "$T/delta" --tag "delta:$top" \
-        --base "$base_ref" --diff-against-base --compression-format "$top" --tar-output "$T/delta-$top.tar" "${COMMON[@]}" || continue
+    check "$name: build --diff-against-base" "$OCIPACK" build "$T/new" -o "$T/delta" --tag "delta:$top-on-$base" \
+        --base "$base_ref" --diff-against-base --compression-format "$top" --tar-output "$T/delta-$top-on-$base.tar" "${COMMON[@]}" || continue
+    check_eq "$name: layer media types" "${MEDIA_TYPE[$base]} ${MEDIA_TYPE[$top]}" \
+        "$(layer_field "$T/delta" "delta:$top-on-$base" 0 mediaType) $(layer_field "$T/delta" "delta:$top-on-$base" 1 mediaType)"
     check "$name: ocipack verify" "$OCIPACK" verify "$T/delta"
-    check_eq "$name: the delta's diff_id is the reference delta's" "$(diff_id_of "$T/delta-ref" delta:ref 1)" "$(diff_id_of "$T/delta" "delta:$top" 1)"
-    if [ -n "$ref_dir" ] && dir=$(podman_mount "$name" "$T/delta-$top.tar" "localhost/delta:$top"); then
+    check_eq "$name: the delta's diff_id is the reference delta's" "$(diff_id_of "$T/delta-ref" delta:ref 1)" "$(diff_id_of "$T/delta" "delta:$top-on-$base" 1)"
+    if [ -n "$ref_dir" ] && dir=$(podman_mount "$name" "$T/delta-$top-on-$base.tar" "localhost/delta:$top-on-$base"); then
         if python3 "$TESTS_DIR/compare_trees.py" "$ref_dir" "$dir" >"$T/cmp.out" 2>&1; then
             pass "$name: podman's merged tree equals the all-gzip image's ($(tail -1 "$T/cmp.out"))"
         else
@@ -197,7 +191,7 @@ for pair in "gz zstd" "gz none" "zstd gzip"; do
         fi
         check_eq "$name: added, changed and removed files" "added|changed|gone" \
             "$(cat "$dir/added.txt")|$(tail -1 "$dir/etc/hello.txt")|$([ -e "$dir/etc/empty-file" ] && echo there || echo gone)"
-        "${PODMAN[@]}" image unmount "localhost/delta:$top" >/dev/null 2>&1
+        "${PODMAN[@]}" image unmount "localhost/delta:$top-on-$base" >/dev/null 2>&1
     fi
 done
 finish

@@ -291,6 +291,10 @@ TEST(CliOptions, CompressionFormat) {
   EXPECT_EQ(cl->build.layer.codec.compression, LayerCompression::zstd);
   EXPECT_EQ(cl->build.layer.codec.kind, CodecKind::zstd);
   EXPECT_EQ(cl->build.layer.codec.level, 3);
+  EXPECT_EQ(cl->build.layer.chunking.target_size, 8u << 20);  // the format's default chunk size
+  cl = parse(with({"--compression-format", "zstd", "--chunk-size", "256K"}));
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->build.layer.chunking.target_size, 256u << 10);
   cl = parse(with({"--compression-format", "zstd", "--level", "19"}));
   ASSERT_TRUE(cl.ok()) << cl.error().message;
   EXPECT_EQ(cl->build.layer.codec.level, 19);
@@ -299,6 +303,7 @@ TEST(CliOptions, CompressionFormat) {
   EXPECT_EQ(cl->build.layer.codec.compression, LayerCompression::none);
   EXPECT_FALSE(cl->build.layer.codec.kind.has_value());
   EXPECT_FALSE(cl->build.layer.codec.level.has_value());
+  EXPECT_EQ(cl->build.layer.chunking.target_size, 1u << 20);
   cl = parse(with({"--compression-format", "gzip", "--compressor", "isal"}));
   ASSERT_TRUE(cl.ok()) << cl.error().message;
   EXPECT_EQ(cl->build.layer.codec.level, 1);

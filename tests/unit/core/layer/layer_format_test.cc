@@ -101,6 +101,9 @@ TEST(CodecOptions, EachCompressionHasItsOwnCodecAndDefaultLevel) {
   EXPECT_EQ(codec_choice(zstd).level, level_bounds(CodecKind::zstd).default_level);
   zstd.kind = CodecKind::isal;  // given: kept (and refused by the format)
   EXPECT_EQ(codec_choice(zstd).kind, CodecKind::isal);
+  EXPECT_EQ(default_chunk_size(LayerCompression::gzip), 1u << 20);  // gzip layers keep their digests
+  EXPECT_EQ(default_chunk_size(LayerCompression::none), 1u << 20);
+  EXPECT_EQ(default_chunk_size(LayerCompression::zstd), 8u << 20);
   EXPECT_STREQ(layer_compression_name(LayerCompression::zstd_chunked), "zstd:chunked");
   EXPECT_STREQ(layer_compression_name(LayerCompression::none), "none");
 }
