@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything ocipack needs on Debian 12 (bookworm): the compiler and
 # CMake, the libraries it links, and the consumers its integration tests
-# drive (umoci, skopeo, oci-image-tool, runc, podman, pigz, GNU tar/gzip, bsdtar).
+# drive (umoci, skopeo, oci-image-tool, runc, podman, containerd, docker-registry,
+# pigz, GNU tar/gzip, bsdtar).
 # Idempotent; skips apt when every package is already installed.
 # Usage: scripts/setup.sh [--bench]   (--bench adds the benchmark anchors' tools)
 set -euo pipefail
@@ -14,6 +15,8 @@ packages=(
   # consumers and tools the tests drive
   umoci skopeo oci-image-tool runc podman pigz gzip tar libarchive-tools busybox-static
   jq attr python3 libdeflate-tools bzip2 xz-utils zstd fakeroot
+  # daemons the tests start privately (unix socket / 127.0.0.1 in a temp dir), ss to check that
+  containerd docker-registry iproute2
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # the real-rootfs acceptance test builds a Debian minbase rootfs once (cached)
