@@ -275,7 +275,7 @@ print(total, count)
 # ---------------------------------------------------------------- podman
 
 # start_private_podman [DRIVER]: podman with a store of its own in
-# $TEST_TMP/podman: storage.conf (graphroot, runroot, DRIVER = vfs by
+# $TEST_TMP/podman-DRIVER: storage.conf (graphroot, runroot, DRIVER = vfs by
 # default or overlay; [storage.options.pull_options] enable_partial_images
 # off here, see podman_pull_partial), registries.conf (no search registries,
 # 127.0.0.1 registries insecure), policy.json (accept anything: the images
@@ -283,7 +283,7 @@ print(total, count)
 # store is never read or written. Sets PODMAN_STORAGE_CONF.
 start_private_podman() {
     services_init
-    local driver=${1:-vfs} dir=$TEST_TMP/podman
+    local driver=${1:-vfs} dir=$TEST_TMP/podman-${1:-vfs}
     mkdir -p "$dir/graph" "$dir/run" "$dir/tmp"
     PODMAN_DIR=$dir
     write_podman_storage_conf "$dir/storage.conf" "$driver" false

@@ -90,12 +90,11 @@ if import_tarball "one layer" "$T/one.tar"; then
 fi
 
 # --- three layers, a later one replacing a file of an earlier one
-settle() { find "$1" -exec touch -h -d "@$SDE" {} +; }
 mkdir -p "$T/l1/usr/lib" "$T/l1/etc" "$T/l2/etc" "$T/l3/srv"
 echo lib >"$T/l1/usr/lib/libx.so"; echo old >"$T/l1/etc/app.conf"
 echo new >"$T/l2/etc/app.conf"; echo web >"$T/l3/srv/index.html"
-for d in l1 l2 l3; do settle "$T/$d"; done
-mkdir -p "$T/union" && cp -a "$T/l1/." "$T/l2/." "$T/l3/." "$T/union/" && settle "$T/union"
+for d in l1 l2 l3; do settle_tree "$T/$d" "$SDE"; done
+mkdir -p "$T/union" && cp -a "$T/l1/." "$T/l2/." "$T/l3/." "$T/union/" && settle_tree "$T/union" "$SDE"
 check "build three layers with --tar-output" "$OCIPACK" build --layer "$T/l1" --layer "$T/l2" --layer "$T/l3" \
     -o "$T/multi" --tag multi --tar-output "$T/multi.tar" -q
 check_eq "the image has 3 layers" 3 "$("$OCIPACK" inspect --json "$T/multi:multi" | jq '.layers | length')"
@@ -104,17 +103,7 @@ if import_tarball "three layers" "$T/multi.tar"; then
 fi
 
 # --- a delta layer over a base image: changed, removed (whiteouts), replaced (opaque), added
-mkdir -p "$T/v1/etc" "$T/v1/data/old" "$T/v1/var/cache/pkg"
-echo base >"$T/v1/etc/os-release"; echo gone >"$T/v1/etc/gone"
-echo o1 >"$T/v1/data/old/one"; echo c >"$T/v1/var/cache/pkg/c"
-settle "$T/v1"
-cp -a "$T/v1" "$T/v2"
-echo v2 >"$T/v2/etc/os-release"
-rm "$T/v2/etc/gone"
-rm -rf "$T/v2/var/cache"
-rm -rf "$T/v2/data/old"/* && echo n >"$T/v2/data/old/new"
-mkdir -p "$T/v2/opt/app" && echo app >"$T/v2/opt/app/run"
-settle "$T/v2"
+make_delta_trees "$T/v1" "$T/v2" "$SDE"
 export SOURCE_DATE_EPOCH=$SDE
 check "build the base image" "$OCIPACK" build "$T/v1" -o "$T/delta" --tag v1 -q
 check "build the delta image with --tar-output" "$OCIPACK" build "$T/v2" -o "$T/delta" --tag v2 \
@@ -123,7 +112,7 @@ unset SOURCE_DATE_EPOCH
 delta_digest=$(jq -r '.layers[1].digest' "$(blob_path "$T/delta" "$(layout_manifest_digest "$T/delta" v2)")")
 check_eq "the delta layer has the whiteouts and the opaque marker" \
     "data/old/.wh..wh..opq etc/.wh.gone var/.wh.cache " \
-    "$(gzip -dc "$(blob_path "$T/delta" "$delta_digest")" | tar -tf - | grep '\.wh\.' | tr '\n' ' ')"
+    "$(whiteouts_of "$T/delta" "$delta_digest")"
 if import_tarball "base + delta" "$T/delta.tar"; then
     check_in_containerd "base + delta" "$T/delta" v2 "$T/v2"
     check_in_containerd "base (same tarball)" "$T/delta" v1 "$T/v1"
