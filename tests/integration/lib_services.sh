@@ -111,11 +111,13 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# wait_until SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
-wait_until() {
-    local limit=$1 i
-    shift
-    for i in $(seq 1 $((limit * 10))); do
+# wait_for_service PID SECONDS CMD...: polls CMD (which must give up within
+# a second or two) every 0.1 s until it succeeds; gives up when process PID
+# has exited or after SECONDS.
+wait_for_service() {
+    local pid=$1 deadline=$((SECONDS + $2))
+    shift 2
+    while [ "$SECONDS" -lt "$deadline" ] && kill -0 "$pid" 2>/dev/null; do
         "$@" >/dev/null 2>&1 && return 0
         sleep 0.1
     done
@@ -162,7 +164,7 @@ EOF
     CTD_PID=$!
     service_started containerd "$CTD_PID"
     CTR=(ctr --address "$sock")
-    if ! wait_until 20 "${CTR[@]}" version; then
+    if ! wait_for_service "$CTD_PID" 20 "${CTR[@]}" --connect-timeout 1s version; then
         if kill -0 "$CTD_PID" 2>/dev/null; then
             SERVICE_SKIP_REASON="containerd did not answer on $sock within 20 s: $(grep -E 'level=(error|fatal)' "$CTD_DIR/containerd.log" | tail -1)"
         else
@@ -239,8 +241,12 @@ EOF
     REGISTRY_PID=$!
     service_started docker-registry "$REGISTRY_PID"
     REGISTRY=127.0.0.1:$port
-    if ! wait_until 20 python3 -c 'import sys, urllib.request; urllib.request.urlopen("http://" + sys.argv[1] + "/v2/", timeout=2)' "$REGISTRY"; then
-        SERVICE_SKIP_REASON="docker-registry did not answer on http://$REGISTRY/v2/ within 20 s: $(tail -1 "$REGISTRY_LOG")"
+    if ! wait_for_service "$REGISTRY_PID" 20 python3 -c 'import sys, urllib.request; urllib.request.urlopen("http://" + sys.argv[1] + "/v2/", timeout=2)' "$REGISTRY"; then
+        if kill -0 "$REGISTRY_PID" 2>/dev/null; then
+            SERVICE_SKIP_REASON="docker-registry did not answer on http://$REGISTRY/v2/ within 20 s: $(tail -1 "$REGISTRY_LOG")"
+        else
+            SERVICE_SKIP_REASON="docker-registry exited: $(tail -1 "$REGISTRY_LOG")"
+        fi
         return 1
     fi
     echo "# docker-registry $(docker-registry --version 2>/dev/null | awk '{ print $3 }') on http://$REGISTRY, storage $dir/storage"
