@@ -1,9 +1,17 @@
-// Parsing of --compressor and --gzip-format values (see codec_names.h).
+// Parsing of --compression-format, --compressor and --gzip-format values
+// (see codec_names.h).
 #include "cli/codec_names.h"
 
 #include <string>
 
 namespace ocipack::cli {
+
+Result<LayerCompression> parse_layer_compression(std::string_view name) {
+  for (LayerCompression compression : {LayerCompression::gzip, LayerCompression::zstd,
+                                       LayerCompression::zstd_chunked, LayerCompression::none})
+    if (name == layer_compression_name(compression)) return compression;
+  return usage_error("--compression-format '" + std::string(name) + "': expected gzip, zstd, zstd:chunked or none");
+}
 
 Result<CodecKind> parse_codec_kind(std::string_view name) {
   if (name == "libdeflate") return CodecKind::libdeflate;

@@ -9,7 +9,7 @@ namespace ocipack::cli {
 
 namespace {
 // "[]" stands for any index ("layers[]" matches "layers[0]", "layers[12]").
-constexpr std::array<std::pair<std::string_view, std::string_view>, 13> k_flag_of_field{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 14> k_flag_of_field{{
     {"layers[].rootfs", "rootfs"},  // the positional ROOTFS or a --layer DIR
     {"layers[].diff_base", "--diff-base"},
     {"layout_dir", "-o"},
@@ -17,6 +17,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 13> k_flag_o
     {"diff_against_base", "--diff-against-base"},
     {"tar_output", "--tar-output"},
     {"image.tag", "--tag"},
+    {"codec.compression", "--compression-format"},
     {"codec.kind", "--compressor"},
     {"codec.level", "--level"},
     {"codec.format", "--gzip-format"},

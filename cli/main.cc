@@ -138,15 +138,17 @@ void print_build_summary(const ocipack::BuildOptions& build, const ocipack::Buil
                 cli::human_bytes(static_cast<uint64_t>(base_layer.size)).c_str());
   for (const auto& layer : result.layers) {
     const LayerResult& s = layer.stats;
-    std::printf("  layer %s: %s tar -> %s gzip (%.1f%%) in %llu chunks\n", s.digest.str().c_str(),
+    std::printf("  layer %s: %s tar -> %s %s (%.1f%%) in %llu chunks\n", s.digest.str().c_str(),
                 cli::human_bytes(s.uncompressed_size).c_str(), cli::human_bytes(s.compressed_size).c_str(),
+                layer_compression_name(build.layer.codec.compression),
                 s.uncompressed_size ? 100.0 * static_cast<double>(s.compressed_size) /
                                           static_cast<double>(s.uncompressed_size)
                                     : 0.0,
                 static_cast<unsigned long long>(s.chunks));
   }
-  std::printf("  %.2f s, %d threads, %s level %d\n", result.seconds, build.layer.threads,
-              codec_name(build.layer.codec.kind), build.layer.codec.level);
+  auto format = resolve_layer_format(build.layer.codec);  // the build resolved it already: cannot fail here
+  std::printf("  %.2f s, %d threads, %s\n", result.seconds, build.layer.threads,
+              format.ok() ? (*format)->codec_text().c_str() : "?");
   if (build.tar_output) std::printf("  tarball %s\n", printable(*build.tar_output).c_str());
 }
 

@@ -77,15 +77,29 @@ Yocto's image-oci class does): --cmd "/bin/sh -c 'echo hi'". Given several
 times, each value is one element: --cmd /bin/sh --cmd -c --cmd "echo hi".
 SOURCE_DATE_EPOCH (as Yocto exports it) sets `created` when --created is not
 given and clamps file mtimes in the layer to that time.
-The layer digest depends only on the rootfs contents, --chunk-size, --level and
-the compressor version (see README); not on --threads.)";
+The layer digest depends only on the rootfs contents, --compression-format,
+--chunk-size, --level and the compressor version (see README); not on --threads.)";
+
+// "libdeflate 0-12 (default 6), ...": the levels each codec takes, from
+// level_bounds, for the --level help.
+std::string level_help() {
+  std::string text = "Compression level of the chosen format's codec:";
+  const char* separator = " ";
+  for (CodecKind kind : {CodecKind::libdeflate, CodecKind::isal, CodecKind::zstd}) {
+    const LevelBounds bounds = level_bounds(kind);
+    text += separator + std::string(codec_name(kind)) + " " + std::to_string(bounds.min) + "-" +
+            std::to_string(bounds.max) + " (default " + std::to_string(bounds.default_level) + ")";
+    separator = ", ";
+  }
+  return text;
+}
 
 // `ocipack build`'s flags as CLI11 stores them, before they are checked.
 struct BuildFlags {
   std::string rootfs, output, tag = "latest", author, user, arch, variant, os = "linux";
   std::vector<std::string> entrypoint, cmd, ports, labels, env;
   std::string workdir, stop_signal, created, chunk_size = "1M", tar_output;
-  std::string compressor = "libdeflate", gzip_format = "members";
+  std::string compression_format = "gzip", compressor = "libdeflate", gzip_format = "members";
   std::vector<std::string> layers;
   std::string base, diff_base, owner = "keep";
   bool diff_against_base = false;
@@ -139,10 +153,12 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
   build->add_option("--env", flags.env, "Environment KEY=VALUE, repeatable (OCI_IMAGE_ENV_VARS)")
       ->allow_extra_args(false);
   build->add_option("--created", flags.created, "Creation time, RFC 3339 or @SECONDS; default: SOURCE_DATE_EPOCH, else now");
-  build->add_option("--compressor", flags.compressor, "Gzip backend: libdeflate (levels 0-12, default 6) or isal (ISA-L, levels 0-3, default 1)")
+  build->add_option("--compression-format", flags.compression_format, "Layer format: gzip, zstd (one zstd frame per chunk), zstd:chunked or none (plain tar) (OCI_IMAGE_COMPRESSION)")
       ->capture_default_str();
-  build->add_option("--level", flags.level, "Compression level; default: 6 for libdeflate, 1 for isal");
-  build->add_flag("--fast", flags.fast, "Fast preset: --compressor isal --level 1 (unless given)");
+  build->add_option("--compressor", flags.compressor, "Gzip engine: libdeflate or isal (ISA-L); gzip only")
+      ->capture_default_str();
+  build->add_option("--level", flags.level, level_help() + " (OCI_IMAGE_COMPRESSION_LEVEL)");
+  build->add_flag("--fast", flags.fast, "Fast gzip preset: --compressor isal --level 1 (unless given)");
   build->add_option("--gzip-format", flags.gzip_format, "members: one gzip member per chunk; single: one member for the whole layer (isal only)")
       ->capture_default_str();
   build->add_flag("--dictionary", flags.dictionary, "With --gzip-format single: prime each chunk with the previous 32 KiB (smaller, same speed class)");
@@ -307,17 +323,30 @@ Status set_times(const BuildFlags& flags, const Environment& env, BuildOptions& 
   return ok_status();
 }
 
+// The codec: the layer format, the gzip engine (given, --fast's, or the
+// format's own codec) and the level (given, or that codec's default);
+// resolve_layer_format checks levels and combinations, naming the fields.
+Status set_codec(const BuildFlags& flags, CodecOptions& codec) {
+  OCIPACK_TRY_ASSIGN(codec.compression, parse_layer_compression(flags.compression_format));
+  const bool compressor_given = flags.given("--compressor");
+  if (flags.fast && !compressor_given && codec.compression != LayerCompression::gzip)
+    return usage_error("--fast (ISA-L gzip) does not apply to --compression-format " + flags.compression_format);
+  if (compressor_given || flags.fast) {
+    OCIPACK_TRY_ASSIGN(codec.kind, parse_codec_kind(compressor_given ? flags.compressor : "isal"));
+  } else {
+    codec.kind = default_codec_kind(codec.compression);
+  }
+  OCIPACK_TRY_ASSIGN(codec.format, parse_gzip_format(flags.gzip_format));
+  codec.dictionary = flags.dictionary;
+  if (flags.given("--level")) codec.level = flags.level;
+  else if (codec.kind) codec.level = default_level(*codec.kind);
+  OCIPACK_TRY(resolve_layer_format(codec));
+  return ok_status();
+}
+
 // The layer pipeline: codec, threads, chunk size, and the tarball.
 Status set_layer_options(const BuildFlags& flags, const Environment& env, BuildOptions& b) {
-  const bool compressor_given = flags.given("--compressor");
-  OCIPACK_TRY_ASSIGN(const CodecKind kind, parse_codec_kind(flags.fast && !compressor_given ? "isal" : flags.compressor));
-  OCIPACK_TRY_ASSIGN(const GzipFormat format, parse_gzip_format(flags.gzip_format));
-  auto& codec = b.layer.codec;
-  codec.kind = kind;
-  codec.format = format;
-  codec.dictionary = flags.dictionary;
-  codec.level = flags.given("--level") ? flags.level : default_level(kind);
-  OCIPACK_TRY(resolve_layer_format(codec));  // levels and combinations (errors name the fields)
+  OCIPACK_TRY(set_codec(flags, b.layer.codec));
   if (flags.threads < 0 || flags.threads > 1024)
     return usage_error("--threads " + std::to_string(flags.threads) + ": expected 1-1024");
   b.layer.threads = flags.threads == 0 ? std::max(1, env.hardware_threads) : flags.threads;
@@ -371,7 +400,7 @@ Result<CommandLine> parse(const std::vector<std::string>& args, const Environmen
   app.require_subcommand(1);
   const std::string version = std::string("ocipack ") + OCIPACK_VERSION + " (" +
                               codec_description(CodecKind::libdeflate) + ", " +
-                              codec_description(CodecKind::isal) + ")";
+                              codec_description(CodecKind::isal) + ", " + codec_description(CodecKind::zstd) + ")";
   app.set_version_flag("--version", version);
   BuildFlags build_flags;
   LayoutFlags tags_flags, inspect_flags, gc_flags, verify_flags;

@@ -8,13 +8,19 @@
 //  - deflate_piece: raw deflate ending byte-aligned on a full flush and never
 //    final, that may refer back into a dictionary (the ≤ 32 KiB of stream
 //    before the input); pieces concatenate into ONE deflate stream that a
-//    layer format frames as a single gzip member.
+//    layer format frames as a single gzip member;
+//  - zstd_frame: one complete zstd frame (RFC 8878) with the content size
+//    and a checksum in its header, self-contained; frames concatenate into
+//    a valid zstd stream.
 // Every backend has the same entry point, compress(input, dictionary,
 // output); what differs is which shapes it can write, stated up front by
 // codec_writes() instead of being discovered by a failing call. libdeflate
 // (levels 0–12) writes gzip members only: it always ends its output with a
-// final block. ISA-L igzip (levels 0–3) writes both. A next backend (zstd)
-// adds a CodecKind, its level bounds, a shape (a zstd frame) and one file.
+// final block. ISA-L igzip (levels 0–3) writes both gzip shapes. libzstd
+// (levels 1–19) writes zstd frames, with every parameter that affects the
+// bytes pinned (codec_zstd.cc). A next backend adds a CodecKind, its level
+// bounds, a shape and one file. make_store_compressor() is the identity, for
+// data stored as it is.
 //
 // Validation: check_compressor() is the one check of (kind, level, shape);
 // its errors name the option fields "codec.kind" and "codec.level" (the CLI
@@ -36,10 +42,10 @@
 
 namespace ocipack {
 
-enum class CodecKind { libdeflate, isal };
+enum class CodecKind { libdeflate, isal, zstd };
 
 // What one compress() call writes (see the top of the file).
-enum class CompressedShape { gzip_member, deflate_piece };
+enum class CompressedShape { gzip_member, deflate_piece, zstd_frame };
 
 // The window a deflate back-reference can reach: the most a deflate_piece's
 // dictionary can usefully hold.
@@ -53,8 +59,8 @@ class Compressor {
   // Compresses `input` into `output` (which holds bound(input.size()) bytes)
   // in the compressor's shape; returns the output's size. `dictionary` is
   // the stream before `input` that the output may refer back into (only the
-  // last k_deflate_window bytes count); it must be empty for gzip_member,
-  // whose output stands alone. The output depends only on input, dictionary,
+  // last k_deflate_window bytes count); it must be empty for gzip_member and
+  // zstd_frame, whose output stands alone. The output depends only on input, dictionary,
   // kind, level and shape — never on what the object compressed before.
   virtual Result<size_t> compress(std::span<const std::byte> input, std::span<const std::byte> dictionary,
                                   std::span<std::byte> output) = 0;
@@ -85,10 +91,14 @@ Status check_compressor(CodecKind kind, int level, CompressedShape shape);
 // Checks the settings (check_compressor) and creates a compressor.
 Result<std::unique_ptr<Compressor>> make_compressor(CodecKind kind, int level, CompressedShape shape);
 
-// "libdeflate" / "isal": the name the backend goes by in messages and stats.
+// The identity: compress() copies its input (no dictionary), for data kept
+// uncompressed through the same interface. Needs no check.
+std::unique_ptr<Compressor> make_store_compressor();
+
+// "libdeflate" / "isal" / "zstd": the name the backend goes by in messages and stats.
 const char* codec_name(CodecKind kind);
 
-// Name and version of the backend, e.g. "libdeflate 1.14" (for --version and
+// Name and version of the backend, e.g. "libdeflate 1.14", "libzstd 1.5.4" (for --version and
 // for the README's statement of what the layer digest depends on).
 std::string codec_description(CodecKind kind);
 

@@ -31,9 +31,9 @@ class GzipSingleFraming final : public BlobFraming {
 
 class GzipSingleFormat final : public LayerFormat {
  public:
-  GzipSingleFormat(const CodecOptions& options, const LayerFormatRow& row)
-      : LayerFormat(row, options.kind, options.level, CompressedShape::deflate_piece),
-        m_history(options.dictionary ? k_deflate_window : 0) {}
+  GzipSingleFormat(const CodecChoice& codec, bool dictionary, const LayerFormatRow& row)
+      : LayerFormat(row, codec.kind, codec.level, CompressedShape::deflate_piece),
+        m_history(dictionary ? k_deflate_window : 0) {}
 
   std::unique_ptr<BlobFraming> begin_blob() const override { return std::make_unique<GzipSingleFraming>(); }
   size_t history_size() const override { return m_history; }
@@ -43,17 +43,20 @@ class GzipSingleFormat final : public LayerFormat {
 };
 }  // namespace
 
-bool serves_gzip_single(const CodecOptions& options) { return options.format == GzipFormat::single; }
+bool serves_gzip_single(const CodecOptions& options) {
+  return options.compression == LayerCompression::gzip && options.format == GzipFormat::single;
+}
 
 Result<std::unique_ptr<const LayerFormat>> make_gzip_single_format(const CodecOptions& options,
                                                                    const LayerFormatRow& row) {
-  if (codec_available(options.kind) && !codec_writes(options.kind, CompressedShape::deflate_piece))
+  const CodecChoice codec = codec_choice(options);
+  if (codec_available(codec.kind) && !codec_writes(codec.kind, CompressedShape::deflate_piece))
     return field_error(ErrorKind::usage, "codec.format", " single needs ")
         .then_field("codec.kind")
-        .then(std::string(" isal (") + codec_name(options.kind) +
+        .then(std::string(" isal (") + codec_name(codec.kind) +
               " cannot end a deflate block on a flush, so it can only write one gzip member per chunk)");
-  OCIPACK_TRY(check_compressor(options.kind, options.level, CompressedShape::deflate_piece));
-  return std::unique_ptr<const LayerFormat>(std::make_unique<GzipSingleFormat>(options, row));
+  OCIPACK_TRY(check_compressor(codec.kind, codec.level, CompressedShape::deflate_piece));
+  return std::unique_ptr<const LayerFormat>(std::make_unique<GzipSingleFormat>(codec, options.dictionary, row));
 }
 
 }  // namespace ocipack

@@ -15,23 +15,26 @@
 // (layer_format.cc) whose rows each name a format, its media type, the
 // options it serves and the function that makes it from them.
 //
-// Adding a format (zstd, say) is one new file and one row:
-//  core/layer/format_zstd.cc defines a LayerFormat subclass, constructed
-//  with LayerFormat(row, CodecKind::zstd, level, CompressedShape::zstd_frame)
-//  (so make_compressor() needs no code), begin_blob() → NoFraming and
-//  history_size() 0, plus `serves_zstd(options)` (options.kind ==
-//  CodecKind::zstd) and `make_zstd_format(options, row)`, which checks the
-//  options (check_compressor) and makes the format; layer_format.cc gets
-//  the declarations of those two functions and, first in the table (rows
-//  are tried in order), the row {"zstd", <zstd media type>, serves_zstd,
-//  make_zstd_format}. The graph, the image builder and the CLI's plumbing
-//  stay as they are. (The backend itself is core/codec's business: a
-//  CodecKind, its level bounds, a shape, and codec_zstd.cc.)
+// The formats: gzip members and gzip single (format_gzip_*.cc), zstd
+// (format_zstd.cc: one zstd frame per chunk) and none (format_none.cc: the
+// tar stream as it is). Adding a format is one new file and one row:
+//  core/layer/format_<name>.cc defines a LayerFormat subclass, constructed
+//  with LayerFormat(row, kind, level, shape) (so make_compressor() needs no
+//  code; or LayerFormat(row) for a blob that stores the chunks as they are),
+//  its begin_blob() and history_size(), plus `serves_<name>(options)` and
+//  `make_<name>_format(options, row)`, which checks the options
+//  (check_compressor, check_no_gzip_options) and makes the format;
+//  layer_format.cc gets the declarations of those two functions and the
+//  row {"<name>", <media type>, serves_<name>, make_<name>_format} in the
+//  table (rows are tried in order). The graph, the image builder and the
+//  CLI's plumbing stay as they are. (The backend itself is core/codec's
+//  business: a CodecKind, its level bounds, a shape, and codec_<name>.cc.)
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,15 +49,42 @@ namespace ocipack {
 // readers that stop after the first member.
 enum class GzipFormat { members, single };
 
+// What a layer blob is, as the user names it: gzip (the default, the one
+// format every OCI reader must read), zstd (one frame per chunk),
+// zstd:chunked (zstd with a table of contents, containers/storage) or none
+// (the plain tar).
+enum class LayerCompression { gzip, zstd, zstd_chunked, none };
+
+// "gzip", "zstd", "zstd:chunked", "none": the names podman and buildah use.
+const char* layer_compression_name(LayerCompression compression);
+
+// The codec a compression uses unless the options name one: libdeflate for
+// gzip, zstd for zstd and zstd:chunked, none for none (nothing is compressed).
+std::optional<CodecKind> default_codec_kind(LayerCompression compression);
+
 // What the caller asked of layer compression (BuildOptions::layer.codec;
-// the error field names are "codec.kind", "codec.level", "codec.format" and
-// "codec.dictionary"). Plain data: resolve_layer_format() validates it.
+// the error field names are "codec.compression", "codec.kind",
+// "codec.level", "codec.format" and "codec.dictionary"). Plain data:
+// resolve_layer_format() validates it. An empty kind or level means "the
+// compression's own": default_codec_kind(compression) at its default level
+// (level_bounds); a kind given must suit the compression (codec.kind isal
+// or libdeflate choose the gzip engine, and refuse zstd).
 struct CodecOptions {
-  CodecKind kind = CodecKind::libdeflate;
-  int level = 6;  // level_bounds(kind): libdeflate 0..12, isal 0..3
+  std::optional<CodecKind> kind;  // empty: default_codec_kind(compression)
+  std::optional<int> level;       // empty: level_bounds(kind).default_level
   GzipFormat format = GzipFormat::members;
   bool dictionary = false;  // single format: prime each piece with the previous 32 KiB
+  LayerCompression compression = LayerCompression::gzip;
 };
+
+// The codec and level the options come to (the kind given or the
+// compression's own, the level given or that kind's default), for a
+// compression that has a codec (not none).
+struct CodecChoice {
+  CodecKind kind;
+  int level;
+};
+CodecChoice codec_choice(const CodecOptions& options);
 
 // One blob's framing state, made per blob by LayerFormat::begin_blob(). The
 // pipeline writes prologue() first, calls observe() with the uncompressed
@@ -86,7 +116,7 @@ class LayerFormat {
   LayerFormat(const LayerFormat&) = delete;
   LayerFormat& operator=(const LayerFormat&) = delete;
 
-  // "gzip members", "gzip single": for messages and statistics.
+  // "gzip members", "gzip single", "zstd", "none": for messages and statistics.
   const std::string& name() const { return m_name; }
   // The manifest's mediaType for the blob.
   const std::string& media_type() const { return m_media_type; }
@@ -102,24 +132,33 @@ class LayerFormat {
   // Whether a chunk's compressed bytes depend only on that chunk's bytes
   // (and the options): not when they may refer back into the stream before.
   bool chunk_output_is_self_contained() const { return history_size() == 0; }
+  // "libdeflate level 6", "zstd level 3", "stored": what compresses the
+  // chunks, for the build summary.
+  std::string codec_text() const;
 
  protected:
   // `row` gives the name and media type; chunks are compressed by `kind`
   // at `level` in `shape` (checked by the format's make function).
   LayerFormat(const LayerFormatRow& row, CodecKind kind, int level, CompressedShape shape);
+  // A format whose chunks are stored as they are (make_store_compressor).
+  explicit LayerFormat(const LayerFormatRow& row);
 
  private:
+  struct CompressorSettings {
+    CodecKind kind;
+    int level;
+    CompressedShape shape;
+  };
   std::string m_name;
   std::string m_media_type;
-  CodecKind m_kind;
-  int m_level;
-  CompressedShape m_shape;
+  std::optional<CompressorSettings> m_compressor;  // empty: stored
 };
 
 // Validates `options` and returns the format that serves them. Usage errors
 // name the fields they are about (Error::fields): "codec.level 42: expected
 // 0-12 for libdeflate", "codec.format single needs codec.kind isal (...)",
-// "codec.dictionary only applies to codec.format single".
+// "codec.dictionary only applies to codec.format single", "codec.kind isal
+// does not apply to codec.compression zstd (...)".
 Result<std::unique_ptr<const LayerFormat>> resolve_layer_format(const CodecOptions& options);
 
 // For format implementations: one row of the format table (layer_format.cc).
@@ -131,5 +170,11 @@ struct LayerFormatRow {
   bool (*serves)(const CodecOptions& options);
   Result<std::unique_ptr<const LayerFormat>> (*make)(const CodecOptions& options, const LayerFormatRow& row);
 };
+
+// For the make functions of formats that are not gzip: refuses the
+// gzip-only options (codec.format single, codec.dictionary) and a
+// codec.kind other than the compression's own, each naming the field and
+// codec.compression. `level_applies` false (none) refuses codec.level too.
+Status check_no_gzip_options(const CodecOptions& options, bool level_applies);
 
 }  // namespace ocipack

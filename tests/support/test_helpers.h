@@ -1,6 +1,7 @@
 // Helpers shared by the unit tests: a self-removing temporary directory,
-// small file-tree builders, and a multi-member gzip decoder (zlib) used to
-// check layer blobs independently of the code that wrote them.
+// small file-tree builders, and multi-member gzip (zlib) and multi-frame
+// zstd (libzstd's one-shot API) decoders used to check layer blobs
+// independently of the code that wrote them.
 #pragma once
 
 #include <dirent.h>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -157,5 +159,26 @@ inline GzipContents decode_gzip(const std::string& compressed) {
 
 inline std::string gunzip_all(const std::string& compressed) { return decode_gzip(compressed).data; }
 inline size_t count_gzip_members(const std::string& compressed) { return decode_gzip(compressed).members; }
+
+// Decodes a stream of zstd frames back to back, one frame at a time with
+// libzstd's one-shot decoder (each frame must state its content size).
+// Throws when the stream is not all whole frames.
+inline GzipContents decode_zstd(const std::string& compressed) {
+  GzipContents out;
+  for (size_t at = 0; at < compressed.size(); ++out.members) {
+    const size_t frame = ZSTD_findFrameCompressedSize(compressed.data() + at, compressed.size() - at);
+    const unsigned long long size = ZSTD_getFrameContentSize(compressed.data() + at, compressed.size() - at);
+    if (ZSTD_isError(frame) || size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR)
+      throw std::runtime_error("not a zstd frame with a content size");
+    std::string data(size, '\0');
+    const size_t n = ZSTD_decompress(data.data(), data.size(), compressed.data() + at, frame);
+    if (ZSTD_isError(n) || n != size) throw std::runtime_error("corrupt zstd frame");
+    out.data += data;
+    at += frame;
+  }
+  return out;
+}
+inline std::string unzstd_all(const std::string& compressed) { return decode_zstd(compressed).data; }
+inline size_t count_zstd_frames(const std::string& compressed) { return decode_zstd(compressed).members; }
 
 }  // namespace ocipack::testing

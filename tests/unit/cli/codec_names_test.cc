@@ -1,4 +1,5 @@
-// Tests for cli/codec_names.cc: the --compressor and --gzip-format names
+// Tests for cli/codec_names.cc: the --compression-format, --compressor and
+// --gzip-format names
 // parse to the library's enums (and back, through codec_name), and unknown
 // names are usage errors that name the flag and quote the value.
 #include "cli/codec_names.h"
@@ -20,6 +21,20 @@ TEST(CodecNames, ParseNames) {
   EXPECT_EQ(*parse_gzip_format("single"), GzipFormat::single);
   for (CodecKind kind : {CodecKind::libdeflate, CodecKind::isal})
     EXPECT_EQ(*parse_codec_kind(codec_name(kind)), kind);
+}
+
+TEST(CodecNames, CompressionFormatNames) {
+  EXPECT_EQ(*parse_layer_compression("gzip"), LayerCompression::gzip);
+  EXPECT_EQ(*parse_layer_compression("zstd"), LayerCompression::zstd);
+  EXPECT_EQ(*parse_layer_compression("zstd:chunked"), LayerCompression::zstd_chunked);
+  EXPECT_EQ(*parse_layer_compression("none"), LayerCompression::none);
+  for (const char* bad : {"", "ZSTD", "zstd:", "tar", "uncompressed", "gz"}) {
+    auto compression = parse_layer_compression(bad);
+    ASSERT_FALSE(compression.ok()) << bad;
+    EXPECT_TRUE(compression.error().is(ErrorKind::usage));
+    EXPECT_EQ(compression.error().message,
+              "--compression-format '" + std::string(bad) + "': expected gzip, zstd, zstd:chunked or none");
+  }
 }
 
 TEST(CodecNames, UnknownNamesAreErrorsNamingTheValue) {

@@ -21,6 +21,7 @@ TEST(CliErrors, EveryFieldOfTheVocabularyHasItsFlag) {
       {"diff_against_base", "--diff-against-base"},
       {"tar_output", "--tar-output"},
       {"image.tag", "--tag"},
+      {"codec.compression", "--compression-format"},
       {"codec.kind", "--compressor"},
       {"codec.level", "--level"},
       {"codec.format", "--gzip-format"},

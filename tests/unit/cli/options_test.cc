@@ -279,6 +279,63 @@ TEST(CliOptions, CompressorFormatAndPresets) {
   }
 }
 
+// --compression-format picks the layer format; --level applies to its codec
+// with that codec's default; the gzip-only flags and out-of-range levels are
+// one usage error naming the flags.
+TEST(CliOptions, CompressionFormat) {
+  auto cl = parse(base());
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->build.layer.codec.compression, LayerCompression::gzip);
+  cl = parse(with({"--compression-format", "zstd"}));
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->build.layer.codec.compression, LayerCompression::zstd);
+  EXPECT_EQ(cl->build.layer.codec.kind, CodecKind::zstd);
+  EXPECT_EQ(cl->build.layer.codec.level, 3);
+  cl = parse(with({"--compression-format", "zstd", "--level", "19"}));
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->build.layer.codec.level, 19);
+  cl = parse(with({"--compression-format", "none"}));
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->build.layer.codec.compression, LayerCompression::none);
+  EXPECT_FALSE(cl->build.layer.codec.kind.has_value());
+  EXPECT_FALSE(cl->build.layer.codec.level.has_value());
+  cl = parse(with({"--compression-format", "gzip", "--compressor", "isal"}));
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->build.layer.codec.level, 1);
+
+  const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
+      {{"--compression-format", "brotli"},
+       "--compression-format 'brotli': expected gzip, zstd, zstd:chunked or none"},
+      {{"--compression-format", "zstd", "--compressor", "isal"},
+       "--compressor isal does not apply to --compression-format zstd (it chooses the gzip engine)"},
+      {{"--compression-format", "zstd", "--compressor", "libdeflate"},
+       "--compressor libdeflate does not apply to --compression-format zstd (it chooses the gzip engine)"},
+      {{"--compression-format", "zstd", "--dictionary"},
+       "--dictionary does not apply to --compression-format zstd (it primes the pieces of a single gzip member)"},
+      {{"--compression-format", "zstd", "--gzip-format", "single"},
+       "--gzip-format single does not apply to --compression-format zstd (it lays out gzip layers)"},
+      {{"--compression-format", "zstd", "--level", "20"}, "--level 20: expected 1-19 for zstd"},
+      {{"--compression-format", "zstd", "--level", "0"}, "--level 0: expected 1-19 for zstd"},
+      {{"--compression-format", "zstd", "--fast"}, "--fast (ISA-L gzip) does not apply to --compression-format zstd"},
+      {{"--compression-format", "none", "--level", "3"},
+       "--level 3 does not apply to --compression-format none (nothing is compressed)"},
+      {{"--compression-format", "zstd:chunked"}, "--compression-format zstd:chunked is not supported yet"},
+  };
+  for (const auto& [flags, message] : refused) {
+    auto bad = parse(with(flags));
+    ASSERT_FALSE(bad.ok()) << message;
+    EXPECT_TRUE(bad.error().is(ErrorKind::usage));
+    EXPECT_EQ(bad.error().message, message);
+  }
+  auto help = parse({"build", "--help"});
+  ASSERT_TRUE(help.ok());
+  EXPECT_NE(help->text.find("--compression-format"), std::string::npos);
+  EXPECT_NE(help->text.find("zstd 1-19 (default 3)"), std::string::npos) << "level bounds from level_bounds";
+  auto version = parse({"--version"});
+  ASSERT_TRUE(version.ok());
+  EXPECT_NE(version->text.find("libzstd "), std::string::npos) << version->text;
+}
+
 TEST(CliOptions, ValueParsers) {
   EXPECT_EQ(*parse_port("8080"), "8080/tcp");
   EXPECT_EQ(*parse_port("53/udp"), "53/udp");

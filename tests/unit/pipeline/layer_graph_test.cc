@@ -3,7 +3,8 @@
 // equal to independently computed SHA-256s, identical bytes for any thread
 // count, bounded chunk buffers, and errors/cancellation that stop the run.
 // The single-member format (with and without dictionary) goes through the
-// same graph and comes out as ONE gzip member of the same stream. Several
+// same graph and comes out as ONE gzip member of the same stream; zstd
+// comes out as one frame per chunk and none as the tar stream itself. Several
 // layers run in one graph: each blob is the same bytes as when built alone,
 // the chunk limit holds for all of them together, progress is summed, and
 // the first failing layer's error stops the run.
@@ -210,6 +211,45 @@ TEST(LayerPipeline, SingleMemberFormatIsOneMemberOfTheStream) {
     }
     if (!dictionary) plain_blob = one_thread_blob;
     else EXPECT_LE(one_thread_blob.size(), plain_blob.size());
+  }
+}
+
+// zstd: the blob is one zstd frame per chunk, decoding to the tar stream,
+// with the diff_id of the gzip layer of the same tree and the same bytes
+// for 1 and 3 threads; none: the blob is the tar stream (digest = diff_id).
+TEST(LayerPipeline, ZstdAndNoneFormatsRunThroughTheSameGraph) {
+  TempDir dir;
+  make_tree(dir / "root");
+  const std::string tar = plain_tar(dir / "root");
+  auto gzip = run(dir / "root", 2);
+  ASSERT_TRUE(gzip.ok());
+  for (LayerCompression compression : {LayerCompression::zstd, LayerCompression::none}) {
+    SCOPED_TRACE(layer_compression_name(compression));
+    std::string one_thread_blob;
+    for (int threads : {1, 3}) {
+      LayerPipelineOptions options = options_for(threads);
+      options.codec = {};
+      options.codec.compression = compression;
+      auto runs = run_all({dir / "root"}, options);
+      ASSERT_TRUE(runs.ok()) << runs.error().message;
+      const LayerRunOutput& r = runs->at(0);
+      if (compression == LayerCompression::zstd) {
+        EXPECT_EQ(testing::count_zstd_frames(r.blob), r.result.chunks);
+        EXPECT_EQ(testing::unzstd_all(r.blob), tar);
+        EXPECT_LT(r.blob.size(), tar.size());
+      } else {
+        EXPECT_EQ(r.blob, tar);
+        EXPECT_EQ(r.result.digest, r.result.diff_id);
+      }
+      EXPECT_EQ(r.result.diff_id, gzip->result.diff_id);
+      EXPECT_EQ(r.result.diff_id, Sha256::of(tar));
+      EXPECT_EQ(r.result.digest, Sha256::of(r.blob));
+      EXPECT_EQ(r.result.compressed_size, r.blob.size());
+      EXPECT_EQ(r.result.uncompressed_size, tar.size());
+      EXPECT_GT(r.result.chunks, 10u);
+      if (threads == 1) one_thread_blob = r.blob;
+      EXPECT_EQ(r.blob, one_thread_blob) << threads << " threads";
+    }
   }
 }
 

@@ -1,10 +1,12 @@
 // Tests for core/layer/layer_format.cc and the format files
-// (format_gzip_members.cc, format_gzip_single.cc): resolve_layer_format()
-// picks the format the options ask for and refuses bad options with usage
-// errors naming the field; each format's media type, history and framing
-// are what its blobs need — chunks compressed with the format's compressor
-// and framed by its BlobFraming decode (zlib) to the stream, as one member
-// per chunk or as ONE member for the whole stream.
+// (format_gzip_members.cc, format_gzip_single.cc, format_zstd.cc,
+// format_none.cc): resolve_layer_format() picks the format the options ask
+// for and refuses bad options with usage errors naming the field; each
+// format's media type, history and framing are what its blobs need —
+// chunks compressed with the format's compressor and framed by its
+// BlobFraming decode (zlib, libzstd) to the stream, as one member per chunk
+// or as ONE member for the whole stream, as one zstd frame per chunk, or
+// are the stream itself (none).
 #include "core/layer/layer_format.h"
 
 #include <gtest/gtest.h>
@@ -20,9 +22,13 @@ namespace ocipack {
 namespace {
 
 using ocipack::testing::count_gzip_members;
+using ocipack::testing::count_zstd_frames;
 using ocipack::testing::gunzip_all;
+using ocipack::testing::unzstd_all;
 
 constexpr const char* k_gzip_layer = "application/vnd.oci.image.layer.v1.tar+gzip";
+constexpr const char* k_zstd_layer = "application/vnd.oci.image.layer.v1.tar+zstd";
+constexpr const char* k_tar_layer = "application/vnd.oci.image.layer.v1.tar";
 
 std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
 std::string text_of(std::span<const std::byte> bytes) {
@@ -68,11 +74,123 @@ std::string encode(const LayerFormat& format, const std::vector<std::string>& ch
 }
 
 TEST(CodecOptions, Defaults) {
+  // An empty kind and level mean the compression's own codec at its default
+  // level: gzip with libdeflate at 6, as before.
   CodecOptions options;
-  EXPECT_EQ(options.kind, CodecKind::libdeflate);
-  EXPECT_EQ(options.level, 6);
+  EXPECT_FALSE(options.kind.has_value());
+  EXPECT_FALSE(options.level.has_value());
+  EXPECT_EQ(options.compression, LayerCompression::gzip);
   EXPECT_EQ(options.format, GzipFormat::members);
   EXPECT_FALSE(options.dictionary);
+  EXPECT_EQ(codec_choice(options).kind, CodecKind::libdeflate);
+  EXPECT_EQ(codec_choice(options).level, 6);
+  auto format = resolve(options);
+  ASSERT_NE(format, nullptr);
+  EXPECT_EQ(format->name(), "gzip members");
+  EXPECT_EQ(format->codec_text(), "libdeflate level 6");
+}
+
+TEST(CodecOptions, EachCompressionHasItsOwnCodecAndDefaultLevel) {
+  EXPECT_EQ(default_codec_kind(LayerCompression::gzip), CodecKind::libdeflate);
+  EXPECT_EQ(default_codec_kind(LayerCompression::zstd), CodecKind::zstd);
+  EXPECT_EQ(default_codec_kind(LayerCompression::zstd_chunked), CodecKind::zstd);
+  EXPECT_FALSE(default_codec_kind(LayerCompression::none).has_value());
+  CodecOptions zstd;
+  zstd.compression = LayerCompression::zstd;
+  EXPECT_EQ(codec_choice(zstd).kind, CodecKind::zstd);
+  EXPECT_EQ(codec_choice(zstd).level, level_bounds(CodecKind::zstd).default_level);
+  zstd.kind = CodecKind::isal;  // given: kept (and refused by the format)
+  EXPECT_EQ(codec_choice(zstd).kind, CodecKind::isal);
+  EXPECT_STREQ(layer_compression_name(LayerCompression::zstd_chunked), "zstd:chunked");
+  EXPECT_STREQ(layer_compression_name(LayerCompression::none), "none");
+}
+
+TEST(LayerFormat, ZstdForEveryLevelIsOneFramePerChunk) {
+  for (int level = level_bounds(CodecKind::zstd).min; level <= level_bounds(CodecKind::zstd).max; ++level) {
+    CodecOptions options;
+    options.compression = LayerCompression::zstd;
+    options.level = level;
+    auto format = resolve(options);
+    ASSERT_NE(format, nullptr) << level;
+    EXPECT_EQ(format->name(), "zstd");
+    EXPECT_EQ(format->media_type(), k_zstd_layer);
+    EXPECT_EQ(format->codec_text(), "zstd level " + std::to_string(level));
+    EXPECT_EQ(format->history_size(), 0u);
+  }
+  CodecOptions options;
+  options.compression = LayerCompression::zstd;
+  auto format = resolve(options);
+  ASSERT_NE(format, nullptr);
+  EXPECT_EQ(format->codec_text(), "zstd level 3");
+  auto framing = format->begin_blob();
+  EXPECT_TRUE(framing->prologue().empty());
+  EXPECT_TRUE(framing->epilogue(12345).empty());
+  const std::vector<std::string> chunks = {sample(70000, 1), sample(10, 2), "", sample(50000, 3)};
+  const std::string blob = encode(*format, chunks);
+  EXPECT_EQ(count_zstd_frames(blob), chunks.size());
+  EXPECT_EQ(unzstd_all(blob), chunks[0] + chunks[1] + chunks[2] + chunks[3]);
+}
+
+TEST(LayerFormat, NoneBlobIsTheStream) {
+  CodecOptions options;
+  options.compression = LayerCompression::none;
+  auto format = resolve(options);
+  ASSERT_NE(format, nullptr);
+  EXPECT_EQ(format->name(), "none");
+  EXPECT_EQ(format->media_type(), k_tar_layer);
+  EXPECT_EQ(format->codec_text(), "stored");
+  EXPECT_EQ(format->history_size(), 0u);
+  const std::vector<std::string> chunks = {sample(70000, 1), "", sample(9, 2)};
+  EXPECT_EQ(encode(*format, chunks), chunks[0] + chunks[1] + chunks[2]);
+}
+
+TEST(LayerFormat, ZstdChunkedHasNoRowYet) {
+  CodecOptions options;
+  options.compression = LayerCompression::zstd_chunked;
+  auto format = resolve_layer_format(options);
+  ASSERT_FALSE(format.ok());
+  EXPECT_TRUE(format.error().is(ErrorKind::usage));
+  EXPECT_EQ(format.error().field(), "codec.compression");
+  EXPECT_EQ(format.error().message, "codec.compression zstd:chunked is not supported yet");
+}
+
+TEST(LayerFormat, GzipOnlyOptionsAreRefusedByOtherCompressions) {
+  struct Case {
+    CodecOptions options;
+    const char* field;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {{CodecKind::isal, std::nullopt, GzipFormat::members, false, LayerCompression::zstd}, "codec.kind",
+       "codec.kind isal does not apply to codec.compression zstd (it chooses the gzip engine)"},
+      {{CodecKind::libdeflate, std::nullopt, GzipFormat::members, false, LayerCompression::zstd}, "codec.kind",
+       "codec.kind libdeflate does not apply to codec.compression zstd (it chooses the gzip engine)"},
+      {{std::nullopt, std::nullopt, GzipFormat::members, true, LayerCompression::zstd}, "codec.dictionary",
+       "codec.dictionary does not apply to codec.compression zstd (it primes the pieces of a single gzip member)"},
+      {{std::nullopt, std::nullopt, GzipFormat::single, false, LayerCompression::zstd}, "codec.format",
+       "codec.format single does not apply to codec.compression zstd (it lays out gzip layers)"},
+      {{std::nullopt, 20, GzipFormat::members, false, LayerCompression::zstd}, "codec.level",
+       "codec.level 20: expected 1-19 for zstd"},
+      {{std::nullopt, 0, GzipFormat::members, false, LayerCompression::zstd}, "codec.level",
+       "codec.level 0: expected 1-19 for zstd"},
+      {{CodecKind::libdeflate, std::nullopt, GzipFormat::members, false, LayerCompression::none}, "codec.kind",
+       "codec.kind libdeflate does not apply to codec.compression none (it chooses the gzip engine)"},
+      {{std::nullopt, 3, GzipFormat::members, false, LayerCompression::none}, "codec.level",
+       "codec.level 3 does not apply to codec.compression none (nothing is compressed)"},
+      {{std::nullopt, std::nullopt, GzipFormat::single, true, LayerCompression::none}, "codec.dictionary",
+       "codec.dictionary does not apply to codec.compression none (it primes the pieces of a single gzip member)"},
+      {{CodecKind::zstd, 3, GzipFormat::members, false, LayerCompression::gzip}, "codec.kind",
+       "codec.kind zstd cannot write gzip members"},
+  };
+  for (const auto& c : cases) {
+    auto format = resolve_layer_format(c.options);
+    ASSERT_FALSE(format.ok()) << c.message;
+    EXPECT_TRUE(format.error().is(ErrorKind::usage));
+    EXPECT_EQ(format.error().field(), c.field);
+    EXPECT_EQ(format.error().message, c.message);
+  }
+  // The compression's own kind, given explicitly, is fine.
+  EXPECT_NE(resolve({CodecKind::zstd, 19, GzipFormat::members, false, LayerCompression::zstd}), nullptr);
 }
 
 TEST(LayerFormat, MembersForEveryBackendAndLevel) {
