@@ -21,7 +21,8 @@
 # Functions:
 #   services_init                       install the EXIT/INT/TERM traps (called by each start_*)
 #   services_stop_checked               stop everything now and check nothing is left (PASS/FAIL)
-#   start_containerd                    CTR=(ctr --address SOCK), CTD_SNAPSHOTTER, CTD_DIR
+#   start_containerd                    CTR=(ctr --address SOCK -n ocipack), CTD_SNAPSHOTTER, CTD_DIR
+#   ctd_use_namespace NAME              CTR in another containerd namespace (a fresh unpack)
 #   ctd_import NAME TARBALL             ctr images import (unpacks into CTD_SNAPSHOTTER)
 #   ctd_mount REF DIR / ctd_unmount DIR read-only view of an image's rootfs
 #   start_registry                      REGISTRY=127.0.0.1:PORT, REGISTRY_LOG (access log)
@@ -135,7 +136,8 @@ tcp_listeners_of() {
 # state, config; GRPC and TTRPC on unix sockets there; no CRI plugin (it
 # would open a TCP streaming port), no debug or metrics listener. Chooses the
 # overlayfs snapshotter when containerd reports it usable, else native.
-# Sets CTR=(ctr --address SOCK), CTD_SNAPSHOTTER, CTD_DIR, CTD_PID. Returns 1
+# Sets CTR=(ctr --address SOCK --namespace ocipack), CTD_SNAPSHOTTER,
+# CTD_DIR, CTD_PID. Returns 1
 # with SERVICE_SKIP_REASON when containerd cannot run here.
 start_containerd() {
     services_init
@@ -163,7 +165,8 @@ EOF
     containerd --config "$CTD_DIR/config.toml" >"$CTD_DIR/containerd.log" 2>&1 &
     CTD_PID=$!
     service_started containerd "$CTD_PID"
-    CTR=(ctr --address "$sock")
+    CTD_SOCK=$sock
+    ctd_use_namespace ocipack
     if ! wait_for_service "$CTD_PID" 20 "${CTR[@]}" --connect-timeout 1s version; then
         if kill -0 "$CTD_PID" 2>/dev/null; then
             SERVICE_SKIP_REASON="containerd did not answer on $sock within 20 s: $(grep -E 'level=(error|fatal)' "$CTD_DIR/containerd.log" | tail -1)"
@@ -185,6 +188,15 @@ EOF
     fi
     echo "# containerd $("${CTR[@]}" version 2>/dev/null | awk '/Server:/ { s = 1 } s && /Version:/ { print $2; exit }') on $sock, snapshotter $CTD_SNAPSHOTTER"
     return 0
+}
+
+# ctd_use_namespace NAME: CTR=(ctr --address SOCK --namespace NAME). Images,
+# content and snapshots of one namespace are invisible to another, so an
+# image imported there is unpacked afresh even when another namespace holds a
+# snapshot of the same chain ID (containerd skips applying a layer whose
+# snapshot exists).
+ctd_use_namespace() {
+    CTR=(ctr --address "$CTD_SOCK" --namespace "$1")
 }
 
 # ctd_import BASENAME TARBALL: `ctr images import` of an OCI archive (a

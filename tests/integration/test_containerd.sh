@@ -118,12 +118,15 @@ if import_tarball "base + delta" "$T/delta.tar"; then
     check_in_containerd "base (same tarball)" "$T/delta" v1 "$T/v1"
 fi
 
-# --- zstd: the same rootfs as a tar+zstd layer
+# --- zstd: the same rootfs as a tar+zstd layer, in a namespace of its own so
+# that containerd decompresses it rather than reusing the gzip layer's snapshot
 if "$OCIPACK" build --help 2>&1 | grep -q -- '--compression-format'; then
     check "build the rootfs as zstd with --tar-output" "$OCIPACK" build "$T/root" -o "$T/zstd" --tag zstd \
         --compression-format zstd --tar-output "$T/zstd.tar" -q
     check_eq "the layer is tar+zstd" application/vnd.oci.image.layer.v1.tar+zstd \
         "$(jq -r '.layers[0].mediaType' "$(blob_path "$T/zstd" "$(layout_manifest_digest "$T/zstd" zstd)")")"
+    ctd_use_namespace ocipack-zstd
+    check_eq "zstd: the namespace starts without snapshots" "" "$("${CTR[@]}" snapshots --snapshotter "$CTD_SNAPSHOTTER" ls | tail -n +2)"
     if import_tarball "zstd" "$T/zstd.tar"; then
         check_in_containerd "zstd" "$T/zstd" zstd "$T/root"
         check_eq "zstd and gzip layers of one tree unpack to one snapshot (same diff_id)" \

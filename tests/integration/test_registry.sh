@@ -93,7 +93,12 @@ pull_and_compare() {
         skip "$name: podman pull" "$PODMAN_SKIP"
         return
     fi
+    local mark
+    mark=$(registry_log_mark)
     check "$name: podman pull from the registry ($PODMAN_DRIVER store)" podman_pull "$ref" || return
+    check_eq "$name: podman fetched the config and every layer (none reused from its store)" \
+        "$(blob_bytes "$layout" "$tag") $(($(layout_blobs "$layout" "$tag" | wc -l) - 1))" \
+        "$(registry_blob_bytes_since "$mark" ocipack/test)"
     config=$(layout_blobs "$layout" "$tag" | sed -n 2p)
     check_eq "$name: podman's image ID is the config digest" "${config#sha256:}" \
         "$("${PODMAN[@]}" image inspect --format '{{.Id}}' "$ref" 2>/dev/null)"
@@ -146,6 +151,9 @@ if "$OCIPACK" build --help 2>&1 | grep -q -- '--compression-format'; then
     check "build the rootfs as zstd" "$OCIPACK" build "$T/root" -o "$T/layout" --tag zstd --compression-format zstd -q
     check_eq "the layer is tar+zstd" application/vnd.oci.image.layer.v1.tar+zstd \
         "$(jq -r '.layers[0].mediaType' "$(blob_path "$T/layout" "$(layout_manifest_digest "$T/layout" zstd)")")"
+    # containers/image reuses a stored layer of the same diff_id: empty the
+    # store so that podman fetches and decompresses the zstd layer itself.
+    "${PODMAN[@]}" rmi --all --force >/dev/null 2>&1
     push_and_back "zstd" "$T/layout" zstd && pull_and_compare "zstd" "$T/layout" zstd "$T/root"
 else
     skip "registry: zstd layer" "this ocipack has no --compression-format"
