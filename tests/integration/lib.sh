@@ -250,3 +250,29 @@ make_delta_trees() {
 whiteouts_of() {
     gzip -dc "$(blob_path "$1" "$2")" | tar -tf - | grep '\.wh\.' | tr '\n' ' '
 }
+
+# tree_equals NAME EXPECTED_TREE DIR [compare_trees.py options...] : one check,
+# PASS with compare_trees' summary or FAIL with its first differences.
+tree_equals() {
+    local name=$1 tree=$2 dir=$3
+    shift 3
+    if python3 "$TESTS_DIR/compare_trees.py" "$@" "$tree" "$dir" >"$TEST_TMP/cmp.out" 2>&1; then
+        pass "$name ($(tail -1 "$TEST_TMP/cmp.out"))"
+    else
+        fail "$name" "$(head -8 "$TEST_TMP/cmp.out")"
+    fi
+}
+
+# podman_mount_equals NAME REF EXPECTED_TREE : `podman image mount` of REF
+# (PODMAN=(podman ...) of a private store) compared with the tree, then
+# unmounted. containers/storage sets times before 1970 to the epoch on
+# purpose (pkg/system Chtimes), hence --floor 0; sockets are not in layers.
+podman_mount_equals() {
+    local name=$1 ref=$2 tree=$3 dir
+    if dir=$("${PODMAN[@]}" image mount "$ref" 2>"$TEST_TMP/mount.err") && [ -d "$dir" ]; then
+        tree_equals "$name" "$tree" "$dir" --ignore-sockets --floor 0
+        "${PODMAN[@]}" image unmount "$ref" >/dev/null 2>&1
+    else
+        fail "$name" "podman image mount $ref: $(head -2 "$TEST_TMP/mount.err")"
+    fi
+}

@@ -66,12 +66,8 @@ check_in_containerd() {
         fail "$name: containerd committed the snapshot of the config's chain ID ($chain)" "$(head -2 "$T/snap.out")"
     fi
     if ctd_mount "$ref" "$mnt" >"$T/mount.out" 2>&1; then
-        if python3 "$TESTS_DIR/compare_trees.py" --ignore-sockets --floor 0 --drop-xattr-prefix trusted. \
-            "$tree" "$mnt" >"$T/cmp.out" 2>&1; then
-            pass "$name: ctr images mount equals the source tree ($(tail -1 "$T/cmp.out"))"
-        else
-            fail "$name: ctr images mount equals the source tree" "$(head -8 "$T/cmp.out")"
-        fi
+        tree_equals "$name: ctr images mount equals the source tree" "$tree" "$mnt" \
+            --ignore-sockets --floor 0 --drop-xattr-prefix trusted.
         check "$name: ctr images unmount --rm" ctd_unmount "$mnt"
     else
         fail "$name: ctr images mount $ref" "$(tail -2 "$T/mount.out")"

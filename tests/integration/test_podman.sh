@@ -40,23 +40,14 @@ arch=$(jq -r '.config.architecture' <<<"$image_json")
 
 # check_loaded NAME REF: the config podman reports, and the applied layer.
 check_loaded() {
-    local name=$1 ref=$2 info dir
+    local name=$1 ref=$2 info
     info=$("${PODMAN[@]}" image inspect "$ref" 2>"$T/inspect.err") ||
         { fail "$name: podman image inspect $ref" "$(head -2 "$T/inspect.err")"; return; }
     check_eq "$name: config as given" \
         '["/bin/sh","-c"]|["echo","hello"]|["PATH=/usr/bin:/bin","GREETING=hi there"]|/srv|1000:1000|{"53/udp":{},"8080/tcp":{}}|{"org.example.role":"test"}|SIGTERM|Build Bot <bot@example.com>|'"$arch"'|linux' \
         "$(jq -c -r '.[0] | [(.Config.Entrypoint|tojson), (.Config.Cmd|tojson), (.Config.Env|tojson), .Config.WorkingDir, .Config.User, (.Config.ExposedPorts|tojson), (.Config.Labels|tojson), .Config.StopSignal, .Author, .Architecture, .Os] | join("|")' <<<"$info")"
     check_eq "$name: one layer, the config's diff_id" "[\"$diff_id\"]" "$(jq -c '.[0].RootFS.Layers' <<<"$info")"
-    if dir=$("${PODMAN[@]}" image mount "$ref" 2>"$T/mount.err") && [ -d "$dir" ]; then
-        if python3 "$(dirname "$0")/compare_trees.py" --ignore-sockets --floor 0 "$T/root" "$dir" >"$T/cmp.out" 2>&1; then
-            pass "$name: the layer containers/storage applied equals the source tree ($(tail -1 "$T/cmp.out"))"
-        else
-            fail "$name: the layer containers/storage applied equals the source tree" "$(head -8 "$T/cmp.out")"
-        fi
-        "${PODMAN[@]}" image unmount "$ref" >/dev/null 2>&1
-    else
-        fail "$name: podman image mount $ref" "$(head -2 "$T/mount.err")"
-    fi
+    podman_mount_equals "$name: the layer containers/storage applied equals the source tree" "$ref" "$T/root"
 }
 
 if check "podman load of the layout tarball (oci-archive)" "${PODMAN[@]}" load -i "$T/image.tar"; then
