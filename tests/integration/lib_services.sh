@@ -30,6 +30,7 @@
 #   podman_pull_partial REF             pull with partial (zstd:chunked) pulls enabled
 #   registry_blob_bytes_since MARK      bytes of blob GETs in the access log after MARK
 #   registry_log_mark                   a MARK for the above (the log's current line count)
+#   podman_partial_pull_outcome         after podman_pull_partial: "partial: N blob(s)" or "declined: REASON"
 
 SERVICE_PIDS=()
 SERVICE_NAMES=()
@@ -365,4 +366,22 @@ podman_pull_partial() {
     local rc=$?
     write_podman_storage_conf "$PODMAN_STORAGE_CONF" "$driver" false
     return $rc
+}
+
+# podman_partial_pull_outcome: what containers/image (5.23, podman 4.3) logged
+# for the last podman_pull_partial: "partial: N blob(s)" when layers were
+# retrieved through the chunked path ("Retrieved partial blob"), else
+# "declined: REASON" with its first "Failed to retrieve partial blob" reason,
+# else "no partial attempt logged" (partial pulls off, or a driver without them).
+podman_partial_pull_outcome() {
+    local got reason
+    got=$(grep -c 'Retrieved partial blob' "$PODMAN_PULL_LOG")
+    reason=$(grep -o 'Failed to retrieve partial blob: [^"]*' "$PODMAN_PULL_LOG" | head -1)
+    if [ "$got" -gt 0 ]; then
+        echo "partial: $got blob(s)"
+    elif [ -n "$reason" ]; then
+        echo "declined: ${reason#Failed to retrieve partial blob: }"
+    else
+        echo "no partial attempt logged"
+    fi
 }
