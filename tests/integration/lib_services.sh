@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # SERVICE_SKIP_REASON, CTD_*, REGISTRY*, PODMAN* are read by the scripts that source this file
 # Real-component services for one integration test script (sourced after lib.sh).
 #
 # The consumers of zstd and multi-platform images that need a daemon — a
