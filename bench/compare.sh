@@ -11,6 +11,8 @@
 #   ocipack          ocipack build ROOTFS -o L --tag bench           (defaults)
 #   ocipack --fast   the same with --fast (ISA-L level 1)
 #   ocipack -t1      the same with --threads 1
+#   ocipack zstd     the same with --compression-format zstd (level 3), and
+#                    with --threads 1 too
 #   umoci (yocto)    the sequence of meta-virtualization's image-oci-umoci.inc:
 #                    init, new, unpack --rootless, cp -a --no-preserve=ownership
 #                    ROOTFS into the bundle, repack, then the config calls the
@@ -25,6 +27,10 @@
 #                    its wall time divided by nproc is the wall time a perfectly
 #                    parallel libdeflate-based packer could reach (it ignores
 #                    the cost of reading the rootfs and writing tar headers).
+#   tar|zstd -3 -T   tar --sort=name | zstd -3 -T NPROC, both sha256s streamed
+#   zstd CPU limit   single-thread zstd -3 on the pre-made tar + 2×sha256sum,
+#                    ÷ nproc: the zstd line (its output size is the reference
+#                    for the zstd layer's size).
 #
 # Wall time comes from `date +%s.%N`; max RSS, user and sys CPU from GNU time
 # (max RSS is that of the largest single process of a pipeline/sequence, not
@@ -86,7 +92,7 @@ done
 
 log() { printf '[compare] %s\n' "$*" >&2; }
 
-for tool in umoci pigz gzip tar sha256sum openssl libdeflate-gzip jq skopeo python3 bc /usr/bin/time; do
+for tool in umoci pigz gzip zstd tar sha256sum openssl libdeflate-gzip jq skopeo python3 bc /usr/bin/time; do
     command -v "$tool" >/dev/null 2>&1 || { echo "compare.sh: missing tool: $tool" >&2; exit 1; }
 done
 
@@ -147,6 +153,14 @@ if (( have_ocipack )); then
     setup[ocipack-t1]='rm -rf "$W/ocipack-t1-L"'
     cmd[ocipack-t1]='"$OCIPACK" build "$ROOTFS" -o "$W/ocipack-t1-L" --tag "$TAG" --threads 1'
     size_of[ocipack-t1]=layout_layer_size:ocipack-t1-L
+    tools+=("ocipack-zstd")
+    setup[ocipack-zstd]='rm -rf "$W/ocipack-zstd-L"'
+    cmd[ocipack-zstd]='"$OCIPACK" build "$ROOTFS" -o "$W/ocipack-zstd-L" --tag "$TAG" --compression-format zstd'
+    size_of[ocipack-zstd]=layout_layer_size:ocipack-zstd-L
+    tools+=("ocipack-zstd-t1")
+    setup[ocipack-zstd-t1]='rm -rf "$W/ocipack-zstd-t1-L"'
+    cmd[ocipack-zstd-t1]='"$OCIPACK" build "$ROOTFS" -o "$W/ocipack-zstd-t1-L" --tag "$TAG" --compression-format zstd --threads 1'
+    size_of[ocipack-zstd-t1]=layout_layer_size:ocipack-zstd-t1-L
 fi
 
 tools+=("umoci")
@@ -214,6 +228,25 @@ openssl dgst -sha256 libdeflate.tar.gz >/dev/null
 ts openssl'
 size_of[cpu-limit]=file_size:libdeflate.tar.gz
 
+tools+=("zstd-mt")
+setup[zstd-mt]='rm -f "$W"/zstd-mt.*'
+cmd[zstd-mt]=$(stream_cmd 'zstd -3 -q -T"$NPROC" -c' zstd-mt)
+size_of[zstd-mt]=file_size:zstd-mt.tar.gz
+
+tools+=("zstd-limit")
+setup[zstd-limit]='rm -f "$W"/zstd-single.* "$W/zstd-limit-phases"'
+cmd[zstd-limit]='
+ts() { printf "%s %s\n" "$1" "$(date +%s.%N)" >>"$W/zstd-limit-phases"; }
+set -e
+cd "$W"
+ts start
+zstd -3 -q -T1 -c input.tar >zstd-single.tar.zst
+ts compress
+sha256sum input.tar >zstd-single.tar.sha
+sha256sum zstd-single.tar.zst >zstd-single.zst.sha
+ts sha256sum'
+size_of[zstd-limit]=file_size:zstd-single.tar.zst
+
 declare -A label=(
     [ocipack]="ocipack build (defaults)"
     [ocipack-fast]="ocipack build --fast (ISA-L level 1)"
@@ -222,8 +255,13 @@ declare -A label=(
     [pigz]="tar \\| pigz -6 -p $nproc + 2×sha256"
     [gzip]="tar \\| gzip -6 + 2×sha256 (sloci-image)"
     [cpu-limit]="CPU limit: 1-thread libdeflate -6 + 2×sha256, ÷ $nproc"
+    [ocipack-zstd]="ocipack build --compression-format zstd"
+    [ocipack-zstd-t1]="ocipack build --compression-format zstd --threads 1"
+    [zstd-mt]="tar \\| zstd -3 -T$nproc + 2×sha256"
+    [zstd-limit]="zstd CPU limit: 1-thread zstd -3 + 2×sha256, ÷ $nproc"
 )
-declare -A parallel=([ocipack]=1 [ocipack-fast]=1 [pigz]=1)
+# Parallel rows, and the CPU-limit row their efficiency is measured against.
+declare -A parallel=([ocipack]=cpu-limit [ocipack-fast]=cpu-limit [pigz]=cpu-limit [ocipack-zstd]=zstd-limit [zstd-mt]=zstd-limit)
 
 layout_layer_size() { # layout dir (relative to $work)
     local l="$work/$1" m
@@ -268,6 +306,7 @@ run_one() { # rep tool
     local pf=""
     [[ $t == umoci ]] && pf="$work/umoci-phases"
     [[ $t == cpu-limit ]] && pf="$work/limit-phases"
+    [[ $t == zstd-limit ]] && pf="$work/zstd-limit-phases"
     if [[ -n $pf && -s $pf ]]; then
         phases=$(awk '{ if (NR > 1) printf "%s%s=%.3f", (NR > 2 ? ";" : ""), $1, $2 - prev; prev = $2 }' "$pf")
     fi
@@ -283,7 +322,7 @@ done
 
 # ---------------------------------------------------------------- correctness
 verify_layout() { # name layout-dir -> prints a one-line verdict; details to $verify_log
-    local name=$1 l=$2 problems=0 m cfg layer diffid got blob
+    local name=$1 l=$2 problems=0 m cfg layer diffid got blob unzip=gzip
     {
         echo "== $name: $l"
         for blob in "$l"/blobs/sha256/*; do
@@ -299,16 +338,21 @@ verify_layout() { # name layout-dir -> prints a one-line verdict; details to $ve
         echo "layer mediaType: $(jq -r '.layers[0].mediaType' "$l/blobs/sha256/$m")"
         [[ $(stat -c %s "$l/blobs/sha256/$layer") == "$(jq -r '.layers[0].size' "$l/blobs/sha256/$m")" ]] \
             || { echo "BAD layer size in manifest"; problems=$((problems + 1)); }
-        gzip -t "$l/blobs/sha256/$layer" || { echo "BAD gzip -t"; problems=$((problems + 1)); }
-        diffid=$(gzip -dc "$l/blobs/sha256/$layer" | sha256sum | cut -d' ' -f1)
+        [[ $(jq -r '.layers[0].mediaType' "$l/blobs/sha256/$m") == *+zstd ]] && unzip=zstd
+        $unzip -q -t "$l/blobs/sha256/$layer" || { echo "BAD $unzip -t"; problems=$((problems + 1)); }
+        diffid=$($unzip -dc "$l/blobs/sha256/$layer" | sha256sum | cut -d' ' -f1)
         [[ sha256:$diffid == "$(jq -r '.rootfs.diff_ids[0]' "$l/blobs/sha256/$cfg")" ]] \
             || { echo "BAD diff_id (decompressed sha256 $diffid)"; problems=$((problems + 1)); }
-        echo "gzip members: $(python3 -c '
+        if [[ $unzip == zstd ]]; then
+            echo "zstd frames: $(zstd -lv "$l/blobs/sha256/$layer" 2>&1 | sed -n 's/^# Zstandard Frames: //p')"
+        else
+            echo "gzip members: $(python3 -c '
 import sys, zlib
 data = open(sys.argv[1], "rb").read(); n = 0
 while data:
     d = zlib.decompressobj(31); d.decompress(data); data = d.unused_data; n += 1
 print(n)' "$l/blobs/sha256/$layer")"
+        fi
         rm -rf "$work/verify-skopeo"
         if skopeo copy --quiet "oci:$l:$tag" "oci:$work/verify-skopeo:$tag"; then
             echo "skopeo copy: ok"
@@ -316,7 +360,14 @@ print(n)' "$l/blobs/sha256/$layer")"
             echo "BAD skopeo copy"; problems=$((problems + 1))
         fi
         rm -rf "$work/verify-unpack"
-        if umoci unpack --image "$l:$tag" "$work/verify-unpack" >/dev/null; then
+        if [[ $unzip == zstd ]]; then
+            # umoci 0.4.7 cannot read zstd layers: ocipack's own verify instead.
+            if [[ -x $ocipack_bin ]] && "$ocipack_bin" verify "$l" >/dev/null; then
+                echo "ocipack verify (umoci 0.4.7 reads no zstd): ok"
+            else
+                echo "BAD ocipack verify"; problems=$((problems + 1))
+            fi
+        elif umoci unpack --image "$l:$tag" "$work/verify-unpack" >/dev/null; then
             echo "umoci unpack (as root): ok; tree vs rootfs:"
             python3 "$work/treecmp.py" "$rootfs" "$work/verify-unpack/rootfs" | sed 's/^/  /'
         else
@@ -383,14 +434,14 @@ for k, v in diffs.items():
     print(f"{k}: {len(v)}  e.g. {'; '.join(v[:3])}")
 PY
 
-verify_stream() { # name -> verdict line
-    local n=$1 problems=0 got
+verify_stream() { # name [decompressor] -> verdict line
+    local n=$1 unzip=${2:-gzip} problems=0 got
     {
         echo "== $n: $work/$n.tar.gz"
-        gzip -t "$work/$n.tar.gz" || { echo "BAD gzip -t"; problems=$((problems + 1)); }
+        $unzip -q -t "$work/$n.tar.gz" || { echo "BAD $unzip -t"; problems=$((problems + 1)); }
         got=$(sha256sum "$work/$n.tar.gz" | cut -d' ' -f1)
         [[ $got == "$(cut -d' ' -f1 "$work/$n.gz.sha")" ]] || { echo "BAD streamed digest"; problems=$((problems + 1)); }
-        got=$(gzip -dc "$work/$n.tar.gz" | sha256sum | cut -d' ' -f1)
+        got=$($unzip -dc "$work/$n.tar.gz" | sha256sum | cut -d' ' -f1)
         [[ $got == "$(cut -d' ' -f1 "$work/$n.tar.sha")" ]] || { echo "BAD streamed diff_id"; problems=$((problems + 1)); }
         [[ $got == "$input_tar_sha" ]] || { echo "NOTE: tar differs from the warm-up tar"; }
         echo "problems: $problems"
@@ -406,11 +457,20 @@ if (( verify )); then
         case $t in
             ocipack) [[ -f $work/ocipack-L/index.json ]] && verdict[$t]=$(verify_layout "$t" "$work/ocipack-L") ;;
             ocipack-t1) [[ -f $work/ocipack-t1-L/index.json ]] && verdict[$t]=$(verify_layout "$t" "$work/ocipack-t1-L") ;;
-            ocipack-fast) [[ -f $work/ocipack-fast-L/index.json ]] && verdict[$t]=$(verify_layout "$t" "$work/ocipack-fast-L") ;;
+            ocipack-fast|ocipack-zstd|ocipack-zstd-t1) [[ -f $work/$t-L/index.json ]] && verdict[$t]=$(verify_layout "$t" "$work/$t-L") ;;
             umoci) [[ -f $work/umoci-L/index.json ]] && verdict[$t]=$(verify_layout "$t" "$work/umoci-L") ;;
             pigz|gzip) [[ -f $work/$t.tar.gz ]] && verdict[$t]=$(verify_stream "$t") ;;
+            zstd-mt) [[ -f $work/$t.tar.gz ]] && verdict[$t]=$(verify_stream "$t" zstd) ;;
         esac
     done
+    if (( have_ocipack )) && [[ -f $work/ocipack-zstd-L/index.json && -f $work/ocipack-zstd-t1-L/index.json ]]; then
+        if cmp -s <(jq -c '.layers' "$work/ocipack-zstd-L/blobs/sha256/$(jq -r '.manifests[0].digest' "$work/ocipack-zstd-L/index.json" | cut -d: -f2)") \
+                  <(jq -c '.layers' "$work/ocipack-zstd-t1-L/blobs/sha256/$(jq -r '.manifests[0].digest' "$work/ocipack-zstd-t1-L/index.json" | cut -d: -f2)"); then
+            echo "ocipack zstd: default threads and --threads 1 give the same layer digest and size" >>"$verify_log"
+        else
+            echo "ocipack zstd: default threads and --threads 1 give DIFFERENT layers" >>"$verify_log"
+        fi
+    fi
     if (( have_ocipack )) && [[ -f $work/ocipack-L/index.json && -f $work/ocipack-t1-L/index.json ]]; then
         # The config holds "created" (now, unless SOURCE_DATE_EPOCH), so
         # compare what must not depend on threads: layer digest and diff_id.
@@ -451,18 +511,24 @@ phase_median() { # tool phase
         awk -F= -v k="$2" '$1 == k { print $2 }' | median_stdin
 }
 # Per-run sums, then the median, so that one noisy phase does not mix runs.
-limit_single() { # phase names to add up
-    awk -F, -v want="$*" 'NR > 1 && $2 == "cpu-limit" && $8 == "ok" {
+limit_single() { # tool, then the phase names to add up
+    local tool=$1
+    shift
+    awk -F, -v tool="$tool" -v want="$*" 'NR > 1 && $2 == tool && $8 == "ok" {
         n = split($9, p, ";"); sum = 0
         for (i = 1; i <= n; i++) { split(p[i], kv, "="); if (index(" " want " ", " " kv[1] " ")) sum += kv[2] }
         print sum }' "$csv" | median_stdin
 }
 umoci_med=$(median_of umoci 3)
-cpu_single=$(limit_single compress sha256sum)
-cpu_single_ssl=$(limit_single compress openssl)
-cpu_limit=NA cpu_limit_ssl=NA
+cpu_single=$(limit_single cpu-limit compress sha256sum)
+cpu_single_ssl=$(limit_single cpu-limit compress openssl)
+zstd_single=$(limit_single zstd-limit compress sha256sum)
+cpu_limit=NA cpu_limit_ssl=NA zstd_limit=NA
 [[ $cpu_single != NA ]] && cpu_limit=$(echo "$cpu_single / $nproc" | bc -l)
 [[ $cpu_single_ssl != NA ]] && cpu_limit_ssl=$(echo "$cpu_single_ssl / $nproc" | bc -l)
+[[ $zstd_single != NA ]] && zstd_limit=$(echo "$zstd_single / $nproc" | bc -l)
+declare -A limit_wall=([cpu-limit]=$cpu_limit [zstd-limit]=$zstd_limit)
+ratio() { [[ $1 == NA || $2 == NA ]] && echo NA || echo "$1 / $2" | bc -l; }
 
 {
     echo "# ocipack comparison — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -476,6 +542,7 @@ cpu_limit=NA cpu_limit_ssl=NA
     echo "- CPU limit = median wall of single-thread libdeflate-gzip -6 + sha256sum(tar) + sha256sum(gz) = $(fmt "$cpu_single" 3) s, ÷ $nproc cores = $(fmt "$cpu_limit" 3) s" \
         "(phases, median s: libdeflate-gzip $(fmt "$(phase_median cpu-limit compress)" 3), 2×sha256sum $(fmt "$(phase_median cpu-limit sha256sum)" 3), 2×openssl sha256 $(fmt "$(phase_median cpu-limit openssl)" 3))"
     echo "- CPU limit with OpenSSL SHA-256 instead of sha256sum (what ocipack links): $(fmt "$cpu_single_ssl" 3) s ÷ $nproc = $(fmt "$cpu_limit_ssl" 3) s"
+    echo "- zstd CPU limit = median wall of single-thread zstd -3 + 2×sha256sum = $(fmt "$zstd_single" 3) s, ÷ $nproc cores = $(fmt "$zstd_limit" 3) s (zstd $(zstd -V | grep -o 'v[0-9.]*' | head -1))"
     echo
     echo "| tool | median wall s | max RSS MiB | output bytes | speed-up vs umoci | parallel efficiency | min wall s | median CPU s (user+sys) |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"
@@ -487,9 +554,9 @@ cpu_limit=NA cpu_limit_ssl=NA
         shown=$med
         minw=$(awk -F, -v t="$t" 'NR > 1 && $2 == t && $8 == "ok" { print $3 }' "$csv" | sort -g | head -n1)
         [[ -z $minw ]] && minw=NA
-        if [[ $t == cpu-limit ]]; then
-            shown=$cpu_limit
-            minw=$(awk -F, 'NR > 1 && $2 == "cpu-limit" && $8 == "ok" { n = split($9, p, ";"); s = 0
+        if [[ $t == cpu-limit || $t == zstd-limit ]]; then
+            shown=${limit_wall[$t]}
+            minw=$(awk -F, -v t="$t" 'NR > 1 && $2 == t && $8 == "ok" { n = split($9, p, ";"); s = 0
                 for (i = 1; i <= n; i++) { split(p[i], kv, "="); if (kv[1] != "openssl") s += kv[2] } print s }' "$csv" |
                 sort -g | head -n1)
             [[ -n $minw ]] && minw=$(echo "$minw / $nproc" | bc -l) || minw=NA
@@ -502,9 +569,11 @@ cpu_limit=NA cpu_limit_ssl=NA
             speed="1.00×"
         fi
         eff="—"
-        if [[ -n ${parallel[$t]:-} && $med != NA && $cpu_limit != NA ]]; then
-            eff="$(fmt "$(echo "100 * $cpu_limit / $med" | bc -l)" 0) %"
-            [[ $cpu_limit_ssl != NA ]] && eff+=" ($(fmt "$(echo "100 * $cpu_limit_ssl / $med" | bc -l)" 0) % vs OpenSSL line)"
+        line_wall=${limit_wall[${parallel[$t]:-none}]:-NA}
+        if [[ $med != NA && $line_wall != NA ]]; then
+            eff="$(fmt "$(echo "100 * $line_wall / $med" | bc -l)" 0) %"
+            [[ ${parallel[$t]} == cpu-limit && $cpu_limit_ssl != NA ]] && eff+=" ($(fmt "$(echo "100 * $cpu_limit_ssl / $med" | bc -l)" 0) % vs OpenSSL line)"
+            [[ ${parallel[$t]} == zstd-limit ]] && eff+=" (vs zstd line)"
         fi
         rss_mib="—"
         [[ $rss != NA ]] && rss_mib=$(fmt "$(echo "$rss / 1024" | bc -l)" 1)
@@ -522,6 +591,13 @@ cpu_limit=NA cpu_limit_ssl=NA
     echo "Parallel efficiency: CPU limit ÷ median wall (above 100 % means the tool needs less CPU than the limit's reference tools)."
     echo "CPU-limit row: wall excludes the OpenSSL phase; its CPU column is not shown (it would include that phase)."
     echo "Contended: other processes used more than 10 % of wall × nproc CPU time during the run (other_cpu_s in runs.csv)."
+    if [[ -n ${cmd[ocipack-zstd]:-} ]]; then
+        gz_med=$(median_of ocipack 3) zs_med=$(median_of ocipack-zstd 3)
+        echo
+        echo "zstd targets: ocipack zstd vs ocipack gzip (defaults) speed-up $(fmt "$(ratio "$gz_med" "$zs_med")" 2)× (target ≥ 2.5×);" \
+            "layer size ÷ single-thread zstd -3 of the tar $(fmt "$(ratio "$(last_of ocipack-zstd 7)" "$(last_of zstd-limit 7)")" 3) (target ≤ 1.02);" \
+            "wall ÷ zstd CPU limit $(fmt "$(ratio "$zs_med" "$zstd_limit")" 2) (target ≤ 1.15)."
+    fi
     if [[ $(median_of umoci 3) != NA ]]; then
         echo
         phase_line=""

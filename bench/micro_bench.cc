@@ -1,6 +1,7 @@
 // Micro-benchmarks of the pipeline on seeded, realistic data (text-like and
-// binary-like mixes, so ratios resemble a rootfs): per-chunk gzip compression
-// for each backend, level and chunk size; SHA-256; the tar producer (walk +
+// binary-like mixes, so ratios resemble a rootfs): per-chunk compression for
+// each backend (gzip members with libdeflate and ISA-L, zstd frames), level
+// and chunk size; SHA-256; the tar producer (walk +
 // headers + read() into chunk buffers) over a generated tree in the page
 // cache; the whole layer pipeline for 1..cores threads; and a build of one
 // big and one small layer at once, whose cores_busy counter (process CPU
@@ -53,11 +54,12 @@ std::vector<std::byte> realistic_data(size_t size, int seed = 12345) {
   return out;
 }
 
-void compress_chunk_bench(benchmark::State& state, ocipack::CodecKind kind) {
+void compress_chunk_bench(benchmark::State& state, ocipack::CodecKind kind,
+                          ocipack::CompressedShape shape = ocipack::CompressedShape::gzip_member) {
   const int level = static_cast<int>(state.range(0));
   const size_t chunk = static_cast<size_t>(state.range(1));
   auto input = realistic_data(chunk);
-  auto compressor = ocipack::make_compressor(kind, level, ocipack::CompressedShape::gzip_member);
+  auto compressor = ocipack::make_compressor(kind, level, shape);
   std::vector<std::byte> output((*compressor)->bound(chunk));
   size_t compressed = 0;
   for (auto _ : state) {
@@ -72,6 +74,13 @@ void BM_CompressLibdeflate(benchmark::State& state) {
   compress_chunk_bench(state, ocipack::CodecKind::libdeflate);
 }
 void BM_CompressIsal(benchmark::State& state) { compress_chunk_bench(state, ocipack::CodecKind::isal); }
+void BM_CompressZstd(benchmark::State& state) {
+  compress_chunk_bench(state, ocipack::CodecKind::zstd, ocipack::CompressedShape::zstd_frame);
+}
+BENCHMARK(BM_CompressZstd)
+    ->ArgsProduct({{1, 3, 9, 19}, {256 << 10, 1 << 20, 8 << 20}})
+    ->ArgNames({"level", "chunk"})
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CompressLibdeflate)
     ->ArgsProduct({{1, 6, 9, 12}, {256 << 10, 1 << 20, 8 << 20}})
     ->ArgNames({"level", "chunk"})

@@ -1,6 +1,7 @@
 // Implementation of tags and inspect --json (see layout_ops.h).
 #include "core/oci/layout_ops.h"
 #include "core/oci/layout_store.h"
+#include "core/oci/media_types.h"
 #include "core/util/text.h"
 #include "core/util/file_io.h"
 
@@ -88,6 +89,7 @@ Result<std::string> inspect_json(const std::string& layout_dir, const std::strin
     layer["digest"] = layer_descriptors[i].digest.str();
     layer["size"] = layer_descriptors[i].size;
     layer["mediaType"] = layer_descriptors[i].media_type;
+    layer["format"] = layer_format_name(layer_descriptors[i].media_type);
     layer["diff_id"] = image.config.diff_ids[i].str();  // load_image checked the counts match
     layers.push_back(std::move(layer));
   }

@@ -37,4 +37,9 @@ std::optional<Compression> layer_compression(std::string_view media_type) {
   return std::nullopt;
 }
 
+const char* layer_format_name(std::string_view media_type) {
+  const std::optional<Compression> compression = layer_compression(media_type);
+  return compression ? compression_name(*compression) : "unsupported";
+}
+
 }  // namespace ocipack

@@ -43,5 +43,8 @@ bool is_valid_media_type(std::string_view text);
 // tar+zstd, and Docker's rootfs.diff.tar.gzip; nullopt for any other type
 // (non-distributable layers included: ocipack does not read them).
 std::optional<Compression> layer_compression(std::string_view media_type);
+// "gzip", "zstd", "uncompressed" (compression_name of layer_compression), or
+// "unsupported" for any other type: how inspect names a layer's format.
+const char* layer_format_name(std::string_view media_type);
 
 }  // namespace ocipack

@@ -158,6 +158,19 @@ use_private_podman() {
             --cgroup-manager cgroupfs --events-backend none)
     trap 'teardown_private_podman; cleanup_tmp' EXIT
 }
+# podman_mount_equals NAME REF TREE: `podman image mount REF` in the private
+# store, the mounted tree compared with TREE by compare_trees.py (sockets of
+# TREE not expected; times before 1970 read as the epoch, as
+# containers/storage sets them), then unmounted. One PASS/FAIL named NAME.
+podman_mount_equals() {
+    local name=$1 ref=$2 tree=$3 dir
+    if dir=$("${PODMAN[@]}" image mount "$ref" 2>"$TEST_TMP/mount.err") && [ -d "$dir" ]; then
+        tree_equals "$name" "$tree" "$dir" --ignore-sockets --floor 0
+        "${PODMAN[@]}" image unmount "$ref" >/dev/null 2>&1
+    else
+        fail "$name: podman image mount $ref" "$(head -2 "$TEST_TMP/mount.err")"
+    fi
+}
 teardown_private_podman() {
     "${PODMAN[@]}" image unmount --all >/dev/null 2>&1
     "${PODMAN[@]}" system reset --force >/dev/null 2>&1
@@ -260,19 +273,5 @@ tree_equals() {
         pass "$name ($(tail -1 "$TEST_TMP/cmp.out"))"
     else
         fail "$name" "$(head -8 "$TEST_TMP/cmp.out")"
-    fi
-}
-
-# podman_mount_equals NAME REF EXPECTED_TREE : `podman image mount` of REF
-# (PODMAN=(podman ...) of a private store) compared with the tree, then
-# unmounted. containers/storage sets times before 1970 to the epoch on
-# purpose (pkg/system Chtimes), hence --floor 0; sockets are not in layers.
-podman_mount_equals() {
-    local name=$1 ref=$2 tree=$3 dir
-    if dir=$("${PODMAN[@]}" image mount "$ref" 2>"$TEST_TMP/mount.err") && [ -d "$dir" ]; then
-        tree_equals "$name" "$tree" "$dir" --ignore-sockets --floor 0
-        "${PODMAN[@]}" image unmount "$ref" >/dev/null 2>&1
-    else
-        fail "$name" "podman image mount $ref: $(head -2 "$TEST_TMP/mount.err")"
     fi
 }

@@ -522,6 +522,38 @@ print(json.dumps(dict(w.split("=", 1) for w in shlex.split(sys.argv[1])), sort_k
     fi
 fi
 
+# Layer format and level: OCI_IMAGE_COMPRESSION / _LEVEL become
+# --compression-format / --level; gzip (the default) adds no flag.
+for comp in zstd:9 none: gzip:; do
+    bb_reset
+    BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+    BB[OCI_IMAGE_COMPRESSION]=${comp%%:*}
+    BB[OCI_IMAGE_COMPRESSION_LEVEL]=${comp#*:}
+    C=compression-${comp%%:*}
+    D=$TEST_TMP/$C/deploy-oci
+    run_case $C || continue
+    want=application/vnd.oci.image.layer.v1.tar+gzip want_args=
+    case $comp in
+    zstd:9) want=application/vnd.oci.image.layer.v1.tar+zstd want_args='--compression-format zstd --level 9' ;;
+    none:) want=application/vnd.oci.image.layer.v1.tar want_args='--compression-format none' ;;
+    esac
+    check_eq "$C: ocipack flags" "$want_args" \
+        "$(ocipack_args | grep -A1 -x -e --compression-format -e --level | tr '\n' ' ' | sed 's/ $//')"
+    manifest=$(jq -r '.manifests[0].digest' "$D/$NAME/index.json")
+    check_eq "$C: layer media type" "$want" "$(jq -r '.layers[0].mediaType' "$(blob_path "$D/$NAME" "$manifest")")"
+    check "$C: ocipack verify of the layout" "$OCIPACK" verify "$D/$NAME"
+done
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCI_IMAGE_COMPRESSION]=zstd
+BB[OCI_IMAGE_COMPRESSION_LEVEL]=22
+C=compression-badlevel
+if bb_run $C; then
+    fail "$C: a zstd level out of range fails the task" "task succeeded"
+else
+    check_contains "$C: error names the flag and the bounds" "$TEST_TMP/$C/log.do_image_oci" "--level 22: expected 1-19 for zstd"
+fi
+
 # ============================================================================
 # 3. full rootfs, reproducibility, re-run in place
 # ============================================================================
@@ -898,7 +930,7 @@ else
     skip "shellcheck of the run file" "shellcheck not installed"
 fi
 check_eq "\${...} in IMAGE_CMD:oci are bitbake variables only" \
-    "\${DEPLOY_DIR_IMAGE} \${IMAGE_BASENAME} \${IMAGE_NAME_SUFFIX} \${IMAGE_NAME} \${IMAGE_ROOTFS} \${IMGDEPLOYDIR} \${OCIPACK_EXTRA_ARGS} \${OCI_BASE_IMAGE_TAG} \${OCI_BASE_IMAGE} \${OCI_IMAGE_ARCH} \${OCI_IMAGE_AUTHOR_EMAIL} \${OCI_IMAGE_AUTHOR} \${OCI_IMAGE_AUTO_LABELS} \${OCI_IMAGE_BRANCH} \${OCI_IMAGE_BUILD_DATE} \${OCI_IMAGE_CMD} \${OCI_IMAGE_ENTRYPOINT_ARGS} \${OCI_IMAGE_ENTRYPOINT} \${OCI_IMAGE_ENV_VARS} \${OCI_IMAGE_LABELS} \${OCI_IMAGE_OS} \${OCI_IMAGE_PORTS} \${OCI_IMAGE_REVISION} \${OCI_IMAGE_RUNTIME_UID} \${OCI_IMAGE_STOPSIGNAL} \${OCI_IMAGE_SUBARCH} \${OCI_IMAGE_TAG} \${OCI_IMAGE_TAR_OUTPUT} \${OCI_IMAGE_WORKINGDIR} \${OCI_LAYERS} \${OCI_LAYER_MODE} \${OCI_LAYER_REMAINDER} \${PKGDATA_DIR} \${TOPDIR} \${WORKDIR} " \
+    "\${DEPLOY_DIR_IMAGE} \${IMAGE_BASENAME} \${IMAGE_NAME_SUFFIX} \${IMAGE_NAME} \${IMAGE_ROOTFS} \${IMGDEPLOYDIR} \${OCIPACK_EXTRA_ARGS} \${OCI_BASE_IMAGE_TAG} \${OCI_BASE_IMAGE} \${OCI_IMAGE_ARCH} \${OCI_IMAGE_AUTHOR_EMAIL} \${OCI_IMAGE_AUTHOR} \${OCI_IMAGE_AUTO_LABELS} \${OCI_IMAGE_BRANCH} \${OCI_IMAGE_BUILD_DATE} \${OCI_IMAGE_CMD} \${OCI_IMAGE_COMPRESSION_LEVEL} \${OCI_IMAGE_COMPRESSION} \${OCI_IMAGE_ENTRYPOINT_ARGS} \${OCI_IMAGE_ENTRYPOINT} \${OCI_IMAGE_ENV_VARS} \${OCI_IMAGE_LABELS} \${OCI_IMAGE_OS} \${OCI_IMAGE_PORTS} \${OCI_IMAGE_REVISION} \${OCI_IMAGE_RUNTIME_UID} \${OCI_IMAGE_STOPSIGNAL} \${OCI_IMAGE_SUBARCH} \${OCI_IMAGE_TAG} \${OCI_IMAGE_TAR_OUTPUT} \${OCI_IMAGE_WORKINGDIR} \${OCI_LAYERS} \${OCI_LAYER_MODE} \${OCI_LAYER_REMAINDER} \${PKGDATA_DIR} \${TOPDIR} \${WORKDIR} " \
     "$BODY_REFS"
 
 finish

@@ -52,7 +52,7 @@ TEST(CliInspectText, TextShowsTheKeyFields) {
            std::string("  evil=a\\x1b[2Jb\n"),  // escaped, never raw
            std::string("Layers:       2\n"),
            "  " + image.layers[0].digest.str() + "  9 B\n",
-           "    diff_id " + Sha256::of("tar:layer one").str() + "\n",
+           "    diff_id " + Sha256::of("tar:layer one").str() + "\n    format  gzip\n",
            "  " + image.layers[1].digest.str() + "  2.9 KiB (3000 bytes)\n",
            std::string("History:\n  2024-01-02T03:04:05Z  ocipack build  author: Jane  comment: first\n"),
        }) {

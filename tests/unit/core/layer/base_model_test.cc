@@ -296,7 +296,7 @@ TEST(BaseModel, UnreadableStreamIsAnErrorNamingTheLayer) {
   EXPECT_EQ(message.rfind("layer 1", 0), 0u) << message;
 }
 
-// A layout holding gzip'd (single- and multi-member) and plain tar layers.
+// A layout holding gzip'd (single- and multi-member), zstd and plain tar layers.
 Descriptor put_blob(const TempDir& dir, const std::string& data) {
   Descriptor d{k_media_type_layer_gzip, Sha256::of(data), static_cast<int64_t>(data.size()), {}};
   testing::make_dirs(dir / "layout/blobs/sha256");
@@ -322,6 +322,24 @@ TEST(BaseModel, FromLayersReadsGzipMultiMemberGzipAndPlainTar) {
   EXPECT_EQ(*model->find("usr/big")->content, Sha256::of(std::string(5000, 'z')));
   EXPECT_EQ(model->find("etc/b")->entry().mtime, 1700000000);
   EXPECT_EQ(model->find("etc/b")->entry().mode, 0644u);
+}
+
+// A zstd layer as ocipack writes it: frames back to back, here two frames
+// that cut the tar in the middle of an entry (made by the zstd program).
+TEST(BaseModel, FromLayersReadsMultiFrameZstd) {
+  TempDir dir;
+  ASSERT_TRUE(testing::write_python_tar(dir / "a.tar", "etc/;etc/a=1;etc/b=2"));
+  ASSERT_TRUE(testing::write_python_tar(dir / "b.tar", "etc/;etc/.wh.a;etc/c=3;usr/;usr/big=" + std::string(5000, 'z')));
+  ASSERT_EQ(std::system(("cd '" + dir.path() + "' && zstd -q -c a.tar > a.zst && head -c 1536 b.tar | zstd -q -c > b.zst && "
+                         "tail -c +1537 b.tar | zstd -q -c >> b.zst").c_str()), 0);
+  std::vector<Descriptor> layers = {put_blob(dir, testing::read_text(dir / "a.zst")),
+                                    put_blob(dir, testing::read_text(dir / "b.zst"))};
+  for (Descriptor& layer : layers) layer.media_type = k_media_type_layer_zstd;
+  auto model = TreeModel::from_layers(dir / "layout", layers, nullptr);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  const std::vector<std::string> expected = {"etc/", "etc/b", "etc/c", "usr/", "usr/big"};
+  EXPECT_EQ(paths_of(*model), expected);
+  EXPECT_EQ(*model->find("usr/big")->content, Sha256::of(std::string(5000, 'z')));
 }
 
 TEST(BaseModel, ADigestMismatchIsCorruptARefusedLayerIsInput) {

@@ -125,6 +125,7 @@ TEST(LayoutOpsInspect, JsonHasTheConfigVerbatimAndTheLayers) {
   EXPECT_EQ(j["layers"][1]["digest"], image.layers[1].digest.str());
   EXPECT_EQ(j["layers"][1]["size"], 9);
   EXPECT_EQ(j["layers"][1]["mediaType"], k_media_type_layer_gzip);
+  EXPECT_EQ(j["layers"][1]["format"], "gzip");
   EXPECT_EQ(j["layers"][1]["diff_id"], Sha256::of("tar:layer two").str());
   EXPECT_EQ(j["size"], image.manifest.size + image.config.size + 18);
 }

@@ -38,5 +38,13 @@ TEST(MediaTypes, LayerCompressionByMediaType) {
   EXPECT_FALSE(layer_compression(k_media_type_config));
 }
 
+TEST(MediaTypes, LayerFormatNames) {
+  EXPECT_STREQ(layer_format_name(k_media_type_layer_tar), "uncompressed");
+  EXPECT_STREQ(layer_format_name(k_media_type_layer_gzip), "gzip");
+  EXPECT_STREQ(layer_format_name(k_media_type_docker_layer_gzip), "gzip");
+  EXPECT_STREQ(layer_format_name(k_media_type_layer_zstd), "zstd");
+  EXPECT_STREQ(layer_format_name("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"), "unsupported");
+}
+
 }  // namespace
 }  // namespace ocipack
