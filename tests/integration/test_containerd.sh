@@ -18,7 +18,8 @@
 #     --drop-xattr-prefix trusted.
 # Images: the generated rootfs in one layer; three layers stacked; a delta
 # layer (--base, --diff-base) with whiteouts and an opaque directory; and, when
-# ocipack has --compression-format, the same rootfs as a zstd layer.
+# ocipack has --compression-format, the same rootfs as a zstd layer and as an
+# uncompressed (none) layer.
 # Where containerd cannot run here the checks are SKIPped with the reason.
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -114,23 +115,27 @@ if import_tarball "base + delta" "$T/delta.tar"; then
     check_in_containerd "base (same tarball)" "$T/delta" v1 "$T/v1"
 fi
 
-# --- zstd: the same rootfs as a tar+zstd layer, in a namespace of its own so
-# that containerd decompresses it rather than reusing the gzip layer's snapshot
+# --- zstd and uncompressed (none) layers of the same rootfs, each in a
+# namespace of its own so that containerd decodes the layer rather than
+# reusing the gzip layer's snapshot of the same chain ID
+declare -A MEDIA_TYPE=([zstd]=application/vnd.oci.image.layer.v1.tar+zstd [none]=application/vnd.oci.image.layer.v1.tar)
 if "$OCIPACK" build --help 2>&1 | grep -q -- '--compression-format'; then
-    check "build the rootfs as zstd with --tar-output" "$OCIPACK" build "$T/root" -o "$T/zstd" --tag zstd \
-        --compression-format zstd --tar-output "$T/zstd.tar" -q
-    check_eq "the layer is tar+zstd" application/vnd.oci.image.layer.v1.tar+zstd \
-        "$(jq -r '.layers[0].mediaType' "$(blob_path "$T/zstd" "$(layout_manifest_digest "$T/zstd" zstd)")")"
-    ctd_use_namespace ocipack-zstd
-    check_eq "zstd: the namespace starts without snapshots" "" "$("${CTR[@]}" snapshots --snapshotter "$CTD_SNAPSHOTTER" ls | tail -n +2)"
-    if import_tarball "zstd" "$T/zstd.tar"; then
-        check_in_containerd "zstd" "$T/zstd" zstd "$T/root"
-        check_eq "zstd and gzip layers of one tree unpack to one snapshot (same diff_id)" \
-            "$("$OCIPACK" inspect --json "$T/one:one" | jq -r '.layers[0].diff_id')" \
-            "$("$OCIPACK" inspect --json "$T/zstd:zstd" | jq -r '.layers[0].diff_id')"
-    fi
+    for fmt in zstd none; do
+        check "$fmt: build the rootfs with --tar-output" "$OCIPACK" build "$T/root" -o "$T/$fmt" --tag "$fmt" \
+            --compression-format "$fmt" --tar-output "$T/$fmt.tar" -q
+        check_eq "$fmt: the layer's media type" "${MEDIA_TYPE[$fmt]}" \
+            "$(jq -r '.layers[0].mediaType' "$(blob_path "$T/$fmt" "$(layout_manifest_digest "$T/$fmt" "$fmt")")")"
+        ctd_use_namespace "ocipack-$fmt"
+        check_eq "$fmt: the namespace starts without snapshots" "" "$("${CTR[@]}" snapshots --snapshotter "$CTD_SNAPSHOTTER" ls | tail -n +2)"
+        if import_tarball "$fmt" "$T/$fmt.tar"; then
+            check_in_containerd "$fmt" "$T/$fmt" "$fmt" "$T/root"
+            check_eq "$fmt and gzip layers of one tree have one diff_id (one snapshot)" \
+                "$("$OCIPACK" inspect --json "$T/one:one" | jq -r '.layers[0].diff_id')" \
+                "$("$OCIPACK" inspect --json "$T/$fmt:$fmt" | jq -r '.layers[0].diff_id')"
+        fi
+    done
 else
-    skip "containerd: zstd layer" "this ocipack has no --compression-format"
+    skip "containerd: zstd and none layers" "this ocipack has no --compression-format"
 fi
 services_stop_checked
 finish

@@ -19,9 +19,10 @@
 #     1970 to the epoch, hence --floor 0).
 # Images: the generated rootfs (one layer); a base + delta image (whiteouts,
 # opaque directory); and, when ocipack has --compression-format, the rootfs as
-# a zstd layer. The partial-pull hook (podman_pull_partial, counting the
-# fetched bytes in the access log) is exercised on the gzip image, where
-# containers/storage must decline the partial path and fetch the whole layer.
+# a zstd layer and as an uncompressed (none) layer. The partial-pull hook
+# (podman_pull_partial, counting the fetched bytes in the access log) is
+# exercised on the gzip image, where containers/storage must decline the
+# partial path and fetch the whole layer.
 set -u
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_services.sh"
@@ -144,17 +145,20 @@ else
     fi
 fi
 
-# --- zstd: the same rootfs as a tar+zstd layer
+# --- zstd and uncompressed (none) layers of the same rootfs
+declare -A MEDIA_TYPE=([zstd]=application/vnd.oci.image.layer.v1.tar+zstd [none]=application/vnd.oci.image.layer.v1.tar)
 if "$OCIPACK" build --help 2>&1 | grep -q -- '--compression-format'; then
-    check "build the rootfs as zstd" "$OCIPACK" build "$T/root" -o "$T/layout" --tag zstd --compression-format zstd -q
-    check_eq "the layer is tar+zstd" application/vnd.oci.image.layer.v1.tar+zstd \
-        "$(jq -r '.layers[0].mediaType' "$(blob_path "$T/layout" "$(layout_manifest_digest "$T/layout" zstd)")")"
-    # containers/image reuses a stored layer of the same diff_id: empty the
-    # store so that podman fetches and decompresses the zstd layer itself.
-    "${PODMAN[@]}" rmi --all --force >/dev/null 2>&1
-    push_and_back "zstd" "$T/layout" zstd && pull_and_compare "zstd" "$T/layout" zstd "$T/root"
+    for fmt in zstd none; do
+        check "$fmt: build the rootfs" "$OCIPACK" build "$T/root" -o "$T/layout" --tag "$fmt" --compression-format "$fmt" -q
+        check_eq "$fmt: the layer's media type" "${MEDIA_TYPE[$fmt]}" \
+            "$(jq -r '.layers[0].mediaType' "$(blob_path "$T/layout" "$(layout_manifest_digest "$T/layout" "$fmt")")")"
+        # containers/image reuses a stored layer of the same diff_id: empty the
+        # store so that podman fetches and decodes this layer itself.
+        "${PODMAN[@]}" rmi --all --force >/dev/null 2>&1
+        push_and_back "$fmt" "$T/layout" "$fmt" && pull_and_compare "$fmt" "$T/layout" "$fmt" "$T/root"
+    done
 else
-    skip "registry: zstd layer" "this ocipack has no --compression-format"
+    skip "registry: zstd and none layers" "this ocipack has no --compression-format"
 fi
 
 services_stop_checked
