@@ -27,6 +27,7 @@
 #   ctd_import NAME TARBALL             ctr images import (unpacks into CTD_SNAPSHOTTER)
 #   ctd_mount REF DIR / ctd_unmount DIR read-only view of an image's rootfs
 #   start_registry                      REGISTRY=127.0.0.1:PORT, REGISTRY_LOG (access log)
+#   registry_push LAYOUT TAG REPO:TAG   skopeo copy --preserve-digests to the registry
 #   start_private_podman [DRIVER]       PODMAN=(podman ... private store), PODMAN_STORAGE_CONF
 #   podman_pull_partial REF             pull with partial (zstd:chunked) pulls enabled
 #   registry_blob_bytes_since MARK      bytes of blob GETs in the access log after MARK
@@ -265,6 +266,18 @@ EOF
     fi
     echo "# docker-registry $(docker-registry --version 2>/dev/null | awk '{ print $3 }') on http://$REGISTRY, storage $dir/storage"
     return 0
+}
+
+# registry_push LAYOUT TAG REPO:TAG: `skopeo copy --preserve-digests` of the
+# image LAYOUT:TAG to the test registry. --preserve-digests matters: without
+# it containers/image may replace a layer by another compression of the same
+# diff_id that its machine-wide blob-info cache (/var/lib/containers/cache)
+# says the registry has — a zstd (or zstd:chunked) layer pushed after the
+# gzip layer of the same tree became the gzip layer, with a rewritten
+# manifest. With it, the push keeps every digest or fails.
+registry_push() {
+    skopeo --insecure-policy copy --quiet --preserve-digests --dest-tls-verify=false \
+        "oci:$1:$2" "docker://$REGISTRY/$3"
 }
 
 # registry_log_mark: the access log's current line count, to count what a

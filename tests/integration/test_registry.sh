@@ -49,11 +49,7 @@ if ! start_private_podman overlay; then
     start_private_podman vfs || PODMAN_SKIP=$SERVICE_SKIP_REASON
 fi
 SKOPEO=(skopeo --insecure-policy)
-# --preserve-digests: without it, containers/image may replace a layer by
-# another compression of the same diff_id that its machine-wide blob-info
-# cache (/var/lib/containers/cache) knows the registry has — a zstd layer
-# pushed after the gzip one of the same tree became the gzip layer, with a
-# rewritten manifest. With it, a copy either keeps every digest or fails.
+# --preserve-digests (see registry_push): a copy keeps every digest or fails.
 COPY=("${SKOPEO[@]}" copy --quiet --preserve-digests)
 
 # layout_blobs LAYOUT TAG: the manifest digest, then the config and layer digests.
@@ -73,7 +69,7 @@ blob_bytes() {
 # into $T/back-TAG and compare every blob byte for byte.
 push_and_back() {
     local name=$1 layout=$2 tag=$3 ref=docker://$REGISTRY/ocipack/test:$3 back=$T/back-$3 d mark differ=""
-    check "$name: skopeo copy to the registry" "${COPY[@]}" --dest-tls-verify=false "oci:$layout:$tag" "$ref" || return 1
+    check "$name: skopeo copy to the registry" registry_push "$layout" "$tag" "ocipack/test:$tag" || return 1
     local inspect
     inspect=$("${SKOPEO[@]}" inspect --tls-verify=false "$ref" 2>"$T/inspect.err")
     check_eq "$name: skopeo inspect shows ocipack's manifest and layer digests" \
