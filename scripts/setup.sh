@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything ocipack needs on Debian 12 (bookworm): the compiler and
 # CMake, the libraries it links, and the consumers its integration tests
-# drive (umoci, skopeo, oci-image-tool, runc, podman, pigz, GNU tar/gzip, bsdtar).
+# drive (umoci, skopeo, oci-image-tool, runc, podman, containerd, docker-registry,
+# pigz, GNU tar/gzip, bsdtar).
 # Idempotent; skips apt when every package is already installed.
 # Usage: scripts/setup.sh [--bench]   (--bench adds the benchmark anchors' tools)
 set -euo pipefail
@@ -17,6 +18,8 @@ packages=(
   # the zstd:chunked checker (tests/tools/zstd_chunked_check), built offline from Debian's Go tree
   golang-go golang-github-containers-storage-dev golang-github-vbatts-tar-split-dev
   golang-github-klauspost-compress-dev golang-github-ulikunitz-xz-dev
+  # daemons the tests start privately (unix socket / 127.0.0.1 in a temp dir), ss to check that
+  containerd docker-registry iproute2
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # the real-rootfs acceptance test builds a Debian minbase rootfs once (cached)

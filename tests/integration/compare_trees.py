@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """compare_trees.py SRC DST [--ignore-sockets] [--clamp EPOCH] [--floor EPOCH] [--skip-dir-mtime]
+                 [--drop-xattr-prefix PREFIX]...
 
 Compares two directory trees entry by entry, the way a consumer of an image
 layer should reproduce the rootfs it was built from (for example SRC = the
@@ -30,6 +31,11 @@ path the following must match:
 
 --ignore-sockets: sockets in SRC are not expected in DST (ocipack skips them
 with a warning); a socket in DST is still reported.
+
+--drop-xattr-prefix PREFIX (repeatable): xattrs of SRC whose name starts
+with PREFIX are not expected in DST (containerd refuses "trusted." xattrs from
+layers on purpose: "admin attributes from archive not supported"); such an
+xattr present in DST is still reported.
 
 --skip-dir-mtime: do not compare directory mtimes.  Not needed with umoci
 0.4.7, which restores them (it applies directory times after unpacking all
@@ -140,6 +146,8 @@ def main():
                         help="expected mtime is max(src mtime, EPOCH)")
     parser.add_argument("--skip-dir-mtime", action="store_true",
                         help="do not compare directory mtimes")
+    parser.add_argument("--drop-xattr-prefix", action="append", default=[], metavar="PREFIX",
+                        help="SRC xattrs named PREFIX... are not expected in DST")
     args = parser.parse_args()
 
     for d in (args.src, args.dst):
@@ -201,6 +209,7 @@ def main():
                 shown = want if want == int(s.st_mtime) else "%d (adjusted from %d)" % (want, int(s.st_mtime))
                 diff(p, "mtime", shown, int(d.st_mtime))
         xs, xd = xattrs(sp), xattrs(dp)
+        xs = {k: v for k, v in xs.items() if not k.startswith(tuple(args.drop_xattr_prefix))}
         if xs != xd:
             diff(p, "xattrs", fmt_xattrs(xs), fmt_xattrs(xd))
 

@@ -165,11 +165,7 @@ use_private_podman() {
 podman_mount_equals() {
     local name=$1 ref=$2 tree=$3 dir
     if dir=$("${PODMAN[@]}" image mount "$ref" 2>"$TEST_TMP/mount.err") && [ -d "$dir" ]; then
-        if python3 "$TESTS_DIR/compare_trees.py" --ignore-sockets --floor 0 "$tree" "$dir" >"$TEST_TMP/cmp.out" 2>&1; then
-            pass "$name ($(tail -1 "$TEST_TMP/cmp.out"))"
-        else
-            fail "$name" "$(head -8 "$TEST_TMP/cmp.out")"
-        fi
+        tree_equals "$name" "$tree" "$dir" --ignore-sockets --floor 0
         "${PODMAN[@]}" image unmount "$ref" >/dev/null 2>&1
     else
         fail "$name: podman image mount $ref" "$(head -2 "$TEST_TMP/mount.err")"
@@ -233,4 +229,49 @@ layout_manifest_digest() {
 # blob_path LAYOUT DIGEST : path of a blob from its "sha256:hex" digest.
 blob_path() {
     echo "$1/blobs/${2%%:*}/${2#*:}"
+}
+
+# settle_tree DIR EPOCH : sets the mtime of every entry of DIR (and DIR) to EPOCH.
+settle_tree() {
+    find "$1" -exec touch -h -d "@$2" {} +
+}
+
+# make_delta_trees V1 V2 EPOCH : a base tree V1 and its successor V2 with a
+# changed file, a removed file (whiteout), a removed directory (one whiteout),
+# a directory whose content was replaced (opaque marker) and an added
+# directory; both settled at EPOCH. A delta layer V1 → V2 built with
+# --diff-base has exactly the whiteouts
+# data/old/.wh..wh..opq etc/.wh.gone var/.wh.cache.
+make_delta_trees() {
+    local v1=$1 v2=$2 epoch=$3
+    mkdir -p "$v1/etc" "$v1/data/old" "$v1/var/cache/pkg"
+    echo base >"$v1/etc/os-release"
+    echo gone >"$v1/etc/gone"
+    echo o1 >"$v1/data/old/one"
+    echo c >"$v1/var/cache/pkg/c"
+    settle_tree "$v1" "$epoch"
+    cp -a "$v1" "$v2"
+    echo v2 >"$v2/etc/os-release"
+    rm "$v2/etc/gone"
+    rm -rf "$v2/var/cache"
+    rm -rf "$v2/data/old"/* && echo n >"$v2/data/old/new"
+    mkdir -p "$v2/opt/app" && echo app >"$v2/opt/app/run"
+    settle_tree "$v2" "$epoch"
+}
+
+# whiteouts_of LAYOUT DIGEST : the whiteout and opaque entries of a gzip layer blob, space-separated.
+whiteouts_of() {
+    gzip -dc "$(blob_path "$1" "$2")" | tar -tf - | grep '\.wh\.' | tr '\n' ' '
+}
+
+# tree_equals NAME EXPECTED_TREE DIR [compare_trees.py options...] : one check,
+# PASS with compare_trees' summary or FAIL with its first differences.
+tree_equals() {
+    local name=$1 tree=$2 dir=$3
+    shift 3
+    if python3 "$TESTS_DIR/compare_trees.py" "$@" "$tree" "$dir" >"$TEST_TMP/cmp.out" 2>&1; then
+        pass "$name ($(tail -1 "$TEST_TMP/cmp.out"))"
+    else
+        fail "$name" "$(head -8 "$TEST_TMP/cmp.out")"
+    fi
 }
