@@ -13,6 +13,8 @@
 #   ocipack -t1      the same with --threads 1
 #   ocipack zstd     the same with --compression-format zstd (level 3), and
 #                    with --threads 1 too
+#   ocipack chunked  the same with --compression-format zstd:chunked, and
+#                    with --threads 1 too
 #   umoci (yocto)    the sequence of meta-virtualization's image-oci-umoci.inc:
 #                    init, new, unpack --rootless, cp -a --no-preserve=ownership
 #                    ROOTFS into the bundle, repack, then the config calls the
@@ -161,6 +163,14 @@ if (( have_ocipack )); then
     setup[ocipack-zstd-t1]='rm -rf "$W/ocipack-zstd-t1-L"'
     cmd[ocipack-zstd-t1]='"$OCIPACK" build "$ROOTFS" -o "$W/ocipack-zstd-t1-L" --tag "$TAG" --compression-format zstd --threads 1'
     size_of[ocipack-zstd-t1]=layout_layer_size:ocipack-zstd-t1-L
+    tools+=("ocipack-chunked")
+    setup[ocipack-chunked]='rm -rf "$W/ocipack-chunked-L"'
+    cmd[ocipack-chunked]='"$OCIPACK" build "$ROOTFS" -o "$W/ocipack-chunked-L" --tag "$TAG" --compression-format zstd:chunked'
+    size_of[ocipack-chunked]=layout_layer_size:ocipack-chunked-L
+    tools+=("ocipack-chunked-t1")
+    setup[ocipack-chunked-t1]='rm -rf "$W/ocipack-chunked-t1-L"'
+    cmd[ocipack-chunked-t1]='"$OCIPACK" build "$ROOTFS" -o "$W/ocipack-chunked-t1-L" --tag "$TAG" --compression-format zstd:chunked --threads 1'
+    size_of[ocipack-chunked-t1]=layout_layer_size:ocipack-chunked-t1-L
 fi
 
 tools+=("umoci")
@@ -257,6 +267,8 @@ declare -A label=(
     [cpu-limit]="CPU limit: 1-thread libdeflate -6 + 2×sha256, ÷ $nproc"
     [ocipack-zstd]="ocipack build --compression-format zstd"
     [ocipack-zstd-t1]="ocipack build --compression-format zstd --threads 1"
+    [ocipack-chunked]="ocipack build --compression-format zstd:chunked"
+    [ocipack-chunked-t1]="ocipack build --compression-format zstd:chunked --threads 1"
     [zstd-mt]="tar \\| zstd -3 -T$nproc + 2×sha256"
     [zstd-limit]="zstd CPU limit: 1-thread zstd -3 + 2×sha256, ÷ $nproc"
 )
@@ -457,7 +469,7 @@ if (( verify )); then
         case $t in
             ocipack) [[ -f $work/ocipack-L/index.json ]] && verdict[$t]=$(verify_layout "$t" "$work/ocipack-L") ;;
             ocipack-t1) [[ -f $work/ocipack-t1-L/index.json ]] && verdict[$t]=$(verify_layout "$t" "$work/ocipack-t1-L") ;;
-            ocipack-fast|ocipack-zstd|ocipack-zstd-t1) [[ -f $work/$t-L/index.json ]] && verdict[$t]=$(verify_layout "$t" "$work/$t-L") ;;
+            ocipack-fast|ocipack-zstd|ocipack-zstd-t1|ocipack-chunked|ocipack-chunked-t1) [[ -f $work/$t-L/index.json ]] && verdict[$t]=$(verify_layout "$t" "$work/$t-L") ;;
             umoci) [[ -f $work/umoci-L/index.json ]] && verdict[$t]=$(verify_layout "$t" "$work/umoci-L") ;;
             pigz|gzip) [[ -f $work/$t.tar.gz ]] && verdict[$t]=$(verify_stream "$t") ;;
             zstd-mt) [[ -f $work/$t.tar.gz ]] && verdict[$t]=$(verify_stream "$t" zstd) ;;
@@ -597,6 +609,9 @@ ratio() { [[ $1 == NA || $2 == NA ]] && echo NA || echo "$1 / $2" | bc -l; }
         echo "zstd targets: ocipack zstd vs ocipack gzip (defaults) speed-up $(fmt "$(ratio "$gz_med" "$zs_med")" 2)× (target ≥ 2.5×);" \
             "layer size ÷ single-thread zstd -3 of the tar $(fmt "$(ratio "$(last_of ocipack-zstd 7)" "$(last_of zstd-limit 7)")" 3) (target ≤ 1.02);" \
             "wall ÷ zstd CPU limit $(fmt "$(ratio "$zs_med" "$zstd_limit")" 2) (target ≤ 1.15)."
+        if [[ -n ${cmd[ocipack-chunked]:-} ]]; then
+            echo "zstd:chunked target: wall ÷ ocipack zstd wall $(fmt "$(ratio "$(median_of ocipack-chunked 3)" "$zs_med")" 2) (target ≤ 1.3)."
+        fi
     fi
     if [[ $(median_of umoci 3) != NA ]]; then
         echo

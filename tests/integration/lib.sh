@@ -158,14 +158,16 @@ use_private_podman() {
             --cgroup-manager cgroupfs --events-backend none)
     trap 'teardown_private_podman; cleanup_tmp' EXIT
 }
-# podman_mount_equals NAME REF TREE: `podman image mount REF` in the private
+# podman_mount_equals NAME REF TREE [ARGS...]: `podman image mount REF` in the private
 # store, the mounted tree compared with TREE by compare_trees.py (sockets of
 # TREE not expected; times before 1970 read as the epoch, as
 # containers/storage sets them), then unmounted. One PASS/FAIL named NAME.
+# Further arguments go to compare_trees.py.
 podman_mount_equals() {
     local name=$1 ref=$2 tree=$3 dir
+    shift 3
     if dir=$("${PODMAN[@]}" image mount "$ref" 2>"$TEST_TMP/mount.err") && [ -d "$dir" ]; then
-        tree_equals "$name" "$tree" "$dir" --ignore-sockets --floor 0
+        tree_equals "$name" "$tree" "$dir" --ignore-sockets --floor 0 "$@"
         "${PODMAN[@]}" image unmount "$ref" >/dev/null 2>&1
     else
         fail "$name: podman image mount $ref" "$(head -2 "$TEST_TMP/mount.err")"
