@@ -63,6 +63,7 @@ struct OpenFile {
   size_t entry;  // index into the TOC entries
   uint64_t begin, end;  // stream range of the contents
   uint64_t chunk_begin;
+  bool several_chunks;  // else its one chunk's digest is the file's (no second hash)
   Sha256 file_hash, chunk_hash;
   uint64_t crc = 0;
   std::vector<StreamChunk> chunks;
@@ -120,16 +121,16 @@ size_t ZstdChunkedFraming::take_contents(std::span<const std::byte> bytes) {
   const auto n = static_cast<size_t>(std::min<uint64_t>(bytes.size(), stop - m_position));
   const auto part = bytes.first(n);
   f.file_hash.update(part);
-  f.chunk_hash.update(part);
+  if (f.several_chunks) f.chunk_hash.update(part);
   f.crc = crc64_iso(f.crc, part);
   m_position += n;
+  TocEntry& toc = m_entries[f.entry];
+  if (m_position == f.end) toc.digest = f.file_hash.finish();
   if (m_position == stop) {
-    f.chunks.push_back({f.chunk_begin, m_position - f.chunk_begin, f.chunk_hash.finish()});
+    f.chunks.push_back({f.chunk_begin, m_position - f.chunk_begin, f.several_chunks ? f.chunk_hash.finish() : *toc.digest});
     f.chunk_begin = m_position;
   }
   if (m_position == f.end) {
-    TocEntry& toc = m_entries[f.entry];
-    toc.digest = f.file_hash.finish();
     m_split.file(toc.entry.path, toc.entry.size, f.crc);
     m_chunks[f.entry] = std::move(f.chunks);
     m_file.reset();
@@ -169,6 +170,10 @@ void ZstdChunkedFraming::end_header(StreamEntry& entry) {
   m_file->entry = m_entries.size() - 1;
   m_file->begin = m_file->chunk_begin = m_position;
   m_file->end = m_position + tar.size;
+  // One chunk if the first frame end after the start is the file's end (the
+  // frame ends of the chunk being observed are known; past it, assume more).
+  const auto first_end = std::upper_bound(m_frame_ends.begin(), m_frame_ends.end(), m_position);
+  m_file->several_chunks = first_end == m_frame_ends.end() || *first_end != m_file->end;
 }
 
 // Stream offsets of frames → blob offsets: each file's range and chunks.

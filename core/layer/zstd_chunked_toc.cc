@@ -131,17 +131,30 @@ uint64_t get_le64(const std::byte* in) {
 RollSum::RollSum() : m_s1(k_window * k_char_offset), m_s2(k_window * (k_window - 1) * k_char_offset) {}
 
 uint64_t crc64_iso(uint64_t crc, std::span<const std::byte> bytes) {
-  static const auto k_table = [] {
-    std::array<uint64_t, 256> table{};
+  // Slicing by 8: table k gives the CRC of a byte followed by k zero bytes.
+  static const auto k_tables = [] {
+    std::array<std::array<uint64_t, 256>, 8> tables{};
     for (uint64_t i = 0; i < 256; ++i) {
       uint64_t c = i;
       for (int k = 0; k < 8; ++k) c = c & 1 ? (c >> 1) ^ 0xD800000000000000ULL : c >> 1;
-      table[i] = c;
+      tables[0][i] = c;
     }
-    return table;
+    for (size_t k = 1; k < 8; ++k)
+      for (size_t i = 0; i < 256; ++i)
+        tables[k][i] = (tables[k - 1][i] >> 8) ^ tables[0][tables[k - 1][i] & 0xff];
+    return tables;
   }();
+  const auto& t = k_tables;
   crc = ~crc;
-  for (std::byte b : bytes) crc = k_table[(crc ^ std::to_integer<uint64_t>(b)) & 0xff] ^ (crc >> 8);
+  size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    uint64_t v = 0;
+    for (int k = 7; k >= 0; --k) v = v << 8 | std::to_integer<uint64_t>(bytes[i + static_cast<size_t>(k)]);
+    v ^= crc;
+    crc = t[7][v & 0xff] ^ t[6][(v >> 8) & 0xff] ^ t[5][(v >> 16) & 0xff] ^ t[4][(v >> 24) & 0xff] ^
+          t[3][(v >> 32) & 0xff] ^ t[2][(v >> 40) & 0xff] ^ t[1][(v >> 48) & 0xff] ^ t[0][v >> 56];
+  }
+  for (; i < bytes.size(); ++i) crc = t[0][(crc ^ std::to_integer<uint64_t>(bytes[i])) & 0xff] ^ (crc >> 8);
   return ~crc;
 }
 
