@@ -187,8 +187,7 @@ else
     check "partial pulls: build a and b" bash -c "'$OCIPACK' build '$T/tree-a' -o '$T/pp' --tag a --compression-format zstd:chunked --created @1700000000 -q &&
         '$OCIPACK' build '$T/tree-b' -o '$T/pp' --tag b --compression-format zstd:chunked --created @1700000000 -q"
     for tag in a b; do
-        check "partial pulls: skopeo copy $tag to the registry" \
-            skopeo copy -q --dest-tls-verify=false "oci:$T/pp:$tag" "docker://$REGISTRY/ocipack/chunked:$tag"
+        check "partial pulls: push $tag to the registry (digests preserved)" registry_push "$T/pp" "$tag" "ocipack/chunked:$tag"
     done
     size_b=$(layer_of "$T/pp" b | jq -r '.size')
     for tag in a b; do
