@@ -3,7 +3,8 @@
 // each backend (gzip members with libdeflate and ISA-L, zstd frames), level
 // and chunk size; SHA-256; the tar producer (walk +
 // headers + read() into chunk buffers) over a generated tree in the page
-// cache; the whole layer pipeline for 1..cores threads; and a build of one
+// cache; the whole layer pipeline for 1..cores threads (libdeflate 6, ISA-L
+// 1, zstd 3 with its 8 MiB chunks); and a build of one
 // big and one small layer at once, whose cores_busy counter (process CPU
 // time / wall time) shows whether every core stays busy until the end.
 // Each reports bytes/s; compression and the pipeline also report the
@@ -172,6 +173,7 @@ void pipeline_bench(benchmark::State& state, ocipack::CodecOptions codec) {
   ocipack::LayerPipelineOptions options;
   options.threads = static_cast<int>(state.range(0));
   options.codec = codec;
+  options.chunking.target_size = ocipack::default_chunk_size(codec.compression);  // as the CLI does
   uint64_t bytes = 0, compressed = 0;
   for (auto _ : state) {
     auto outcomes = run_layers({root}, options);
@@ -215,6 +217,14 @@ void BM_PipelineLibdeflate6(benchmark::State& state) {
 void BM_PipelineIsal1(benchmark::State& state) {
   pipeline_bench(state, {ocipack::CodecKind::isal, 1, ocipack::GzipFormat::members, false});
 }
+void BM_PipelineZstd3(benchmark::State& state) {
+  ocipack::CodecOptions zstd;
+  zstd.compression = ocipack::LayerCompression::zstd;
+  pipeline_bench(state, zstd);
+}
+BENCHMARK(BM_PipelineZstd3)
+    ->DenseRange(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())))
+    ->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_PipelineLibdeflate6)
     ->DenseRange(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())))
     ->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime();
