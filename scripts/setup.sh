@@ -39,5 +39,16 @@ if ((${#missing[@]})); then
   [[ $(id -u) -eq 0 ]] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The tests start their own containerd and registry on a socket / 127.0.0.1
+  # in a temp dir; on a machine booted with systemd the packages would also
+  # start system services (docker-registry on :5000 of every interface), so
+  # those just installed here are stopped and disabled again.
+  if [[ -d /run/systemd/system ]]; then
+    for service in containerd docker-registry; do
+      if [[ " ${missing[*]} " == *" $service "* ]]; then
+        $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
+      fi
+    done
+  fi
 fi
 echo "setup: all dependencies present" >&2
