@@ -33,6 +33,8 @@
 namespace ocipack {
 namespace {
 
+using ocipack::testing::list_dir;
+
 using ocipack::testing::path_exists;
 
 using ocipack::testing::make_dirs;
@@ -76,19 +78,6 @@ std::vector<ReadEntry> read_tar(const std::string& bytes) {
     out.push_back(std::move(e));
   }
   return out;
-}
-
-std::vector<std::string> list_dir(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return names;
-  while (dirent* ent = ::readdir(d)) {
-    std::string name = ent->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 // A layout with three blobs (one large) and a leftover temp file.

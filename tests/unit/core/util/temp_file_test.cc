@@ -23,24 +23,13 @@
 namespace ocipack {
 namespace {
 
+using ocipack::testing::list_dir;
+
 using ocipack::testing::path_exists;
 
 using ocipack::testing::read_text;
 using ocipack::testing::TempDir;
 using ocipack::testing::write_text;
-
-std::vector<std::string> list_dir(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return names;
-  while (dirent* ent = ::readdir(d)) {
-    std::string name = ent->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 TEST(TempFile, WriteFileAtomicCreatesAFile) {
   TempDir dir;
