@@ -70,7 +70,7 @@ void layer_and_history_lines(std::string& out, const LoadedImage& image) {
   for (size_t i = 0; i < layers.size(); ++i) {
     out += "  " + layers[i].digest.str() + "  " + size_text(static_cast<uint64_t>(layers[i].size)) + "\n";
     out += "    diff_id " + image.config.diff_ids[i].str() + "\n";  // load_image checked the counts match
-    out += "    format  " + std::string(layer_format_name(layers[i].media_type)) + "\n";
+    out += "    format  " + std::string(layer_format_name(layers[i].media_type, layers[i].annotations)) + "\n";
   }
   line(out, "Total size", size_text(image_size(image)));
   if (image.config.history.empty()) return;

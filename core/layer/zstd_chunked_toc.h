@@ -24,15 +24,16 @@
 #include <string>
 #include <vector>
 
+#include "core/oci/media_types.h"
 #include "core/tar/tar_entry.h"
 #include "core/util/digest.h"
 
 namespace ocipack::zstd_chunked {
 
-inline constexpr char k_checksum_key[] = "io.github.containers.zstd-chunked.manifest-checksum";
+inline constexpr const auto& k_checksum_key = k_annotation_zstd_chunked_checksum;
 inline constexpr char k_position_key[] = "io.github.containers.zstd-chunked.manifest-position";
 inline constexpr char k_tar_split_key[] = "io.github.containers.zstd-chunked.tarsplit-position";
-inline constexpr char k_legacy_checksum_key[] = "io.containers.zstd-chunked.manifest-checksum";
+inline constexpr const auto& k_legacy_checksum_key = k_annotation_zstd_chunked_legacy_checksum;
 inline constexpr char k_legacy_position_key[] = "io.containers.zstd-chunked.manifest-position";
 
 inline constexpr uint32_t k_skippable_magic = 0x184D2A50;

@@ -89,7 +89,7 @@ Result<std::string> inspect_json(const std::string& layout_dir, const std::strin
     layer["digest"] = layer_descriptors[i].digest.str();
     layer["size"] = layer_descriptors[i].size;
     layer["mediaType"] = layer_descriptors[i].media_type;
-    layer["format"] = layer_format_name(layer_descriptors[i].media_type);
+    layer["format"] = layer_format_name(layer_descriptors[i].media_type, layer_descriptors[i].annotations);
     layer["diff_id"] = image.config.diff_ids[i].str();  // load_image checked the counts match
     layers.push_back(std::move(layer));
   }

@@ -37,9 +37,13 @@ std::optional<Compression> layer_compression(std::string_view media_type) {
   return std::nullopt;
 }
 
-const char* layer_format_name(std::string_view media_type) {
+const char* layer_format_name(std::string_view media_type, const std::map<std::string, std::string>& annotations) {
   const std::optional<Compression> compression = layer_compression(media_type);
-  return compression ? compression_name(*compression) : "unsupported";
+  if (!compression) return "unsupported";
+  if (*compression == Compression::zstd && (annotations.count(k_annotation_zstd_chunked_checksum) > 0 ||
+                                            annotations.count(k_annotation_zstd_chunked_legacy_checksum) > 0))
+    return "zstd:chunked";
+  return compression_name(*compression);
 }
 
 }  // namespace ocipack

@@ -5,7 +5,9 @@
 // of comparing media type strings itself.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/util/compression.h"
@@ -26,6 +28,11 @@ inline constexpr const char* k_media_type_docker_layer_gzip = "application/vnd.d
 
 // The annotation that names an image in index.json (its tag).
 inline constexpr const char* k_annotation_ref_name = "org.opencontainers.image.ref.name";
+// The layer-descriptor annotations that make a tar+zstd layer zstd:chunked
+// (containers/storage): the TOC's checksum under the current key and the
+// key podman 4.x wrote (docs/zstd-chunked.md has the others).
+inline constexpr char k_annotation_zstd_chunked_checksum[] = "io.github.containers.zstd-chunked.manifest-checksum";
+inline constexpr char k_annotation_zstd_chunked_legacy_checksum[] = "io.containers.zstd-chunked.manifest-checksum";
 
 // Image indexes: the OCI index and Docker's manifest list.
 bool is_index_media_type(std::string_view media_type);
@@ -43,8 +50,10 @@ bool is_valid_media_type(std::string_view text);
 // tar+zstd, and Docker's rootfs.diff.tar.gzip; nullopt for any other type
 // (non-distributable layers included: ocipack does not read them).
 std::optional<Compression> layer_compression(std::string_view media_type);
-// "gzip", "zstd", "uncompressed" (compression_name of layer_compression), or
-// "unsupported" for any other type: how inspect names a layer's format.
-const char* layer_format_name(std::string_view media_type);
+// "gzip", "zstd", "uncompressed" (compression_name of layer_compression),
+// "zstd:chunked" for a tar+zstd layer annotated with a zstd:chunked TOC
+// checksum (either key), or "unsupported" for any other type: how inspect
+// names a layer's format.
+const char* layer_format_name(std::string_view media_type, const std::map<std::string, std::string>& annotations);
 
 }  // namespace ocipack

@@ -12,7 +12,9 @@
 #   - skopeo copy to docker-archive and skopeo inspect;
 #   - podman load of the layout tarball (--tar-output), with the layer as
 #     containers/storage applied it identical to the input;
-#   - runc run of the image: /bin/sh from the image prints /etc/debian_version.
+#   - runc run of the image: /bin/sh from the image prints /etc/debian_version;
+#   - zstd and zstd:chunked layers of it: the gzip layer's diff_id, verify,
+#     the zstd:chunked checker (containers/storage's code), podman load.
 # The same rootfs given as its tar gives the same layer digest.
 # When no real rootfs can be had (no archive), the fallback tree from /usr is
 # used and the test says so; runc is skipped only where it cannot run at all.
@@ -69,6 +71,44 @@ if require_tool podman; then
     fi
 else
     fail "podman load" "missing tools: $MISSING_TOOLS"
+fi
+
+# zstd and zstd:chunked layers of the same rootfs: the same diff_id as the
+# gzip layer, verify (frames, tar, TOC against the tar) accepts them, the
+# zstd:chunked layer read by containers/storage's own code (the checker
+# rebuilds the tar from TOC + tar-split), and podman loads it and applies
+# the input tree.
+gzip_diff_id=$(jq -r '.layers[0].diff_id' <<<"$("$OCIPACK" inspect --json "$L:bookworm")")
+for fmt in zstd zstd:chunked; do
+    tag=${fmt/:/-} Z=$TEST_TMP/${fmt/:/-}-layout  # a layout each: the tarball holds one image
+    check "ocipack build --compression-format $fmt (real rootfs)" "$OCIPACK" build "$ROOT" -o "$Z" --tag "$tag" -q \
+        --compression-format "$fmt" --tar-output "$TEST_TMP/$tag.tar"
+    check_eq "$fmt: diff_id equals the gzip layer's" "$gzip_diff_id" \
+        "$(jq -r '.layers[0].diff_id' <<<"$("$OCIPACK" inspect --json "$Z:$tag")")"
+    check_eq "$fmt: zstd -dc | sha256sum = diff_id" "$gzip_diff_id" \
+        "sha256:$(zstd -dc "$Z/blobs/sha256/$(jq -r '.layers[0].digest' <<<"$("$OCIPACK" inspect --json "$Z:$tag")" | cut -d: -f2)" | sha256sum | cut -d' ' -f1)"
+    check "ocipack verify of the $fmt layer" "$OCIPACK" verify "$Z"
+done
+Z=$TEST_TMP/zstd-chunked-layout
+if require_tool go && [ -d /usr/share/gocode/src/github.com/containers/storage/pkg/chunked ]; then
+    if bash "$HERE/../tools/zstd_chunked_check/build.sh" "$TEST_TMP/checker" >"$TEST_TMP/gobuild.out" 2>&1; then
+        layer=$(jq -c '.layers[0]' "$Z/blobs/sha256/$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "zstd-chunked") | .digest' "$Z/index.json" | cut -d: -f2)")
+        jq '.annotations' <<<"$layer" >"$TEST_TMP/annotations.json"
+        check "zstd:chunked checker (containers/storage): TOC, footer, frames, tar rebuilt" "$TEST_TMP/checker" \
+            "$Z/blobs/sha256/$(jq -r '.digest' <<<"$layer" | cut -d: -f2)" "$TEST_TMP/annotations.json" "$TEST_TMP/rebuilt.tar"
+        check_eq "zstd:chunked: the tar rebuilt from TOC + tar-split has the diff_id" "$gzip_diff_id" \
+            "sha256:$(sha256sum "$TEST_TMP/rebuilt.tar" 2>/dev/null | cut -d' ' -f1)"
+        rm -f "$TEST_TMP/rebuilt.tar"
+    else
+        fail "zstd:chunked checker built from Debian's containers/storage" "$(tail -3 "$TEST_TMP/gobuild.out")"
+    fi
+else
+    fail "zstd:chunked checker" "go or golang-github-containers-storage-dev missing (scripts/setup.sh installs them)"
+fi
+if require_tool podman; then
+    if check "podman load of the zstd:chunked tarball" "${PODMAN[@]}" load -i "$TEST_TMP/zstd-chunked.tar"; then
+        podman_mount_equals "podman: the zstd:chunked layer applied equals the input" localhost/zstd-chunked "$ROOT"
+    fi
 fi
 
 if require_tool runc jq; then

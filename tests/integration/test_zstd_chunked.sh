@@ -14,7 +14,8 @@
 #     + tar-split byte-identical to the decompressed blob; it is first run
 #     on a zstd:chunked layer podman 4.3 itself wrote, so it is proven on a
 #     real producer's output before it judges ocipack's;
-#   - `ocipack verify` accepts the layout;
+#   - `ocipack verify` accepts the layout; `ocipack inspect` (text and
+#     --json) names the format zstd:chunked;
 #   - skopeo copies the image oci → oci (containers/image decodes zstd);
 #   - `podman load` of the --tar-output tarball, and `podman image mount`
 #     equals the source tree (compare_trees.py);
@@ -69,6 +70,10 @@ diff_id_of() {
     config=$(jq -r '.config.digest' "$1/blobs/sha256/${manifest#sha256:}")
     jq -r '.rootfs.diff_ids[0]' "$1/blobs/sha256/${config#sha256:}"
 }
+
+check "ocipack inspect names the format" "$OCIPACK" inspect "$L:c:1" &&
+    check_contains "inspect text: zstd:chunked" "$T/last.out" "^    format  zstd:chunked\$"
+check_eq "inspect --json format: zstd:chunked" "zstd:chunked" "$("$OCIPACK" inspect --json "$L:c:1" | jq -r '.layers[0].format')"
 
 layer=$(layer_of "$L" c:1)
 blob=$L/blobs/sha256/$(jq -r '.digest' <<<"$layer" | cut -d: -f2)

@@ -39,11 +39,25 @@ TEST(MediaTypes, LayerCompressionByMediaType) {
 }
 
 TEST(MediaTypes, LayerFormatNames) {
-  EXPECT_STREQ(layer_format_name(k_media_type_layer_tar), "uncompressed");
-  EXPECT_STREQ(layer_format_name(k_media_type_layer_gzip), "gzip");
-  EXPECT_STREQ(layer_format_name(k_media_type_docker_layer_gzip), "gzip");
-  EXPECT_STREQ(layer_format_name(k_media_type_layer_zstd), "zstd");
-  EXPECT_STREQ(layer_format_name("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"), "unsupported");
+  const std::map<std::string, std::string> none;
+  EXPECT_STREQ(layer_format_name(k_media_type_layer_tar, none), "uncompressed");
+  EXPECT_STREQ(layer_format_name(k_media_type_layer_gzip, none), "gzip");
+  EXPECT_STREQ(layer_format_name(k_media_type_docker_layer_gzip, none), "gzip");
+  EXPECT_STREQ(layer_format_name(k_media_type_layer_zstd, none), "zstd");
+  EXPECT_STREQ(layer_format_name("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", none),
+               "unsupported");
+}
+
+TEST(MediaTypes, ZstdChunkedIsNamedByItsChecksumAnnotation) {
+  // Current key (ocipack, c/storage >= 1.45) and the key podman 4.x wrote.
+  for (const char* key : {k_annotation_zstd_chunked_checksum, k_annotation_zstd_chunked_legacy_checksum}) {
+    const std::map<std::string, std::string> chunked{{key, "sha256:00"}};
+    EXPECT_STREQ(layer_format_name(k_media_type_layer_zstd, chunked), "zstd:chunked") << key;
+    // The annotation on a gzip layer names nothing: the bytes are gzip.
+    EXPECT_STREQ(layer_format_name(k_media_type_layer_gzip, chunked), "gzip") << key;
+  }
+  const std::map<std::string, std::string> other{{"io.github.containers.zstd-chunked.tarsplit-position", "1:2:3"}};
+  EXPECT_STREQ(layer_format_name(k_media_type_layer_zstd, other), "zstd");
 }
 
 }  // namespace
