@@ -17,9 +17,8 @@
 #     attributes from archive not supported"), hence --floor 0 and
 #     --drop-xattr-prefix trusted.
 # Images: the generated rootfs in one layer; three layers stacked; a delta
-# layer (--base, --diff-base) with whiteouts and an opaque directory; and, when
-# ocipack has --compression-format, the same rootfs as a zstd layer and as an
-# uncompressed (none) layer.
+# layer (--base, --diff-base) with whiteouts and an opaque directory; and the
+# same rootfs as a zstd, a zstd:chunked and an uncompressed (none) layer.
 # Where containerd cannot run here the checks are SKIPped with the reason.
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -115,27 +114,26 @@ if import_tarball "base + delta" "$T/delta.tar"; then
     check_in_containerd "base (same tarball)" "$T/delta" v1 "$T/v1"
 fi
 
-# --- zstd and uncompressed (none) layers of the same rootfs, each in a
-# namespace of its own so that containerd decodes the layer rather than
-# reusing the gzip layer's snapshot of the same chain ID
-declare -A MEDIA_TYPE=([zstd]=application/vnd.oci.image.layer.v1.tar+zstd [none]=application/vnd.oci.image.layer.v1.tar)
-if "$OCIPACK" build --help 2>&1 | grep -q -- '--compression-format'; then
-    for fmt in zstd none; do
-        check "$fmt: build the rootfs with --tar-output" "$OCIPACK" build "$T/root" -o "$T/$fmt" --tag "$fmt" \
-            --compression-format "$fmt" --tar-output "$T/$fmt.tar" -q
-        check_eq "$fmt: the layer's media type" "${MEDIA_TYPE[$fmt]}" \
-            "$(jq -r '.layers[0].mediaType' "$(blob_path "$T/$fmt" "$(layout_manifest_digest "$T/$fmt" "$fmt")")")"
-        ctd_use_namespace "ocipack-$fmt"
-        check_eq "$fmt: the namespace starts without snapshots" "" "$("${CTR[@]}" snapshots --snapshotter "$CTD_SNAPSHOTTER" ls | tail -n +2)"
-        if import_tarball "$fmt" "$T/$fmt.tar"; then
-            check_in_containerd "$fmt" "$T/$fmt" "$fmt" "$T/root"
-            check_eq "$fmt and gzip layers of one tree have one diff_id (one snapshot)" \
-                "$("$OCIPACK" inspect --json "$T/one:one" | jq -r '.layers[0].diff_id')" \
-                "$("$OCIPACK" inspect --json "$T/$fmt:$fmt" | jq -r '.layers[0].diff_id')"
-        fi
-    done
-else
-    skip "containerd: zstd and none layers" "this ocipack has no --compression-format"
-fi
+# --- zstd, zstd:chunked and uncompressed (none) layers of the same rootfs,
+# each in a namespace of its own so that containerd decodes the layer rather
+# than reusing the gzip layer's snapshot of the same chain ID
+declare -A MEDIA_TYPE=([zstd]=application/vnd.oci.image.layer.v1.tar+zstd
+                       [zstd:chunked]=application/vnd.oci.image.layer.v1.tar+zstd
+                       [none]=application/vnd.oci.image.layer.v1.tar)
+for fmt in zstd zstd:chunked none; do
+    name=${fmt/:/-}
+    check "$fmt: build the rootfs with --tar-output" "$OCIPACK" build "$T/root" -o "$T/$name" --tag "$name" \
+        --compression-format "$fmt" --tar-output "$T/$name.tar" -q
+    check_eq "$fmt: the layer's media type" "${MEDIA_TYPE[$fmt]}" \
+        "$(jq -r '.layers[0].mediaType' "$(blob_path "$T/$name" "$(layout_manifest_digest "$T/$name" "$name")")")"
+    ctd_use_namespace "ocipack-$name"
+    check_eq "$fmt: the namespace starts without snapshots" "" "$("${CTR[@]}" snapshots --snapshotter "$CTD_SNAPSHOTTER" ls | tail -n +2)"
+    if import_tarball "$fmt" "$T/$name.tar"; then
+        check_in_containerd "$fmt" "$T/$name" "$name" "$T/root"
+        check_eq "$fmt and gzip layers of one tree have one diff_id (one snapshot)" \
+            "$("$OCIPACK" inspect --json "$T/one:one" | jq -r '.layers[0].diff_id')" \
+            "$("$OCIPACK" inspect --json "$T/$name:$name" | jq -r '.layers[0].diff_id')"
+    fi
+done
 services_stop_checked
 finish
