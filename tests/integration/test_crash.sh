@@ -21,7 +21,7 @@
 #     table. Then kills accumulated in one layout, a normal build (with
 #     --tar-output: no temp files in the tarball) and gc.
 #  2. Full disk (small tmpfs; SKIPPED if it cannot be mounted): ENOSPC while
-#     writing the layer (gzip, zstd, none), the config, the manifest and index.json (free space
+#     writing the layer (gzip, zstd, zstd:chunked, none), the config, the manifest and index.json (free space
 #     sized to the page), a first build into a new / empty directory, and
 #     --tar-output on the full tmpfs: exit 1, one "ocipack: error:" line with
 #     "No space left on device" naming the path, nothing left behind.
@@ -416,7 +416,7 @@ else
     enospc_case "ENOSPC writing the layer (16 MiB free)" 4096 "$BIG"
     enospc_case "ENOSPC with the tmpfs already 100% full" 0 "$BIG"
     # The other layer formats meet a full disk the same way.
-    for fmt in zstd none; do
+    for fmt in zstd zstd:chunked none; do
         B_GZIP=("${B[@]}")
         B+=(--compression-format "$fmt")
         enospc_case "$fmt: ENOSPC writing the layer (16 MiB free)" 4096 "$BIG"
