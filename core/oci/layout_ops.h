@@ -57,4 +57,21 @@ Result<std::vector<TagInfo>> list_tags(const std::string& layout_dir);
 Result<std::string> inspect_json(const std::string& layout_dir, const std::string& tag,
                                  const std::optional<Platform>& platform = std::nullopt);
 
+// A tag that names an image index, as `inspect` lists it when no platform
+// is chosen: the index.json entry and the index's entries (each an image's
+// manifest descriptor with its platform), in order.
+struct TaggedIndex {
+  Descriptor index;
+  std::vector<Descriptor> entries;
+};
+
+// The index `tag` names (its blob read and checked), or nullopt when the tag
+// names an image manifest. Errors as load_image's for the tag and the blob.
+Result<std::optional<TaggedIndex>> read_tagged_index(const std::string& layout_dir, const std::string& tag);
+
+// A TaggedIndex as one JSON object (no trailing newline), a machine format:
+//   {"tag":…, "index":{"digest":…,"size":…,"mediaType":…},
+//    "manifests":[{"platform":"linux/arm64/v8"|null,"digest","size","mediaType"}…]}
+std::string tagged_index_json(const std::string& tag, const TaggedIndex& index);
+
 }  // namespace ocipack

@@ -60,6 +60,10 @@ class LayoutStore {
   // The source is opened without following a symlink or blocking and must
   // be a regular file; errors name it.
   Status import_blob(const std::string& source_layout, const Descriptor& descriptor);
+  // Copies the blob `descriptor` from `descriptor.size` bytes of `fd` at
+  // `offset` (a member of a layout tarball), hashed as it is written: a
+  // mismatch is an error of kind corrupt naming `source`, and nothing is kept.
+  Status import_blob_range(int fd, int64_t offset, const Descriptor& descriptor, const std::string& source);
   // Writes a small blob (config, manifest) and returns its descriptor.
   Result<Descriptor> put_blob(std::string_view data, std::string media_type);
   // The oci-layout file's content (the existing one, or what will be written).
