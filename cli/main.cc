@@ -61,10 +61,11 @@ int print_text(const std::string& text) {
   return 0;
 }
 
-// `ocipack tags`: one row per index.json entry (cli/inspect_text.h).
+// `ocipack tags`: one row per index.json entry (cli/inspect_text.h), or JSON.
 int run_tags(const CommandLine& command) {
   auto tags = ocipack::list_tags(command.layout_dir);
   if (!tags) return fail(tags.error());
+  if (command.json) return print_text(ocipack::tags_json(*tags));
   for (const auto& info : *tags) std::printf("%s\n", ocipack::cli::format_tag_row(info).c_str());
   return 0;
 }

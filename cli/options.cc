@@ -191,8 +191,10 @@ CLI::App* add_layout_subcommand(CLI::App& app, const char* name, const char* wha
 }
 
 CLI::App* add_tags(CLI::App& app, LayoutFlags& flags) {
-  return add_layout_subcommand(app, "tags", "List the tags of an OCI image layout", "LAYOUT",
-                               "OCI image layout directory", flags);
+  CLI::App* tags = add_layout_subcommand(app, "tags", "List the tags of an OCI image layout", "LAYOUT",
+                                         "OCI image layout directory", flags);
+  tags->add_flag("--json", flags.json, "Machine-readable output, with each entry's kind (image, index, other)");
+  return tags;
 }
 
 CLI::App* add_inspect(CLI::App& app, LayoutFlags& flags) {
@@ -266,7 +268,11 @@ CommandLine layout_command(CommandLine::Action action, const LayoutFlags& flags)
   return cl;
 }
 
-CommandLine tags_command(const LayoutFlags& flags) { return layout_command(CommandLine::Action::tags, flags); }
+CommandLine tags_command(const LayoutFlags& flags) {
+  CommandLine cl = layout_command(CommandLine::Action::tags, flags);
+  cl.json = flags.json;
+  return cl;
+}
 
 CommandLine gc_command(const LayoutFlags& flags) { return layout_command(CommandLine::Action::gc, flags); }
 

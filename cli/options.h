@@ -32,7 +32,7 @@ struct CommandLine {
   BuildOptions build;      // build
   std::string layout_dir;  // tags, inspect, verify, gc
   std::string tag;         // inspect: the tag; verify: --ref (empty = every manifest)
-  bool json = false;       // inspect --json
+  bool json = false;       // inspect --json, tags --json
   std::optional<Platform> platform;  // inspect --platform
   IndexRequest index;      // index
   bool quiet = false;      // build, index: print nothing on success

@@ -73,6 +73,27 @@ Result<std::vector<TagInfo>> list_tags(const std::string& layout_dir) {
   return tags;
 }
 
+std::string tags_json(const std::vector<TagInfo>& tags) {
+  using Json = nlohmann::ordered_json;
+  Json out = Json::array();
+  for (const auto& info : tags) {
+    Json j;
+    j["tag"] = info.tag.empty() ? Json(nullptr) : Json(info.tag);
+    j["digest"] = info.digest_text;
+    j["size"] = info.readable ? Json(info.manifest.size) : Json(nullptr);
+    j["kind"] = info.kind == EntryKind::image ? "image" : info.kind == EntryKind::index ? "index" : "other";
+    if (info.index) {
+      Json platforms = Json::array();
+      for (const auto& platform : info.index->platforms)
+        platforms.push_back(platform ? Json(platform_text(*platform)) : Json(nullptr));
+      j["platforms"] = std::move(platforms);
+    }
+    if (!info.note.empty()) j["note"] = info.note;
+    out.push_back(std::move(j));
+  }
+  return out.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 Result<std::string> inspect_json(const std::string& layout_dir, const std::string& tag,
                                  const std::optional<Platform>& platform) {
   OCIPACK_TRY_ASSIGN(const LoadedImage image, load_image(layout_dir, tag, platform));

@@ -49,6 +49,11 @@ struct TagInfo {
 // IndexEntry); only an unreadable index.json itself is an error.
 Result<std::vector<TagInfo>> list_tags(const std::string& layout_dir);
 
+// The listing as one JSON array (no trailing newline), a machine format:
+// [{"tag":…|null, "digest":…, "size":…|null, "kind":"image"|"index"|"other",
+//   "platforms":["linux/amd64", null…] (index only), "note":… (when there is one)}…]
+std::string tags_json(const std::vector<TagInfo>& tags);
+
 // One image (load_image: `platform` picks one of a multi-platform index) as
 // one JSON object (no trailing newline), a machine format:
 //   {"tag":…, "manifest":{"digest":…,"size":…}, "config":<the config blob as

@@ -54,6 +54,8 @@ check_contains "verify examined the three manifests" "$TEST_TMP/last.out" "OK \(
 "$OCIPACK" tags "$L" >"$T/tags.out" 2>&1
 check_contains "tags: the kind and platforms" "$T/tags.out" \
     $'^multi\tsha256:[0-9a-f]{64}\t[0-9]+\t\\(image index, 3 platforms: linux/amd64, linux/arm64, linux/arm/v7\\)$'
+check_eq "tags --json: the kind of each entry" "index image" \
+    "$("$OCIPACK" tags --json "$L" | jq -r '.[0].kind') $("$OCIPACK" tags --json "$T/amd64" | jq -r '.[0].kind')"
 
 # --- inspect: the platforms, or one of them
 check "inspect lists the platforms" "$OCIPACK" inspect "$L:multi"
