@@ -212,15 +212,19 @@ Result<bool> matches_descriptor(int fd, const Descriptor& descriptor, const std:
 }
 }  // namespace
 
+Result<LayoutStore::ExistingCopy> LayoutStore::existing_copy(const Descriptor& descriptor) const {
+  OCIPACK_TRY_ASSIGN(const auto existing, open_regular_file(m_dir, blob_relative_path(descriptor.digest)));
+  if (!existing) return ExistingCopy::missing;
+  OCIPACK_TRY_ASSIGN(const bool sound, matches_descriptor(existing->fd.get(), descriptor, blob_path(descriptor.digest)));
+  return sound ? ExistingCopy::sound : ExistingCopy::unsound;
+}
+
 Status LayoutStore::import_blob(const std::string& source_layout, const Descriptor& descriptor) {
   const std::string target = blob_path(descriptor.digest);
   // A copy already in the output is kept only if it is sound.
-  OCIPACK_TRY_ASSIGN(const auto existing, open_regular_file(m_dir, blob_relative_path(descriptor.digest)));
-  const bool target_exists = existing.has_value();
-  if (target_exists) {
-    OCIPACK_TRY_ASSIGN(const bool sound, matches_descriptor(existing->fd.get(), descriptor, target));
-    if (sound) return ok_status();
-  }
+  OCIPACK_TRY_ASSIGN(const ExistingCopy existing, existing_copy(descriptor));
+  if (existing == ExistingCopy::sound) return ok_status();
+  const bool target_exists = existing == ExistingCopy::unsound;
   OCIPACK_TRY(ensure_directories());
   const std::string source = ocipack::blob_path(source_layout, descriptor.digest);
   OCIPACK_TRY_ASSIGN(const RegularFile opened, open_blob(source_layout, descriptor, "base blob " + descriptor.digest.str()));
@@ -245,6 +249,8 @@ Status LayoutStore::import_blob(const std::string& source_layout, const Descript
 
 Status LayoutStore::import_blob_range(int fd, int64_t offset, const Descriptor& descriptor,
                                       const std::string& source) {
+  OCIPACK_TRY_ASSIGN(const ExistingCopy existing, existing_copy(descriptor));
+  if (existing == ExistingCopy::sound) return ok_status();
   OCIPACK_TRY_ASSIGN(TempFile temp, begin_blob());
   const std::string target = blob_path(descriptor.digest);
   OCIPACK_TRY_ASSIGN(const bool sound,
