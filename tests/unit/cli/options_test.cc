@@ -367,7 +367,7 @@ namespace ocipack::cli {
 namespace {
 
 TEST(CliOptions, IndexTakesSourcesInOrderOrEdits) {
-  auto cl = parse({"index", "-o", "/out", "--tag", "multi", "/a", "/b.tar:v1", "/c:x/y"});
+  auto cl = parse({"index", "-o", "/out", "--tag", "multi", "/a", "/b.tar:v1", "/c:v1:rc"});
   ASSERT_TRUE(cl.ok()) << cl.error().message;
   EXPECT_EQ(cl->action, CommandLine::Action::index);
   const IndexRequest& r = cl->index;
@@ -378,7 +378,7 @@ TEST(CliOptions, IndexTakesSourcesInOrderOrEdits) {
   EXPECT_EQ(r.sources[0].tag, "latest");
   EXPECT_EQ(r.sources[1].path, "/b.tar");
   EXPECT_EQ(r.sources[1].tag, "v1");
-  EXPECT_EQ(r.sources[2].tag, "x/y");
+  EXPECT_EQ(r.sources[2].tag, "v1:rc");
   EXPECT_FALSE(r.flatten);
 
   auto edit = parse({"index", "-o", "/out", "--add", "/d:v2", "--remove", "linux/arm/v7", "--remove",
