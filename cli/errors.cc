@@ -9,7 +9,7 @@ namespace ocipack::cli {
 
 namespace {
 // "[]" stands for any index ("layers[]" matches "layers[0]", "layers[12]").
-constexpr std::array<std::pair<std::string_view, std::string_view>, 14> k_flag_of_field{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 23> k_flag_of_field{{
     {"layers[].rootfs", "rootfs"},  // the positional ROOTFS or a --layer DIR
     {"layers[].diff_base", "--diff-base"},
     {"layout_dir", "-o"},
@@ -24,6 +24,16 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 14> k_flag_o
     {"codec.dictionary", "--dictionary"},
     {"threads", "--threads"},
     {"chunking.target_size", "--chunk-size"},
+    {"base_platform", "--platform"},
+    // `ocipack index` (IndexRequest)
+    {"sources", "SRC"},
+    {"sources[]", "SRC"},
+    {"add", "--add"},
+    {"add[]", "--add"},
+    {"remove", "--remove"},
+    {"remove[]", "--remove"},
+    {"flatten", "--flatten"},
+    {"tag", "--tag"},
 }};
 
 // Whether `field` is `pattern` with a number (one or more digits) inside

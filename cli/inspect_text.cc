@@ -1,6 +1,7 @@
 // Human-readable inspect and tags text (see inspect_text.h).
 #include "cli/inspect_text.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string_view>
@@ -116,6 +117,20 @@ Result<std::string> inspect_text(const std::string& layout_dir, const std::strin
                                  const std::optional<Platform>& platform) {
   OCIPACK_TRY_ASSIGN(const LoadedImage image, load_image(layout_dir, tag, platform));
   return format_inspect_text(tag, image);
+}
+
+std::string format_index_text(const std::string& tag, const TaggedIndex& index) {
+  std::string out;
+  line(out, "Tag", printable(tag));
+  line(out, "Index", digest_and_size(index.index));
+  line(out, "Platforms", std::to_string(index.entries.size()));
+  for (const auto& entry : index.entries) {
+    std::string platform = entry.platform ? printable(platform_text(*entry.platform)) : "unknown";
+    platform.resize(std::max<size_t>(platform.size(), 16), ' ');
+    out += "  " + platform + "  " + digest_and_size(entry) + "\n";
+  }
+  out += "(choose one with --platform OS/ARCH[/VARIANT])\n";
+  return out;
 }
 
 std::string format_tag_row(const TagInfo& info) {

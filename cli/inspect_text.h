@@ -32,6 +32,12 @@ std::string format_inspect_text(const std::string& tag, const LoadedImage& image
 Result<std::string> inspect_text(const std::string& layout_dir, const std::string& tag,
                                  const std::optional<Platform>& platform = std::nullopt);
 
+// A tag naming an image index of several images, as `inspect` shows it when
+// no platform is chosen: the tag, the index's digest and size, then one line
+// per entry — its platform ("unknown" when it says none), manifest digest
+// and size — and how to pick one.
+std::string format_index_text(const std::string& tag, const TaggedIndex& index);
+
 // One line of `ocipack tags` (without the newline): TAG, DIGEST and SIZE
 // separated by tabs ("<untagged>" for no tag, "-" for what cannot be read),
 // then, for an image index or an entry with a note, a fourth field in

@@ -20,6 +20,7 @@
 #include "cli/progress.h"
 #include "core/image/layout_verify.h"
 #include "core/oci/layout_gc.h"
+#include "core/oci/layout_index.h"
 #include "core/oci/layout_ops.h"
 #include "core/util/text.h"
 #include "pipeline/thread_allowance.h"
@@ -60,20 +61,42 @@ int print_text(const std::string& text) {
   return 0;
 }
 
-// `ocipack tags`: one row per index.json entry (cli/inspect_text.h).
+// `ocipack tags`: one row per index.json entry (cli/inspect_text.h), or JSON.
 int run_tags(const CommandLine& command) {
   auto tags = ocipack::list_tags(command.layout_dir);
   if (!tags) return fail(tags.error());
+  if (command.json) return print_text(ocipack::tags_json(*tags));
   for (const auto& info : *tags) std::printf("%s\n", ocipack::cli::format_tag_row(info).c_str());
   return 0;
 }
 
-// `ocipack inspect`: the image as text or JSON.
+// `ocipack inspect`: the image as text or JSON; for a tag naming an index
+// of several images and no --platform, the list of its platforms.
 int run_inspect(const CommandLine& command) {
-  auto text = command.json ? ocipack::inspect_json(command.layout_dir, command.tag)
-                           : ocipack::cli::inspect_text(command.layout_dir, command.tag);
+  if (!command.platform) {
+    auto index = ocipack::read_tagged_index(command.layout_dir, command.tag);
+    if (index && *index && (*index)->entries.size() != 1)
+      return print_text(command.json ? ocipack::tagged_index_json(command.tag, **index)
+                                     : ocipack::cli::format_index_text(command.tag, **index));
+  }
+  auto text = command.json ? ocipack::inspect_json(command.layout_dir, command.tag, command.platform)
+                           : ocipack::cli::inspect_text(command.layout_dir, command.tag, command.platform);
   if (!text) return fail(text.error());
   return print_text(*text);
+}
+
+// `ocipack index`: the index written and its entries.
+int run_index(const CommandLine& command) {
+  using ocipack::printable;
+  auto result = ocipack::write_layout_index(command.index);
+  if (!result) return fail(result.error());
+  if (command.quiet) return 0;
+  std::printf("%s:%s %s\n", printable(command.index.layout_dir).c_str(), printable(command.index.tag).c_str(),
+              result->index.digest.str().c_str());
+  for (const auto& entry : result->entries)
+    std::printf("  %s %s\n", entry.platform ? printable(ocipack::platform_text(*entry.platform)).c_str() : "unknown",
+                entry.digest.str().c_str());
+  return 0;
 }
 
 // `ocipack gc`: what was removed and how much space that freed.
@@ -198,6 +221,7 @@ int main(int argc, char** argv) {
     case CommandLine::Action::inspect: return run_inspect(*command);
     case CommandLine::Action::gc: return run_gc(*command);
     case CommandLine::Action::verify: return run_verify(*command);
+    case CommandLine::Action::index: return run_index(*command);
   }
   return cli::k_exit_usage;
 }

@@ -101,7 +101,7 @@ struct BuildFlags {
   std::string workdir, stop_signal, created, chunk_size, tar_output;  // chunk_size empty: the format's default
   std::string compression_format = "gzip", compressor = "libdeflate", gzip_format = "members";
   std::vector<std::string> layers;
-  std::string base, diff_base, owner = "keep";
+  std::string base, base_platform, diff_base, owner = "keep";
   bool diff_against_base = false;
   int level = -1;  // -1: the compressor's default
   int threads = 0;
@@ -116,7 +116,15 @@ struct BuildFlags {
 struct LayoutFlags {
   std::string layout;  // LAYOUT, or LAYOUT[:TAG] for inspect
   std::string ref;     // verify --ref
+  std::string platform;  // inspect --platform
   bool json = false;   // inspect --json
+};
+
+// `ocipack index`'s flags as CLI11 stores them.
+struct IndexFlags {
+  std::string output, tag = "latest";
+  std::vector<std::string> sources, add, remove;
+  bool flatten = false, quiet = false;
 };
 
 // Declares `ocipack build` and its flags (in the order --help lists them).
@@ -129,6 +137,7 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
   build->add_option("--layer", flags.layers, "Add a layer from DIR, repeatable, bottom to top; ROOTFS (if given) comes first (OCI_LAYER_MODE=multi)")
       ->allow_extra_args(false);
   build->add_option("--base", flags.base, "Stack on the image LAYOUT[:TAG] (default tag latest): its layers, then ours; its config, overridden by flags (OCI_BASE_IMAGE)");
+  build->add_option("--platform", flags.base_platform, "With --base naming a multi-platform image: the one to stack on, OS/ARCH[/VARIANT] (default: the --os/--arch/--variant built, else the host's)");
   build->add_option("--diff-base", flags.diff_base, "Make the (last) layer a delta: only what changed from DIR, with whiteouts for removed paths");
   build->add_flag("--diff-against-base", flags.diff_against_base, "Make the layer a delta against the --base image's merged rootfs (one layer only)");
   build->add_option("-o,--output", flags.output, "Output OCI layout directory (created, or updated in place)")
@@ -182,14 +191,17 @@ CLI::App* add_layout_subcommand(CLI::App& app, const char* name, const char* wha
 }
 
 CLI::App* add_tags(CLI::App& app, LayoutFlags& flags) {
-  return add_layout_subcommand(app, "tags", "List the tags of an OCI image layout", "LAYOUT",
-                               "OCI image layout directory", flags);
+  CLI::App* tags = add_layout_subcommand(app, "tags", "List the tags of an OCI image layout", "LAYOUT",
+                                         "OCI image layout directory", flags);
+  tags->add_flag("--json", flags.json, "Machine-readable output, with each entry's kind (image, index, other)");
+  return tags;
 }
 
 CLI::App* add_inspect(CLI::App& app, LayoutFlags& flags) {
   CLI::App* inspect = add_layout_subcommand(app, "inspect", "Show an image's config, layers and sizes",
                                             "LAYOUT[:TAG]", "Layout and tag (default latest)", flags);
   inspect->add_flag("--json", flags.json, "Machine-readable output");
+  inspect->add_option("--platform", flags.platform, "For a multi-platform image: the one to show, OS/ARCH[/VARIANT] (without it, the platforms are listed)");
   return inspect;
 }
 
@@ -206,6 +218,49 @@ CLI::App* add_verify(CLI::App& app, LayoutFlags& flags) {
   return verify;
 }
 
+CLI::App* add_index(CLI::App& app, IndexFlags& flags) {
+  CLI::App* index = app.add_subcommand("index", "Assemble images of other layouts into one multi-platform image (an image index)");
+  index->add_option("SRC", flags.sources, "An image, LAYOUT[:TAG] or LAYOUT.tar[:TAG] (a --tar-output tarball); default tag latest; one entry each, in order");
+  index->add_option("-o,--output", flags.output, "Output OCI layout directory (created, or updated in place)")->required();
+  index->add_option("--tag", flags.tag, "The index's tag in the output")->capture_default_str();
+  index->add_option("--add", flags.add, "Edit the index under --tag: add SRC[:TAG], replacing the entry of its platform; repeatable")
+      ->allow_extra_args(false);
+  index->add_option("--remove", flags.remove, "Edit the index under --tag: remove the entry of OS/ARCH[/VARIANT]; repeatable")
+      ->allow_extra_args(false);
+  index->add_flag("--flatten", flags.flatten, "A SRC that is itself an image index contributes its images (refused otherwise)");
+  index->add_flag("-q,--quiet", flags.quiet, "Print nothing on success");
+  return index;
+}
+
+// SRC[:TAG] arguments as index sources ("sources" or "add", for errors).
+Result<std::vector<IndexSource>> index_sources(const std::vector<std::string>& texts, const std::string& flag) {
+  std::vector<IndexSource> sources;
+  for (const auto& text : texts) {
+    auto ref = parse_image_ref(text);
+    if (!ref) return std::move(ref).error().with_context(flag + " '" + text + "': ");
+    sources.push_back({ref->layout_dir, ref->tag});
+  }
+  return sources;
+}
+
+Result<CommandLine> index_command(const IndexFlags& flags) {
+  CommandLine cl;
+  cl.action = CommandLine::Action::index;
+  cl.quiet = flags.quiet;
+  IndexRequest& request = cl.index;
+  request.layout_dir = flags.output;
+  request.tag = flags.tag;
+  request.flatten = flags.flatten;
+  OCIPACK_TRY_ASSIGN(request.sources, index_sources(flags.sources, "SRC"));
+  OCIPACK_TRY_ASSIGN(request.add, index_sources(flags.add, "--add"));
+  for (const auto& text : flags.remove) {
+    auto platform = parse_platform(text);
+    if (!platform) return std::move(platform).error().with_context("--remove: ");
+    request.remove.push_back(*platform);
+  }
+  return cl;
+}
+
 CommandLine layout_command(CommandLine::Action action, const LayoutFlags& flags) {
   CommandLine cl;
   cl.action = action;
@@ -213,7 +268,11 @@ CommandLine layout_command(CommandLine::Action action, const LayoutFlags& flags)
   return cl;
 }
 
-CommandLine tags_command(const LayoutFlags& flags) { return layout_command(CommandLine::Action::tags, flags); }
+CommandLine tags_command(const LayoutFlags& flags) {
+  CommandLine cl = layout_command(CommandLine::Action::tags, flags);
+  cl.json = flags.json;
+  return cl;
+}
 
 CommandLine gc_command(const LayoutFlags& flags) { return layout_command(CommandLine::Action::gc, flags); }
 
@@ -231,6 +290,11 @@ Result<CommandLine> inspect_command(const LayoutFlags& flags) {
   cl.layout_dir = ref->layout_dir;
   cl.tag = ref->tag;
   cl.json = flags.json;
+  if (!flags.platform.empty()) {
+    auto platform = parse_platform(flags.platform);
+    if (!platform) return std::move(platform).error().with_context("--platform: ");
+    cl.platform = *platform;
+  }
   return cl;
 }
 
@@ -257,6 +321,12 @@ Status set_layers(const BuildFlags& flags, BuildOptions& b) {
     if (!ref) return std::move(ref).error().with_context("--base '" + flags.base + "': ");
     b.base_layout = ref->layout_dir;
     b.base_tag = ref->tag;
+  }
+  if (!flags.base_platform.empty()) {
+    if (flags.base.empty()) return usage_error("--platform needs --base LAYOUT[:TAG] (it picks the base image)");
+    auto platform = parse_platform(flags.base_platform);
+    if (!platform) return std::move(platform).error().with_context("--platform: ");
+    b.base_platform = *platform;
   }
   return ok_status();
 }
@@ -411,12 +481,14 @@ Result<CommandLine> parse(const std::vector<std::string>& args, const Environmen
   const CLI::App* inspect = add_inspect(app, inspect_flags);
   const CLI::App* gc = add_gc(app, gc_flags);
   const CLI::App* verify = add_verify(app, verify_flags);
+  IndexFlags index_flags;
+  const CLI::App* index = add_index(app, index_flags);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes its arguments last first
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
-    return text_command(CommandLine::Action::help, help_text(app, {build, tags, inspect, gc, verify}));
+    return text_command(CommandLine::Action::help, help_text(app, {build, tags, inspect, gc, verify, index}));
   } catch (const CLI::CallForVersion&) {
     return text_command(CommandLine::Action::version, version);
   } catch (const CLI::ParseError& error) {
@@ -426,6 +498,7 @@ Result<CommandLine> parse(const std::vector<std::string>& args, const Environmen
   if (gc->parsed()) return gc_command(gc_flags);
   if (verify->parsed()) return verify_command(verify_flags);
   if (inspect->parsed()) return inspect_command(inspect_flags);
+  if (index->parsed()) return index_command(index_flags);
   return build_command(build_flags, env);
 }
 }  // namespace

@@ -1,6 +1,6 @@
 // Command-line parsing for `ocipack`: turns argv (plus SOURCE_DATE_EPOCH,
 // the current time and the number of cores) into a CommandLine — which
-// subcommand to run (build, tags, inspect, verify, gc, or printing help or
+// subcommand to run (build, index, tags, inspect, verify, gc, or printing help or
 // the version) and its settings; for build, the BuildOptions handed to the
 // library. Every value is checked here, with an error that names the flag
 // and the value. A library so tests can drive it without spawning
@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "core/oci/layout_index.h"
+#include "core/oci/platform.h"
 #include "core/util/result.h"
 #include "pipeline/image_builder.h"
 
@@ -24,14 +26,16 @@ struct Environment {
 };
 
 struct CommandLine {
-  enum class Action { build, tags, inspect, gc, verify, help, version };
+  enum class Action { build, tags, inspect, gc, verify, index, help, version };
   Action action = Action::build;
   std::string text;        // help or version text to print for those actions
   BuildOptions build;      // build
   std::string layout_dir;  // tags, inspect, verify, gc
   std::string tag;         // inspect: the tag; verify: --ref (empty = every manifest)
-  bool json = false;       // inspect --json
-  bool quiet = false;      // build: print nothing on success
+  bool json = false;       // inspect --json, tags --json
+  std::optional<Platform> platform;  // inspect --platform
+  IndexRequest index;      // index
+  bool quiet = false;      // build, index: print nothing on success
   bool stats = false;      // build: print per-stage times after the build
   bool progress = false;   // build: draw a bar even if stderr is not a terminal
   bool no_progress = false;  // build: never draw a bar

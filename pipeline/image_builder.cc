@@ -408,6 +408,21 @@ Error about_field(const std::string& field, const Error& error) {
   return field_error(error.kind, field, ": " + error.message);
 }
 
+// The platform that picks the base image (BuildOptions::base_platform): the
+// one given; else, when the base tag names an index of several images, the
+// image's own os/architecture/variant (host architecture when not given);
+// else none (a single image, or an index of one, is taken as it is).
+std::optional<Platform> base_platform_of(const BuildOptions& options) {
+  if (options.base_platform) return options.base_platform;
+  auto index = read_tagged_index(*options.base_layout, options.base_tag);
+  if (!index || !*index || (*index)->entries.size() < 2) return std::nullopt;  // load_image reports errors
+  Platform platform;
+  platform.os = options.image.os.value_or("linux");
+  platform.architecture = options.image.architecture.value_or(host_architecture());
+  platform.variant = options.image.variant.value_or("");
+  return platform;
+}
+
 // The base image and, for a delta against it, its merged rootfs as a model
 // in memory: streamed from its blobs (read-only, verified), never written
 // anywhere. Read before the output is opened (and locked): a refused base
@@ -415,7 +430,7 @@ Error about_field(const std::string& field, const Error& error) {
 Result<Base> load_base(const BuildOptions& options, const BuildHooks& hooks) {
   Base base;
   if (!options.base_layout) return base;
-  auto loaded = load_image(*options.base_layout, options.base_tag);
+  auto loaded = load_image(*options.base_layout, options.base_tag, base_platform_of(options));
   if (!loaded) return about_field("base_layout", loaded.error());
   base.image = std::move(*loaded);
   if (!options.diff_against_base) return base;

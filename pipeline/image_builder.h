@@ -55,6 +55,10 @@ struct BuildOptions {
   std::string layout_dir;
   std::optional<std::string> base_layout;  // stack on the image base_layout:base_tag
   std::string base_tag = "latest";
+  // Which image of a multi-platform base to stack on. Unset: when the tag
+  // names an index of several images, the one for the image's own
+  // os/architecture/variant (the host's architecture when not given).
+  std::optional<Platform> base_platform;
   // Make the layer a delta against the base image's merged rootfs (a model
   // streamed from its verified blobs, never extracted); needs base_layout
   // and exactly one layer.

@@ -73,6 +73,27 @@ Result<std::vector<TagInfo>> list_tags(const std::string& layout_dir) {
   return tags;
 }
 
+std::string tags_json(const std::vector<TagInfo>& tags) {
+  using Json = nlohmann::ordered_json;
+  Json out = Json::array();
+  for (const auto& info : tags) {
+    Json j;
+    j["tag"] = info.tag.empty() ? Json(nullptr) : Json(info.tag);
+    j["digest"] = info.digest_text;
+    j["size"] = info.readable ? Json(info.manifest.size) : Json(nullptr);
+    j["kind"] = info.kind == EntryKind::image ? "image" : info.kind == EntryKind::index ? "index" : "other";
+    if (info.index) {
+      Json platforms = Json::array();
+      for (const auto& platform : info.index->platforms)
+        platforms.push_back(platform ? Json(platform_text(*platform)) : Json(nullptr));
+      j["platforms"] = std::move(platforms);
+    }
+    if (!info.note.empty()) j["note"] = info.note;
+    out.push_back(std::move(j));
+  }
+  return out.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 Result<std::string> inspect_json(const std::string& layout_dir, const std::string& tag,
                                  const std::optional<Platform>& platform) {
   OCIPACK_TRY_ASSIGN(const LoadedImage image, load_image(layout_dir, tag, platform));
@@ -99,6 +120,38 @@ Result<std::string> inspect_json(const std::string& layout_dir, const std::strin
   out += trim_json_space(image.config_json);
   out += ",\"layers\":" + dump(layers) + ",\"size\":" + std::to_string(image_size(image)) + "}";
   return out;
+}
+
+Result<std::optional<TaggedIndex>> read_tagged_index(const std::string& layout_dir, const std::string& tag) {
+  const std::string dir = trim_trailing_slashes(layout_dir);
+  OCIPACK_TRY_ASSIGN(const auto entries, read_index_entries(dir));
+  OCIPACK_TRY_ASSIGN(Descriptor descriptor, find_tagged_descriptor(entries, tag, "layout '" + dir + "'"));
+  if (!is_index_media_type(descriptor.media_type)) return std::optional<TaggedIndex>();
+  OCIPACK_TRY_ASSIGN(auto manifests, read_index_blob(dir, descriptor, "image index of tag " + in_quotes(tag)));
+  return std::optional<TaggedIndex>(TaggedIndex{std::move(descriptor), std::move(manifests)});
+}
+
+std::string tagged_index_json(const std::string& tag, const TaggedIndex& index) {
+  using Json = nlohmann::ordered_json;
+  auto descriptor = [](const Descriptor& d) {
+    Json j;
+    j["digest"] = d.digest.str();
+    j["size"] = d.size;
+    j["mediaType"] = d.media_type;
+    return j;
+  };
+  Json out;
+  out["tag"] = tag;
+  out["index"] = descriptor(index.index);
+  Json manifests = Json::array();
+  for (const auto& entry : index.entries) {
+    Json j;
+    j["platform"] = entry.platform ? Json(platform_text(*entry.platform)) : Json(nullptr);
+    j.update(descriptor(entry));
+    manifests.push_back(std::move(j));
+  }
+  out["manifests"] = std::move(manifests);
+  return out.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 }  // namespace ocipack

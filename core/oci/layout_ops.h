@@ -49,6 +49,11 @@ struct TagInfo {
 // IndexEntry); only an unreadable index.json itself is an error.
 Result<std::vector<TagInfo>> list_tags(const std::string& layout_dir);
 
+// The listing as one JSON array (no trailing newline), a machine format:
+// [{"tag":…|null, "digest":…, "size":…|null, "kind":"image"|"index"|"other",
+//   "platforms":["linux/amd64", null…] (index only), "note":… (when there is one)}…]
+std::string tags_json(const std::vector<TagInfo>& tags);
+
 // One image (load_image: `platform` picks one of a multi-platform index) as
 // one JSON object (no trailing newline), a machine format:
 //   {"tag":…, "manifest":{"digest":…,"size":…}, "config":<the config blob as
@@ -56,5 +61,22 @@ Result<std::vector<TagInfo>> list_tags(const std::string& layout_dir);
 //    "mediaType","diff_id"}…], "size":<manifest + config + layers bytes>}
 Result<std::string> inspect_json(const std::string& layout_dir, const std::string& tag,
                                  const std::optional<Platform>& platform = std::nullopt);
+
+// A tag that names an image index, as `inspect` lists it when no platform
+// is chosen: the index.json entry and the index's entries (each an image's
+// manifest descriptor with its platform), in order.
+struct TaggedIndex {
+  Descriptor index;
+  std::vector<Descriptor> entries;
+};
+
+// The index `tag` names (its blob read and checked), or nullopt when the tag
+// names an image manifest. Errors as load_image's for the tag and the blob.
+Result<std::optional<TaggedIndex>> read_tagged_index(const std::string& layout_dir, const std::string& tag);
+
+// A TaggedIndex as one JSON object (no trailing newline), a machine format:
+//   {"tag":…, "index":{"digest":…,"size":…,"mediaType":…},
+//    "manifests":[{"platform":"linux/arm64/v8"|null,"digest","size","mediaType"}…]}
+std::string tagged_index_json(const std::string& tag, const TaggedIndex& index);
 
 }  // namespace ocipack

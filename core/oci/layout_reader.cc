@@ -206,11 +206,8 @@ Result<std::vector<Descriptor>> read_index_blob(const std::string& layout_dir, c
                                " (" + what + ")");
 }
 
-namespace {
-// The index.json entry tagged `tag` (see load_image for the errors).
-Result<Descriptor> find_tagged_entry(const std::string& dir, const std::string& tag) {
-  const std::string where = where_of(dir);
-  OCIPACK_TRY_ASSIGN(const auto entries, read_index_entries(dir));
+Result<Descriptor> find_tagged_descriptor(const std::vector<IndexEntry>& entries, const std::string& tag,
+                                          const std::string& where) {
   std::vector<const IndexEntry*> found;
   std::vector<std::string> tags;
   size_t untagged = 0;
@@ -240,6 +237,13 @@ Result<Descriptor> find_tagged_entry(const std::string& dir, const std::string& 
   }
   if (!found[0]->descriptor) return input_error(found[0]->problem);
   return *found[0]->descriptor;
+}
+
+namespace {
+// The index.json entry tagged `tag` (see load_image for the errors).
+Result<Descriptor> find_tagged_entry(const std::string& dir, const std::string& tag) {
+  OCIPACK_TRY_ASSIGN(const auto entries, read_index_entries(dir));
+  return find_tagged_descriptor(entries, tag, where_of(dir));
 }
 
 // "linux/amd64, linux/arm64/v8, manifests[2] (no platform)".

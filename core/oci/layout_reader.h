@@ -120,6 +120,13 @@ Result<std::string> read_blob(const std::string& layout_dir, const Descriptor& d
 Result<std::vector<Descriptor>> read_index_blob(const std::string& layout_dir, const Descriptor& descriptor,
                                                 const std::string& what);
 
+// The one entry of `entries` (an index.json's) whose ref.name is `tag`, with
+// load_image's errors: none (listing the tags there are), two or more
+// (ambiguous, naming their positions), or one that cannot be read. `where`
+// names the layout ("layout 'x'").
+Result<Descriptor> find_tagged_descriptor(const std::vector<IndexEntry>& entries, const std::string& tag,
+                                          const std::string& where);
+
 struct LoadedImage {
   Descriptor manifest;      // the image manifest's descriptor: the index.json
                             // entry, or the image index entry chosen for it

@@ -185,15 +185,20 @@ Status LayoutStore::commit_blob(TempFile& temp, const Digest& digest) {
 }
 
 namespace {
-// Whether the whole of `fd` (from offset 0) is `descriptor`'s content; with
+// Whether `fd` from offset `start` to its end (or, with `bounded`, its
+// descriptor.size bytes from `start`) is `descriptor`'s content; with
 // `copy_to` set, every byte read is also written there.
 Result<bool> matches_descriptor(int fd, const Descriptor& descriptor, const std::string& what,
-                                int copy_to = -1, const std::string& copy_name = {}) {
+                                int copy_to = -1, const std::string& copy_name = {}, int64_t start = 0,
+                                bool bounded = false) {
   Sha256 hash;
   std::vector<char> buffer(1 << 20);
   int64_t total = 0;
   for (;;) {
-    ssize_t n = ::pread(fd, buffer.data(), buffer.size(), static_cast<off_t>(total));
+    size_t want = buffer.size();
+    if (bounded) want = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(want), descriptor.size - total));
+    if (want == 0) break;
+    ssize_t n = ::pread(fd, buffer.data(), want, static_cast<off_t>(start + total));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return input_error("cannot read " + what + ": " + errno_text(errno));
     if (n == 0) break;
@@ -207,15 +212,19 @@ Result<bool> matches_descriptor(int fd, const Descriptor& descriptor, const std:
 }
 }  // namespace
 
+Result<LayoutStore::ExistingCopy> LayoutStore::existing_copy(const Descriptor& descriptor) const {
+  OCIPACK_TRY_ASSIGN(const auto existing, open_regular_file(m_dir, blob_relative_path(descriptor.digest)));
+  if (!existing) return ExistingCopy::missing;
+  OCIPACK_TRY_ASSIGN(const bool sound, matches_descriptor(existing->fd.get(), descriptor, blob_path(descriptor.digest)));
+  return sound ? ExistingCopy::sound : ExistingCopy::unsound;
+}
+
 Status LayoutStore::import_blob(const std::string& source_layout, const Descriptor& descriptor) {
   const std::string target = blob_path(descriptor.digest);
   // A copy already in the output is kept only if it is sound.
-  OCIPACK_TRY_ASSIGN(const auto existing, open_regular_file(m_dir, blob_relative_path(descriptor.digest)));
-  const bool target_exists = existing.has_value();
-  if (target_exists) {
-    OCIPACK_TRY_ASSIGN(const bool sound, matches_descriptor(existing->fd.get(), descriptor, target));
-    if (sound) return ok_status();
-  }
+  OCIPACK_TRY_ASSIGN(const ExistingCopy existing, existing_copy(descriptor));
+  if (existing == ExistingCopy::sound) return ok_status();
+  const bool target_exists = existing == ExistingCopy::unsound;
   OCIPACK_TRY(ensure_directories());
   const std::string source = ocipack::blob_path(source_layout, descriptor.digest);
   OCIPACK_TRY_ASSIGN(const RegularFile opened, open_blob(source_layout, descriptor, "base blob " + descriptor.digest.str()));
@@ -235,6 +244,18 @@ Status LayoutStore::import_blob(const std::string& source_layout, const Descript
   OCIPACK_TRY_ASSIGN(TempFile temp, begin_blob());
   OCIPACK_TRY_ASSIGN(const bool sound, matches_descriptor(in->get(), descriptor, source, temp.fd(), target));
   if (!sound) return corrupt_error(mismatch);
+  return commit_blob(temp, descriptor.digest);
+}
+
+Status LayoutStore::import_blob_range(int fd, int64_t offset, const Descriptor& descriptor,
+                                      const std::string& source) {
+  OCIPACK_TRY_ASSIGN(const ExistingCopy existing, existing_copy(descriptor));
+  if (existing == ExistingCopy::sound) return ok_status();
+  OCIPACK_TRY_ASSIGN(TempFile temp, begin_blob());
+  const std::string target = blob_path(descriptor.digest);
+  OCIPACK_TRY_ASSIGN(const bool sound,
+                     matches_descriptor(fd, descriptor, source, temp.fd(), target, offset, true));
+  if (!sound) return corrupt_error(source + " does not match its digest " + descriptor.digest.str());
   return commit_blob(temp, descriptor.digest);
 }
 

@@ -60,6 +60,11 @@ class LayoutStore {
   // The source is opened without following a symlink or blocking and must
   // be a regular file; errors name it.
   Status import_blob(const std::string& source_layout, const Descriptor& descriptor);
+  // Copies the blob `descriptor` from `descriptor.size` bytes of `fd` at
+  // `offset` (a member of a layout tarball), hashed as it is written: a
+  // mismatch is an error of kind corrupt naming `source`, and nothing is kept.
+  // Nothing is copied when a sound copy is present (as import_blob).
+  Status import_blob_range(int fd, int64_t offset, const Descriptor& descriptor, const std::string& source);
   // Writes a small blob (config, manifest) and returns its descriptor.
   Result<Descriptor> put_blob(std::string_view data, std::string media_type);
   // The oci-layout file's content (the existing one, or what will be written).
@@ -77,6 +82,9 @@ class LayoutStore {
   void keep_changes();
 
  private:
+  enum class ExistingCopy { missing, sound, unsound };
+  // Whether the layout holds `descriptor`'s blob, and whether its size and sha256 match.
+  Result<ExistingCopy> existing_copy(const Descriptor& descriptor) const;
   LayoutStore(std::string dir, LayoutLock lock) : m_dir(std::move(dir)), m_lock(std::move(lock)) {}
   Status inspect();
   std::string m_dir;

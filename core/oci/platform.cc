@@ -36,4 +36,15 @@ bool platform_matches(const Platform& wanted, const Platform& offered) {
          (wanted.os_version.empty() || wanted.os_version == offered.os_version);
 }
 
+namespace {
+std::string normal_variant(const Platform& platform) {
+  return platform.architecture == "arm64" && platform.variant.empty() ? "v8" : platform.variant;
+}
+}  // namespace
+
+bool same_platform(const Platform& a, const Platform& b) {
+  return a.os == b.os && a.architecture == b.architecture && normal_variant(a) == normal_variant(b) &&
+         a.os_version == b.os_version && a.os_features == b.os_features;
+}
+
 }  // namespace ocipack

@@ -33,4 +33,9 @@ Result<Platform> parse_platform(std::string_view text);
 // names one ("linux/arm" takes any arm variant, "linux/arm/v7" only v7).
 bool platform_matches(const Platform& wanted, const Platform& offered);
 
+// Whether two platforms are the same one, as an image index must not list
+// twice: the same os, architecture, variant, os.version and os.features,
+// where arm64 without a variant is arm64/v8 (as containerd normalises it).
+bool same_platform(const Platform& a, const Platform& b);
+
 }  // namespace ocipack

@@ -11,7 +11,7 @@
 # `tags`, `inspect` and `gc` commands; and a multi-platform image — a nested
 # image index made by hand (make_multiplatform_index.py) from two ocipack
 # images (amd64, arm64/v8), tagged in index.json — read by tags (the platforms
-# listed), inspect (which refuses to guess, naming the platforms), verify, gc
+# listed), inspect (which lists the platforms, or shows the one --platform picks), verify, gc
 # (both children kept), and skopeo (inspect --raw, copy --all).
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -122,9 +122,11 @@ check "multi-platform: the nested index is made by hand" python3 "$TESTS_DIR/mak
 check_contains "multi-platform: tags lists the index with its platforms" "$T/multi.tags" \
     $'^multi\tsha256:[0-9a-f]{64}\t[0-9]+\t\\(image index, 2 platforms: linux/amd64, linux/arm64/v8\\)$'
 "$OCIPACK" inspect "$M:multi" >"$T/multi.inspect" 2>&1
-check_eq "multi-platform: inspect refuses to guess (exit 1)" 1 $?
-check_contains "multi-platform: the refusal lists the platforms" "$T/multi.inspect" \
-    "tag 'multi' names an image index with 2 manifests: choose a platform \(linux/amd64, linux/arm64/v8\)"
+check_eq "multi-platform: inspect does not guess, it lists (exit 0)" 0 $?
+check_contains "multi-platform: the listing names both platforms" "$T/multi.inspect" \
+    "^  linux/arm64/v8 +sha256:[0-9a-f]{64}"
+"$OCIPACK" inspect --json "$M:multi" --platform linux/amd64 >"$T/multi.inspect" 2>&1
+check_eq "multi-platform: inspect --platform picks one" amd64 "$(jq -r .config.architecture "$T/multi.inspect")"
 check "multi-platform: verify checks the index and both images" "$OCIPACK" verify "$M"
 check_contains "multi-platform: verify examined both manifests" "$TEST_TMP/last.out" "OK \(2 manifests"
 check "multi-platform: a stray image, replaced" bash -c "

@@ -73,3 +73,27 @@ TEST(CliErrors, CommandLineErrorsAreUsageErrorsNamingTheFlag) {
 
 }  // namespace
 }  // namespace ocipack::cli
+
+namespace ocipack::cli {
+namespace {
+
+// `ocipack index` (IndexRequest) and build's --platform (base_platform).
+TEST(CliErrors, IndexFieldsHaveTheirFlags) {
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"sources", "SRC"},   {"sources[3]", "SRC"}, {"add", "--add"},       {"add[0]", "--add"},
+      {"remove", "--remove"}, {"remove[1]", "--remove"}, {"flatten", "--flatten"}, {"tag", "--tag"},
+      {"base_platform", "--platform"},
+  };
+  for (const auto& [field, flag] : expected) {
+    auto found = flag_for_field(field);
+    ASSERT_TRUE(found.has_value()) << field;
+    EXPECT_EQ(*found, flag) << field;
+  }
+  const Error both = field_error(ErrorKind::input, "sources[0]", " 'a:latest' and ")
+                         .then_field("sources[1]")
+                         .then(" 'b:latest' are both for the platform linux/amd64");
+  EXPECT_EQ(message_for_user(both), "SRC 'a:latest' and SRC 'b:latest' are both for the platform linux/amd64");
+}
+
+}  // namespace
+}  // namespace ocipack::cli

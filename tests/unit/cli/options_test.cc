@@ -362,3 +362,58 @@ TEST(CliOptions, ValueParsers) {
 
 }  // namespace
 }  // namespace ocipack::cli
+
+namespace ocipack::cli {
+namespace {
+
+TEST(CliOptions, IndexTakesSourcesInOrderOrEdits) {
+  auto cl = parse({"index", "-o", "/out", "--tag", "multi", "/a", "/b.tar:v1", "/c:v1:rc"});
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->action, CommandLine::Action::index);
+  const IndexRequest& r = cl->index;
+  EXPECT_EQ(r.layout_dir, "/out");
+  EXPECT_EQ(r.tag, "multi");
+  ASSERT_EQ(r.sources.size(), 3u);
+  EXPECT_EQ(r.sources[0].path, "/a");
+  EXPECT_EQ(r.sources[0].tag, "latest");
+  EXPECT_EQ(r.sources[1].path, "/b.tar");
+  EXPECT_EQ(r.sources[1].tag, "v1");
+  EXPECT_EQ(r.sources[2].tag, "v1:rc");
+  EXPECT_FALSE(r.flatten);
+
+  auto edit = parse({"index", "-o", "/out", "--add", "/d:v2", "--remove", "linux/arm/v7", "--remove",
+                     "linux/arm64", "--flatten", "-q"});
+  ASSERT_TRUE(edit.ok()) << edit.error().message;
+  EXPECT_EQ(edit->index.tag, "latest");
+  ASSERT_EQ(edit->index.add.size(), 1u);
+  EXPECT_EQ(edit->index.add[0].tag, "v2");
+  ASSERT_EQ(edit->index.remove.size(), 2u);
+  EXPECT_EQ(platform_text(edit->index.remove[0]), "linux/arm/v7");
+  EXPECT_TRUE(edit->index.flatten);
+  EXPECT_TRUE(edit->quiet);
+
+  auto bad = parse({"index", "-o", "/out", "--remove", "linux"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("--remove: invalid platform 'linux'"), std::string::npos) << bad.error().message;
+  EXPECT_FALSE(parse({"index", "/a"}).ok());  // -o is required
+}
+
+TEST(CliOptions, PlatformPicksFromAMultiPlatformImage) {
+  auto inspect = parse({"inspect", "/l:multi", "--platform", "linux/arm64/v8"});
+  ASSERT_TRUE(inspect.ok()) << inspect.error().message;
+  ASSERT_TRUE(inspect->platform.has_value());
+  EXPECT_EQ(platform_text(*inspect->platform), "linux/arm64/v8");
+  EXPECT_FALSE(parse({"inspect", "/l:multi"})->platform.has_value());
+
+  auto build = parse(with({"--base", "/l:multi", "--platform", "linux/arm/v7"}));
+  ASSERT_TRUE(build.ok()) << build.error().message;
+  ASSERT_TRUE(build->build.base_platform.has_value());
+  EXPECT_EQ(platform_text(*build->build.base_platform), "linux/arm/v7");
+  EXPECT_FALSE(parse(with({"--base", "/l:multi"}))->build.base_platform.has_value());
+  auto alone = parse(with({"--platform", "linux/arm/v7"}));
+  ASSERT_FALSE(alone.ok());
+  EXPECT_NE(alone.error().message.find("--platform needs --base"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ocipack::cli

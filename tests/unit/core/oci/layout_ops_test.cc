@@ -165,6 +165,51 @@ TEST(LayoutOpsInspect, JsonPicksOneImageOfAMultiPlatformIndexByPlatform) {
   EXPECT_EQ(nlohmann::json::parse(*text)["manifest"]["digest"], arm.manifest.digest.str());
 }
 
+TEST(LayoutOpsInspect, ATaggedIndexListsItsPlatformsWithEachManifest) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout", true);
+  auto amd = layout.image({"amd"});
+  auto arm = layout.image({"arm"});
+  amd.manifest.platform = Platform{"amd64", "linux", "", {}, ""};
+  const Descriptor index = layout.blob(*encode_index(ImageIndex{{amd.manifest, arm.manifest}, {}}), k_media_type_index);
+  layout.tag(index, "multi");
+  layout.tag(amd.manifest, "single");
+  auto listed = read_tagged_index(layout.dir(), "multi");
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  ASSERT_TRUE(listed->has_value());
+  EXPECT_EQ((*listed)->index.digest, index.digest);
+  ASSERT_EQ((*listed)->entries.size(), 2u);
+  EXPECT_EQ((*listed)->entries[1].digest, arm.manifest.digest);
+  const auto json = nlohmann::json::parse(tagged_index_json("multi", **listed));
+  EXPECT_EQ(json["index"]["digest"], index.digest.str());
+  EXPECT_EQ(json["manifests"][0]["platform"], "linux/amd64");
+  EXPECT_TRUE(json["manifests"][1]["platform"].is_null());
+  EXPECT_EQ(json["manifests"][1]["digest"], arm.manifest.digest.str());
+  auto image = read_tagged_index(layout.dir(), "single");
+  ASSERT_TRUE(image.ok()) << image.error().message;
+  EXPECT_FALSE(image->has_value());
+  expect_error(read_tagged_index(layout.dir(), "nope"), {"no image tagged 'nope'"});
+}
+
+TEST(LayoutOpsTags, JsonSaysTheKindOfEachEntry) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout", true);
+  auto amd = layout.image({"amd"});
+  amd.manifest.platform = Platform{"amd64", "linux", "", {}, ""};
+  layout.tag(amd.manifest, "single");
+  layout.tag(layout.blob(*encode_index(ImageIndex{{amd.manifest}, {}}), k_media_type_index), "multi");
+  auto tags = list_tags(layout.dir());
+  ASSERT_TRUE(tags.ok()) << tags.error().message;
+  const auto json = nlohmann::json::parse(tags_json(*tags));
+  ASSERT_EQ(json.size(), 2u);
+  EXPECT_EQ(json[0]["tag"], "single");
+  EXPECT_EQ(json[0]["kind"], "image");
+  EXPECT_EQ(json[0]["digest"], amd.manifest.digest.str());
+  EXPECT_FALSE(json[0].contains("platforms"));
+  EXPECT_EQ(json[1]["kind"], "index");
+  EXPECT_EQ(json[1]["platforms"], nlohmann::json::array({"linux/amd64"}));
+}
+
 // --- hostile layouts
 
 TEST(LayoutOpsTags, EntriesOcipackCannotReadAreListedWithANote) {

@@ -38,5 +38,17 @@ TEST(Platform, MatchingAsksOnlyForWhatIsWanted) {
   EXPECT_FALSE(platform_matches(wanted, windows));
 }
 
+TEST(Platform, SamePlatformTreatsArm64AsArm64V8) {
+  EXPECT_TRUE(same_platform(*parse_platform("linux/arm64"), *parse_platform("linux/arm64/v8")));
+  EXPECT_TRUE(same_platform(*parse_platform("linux/arm/v7"), *parse_platform("linux/arm/v7")));
+  EXPECT_FALSE(same_platform(*parse_platform("linux/arm"), *parse_platform("linux/arm/v7")));
+  EXPECT_FALSE(same_platform(*parse_platform("linux/arm/v6"), *parse_platform("linux/arm/v7")));
+  EXPECT_FALSE(same_platform(*parse_platform("linux/amd64"), *parse_platform("windows/amd64")));
+  Platform windows = *parse_platform("windows/amd64");
+  Platform newer = windows;
+  newer.os_version = "10.0.20348";
+  EXPECT_FALSE(same_platform(windows, newer));
+}
+
 }  // namespace
 }  // namespace ocipack

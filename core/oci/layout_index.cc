@@ -1,0 +1,340 @@
+// Implementation of write_layout_index (see layout_index.h). A source is
+// read through a SourceLayout — a directory (the layout readers of
+// layout_reader.h, LayoutStore::import_blob) or a tarball
+// (LayoutTarballReader, LayoutStore::import_blob_range) — so every document
+// and blob is checked against its descriptor the same way for both. All
+// sources are read and checked before anything is written.
+#include "core/oci/layout_index.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+
+#include "core/oci/config_reader.h"
+#include "core/oci/image_writer.h"
+#include "core/oci/layout_reader.h"
+#include "core/oci/layout_store.h"
+#include "core/oci/layout_tarball_reader.h"
+#include "core/oci/media_types.h"
+#include "core/util/file_io.h"
+#include "core/util/path.h"
+#include "core/util/sha256.h"
+#include "core/util/text.h"
+
+namespace ocipack {
+
+namespace {
+constexpr size_t k_max_index_nesting = 8;
+
+// Where a source's documents and blobs come from.
+class SourceLayout {
+ public:
+  virtual ~SourceLayout() = default;
+  virtual const std::string& where() const = 0;  // "layout 'x'", "layout tarball 'x'"
+  virtual Result<std::string> index_text() const = 0;
+  // A document blob (manifest, config, index), size and sha256 checked.
+  virtual Result<std::string> read_document(const Descriptor& descriptor, const std::string& what) const = 0;
+  // Copies a blob into `store`, size and sha256 checked.
+  virtual Status copy_blob(LayoutStore& store, const Descriptor& descriptor, const std::string& what) const = 0;
+};
+
+class DirectorySource final : public SourceLayout {
+ public:
+  explicit DirectorySource(std::string dir) : m_dir(std::move(dir)), m_where("layout '" + m_dir + "'") {}
+  const std::string& where() const override { return m_where; }
+  Result<std::string> index_text() const override { return read_index_text(m_dir); }
+  Result<std::string> read_document(const Descriptor& descriptor, const std::string& what) const override {
+    return read_blob(m_dir, descriptor, what);
+  }
+  Status copy_blob(LayoutStore& store, const Descriptor& descriptor, const std::string& what) const override {
+    auto copied = store.import_blob(m_dir, descriptor);
+    if (!copied) return std::move(copied).error().with_context(m_where + ": " + what + ": ");
+    return ok_status();
+  }
+
+ private:
+  std::string m_dir;
+  std::string m_where;
+};
+
+class TarballSource final : public SourceLayout {
+ public:
+  explicit TarballSource(LayoutTarballReader tarball)
+      : m_tarball(std::move(tarball)), m_where("layout tarball '" + m_tarball.path() + "'") {}
+  const std::string& where() const override { return m_where; }
+  Result<std::string> index_text() const override {
+    OCIPACK_TRY_ASSIGN(const auto oci_layout, m_tarball.read_member(k_oci_layout_file, k_max_document_size));
+    if (!oci_layout) return input_error(m_where + " is not an OCI image layout (no oci-layout file)");
+    if (auto valid = check_oci_layout(*oci_layout); !valid) return std::move(valid).error().with_context(m_where + ": ");
+    OCIPACK_TRY_ASSIGN(auto index, m_tarball.read_member(k_index_file, k_max_document_size));
+    if (!index) return input_error(m_where + " has no index.json");
+    return std::move(*index);
+  }
+  Result<std::string> read_document(const Descriptor& descriptor, const std::string& what) const override {
+    const std::string name = m_where + ": blob " + descriptor.digest.str() + " (" + what + ")";
+    OCIPACK_TRY(m_tarball.blob(descriptor, name));
+    OCIPACK_TRY_ASSIGN(auto data, m_tarball.read_member(blob_relative_path(descriptor.digest), k_max_document_size));
+    const Digest actual = Sha256::of(*data);  // blob() found the member
+    if (actual != descriptor.digest) return corrupt_error(name + " is corrupted: its content hashes to " + actual.str());
+    return std::move(*data);
+  }
+  Status copy_blob(LayoutStore& store, const Descriptor& descriptor, const std::string& what) const override {
+    const std::string name = m_where + ": blob " + descriptor.digest.str() + " (" + what + ")";
+    OCIPACK_TRY_ASSIGN(const auto member, m_tarball.blob(descriptor, name));
+    return store.import_blob_range(m_tarball.fd(), static_cast<int64_t>(member.offset), descriptor, name);
+  }
+
+ private:
+  LayoutTarballReader m_tarball;
+  std::string m_where;
+};
+
+// A directory is a layout, a regular file a layout tarball (the path the
+// user gave may be a symlink to either).
+Result<std::unique_ptr<SourceLayout>> open_source(const std::string& path_in) {
+  const std::string path = trim_trailing_slashes(path_in);
+  struct stat st {};
+  if (path.empty()) return usage_error("the layout path is empty");
+  if (::stat(path.c_str(), &st) != 0) return input_error("cannot access '" + path + "': " + errno_text(errno));
+  if (S_ISDIR(st.st_mode)) return std::unique_ptr<SourceLayout>(std::make_unique<DirectorySource>(path));
+  if (!S_ISREG(st.st_mode)) return input_error("'" + path + "' is neither a layout directory nor a layout tarball");
+  OCIPACK_TRY_ASSIGN(LayoutTarballReader tarball, LayoutTarballReader::open(path));
+  return std::unique_ptr<SourceLayout>(std::make_unique<TarballSource>(std::move(tarball)));
+}
+
+// One image to list in the index, read and checked, not yet copied.
+struct TakenImage {
+  const SourceLayout* source = nullptr;
+  std::string field;  // "sources[1]"
+  std::string label;  // "'dir:tag'"
+  Descriptor entry;   // the manifest descriptor as the index lists it
+  std::string manifest_json, config_json;
+  Manifest manifest;
+};
+
+// "sources[1] 'dir:tag': <message>", of the error's kind.
+Error about_source(const std::string& field, const std::string& label, const Error& error) {
+  return field_error(error.kind, field, " " + label + ": " + error.message);
+}
+
+// Reads the images a source's entry `descriptor` stands for into `out`:
+// itself when it is an image manifest; with `flatten`, the images of an
+// image index (nested ones followed; `path` holds the indexes above, so one
+// that names itself is refused).
+class ImageCollector {
+ public:
+  ImageCollector(const SourceLayout& source, std::string field, std::string label, bool flatten)
+      : m_source(source), m_field(std::move(field)), m_label(std::move(label)), m_flatten(flatten) {}
+
+  Status take(const Descriptor& descriptor, std::vector<Digest>& path, std::vector<TakenImage>& out) const {
+    if (is_manifest_media_type(descriptor.media_type)) return take_image(descriptor, out);
+    if (!is_index_media_type(descriptor.media_type))
+      return fail(input_error(m_source.where() + ": " + descriptor.digest.str() + " has mediaType " +
+                              in_quotes(descriptor.media_type) + ", neither an image manifest nor an image index"));
+    if (!m_flatten)
+      return field_error(ErrorKind::input, m_field, " " + m_label + " names an image index; ")
+          .then_field("flatten")
+          .then(" takes its images as entries");
+    if (std::find(path.begin(), path.end(), descriptor.digest) != path.end())
+      return fail(input_error(m_source.where() + ": image index " + descriptor.digest.str() + " contains itself"));
+    if (path.size() == k_max_index_nesting)
+      return fail(input_error(m_source.where() + ": image indexes are nested more than " +
+                              std::to_string(k_max_index_nesting) + " deep"));
+    OCIPACK_TRY_ASSIGN(const std::string text, read(descriptor, "image index"));
+    auto children = parse_index(text, m_source.where() + ": image index " + descriptor.digest.str());
+    if (!children) return fail(children.error());
+    path.push_back(descriptor.digest);
+    for (const auto& child : *children) OCIPACK_TRY(take(child, path, out));
+    path.pop_back();
+    return ok_status();
+  }
+
+ private:
+  Error fail(const Error& error) const { return about_source(m_field, m_label, error); }
+  Result<std::string> read(const Descriptor& descriptor, const std::string& what) const {
+    auto text = m_source.read_document(descriptor, what);
+    if (!text) return fail(text.error());
+    return text;
+  }
+
+  Status take_image(const Descriptor& descriptor, std::vector<TakenImage>& out) const {
+    TakenImage image{&m_source, m_field, m_label, descriptor, {}, {}, {}};
+    image.entry.annotations.erase(k_annotation_ref_name);
+    OCIPACK_TRY_ASSIGN(image.manifest_json, read(descriptor, "manifest"));
+    const std::string where = m_source.where() + ": ";
+    auto manifest = parse_manifest(image.manifest_json, where + "manifest " + descriptor.digest.str());
+    if (!manifest) return fail(manifest.error());
+    image.manifest = std::move(*manifest);
+    OCIPACK_TRY_ASSIGN(image.config_json, read(image.manifest.config, "config"));
+    auto config = parse_config(image.config_json, where + "config " + image.manifest.config.digest.str());
+    if (!config) return fail(config.error());
+    image.entry.platform = platform_of(*config);
+    out.push_back(std::move(image));
+    return ok_status();
+  }
+
+  const SourceLayout& m_source;
+  std::string m_field, m_label;
+  bool m_flatten;
+};
+
+// The images of one list of the request ("sources" or "add"), and the
+// layouts they are read from (kept open until their blobs are copied).
+struct CollectedImages {
+  std::vector<std::unique_ptr<SourceLayout>> layouts;
+  std::vector<TakenImage> images;
+};
+
+Status collect(const std::vector<IndexSource>& list, const std::string& name, bool flatten, CollectedImages& out) {
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string field = name + "[" + std::to_string(i) + "]";
+    const std::string label = in_quotes(list[i].path + ":" + list[i].tag);
+    if (auto valid = validate_ref_name(list[i].tag); !valid) return about_source(field, label, valid.error());
+    auto layout = open_source(list[i].path);
+    if (!layout) return about_source(field, label, layout.error());
+    const SourceLayout& source = **layout;
+    auto text = source.index_text();
+    if (!text) return about_source(field, label, text.error());
+    auto entries = parse_index_entries(*text, source.where() + ": index.json");
+    if (!entries) return about_source(field, label, entries.error());
+    auto entry = find_tagged_descriptor(*entries, list[i].tag, source.where());
+    if (!entry) return about_source(field, label, entry.error());
+    std::vector<Digest> path;
+    OCIPACK_TRY(ImageCollector(source, field, label, flatten).take(*entry, path, out.images));
+    out.layouts.push_back(std::move(*layout));
+  }
+  return ok_status();
+}
+
+// Two images of one platform: an error naming both and the platform.
+Status refuse_same_platform(const std::vector<TakenImage>& images) {
+  for (size_t i = 0; i < images.size(); ++i)
+    for (size_t j = i + 1; j < images.size(); ++j)
+      if (same_platform(*images[i].entry.platform, *images[j].entry.platform))
+        return field_error(ErrorKind::input, images[i].field, " " + images[i].label + " and ")
+            .then_field(images[j].field)
+            .then(" " + images[j].label + " are both for the platform " +
+                  printable(platform_text(*images[i].entry.platform)) + " (an index lists one image per platform)");
+  return ok_status();
+}
+
+// "linux/amd64, linux/arm64/v8": the platforms of an index's entries.
+std::string platform_list(const std::vector<Descriptor>& entries) {
+  std::string out;
+  for (const auto& entry : entries)
+    out += (out.empty() ? "" : ", ") + (entry.platform ? printable(platform_text(*entry.platform)) : "unknown");
+  return out.empty() ? "no entries" : out;
+}
+
+// The index tagged `tag` in the output layout, to be edited, and its
+// index.json entry (whose annotations the new entry keeps).
+struct ExistingIndex {
+  Descriptor entry;
+  ImageIndex index;
+};
+
+Result<ExistingIndex> read_existing_index(const LayoutStore& store, const std::string& tag) {
+  const std::string where = "layout '" + store.dir() + "'";
+  auto fail = [&](const Error& error) { return field_error(error.kind, "tag", " " + in_quotes(tag) + ": " + error.message); };
+  if (!store.existing_index()) return fail(input_error(where + " has no index.json yet: there is no index to edit"));
+  auto entries = parse_index_entries(*store.existing_index(), where + ": index.json");
+  if (!entries) return fail(entries.error());
+  auto entry = find_tagged_descriptor(*entries, tag, where);
+  if (!entry) return fail(entry.error());
+  if (!is_index_media_type(entry->media_type)) return fail(input_error(where + ": the tag names an image, not an image index"));
+  auto manifests = read_index_blob(store.dir(), *entry, "image index of tag " + in_quotes(tag));
+  if (!manifests) return fail(manifests.error());
+  return ExistingIndex{*entry, ImageIndex{std::move(*manifests), {}}};
+}
+
+// Drops the one entry matching each platform of `remove`.
+Status remove_entries(std::vector<Descriptor>& entries, const std::vector<Platform>& remove) {
+  for (size_t i = 0; i < remove.size(); ++i) {
+    const std::string field = "remove[" + std::to_string(i) + "]";
+    const std::string wanted = printable(platform_text(remove[i]));
+    std::vector<size_t> matches;
+    for (size_t e = 0; e < entries.size(); ++e)
+      if (entries[e].platform && platform_matches(remove[i], *entries[e].platform)) matches.push_back(e);
+    if (matches.empty())
+      return field_error(ErrorKind::input, field, " " + wanted + ": the index has no entry for it (it has " +
+                                                      platform_list(entries) + ")");
+    if (matches.size() > 1)
+      return field_error(ErrorKind::input, field, " " + wanted + " matches " + std::to_string(matches.size()) +
+                                                      " entries (" + platform_list(entries) + "): name the variant");
+    entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(matches[0]));
+  }
+  return ok_status();
+}
+
+// Replaces the entry of each image's platform in place, or appends one.
+void add_entries(std::vector<Descriptor>& entries, const std::vector<TakenImage>& images) {
+  for (const auto& image : images) {
+    auto same = std::find_if(entries.begin(), entries.end(), [&](const Descriptor& entry) {
+      return entry.platform && same_platform(*entry.platform, *image.entry.platform);
+    });
+    if (same != entries.end()) *same = image.entry;
+    else entries.push_back(image.entry);
+  }
+}
+
+// The layers, config and manifest of `image`, each checked as it is copied.
+Status copy_image(LayoutStore& store, const TakenImage& image) {
+  for (size_t i = 0; i < image.manifest.layers.size(); ++i) {
+    auto copied = image.source->copy_blob(store, image.manifest.layers[i], "layer " + std::to_string(i));
+    if (!copied) return about_source(image.field, image.label, copied.error());
+  }
+  OCIPACK_TRY(store.put_blob(image.config_json, image.manifest.config.media_type));
+  OCIPACK_TRY(store.put_blob(image.manifest_json, image.entry.media_type));
+  return ok_status();
+}
+
+Result<IndexResult> write_into(LayoutStore& store, const IndexRequest& request, const std::vector<TakenImage>& images) {
+  const bool edit = !request.add.empty() || !request.remove.empty();
+  ExistingIndex target;
+  target.entry.annotations[k_annotation_ref_name] = request.tag;
+  if (edit) {
+    OCIPACK_TRY_ASSIGN(target, read_existing_index(store, request.tag));
+    OCIPACK_TRY(remove_entries(target.index.manifests, request.remove));
+  }
+  add_entries(target.index.manifests, images);
+  if (target.index.manifests.empty())
+    return field_error(ErrorKind::input, "remove", " would leave the index of tag " + in_quotes(request.tag) + " empty");
+  for (const auto& image : images) OCIPACK_TRY(copy_image(store, image));
+  OCIPACK_TRY_ASSIGN(Descriptor index, write_image_index(store, target.index, target.entry.annotations));
+  OCIPACK_TRY_ASSIGN(const IndexPlan plan, plan_index(store, {index}));
+  OCIPACK_TRY(commit_index(store, plan));
+  return IndexResult{std::move(index), std::move(target.index.manifests)};
+}
+
+Status check_request(const IndexRequest& request) {
+  if (auto valid = validate_ref_name(request.tag); !valid)
+    return field_error(ErrorKind::usage, "tag", ": " + valid.error().message);
+  const bool edit = !request.add.empty() || !request.remove.empty();
+  if (edit && !request.sources.empty())
+    return field_error(ErrorKind::usage, "sources", " make a new index; they cannot be combined with ")
+        .then_field("add")
+        .then(" or ")
+        .then_field("remove")
+        .then(", which edit the existing one");
+  if (!edit && request.sources.empty())
+    return field_error(ErrorKind::usage, "sources", ": no image given (an index needs at least one)");
+  return ok_status();
+}
+}  // namespace
+
+Result<IndexResult> write_layout_index(const IndexRequest& request) {
+  OCIPACK_TRY(check_request(request));
+  const bool edit = !request.add.empty() || !request.remove.empty();
+  CollectedImages collected;
+  OCIPACK_TRY(collect(edit ? request.add : request.sources, edit ? "add" : "sources", request.flatten, collected));
+  OCIPACK_TRY(refuse_same_platform(collected.images));
+  auto store = LayoutStore::open_or_create(request.layout_dir);
+  if (!store) return field_error(store.error().kind, "layout_dir", ": " + store.error().message);
+  auto result = write_into(*store, request, collected.images);
+  if (!result) store->discard_changes();
+  return result;
+}
+
+}  // namespace ocipack
