@@ -120,6 +120,10 @@ Result<std::string> read_blob(const std::string& layout_dir, const Descriptor& d
 Result<std::vector<Descriptor>> read_index_blob(const std::string& layout_dir, const Descriptor& descriptor,
                                                 const std::string& what);
 
+// The index.json entry whose ref.name is `tag` (an image manifest or an
+// image index), with load_image's errors for a missing or ambiguous tag.
+Result<Descriptor> find_tagged_entry(const std::string& layout_dir, const std::string& tag);
+
 struct LoadedImage {
   Descriptor manifest;      // the image manifest's descriptor: the index.json
                             // entry, or the image index entry chosen for it
