@@ -24,7 +24,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 19> k_flag_o
     {"codec.dictionary", "--dictionary"},
     {"threads", "--threads"},
     {"chunking.target_size", "--chunk-size"},
-    {"annotations", "--annotation"},
+    {"manifest_annotations", "--annotation"},
     {"index_annotations", "--index-annotation"},
     {"sbom", "--sbom"},
     {"document", "FILE"},

@@ -403,7 +403,7 @@ namespace {
 // is read or written, except the codec (resolve_layer_format).
 Status check_options(const BuildOptions& options) {
   OCIPACK_TRY(validate_ref_name(options.image.tag));
-  OCIPACK_TRY(check_annotation_keys(options.manifest_annotations, "annotations"));
+  OCIPACK_TRY(check_annotation_keys(options.manifest_annotations, "manifest_annotations"));
   OCIPACK_TRY(check_annotation_keys(options.index_annotations, "index_annotations"));
   if (options.layers.empty()) return usage_error("no rootfs given (the build has no layer)");
   size_t from_stdin = 0;

@@ -299,8 +299,8 @@ void file_entry(Json& manifests, const Descriptor& entry) {
     auto it = annotations->find(k_annotation_ref_name);
     return it != annotations->end() && it->is_string() && it->get<std::string>() == ref->second;
   };
-  if (ref == entry.annotations.end()) {
-    // An untagged entry (a referrer) is listed once.
+  if (ref == entry.annotations.end() && !entry.artifact_type.empty()) {
+    // A referrer (untagged, with an artifactType) is listed once.
     for (const auto& existing : manifests)
       if (existing.is_object() && existing.value("digest", Json()) == entry.digest.str() && !has_any_ref(existing))
         return;

@@ -129,8 +129,9 @@ Result<std::string> encode_index(const ImageIndex& index);
 // order: the descriptors whose ref.name annotation equals an entry's are
 // replaced by it — the first in place, any later duplicates removed, so a tag
 // names one image afterwards — or the entry is appended (always, when it has
-// no ref.name, unless an entry without ref.name of the same digest is listed
-// already: an untagged entry — a referrer — is listed once). Unknown fields of the existing index and its other
+// no ref.name, unless it has an artifactType — a referrer — and an entry
+// without ref.name of the same digest is listed already: a referrer is
+// listed once). Unknown fields of the existing index and its other
 // descriptors are kept. The existing text must be within the JSON limits
 // (check_json_limits), and so must the result. Errors name index.json and
 // what is wrong with it.

@@ -63,7 +63,10 @@ TEST(Referrers, DetectsTheArtifactTypeFromTheContent) {
 
 TEST(Referrers, ArtifactManifestBytes) {
   Descriptor subject{k_media_type_manifest, Sha256::of("m"), 123, {{k_annotation_ref_name, "v1"}}};
-  subject.platform = Platform{"amd64", "linux"};
+  Platform platform;
+  platform.architecture = "amd64";
+  platform.os = "linux";
+  subject.platform = platform;
   Descriptor document{k_artifact_type_spdx, Sha256::of("doc"), 3, {}};
   auto text = encode_manifest(make_artifact_manifest(subject, document, k_artifact_type_spdx));
   ASSERT_TRUE(text.ok()) << text.error().message;
@@ -92,6 +95,16 @@ struct AttachFixture : ::testing::Test {
     return attach_document(AttachRequest{layout.dir(), "v1", path, std::move(type)});
   }
   Json index() { return Json::parse(read_text(layout.dir() + "/index.json")); }
+  // verify's problems; FakeLayout's layer blobs are not gzip, which verify
+  // reports for the image itself: those are left out.
+  std::vector<std::string> problems() {
+    auto report = verify_layout(layout.dir(), {});
+    EXPECT_TRUE(report.ok());
+    std::vector<std::string> out;
+    for (const auto& p : report->problems)
+      if (p.find("blob is not gzip-compressed") == std::string::npos) out.push_back(p);
+    return out;
+  }
 };
 
 TEST_F(AttachFixture, AttachWritesTheReferrerOnceAndListsItUntagged) {
@@ -136,9 +149,8 @@ TEST_F(AttachFixture, AttachWritesTheReferrerOnceAndListsItUntagged) {
   ASSERT_TRUE(second.ok()) << second.error().message;
   EXPECT_EQ(second->artifact_type, k_artifact_type_cyclonedx);
   EXPECT_EQ(index()["manifests"].size(), 3u);
-  auto report = verify_layout(layout.dir(), {});
-  ASSERT_TRUE(report.ok());
-  EXPECT_TRUE(report->problems.empty()) << report->problems[0];
+  const auto found = problems();
+  EXPECT_TRUE(found.empty()) << found[0];
 }
 
 TEST_F(AttachFixture, UnknownContentNeedsAnArtifactType) {
@@ -206,11 +218,10 @@ TEST_F(AttachFixture, VerifyReportsAWrongSubject) {
   Descriptor referrer = layout.blob(*text, k_media_type_manifest);
   referrer.artifact_type = k_artifact_type_spdx;
   layout.tag(referrer, "");
-  auto report = verify_layout(layout.dir(), {});
-  ASSERT_TRUE(report.ok());
-  ASSERT_EQ(report->problems.size(), 1u);
-  EXPECT_NE(report->problems[0].find("subject " + absent.digest.str()), std::string::npos) << report->problems[0];
-  EXPECT_NE(report->problems[0].find("missing"), std::string::npos) << report->problems[0];
+  auto found = problems();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].find("subject " + absent.digest.str()), std::string::npos) << found[0];
+  EXPECT_NE(found[0].find("missing"), std::string::npos) << found[0];
 
   // The subject's digest right but its size wrong.
   Descriptor wrong_size = image.manifest;
@@ -219,12 +230,10 @@ TEST_F(AttachFixture, VerifyReportsAWrongSubject) {
   Descriptor referrer2 = layout.blob(*text2, k_media_type_manifest);
   referrer2.artifact_type = k_artifact_type_spdx;
   layout.tag(referrer2, "");
-  report = verify_layout(layout.dir(), {});
-  ASSERT_TRUE(report.ok());
-  ASSERT_EQ(report->problems.size(), 2u);
-  EXPECT_NE(report->problems[1].find("but this descriptor says " + std::to_string(wrong_size.size)),
-            std::string::npos)
-      << report->problems[1];
+  found = problems();
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_NE(found[1].find("but this descriptor says " + std::to_string(wrong_size.size)), std::string::npos)
+      << found[1];
 }
 
 }  // namespace
