@@ -116,7 +116,17 @@ std::string format_inspect_text(const std::string& tag, const LoadedImage& image
 Result<std::string> inspect_text(const std::string& layout_dir, const std::string& tag,
                                  const std::optional<Platform>& platform) {
   OCIPACK_TRY_ASSIGN(const LoadedImage image, load_image(layout_dir, tag, platform));
-  return format_inspect_text(tag, image);
+  OCIPACK_TRY_ASSIGN(const auto referrers, referrers_of_image(layout_dir, image));
+  return format_inspect_text(tag, image) + format_referrers_text(referrers);
+}
+
+std::string format_referrers_text(const std::vector<Referrer>& referrers) {
+  if (referrers.empty()) return "";
+  std::string out = "Referrers:\n";
+  for (const auto& r : referrers)
+    out += "  " + r.manifest.digest.str() + "  " + printable(r.artifact_type) + "  " +
+           size_text(static_cast<uint64_t>(r.manifest.size)) + "\n";
+  return out;
 }
 
 std::string format_index_text(const std::string& tag, const TaggedIndex& index) {

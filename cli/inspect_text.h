@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/oci/layout_ops.h"
 #include "core/oci/layout_reader.h"
 #include "core/oci/platform.h"
+#include "core/oci/referrers.h"
 #include "core/util/result.h"
 
 namespace ocipack::cli {
@@ -28,7 +30,11 @@ std::string size_text(uint64_t bytes);
 // and layer blobs) and the history.
 std::string format_inspect_text(const std::string& tag, const LoadedImage& image);
 
-// load_image, then format_inspect_text.
+// "Referrers:" and one line per referrer (manifest digest, artifact type,
+// manifest size); "" for none.
+std::string format_referrers_text(const std::vector<Referrer>& referrers);
+
+// load_image, then format_inspect_text and the image's referrers.
 Result<std::string> inspect_text(const std::string& layout_dir, const std::string& tag,
                                  const std::optional<Platform>& platform = std::nullopt);
 

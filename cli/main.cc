@@ -103,6 +103,9 @@ int run_index(const CommandLine& command) {
 int run_gc(const CommandLine& command) {
   auto result = ocipack::collect_garbage(command.layout_dir);
   if (!result) return fail(result.error());
+  if (result->removed_referrers > 0)
+    std::printf("dropped %llu referrers whose subject is gone from index.json\n",
+                static_cast<unsigned long long>(result->removed_referrers));
   std::printf("removed %llu blobs and %llu stale temp files, freed %s\n",
               static_cast<unsigned long long>(result->removed_blobs),
               static_cast<unsigned long long>(result->removed_temp_files),
@@ -129,6 +132,16 @@ int run_verify(const CommandLine& command) {
               static_cast<unsigned long long>(report->layers_checked),
               static_cast<unsigned long long>(report->entries_checked));
   return report->ok() ? 0 : ocipack::cli::k_exit_failure;
+}
+
+// `ocipack attach`: the referrer's digest and artifact type.
+int run_attach(const CommandLine& command) {
+  auto entry = ocipack::attach_document(command.attach);
+  if (!entry) return fail(entry.error());
+  std::printf("%s:%s referrer %s (%s)\n", ocipack::printable(command.attach.layout_dir).c_str(),
+              ocipack::printable(command.attach.tag).c_str(), entry->digest.str().c_str(),
+              ocipack::printable(entry->artifact_type).c_str());
+  return 0;
 }
 
 // The progress bar's total: the exact tar size of every layer, from a
@@ -172,6 +185,9 @@ void print_build_summary(const ocipack::BuildOptions& build, const ocipack::Buil
   auto format = resolve_layer_format(build.layer.codec);  // the build resolved it already: cannot fail here
   std::printf("  %.2f s, %d threads, %s\n", result.seconds, build.layer.threads,
               format.ok() ? (*format)->codec_text().c_str() : "?");
+  if (result.sbom)
+    std::printf("  sbom referrer %s (%s)\n", result.sbom->digest.str().c_str(),
+                printable(result.sbom->artifact_type).c_str());
   if (build.tar_output) std::printf("  tarball %s\n", printable(*build.tar_output).c_str());
 }
 
@@ -222,6 +238,7 @@ int main(int argc, char** argv) {
     case CommandLine::Action::gc: return run_gc(*command);
     case CommandLine::Action::verify: return run_verify(*command);
     case CommandLine::Action::index: return run_index(*command);
+    case CommandLine::Action::attach: return run_attach(*command);
   }
   return cli::k_exit_usage;
 }

@@ -97,7 +97,8 @@ std::string level_help() {
 // `ocipack build`'s flags as CLI11 stores them, before they are checked.
 struct BuildFlags {
   std::string rootfs, output, tag = "latest", author, user, arch, variant, os = "linux";
-  std::vector<std::string> entrypoint, cmd, ports, labels, env;
+  std::vector<std::string> entrypoint, cmd, ports, labels, env, annotations, index_annotations;
+  std::string sbom;
   std::string workdir, stop_signal, created, chunk_size, tar_output;  // chunk_size empty: the format's default
   std::string compression_format = "gzip", compressor = "libdeflate", gzip_format = "members";
   std::vector<std::string> layers;
@@ -159,6 +160,11 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
       ->allow_extra_args(false);
   build->add_option("--label", flags.labels, "Label KEY=VALUE, repeatable (OCI_IMAGE_LABELS)")
       ->allow_extra_args(false);
+  build->add_option("--annotation", flags.annotations, "Manifest annotation KEY=VALUE, repeatable")
+      ->allow_extra_args(false);
+  build->add_option("--index-annotation", flags.index_annotations, "Annotation KEY=VALUE of the image's index.json entry, repeatable")
+      ->allow_extra_args(false);
+  build->add_option("--sbom", flags.sbom, "Attach this SPDX or CycloneDX JSON document as an OCI 1.1 referrer of the image");
   build->add_option("--env", flags.env, "Environment KEY=VALUE, repeatable (OCI_IMAGE_ENV_VARS)")
       ->allow_extra_args(false);
   build->add_option("--created", flags.created, "Creation time, RFC 3339 or @SECONDS; default: SOURCE_DATE_EPOCH, else now");
@@ -258,6 +264,33 @@ Result<CommandLine> index_command(const IndexFlags& flags) {
     if (!platform) return std::move(platform).error().with_context("--remove: ");
     request.remove.push_back(*platform);
   }
+// `ocipack attach LAYOUT[:TAG] [--artifact-type TYPE] FILE`.
+struct AttachFlags {
+  std::string image, file, artifact_type;
+  const CLI::App* app = nullptr;
+};
+
+CLI::App* add_attach(CLI::App& app, AttachFlags& flags) {
+  CLI::App* attach = app.add_subcommand(
+      "attach", "Attach a document (an SBOM) to an image as an OCI 1.1 referrer, stored in the layout");
+  attach->add_option("LAYOUT[:TAG]", flags.image, "Layout and tag of the image (default latest)")->required();
+  attach->add_option("FILE", flags.file, "The document: SPDX or CycloneDX JSON, or any file with --artifact-type")
+      ->required();
+  attach->add_option("--artifact-type", flags.artifact_type,
+                     "Artifact media type; default: from the content (application/spdx+json, application/vnd.cyclonedx+json)");
+  flags.app = attach;
+  return attach;
+}
+
+Result<CommandLine> attach_command(const AttachFlags& flags) {
+  auto ref = parse_image_ref(flags.image);
+  if (!ref) return std::move(ref).error().with_context("attach '" + flags.image + "': ");
+  CommandLine cl;
+  cl.action = CommandLine::Action::attach;
+  cl.attach.layout_dir = ref->layout_dir;
+  cl.attach.tag = ref->tag;
+  cl.attach.document_path = flags.file;
+  if (flags.app->count("--artifact-type") > 0) cl.attach.artifact_type = flags.artifact_type;
   return cl;
 }
 
@@ -377,6 +410,21 @@ Status set_image(const BuildFlags& flags, ImageSpec& image) {
   return ok_status();
 }
 
+// --annotation and --index-annotation (a later value for a key wins), --sbom.
+Status set_annotations(const BuildFlags& flags, BuildOptions& b) {
+  for (const auto& a : flags.annotations) {
+    OCIPACK_TRY_ASSIGN(auto kv, parse_key_value("--annotation", a));
+    b.manifest_annotations[kv.first] = kv.second;
+  }
+  for (const auto& a : flags.index_annotations) {
+    OCIPACK_TRY_ASSIGN(auto kv, parse_key_value("--index-annotation", a));
+    b.index_annotations[kv.first] = kv.second;
+  }
+  if (flags.given("--sbom") && flags.sbom.empty()) return usage_error("--sbom: the file name is empty");
+  b.sbom_path = flags.sbom;
+  return ok_status();
+}
+
 // SOURCE_DATE_EPOCH clamps mtimes and dates the image unless --created does.
 Status set_times(const BuildFlags& flags, const Environment& env, BuildOptions& b) {
   if (env.source_date_epoch) {
@@ -439,6 +487,7 @@ Result<CommandLine> build_command(const BuildFlags& flags, const Environment& en
   cl.no_progress = flags.no_progress;
   OCIPACK_TRY(set_layers(flags, cl.build));
   OCIPACK_TRY(set_image(flags, cl.build.image));
+  OCIPACK_TRY(set_annotations(flags, cl.build));
   OCIPACK_TRY(set_times(flags, env, cl.build));
   OCIPACK_TRY(set_layer_options(flags, env, cl.build));
   return cl;
@@ -483,12 +532,14 @@ Result<CommandLine> parse(const std::vector<std::string>& args, const Environmen
   const CLI::App* verify = add_verify(app, verify_flags);
   IndexFlags index_flags;
   const CLI::App* index = add_index(app, index_flags);
+  AttachFlags attach_flags;
+  const CLI::App* attach = add_attach(app, attach_flags);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes its arguments last first
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
-    return text_command(CommandLine::Action::help, help_text(app, {build, tags, inspect, gc, verify, index}));
+    return text_command(CommandLine::Action::help, help_text(app, {build, tags, inspect, gc, verify, index, attach}));
   } catch (const CLI::CallForVersion&) {
     return text_command(CommandLine::Action::version, version);
   } catch (const CLI::ParseError& error) {
@@ -499,6 +550,7 @@ Result<CommandLine> parse(const std::vector<std::string>& args, const Environmen
   if (verify->parsed()) return verify_command(verify_flags);
   if (inspect->parsed()) return inspect_command(inspect_flags);
   if (index->parsed()) return index_command(index_flags);
+  if (attach->parsed()) return attach_command(attach_flags);
   return build_command(build_flags, env);
 }
 }  // namespace

@@ -1,7 +1,7 @@
 // Command-line parsing for `ocipack`: turns argv (plus SOURCE_DATE_EPOCH,
 // the current time and the number of cores) into a CommandLine — which
-// subcommand to run (build, index, tags, inspect, verify, gc, or printing help or
-// the version) and its settings; for build, the BuildOptions handed to the
+// subcommand to run (build, index, tags, inspect, verify, gc, attach, or
+// printing help or the version) and its settings; for build, the BuildOptions handed to the
 // library. Every value is checked here, with an error that names the flag
 // and the value. A library so tests can drive it without spawning
 // processes; it prints nothing.
@@ -15,6 +15,7 @@
 #include "core/oci/layout_index.h"
 #include "core/oci/platform.h"
 #include "core/util/result.h"
+#include "core/oci/referrers.h"
 #include "pipeline/image_builder.h"
 
 namespace ocipack::cli {
@@ -26,10 +27,11 @@ struct Environment {
 };
 
 struct CommandLine {
-  enum class Action { build, tags, inspect, gc, verify, index, help, version };
+  enum class Action { build, tags, inspect, gc, verify, index, attach, help, version };
   Action action = Action::build;
   std::string text;        // help or version text to print for those actions
   BuildOptions build;      // build
+  AttachRequest attach;    // attach
   std::string layout_dir;  // tags, inspect, verify, gc
   std::string tag;         // inspect: the tag; verify: --ref (empty = every manifest)
   bool json = false;       // inspect --json, tags --json

@@ -24,6 +24,7 @@
 #include "core/oci/layout_reader.h"
 #include "core/oci/layout_store.h"
 #include "core/oci/layout_tarball.h"
+#include "core/oci/referrers.h"
 #include "core/tar/tar_input.h"
 #include "core/util/path.h"
 #include "core/util/time_format.h"
@@ -305,8 +306,22 @@ struct Base {
   std::optional<TreeModel> tree;  // its merged rootfs, for a delta against it
 };
 
+// The SBOM to attach, read and typed before the output is opened.
+struct Sbom {
+  std::string document;
+  std::string artifact_type;
+};
+
+Result<std::optional<Sbom>> load_sbom(const BuildOptions& options) {
+  if (options.sbom_path.empty()) return std::optional<Sbom>();
+  Sbom sbom;
+  OCIPACK_TRY_ASSIGN(sbom.document, read_attachment(options.sbom_path, "sbom"));
+  OCIPACK_TRY_ASSIGN(sbom.artifact_type, resolve_artifact_type(sbom.document, std::nullopt, "sbom"));
+  return std::optional<Sbom>(std::move(sbom));
+}
+
 Result<BuildResult> build_into(const BuildOptions& options, const LayerFormat& format, const BuildHooks& hooks,
-                               LayoutStore& store, const Base& base_image) {
+                               LayoutStore& store, const Base& base_image, const std::optional<Sbom>& sbom) {
   const std::optional<LoadedImage>& base = base_image.image;
   BuildResult result;
   // The store holds the layout lock since it was opened (builds and gc of one
@@ -348,18 +363,26 @@ Result<BuildResult> build_into(const BuildOptions& options, const LayerFormat& f
   }
 
   // 2. Config, 3. manifest: small blobs, each complete before it is referenced.
+  std::map<std::string, std::string> entry_annotations = options.index_annotations;
+  entry_annotations[k_annotation_ref_name] = options.image.tag;
   OCIPACK_TRY_ASSIGN(const WrittenImage image,
                      write_image(store, make_image_config(options.image, base ? &base->config : nullptr, diff_ids),
-                                 manifest.layers, {{k_annotation_ref_name, options.image.tag}}));
+                                 manifest.layers, entry_annotations, options.manifest_annotations));
   result.config = image.config;
   result.manifest = image.manifest;
   // A single image's index.json entry carries no platform (as ocipack has
   // always written it: the same bytes, the same tarball digest).
   result.manifest.platform.reset();
+  // The SBOM's referrer (read and typed before anything was built).
+  std::vector<Descriptor> entries{result.manifest};
+  if (sbom) {
+    OCIPACK_TRY_ASSIGN(result.sbom, write_referrer(store, result.manifest, sbom->document, sbom->artifact_type));
+    entries.push_back(*result.sbom);
+  }
 
   // 4. The optional tarball of the finished layout, staged before the
   //    layout's commit so a failure (full disk) leaves the layout as it was.
-  OCIPACK_TRY_ASSIGN(const IndexPlan index, plan_index(store, {result.manifest}));
+  OCIPACK_TRY_ASSIGN(const IndexPlan index, plan_index(store, entries));
   std::optional<StagedTarball> tarball;
   if (options.tar_output) {
     OCIPACK_TRY_ASSIGN(auto staged, stage_layout_tarball(store.dir(), *options.tar_output, store.oci_layout(),
@@ -380,6 +403,8 @@ namespace {
 // is read or written, except the codec (resolve_layer_format).
 Status check_options(const BuildOptions& options) {
   OCIPACK_TRY(validate_ref_name(options.image.tag));
+  OCIPACK_TRY(check_annotation_keys(options.manifest_annotations, "manifest_annotations"));
+  OCIPACK_TRY(check_annotation_keys(options.index_annotations, "index_annotations"));
   if (options.layers.empty()) return usage_error("no rootfs given (the build has no layer)");
   size_t from_stdin = 0;
   for (size_t i = 0; i < options.layers.size(); ++i) {
@@ -450,11 +475,12 @@ Result<BuildResult> build_image(const BuildOptions& options, const BuildHooks& h
   OCIPACK_TRY_ASSIGN(const auto format, resolve_layer_format(options.layer.codec));
   OCIPACK_TRY(check_output_paths(options));
   OCIPACK_TRY_ASSIGN(const Base base, load_base(options, hooks));
+  OCIPACK_TRY_ASSIGN(const auto sbom, load_sbom(options));
   OCIPACK_TRY_ASSIGN(auto store, LayoutStore::open_or_create(options.layout_dir));
   StageTimer build_time;  // from the lock to the commit
   auto result = [&] {
     auto timing = build_time.time();
-    return build_into(options, *format, hooks, store, base);
+    return build_into(options, *format, hooks, store, base, sbom);
   }();
   if (!result) {
     store.discard_changes();

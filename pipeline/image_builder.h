@@ -68,6 +68,13 @@ struct BuildOptions {
   std::optional<int64_t> clamp_mtime;     // clamp entry mtimes (SOURCE_DATE_EPOCH)
   bool owner_root = false;                // store 0:0 for every entry
   std::optional<std::string> tar_output;  // also write the layout as this tarball
+  // Annotations of the image manifest, and of its index.json entry (beside
+  // the ref.name, which is the tag's). Keys: non-empty, no '=', not ref.name.
+  std::map<std::string, std::string> manifest_annotations;
+  std::map<std::string, std::string> index_annotations;
+  // A document about the image (an SBOM) attached as an OCI 1.1 referrer
+  // (core/oci/referrers.h; artifact type from its content); "" = none.
+  std::string sbom_path;
 };
 
 struct BuiltLayer {
@@ -80,6 +87,7 @@ struct BuildResult {
   Descriptor config;
   std::vector<Descriptor> base_layers;  // inherited from the base image
   std::vector<BuiltLayer> layers;       // built by this run, bottom to top
+  std::optional<Descriptor> sbom;       // the SBOM referrer's index.json entry, if one was attached
   std::vector<std::string> warnings;
   double seconds = 0;
 };

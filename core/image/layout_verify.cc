@@ -83,6 +83,7 @@ class Verifier {
           tagged ? "tag " + in_quotes(ref->second) : "index.json manifests[" + std::to_string(entry.position) + "]";
       check_manifest_entry(*entry.located, label, 0);
     }
+    check_subjects();
     if (options.ref && !found) {
       std::string list;
       for (const auto& tag : tags) list += (list.empty() ? "" : ", ") + in_quotes(tag);
@@ -261,6 +262,8 @@ class Verifier {
     ++m_report.manifests;
     const ManifestDocument manifest = read_manifest_document(*text, what, &d, m_sink);
     if (!manifest.readable) return;
+    if (manifest.subject) m_subjects.emplace_back(*manifest.subject, label + ": subject " + manifest.subject->digest.str());
+    if (is_artifact(manifest)) return check_artifact_blobs(manifest, label);
 
     // Blobs: the config first (its own problems), then the layers, then what
     // needs both (the diff_ids) and the platform the index declares.
@@ -281,6 +284,29 @@ class Verifier {
     facts->image_platform = config->platform;
     check_declared_platform(d, label, facts->image_platform);
     check_diff_ids(*config, computed, manifest, config_what);
+  }
+
+  // An OCI 1.1 artifact manifest (a referrer: an SBOM), not an image: its
+  // config is not an image config and its layers are not tars.
+  static bool is_artifact(const ManifestDocument& manifest) {
+    return (manifest.subject || !manifest.artifact_type.empty()) && manifest.config &&
+           !is_config_media_type(manifest.config->media_type);
+  }
+
+  // Its blobs are checked for existence, size and digest only.
+  void check_artifact_blobs(const ManifestDocument& manifest, const std::string& label) {
+    check_opaque_blob(*manifest.config, label + ": config " + manifest.config->digest.str());
+    for (size_t i = 0; i < manifest.layers.size(); ++i)
+      if (manifest.layers[i])
+        check_opaque_blob(*manifest.layers[i],
+                          label + ": blob " + std::to_string(i + 1) + " " + manifest.layers[i]->digest.str());
+  }
+
+  // The subjects of the referrers seen, checked last — once every image was
+  // checked in full — so a subject the layout holds is a cache hit whose size
+  // is compared (already_checked), and one it does not hold is missing.
+  void check_subjects() {
+    for (const auto& [subject, what] : m_subjects) check_opaque_blob(subject, what);
   }
 
   // The platform an image index declares for an image against the one its
@@ -371,6 +397,7 @@ class Verifier {
   VerifyReport& m_report;
   ReportSink m_sink;
   std::map<std::string, BlobFacts> m_blobs;  // by digest hex
+  std::vector<std::pair<Descriptor, std::string>> m_subjects;  // referrers' subjects, what names each
 };
 
 }  // namespace

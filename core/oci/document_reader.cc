@@ -173,6 +173,20 @@ std::optional<Platform> read_platform(dom::object object, FieldReader& reader) {
   return platform;
 }
 
+// An OCI 1.1 "artifactType" (of a descriptor or a manifest): "" when absent;
+// one that is not a valid media type string reads as "" (nonconforming: an
+// entry stays usable for what it names).
+std::string read_artifact_type(dom::object object, FieldReader& reader) {
+  auto value = find_member(object, "artifactType");
+  if (!value || is_json_null(*value)) return "";
+  auto text = string_value(*value);
+  if (!text || !is_valid_media_type(*text)) {
+    reader.nonconforming(".artifactType is not a valid media type");
+    return "";
+  }
+  return std::string(*text);
+}
+
 // Reads one descriptor; returns it when its digest reads (IndexEntry::located).
 std::optional<Descriptor> read_descriptor(dom::element value, const std::string& prefix, ProblemSink& sink) {
   FieldReader reader(prefix, sink);
@@ -187,6 +201,7 @@ std::optional<Descriptor> read_descriptor(dom::element value, const std::string&
   d.size = read_size(object, reader);
   d.annotations = read_annotations(object, reader);
   d.platform = read_platform(object, reader);
+  d.artifact_type = read_artifact_type(object, reader);
   if (!digest) return std::nullopt;
   d.digest = *digest;
   return d;
@@ -324,13 +339,18 @@ ManifestDocument read_manifest_document(std::string_view json, const std::string
   if (auto config = find_member(*object, "config"); !config) {
     sink.report(Severity::unreadable, what + " has no config descriptor");
   } else if ((document.config = read_descriptor(*config, what + ": config", sink)) &&
-             !document.config->media_type.empty() && !is_config_media_type(document.config->media_type)) {
+             !document.config->media_type.empty() && !is_config_media_type(document.config->media_type) &&
+             document.config->media_type != k_media_type_empty) {
     sink.report(Severity::nonconforming, what + ": config.mediaType is " + in_quotes(document.config->media_type) +
                                              ", expected " + k_media_type_config);
   }
   for (dom::element item : array_member(*object, what, "layers", " has no layers", sink).items)
     document.layers.push_back(
         read_descriptor(item, what + ": layers[" + std::to_string(document.layers.size()) + "]", sink));
+  FieldReader reader(what, sink);
+  document.artifact_type = read_artifact_type(*object, reader);
+  if (auto subject = find_member(*object, "subject"); subject && !is_json_null(*subject))
+    document.subject = read_descriptor(*subject, what + ": subject", sink);
   return document;
 }
 

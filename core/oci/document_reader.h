@@ -82,6 +82,8 @@ struct ManifestDocument {
   bool readable = false;  // false: not JSON, beyond the limits, or not an object
   std::optional<Descriptor> config;               // located, as IndexEntry::located
   std::vector<std::optional<Descriptor>> layers;  // each located, in order
+  std::string artifact_type;                       // OCI 1.1 "artifactType" ("" when absent)
+  std::optional<Descriptor> subject;               // OCI 1.1 "subject" (a referrer's), located
 };
 
 // Reads an image manifest document. A mediaType that names an image index is

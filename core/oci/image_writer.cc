@@ -6,11 +6,12 @@
 namespace ocipack {
 
 Result<WrittenImage> write_image(LayoutStore& store, const ImageConfig& config, const std::vector<Descriptor>& layers,
-                                 const std::map<std::string, std::string>& annotations) {
+                                 const std::map<std::string, std::string>& annotations,
+                                 const std::map<std::string, std::string>& manifest_annotations) {
   WrittenImage image;
   OCIPACK_TRY_ASSIGN(const std::string config_json, encode_config(config));
   OCIPACK_TRY_ASSIGN(image.config, store.put_blob(config_json, k_media_type_config));
-  OCIPACK_TRY_ASSIGN(const std::string manifest_json, encode_manifest(Manifest{image.config, layers}));
+  OCIPACK_TRY_ASSIGN(const std::string manifest_json, encode_manifest(Manifest{image.config, layers, {}, std::nullopt, manifest_annotations}));
   OCIPACK_TRY_ASSIGN(image.manifest, store.put_blob(manifest_json, k_media_type_manifest));
   image.manifest.annotations = annotations;
   image.manifest.platform = platform_of(config);

@@ -34,9 +34,12 @@ struct WrittenImage {
 
 // Writes `config` (encode_config) and then the manifest over it and `layers`
 // (encode_manifest) as blobs of `store`, each complete before anything
-// refers to it. The layer blobs must be in the store already.
+// refers to it. The layer blobs must be in the store already. `annotations`
+// go on the returned descriptor (the index entry), `manifest_annotations`
+// into the manifest document itself.
 Result<WrittenImage> write_image(LayoutStore& store, const ImageConfig& config, const std::vector<Descriptor>& layers,
-                                 const std::map<std::string, std::string>& annotations = {});
+                                 const std::map<std::string, std::string>& annotations = {},
+                                 const std::map<std::string, std::string>& manifest_annotations = {});
 
 // Writes an image index blob listing `index.manifests` (encode_index) and
 // returns its descriptor (no platform; the given annotations).

@@ -17,10 +17,12 @@
 #include "core/oci/layout_paths.h"
 #include "core/oci/layout_reader.h"
 #include "core/oci/layout_store.h"
+#include "core/oci/referrers.h"
 #include "core/util/unique_fd.h"
 #include "core/util/file_io.h"
 #include "core/util/open_beneath.h"
 #include "core/util/path.h"
+#include "core/util/temp_file.h"
 
 namespace ocipack {
 
@@ -50,6 +52,30 @@ class Marker {
   }
 
   const std::set<std::string>& reachable() const { return m_reachable; }
+
+  // Marks the referrers (is_referrer_entry) whose subject is reachable —
+  // in rounds, so a referrer of a kept referrer is kept too — and returns
+  // the digests of the others, whose subject is gone. Call after the images
+  // are marked.
+  Result<std::vector<Digest>> mark_live_referrers(std::vector<Descriptor> pending) {
+    for (bool marked = true; marked;) {
+      marked = false;
+      std::vector<Descriptor> waiting;
+      for (auto& referrer : pending) {
+        OCIPACK_TRY_ASSIGN(const auto subject, subject_of(referrer));
+        if (subject && !m_reachable.count(subject->hex())) {
+          waiting.push_back(std::move(referrer));
+          continue;
+        }
+        OCIPACK_TRY(mark_document(referrer, k_index_file, 0));
+        marked = true;
+      }
+      pending = std::move(waiting);
+    }
+    std::vector<Digest> gone;
+    for (const auto& referrer : pending) gone.push_back(referrer.digest);
+    return gone;
+  }
 
  private:
   Status require_blob(const Descriptor& d, const std::string& referrer) {
@@ -95,6 +121,19 @@ class Marker {
       for (const auto& layer : manifest->layers) OCIPACK_TRY(require_blob(layer, by));
     }
     return ok_status();
+  }
+
+  // The subject of a referrer's manifest (nullopt: it has none, or is too
+  // large to be one: kept like any other entry). A referrer that cannot be
+  // read refuses the run, as any reachable document would.
+  Result<std::optional<Digest>> subject_of(const Descriptor& d) {
+    if (!is_manifest_media_type(d.media_type) || d.size > k_max_document_size) return std::optional<Digest>();
+    auto text = read_blob(m_dir, d, "referrer listed in index.json");
+    if (!text) return refusing(std::move(text).error());
+    auto manifest = parse_manifest(*text, m_where + ": referrer " + d.digest.str());
+    if (!manifest) return refusing(std::move(manifest).error());
+    if (!manifest->subject) return std::optional<Digest>();
+    return std::optional<Digest>(manifest->subject->digest);
   }
 
   std::string m_dir;
@@ -168,7 +207,10 @@ Result<std::optional<GcResult>> collect_once(const GcTarget& target) {
   auto entries = parse_index(index_text, target.where + ": index.json");
   if (!entries) return refusing(std::move(entries).error());
   Marker marker(target.dir, target.blobs());
-  OCIPACK_TRY(marker.mark_index_entries(*entries, k_index_file, 0));
+  std::vector<Descriptor> images, referrers;
+  for (auto& entry : *entries) (is_referrer_entry(entry) ? referrers : images).push_back(std::move(entry));
+  OCIPACK_TRY(marker.mark_index_entries(images, k_index_file, 0));
+  OCIPACK_TRY_ASSIGN(const auto gone_referrers, marker.mark_live_referrers(std::move(referrers)));
   std::vector<Candidate> candidates;
   if (target.blobs() >= 0) {
     OCIPACK_TRY_ASSIGN(candidates, list_unreachable(target.blobs(), target.blobs_dir, marker.reachable()));
@@ -180,6 +222,14 @@ Result<std::optional<GcResult>> collect_once(const GcTarget& target) {
   if (index_again != index_text) return std::optional<GcResult>();
 
   GcResult result;
+  // The referrers of images that are gone leave index.json first (their
+  // blobs are unmarked, so removed below; a crash in between leaves blobs
+  // the next run removes).
+  if (!gone_referrers.empty()) {
+    OCIPACK_TRY_ASSIGN(const std::string pruned, drop_untagged_entries(index_text, gone_referrers));
+    OCIPACK_TRY(write_file_atomic(target.dir + "/" + k_index_file, pruned));
+    result.removed_referrers = gone_referrers.size();
+  }
   if (target.blobs() >= 0) remove_temp_files(target.blobs(), target.blobs_dir, is_blob_temp_name, result);
   remove_temp_files(target.layout_fd.get(), target.dir, is_layout_temp_name, result);
   for (const auto& candidate : candidates) {

@@ -18,6 +18,7 @@ struct GcResult {
   uint64_t freed_bytes = 0;          // apparent sizes (st_size) of the removed files
   std::vector<std::string> removed;  // hex names, sorted
   uint64_t removed_temp_files = 0;   // stale temp files of killed builds
+  uint64_t removed_referrers = 0;    // index.json entries of referrers whose subject is gone
 };
 
 // Removes the files blobs/sha256/<64 hex> that no entry of index.json reaches
@@ -42,6 +43,11 @@ struct GcResult {
 // in blobs/sha256, is_layout_temp_name beside index.json: layout_paths.h):
 // builds create those only while holding LayoutLock, so any that exist
 // while gc holds it belong to no running build.
+// Referrers (index.json entries with an artifactType and no ref.name,
+// referrers.h) are kept while their manifest's subject is reachable from the
+// other entries (or from a kept referrer); the others — the referrers of an
+// image a build replaced under its tag, say — are dropped from index.json
+// (rewritten atomically before any blob is deleted) and their blobs removed.
 // An unfinished layout (a first build killed before its index.json; see
 // check_unfinished_layout in layout_store.h) is pruned as one with no images.
 Result<GcResult> collect_garbage(const std::string& layout_dir);

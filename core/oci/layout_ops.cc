@@ -2,6 +2,7 @@
 #include "core/oci/layout_ops.h"
 #include "core/oci/layout_store.h"
 #include "core/oci/media_types.h"
+#include "core/oci/referrers.h"
 #include "core/util/text.h"
 #include "core/util/file_io.h"
 
@@ -53,6 +54,7 @@ Result<std::vector<TagInfo>> list_tags(const std::string& layout_dir) {
     if (entry.tag) ++uses[*entry.tag];
   std::vector<TagInfo> tags;
   for (auto& entry : entries) {
+    if (entry.descriptor && is_referrer_entry(*entry.descriptor)) continue;  // inspect lists them, not tags
     TagInfo info;
     info.tag = entry.tag.value_or("");
     info.digest_text = entry.digest_text;
@@ -118,8 +120,15 @@ Result<std::string> inspect_json(const std::string& layout_dir, const std::strin
   // consumer sees exactly the document the digest covers, unknown fields included.
   std::string out = "{\"tag\":" + dump(Json(tag)) + ",\"manifest\":" + dump(manifest) + ",\"config\":";
   out += trim_json_space(image.config_json);
-  out += ",\"layers\":" + dump(layers) + ",\"size\":" + std::to_string(image_size(image)) + "}";
-  return out;
+  out += ",\"layers\":" + dump(layers) + ",\"size\":" + std::to_string(image_size(image));
+  OCIPACK_TRY_ASSIGN(const auto referrers, referrers_of_image(layout_dir, image));
+  if (!referrers.empty()) {
+    Json list = Json::array();
+    for (const auto& r : referrers)
+      list.push_back({{"artifactType", r.artifact_type}, {"digest", r.manifest.digest.str()}, {"size", r.manifest.size}});
+    out += ",\"referrers\":" + dump(list);
+  }
+  return out + "}";
 }
 
 Result<std::optional<TaggedIndex>> read_tagged_index(const std::string& layout_dir, const std::string& tag) {

@@ -43,7 +43,8 @@ struct TagInfo {
   std::string note;
 };
 
-// The entries of index.json in file order, with their ref.name and kind; an
+// The entries of index.json in file order — referrers (is_referrer_entry)
+// left out: they are no tags — with their ref.name and kind; an
 // image index entry's blob is read for its platforms. Entries ocipack does
 // not understand are listed with a note instead of failing the listing (see
 // IndexEntry); only an unreadable index.json itself is an error.
@@ -58,7 +59,9 @@ std::string tags_json(const std::vector<TagInfo>& tags);
 // one JSON object (no trailing newline), a machine format:
 //   {"tag":…, "manifest":{"digest":…,"size":…}, "config":<the config blob as
 //    stored, surrounding whitespace trimmed>, "layers":[{"digest","size",
-//    "mediaType","diff_id"}…], "size":<manifest + config + layers bytes>}
+//    "mediaType","diff_id"}…], "size":<manifest + config + layers bytes>,
+//    "referrers":[{"artifactType","digest","size"}…] (only when it has some:
+//    referrers.h)}
 Result<std::string> inspect_json(const std::string& layout_dir, const std::string& tag,
                                  const std::optional<Platform>& platform = std::nullopt);
 

@@ -153,6 +153,8 @@ Result<Manifest> parse_manifest(std::string_view json, const std::string& what) 
   Manifest manifest;
   manifest.config = std::move(*document.config);  // no unreadable problem: the config was there
   for (auto& layer : document.layers) manifest.layers.push_back(std::move(*layer));
+  manifest.artifact_type = std::move(document.artifact_type);
+  manifest.subject = std::move(document.subject);
   return manifest;
 }
 
@@ -239,13 +241,14 @@ Result<Descriptor> find_tagged_descriptor(const std::vector<IndexEntry>& entries
   return *found[0]->descriptor;
 }
 
-namespace {
 // The index.json entry tagged `tag` (see load_image for the errors).
-Result<Descriptor> find_tagged_entry(const std::string& dir, const std::string& tag) {
+Result<Descriptor> find_tagged_entry(const std::string& layout_dir, const std::string& tag) {
+  const std::string dir = trim_trailing_slashes(layout_dir);
   OCIPACK_TRY_ASSIGN(const auto entries, read_index_entries(dir));
   return find_tagged_descriptor(entries, tag, where_of(dir));
 }
 
+namespace {
 // "linux/amd64, linux/arm64/v8, manifests[2] (no platform)".
 std::string platform_list(const std::vector<Descriptor>& entries) {
   std::string out;

@@ -126,6 +126,9 @@ Result<std::vector<Descriptor>> read_index_blob(const std::string& layout_dir, c
 // names the layout ("layout 'x'").
 Result<Descriptor> find_tagged_descriptor(const std::vector<IndexEntry>& entries, const std::string& tag,
                                           const std::string& where);
+// The index.json entry whose ref.name is `tag` (an image manifest or an
+// image index), with load_image's errors for a missing or ambiguous tag.
+Result<Descriptor> find_tagged_entry(const std::string& layout_dir, const std::string& tag);
 
 struct LoadedImage {
   Descriptor manifest;      // the image manifest's descriptor: the index.json

@@ -26,6 +26,19 @@ inline constexpr const char* k_media_type_docker_manifest = "application/vnd.doc
 inline constexpr const char* k_media_type_docker_config = "application/vnd.docker.container.image.v1+json";
 inline constexpr const char* k_media_type_docker_layer_gzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
+// OCI 1.1 artifacts (referrers): the empty config's media type and content
+// (its digest is sha256 of these 2 bytes), and the artifact types ocipack
+// recognises in an attached document's content (referrers.h).
+inline constexpr const char* k_media_type_empty = "application/vnd.oci.empty.v1+json";
+inline constexpr const char* k_empty_json = "{}";
+inline constexpr const char* k_artifact_type_spdx = "application/spdx+json";
+inline constexpr const char* k_artifact_type_cyclonedx = "application/vnd.cyclonedx+json";
+
+// The pre-defined annotation keys ocipack sets from the Yocto auto-labels
+// (image-spec annotations.md).
+inline constexpr const char* k_annotation_created = "org.opencontainers.image.created";
+inline constexpr const char* k_annotation_revision = "org.opencontainers.image.revision";
+
 // The annotation that names an image in index.json (its tag).
 inline constexpr const char* k_annotation_ref_name = "org.opencontainers.image.ref.name";
 // The layer-descriptor annotations that make a tar+zstd layer zstd:chunked

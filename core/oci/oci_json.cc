@@ -33,6 +33,7 @@ Json descriptor_json(const Descriptor& d) {
   j["size"] = d.size;
   if (!d.annotations.empty()) j["annotations"] = string_map(d.annotations);
   if (d.platform) j["platform"] = platform_json(*d.platform);
+  if (!d.artifact_type.empty()) j["artifactType"] = d.artifact_type;
   return j;
 }
 
@@ -129,6 +130,20 @@ Status check_config_text(const ImageConfig& c) {
 }
 }  // namespace
 
+Status check_annotation_keys(const std::map<std::string, std::string>& annotations, const std::string& field) {
+  for (const auto& [key, value] : annotations) {
+    if (key.empty()) return field_error(ErrorKind::usage, field, ": an annotation key is empty");
+    if (key.find('=') != std::string::npos)
+      return field_error(ErrorKind::usage, field, ": annotation key '" + key + "' contains '='");
+    if (key == k_annotation_ref_name)
+      return field_error(ErrorKind::usage, field,
+                         ": " + key + " is the tag's (set by ocipack from the tag), not an annotation to give");
+    OCIPACK_TRY(require_utf8(key, "annotation key"));
+    OCIPACK_TRY(require_utf8(value, "the value of annotation '" + key + "'"));
+  }
+  return ok_status();
+}
+
 Result<std::string> encode_config(const ImageConfig& c) {
   OCIPACK_TRY(check_config_text(c));
   Json j;
@@ -185,10 +200,13 @@ Result<std::string> encode_manifest(const Manifest& m) {
   Json j;
   j["schemaVersion"] = 2;
   j["mediaType"] = k_media_type_manifest;
+  if (!m.artifact_type.empty()) j["artifactType"] = m.artifact_type;
   j["config"] = descriptor_json(m.config);
   Json layers = Json::array();
   for (const auto& l : m.layers) layers.push_back(descriptor_json(l));
   j["layers"] = layers;
+  if (m.subject) j["subject"] = descriptor_json(*m.subject);
+  if (!m.annotations.empty()) j["annotations"] = string_map(m.annotations);
   return dump(j, "manifest");
 }
 
@@ -265,6 +283,12 @@ Result<Json> parse_index_for_update(const std::string& text) {
   return index;
 }
 
+// Whether an existing index.json entry carries a ref.name annotation.
+bool has_any_ref(const Json& existing) {
+  auto annotations = existing.find("annotations");
+  return annotations != existing.end() && annotations->is_object() && annotations->contains(k_annotation_ref_name);
+}
+
 // Files `entry` into the index's "manifests" (see update_index).
 void file_entry(Json& manifests, const Descriptor& entry) {
   const auto ref = entry.annotations.find(k_annotation_ref_name);
@@ -275,6 +299,14 @@ void file_entry(Json& manifests, const Descriptor& entry) {
     auto it = annotations->find(k_annotation_ref_name);
     return it != annotations->end() && it->is_string() && it->get<std::string>() == ref->second;
   };
+  if (ref == entry.annotations.end() && !entry.artifact_type.empty()) {
+    // A referrer (untagged, with an artifactType) is listed once.
+    for (const auto& existing : manifests)
+      if (existing.is_object() && existing.value("digest", Json()) == entry.digest.str() && !has_any_ref(existing))
+        return;
+    manifests.push_back(descriptor_json(entry));
+    return;
+  }
   bool replaced = false;
   Json kept = Json::array();
   for (auto& existing : manifests) {
@@ -289,6 +321,22 @@ void file_entry(Json& manifests, const Descriptor& entry) {
   manifests = std::move(kept);
 }
 }  // namespace
+
+Result<std::string> drop_untagged_entries(const std::string& existing_index, const std::vector<Digest>& digests) {
+  OCIPACK_TRY_ASSIGN(Json index, parse_index_for_update(existing_index));
+  if (!index.contains("manifests")) return dump(index, "index.json");
+  auto dropped = [&](const Json& entry) {
+    if (!entry.is_object() || has_any_ref(entry)) return false;
+    for (const auto& digest : digests)
+      if (entry.value("digest", Json()) == digest.str()) return true;
+    return false;
+  };
+  Json kept = Json::array();
+  for (auto& entry : index["manifests"])
+    if (!dropped(entry)) kept.push_back(std::move(entry));
+  index["manifests"] = std::move(kept);
+  return dump(index, "index.json");
+}
 
 Status check_index(const std::string& existing_index) {
   OCIPACK_TRY(parse_index_for_update(existing_index));

@@ -45,6 +45,9 @@ struct Descriptor {
   // What the image runs on, for an entry of an image index that lists
   // several (written as the descriptor's "platform" object when set).
   std::optional<Platform> platform = std::nullopt;
+  // The artifact type of the manifest it names (OCI 1.1; written as
+  // "artifactType" when set): how index.json lists a referrer.
+  std::string artifact_type = {};
 };
 
 struct HistoryEntry {
@@ -88,6 +91,13 @@ struct ImageConfig {
 struct Manifest {
   Descriptor config;
   std::vector<Descriptor> layers;
+  // OCI 1.1 members, each written only when set (so an image without them
+  // encodes as before): the artifact type of an artifact manifest, the
+  // manifest it refers to (a referrer's subject), and the manifest's
+  // annotations.
+  std::string artifact_type = {};
+  std::optional<Descriptor> subject = std::nullopt;
+  std::map<std::string, std::string> annotations = {};
 };
 
 // An image index stored as a blob (a nested index: one image for several
@@ -102,6 +112,11 @@ struct ImageIndex {
 // extra_fields; values of the wrong JSON type are left out).
 Platform platform_of(const ImageConfig& config);
 
+// Checks annotation keys a user gives (`field` names them in errors): each
+// non-empty, without '=', and not org.opencontainers.image.ref.name, which
+// ocipack sets from the tag. Values may be any UTF-8 (the encoders check).
+Status check_annotation_keys(const std::map<std::string, std::string>& annotations, const std::string& field);
+
 // Canonical encodings. Errors (e.g. a label that is not valid UTF-8, an
 // extra field that is not JSON) name the field. A config without extra
 // fields encodes exactly as before they were kept.
@@ -114,7 +129,9 @@ Result<std::string> encode_index(const ImageIndex& index);
 // order: the descriptors whose ref.name annotation equals an entry's are
 // replaced by it — the first in place, any later duplicates removed, so a tag
 // names one image afterwards — or the entry is appended (always, when it has
-// no ref.name). Unknown fields of the existing index and its other
+// no ref.name, unless it has an artifactType — a referrer — and an entry
+// without ref.name of the same digest is listed already: a referrer is
+// listed once). Unknown fields of the existing index and its other
 // descriptors are kept. The existing text must be within the JSON limits
 // (check_json_limits), and so must the result. Errors name index.json and
 // what is wrong with it.
@@ -124,6 +141,11 @@ inline Result<std::string> update_index(const std::optional<std::string>& existi
                                         const Descriptor& entry) {
   return update_index(existing_index, std::vector<Descriptor>{entry});
 }
+
+// index.json without its untagged entries (no ref.name annotation) whose
+// digest is in `digests` (sha256:… text); everything else is kept as it is.
+// gc drops the referrers of images that are gone with it.
+Result<std::string> drop_untagged_entries(const std::string& existing_index, const std::vector<Digest>& digests);
 
 // Checks that an existing index.json can be updated (the checks update_index
 // makes on the existing text, limits included), so a build can refuse a

@@ -27,7 +27,8 @@
 # ':' -> '_', empty tag -> latest), tarball contents, config fields through
 # skopeo (author, User, arch+variant, os, Entrypoint/Cmd from shlex strings,
 # ENTRYPOINT_ARGS winning over CMD, WorkingDir, StopSignal, ExposedPorts,
-# Labels/Env with quoted spaces, auto labels, created from SOURCE_DATE_EPOCH),
+# Labels/Env with quoted spaces, auto labels — revision and created also as
+# manifest annotations —, created from SOURCE_DATE_EPOCH),
 # that values are never executed, the top-level dotfile in the layer,
 # oci-image-tool validate, umoci unpack == IMAGE_ROOTFS (compare_trees.py),
 # reproducibility, re-runs, errors. OCI_BASE_IMAGE and OCI_LAYER_MODE=multi
@@ -438,6 +439,15 @@ if run_case $C; then
         grep -qx '.dotfile' <(layer_paths "$D/$NAME" 'v1.0:rc1' 0)
     validate "$C: oci-image-tool validate" "$D/$NAME" 'v1.0:rc1'
     unpack_equals "$C: umoci unpack = IMAGE_ROOTFS" "$D/$NAME" 'v1.0:rc1' "$ROOTFS_SMALL" --clamp "$SDE"
+    # The auto labels revision and created are manifest annotations too;
+    # ref.name is not (the spec gives it meaning on index.json entries only).
+    MF_FILE=$(blob_path "$D/$NAME" "$(layout_manifest_digest "$D/$NAME" 'v1.0:rc1')")
+    check "$C: manifest annotation revision (auto label)" \
+        jq -e --arg r "$REV" '.annotations["org.opencontainers.image.revision"] == $r' "$MF_FILE"
+    check "$C: manifest annotation created (auto label)" \
+        jq -e --arg c "$SDE_ISO" '.annotations["org.opencontainers.image.created"] == $c' "$MF_FILE"
+    check "$C: no ref.name manifest annotation" \
+        jq -e '.annotations | has("org.opencontainers.image.ref.name") | not' "$MF_FILE"
 fi
 
 # ============================================================================

@@ -360,6 +360,41 @@ TEST(CliOptions, ValueParsers) {
   EXPECT_EQ(*words, (std::vector<std::string>{"a", "b c"}));
 }
 
+TEST(CliOptions, AnnotationsAndSbom) {
+  auto cl = parse(with({"--annotation", "org.opencontainers.image.revision=abc", "--annotation", "k=a b=c",
+                        "--annotation", "k=last", "--index-annotation", "e=1", "--sbom", "/x/sbom.json"}));
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->build.manifest_annotations,
+            (std::map<std::string, std::string>{{"k", "last"}, {"org.opencontainers.image.revision", "abc"}}));
+  EXPECT_EQ(cl->build.index_annotations, (std::map<std::string, std::string>{{"e", "1"}}));
+  EXPECT_EQ(cl->build.sbom_path, "/x/sbom.json");
+  cl = parse(base());
+  ASSERT_TRUE(cl.ok());
+  EXPECT_TRUE(cl->build.manifest_annotations.empty());
+  EXPECT_TRUE(cl->build.sbom_path.empty());
+  auto bad = parse(with({"--annotation", "=v"}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("--annotation"), std::string::npos) << bad.error().message;
+  bad = parse(with({"--index-annotation", "novalue"}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("--index-annotation"), std::string::npos) << bad.error().message;
+}
+
+TEST(CliOptions, Attach) {
+  auto cl = parse({"attach", "/layout:v2", "/sbom.json"});
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->action, CommandLine::Action::attach);
+  EXPECT_EQ(cl->attach.layout_dir, "/layout");
+  EXPECT_EQ(cl->attach.tag, "v2");
+  EXPECT_EQ(cl->attach.document_path, "/sbom.json");
+  EXPECT_FALSE(cl->attach.artifact_type.has_value());
+  cl = parse({"attach", "/layout", "--artifact-type", "text/plain", "/notes"});
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->attach.tag, "latest");
+  EXPECT_EQ(cl->attach.artifact_type, std::optional<std::string>("text/plain"));
+  EXPECT_FALSE(parse({"attach", "/layout"}).ok());
+}
+
 }  // namespace
 }  // namespace ocipack::cli
 

@@ -143,6 +143,56 @@ TEST(ImageBuilder, FailuresLeaveTheExistingLayoutUntouched) {
   EXPECT_EQ(snapshot(dir / "layout"), before);
 }
 
+TEST(ImageBuilder, AnnotationsAndSbomReferrer) {
+  TempDir dir;
+  make_rootfs(dir);
+  auto plain = build_image(options_for(dir, "plain"));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(read_blob(dir / "layout", plain->manifest.digest.str()).contains("annotations"));
+
+  testing::write_text(dir / "sbom.json", R"({"spdxVersion":"SPDX-2.3","name":"x"})");
+  auto o = options_for(dir, "v1");
+  o.manifest_annotations = {{"org.opencontainers.image.revision", "abc"}};
+  o.index_annotations = {{"com.example.e", "1"}};
+  o.sbom_path = dir / "sbom.json";
+  auto r = build_image(o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_NE(r->manifest.digest, plain->manifest.digest);
+  EXPECT_EQ(read_blob(dir / "layout", r->manifest.digest.str())["annotations"],
+            json({{"org.opencontainers.image.revision", "abc"}}));
+  ASSERT_TRUE(r->sbom.has_value());
+  const json index = json::parse(testing::read_text(dir / "layout/index.json"));
+  ASSERT_EQ(index["manifests"].size(), 3u);
+  EXPECT_EQ(index["manifests"][1]["annotations"],
+            json({{"com.example.e", "1"}, {"org.opencontainers.image.ref.name", "v1"}}));
+  EXPECT_EQ(index["manifests"][2]["artifactType"], "application/spdx+json");
+  EXPECT_EQ(read_blob(dir / "layout", r->sbom->digest.str())["subject"]["digest"], r->manifest.digest.str());
+
+  // Refused before anything is written: a ref.name annotation, an SBOM of
+  // unknown type, a directory as the SBOM.
+  const std::string before = snapshot(dir / "layout");
+  auto ref = options_for(dir, "v2");
+  ref.manifest_annotations = {{"org.opencontainers.image.ref.name", "x"}};
+  auto r1 = build_image(ref);
+  ASSERT_FALSE(r1.ok());
+  EXPECT_NE(as_cli_shows(r1.error()).find("--annotation"), std::string::npos) << r1.error().message;
+  auto index_ref = options_for(dir, "v2");
+  index_ref.index_annotations = {{"org.opencontainers.image.ref.name", "x"}};
+  EXPECT_FALSE(build_image(index_ref).ok());
+  testing::write_text(dir / "notes.txt", "notes");
+  auto unknown = options_for(dir, "v2");
+  unknown.sbom_path = dir / "notes.txt";
+  auto r2 = build_image(unknown);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_NE(as_cli_shows(r2.error()).find("--sbom"), std::string::npos) << r2.error().message;
+  auto directory = options_for(dir, "v2");
+  directory.sbom_path = dir / "root";
+  auto r3 = build_image(directory);
+  ASSERT_FALSE(r3.ok());
+  EXPECT_NE(r3.error().message.find("is a directory"), std::string::npos) << r3.error().message;
+  EXPECT_EQ(snapshot(dir / "layout"), before);
+}
+
 TEST(ImageBuilder, RefusesNonLayoutOutputs) {
   TempDir dir;
   make_rootfs(dir);
