@@ -45,18 +45,17 @@ TEST(ZstdChunkedRollSum, SplitsWhereContainersStorageSplits) {
 
 // scan() over spans of random sizes (often under 64 and 128 bytes, where
 // the ring carries bytes from span to span) finds the cuts roll() finds
-// byte by byte, and leaves the same state for the next span. The data has
-// long zero runs too, so that splits come often.
+// byte by byte, and leaves the same state for the next span (else the
+// later cuts would move).
 TEST(ZstdChunkedRollSum, ScanOfSpansCutsWhereRollCuts) {
-  auto data = lcg_bytes();
-  for (size_t i = 300000; i < 400000; ++i) data[i] = std::byte{0};
+  const auto data = lcg_bytes();
   RollSum reference;
   std::vector<size_t> expected;
   for (size_t i = 0; i < data.size(); ++i) {
     reference.roll(std::to_integer<uint8_t>(data[i]));
     if (reference.at_split()) expected.push_back(i + 1);
   }
-  ASSERT_GT(expected.size(), 20u);
+  ASSERT_EQ(expected.size(), 19u);  // the Go cuts of the test above
   std::mt19937_64 random(7);
   for (int round = 0; round < 20; ++round) {
     RollSum sum;
