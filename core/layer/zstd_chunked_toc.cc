@@ -133,8 +133,8 @@ RollSum::RollSum() : m_s1(k_window * k_char_offset), m_s2(k_window * (k_window -
 
 // Three parts: the first 64 bytes roll through the ring (the bytes they
 // push out are the previous span's); the rest read the leaving byte 64
-// back in the span; the ring then takes the span's last 64 bytes, in the
-// slots roll() would have put them in.
+// back in the span; the ring then takes the span's last bytes after the
+// head, oldest at m_at (which slot that is does not matter).
 void RollSum::scan(std::span<const std::byte> bytes, std::vector<size_t>& cuts) {
   const uint8_t* in = reinterpret_cast<const uint8_t*>(bytes.data());
   const size_t n = bytes.size();
@@ -151,9 +151,7 @@ void RollSum::scan(std::span<const std::byte> bytes, std::vector<size_t>& cuts) 
   }
   m_s1 = s1;
   m_s2 = s2;
-  const size_t tail = std::max<size_t>(head, n - k_window);
-  m_at = static_cast<uint32_t>((m_at + (tail - head)) & (k_window - 1));
-  for (size_t i = tail; i < n; ++i) {
+  for (size_t i = std::max<size_t>(head, n - k_window); i < n; ++i) {
     m_window[m_at] = in[i];
     m_at = (m_at + 1) & (k_window - 1);
   }
