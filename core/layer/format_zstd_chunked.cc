@@ -34,12 +34,7 @@ using namespace zstd_chunked;
 class RollSumCutter final : public PayloadCutter {
  public:
   void start_file() override { m_sum = RollSum(); }
-  void scan(std::span<const std::byte> bytes, std::vector<size_t>& cuts) override {
-    for (size_t i = 0; i < bytes.size(); ++i) {
-      m_sum.roll(std::to_integer<uint8_t>(bytes[i]));
-      if (m_sum.at_split()) cuts.push_back(i + 1);
-    }
-  }
+  void scan(std::span<const std::byte> bytes, std::vector<size_t>& cuts) override { m_sum.scan(bytes, cuts); }
 
  private:
   RollSum m_sum;

@@ -4,6 +4,7 @@
 // documents read like the ones podman writes.
 #include "core/layer/zstd_chunked_toc.h"
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <tuple>
@@ -130,32 +131,30 @@ uint64_t get_le64(const std::byte* in) {
 
 RollSum::RollSum() : m_s1(k_window * k_char_offset), m_s2(k_window * (k_window - 1) * k_char_offset) {}
 
-uint64_t crc64_iso(uint64_t crc, std::span<const std::byte> bytes) {
-  // Slicing by 8: table k gives the CRC of a byte followed by k zero bytes.
-  static const auto k_tables = [] {
-    std::array<std::array<uint64_t, 256>, 8> tables{};
-    for (uint64_t i = 0; i < 256; ++i) {
-      uint64_t c = i;
-      for (int k = 0; k < 8; ++k) c = c & 1 ? (c >> 1) ^ 0xD800000000000000ULL : c >> 1;
-      tables[0][i] = c;
-    }
-    for (size_t k = 1; k < 8; ++k)
-      for (size_t i = 0; i < 256; ++i)
-        tables[k][i] = (tables[k - 1][i] >> 8) ^ tables[0][tables[k - 1][i] & 0xff];
-    return tables;
-  }();
-  const auto& t = k_tables;
-  crc = ~crc;
-  size_t i = 0;
-  for (; i + 8 <= bytes.size(); i += 8) {
-    uint64_t v = 0;
-    for (int k = 7; k >= 0; --k) v = v << 8 | std::to_integer<uint64_t>(bytes[i + static_cast<size_t>(k)]);
-    v ^= crc;
-    crc = t[7][v & 0xff] ^ t[6][(v >> 8) & 0xff] ^ t[5][(v >> 16) & 0xff] ^ t[4][(v >> 24) & 0xff] ^
-          t[3][(v >> 32) & 0xff] ^ t[2][(v >> 40) & 0xff] ^ t[1][(v >> 48) & 0xff] ^ t[0][v >> 56];
+// Three parts: the first 64 bytes roll through the ring (the bytes they
+// push out are the previous span's); the rest read the leaving byte 64
+// back in the span; the ring then takes the span's last bytes after the
+// head, oldest at m_at (which slot that is does not matter).
+void RollSum::scan(std::span<const std::byte> bytes, std::vector<size_t>& cuts) {
+  const uint8_t* in = reinterpret_cast<const uint8_t*>(bytes.data());
+  const size_t n = bytes.size();
+  const size_t head = std::min<size_t>(n, k_window);
+  for (size_t i = 0; i < head; ++i) {
+    roll(in[i]);
+    if (at_split()) cuts.push_back(i + 1);
   }
-  for (; i < bytes.size(); ++i) crc = t[0][(crc ^ std::to_integer<uint64_t>(bytes[i])) & 0xff] ^ (crc >> 8);
-  return ~crc;
+  if (n == head) return;
+  uint32_t s1 = m_s1, s2 = m_s2;
+  for (size_t i = head; i < n; ++i) {
+    step(s1, s2, in[i], in[i - k_window]);
+    if (splits(s2)) [[unlikely]] cuts.push_back(i + 1);
+  }
+  m_s1 = s1;
+  m_s2 = s2;
+  for (size_t i = std::max<size_t>(head, n - k_window); i < n; ++i) {
+    m_window[m_at] = in[i];
+    m_at = (m_at + 1) & (k_window - 1);
+  }
 }
 
 bool toc_can_name(const TarEntry& entry) {

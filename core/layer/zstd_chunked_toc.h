@@ -4,7 +4,7 @@
 // (tests/unit/core/layer/zstd_chunked_toc_test.cc):
 //  - RollSum: the rolling sum that cuts file contents into chunks where
 //    containers/storage's compressor cuts them;
-//  - crc64_iso: tar-split's per-file checksum (Go's hash/crc64, ISO table);
+//  - crc64_iso (from core/codec): tar-split's per-file checksum;
 //  - toc_json: the table of contents (CRFS-like JSON, version 1);
 //  - TarSplitWriter: the tar-split JSON lines (vbatts/tar-split's packer);
 //  - skippable_frame, chunked_footer, chunked_annotations: how TOC and
@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "core/codec/crc64.h"
 #include "core/oci/media_types.h"
 #include "core/tar/tar_entry.h"
 #include "core/util/digest.h"
@@ -45,32 +46,45 @@ inline constexpr uint64_t k_manifest_type_crfs = 1;
 // The rolling sum of containers/storage's compressor (bup's: a 64-byte
 // window, char offset 31), started afresh for every file. A chunk ends
 // after a byte where at_split() is true (the low 16 bits of s2 all set:
-// 64 KiB chunks on average).
+// 64 KiB chunks on average). roll() takes one byte (the reference, as
+// rollsum.go); scan() takes a span and is what the producer runs: the same
+// sums, but the byte leaving the window is read from the span itself once
+// 64 bytes of it are in, so only a span's first and last 64 bytes touch
+// the ring buffer. State carries over from span to span.
 class RollSum {
  public:
   RollSum();
   void roll(uint8_t byte) {
-    const uint32_t drop = m_window[m_at];
-    m_s1 += byte - drop;
-    m_s2 += m_s1 - k_window * (drop + k_char_offset);
+    step(m_s1, m_s2, byte, m_window[m_at]);
     m_window[m_at] = byte;
     m_at = (m_at + 1) & (k_window - 1);
   }
-  bool at_split() const { return (m_s2 & k_split_mask) == k_split_mask; }
+  bool at_split() const { return splits(m_s2); }
+  // Rolls every byte of `bytes` in and appends to `cuts` each offset
+  // (1..bytes.size()) after which at_split() held — exactly what roll()
+  // and at_split() byte by byte would find.
+  void scan(std::span<const std::byte> bytes, std::vector<size_t>& cuts);
 
  private:
   static constexpr uint32_t k_window = 64;
   static constexpr uint32_t k_char_offset = 31;
   static constexpr uint32_t k_split_mask = (1u << 16) - 1;
+  // One byte in, one out. Static, so scan() keeps the sums in registers
+  // (members would make every byte a store and a reload).
+  static void step(uint32_t& s1, uint32_t& s2, uint32_t in, uint32_t out) {
+    s1 += in - out;
+    s2 += s1 - k_window * (out + k_char_offset);
+  }
+  static bool splits(uint32_t s2) { return (s2 & k_split_mask) == k_split_mask; }
   uint32_t m_s1;
   uint32_t m_s2;
-  std::array<uint8_t, k_window> m_window{};
+  std::array<uint8_t, k_window> m_window{};  // m_window[m_at] is the oldest byte
   uint32_t m_at = 0;
 };
 
-// CRC-64 with the ISO polynomial, as Go's crc64.Update(crc, ISO table, …):
-// start with 0, feed the bytes in order.
-uint64_t crc64_iso(uint64_t crc, std::span<const std::byte> bytes);
+// tar-split's per-file checksum is core/codec's crc64_iso (Go's hash/crc64
+// with the ISO table).
+using ocipack::crc64_iso;
 
 // One chunk of a file's contents: where its frame starts in the blob,
 // where it starts in the file, its size and the SHA-256 of its bytes.

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,35 @@ TEST(ZstdChunkedRollSum, SplitsWhereContainersStorageSplits) {
   const std::vector<size_t> go = {106529, 290415, 334627, 369018, 377539, 406597, 498101, 559689, 585639, 586650,
                                   691429, 741247, 747594, 764949, 766269, 809389, 856952, 957592, 989902};
   EXPECT_EQ(cuts, go);
+}
+
+// scan() over spans of random sizes (often under 64 and 128 bytes, where
+// the ring carries bytes from span to span) finds the cuts roll() finds
+// byte by byte, and leaves the same state for the next span (else the
+// later cuts would move).
+TEST(ZstdChunkedRollSum, ScanOfSpansCutsWhereRollCuts) {
+  const auto data = lcg_bytes();
+  RollSum reference;
+  std::vector<size_t> expected;
+  for (size_t i = 0; i < data.size(); ++i) {
+    reference.roll(std::to_integer<uint8_t>(data[i]));
+    if (reference.at_split()) expected.push_back(i + 1);
+  }
+  ASSERT_EQ(expected.size(), 19u);  // the Go cuts of the test above
+  std::mt19937_64 random(7);
+  for (int round = 0; round < 20; ++round) {
+    RollSum sum;
+    std::vector<size_t> found, cuts;
+    for (size_t at = 0; at < data.size();) {
+      const size_t limits[] = {3, 70, 200, 70000};
+      const size_t n = std::min<size_t>(data.size() - at, 1 + random() % limits[random() % 4]);
+      cuts.clear();
+      sum.scan(std::span(data).subspan(at, n), cuts);
+      for (size_t cut : cuts) found.push_back(at + cut);
+      at += n;
+    }
+    EXPECT_EQ(found, expected) << "round " << round;
+  }
 }
 
 TEST(ZstdChunkedCrc64, IsGoIsoCrc64) {
