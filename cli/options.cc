@@ -264,6 +264,9 @@ Result<CommandLine> index_command(const IndexFlags& flags) {
     if (!platform) return std::move(platform).error().with_context("--remove: ");
     request.remove.push_back(*platform);
   }
+  return cl;
+}
+
 // `ocipack attach LAYOUT[:TAG] [--artifact-type TYPE] FILE`.
 struct AttachFlags {
   std::string image, file, artifact_type;
