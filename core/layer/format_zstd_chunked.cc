@@ -211,19 +211,12 @@ Result<BlobEpilogue> ZstdChunkedFraming::epilogue(uint64_t) {
   OCIPACK_TRY_ASSIGN(const auto split, compress(m_split.text()));
   const std::string toc_text = toc_json(m_entries, digest_of(split));
   OCIPACK_TRY_ASSIGN(const auto toc, compress(toc_text));
-  ChunkedSections sections;
   uint64_t data_end = 0;
   for (size_t size : m_compressed_sizes) data_end += size;
-  sections.toc_offset = data_end + k_skippable_header_size;
-  sections.toc_length = toc.size();
-  sections.toc_size = toc_text.size();
-  sections.tar_split_offset = sections.toc_offset + toc.size() + k_skippable_header_size;
-  sections.tar_split_length = split.size();
-  sections.tar_split_size = m_split.text().size();
+  ChunkedTail tail = chunked_tail(data_end, toc, toc_text.size(), split, m_split.text().size());
   BlobEpilogue out;
-  for (const auto& frame : {skippable_frame(toc), skippable_frame(split), skippable_frame(chunked_footer(sections))})
-    out.bytes.insert(out.bytes.end(), frame.begin(), frame.end());
-  if (m_all_named) out.annotations = chunked_annotations(sections, digest_of(toc));
+  out.bytes = std::move(tail.bytes);
+  if (m_all_named) out.annotations = chunked_annotations(tail.sections, digest_of(toc));
   return out;
 }
 

@@ -219,6 +219,21 @@ std::vector<std::byte> skippable_frame(std::span<const std::byte> data) {
   return out;
 }
 
+ChunkedTail chunked_tail(uint64_t data_end, std::span<const std::byte> toc, uint64_t toc_size,
+                         std::span<const std::byte> tar_split, uint64_t tar_split_size) {
+  ChunkedTail tail;
+  ChunkedSections& s = tail.sections;
+  s.toc_offset = data_end + k_skippable_header_size;
+  s.toc_length = toc.size();
+  s.toc_size = toc_size;
+  s.tar_split_offset = s.toc_offset + toc.size() + k_skippable_header_size;
+  s.tar_split_length = tar_split.size();
+  s.tar_split_size = tar_split_size;
+  for (const auto& frame : {skippable_frame(toc), skippable_frame(tar_split), skippable_frame(chunked_footer(s))})
+    tail.bytes.insert(tail.bytes.end(), frame.begin(), frame.end());
+  return tail;
+}
+
 std::array<std::byte, k_footer_size> chunked_footer(const ChunkedSections& s) {
   std::array<std::byte, k_footer_size> out{};
   const uint64_t values[] = {s.toc_offset,       s.toc_length,       s.toc_size,      k_manifest_type_crfs,

@@ -147,6 +147,17 @@ struct ChunkedSections {
 // A zstd skippable frame around `data` (magic 0x184D2A50, LE length).
 std::vector<std::byte> skippable_frame(std::span<const std::byte> data);
 
+// What follows a layer's `data_end` bytes of frames: the compressed TOC
+// (`toc_size` bytes uncompressed) and tar-split (`tar_split_size`), each in a
+// skippable frame, then the footer in one; `sections` says where they lie.
+// The producer writes it, the fuzz target of verify's check builds blobs with it.
+struct ChunkedTail {
+  std::vector<std::byte> bytes;
+  ChunkedSections sections;
+};
+ChunkedTail chunked_tail(uint64_t data_end, std::span<const std::byte> toc, uint64_t toc_size,
+                         std::span<const std::byte> tar_split, uint64_t tar_split_size);
+
 // The 64-byte footer's data: TOC offset, length, size, type 1, tar-split
 // offset, length, size (LE u64 each), "GNUlInUx". It goes into a skippable
 // frame of its own, the blob's last bytes.

@@ -51,10 +51,6 @@ std::vector<std::byte> compressed(std::span<const std::byte> text) {
   return out;
 }
 
-void append(std::vector<std::byte>& blob, std::span<const std::byte> bytes) {
-  blob.insert(blob.end(), bytes.begin(), bytes.end());
-}
-
 uint32_t u32_at(const uint8_t* p) {
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
 }
@@ -71,19 +67,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const auto toc = compressed(toc_text);
   const auto split = compressed(split_text);
-  zc::ChunkedSections sections;
-  sections.toc_offset = frames.size() + zc::k_skippable_header_size;
-  sections.toc_length = toc.size();
-  sections.toc_size = toc_text.size();
-  sections.tar_split_offset = sections.toc_offset + toc.size() + zc::k_skippable_header_size;
-  sections.tar_split_length = split.size();
-  sections.tar_split_size = split_text.size();
+  const zc::ChunkedTail tail = zc::chunked_tail(frames.size(), toc, toc_text.size(), split, split_text.size());
   std::vector<std::byte> blob(frames.begin(), frames.end());
-  append(blob, zc::skippable_frame(toc));
-  append(blob, zc::skippable_frame(split));
-  append(blob, zc::skippable_frame(zc::chunked_footer(sections)));
-  const auto annotations = zc::chunked_annotations(sections, ocipack::Sha256::of(std::string_view(
-                                                                 reinterpret_cast<const char*>(toc.data()), toc.size())));
+  blob.insert(blob.end(), tail.bytes.begin(), tail.bytes.end());
+  ocipack::Sha256 toc_hash;
+  toc_hash.update(toc);
+  const auto annotations = zc::chunked_annotations(tail.sections, toc_hash.finish());
 
   int fd = ::memfd_create("ocipack-fuzz-chunked", MFD_CLOEXEC);
   if (fd < 0) return 0;
