@@ -86,16 +86,16 @@ for fmt in zstd zstd:chunked; do
     check_eq "$fmt: diff_id equals the gzip layer's" "$gzip_diff_id" \
         "$(jq -r '.layers[0].diff_id' <<<"$("$OCIPACK" inspect --json "$Z:$tag")")"
     check_eq "$fmt: zstd -dc | sha256sum = diff_id" "$gzip_diff_id" \
-        "sha256:$(zstd -dc "$Z/blobs/sha256/$(jq -r '.layers[0].digest' <<<"$("$OCIPACK" inspect --json "$Z:$tag")" | cut -d: -f2)" | sha256sum | cut -d' ' -f1)"
+        "sha256:$(zstd -dc "$(blob_path "$Z" "$(jq -r '.layers[0].digest' <<<"$("$OCIPACK" inspect --json "$Z:$tag")")")" | sha256sum | cut -d' ' -f1)"
     check "ocipack verify of the $fmt layer" "$OCIPACK" verify "$Z"
 done
 Z=$TEST_TMP/zstd-chunked-layout
 if require_tool go && [ -d /usr/share/gocode/src/github.com/containers/storage/pkg/chunked ]; then
     if bash "$HERE/../tools/zstd_chunked_check/build.sh" "$TEST_TMP/checker" >"$TEST_TMP/gobuild.out" 2>&1; then
-        layer=$(jq -c '.layers[0]' "$Z/blobs/sha256/$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "zstd-chunked") | .digest' "$Z/index.json" | cut -d: -f2)")
+        layer=$(jq -c '.layers[0]' "$(blob_path "$Z" "$(layout_manifest_digest "$Z" zstd-chunked)")")
         jq '.annotations' <<<"$layer" >"$TEST_TMP/annotations.json"
         check "zstd:chunked checker (containers/storage): TOC, footer, frames, tar rebuilt" "$TEST_TMP/checker" \
-            "$Z/blobs/sha256/$(jq -r '.digest' <<<"$layer" | cut -d: -f2)" "$TEST_TMP/annotations.json" "$TEST_TMP/rebuilt.tar"
+            "$(blob_path "$Z" "$(jq -r '.digest' <<<"$layer")")" "$TEST_TMP/annotations.json" "$TEST_TMP/rebuilt.tar"
         check_eq "zstd:chunked: the tar rebuilt from TOC + tar-split has the diff_id" "$gzip_diff_id" \
             "sha256:$(sha256sum "$TEST_TMP/rebuilt.tar" 2>/dev/null | cut -d' ' -f1)"
         rm -f "$TEST_TMP/rebuilt.tar"
