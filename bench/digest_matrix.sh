@@ -5,7 +5,9 @@
 # with diff: every format (gzip members with libdeflate and ISA-L, the
 # single-member stream with and without dictionary), several levels, chunk
 # sizes and thread counts, tar input, several layers, --diff-base,
-# --base with --diff-against-base, --owner root and --tar-output.
+# --base with --diff-against-base, --owner root and --tar-output; zstd,
+# zstd:chunked (with threads 1 and 3, and a file split into several chunks)
+# and none layers.
 #
 # Usage: bench/digest_matrix.sh OCIPACK ROOTFS_DIR [SCRATCH]
 #   ROOTFS_DIR: e.g. the cached minbase (scripts/prepare_bench_rootfs.sh) or a
@@ -59,6 +61,12 @@ run single_dict_l3 "$rootfs" --compressor isal --level 3 --gzip-format single --
 run owner_root "$rootfs" --owner root
 run config "$rootfs" --author "A <a@b>" --user 1000 --arch arm64 --entrypoint "/bin/sh -c" \
   --cmd echo --cmd hi --env A=1 --label k=v --port 80 --workdir /tmp --stop-signal SIGTERM
+run zstd "$rootfs" --compression-format zstd
+run zstd_l19_t1 "$rootfs" --compression-format zstd --level 19 --threads 1
+run chunked "$rootfs" --compression-format zstd:chunked
+run chunked_t1 "$rootfs" --compression-format zstd:chunked --threads 1
+run chunked_t3_l1 "$rootfs" --compression-format zstd:chunked --threads 3 --level 1
+run none "$rootfs" --compression-format none
 tar -C "$rootfs" -cf "$scratch/rootfs.tar" .
 run tar_input "$scratch/rootfs.tar"
 first=$(find "$rootfs" -mindepth 1 -maxdepth 1 -type d | sort | sed -n 1p)
