@@ -22,7 +22,12 @@
 # a zstd layer and as an uncompressed (none) layer. The partial-pull hook
 # (podman_pull_partial, counting the fetched bytes in the access log) is
 # exercised on the gzip image, where containers/storage must decline the
-# partial path and fetch the whole layer.
+# partial path and fetch the whole layer. Last, a multi-platform tag made by
+# `ocipack index` (amd64 + arm64 + arm/v7) goes up and back with `skopeo copy
+# --all` (same index digest, every blob identical, verify passes), podman
+# pulls its arm64 image with --arch arm64, and the amd64 image's SBOM
+# referrer is pushed by digest through the registry API and fetched back
+# identical (registry_api.py).
 set -u
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_services.sh"
@@ -155,6 +160,79 @@ if "$OCIPACK" build --help 2>&1 | grep -q -- '--compression-format'; then
     done
 else
     skip "registry: zstd and none layers" "this ocipack has no --compression-format"
+fi
+
+# --- a multi-platform tag (nested image index) and an SBOM referrer
+# Three small images (amd64 with an SPDX SBOM, arm64, arm/v7) become one
+# tag with `ocipack index`. `skopeo copy --all` pushes the index and every
+# platform; the registry serves ocipack's index byte for byte; copied back,
+# every manifest and blob has its digest and ocipack verify passes; podman
+# pulls the arm64 image by --arch. The SBOM (an OCI 1.1 artifact manifest
+# whose subject is the amd64 manifest) is pushed by digest with the
+# registry API (registry_api.py: skopeo 1.9 cannot push referrers) and
+# fetched back identical.
+mk_platform_tree() {  # DIR WORD: a small tree whose content depends on WORD
+    mkdir -p "$1/etc" "$1/usr/bin"
+    echo "$2" >"$1/etc/hostname"
+    printf '%s%.0s' "$2" $(seq 1 3000) >"$1/usr/bin/tool"
+    chmod 755 "$1/usr/bin/tool"
+    find "$1" -exec touch -h -d "@$SDE" {} +
+}
+cat >"$T/sbom.spdx.json" <<'EOF'
+{"spdxVersion":"SPDX-2.3","dataLicense":"CC0-1.0","SPDXID":"SPDXRef-DOCUMENT","name":"multi-amd64",
+ "documentNamespace":"http://spdx.org/spdxdocs/multi-amd64-1","creationInfo":{"created":"2023-11-14T22:13:20Z","creators":["Tool: test"]},
+ "packages":[{"name":"tool","SPDXID":"SPDXRef-tool","downloadLocation":"NOASSERTION"}]}
+EOF
+export SOURCE_DATE_EPOCH=$SDE
+for p in amd64 arm64 arm; do mk_platform_tree "$T/tree-$p" "$p"; done
+check "multi: build amd64 with --sbom" "$OCIPACK" build "$T/tree-amd64" -o "$T/p-amd64" --tag t --arch amd64 --sbom "$T/sbom.spdx.json" -q
+check "multi: build arm64" "$OCIPACK" build "$T/tree-arm64" -o "$T/p-arm64" --tag t --arch arm64 -q
+check "multi: build arm/v7" "$OCIPACK" build "$T/tree-arm" -o "$T/p-arm" --tag t --arch arm --variant v7 -q
+unset SOURCE_DATE_EPOCH
+check "multi: ocipack index of the three" "$OCIPACK" index -o "$T/multi" --tag 1.0 "$T/p-amd64:t" "$T/p-arm64:t" "$T/p-arm:t"
+INDEX_DIGEST=$(layout_manifest_digest "$T/multi" 1.0)
+MREF=docker://$REGISTRY/ocipack/multi:1.0
+if check "multi: skopeo copy --all to the registry" "${COPY[@]}" --all --dest-tls-verify=false "oci:$T/multi:1.0" "$MREF"; then
+    check_eq "multi: skopeo inspect --raw is ocipack's index byte for byte" "$INDEX_DIGEST" \
+        "sha256:$("${SKOPEO[@]}" inspect --raw --tls-verify=false "$MREF" | sha256sum | cut -d' ' -f1)"
+    check_eq "multi: the registry lists the platforms in ocipack's order" "linux/amd64 linux/arm64 linux/arm/v7" \
+        "$("${SKOPEO[@]}" inspect --raw --tls-verify=false "$MREF" |
+           jq -r '[.manifests[].platform | [.os, .architecture, .variant] | map(select(. != null)) | join("/")] | join(" ")')"
+    check "multi: skopeo copy --all back into a new layout" "${COPY[@]}" --all --src-tls-verify=false "$MREF" "oci:$T/multi-back:1.0"
+    check_eq "multi: the copy back has ocipack's index digest" "$INDEX_DIGEST" "$(layout_manifest_digest "$T/multi-back" 1.0)"
+    differ=""
+    for p in amd64 arm64 arm; do
+        for d in $(layout_blobs "$T/p-$p" t); do
+            cmp -s "$(blob_path "$T/p-$p" "$d")" "$(blob_path "$T/multi-back" "$d")" || differ+="$p:$d "
+        done
+    done
+    check_eq "multi: every manifest, config and layer blob byte-identical after the round trip" "" "$differ"
+    check "multi: ocipack verify of the copy back (index and every image)" "$OCIPACK" verify "$T/multi-back"
+    if [ -n "$PODMAN_SKIP" ]; then
+        skip "multi: podman pull --arch arm64" "$PODMAN_SKIP"
+    else
+        "${PODMAN[@]}" rmi --all --force >/dev/null 2>&1
+        if check "multi: podman pull --arch arm64 of the multi-platform tag" \
+            "${PODMAN[@]}" pull --arch arm64 --tls-verify=false --signature-policy "$PODMAN_POLICY" "$REGISTRY/ocipack/multi:1.0"; then
+            check_eq "multi: podman picked the arm64 image (architecture, image ID = its config digest)" \
+                "arm64 $(layout_blobs "$T/p-arm64" t | sed -n 2p | cut -d: -f2)" \
+                "$("${PODMAN[@]}" image inspect --format '{{.Architecture}} {{.Id}}' "$REGISTRY/ocipack/multi:1.0" 2>/dev/null)"
+            podman_mount_equals "multi: the arm64 image mounted equals its tree" "$REGISTRY/ocipack/multi:1.0" "$T/tree-arm64"
+        fi
+    fi
+    API=(python3 "$(dirname "$0")/registry_api.py")
+    SBOM_REF=$(jq -r '.manifests[] | select(.artifactType == "application/spdx+json") | .digest' "$T/p-amd64/index.json")
+    check_eq "multi: the SBOM referrer's subject is the amd64 manifest" "$(layout_manifest_digest "$T/p-amd64" t)" \
+        "$(jq -r '.subject.digest' "$(blob_path "$T/p-amd64" "$SBOM_REF")")"
+    check_eq "multi: the SBOM referrer pushed by digest (registry API), the registry answers its digest" "$SBOM_REF" \
+        "$("${API[@]}" push-manifest "$REGISTRY" ocipack/multi "$T/p-amd64" "$SBOM_REF" 2>&1)"
+    "${API[@]}" get-manifest "$REGISTRY" ocipack/multi "$SBOM_REF" "$T/sbom-manifest.back" 2>"$T/get.err"
+    check "multi: the SBOM artifact manifest fetched back by digest is identical" \
+        cmp "$(blob_path "$T/p-amd64" "$SBOM_REF")" "$T/sbom-manifest.back"
+    "${API[@]}" get-blob "$REGISTRY" ocipack/multi "$(jq -r '.layers[0].digest' "$T/sbom-manifest.back")" "$T/sbom.back" 2>"$T/get.err"
+    check "multi: the SBOM document fetched back is the file given to --sbom" cmp "$T/sbom.spdx.json" "$T/sbom.back"
+    check_eq "multi: its subject (the amd64 manifest) is in the registry" 200 \
+        "$("${API[@]}" head-manifest "$REGISTRY" ocipack/multi "$(jq -r '.subject.digest' "$T/sbom-manifest.back")")"
 fi
 
 services_stop_checked
