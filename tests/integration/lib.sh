@@ -277,3 +277,22 @@ tree_equals() {
         fail "$name" "$(head -8 "$TEST_TMP/cmp.out")"
     fi
 }
+
+# build_chunked_checker OUT: builds the zstd:chunked checker
+# (tests/tools/zstd_chunked_check: containers/storage's own TOC and tar-split
+# code) into OUT, offline from Debian's Go packages; go's build cache makes a
+# second build in one run take seconds. One PASS or FAIL line (scripts/setup.sh
+# installs go and golang-github-containers-storage-dev, so their absence is a
+# failure); returns non-zero when there is no checker.
+build_chunked_checker() {
+    if ! require_tool go || [ ! -d /usr/share/gocode/src/github.com/containers/storage/pkg/chunked ]; then
+        fail "zstd:chunked checker" "go or golang-github-containers-storage-dev missing (scripts/setup.sh installs them)"
+        return 1
+    fi
+    if bash "$TESTS_DIR/../tools/zstd_chunked_check/build.sh" "$1" >"$TEST_TMP/gobuild.out" 2>&1; then
+        pass "zstd:chunked checker built from Debian's containers/storage"
+        return 0
+    fi
+    fail "zstd:chunked checker built from Debian's containers/storage" "$(tail -3 "$TEST_TMP/gobuild.out")"
+    return 1
+}

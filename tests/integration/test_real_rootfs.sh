@@ -90,20 +90,14 @@ for fmt in zstd zstd:chunked; do
     check "ocipack verify of the $fmt layer" "$OCIPACK" verify "$Z"
 done
 Z=$TEST_TMP/zstd-chunked-layout
-if require_tool go && [ -d /usr/share/gocode/src/github.com/containers/storage/pkg/chunked ]; then
-    if bash "$HERE/../tools/zstd_chunked_check/build.sh" "$TEST_TMP/checker" >"$TEST_TMP/gobuild.out" 2>&1; then
-        layer=$(jq -c '.layers[0]' "$(blob_path "$Z" "$(layout_manifest_digest "$Z" zstd-chunked)")")
-        jq '.annotations' <<<"$layer" >"$TEST_TMP/annotations.json"
-        check "zstd:chunked checker (containers/storage): TOC, footer, frames, tar rebuilt" "$TEST_TMP/checker" \
-            "$(blob_path "$Z" "$(jq -r '.digest' <<<"$layer")")" "$TEST_TMP/annotations.json" "$TEST_TMP/rebuilt.tar"
-        check_eq "zstd:chunked: the tar rebuilt from TOC + tar-split has the diff_id" "$gzip_diff_id" \
-            "sha256:$(sha256sum "$TEST_TMP/rebuilt.tar" 2>/dev/null | cut -d' ' -f1)"
-        rm -f "$TEST_TMP/rebuilt.tar"
-    else
-        fail "zstd:chunked checker built from Debian's containers/storage" "$(tail -3 "$TEST_TMP/gobuild.out")"
-    fi
-else
-    fail "zstd:chunked checker" "go or golang-github-containers-storage-dev missing (scripts/setup.sh installs them)"
+if build_chunked_checker "$TEST_TMP/checker"; then
+    layer=$(jq -c '.layers[0]' "$(blob_path "$Z" "$(layout_manifest_digest "$Z" zstd-chunked)")")
+    jq '.annotations' <<<"$layer" >"$TEST_TMP/annotations.json"
+    check "zstd:chunked checker (containers/storage): TOC, footer, frames, tar rebuilt" "$TEST_TMP/checker" \
+        "$(blob_path "$Z" "$(jq -r '.digest' <<<"$layer")")" "$TEST_TMP/annotations.json" "$TEST_TMP/rebuilt.tar"
+    check_eq "zstd:chunked: the tar rebuilt from TOC + tar-split has the diff_id" "$gzip_diff_id" \
+        "sha256:$(sha256sum "$TEST_TMP/rebuilt.tar" 2>/dev/null | cut -d' ' -f1)"
+    rm -f "$TEST_TMP/rebuilt.tar"
 fi
 if require_tool podman; then
     if check "podman load of the zstd:chunked tarball" "${PODMAN[@]}" load -i "$TEST_TMP/zstd-chunked.tar"; then
