@@ -31,7 +31,13 @@
 # manifest annotations —, created from SOURCE_DATE_EPOCH),
 # that values are never executed, the top-level dotfile in the layer,
 # oci-image-tool validate, umoci unpack == IMAGE_ROOTFS (compare_trees.py),
-# reproducibility, re-runs, errors. OCI_BASE_IMAGE and OCI_LAYER_MODE=multi
+# reproducibility, re-runs, errors; OCI_IMAGE_SBOM (the SPDX rootfs document
+# as a referrer in the layout and both tarballs, absent/off/missing/relative,
+# hostile paths); scripts/yocto/oci-multiarch-ocipack.bbclass: its parse-time
+# python against a stand-in datastore and do_create_multiarch_index on two
+# per-MACHINE images (arm64, arm/v7) built by the backend (platforms with
+# variant, verify, skopeo --all, the platform check, a missing image, hostile
+# paths). OCI_BASE_IMAGE and OCI_LAYER_MODE=multi
 # need `ocipack build --base` / `--layer`: until ocipack has them, their image
 # checks are SKIPped with the reason (the lookup, the layer staging and the
 # error message are still checked).
