@@ -974,6 +974,15 @@ referrer_layer() {
     d=$(jq -r --arg t "$2" '.manifests[] | select(.artifactType == $t) | .digest' "$1/index.json")
     jq -r '.layers[0].digest' "$(blob_path "$1" "$d")"
 }
+# check_sbom_attached CASE LAYOUT FILE TYPE: ocipack got `--sbom FILE`, the
+# layout lists one referrer, of TYPE, whose layer is FILE, and verifies.
+check_sbom_attached() {
+    check "$1: --sbom is the document's path as written" grep -qxF -- "$3" <(ocipack_args)
+    check_eq "$1: inspect --json lists one $4 referrer" "$4" "$(referrer_types "$2" latest)"
+    check_eq "$1: the referrer's layer is the document, byte for byte" \
+        "sha256:$(sha256sum "$3" | cut -d' ' -f1)" "$(referrer_layer "$2" "$4")"
+    check "$1: ocipack verify" "$OCIPACK" verify "$2"
+}
 # tar_has_blob TAR DIGEST: the tarball holds blobs/sha256/<hex>.
 tar_has_blob() {
     tar -tf "$1" | sed 's|^\./||' | grep -qx "\(.*/\)\{0,1\}blobs/sha256/${2#sha256:}"
@@ -983,12 +992,7 @@ sbom_bb_reset
 C=sbom-auto
 D=$TEST_TMP/$C/deploy-oci
 if run_case $C; then
-    check "$C: --sbom names the rootfs SPDX document" grep -qx -- "$SPDX_DOC" <(ocipack_args)
-    check_eq "$C: inspect --json lists an application/spdx+json referrer" "application/spdx+json" \
-        "$(referrer_types "$D/$NAME" latest)"
-    check_eq "$C: the referrer's layer is the document, byte for byte" "$SPDX_SHA" \
-        "$(referrer_layer "$D/$NAME" application/spdx+json)"
-    check "$C: ocipack verify" "$OCIPACK" verify "$D/$NAME"
+    check_sbom_attached $C "$D/$NAME" "$SPDX_DOC" application/spdx+json
     check "$C: .tar holds the document blob" tar_has_blob "$D/$NAME.tar" "$SPDX_SHA"
     check "$C: -dir.tar holds the document blob" tar_has_blob "$D/$NAME-dir.tar" "$SPDX_SHA"
     check_eq "$C: .tar's index.json = the layout's" "$(cat "$D/$NAME/index.json")" \
@@ -1058,10 +1062,8 @@ BB[OCI_IMAGE_SBOM]=$HOSTILE_SBOM
 C=sbom-hostile
 D=$TEST_TMP/$C/deploy-oci
 if run_case $C; then
-    check "$C: --sbom is the path as written" grep -qxF -- "$HOSTILE_SBOM" <(ocipack_args)
-    check_eq "$C: the CycloneDX referrer (explicit path wins over auto)" "application/vnd.cyclonedx+json" \
-        "$(referrer_types "$D/$NAME" latest)"
-    check "$C: ocipack verify" "$OCIPACK" verify "$D/$NAME"
+    # the explicit path wins over the auto document
+    check_sbom_attached $C "$D/$NAME" "$HOSTILE_SBOM" application/vnd.cyclonedx+json
 fi
 check "$C: nothing in the path was executed" \
     test -z "$(find "$TEST_TMP" -name 'pwned-sbom*' 2>/dev/null)"
