@@ -173,10 +173,17 @@ bb_reset() {
 # Shim first on PATH: records the argv of every ocipack call but --help
 # (NUL-separated) in $TEST_TMP/ocipack.args, then runs the real binary.
 mkdir -p "$TEST_TMP/shim" "$TEST_TMP/elsewhere"
+# While $TEST_TMP/shim-no-sbom exists, `build --help` hides --sbom (an
+# ocipack-native older than --sbom).
 cat >"$TEST_TMP/shim/ocipack" <<EOF
 #!/bin/sh
 case " \$* " in
-*" --help "*) ;;
+*" --help "*)
+    if [ -e "$TEST_TMP/shim-no-sbom" ]; then
+        "$OCIPACK" "\$@" | grep -v -- --sbom
+        exit 0
+    fi
+    ;;
 *) printf '%s\\0' "\$@" >"$TEST_TMP/ocipack.args" ;;
 esac
 exec "$OCIPACK" "\$@"
@@ -1029,6 +1036,28 @@ if run_case $C; then
     check "$C: no --sbom" test -z "$(ocipack_args | grep -x -- --sbom)"
     check_eq "$C: no referrer" "" "$(referrer_types "$D/$NAME" latest)"
 fi
+
+# An ocipack-native older than --sbom: auto warns and builds; an explicit
+# path fails, saying why.
+touch "$TEST_TMP/shim-no-sbom"
+sbom_bb_reset
+C=sbom-old-ocipack
+D=$TEST_TMP/$C/deploy-oci
+if run_case $C; then
+    check_contains "$C: auto warns that the document is not attached" "$TEST_TMP/$C/log.do_image_oci" \
+        "^WARNING: OCI: this ocipack-native has no 'ocipack build --sbom': $SPDX_DOC not attached"
+    check_eq "$C: no referrer" "" "$(referrer_types "$D/$NAME" latest)"
+fi
+sbom_bb_reset
+BB[OCI_IMAGE_SBOM]=$SPDX_DOC
+C=sbom-old-ocipack-path
+if bb_run $C; then
+    fail "$C: an explicit OCI_IMAGE_SBOM fails without --sbom" "task succeeded"
+else
+    check_contains "$C: the error says what is missing" "$TEST_TMP/$C/log.do_image_oci" \
+        "^ERROR: OCI: OCI_IMAGE_SBOM needs 'ocipack build --sbom'"
+fi
+rm -f "$TEST_TMP/shim-no-sbom"
 
 # An explicit path must exist; the error names it.
 sbom_bb_reset
