@@ -1328,6 +1328,54 @@ else
 fi
 check "$C: nothing in the values was executed" \
     test -z "$(find "$TEST_TMP" "$MA_HOSTILE" -name 'pwned-ma*' 2>/dev/null)"
+# With a bitbake checkout (BITBAKE_LIB=.../bitbake/lib; bitbake is not a
+# Debian package): bitbake's own parser reads the class and a recipe as in
+# scripts/yocto/README.md (the anonymous python sets the same sources and
+# mcdepends as above), skips an mcextend base recipe, and its shell parser
+# (pysh, as for task signatures) reads both task functions and IMAGE_CMD:oci.
+if [ -n "${BITBAKE_LIB:-}" ] && [ -f "$BITBAKE_LIB/bb/parse/__init__.py" ]; then
+    BBL=$TEST_TMP/bb-layer
+    mkdir -p "$BBL/classes" "$BBL/recipes"
+    cp "$CLASS" "$BBL/classes/"
+    printf '%s\n' 'addtask build' 'addtask fetch' 'addtask unpack after do_fetch' \
+        'addtask install after do_unpack' 'addtask populate_sysroot after do_install' >"$BBL/classes/base.bbclass"
+    : >"$BBL/classes/nopackages.bbclass"
+    printf '%s\n' 'LICENSE = "MIT"' 'inherit oci-multiarch-ocipack' 'OCI_MULTIARCH_RECIPE = "myapp-container"' \
+        'OCI_MULTIARCH_PLATFORMS = "aarch64 arm"' 'OCI_MULTIARCH_MC[arm] = "container-arm"' \
+        'OCI_MULTIARCH_MACHINE[arm] = "qemuarm"' 'OCI_ARCH_TO_PLATFORM[arm] = "arm/v7"' >"$BBL/recipes/app-multiarch.bb"
+    sed 's/^OCI_MULTIARCH_RECIPE = .*/OCI_MULTIARCH_RECIPE = "${MCNAME}"/' "$BBL/recipes/app-multiarch.bb" >"$BBL/recipes/mcextend.bb"
+    "$PY" - "$BITBAKE_LIB" "$BBL" "$MA_TOP" "$INC" >"$TEST_TMP/bitbake-parse.out" 2>&1 <<'EOF'
+import logging, re, sys
+sys.path.insert(0, sys.argv[1])
+import bb, bb.codeparser, bb.data, bb.parse
+layer, topdir, inc = sys.argv[2], sys.argv[3], sys.argv[4]
+def parse(recipe):
+    d = bb.data.init()
+    for k, v in (("BBPATH", layer), ("TOPDIR", topdir), ("PN", "app-multiarch"),
+                 ("DEPLOY_DIR_IMAGE", topdir + "/deploy"), ("__bbclasstype", "recipe")):
+        d.setVar(k, v)
+    bb.parse.init_parser(d)
+    return bb.parse.handle("%s/recipes/%s" % (layer, recipe), d)[""]
+d = parse("app-multiarch.bb")
+print("mcdepends=" + d.getVarFlag("do_create_multiarch_index", "mcdepends"))
+print("sources=" + d.getVar("OCI_MULTIARCH_SOURCES").replace("\x1f", "|").replace("\n", ";"))
+print("skipped=" + str(parse("mcextend.bb").getVar("__SKIPPED")))
+for path, func in ((layer + "/classes/oci-multiarch-ocipack.bbclass", "do_create_multiarch_index"),
+                   (layer + "/classes/oci-multiarch-ocipack.bbclass", "do_deploy"), (inc, "IMAGE_CMD:oci")):
+    body = re.search(r"^%s\(\) \{\n(.*?)^\}$" % re.escape(func), open(path).read(), re.M | re.S).group(1)
+    execs = bb.codeparser.ShellParser(func, logging.getLogger()).parse_shell(body)
+    print("pysh %s: %s" % (func, "ocipack" in execs))
+EOF
+    check_eq "bitbake parses the class and recipe: mcdepends, sources, mcextend skip, pysh" \
+        "$(printf '%s\n' "mcdepends=mc::container-aarch64:myapp-container:do_image_complete mc::container-arm:myapp-container:do_image_complete" \
+            "sources=aarch64|container-aarch64|qemuarm64|arm64|$MA_TOP/tmp-container-aarch64/deploy/images/qemuarm64;arm|container-arm|qemuarm|arm/v7|$MA_TOP/tmp-container-arm/deploy/images/qemuarm" \
+            "skipped=oci-multiarch-ocipack: OCI_MULTIARCH_RECIPE is not set here (\${MCNAME})" \
+            "pysh do_create_multiarch_index: True" "pysh do_deploy: False" "pysh IMAGE_CMD:oci: True")" \
+        "$(grep -E '^(mcdepends|sources|skipped|pysh )' "$TEST_TMP/bitbake-parse.out")"
+else
+    skip "bitbake's parser on the class, a recipe and the shell functions" \
+        "set BITBAKE_LIB to a bitbake checkout's lib/ (bitbake is not a Debian package)"
+fi
 if require_tool shellcheck; then
     check "multiarch: shellcheck --shell=sh of the generated run file" \
         shellcheck --shell=sh --severity=warning "$TEST_TMP/multiarch/run.do_create_multiarch_index"
