@@ -31,7 +31,13 @@
 # manifest annotations —, created from SOURCE_DATE_EPOCH),
 # that values are never executed, the top-level dotfile in the layer,
 # oci-image-tool validate, umoci unpack == IMAGE_ROOTFS (compare_trees.py),
-# reproducibility, re-runs, errors. OCI_BASE_IMAGE and OCI_LAYER_MODE=multi
+# reproducibility, re-runs, errors; OCI_IMAGE_SBOM (the SPDX rootfs document
+# as a referrer in the layout and both tarballs, absent/off/missing/relative,
+# hostile paths); scripts/yocto/oci-multiarch-ocipack.bbclass: its parse-time
+# python against a stand-in datastore and do_create_multiarch_index on two
+# per-MACHINE images (arm64, arm/v7) built by the backend (platforms with
+# variant, verify, skopeo --all, the platform check, a missing image, hostile
+# paths). OCI_BASE_IMAGE and OCI_LAYER_MODE=multi
 # need `ocipack build --base` / `--layer`: until ocipack has them, their image
 # checks are SKIPped with the reason (the lookup, the layer staging and the
 # error message are still checked).
@@ -167,10 +173,17 @@ bb_reset() {
 # Shim first on PATH: records the argv of every ocipack call but --help
 # (NUL-separated) in $TEST_TMP/ocipack.args, then runs the real binary.
 mkdir -p "$TEST_TMP/shim" "$TEST_TMP/elsewhere"
+# While $TEST_TMP/shim-no-sbom exists, `build --help` hides --sbom (an
+# ocipack-native older than --sbom).
 cat >"$TEST_TMP/shim/ocipack" <<EOF
 #!/bin/sh
 case " \$* " in
-*" --help "*) ;;
+*" --help "*)
+    if [ -e "$TEST_TMP/shim-no-sbom" ]; then
+        "$OCIPACK" "\$@" | grep -v -- --sbom
+        exit 0
+    fi
+    ;;
 *) printf '%s\\0' "\$@" >"$TEST_TMP/ocipack.args" ;;
 esac
 exec "$OCIPACK" "\$@"
@@ -186,7 +199,15 @@ bb_run() {
     [[ -v BB[IMGDEPLOYDIR] ]] || BB[IMGDEPLOYDIR]=$case_dir/deploy-oci
     [[ -v BB[WORKDIR] ]] || BB[WORKDIR]=$case_dir/work
     mkdir -p "$(bb_expand '${IMGDEPLOYDIR}')" "$(bb_expand '${WORKDIR}')"
-    local run=$case_dir/run.do_image_oci
+    bb_run_task "$1" do_image_oci "$INC_BODY"
+}
+
+# bb_run_task CASE TASK BODY: writes $TEST_TMP/CASE/run.TASK (BODY expanded
+# from BB as the function TASK) and runs it; log in $TEST_TMP/CASE/log.TASK.
+bb_run_task() {
+    local case_dir=$TEST_TMP/$1 task=$2 body=$3
+    mkdir -p "$case_dir"
+    local run=$case_dir/run.$task
     {
         echo '#!/bin/sh'
         echo '# emulated bitbake run file (tests/integration/test_yocto.sh)'
@@ -195,13 +216,14 @@ bb_run() {
         echo 'bbnote() { echo "NOTE: $*"; }'
         echo 'bbwarn() { echo "WARNING: $*"; }'
         echo 'bbfatal() { echo "ERROR: $*"; exit 1; }'
+        echo 'bbplain() { echo "$*"; }'
         echo 'bbdebug() { :; }'
         echo 'set -e'
-        echo 'do_image_oci() {'
-        bb_expand "$INC_BODY"
+        echo "$task() {"
+        bb_expand "$body"
         echo
         echo '}'
-        echo 'do_image_oci'
+        echo "$task"
     } >"$run"
     local env_args=(PATH="$TEST_TMP/shim:$(dirname "$OCIPACK"):/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         HOME="$TEST_TMP" LC_ALL=C.UTF-8)
@@ -210,7 +232,7 @@ bb_run() {
     fi
     rm -f "$TEST_TMP/ocipack.args"
     (cd "$TEST_TMP/elsewhere" && umask 022 && env -i "${env_args[@]}" /bin/sh "$run") \
-        >"$case_dir/log.do_image_oci" 2>&1
+        >"$case_dir/log.$task" 2>&1
 }
 
 # run_case NAME: bb_run that must succeed (PASS/FAIL "NAME: task succeeds").
@@ -931,6 +953,435 @@ else
 fi
 
 # ============================================================================
+# 8. OCI_IMAGE_SBOM: the SPDX document as an OCI 1.1 referrer
+# ============================================================================
+# Where OE-core's create-spdx-image-3.0 writes the rootfs document:
+# ${DEPLOY_DIR_SPDX}/${SSTATE_PKGARCH}/rootfs/${IMAGE_BASENAME}-${MACHINE}-rootfs.spdx.json
+SPDX_DEPLOY=$TEST_TMP/deploy-spdx/3.0.1
+SPDX_DOC=$SPDX_DEPLOY/qemuarm/rootfs/test-image-qemuarm-rootfs.spdx.json
+mkdir -p "$(dirname "$SPDX_DOC")"
+printf '%s\n' '{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": [{"type": "SpdxDocument", "spdxId": "http://spdx.org/spdxdocs/test-image-qemuarm-rootfs", "name": "test-image-qemuarm-rootfs"}]}' >"$SPDX_DOC"
+SPDX_SHA=sha256:$(sha256sum "$SPDX_DOC" | cut -d' ' -f1)
+
+# sbom_bb_reset: bb_reset plus what create-spdx adds to the datastore.
+sbom_bb_reset() {
+    bb_reset
+    BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+    BB[DEPLOY_DIR_SPDX]=$SPDX_DEPLOY
+    BB[SSTATE_PKGARCH]=qemuarm
+}
+# referrer_types LAYOUT TAG: the artifact types inspect --json lists.
+referrer_types() {
+    "$OCIPACK" inspect --json "$1:$2" | jq -r '[.referrers[]?.artifactType] | join(" ")'
+}
+# referrer_layer LAYOUT TYPE: the digest of the one layer of the referrer of
+# that artifact type listed in index.json.
+referrer_layer() {
+    local d
+    d=$(jq -r --arg t "$2" '.manifests[] | select(.artifactType == $t) | .digest' "$1/index.json")
+    jq -r '.layers[0].digest' "$(blob_path "$1" "$d")"
+}
+# check_sbom_attached CASE LAYOUT FILE TYPE: ocipack got `--sbom FILE`, the
+# layout lists one referrer, of TYPE, whose layer is FILE, and verifies.
+check_sbom_attached() {
+    check "$1: --sbom is the document's path as written" grep -qxF -- "$3" <(ocipack_args)
+    check_eq "$1: inspect --json lists one $4 referrer" "$4" "$(referrer_types "$2" latest)"
+    check_eq "$1: the referrer's layer is the document, byte for byte" \
+        "sha256:$(sha256sum "$3" | cut -d' ' -f1)" "$(referrer_layer "$2" "$4")"
+    check "$1: ocipack verify" "$OCIPACK" verify "$2"
+}
+# tar_has_blob TAR DIGEST: the tarball holds blobs/sha256/<hex>.
+tar_has_blob() {
+    tar -tf "$1" | sed 's|^\./||' | grep -qx "\(.*/\)\{0,1\}blobs/sha256/${2#sha256:}"
+}
+
+sbom_bb_reset
+C=sbom-auto
+D=$TEST_TMP/$C/deploy-oci
+if run_case $C; then
+    check_sbom_attached $C "$D/$NAME" "$SPDX_DOC" application/spdx+json
+    check "$C: .tar holds the document blob" tar_has_blob "$D/$NAME.tar" "$SPDX_SHA"
+    check "$C: -dir.tar holds the document blob" tar_has_blob "$D/$NAME-dir.tar" "$SPDX_SHA"
+    check_eq "$C: .tar's index.json = the layout's" "$(cat "$D/$NAME/index.json")" \
+        "$(tar -xOf "$D/$NAME.tar" ./index.json 2>/dev/null || tar -xOf "$D/$NAME.tar" index.json)"
+    check_eq "$C: -dir.tar's index.json = the layout's" "$(cat "$D/$NAME/index.json")" \
+        "$(tar -xOf "$D/$NAME-dir.tar" "$NAME/index.json")"
+    if [ $HAVE_SKOPEO = 1 ]; then
+        check "$C: skopeo still reads the image by its tag" "${SKOPEO[@]}" inspect --config "oci:$D/$NAME:latest"
+        check "$C: skopeo reads the .tar as oci-archive" "${SKOPEO[@]}" inspect --config "oci-archive:$D/$NAME.tar:latest"
+    fi
+    validate "$C: oci-image-tool validate" "$D/$NAME" latest
+fi
+
+# No SPDX document (create-spdx not inherited or the file absent): no
+# referrer, the build is as before.
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+C=sbom-absent
+D=$TEST_TMP/$C/deploy-oci
+if run_case $C; then
+    check_contains "$C: a note says no SBOM was attached" "$TEST_TMP/$C/log.do_image_oci" \
+        '^NOTE: OCI: no SPDX document at .*-rootfs\.spdx\.json.*no SBOM attached'
+    check "$C: no --sbom" test -z "$(ocipack_args | grep -x -- --sbom)"
+    check_eq "$C: no referrer" "" "$(referrer_types "$D/$NAME" latest)"
+    check_outputs $C "$D" "$NAME" test-image-latest-oci 1
+fi
+
+# off, with the document present
+sbom_bb_reset
+BB[OCI_IMAGE_SBOM]=off
+C=sbom-off
+D=$TEST_TMP/$C/deploy-oci
+if run_case $C; then
+    check "$C: no --sbom" test -z "$(ocipack_args | grep -x -- --sbom)"
+    check_eq "$C: no referrer" "" "$(referrer_types "$D/$NAME" latest)"
+fi
+
+# An ocipack-native older than --sbom: auto warns and builds; an explicit
+# path fails, saying why.
+touch "$TEST_TMP/shim-no-sbom"
+sbom_bb_reset
+C=sbom-old-ocipack
+D=$TEST_TMP/$C/deploy-oci
+if run_case $C; then
+    check_contains "$C: auto warns that the document is not attached" "$TEST_TMP/$C/log.do_image_oci" \
+        "^WARNING: OCI: this ocipack-native has no 'ocipack build --sbom': $SPDX_DOC not attached"
+    check_eq "$C: no referrer" "" "$(referrer_types "$D/$NAME" latest)"
+fi
+sbom_bb_reset
+BB[OCI_IMAGE_SBOM]=$SPDX_DOC
+C=sbom-old-ocipack-path
+if bb_run $C; then
+    fail "$C: an explicit OCI_IMAGE_SBOM fails without --sbom" "task succeeded"
+else
+    check_contains "$C: the error says what is missing" "$TEST_TMP/$C/log.do_image_oci" \
+        "^ERROR: OCI: OCI_IMAGE_SBOM needs 'ocipack build --sbom'"
+fi
+rm -f "$TEST_TMP/shim-no-sbom"
+
+# An explicit path must exist; the error names it.
+sbom_bb_reset
+BB[OCI_IMAGE_SBOM]="$TEST_TMP/no such dir/image.spdx.json"
+C=sbom-missing
+if bb_run $C; then
+    fail "$C: a missing OCI_IMAGE_SBOM file fails the task" "task succeeded"
+else
+    check_contains "$C: the error names the missing file" "$TEST_TMP/$C/log.do_image_oci" \
+        "^ERROR: OCI: OCI_IMAGE_SBOM: no such file: $TEST_TMP/no such dir/image.spdx.json\$"
+    check "$C: no layout written" test ! -e "$TEST_TMP/$C/deploy-oci/$NAME"
+fi
+sbom_bb_reset
+BB[OCI_IMAGE_SBOM]=image.spdx.json
+C=sbom-relative
+if bb_run $C; then
+    fail "$C: a relative OCI_IMAGE_SBOM fails the task" "task succeeded"
+else
+    check_contains "$C: the error says what is accepted" "$TEST_TMP/$C/log.do_image_oci" \
+        "^ERROR: OCI: OCI_IMAGE_SBOM must be auto, off or an absolute path, not 'image.spdx.json'"
+fi
+
+# An explicit path full of shell syntax is data: a CycloneDX document whose
+# directory and name hold spaces, quotes, $(...) and backticks.
+HOSTILE_DIR="$TEST_TMP/sb dir \$(touch pwned-sbom1) 'q' \"dq\""
+mkdir -p "$HOSTILE_DIR"
+HOSTILE_SBOM="$HOSTILE_DIR/b \`touch pwned-sbom2\`;x.cdx.json"
+printf '%s\n' '{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1}' >"$HOSTILE_SBOM"
+sbom_bb_reset
+BB[OCI_IMAGE_SBOM]=$HOSTILE_SBOM
+C=sbom-hostile
+D=$TEST_TMP/$C/deploy-oci
+if run_case $C; then
+    # the explicit path wins over the auto document
+    check_sbom_attached $C "$D/$NAME" "$HOSTILE_SBOM" application/vnd.cyclonedx+json
+fi
+check "$C: nothing in the path was executed" \
+    test -z "$(find "$TEST_TMP" -name 'pwned-sbom*' 2>/dev/null)"
+
+# ============================================================================
+# 9. oci-multiarch-ocipack.bbclass: per-MACHINE images into one index
+# ============================================================================
+CLASS=$(cd "$TESTS_DIR/../.." && pwd)/scripts/yocto/oci-multiarch-ocipack.bbclass
+MA_BODY=$(awk '/^do_create_multiarch_index\(\) \{$/ { inside = 1; next }
+               inside && /^\}$/ { exit }
+               inside { print }' "$CLASS")
+MA_PY=$(awk '/^def oci_multiarch_sources\(d\):$/ { inside = 1 }
+             inside && /^[^ #]/ && !/^def / { exit }
+             inside { print }' "$CLASS")
+check "multiarch: do_create_multiarch_index() { ... } found in the class" test -n "$MA_BODY"
+check "multiarch: def oci_multiarch_sources(d) found in the class" test -n "$MA_PY"
+MA_REFS=$(grep -oE '\$\{[a-zA-Z0-9_+./~:-]+\}' <<<"$MA_BODY" | sort -u | tr '\n' ' ')
+check_eq "multiarch: \${...} in the task are bitbake variables only" \
+    "\${OCI_MULTIARCH_OUTPUT} \${OCI_MULTIARCH_RECIPE} \${OCI_MULTIARCH_SOURCES} \${OCI_MULTIARCH_SOURCE_TAG} \${OCI_MULTIARCH_TAG} " \
+    "$MA_REFS"
+
+# The parse-time python, run with a small stand-in for bitbake's datastore:
+# vars and flags come NUL-separated (NAME, VALUE, ...; flags as NAME[FLAG]).
+cat >"$TEST_TMP/oma_sources.py" <<'EOF'
+import sys
+src, data = sys.argv[1], sys.argv[2]
+items = open(data, encoding="utf-8").read().split("\0")[:-1]
+values = dict(zip(items[0::2], items[1::2]))
+class Fatal(Exception):
+    pass
+class bb:
+    @staticmethod
+    def fatal(msg):
+        raise Fatal(msg)
+class Datastore:
+    def getVar(self, name):
+        return values.get(name)
+    def getVarFlag(self, name, flag):
+        return values.get("%s[%s]" % (name, flag))
+scope = {"bb": bb}
+exec(open(src, encoding="utf-8").read(), scope)
+try:
+    lines, mcdepends = scope["oci_multiarch_sources"](Datastore())
+except Fatal as e:
+    print("FATAL: %s" % e)
+    sys.exit(1)
+sys.stdout.write(lines + "\n" + mcdepends + "\n")
+EOF
+printf '%s\n' "$MA_PY" >"$TEST_TMP/oma_sources.def.py"
+
+declare -A MAF   # the class's varflags, NAME[FLAG] -> value
+# ma_reset: the datastore of a recipe inheriting the class: the class's ?=
+# defaults (variables and flags), then the recipe's settings.
+ma_reset() {
+    BB=()
+    MAF=()
+    BB[TOPDIR]=$MA_TOP
+    BB[PN]=myapp-multiarch
+    BB[DEPLOY_DIR_IMAGE]=$TEST_TMP/ma-deploy
+    local line
+    while IFS= read -r line; do
+        if [[ $line =~ ^([A-Za-z0-9_]+)\ \?=\ \"(.*)\"$ ]]; then
+            [[ -v BB[${BASH_REMATCH[1]}] ]] || BB[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+        elif [[ $line =~ ^([A-Za-z0-9_]+\[[A-Za-z0-9_-]+\])\ \?=\ \"(.*)\"$ ]]; then
+            MAF[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+        fi
+    done <"$CLASS"
+    BB[OCI_MULTIARCH_RECIPE]=myapp-container
+}
+# ma_sources: runs the python on BB (expanded) and MAF; sets
+# BB[OCI_MULTIARCH_SOURCES] and MA_MCDEPENDS, or prints the FATAL line.
+ma_sources() {
+    local data=$TEST_TMP/oma.data name out
+    : >"$data"
+    for name in TOPDIR OCI_MULTIARCH_RECIPE OCI_MULTIARCH_PLATFORMS; do
+        printf '%s\0%s\0' "$name" "$(bb_expand "${BB[$name]:-}")" >>"$data"
+    done
+    for name in "${!MAF[@]}"; do
+        printf '%s\0%s\0' "$name" "${MAF[$name]}" >>"$data"
+    done
+    out=$("$PY" "$TEST_TMP/oma_sources.py" "$TEST_TMP/oma_sources.def.py" "$data") || {
+        printf '%s\n' "$out"
+        return 1
+    }
+    BB[OCI_MULTIARCH_SOURCES]=$(sed '$d' <<<"$out")
+    MA_MCDEPENDS=$(tail -1 <<<"$out")
+}
+ma_run() {
+    bb_run_task "$1" do_create_multiarch_index "$MA_BODY"
+}
+
+# Two per-MACHINE images, built with the backend itself into the deploy
+# directories of two multiconfigs (TMPDIR = ${TOPDIR}/tmp-<mc>, as the
+# upstream class expects): arm64 (qemuarm64) and arm/v7 (qemuarm, with the
+# rootfs SPDX document attached).
+MA_TOP=$TEST_TMP/ma-top
+ROOTFS_B=$TEST_TMP/rootfs-b
+mkdir -p "$ROOTFS_B/etc"
+printf 'second tree\n' >"$ROOTFS_B/etc/issue"
+find "$ROOTFS_B" -exec touch -h -d "@$T_FILE" {} +
+MA_ARM64_DEPLOY=$MA_TOP/tmp-container-aarch64/deploy/images/qemuarm64
+MA_ARM_DEPLOY=$MA_TOP/tmp-container-arm/deploy/images/qemuarm
+bb_reset
+BB[TOPDIR]=$MA_TOP
+BB[MACHINE]=qemuarm64
+BB[IMAGE_BASENAME]=myapp-container
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCI_IMAGE_ARCH]=arm64
+BB[OCI_IMAGE_SUBARCH]=
+BB[IMGDEPLOYDIR]=$MA_ARM64_DEPLOY
+run_case ma-image-arm64
+sbom_bb_reset
+BB[TOPDIR]=$MA_TOP
+BB[IMAGE_BASENAME]=myapp-container
+BB[IMAGE_ROOTFS]=$ROOTFS_B
+BB[IMGDEPLOYDIR]=$MA_ARM_DEPLOY
+mkdir -p "$SPDX_DEPLOY/qemuarm/rootfs"
+cp "$SPDX_DOC" "$SPDX_DEPLOY/qemuarm/rootfs/myapp-container-qemuarm-rootfs.spdx.json"
+run_case ma-image-arm
+MA_ARM64_MF=$(layout_manifest_digest "$MA_ARM64_DEPLOY/myapp-container-latest-oci" latest)
+MA_ARM_MF=$(layout_manifest_digest "$MA_ARM_DEPLOY/myapp-container-latest-oci" latest)
+
+ma_reset
+BB[OCI_MULTIARCH_PLATFORMS]='aarch64 arm'
+MAF[OCI_MULTIARCH_MC[arm]]=container-arm
+MAF[OCI_MULTIARCH_MACHINE[arm]]=qemuarm
+MAF[OCI_ARCH_TO_PLATFORM[arm]]=arm/v7
+C=multiarch
+if ma_sources; then
+    check_eq "$C: mcdepends on each multiconfig's do_image_complete" \
+        "mc::container-aarch64:myapp-container:do_image_complete mc::container-arm:myapp-container:do_image_complete" \
+        "$MA_MCDEPENDS"
+    check_eq "$C: the sources (platform, mc, machine, expected platform, deploy dir)" \
+        "$(printf 'aarch64\037container-aarch64\037qemuarm64\037arm64\037%s\narm\037container-arm\037qemuarm\037arm/v7\037%s' "$MA_ARM64_DEPLOY" "$MA_ARM_DEPLOY")" \
+        "${BB[OCI_MULTIARCH_SOURCES]}"
+else
+    fail "$C: oci_multiarch_sources" "python failed"
+fi
+MA_OUT=$TEST_TMP/ma-deploy/myapp-multiarch-multiarch-oci
+if bb_run_task $C do_create_multiarch_index "$MA_BODY" && pass "$C: do_create_multiarch_index succeeds"; then
+    check_eq "$C: index.json: one entry, an image index, tagged latest" \
+        "application/vnd.oci.image.index.v1+json latest 1" \
+        "$(jq -r '"\(.manifests[0].mediaType) \(.manifests[0].annotations["org.opencontainers.image.ref.name"]) \(.manifests | length)"' "$MA_OUT/index.json")"
+    check_eq "$C: platforms in OCI_MULTIARCH_PLATFORMS order, variant kept" "linux/arm64 linux/arm/v7" \
+        "$("$OCIPACK" inspect --json "$MA_OUT:latest" | jq -r '[.manifests[].platform] | join(" ")')"
+    MA_INDEX=$(blob_path "$MA_OUT" "$(jq -r '.manifests[0].digest' "$MA_OUT/index.json")")
+    check_eq "$C: the entries are the per-MACHINE images' manifests" "$MA_ARM64_MF $MA_ARM_MF" \
+        "$(jq -r '[.manifests[].digest] | join(" ")' "$MA_INDEX")"
+    check_eq "$C: the arm entry's platform has variant v7" "arm v7 linux" \
+        "$(jq -r '.manifests[1].platform | "\(.architecture) \(.variant) \(.os)"' "$MA_INDEX")"
+    check "$C: ocipack verify" "$OCIPACK" verify "$MA_OUT"
+    check "$C: no temporary layout left" test ! -e "$MA_OUT.ocipack-new"
+    if [ $HAVE_SKOPEO = 1 ]; then
+        check "$C: skopeo inspect --raw gives the index blob" \
+            cmp -s <("${SKOPEO[@]}" inspect --raw "oci:$MA_OUT:latest") "$MA_INDEX"
+        check "$C: skopeo copy --all to a fresh layout" \
+            "${SKOPEO[@]}" copy -q --all "oci:$MA_OUT:latest" "oci:$TEST_TMP/ma-copy:latest"
+        check "$C: the copy verifies" "$OCIPACK" verify "$TEST_TMP/ma-copy"
+    else
+        skip "$C: skopeo reads the index" "skopeo not installed"
+    fi
+    MA_DIGEST=$(jq -r '.manifests[0].digest' "$MA_OUT/index.json")
+    if bb_run_task $C-again do_create_multiarch_index "$MA_BODY"; then
+        check_eq "$C: a rerun gives the same index digest" "$MA_DIGEST" \
+            "$(jq -r '.manifests[0].digest' "$MA_OUT/index.json")"
+    else
+        fail "$C: a rerun succeeds" "$(tail -3 "$TEST_TMP/$C-again/log.do_create_multiarch_index")"
+    fi
+else
+    fail "$C: do_create_multiarch_index succeeds" "see below"
+    show_tail "$TEST_TMP/$C/log.do_create_multiarch_index" 20
+fi
+
+# The mapping is checked against the image's config; the old output stays.
+MAF[OCI_ARCH_TO_PLATFORM[arm]]=arm/v6
+ma_sources >/dev/null
+C=multiarch-mismatch
+if bb_run_task $C do_create_multiarch_index "$MA_BODY"; then
+    fail "$C: a platform other than OCI_ARCH_TO_PLATFORM fails the task" "task succeeded"
+else
+    check_contains "$C: the error names the image and both platforms" "$TEST_TMP/$C/log.do_create_multiarch_index" \
+        "^ERROR: OCI multi-arch: $MA_ARM_DEPLOY/myapp-container-qemuarm-[0-9]+\\.rootfs-oci is arm/v7, but OCI_ARCH_TO_PLATFORM\\[arm\\] is arm/v6"
+    check_eq "$C: the earlier index is left as it was" "$MA_DIGEST" \
+        "$(jq -r '.manifests[0].digest' "$MA_OUT/index.json" 2>/dev/null)"
+fi
+
+# A platform without a multiconfig: the parse-time python stops.
+ma_reset
+BB[OCI_MULTIARCH_PLATFORMS]='aarch64 riscv64'
+check_eq "multiarch-nomc: bb.fatal names the platform and the flag" \
+    "FATAL: No multiconfig for platform 'riscv64': set OCI_MULTIARCH_MC[riscv64]" "$(ma_sources)"
+
+# A missing image: the error names the directory and the names looked for.
+ma_reset
+BB[OCI_MULTIARCH_PLATFORMS]='aarch64'
+MAF[OCI_MULTIARCH_MACHINE[aarch64]]=qemuarm64-other
+ma_sources >/dev/null
+C=multiarch-missing
+if bb_run_task $C do_create_multiarch_index "$MA_BODY"; then
+    fail "$C: a missing per-MACHINE image fails the task" "task succeeded"
+else
+    check_contains "$C: the error names the deploy dir" "$TEST_TMP/$C/log.do_create_multiarch_index" \
+        "^ERROR: OCI multi-arch: no OCI image for aarch64 \\(container-aarch64:myapp-container\\) in $MA_TOP/tmp-container-aarch64/deploy/images/qemuarm64-other \\(looked for myapp-container-latest-oci, myapp-container-qemuarm64-other-latest-oci, myapp-container-oci\\)$"
+fi
+
+# Hostile values are data: an output directory, a deploy directory
+# (OCI_MULTIARCH_DEPLOY, the <recipe>-oci fallback name) and a source tag
+# full of shell syntax; the upstream naming <recipe>-<machine>-<tag>-oci too.
+MA_HOSTILE="$TEST_TMP/ma dir \$(touch pwned-ma1) 'q' \"dq\" \`touch pwned-ma2\`;x"
+mkdir -p "$MA_HOSTILE"
+cp -a "$MA_ARM_DEPLOY/$(readlink "$MA_ARM_DEPLOY/myapp-container-latest-oci")" "$MA_HOSTILE/myapp-container-oci"
+mkdir -p "$MA_TOP/tmp-container-aarch64/deploy/images/qemuarm64-b"
+cp -a "$MA_ARM64_DEPLOY/$(readlink "$MA_ARM64_DEPLOY/myapp-container-latest-oci")" \
+    "$MA_TOP/tmp-container-aarch64/deploy/images/qemuarm64-b/myapp-container-qemuarm64-b-latest-oci"
+ma_reset
+BB[OCI_MULTIARCH_PLATFORMS]='aarch64 arm'
+BB[DEPLOY_DIR_IMAGE]=$MA_HOSTILE/out
+BB[OCI_MULTIARCH_TAG]='v1.0'
+MAF[OCI_MULTIARCH_MACHINE[aarch64]]=qemuarm64-b
+MAF[OCI_MULTIARCH_MC[arm]]=container-arm
+MAF[OCI_MULTIARCH_MACHINE[arm]]=qemuarm
+MAF[OCI_MULTIARCH_DEPLOY[arm]]=$MA_HOSTILE
+C=multiarch-hostile
+ma_sources >/dev/null
+if bb_run_task $C do_create_multiarch_index "$MA_BODY" && pass "$C: do_create_multiarch_index succeeds"; then
+    MA_OUT=$MA_HOSTILE/out/myapp-multiarch-multiarch-oci
+    check_eq "$C: index at the literal path, tag v1.0, arm64 + arm/v7" "linux/arm64 linux/arm/v7" \
+        "$("$OCIPACK" inspect --json "$MA_OUT:v1.0" | jq -r '[.manifests[].platform] | join(" ")')"
+    check "$C: ocipack verify" "$OCIPACK" verify "$MA_OUT"
+else
+    fail "$C: do_create_multiarch_index succeeds" "see below"
+    show_tail "$TEST_TMP/$C/log.do_create_multiarch_index" 20
+fi
+check "$C: nothing in the values was executed" \
+    test -z "$(find "$TEST_TMP" "$MA_HOSTILE" -name 'pwned-ma*' 2>/dev/null)"
+# With a bitbake checkout (BITBAKE_LIB=.../bitbake/lib; bitbake is not a
+# Debian package): bitbake's own parser reads the class and a recipe as in
+# scripts/yocto/README.md (the anonymous python sets the same sources and
+# mcdepends as above), skips an mcextend base recipe, and its shell parser
+# (pysh, as for task signatures) reads both task functions and IMAGE_CMD:oci.
+if [ -n "${BITBAKE_LIB:-}" ] && [ -f "$BITBAKE_LIB/bb/parse/__init__.py" ]; then
+    BBL=$TEST_TMP/bb-layer
+    mkdir -p "$BBL/classes" "$BBL/recipes"
+    cp "$CLASS" "$BBL/classes/"
+    printf '%s\n' 'addtask build' 'addtask fetch' 'addtask unpack after do_fetch' \
+        'addtask install after do_unpack' 'addtask populate_sysroot after do_install' >"$BBL/classes/base.bbclass"
+    : >"$BBL/classes/nopackages.bbclass"
+    printf '%s\n' 'LICENSE = "MIT"' 'inherit oci-multiarch-ocipack' 'OCI_MULTIARCH_RECIPE = "myapp-container"' \
+        'OCI_MULTIARCH_PLATFORMS = "aarch64 arm"' 'OCI_MULTIARCH_MC[arm] = "container-arm"' \
+        'OCI_MULTIARCH_MACHINE[arm] = "qemuarm"' 'OCI_ARCH_TO_PLATFORM[arm] = "arm/v7"' >"$BBL/recipes/app-multiarch.bb"
+    sed 's/^OCI_MULTIARCH_RECIPE = .*/OCI_MULTIARCH_RECIPE = "${MCNAME}"/' "$BBL/recipes/app-multiarch.bb" >"$BBL/recipes/mcextend.bb"
+    "$PY" - "$BITBAKE_LIB" "$BBL" "$MA_TOP" "$INC" >"$TEST_TMP/bitbake-parse.out" 2>&1 <<'EOF'
+import logging, re, sys
+sys.path.insert(0, sys.argv[1])
+import bb, bb.codeparser, bb.data, bb.parse
+layer, topdir, inc = sys.argv[2], sys.argv[3], sys.argv[4]
+def parse(recipe):
+    d = bb.data.init()
+    for k, v in (("BBPATH", layer), ("TOPDIR", topdir), ("PN", "app-multiarch"),
+                 ("DEPLOY_DIR_IMAGE", topdir + "/deploy"), ("__bbclasstype", "recipe")):
+        d.setVar(k, v)
+    bb.parse.init_parser(d)
+    return bb.parse.handle("%s/recipes/%s" % (layer, recipe), d)[""]
+d = parse("app-multiarch.bb")
+print("mcdepends=" + d.getVarFlag("do_create_multiarch_index", "mcdepends"))
+print("sources=" + d.getVar("OCI_MULTIARCH_SOURCES").replace("\x1f", "|").replace("\n", ";"))
+print("skipped=" + str(parse("mcextend.bb").getVar("__SKIPPED")))
+for path, func in ((layer + "/classes/oci-multiarch-ocipack.bbclass", "do_create_multiarch_index"),
+                   (layer + "/classes/oci-multiarch-ocipack.bbclass", "do_deploy"), (inc, "IMAGE_CMD:oci")):
+    body = re.search(r"^%s\(\) \{\n(.*?)^\}$" % re.escape(func), open(path).read(), re.M | re.S).group(1)
+    execs = bb.codeparser.ShellParser(func, logging.getLogger()).parse_shell(body)
+    print("pysh %s: %s" % (func, "ocipack" in execs))
+EOF
+    check_eq "bitbake parses the class and recipe: mcdepends, sources, mcextend skip, pysh" \
+        "$(printf '%s\n' "mcdepends=mc::container-aarch64:myapp-container:do_image_complete mc::container-arm:myapp-container:do_image_complete" \
+            "sources=aarch64|container-aarch64|qemuarm64|arm64|$MA_TOP/tmp-container-aarch64/deploy/images/qemuarm64;arm|container-arm|qemuarm|arm/v7|$MA_TOP/tmp-container-arm/deploy/images/qemuarm" \
+            "skipped=oci-multiarch-ocipack: OCI_MULTIARCH_RECIPE is not set here (\${MCNAME})" \
+            "pysh do_create_multiarch_index: True" "pysh do_deploy: False" "pysh IMAGE_CMD:oci: True")" \
+        "$(grep -E '^(mcdepends|sources|skipped|pysh )' "$TEST_TMP/bitbake-parse.out")"
+else
+    skip "bitbake's parser on the class, a recipe and the shell functions" \
+        "set BITBAKE_LIB to a bitbake checkout's lib/ (bitbake is not a Debian package)"
+fi
+if require_tool shellcheck; then
+    check "multiarch: shellcheck --shell=sh of the generated run file" \
+        shellcheck --shell=sh --severity=warning "$TEST_TMP/multiarch/run.do_create_multiarch_index"
+fi
+
+# ============================================================================
 # 7. the shell itself
 # ============================================================================
 if require_tool shellcheck; then
@@ -940,7 +1391,7 @@ else
     skip "shellcheck of the run file" "shellcheck not installed"
 fi
 check_eq "\${...} in IMAGE_CMD:oci are bitbake variables only" \
-    "\${DEPLOY_DIR_IMAGE} \${IMAGE_BASENAME} \${IMAGE_NAME_SUFFIX} \${IMAGE_NAME} \${IMAGE_ROOTFS} \${IMGDEPLOYDIR} \${OCIPACK_EXTRA_ARGS} \${OCI_BASE_IMAGE_TAG} \${OCI_BASE_IMAGE} \${OCI_IMAGE_ARCH} \${OCI_IMAGE_AUTHOR_EMAIL} \${OCI_IMAGE_AUTHOR} \${OCI_IMAGE_AUTO_LABELS} \${OCI_IMAGE_BRANCH} \${OCI_IMAGE_BUILD_DATE} \${OCI_IMAGE_CMD} \${OCI_IMAGE_COMPRESSION_LEVEL} \${OCI_IMAGE_COMPRESSION} \${OCI_IMAGE_ENTRYPOINT_ARGS} \${OCI_IMAGE_ENTRYPOINT} \${OCI_IMAGE_ENV_VARS} \${OCI_IMAGE_LABELS} \${OCI_IMAGE_OS} \${OCI_IMAGE_PORTS} \${OCI_IMAGE_REVISION} \${OCI_IMAGE_RUNTIME_UID} \${OCI_IMAGE_STOPSIGNAL} \${OCI_IMAGE_SUBARCH} \${OCI_IMAGE_TAG} \${OCI_IMAGE_TAR_OUTPUT} \${OCI_IMAGE_WORKINGDIR} \${OCI_LAYERS} \${OCI_LAYER_MODE} \${OCI_LAYER_REMAINDER} \${PKGDATA_DIR} \${TOPDIR} \${WORKDIR} " \
+    "\${DEPLOY_DIR_IMAGE} \${IMAGE_BASENAME} \${IMAGE_NAME_SUFFIX} \${IMAGE_NAME} \${IMAGE_ROOTFS} \${IMGDEPLOYDIR} \${OCIPACK_EXTRA_ARGS} \${OCI_BASE_IMAGE_TAG} \${OCI_BASE_IMAGE} \${OCI_IMAGE_ARCH} \${OCI_IMAGE_AUTHOR_EMAIL} \${OCI_IMAGE_AUTHOR} \${OCI_IMAGE_AUTO_LABELS} \${OCI_IMAGE_BRANCH} \${OCI_IMAGE_BUILD_DATE} \${OCI_IMAGE_CMD} \${OCI_IMAGE_COMPRESSION_LEVEL} \${OCI_IMAGE_COMPRESSION} \${OCI_IMAGE_ENTRYPOINT_ARGS} \${OCI_IMAGE_ENTRYPOINT} \${OCI_IMAGE_ENV_VARS} \${OCI_IMAGE_LABELS} \${OCI_IMAGE_OS} \${OCI_IMAGE_PORTS} \${OCI_IMAGE_REVISION} \${OCI_IMAGE_RUNTIME_UID} \${OCI_IMAGE_SBOM_AUTO} \${OCI_IMAGE_SBOM} \${OCI_IMAGE_STOPSIGNAL} \${OCI_IMAGE_SUBARCH} \${OCI_IMAGE_TAG} \${OCI_IMAGE_TAR_OUTPUT} \${OCI_IMAGE_WORKINGDIR} \${OCI_LAYERS} \${OCI_LAYER_MODE} \${OCI_LAYER_REMAINDER} \${PKGDATA_DIR} \${TOPDIR} \${WORKDIR} " \
     "$BODY_REFS"
 
 finish
