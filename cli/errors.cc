@@ -9,7 +9,7 @@ namespace ocipack::cli {
 
 namespace {
 // "[]" stands for any index ("layers[]" matches "layers[0]", "layers[12]").
-constexpr std::array<std::pair<std::string_view, std::string_view>, 28> k_flag_of_field{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 29> k_flag_of_field{{
     {"layers[].rootfs", "rootfs"},  // the positional ROOTFS or a --layer DIR
     {"layers[].diff_base", "--diff-base"},
     {"layout_dir", "-o"},
@@ -35,6 +35,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 28> k_flag_o
     {"flatten", "--flatten"},
     {"tag", "--tag"},
     {"manifest_annotations", "--annotation"},
+    {"document_annotations", "--annotation"},  // IndexRequest
     {"index_annotations", "--index-annotation"},
     {"sbom", "--sbom"},
     {"document", "FILE"},

@@ -138,7 +138,11 @@ std::string format_index_text(const std::string& tag, const TaggedIndex& index) 
     std::string platform = entry.platform ? printable(platform_text(*entry.platform)) : "unknown";
     platform.resize(std::max<size_t>(platform.size(), 16), ' ');
     out += "  " + platform + "  " + digest_and_size(entry) + "\n";
+    for (const auto& r : referrers_about(index.referrers, entry.digest))
+      out += "    referrer " + r.manifest.digest.str() + "  " + printable(r.artifact_type) + "  " +
+             size_text(static_cast<uint64_t>(r.manifest.size)) + "\n";
   }
+  out += format_referrers_text(referrers_about(index.referrers, index.index.digest));
   out += "(choose one with --platform OS/ARCH[/VARIANT])\n";
   return out;
 }

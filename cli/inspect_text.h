@@ -41,7 +41,8 @@ Result<std::string> inspect_text(const std::string& layout_dir, const std::strin
 // A tag naming an image index of several images, as `inspect` shows it when
 // no platform is chosen: the tag, the index's digest and size, then one line
 // per entry — its platform ("unknown" when it says none), manifest digest
-// and size — and how to pick one.
+// and size, then a "referrer DIGEST TYPE SIZE" line for each of its
+// referrers — the index's own referrers, and how to pick one.
 std::string format_index_text(const std::string& tag, const TaggedIndex& index);
 
 // One line of `ocipack tags` (without the newline): TAG, DIGEST and SIZE

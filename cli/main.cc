@@ -96,6 +96,8 @@ int run_index(const CommandLine& command) {
   for (const auto& entry : result->entries)
     std::printf("  %s %s\n", entry.platform ? printable(ocipack::platform_text(*entry.platform)).c_str() : "unknown",
                 entry.digest.str().c_str());
+  for (const auto& referrer : result->referrers)
+    std::printf("  referrer %s %s\n", referrer.digest.str().c_str(), printable(referrer.artifact_type).c_str());
   return 0;
 }
 

@@ -49,6 +49,19 @@ Result<std::pair<std::string, std::string>> parse_key_value(const std::string& f
   return std::make_pair(value.substr(0, eq), value.substr(eq + 1));
 }
 
+// Repeated KEY=VALUE annotations (--annotation, --index-annotation) as a
+// map: a later value for a key wins. Keys are checked by the library
+// (check_annotation_keys), for build and index alike.
+Result<std::map<std::string, std::string>> parse_annotations(const std::string& flag,
+                                                             const std::vector<std::string>& values) {
+  std::map<std::string, std::string> annotations;
+  for (const auto& value : values) {
+    OCIPACK_TRY_ASSIGN(auto kv, parse_key_value(flag, value));
+    annotations[kv.first] = kv.second;
+  }
+  return annotations;
+}
+
 Result<size_t> parse_size(const std::string& flag, const std::string& value) {
   uint64_t number = 0;
   auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
@@ -124,7 +137,7 @@ struct LayoutFlags {
 // `ocipack index`'s flags as CLI11 stores them.
 struct IndexFlags {
   std::string output, tag = "latest";
-  std::vector<std::string> sources, add, remove;
+  std::vector<std::string> sources, add, remove, annotations, index_annotations;
   bool flatten = false, quiet = false;
 };
 
@@ -234,6 +247,10 @@ CLI::App* add_index(CLI::App& app, IndexFlags& flags) {
   index->add_option("--remove", flags.remove, "Edit the index under --tag: remove the entry of OS/ARCH[/VARIANT]; repeatable")
       ->allow_extra_args(false);
   index->add_flag("--flatten", flags.flatten, "A SRC that is itself an image index contributes its images (refused otherwise)");
+  index->add_option("--annotation", flags.annotations, "Annotation KEY=VALUE of the image index document, repeatable")
+      ->allow_extra_args(false);
+  index->add_option("--index-annotation", flags.index_annotations, "Annotation KEY=VALUE of the index's index.json entry, repeatable")
+      ->allow_extra_args(false);
   index->add_flag("-q,--quiet", flags.quiet, "Print nothing on success");
   return index;
 }
@@ -259,6 +276,8 @@ Result<CommandLine> index_command(const IndexFlags& flags) {
   request.flatten = flags.flatten;
   OCIPACK_TRY_ASSIGN(request.sources, index_sources(flags.sources, "SRC"));
   OCIPACK_TRY_ASSIGN(request.add, index_sources(flags.add, "--add"));
+  OCIPACK_TRY_ASSIGN(request.document_annotations, parse_annotations("--annotation", flags.annotations));
+  OCIPACK_TRY_ASSIGN(request.index_annotations, parse_annotations("--index-annotation", flags.index_annotations));
   for (const auto& text : flags.remove) {
     auto platform = parse_platform(text);
     if (!platform) return std::move(platform).error().with_context("--remove: ");
@@ -415,14 +434,8 @@ Status set_image(const BuildFlags& flags, ImageSpec& image) {
 
 // --annotation and --index-annotation (a later value for a key wins), --sbom.
 Status set_annotations(const BuildFlags& flags, BuildOptions& b) {
-  for (const auto& a : flags.annotations) {
-    OCIPACK_TRY_ASSIGN(auto kv, parse_key_value("--annotation", a));
-    b.manifest_annotations[kv.first] = kv.second;
-  }
-  for (const auto& a : flags.index_annotations) {
-    OCIPACK_TRY_ASSIGN(auto kv, parse_key_value("--index-annotation", a));
-    b.index_annotations[kv.first] = kv.second;
-  }
+  OCIPACK_TRY_ASSIGN(b.manifest_annotations, parse_annotations("--annotation", flags.annotations));
+  OCIPACK_TRY_ASSIGN(b.index_annotations, parse_annotations("--index-annotation", flags.index_annotations));
   if (flags.given("--sbom") && flags.sbom.empty()) return usage_error("--sbom: the file name is empty");
   b.sbom_path = flags.sbom;
   return ok_status();

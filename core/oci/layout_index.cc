@@ -18,6 +18,7 @@
 #include "core/oci/layout_store.h"
 #include "core/oci/layout_tarball_reader.h"
 #include "core/oci/media_types.h"
+#include "core/oci/referrers.h"
 #include "core/util/file_io.h"
 #include "core/util/path.h"
 #include "core/util/sha256.h"
@@ -180,11 +181,70 @@ class ImageCollector {
   bool m_flatten;
 };
 
-// The images of one list of the request ("sources" or "add"), and the
-// layouts they are read from (kept open until their blobs are copied).
+// A referrer a source lists for one of its images taken (an SBOM), read
+// and checked, not yet copied.
+struct TakenReferrer {
+  const SourceLayout* source = nullptr;
+  std::string field, label;
+  Descriptor entry;  // the source's index.json entry: artifactType, no ref.name
+  std::string manifest_json;
+  Manifest manifest;
+};
+
+// The referrer entries of a source's index.json (is_referrer_entry, an
+// image manifest) whose manifests carry a subject, each read and checked
+// against its digest (one that cannot be read fails the source).
+Result<std::vector<TakenReferrer>> read_referrers(const SourceLayout& source, const std::vector<IndexEntry>& entries,
+                                                  const std::string& field, const std::string& label) {
+  std::vector<TakenReferrer> out;
+  for (const auto& index_entry : entries) {
+    if (!index_entry.descriptor) continue;
+    const Descriptor& entry = *index_entry.descriptor;
+    if (!is_referrer_entry(entry) || !is_manifest_media_type(entry.media_type)) continue;
+    const std::string what = "referrer " + entry.digest.str();
+    auto text = source.read_document(entry, "referrer");
+    if (!text) return about_source(field, label, text.error());
+    auto manifest = parse_manifest(*text, source.where() + ": " + what);
+    if (!manifest) return about_source(field, label, manifest.error());
+    if (!manifest->subject) continue;
+    out.push_back(TakenReferrer{&source, field, label, entry, std::move(*text), std::move(*manifest)});
+  }
+  return out;
+}
+
+// Moves into `taken` the referrers whose subject is in `subjects` (the
+// manifests of the source's images), then, in rounds, those whose subject is
+// a referrer moved (a signature of an SBOM); each round in index.json order.
+// A referrer already in `taken` (same digest) is listed once.
+void take_referrers(std::vector<TakenReferrer> candidates, std::vector<Digest> subjects,
+                    std::vector<TakenReferrer>& taken) {
+  auto listed = [](const std::vector<Digest>& digests, const Digest& digest) {
+    return std::find(digests.begin(), digests.end(), digest) != digests.end();
+  };
+  std::vector<bool> moved(candidates.size(), false);
+  for (bool more = true; more;) {
+    more = false;
+    std::vector<Digest> next;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (moved[i] || !listed(subjects, candidates[i].manifest.subject->digest)) continue;
+      moved[i] = more = true;
+      next.push_back(candidates[i].entry.digest);
+      const bool duplicate = std::any_of(taken.begin(), taken.end(), [&](const TakenReferrer& r) {
+        return r.entry.digest == candidates[i].entry.digest;
+      });
+      if (!duplicate) taken.push_back(std::move(candidates[i]));
+    }
+    subjects.insert(subjects.end(), next.begin(), next.end());
+  }
+}
+
+// The images of one list of the request ("sources" or "add"), their
+// referrers, and the layouts they are read from (kept open until their
+// blobs are copied).
 struct CollectedImages {
   std::vector<std::unique_ptr<SourceLayout>> layouts;
   std::vector<TakenImage> images;
+  std::vector<TakenReferrer> referrers;
 };
 
 Status collect(const std::vector<IndexSource>& list, const std::string& name, bool flatten, CollectedImages& out) {
@@ -202,7 +262,12 @@ Status collect(const std::vector<IndexSource>& list, const std::string& name, bo
     auto entry = find_tagged_descriptor(*entries, list[i].tag, source.where());
     if (!entry) return about_source(field, label, entry.error());
     std::vector<Digest> path;
+    const size_t first = out.images.size();
     OCIPACK_TRY(ImageCollector(source, field, label, flatten).take(*entry, path, out.images));
+    std::vector<Digest> subjects;
+    for (size_t taken = first; taken < out.images.size(); ++taken) subjects.push_back(out.images[taken].entry.digest);
+    OCIPACK_TRY_ASSIGN(auto referrers, read_referrers(source, *entries, field, label));
+    take_referrers(std::move(referrers), std::move(subjects), out.referrers);
     out.layouts.push_back(std::move(*layout));
   }
   return ok_status();
@@ -220,19 +285,29 @@ Status refuse_same_platform(const std::vector<TakenImage>& images) {
   return ok_status();
 }
 
+// One entry of the index being made: an entry of the edited index (its
+// position there, so edit_image_index keeps it whole) or a new image's.
+struct IndexSlot {
+  Descriptor entry;
+  std::optional<size_t> kept;
+};
+
 // "linux/amd64, linux/arm64/v8": the platforms of an index's entries.
-std::string platform_list(const std::vector<Descriptor>& entries) {
+std::string platform_list(const std::vector<IndexSlot>& slots) {
   std::string out;
-  for (const auto& entry : entries)
-    out += (out.empty() ? "" : ", ") + (entry.platform ? printable(platform_text(*entry.platform)) : "unknown");
+  for (const auto& slot : slots)
+    out += (out.empty() ? "" : ", ") +
+           (slot.entry.platform ? printable(platform_text(*slot.entry.platform)) : "unknown");
   return out.empty() ? "no entries" : out;
 }
 
-// The index tagged `tag` in the output layout, to be edited, and its
-// index.json entry (whose annotations the new entry keeps).
+// The index tagged `tag` in the output layout, to be edited: its index.json
+// entry (whose annotations the new entry keeps), its document as stored
+// (what the edit does not change is kept from it) and its entries.
 struct ExistingIndex {
   Descriptor entry;
-  ImageIndex index;
+  std::string document;
+  std::vector<IndexSlot> slots;
 };
 
 Result<ExistingIndex> read_existing_index(const LayoutStore& store, const std::string& tag) {
@@ -244,68 +319,113 @@ Result<ExistingIndex> read_existing_index(const LayoutStore& store, const std::s
   auto entry = find_tagged_descriptor(*entries, tag, where);
   if (!entry) return fail(entry.error());
   if (!is_index_media_type(entry->media_type)) return fail(input_error(where + ": the tag names an image, not an image index"));
-  auto manifests = read_index_blob(store.dir(), *entry, "image index of tag " + in_quotes(tag));
+  const std::string what = "image index of tag " + in_quotes(tag);
+  auto document = read_blob(store.dir(), *entry, what);
+  if (!document) return fail(document.error());
+  auto manifests = parse_index(*document, where + ": image index " + entry->digest.str() + " (" + what + ")");
   if (!manifests) return fail(manifests.error());
-  return ExistingIndex{*entry, ImageIndex{std::move(*manifests), {}}};
+  ExistingIndex existing{*entry, std::move(*document), {}};
+  for (size_t i = 0; i < manifests->size(); ++i) existing.slots.push_back({std::move((*manifests)[i]), i});
+  return existing;
 }
 
 // Drops the one entry matching each platform of `remove`.
-Status remove_entries(std::vector<Descriptor>& entries, const std::vector<Platform>& remove) {
+Status remove_entries(std::vector<IndexSlot>& slots, const std::vector<Platform>& remove) {
   for (size_t i = 0; i < remove.size(); ++i) {
     const std::string field = "remove[" + std::to_string(i) + "]";
     const std::string wanted = printable(platform_text(remove[i]));
     std::vector<size_t> matches;
-    for (size_t e = 0; e < entries.size(); ++e)
-      if (entries[e].platform && platform_matches(remove[i], *entries[e].platform)) matches.push_back(e);
+    for (size_t e = 0; e < slots.size(); ++e)
+      if (slots[e].entry.platform && platform_matches(remove[i], *slots[e].entry.platform)) matches.push_back(e);
     if (matches.empty())
       return field_error(ErrorKind::input, field, " " + wanted + ": the index has no entry for it (it has " +
-                                                      platform_list(entries) + ")");
+                                                      platform_list(slots) + ")");
     if (matches.size() > 1)
       return field_error(ErrorKind::input, field, " " + wanted + " matches " + std::to_string(matches.size()) +
-                                                      " entries (" + platform_list(entries) + "): name the variant");
-    entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(matches[0]));
+                                                      " entries (" + platform_list(slots) + "): name the variant");
+    slots.erase(slots.begin() + static_cast<std::ptrdiff_t>(matches[0]));
   }
   return ok_status();
 }
 
 // Replaces the entry of each image's platform in place, or appends one.
-void add_entries(std::vector<Descriptor>& entries, const std::vector<TakenImage>& images) {
+void add_entries(std::vector<IndexSlot>& slots, const std::vector<TakenImage>& images) {
   for (const auto& image : images) {
-    auto same = std::find_if(entries.begin(), entries.end(), [&](const Descriptor& entry) {
-      return entry.platform && same_platform(*entry.platform, *image.entry.platform);
+    auto same = std::find_if(slots.begin(), slots.end(), [&](const IndexSlot& slot) {
+      return slot.entry.platform && same_platform(*slot.entry.platform, *image.entry.platform);
     });
-    if (same != entries.end()) *same = image.entry;
-    else entries.push_back(image.entry);
+    if (same != slots.end()) *same = IndexSlot{image.entry, std::nullopt};
+    else slots.push_back(IndexSlot{image.entry, std::nullopt});
   }
+}
+
+// Copies `blobs` of a source's image or referrer into `store`, each checked.
+Status copy_blobs(LayoutStore& store, const SourceLayout& source, const std::string& field, const std::string& label,
+                  const std::vector<Descriptor>& blobs, const std::string& what) {
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    auto copied = source.copy_blob(store, blobs[i], what + " " + std::to_string(i));
+    if (!copied) return about_source(field, label, copied.error());
+  }
+  return ok_status();
 }
 
 // The layers, config and manifest of `image`, each checked as it is copied.
 Status copy_image(LayoutStore& store, const TakenImage& image) {
-  for (size_t i = 0; i < image.manifest.layers.size(); ++i) {
-    auto copied = image.source->copy_blob(store, image.manifest.layers[i], "layer " + std::to_string(i));
-    if (!copied) return about_source(image.field, image.label, copied.error());
-  }
+  OCIPACK_TRY(copy_blobs(store, *image.source, image.field, image.label, image.manifest.layers, "layer"));
   OCIPACK_TRY(store.put_blob(image.config_json, image.manifest.config.media_type));
   OCIPACK_TRY(store.put_blob(image.manifest_json, image.entry.media_type));
   return ok_status();
 }
 
-Result<IndexResult> write_into(LayoutStore& store, const IndexRequest& request, const std::vector<TakenImage>& images) {
+// The config and layers (the document) of a referrer, then its manifest.
+Status copy_referrer(LayoutStore& store, const TakenReferrer& referrer) {
+  OCIPACK_TRY(copy_blobs(store, *referrer.source, referrer.field, referrer.label, {referrer.manifest.config},
+                         "referrer " + referrer.entry.digest.str() + " config"));
+  OCIPACK_TRY(copy_blobs(store, *referrer.source, referrer.field, referrer.label, referrer.manifest.layers,
+                         "referrer " + referrer.entry.digest.str() + " layer"));
+  OCIPACK_TRY(store.put_blob(referrer.manifest_json, referrer.entry.media_type));
+  return ok_status();
+}
+
+// The index document: a new one (encode_index), or the edited one with
+// what the edit does not change kept (edit_image_index).
+Result<std::string> index_document(const IndexRequest& request, const ExistingIndex& target, bool edit) {
+  if (!edit) {
+    ImageIndex index{{}, request.document_annotations};
+    for (const auto& slot : target.slots) index.manifests.push_back(slot.entry);
+    return encode_index(index);
+  }
+  std::vector<IndexEntryEdit> edits;
+  for (const auto& slot : target.slots) edits.push_back(IndexEntryEdit{slot.kept, slot.kept ? Descriptor{} : slot.entry});
+  return edit_image_index(target.document, edits, request.document_annotations,
+                          "image index " + target.entry.digest.str() + " of tag " + in_quotes(request.tag));
+}
+
+Result<IndexResult> write_into(LayoutStore& store, const IndexRequest& request, const CollectedImages& collected) {
   const bool edit = !request.add.empty() || !request.remove.empty();
   ExistingIndex target;
-  target.entry.annotations[k_annotation_ref_name] = request.tag;
   if (edit) {
     OCIPACK_TRY_ASSIGN(target, read_existing_index(store, request.tag));
-    OCIPACK_TRY(remove_entries(target.index.manifests, request.remove));
+    OCIPACK_TRY(remove_entries(target.slots, request.remove));
   }
-  add_entries(target.index.manifests, images);
-  if (target.index.manifests.empty())
+  add_entries(target.slots, collected.images);
+  if (target.slots.empty())
     return field_error(ErrorKind::input, "remove", " would leave the index of tag " + in_quotes(request.tag) + " empty");
-  for (const auto& image : images) OCIPACK_TRY(copy_image(store, image));
-  OCIPACK_TRY_ASSIGN(Descriptor index, write_image_index(store, target.index, target.entry.annotations));
-  OCIPACK_TRY_ASSIGN(const IndexPlan plan, plan_index(store, {index}));
+  for (const auto& image : collected.images) OCIPACK_TRY(copy_image(store, image));
+  for (const auto& referrer : collected.referrers) OCIPACK_TRY(copy_referrer(store, referrer));
+  OCIPACK_TRY_ASSIGN(const std::string document, index_document(request, target, edit));
+  OCIPACK_TRY_ASSIGN(Descriptor index, store.put_blob(document, k_media_type_index));
+  index.annotations = edit ? target.entry.annotations : std::map<std::string, std::string>{};
+  for (const auto& [key, value] : request.index_annotations) index.annotations[key] = value;
+  index.annotations[k_annotation_ref_name] = request.tag;
+  IndexResult result{index, {}, {}};
+  for (const auto& slot : target.slots) result.entries.push_back(slot.entry);
+  std::vector<Descriptor> commit{index};
+  for (const auto& referrer : collected.referrers) result.referrers.push_back(referrer.entry);
+  commit.insert(commit.end(), result.referrers.begin(), result.referrers.end());
+  OCIPACK_TRY_ASSIGN(const IndexPlan plan, plan_index(store, commit));
   OCIPACK_TRY(commit_index(store, plan));
-  return IndexResult{std::move(index), std::move(target.index.manifests)};
+  return result;
 }
 
 Status check_request(const IndexRequest& request) {
@@ -320,6 +440,8 @@ Status check_request(const IndexRequest& request) {
         .then(", which edit the existing one");
   if (!edit && request.sources.empty())
     return field_error(ErrorKind::usage, "sources", ": no image given (an index needs at least one)");
+  OCIPACK_TRY(check_annotation_keys(request.document_annotations, "document_annotations"));
+  OCIPACK_TRY(check_annotation_keys(request.index_annotations, "index_annotations"));
   return ok_status();
 }
 }  // namespace
@@ -332,7 +454,7 @@ Result<IndexResult> write_layout_index(const IndexRequest& request) {
   OCIPACK_TRY(refuse_same_platform(collected.images));
   auto store = LayoutStore::open_or_create(request.layout_dir);
   if (!store) return field_error(store.error().kind, "layout_dir", ": " + store.error().message);
-  auto result = write_into(*store, request, collected.images);
+  auto result = write_into(*store, request, collected);
   if (!result) store->discard_changes();
   return result;
 }

@@ -12,10 +12,23 @@
 // A request makes a new index from `sources` (in their order), or edits the
 // index already under the tag: `add` replaces the entry of its image's
 // platform (in place) or appends one, `remove` drops the entry of a platform;
-// the other entries keep their order. Errors name the request's fields
-// ("sources[1]", "add[0]", "remove[0]", "flatten", "tag", "layout_dir").
+// the other entries keep their order. An edit keeps what it does not change
+// (edit_image_index): the index document's top-level members (annotations,
+// subject, artifactType, unknown ones) and every other entry whole (urls,
+// data, unknown fields), so an index another tool wrote (skopeo copy --all)
+// loses nothing. Errors name the request's fields ("sources[1]", "add[0]",
+// "remove[0]", "flatten", "tag", "layout_dir", "document_annotations",
+// "index_annotations").
+//
+// The referrers a source lists for an image taken (index.json entries with
+// an artifactType and no ref.name whose manifest's subject is that image's
+// manifest — an SBOM, referrers.h — and, in rounds, referrers of those) come
+// along: their blobs are copied (checked like the image's) and their entries
+// added to the output's index.json after the index's, in source order and
+// then index.json order; a referrer already listed is listed once.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,11 +56,18 @@ struct IndexRequest {
   // A source that names an image index contributes its images (nested
   // indexes followed, at most 8 deep) instead of being refused.
   bool flatten = false;
+  // Annotations of the image index document itself (its top-level
+  // "annotations"; an edit sets these keys and keeps the others), and of its
+  // index.json entry (beside ref.name; an edit keeps the entry's others).
+  // Checked as build's are (check_annotation_keys: ref.name refused).
+  std::map<std::string, std::string> document_annotations;
+  std::map<std::string, std::string> index_annotations;
 };
 
 struct IndexResult {
   Descriptor index;                // the index.json entry (with its ref.name)
   std::vector<Descriptor> entries;  // the index's entries, in order
+  std::vector<Descriptor> referrers;  // the sources' referrers listed with it
 };
 
 // Reads and checks every source, refuses two entries of the same platform

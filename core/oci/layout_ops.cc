@@ -16,6 +16,16 @@ namespace ocipack {
 
 namespace {
 
+using Json = nlohmann::ordered_json;
+
+// [{"artifactType","digest","size"}…]: referrers as inspect --json lists them.
+Json referrers_json(const std::vector<Referrer>& referrers) {
+  Json list = Json::array();
+  for (const auto& r : referrers)
+    list.push_back({{"artifactType", r.artifact_type}, {"digest", r.manifest.digest.str()}, {"size", r.manifest.size}});
+  return list;
+}
+
 std::string_view trim_json_space(std::string_view text) {
   constexpr std::string_view k_space = " \t\r\n";
   const size_t begin = text.find_first_not_of(k_space);
@@ -76,7 +86,6 @@ Result<std::vector<TagInfo>> list_tags(const std::string& layout_dir) {
 }
 
 std::string tags_json(const std::vector<TagInfo>& tags) {
-  using Json = nlohmann::ordered_json;
   Json out = Json::array();
   for (const auto& info : tags) {
     Json j;
@@ -99,7 +108,6 @@ std::string tags_json(const std::vector<TagInfo>& tags) {
 Result<std::string> inspect_json(const std::string& layout_dir, const std::string& tag,
                                  const std::optional<Platform>& platform) {
   OCIPACK_TRY_ASSIGN(const LoadedImage image, load_image(layout_dir, tag, platform));
-  using Json = nlohmann::ordered_json;
   auto dump = [](const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); };
 
   Json manifest;
@@ -122,12 +130,7 @@ Result<std::string> inspect_json(const std::string& layout_dir, const std::strin
   out += trim_json_space(image.config_json);
   out += ",\"layers\":" + dump(layers) + ",\"size\":" + std::to_string(image_size(image));
   OCIPACK_TRY_ASSIGN(const auto referrers, referrers_of_image(layout_dir, image));
-  if (!referrers.empty()) {
-    Json list = Json::array();
-    for (const auto& r : referrers)
-      list.push_back({{"artifactType", r.artifact_type}, {"digest", r.manifest.digest.str()}, {"size", r.manifest.size}});
-    out += ",\"referrers\":" + dump(list);
-  }
+  if (!referrers.empty()) out += ",\"referrers\":" + dump(referrers_json(referrers));
   return out + "}";
 }
 
@@ -137,11 +140,24 @@ Result<std::optional<TaggedIndex>> read_tagged_index(const std::string& layout_d
   OCIPACK_TRY_ASSIGN(Descriptor descriptor, find_tagged_descriptor(entries, tag, "layout '" + dir + "'"));
   if (!is_index_media_type(descriptor.media_type)) return std::optional<TaggedIndex>();
   OCIPACK_TRY_ASSIGN(auto manifests, read_index_blob(dir, descriptor, "image index of tag " + in_quotes(tag)));
-  return std::optional<TaggedIndex>(TaggedIndex{std::move(descriptor), std::move(manifests)});
+  OCIPACK_TRY_ASSIGN(auto all, list_referrers(dir));
+  std::vector<Referrer> referrers;
+  for (auto& referrer : all) {
+    bool about = referrer.subject.digest == descriptor.digest;
+    for (const auto& entry : manifests) about = about || referrer.subject.digest == entry.digest;
+    if (about) referrers.push_back(std::move(referrer));
+  }
+  return std::optional<TaggedIndex>(TaggedIndex{std::move(descriptor), std::move(manifests), std::move(referrers)});
+}
+
+std::vector<Referrer> referrers_about(const std::vector<Referrer>& referrers, const Digest& subject) {
+  std::vector<Referrer> out;
+  for (const auto& referrer : referrers)
+    if (referrer.subject.digest == subject) out.push_back(referrer);
+  return out;
 }
 
 std::string tagged_index_json(const std::string& tag, const TaggedIndex& index) {
-  using Json = nlohmann::ordered_json;
   auto descriptor = [](const Descriptor& d) {
     Json j;
     j["digest"] = d.digest.str();
@@ -157,9 +173,11 @@ std::string tagged_index_json(const std::string& tag, const TaggedIndex& index) 
     Json j;
     j["platform"] = entry.platform ? Json(platform_text(*entry.platform)) : Json(nullptr);
     j.update(descriptor(entry));
+    if (auto about = referrers_about(index.referrers, entry.digest); !about.empty()) j["referrers"] = referrers_json(about);
     manifests.push_back(std::move(j));
   }
   out["manifests"] = std::move(manifests);
+  if (auto own = referrers_about(index.referrers, index.index.digest); !own.empty()) out["referrers"] = referrers_json(own);
   return out.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 

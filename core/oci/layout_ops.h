@@ -13,6 +13,7 @@
 #include "core/oci/layout_reader.h"
 #include "core/oci/oci_json.h"
 #include "core/oci/platform.h"
+#include "core/oci/referrers.h"
 #include "core/util/result.h"
 
 namespace ocipack {
@@ -66,12 +67,18 @@ Result<std::string> inspect_json(const std::string& layout_dir, const std::strin
                                  const std::optional<Platform>& platform = std::nullopt);
 
 // A tag that names an image index, as `inspect` lists it when no platform
-// is chosen: the index.json entry and the index's entries (each an image's
-// manifest descriptor with its platform), in order.
+// is chosen: the index.json entry, the index's entries (each an image's
+// manifest descriptor with its platform), in order, and the layout's
+// referrers whose subject is the index or one of its entries (in index.json
+// order; referrers_about picks those of one).
 struct TaggedIndex {
   Descriptor index;
   std::vector<Descriptor> entries;
+  std::vector<Referrer> referrers;
 };
+
+// The referrers of `referrers` whose subject is `subject`, in order.
+std::vector<Referrer> referrers_about(const std::vector<Referrer>& referrers, const Digest& subject);
 
 // The index `tag` names (its blob read and checked), or nullopt when the tag
 // names an image manifest. Errors as load_image's for the tag and the blob.
@@ -79,7 +86,9 @@ Result<std::optional<TaggedIndex>> read_tagged_index(const std::string& layout_d
 
 // A TaggedIndex as one JSON object (no trailing newline), a machine format:
 //   {"tag":…, "index":{"digest":…,"size":…,"mediaType":…},
-//    "manifests":[{"platform":"linux/arm64/v8"|null,"digest","size","mediaType"}…]}
+//    "manifests":[{"platform":"linux/arm64/v8"|null,"digest","size","mediaType",
+//                  "referrers":[{"artifactType","digest","size"}…] (when it has some)}…],
+//    "referrers":[…] (the index's own, when it has some)}
 std::string tagged_index_json(const std::string& tag, const TaggedIndex& index);
 
 }  // namespace ocipack

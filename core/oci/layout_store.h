@@ -16,7 +16,7 @@
 #include "core/oci/oci_json.h"
 #include "core/util/digest.h"
 #include "core/util/temp_file.h"
-#include "core/oci/layout_ops.h"
+#include "core/util/unique_fd.h"
 #include "core/oci/oci_json.h"
 #include "core/util/result.h"
 

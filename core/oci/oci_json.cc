@@ -269,17 +269,18 @@ namespace {
 // index.json as the editor sees it: a JSON value kept whole (unknown members
 // included) so that update_index can write it back with one entry changed.
 // Reading an index for its content is layout_reader.h's job.
-Result<Json> parse_index_for_update(const std::string& text) {
-  OCIPACK_TRY(check_json_limits(text, "existing index.json"));
+// `what` names the document in errors ("existing index.json").
+Result<Json> parse_index_for_update(std::string_view text, const std::string& what = "existing index.json") {
+  OCIPACK_TRY(check_json_limits(text, what));
   Json index;
   try {
     index = Json::parse(text);
   } catch (const Json::exception& e) {
-    return input_error(std::string("existing index.json is not valid JSON: ") + e.what());
+    return input_error(what + " is not valid JSON: " + e.what());
   }
-  if (!index.is_object()) return input_error("existing index.json is not a JSON object");
+  if (!index.is_object()) return input_error(what + " is not a JSON object");
   if (index.contains("manifests") && !index["manifests"].is_array())
-    return input_error("existing index.json: 'manifests' is not an array");
+    return input_error(what + ": 'manifests' is not an array");
   return index;
 }
 
@@ -357,6 +358,30 @@ Status check_oci_layout(const std::string& oci_layout) {
   if (version.rfind("1.", 0) != 0)
     return input_error("oci-layout: unsupported imageLayoutVersion '" + version + "' (expected 1.x)");
   return ok_status();
+}
+
+Result<std::string> edit_image_index(std::string_view existing, const std::vector<IndexEntryEdit>& entries,
+                                     const std::map<std::string, std::string>& annotations, const std::string& what) {
+  OCIPACK_TRY_ASSIGN(Json index, parse_index_for_update(existing, what));
+  const Json old_entries = index.contains("manifests") ? std::move(index["manifests"]) : Json::array();
+  Json manifests = Json::array();
+  for (const auto& entry : entries) {
+    if (!entry.kept) {
+      manifests.push_back(descriptor_json(entry.added));
+    } else if (*entry.kept < old_entries.size()) {
+      manifests.push_back(old_entries[*entry.kept]);
+    } else {
+      return input_error(what + " has no entry " + std::to_string(*entry.kept) + " to keep");
+    }
+  }
+  index["manifests"] = std::move(manifests);
+  if (!annotations.empty()) {
+    Json& kept = index["annotations"];
+    if (kept.is_null()) kept = Json::object();
+    if (!kept.is_object()) return input_error(what + ": 'annotations' is not an object");
+    for (const auto& [key, value] : annotations) kept[key] = value;
+  }
+  return dump(index, "image index");
 }
 
 Result<std::string> update_index(const std::optional<std::string>& existing_index,

@@ -125,6 +125,25 @@ Result<std::string> encode_manifest(const Manifest& manifest);
 // {"schemaVersion":2,"mediaType":<index>,"manifests":[…],"annotations":{…}}.
 Result<std::string> encode_index(const ImageIndex& index);
 
+// One entry of an edited image index (edit_image_index): the existing
+// document's entry at position `kept`, as it is, or `added`, encoded.
+struct IndexEntryEdit {
+  std::optional<size_t> kept;
+  Descriptor added = {};
+};
+
+// An image index document — a nested index blob, perhaps written by another
+// tool — with its "manifests" replaced by `entries` and each of
+// `annotations` set in its top-level "annotations" (the other keys kept).
+// Everything else stays as it is, in its order: the other top-level members
+// (annotations, subject, artifactType, unknown ones) and each kept entry
+// whole (urls, data, unknown fields included). The existing text must be
+// within the JSON limits, an object whose "manifests" is an array (or
+// absent; null is refused, as update_index does) and whose "annotations", when set, is an object. `what` names
+// it in errors.
+Result<std::string> edit_image_index(std::string_view existing, const std::vector<IndexEntryEdit>& entries,
+                                     const std::map<std::string, std::string>& annotations, const std::string& what);
+
 // index.json: the existing document (if any) is updated entry by entry, in
 // order: the descriptors whose ref.name annotation equals an entry's are
 // replaced by it — the first in place, any later duplicates removed, so a tag

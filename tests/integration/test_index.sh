@@ -139,4 +139,104 @@ check_contains "gc removed the replaced and removed images' blobs only" "$TEST_T
 check "verify after gc" "$OCIPACK" verify "$L"
 check "skopeo copy --all after gc" skopeo copy -q --all "oci:$L:multi" "oci:$T/copy2:multi"
 
+
+# --- referrers: each image's SBOM comes along (from a directory and a tarball)
+spdx() {  # file name: a small SPDX 2.3 document
+    printf '{"spdxVersion":"SPDX-2.3","dataLicense":"CC0-1.0","SPDXID":"SPDXRef-DOCUMENT","name":"%s","documentNamespace":"http://spdx.org/spdxdocs/%s","creationInfo":{"created":"2023-11-14T22:13:20Z","creators":["Tool: test"]}}\n' "$2" "$2" >"$1"
+}
+spdx "$T/amd64.spdx.json" amd64; spdx "$T/arm64.spdx.json" arm64
+check "build amd64 --sbom" "$OCIPACK" build "$T/tree-amd64" -o "$T/s-amd64" --arch amd64 -q --sbom "$T/amd64.spdx.json"
+check "build arm64 --sbom --tar-output" "$OCIPACK" build "$T/tree-arm64" -o "$T/s-arm64" --arch arm64 -q \
+    --sbom "$T/arm64.spdx.json" --tar-output "$T/s-arm64.tar"
+sbom_of() { jq -r '.manifests[] | select(.artifactType == "application/spdx+json") | .digest' "$1/index.json"; }
+amd64_sbom=$(sbom_of "$T/s-amd64"); arm64_sbom=$(sbom_of "$T/s-arm64")
+S=$T/sbom-multi
+check "index of images with SBOMs, with annotations" "$OCIPACK" index -o "$S" --tag multi "$T/s-amd64" "$T/s-arm64.tar" \
+    --annotation org.opencontainers.image.revision=r1 --annotation "com.example.note=a b=c" --index-annotation com.example.entry=yes
+check_eq "index.json: the index, then each image's SBOM, untagged, with artifactType" \
+    "index:multi $amd64_sbom:application/spdx+json:untagged $arm64_sbom:application/spdx+json:untagged" \
+    "$(jq -r '[.manifests[] | if .artifactType then "\(.digest):\(.artifactType):\(.annotations["org.opencontainers.image.ref.name"] // "untagged")" else "index:\(.annotations["org.opencontainers.image.ref.name"])" end] | join(" ")' "$S/index.json")"
+check_eq "each SBOM's subject is its image's entry in the index" \
+    "$(skopeo inspect --raw "oci:$S:multi" | jq -r '[.manifests[].digest] | join(" ")')" \
+    "$(jq -r .subject.digest "$(blob_path "$S" "$amd64_sbom")") $(jq -r .subject.digest "$(blob_path "$S" "$arm64_sbom")")"
+check "the SBOM document blob is the file" cmp "$(blob_path "$S" "sha256:$(sha256_of "$T/arm64.spdx.json")")" "$T/arm64.spdx.json"
+check "skopeo inspect --raw: the index document's annotations" \
+    jq -e '.annotations == {"com.example.note":"a b=c","org.opencontainers.image.revision":"r1"}' <(skopeo inspect --raw "oci:$S:multi")
+check "index.json entry annotations beside ref.name" \
+    jq -e '.manifests[0].annotations == {"com.example.entry":"yes","org.opencontainers.image.ref.name":"multi"}' "$S/index.json"
+check "inspect --platform linux/arm64" "$OCIPACK" inspect "$S:multi" --platform linux/arm64
+check_contains "  lists the arm64 SBOM" "$TEST_TMP/last.out" "^  $arm64_sbom  application/spdx\\+json"
+check_eq "inspect --json --platform linux/amd64: the amd64 SBOM only" "$amd64_sbom" \
+    "$("$OCIPACK" inspect --json "$S:multi" --platform linux/amd64 | jq -r '[.referrers[].digest] | join(" ")')"
+check "inspect of the index" "$OCIPACK" inspect "$S:multi"
+check_eq "  a referrer line under each platform" 2 "$(grep -cE '^    referrer sha256:[0-9a-f]{64}  application/spdx\+json' "$TEST_TMP/last.out")"
+check_eq "inspect --json of the index: each entry's referrers" "$amd64_sbom $arm64_sbom" \
+    "$("$OCIPACK" inspect --json "$S:multi" | jq -r '[.manifests[].referrers[0].digest] | join(" ")')"
+check "verify: the index, the images and the referrers' subjects" "$OCIPACK" verify "$S"
+check "skopeo copy --all of the index with referrers" skopeo copy -q --all "oci:$S:multi" "oci:$T/s-copy:multi"
+check "index again from the same sources" "$OCIPACK" index -o "$T/sbom-again" --tag multi "$T/s-amd64" "$T/s-arm64.tar" -q \
+    --annotation org.opencontainers.image.revision=r1 --annotation "com.example.note=a b=c" --index-annotation com.example.entry=yes
+check_eq "  the same index.json bytes" "$(sha256sum < "$S/index.json")" "$(sha256sum < "$T/sbom-again/index.json")"
+check "index once more into the same output" "$OCIPACK" index -o "$S" --tag multi "$T/s-amd64" "$T/s-arm64.tar" -q \
+    --annotation org.opencontainers.image.revision=r1 --annotation "com.example.note=a b=c" --index-annotation com.example.entry=yes
+check_eq "  each SBOM listed once" 3 "$(jq '.manifests | length' "$S/index.json")"
+check "gc keeps the referrers" "$OCIPACK" gc "$S"
+check_contains "  removed nothing" "$TEST_TMP/last.out" "^removed 0 blobs"
+# oci-image-tool 1.0.0-rc1 refuses --ref with 3 or more index.json entries
+# (test_referrers.sh says why): validated on an index of one SBOM'd image.
+check "index of one image with an SBOM" "$OCIPACK" index -o "$T/one-sbom" --tag multi "$T/s-amd64" "$T/arm" -q
+check "oci-image-tool validate (index + one referrer)" oci-image-tool validate --type image --ref name=multi "$T/one-sbom"
+before=$(state "$S")
+"$OCIPACK" index -o "$S" --tag multi "$T/s-amd64" --annotation org.opencontainers.image.ref.name=x >"$T/err" 2>&1
+check_eq "--annotation ref.name: exit 2" 2 $?
+one_error_line "  one line naming --annotation" "$T/err" "--annotation: org.opencontainers.image.ref.name"
+# (a document the output holds already would be taken from there: a fresh one)
+spdx "$T/bad.spdx.json" bad
+check "build arm64 with another SBOM" "$OCIPACK" build "$T/tree-arm64" -o "$T/bad-sbom" --arch arm64 -q --sbom "$T/bad.spdx.json"
+doc=$(blob_path "$T/bad-sbom" "sha256:$(sha256_of "$T/bad.spdx.json")")
+printf 'X' | dd of="$doc" bs=1 seek=3 conv=notrunc status=none
+"$OCIPACK" index -o "$S" --tag multi "$T/s-amd64" "$T/bad-sbom" >"$T/err" 2>&1
+check_eq "a corrupt SBOM document in a source: exit 1" 1 $?
+check_contains "  names the source and the blob" "$T/err" "SRC '.*bad-sbom:latest'.*does not match its digest"
+check_eq "  the output unchanged" "$before" "$(state "$S")"
+
+# --- --add/--remove on an index another tool wrote keep what they do not change
+F=$T/foreign
+check "skopeo copy --all of the first index into a new layout" skopeo copy -q --all "oci:$T/copy:multi" "oci:$F:multi"
+python3 - "$F" <<'PY'
+import base64, hashlib, json, os, sys
+layout = sys.argv[1]
+blob = lambda d: os.path.join(layout, 'blobs', 'sha256', d.split(':', 1)[1])
+index_json = json.load(open(os.path.join(layout, 'index.json')))
+entry = index_json['manifests'][0]
+doc = json.load(open(blob(entry['digest'])))
+doc['annotations'] = {'org.opencontainers.image.created': '2024-01-01T00:00:00Z', 'com.example.z': '1'}
+doc['x-vendor'] = {'build': [1, 2.5, None, 'é']}
+for i, e in enumerate(doc['manifests']):
+    e['urls'] = ['https://example.com/%d' % i]
+    e['data'] = base64.b64encode(open(blob(e['digest']), 'rb').read()).decode()
+    e['x-unknown'] = {'i': i}
+    e.setdefault('annotations', {})['com.example.entry'] = str(i)
+data = json.dumps(doc, indent=1, ensure_ascii=False).encode()
+digest = 'sha256:' + hashlib.sha256(data).hexdigest()
+open(blob(digest), 'wb').write(data)
+entry.update(digest=digest, size=len(data))
+entry['annotations']['com.example.tag-note'] = 'kept'
+json.dump(index_json, open(os.path.join(layout, 'index.json'), 'w'))
+json.dump(doc, open(os.path.join(layout, '..', 'foreign-before.json'), 'w'))
+PY
+check "a hand-edited index with unknown fields verifies" "$OCIPACK" verify "$F"
+check "--add on it" "$OCIPACK" index -o "$F" --tag multi --add "$T/amd64-v2" -q
+new_doc() { skopeo inspect --raw "oci:$F:multi"; }
+check "  everything but the amd64 entry kept" jq -e --slurpfile old "$T/foreign-before.json" \
+    '($old[0] | del(.manifests[0])) == del(.manifests[0])' <(new_doc)
+check_eq "  the amd64 entry is the rebuilt image" "$new_amd64" "$(new_doc | jq -r '.manifests[0].digest')"
+check "  the index.json entry keeps its annotations" \
+    jq -e '.manifests[0].annotations["com.example.tag-note"] == "kept"' "$F/index.json"
+check "--remove linux/arm64 on it" "$OCIPACK" index -o "$F" --tag multi --remove linux/arm64 -q
+check "  the arm/v7 entry kept whole, the top level too" jq -e --slurpfile old "$T/foreign-before.json" \
+    '.manifests[1] == $old[0].manifests[2] and ($old[0] | del(.manifests)) == del(.manifests)' <(new_doc)
+check "verify after the edits" "$OCIPACK" verify "$F"
+check "skopeo copy --all after the edits" skopeo copy -q --all "oci:$F:multi" "oci:$T/foreign-copy:multi"
+
 finish

@@ -6,6 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "cli/errors.h"
+
 namespace ocipack::cli {
 namespace {
 
@@ -431,6 +435,21 @@ TEST(CliOptions, IndexTakesSourcesInOrderOrEdits) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("--remove: invalid platform 'linux'"), std::string::npos) << bad.error().message;
   EXPECT_FALSE(parse({"index", "/a"}).ok());  // -o is required
+}
+
+// index --annotation/--index-annotation: parsed as build's (a later value
+// wins, KEY=VALUE required); the library's field names map to the flags.
+TEST(CliOptions, IndexTakesAnnotationsOfTheDocumentAndOfItsEntry) {
+  auto cl = parse({"index", "-o", "/out", "/a", "--annotation", "k=first", "--annotation", "k=a b=c",
+                   "--index-annotation", "e=1"});
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->index.document_annotations, (std::map<std::string, std::string>{{"k", "a b=c"}}));
+  EXPECT_EQ(cl->index.index_annotations, (std::map<std::string, std::string>{{"e", "1"}}));
+  auto bad = parse({"index", "-o", "/out", "/a", "--annotation", "novalue"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("--annotation 'novalue': expected KEY=VALUE"), std::string::npos);
+  EXPECT_EQ(flag_for_field("document_annotations"), "--annotation");
+  EXPECT_EQ(flag_for_field("index_annotations"), "--index-annotation");
 }
 
 TEST(CliOptions, PlatformPicksFromAMultiPlatformImage) {

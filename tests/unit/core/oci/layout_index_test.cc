@@ -6,7 +6,11 @@
 // the fields; add replaces its platform's entry in place, remove drops one;
 // hostile sources (a blob that does not match its digest, a symlinked blob, a
 // tarball member with "..", indexes nested too deep or naming themselves)
-// are refused and leave the output layout byte for byte as it was.
+// are refused and leave the output layout byte for byte as it was. The
+// sources' referrers come along (and referrers of those), each once;
+// annotations go on the index document and its index.json entry; an edit of
+// an index another tool wrote keeps every field it does not change, and a
+// hostile index to edit is refused.
 #include "core/oci/layout_index.h"
 
 #include <unistd.h>
@@ -16,11 +20,15 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/image/layout_verify.h"
 #include "core/oci/layout_gc.h"
 #include "core/oci/layout_reader.h"
 #include "core/oci/layout_tarball.h"
+#include "core/oci/layout_store.h"
+#include "core/oci/referrers.h"
+#include "core/oci/image_writer.h"
 #include "expect_error.h"
 #include "fake_layout.h"
 #include "test_helpers.h"
@@ -29,6 +37,7 @@ namespace ocipack {
 namespace {
 
 using testing::expect_error;
+using testing::FakeImage;
 using testing::FakeLayout;
 using testing::raw_tar_data;
 using testing::raw_tar_end;
@@ -328,6 +337,266 @@ TEST(LayoutIndex, VerifyChecksEveryImageAndGcKeepsWhatTheIndexReaches) {
   auto image = load_image(tmp / "out", "multi");  // an index of one image is followed
   ASSERT_TRUE(image.ok()) << image.error().message;
   EXPECT_EQ(image->config.architecture, "amd64");
+}
+
+}  // namespace
+}  // namespace ocipack
+
+namespace ocipack {
+namespace {
+
+// Attaches `document` (artifact type given) to the image tagged "latest" in `dir`.
+Descriptor attach(const std::string& dir, const std::string& name, const std::string& document) {
+  write_text(dir + "/../" + name, document);
+  auto attached = attach_document(AttachRequest{dir, "latest", dir + "/../" + name, "application/vnd.test+json"});
+  EXPECT_TRUE(attached.ok()) << attached.error().message;
+  return attached.ok() ? *attached : Descriptor{};
+}
+
+nlohmann::json json_of(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
+
+// Each source's referrers (from a directory and from a tarball) come along:
+// their blobs copied, their entries listed after the index's with their
+// artifactType and no ref.name, each subject the image's entry in the index;
+// a referrer about something else of a source stays behind; the same
+// inputs give the same bytes, and an index made again lists each once.
+TEST(LayoutIndexReferrers, CarriesEachSourcesReferrersOnce) {
+  TempDir tmp;
+  FakeLayout amd64 = image_layout(tmp / "amd64", "amd64");
+  const FakeImage other = amd64.image({"another image"}, config_for("amd64"));
+  amd64.tag(other.manifest, "other");
+  const Descriptor amd64_sbom = attach(tmp / "amd64", "amd64.json", R"({"sbom":"amd64"})");
+  ASSERT_TRUE(attach_document(AttachRequest{tmp / "amd64", "other", tmp / "amd64.json", "application/vnd.x+json"}).ok());
+  image_layout(tmp / "arm64", "arm64");
+  const Descriptor arm64_sbom = attach(tmp / "arm64", "arm64.json", R"({"sbom":"arm64"})");
+  const std::string tarball = tarball_of(tmp / "arm64", tmp / "arm64.tar");
+
+  auto made = write_layout_index(request_for(tmp / "out", {tmp / "amd64", tarball}));
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  ASSERT_EQ(made->referrers.size(), 2u);
+  EXPECT_EQ(made->referrers[0].digest, amd64_sbom.digest);
+  EXPECT_EQ(made->referrers[1].digest, arm64_sbom.digest);
+  const auto index_json = json_of(tmp / "out/index.json");
+  ASSERT_EQ(index_json["manifests"].size(), 3u);
+  for (int i : {1, 2}) {
+    EXPECT_EQ(index_json["manifests"][i]["artifactType"], "application/vnd.test+json");
+    EXPECT_FALSE(index_json["manifests"][i].contains("annotations"));
+  }
+  auto referrers = list_referrers(tmp / "out");
+  ASSERT_TRUE(referrers.ok()) << referrers.error().message;
+  ASSERT_EQ(referrers->size(), 2u);
+  EXPECT_EQ((*referrers)[0].subject.digest, made->entries[0].digest);
+  EXPECT_EQ((*referrers)[1].subject.digest, made->entries[1].digest);
+  for (const auto& referrer : *referrers)
+    for (const auto& blob : referrer.blobs) EXPECT_TRUE(read_blob(tmp / "out", blob, "referrer blob").ok());
+  auto picked = load_image(tmp / "out", "multi", *parse_platform("linux/arm64"));
+  ASSERT_TRUE(picked.ok()) << picked.error().message;
+  auto of_arm64 = referrers_of_image(tmp / "out", *picked);
+  ASSERT_TRUE(of_arm64.ok());
+  ASSERT_EQ(of_arm64->size(), 1u);
+  EXPECT_EQ((*of_arm64)[0].manifest.digest, arm64_sbom.digest);
+
+  ASSERT_TRUE(write_layout_index(request_for(tmp / "again", {tmp / "amd64", tarball})).ok());
+  EXPECT_EQ(read_text(tmp / "again/index.json"), read_text(tmp / "out/index.json"));
+  const std::string before = read_text(tmp / "out/index.json");
+  ASSERT_TRUE(write_layout_index(request_for(tmp / "out", {tmp / "amd64", tarball})).ok());
+  EXPECT_EQ(read_text(tmp / "out/index.json"), before);
+  auto swept = collect_garbage(tmp / "out");
+  ASSERT_TRUE(swept.ok()) << swept.error().message;
+  EXPECT_EQ(swept->removed_blobs, 0u);
+  EXPECT_EQ(swept->removed_referrers, 0u);
+}
+
+// A referrer of a referrer (a signature of an SBOM) comes along too; with
+// --add, the added image's referrers are listed and the replaced image's
+// stay until gc, which then drops them.
+TEST(LayoutIndexReferrers, TakesReferrersOfReferrersAndAddKeepsTheOldOnesUntilGc) {
+  TempDir tmp;
+  FakeLayout amd64 = image_layout(tmp / "amd64", "amd64");
+  const Descriptor sbom = attach(tmp / "amd64", "sbom.json", R"({"sbom":1})");
+  {
+    auto store = LayoutStore::open_or_create(tmp / "amd64");
+    ASSERT_TRUE(store.ok());
+    auto signature = write_referrer(*store, sbom, "signature", "application/vnd.test.sig");
+    ASSERT_TRUE(signature.ok());
+    auto plan = plan_index(*store, {*signature});
+    ASSERT_TRUE(plan.ok() && commit_index(*store, *plan).ok());
+  }
+  image_layout(tmp / "arm64", "arm64");
+  auto made = write_layout_index(request_for(tmp / "out", {tmp / "amd64", tmp / "arm64"}));
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  ASSERT_EQ(made->referrers.size(), 2u);
+  EXPECT_EQ(made->referrers[1].artifact_type, "application/vnd.test.sig");
+
+  image_layout(tmp / "amd64-new", "amd64", "", "rebuilt");
+  const Descriptor new_sbom = attach(tmp / "amd64-new", "new.json", R"({"sbom":2})");
+  IndexRequest edit;
+  edit.layout_dir = tmp / "out";
+  edit.tag = "multi";
+  edit.add = {{tmp / "amd64-new", "latest"}};
+  auto added = write_layout_index(edit);
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  ASSERT_EQ(added->referrers.size(), 1u);
+  EXPECT_EQ(added->referrers[0].digest, new_sbom.digest);
+  auto all = list_referrers(tmp / "out");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 3u);  // the old SBOM and its signature stay until gc
+  auto swept = collect_garbage(tmp / "out");
+  ASSERT_TRUE(swept.ok()) << swept.error().message;
+  EXPECT_EQ(swept->removed_referrers, 2u);
+  all = list_referrers(tmp / "out");
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].manifest.digest, new_sbom.digest);
+}
+
+// A referrer whose document does not match its digest (in a directory or a
+// tarball), or whose manifest is not one, refuses the source; the output
+// is left as it was.
+TEST(LayoutIndexReferrers, RefusesAReferrerThatDoesNotMatchItsDigest) {
+  Output o;
+  const Descriptor sbom = attach(o.tmp / "arm64", "sbom.json", R"({"sbom":"arm64"})");
+  auto referrers = list_referrers(o.tmp / "arm64");
+  ASSERT_TRUE(referrers.ok() && referrers->size() == 1u);
+  const std::string document = o.tmp / "arm64/blobs/sha256/" + (*referrers)[0].blobs[1].digest.hex();
+  std::string bytes = read_text(document);
+  bytes[2] ^= 1;
+  write_text(document, bytes);
+  auto result = write_layout_index(request_for(o.tmp / "out", {o.tmp / "amd64", o.tmp / "arm64"}));
+  expect_error(result, {"sources[1]", "does not match its digest"});
+  o.expect_unchanged();
+  const std::string manifest = o.tmp / "arm64/blobs/sha256/" + sbom.digest.hex();
+  write_text(manifest, std::string(static_cast<size_t>(sbom.size), ' '));
+  expect_error(write_layout_index(request_for(o.tmp / "out", {o.tmp / "amd64", o.tmp / "arm64"})),
+               {"sources[1]", sbom.digest.str()});
+  o.expect_unchanged();
+}
+
+// --annotation goes on the index document, --index-annotation on its
+// index.json entry beside ref.name; ref.name is refused for both, naming
+// the field; an edit keeps the entry's annotations and the document's.
+TEST(LayoutIndexAnnotations, OnTheIndexDocumentAndItsEntry) {
+  TempDir tmp;
+  image_layout(tmp / "amd64", "amd64");
+  image_layout(tmp / "arm64", "arm64");
+  IndexRequest request = request_for(tmp / "out", {tmp / "amd64"});
+  request.document_annotations = {{"org.opencontainers.image.revision", "abc"}, {"b", "x=y z"}};
+  request.index_annotations = {{"com.example.entry", "yes"}};
+  auto made = write_layout_index(request);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  const auto document = json_of(tmp / "out/blobs/sha256/" + made->index.digest.hex());
+  EXPECT_EQ(document["annotations"], (nlohmann::json{{"b", "x=y z"}, {"org.opencontainers.image.revision", "abc"}}));
+  EXPECT_EQ(json_of(tmp / "out/index.json")["manifests"][0]["annotations"],
+            (nlohmann::json{{"com.example.entry", "yes"}, {k_annotation_ref_name, "multi"}}));
+
+  IndexRequest edit;
+  edit.layout_dir = tmp / "out";
+  edit.tag = "multi";
+  edit.add = {{tmp / "arm64", "latest"}};
+  edit.document_annotations = {{"b", "changed"}, {"c", "new"}};
+  auto edited = write_layout_index(edit);
+  ASSERT_TRUE(edited.ok()) << edited.error().message;
+  EXPECT_EQ(json_of(tmp / "out/blobs/sha256/" + edited->index.digest.hex())["annotations"],
+            (nlohmann::json{{"b", "changed"}, {"c", "new"}, {"org.opencontainers.image.revision", "abc"}}));
+  EXPECT_EQ(json_of(tmp / "out/index.json")["manifests"][0]["annotations"]["com.example.entry"], "yes");
+
+  const auto before = snapshot(tmp / "out");
+  request.document_annotations = {{k_annotation_ref_name, "x"}};
+  auto refused = write_layout_index(request);
+  expect_error(refused, {"document_annotations: org.opencontainers.image.ref.name is the tag's"});
+  EXPECT_EQ(refused.error().fields.at(0).name, "document_annotations");
+  request.document_annotations.clear();
+  request.index_annotations = {{k_annotation_ref_name, "x"}};
+  refused = write_layout_index(request);
+  EXPECT_EQ(refused.error().fields.at(0).name, "index_annotations");
+  request.index_annotations = {{"", "x"}};
+  expect_error(write_layout_index(request), {"index_annotations: an annotation key is empty"});
+  EXPECT_EQ(snapshot(tmp / "out"), before);
+}
+
+// An index another tool wrote (top-level annotations, subject,
+// artifactType, unknown members; entries with urls, data, unknown fields)
+// keeps all of it through --add and --remove: only the replaced or removed
+// entry changes; the index.json entry keeps its annotations.
+TEST(LayoutIndexEdit, KeepsWhatTheEditDoesNotChange) {
+  TempDir tmp;
+  FakeLayout foreign(tmp / "out");
+  const FakeImage amd64 = foreign.image({"amd64 layer"}, config_for("amd64"));
+  const FakeImage arm = foreign.image({"arm layer"}, config_for("arm", "v7"));
+  const FakeImage s390x = foreign.image({"s390x layer"}, config_for("s390x"));
+  auto entry = [](const FakeImage& image, const char* arch) {
+    return nlohmann::ordered_json{{"mediaType", k_media_type_manifest}, {"digest", image.manifest.digest.str()},
+                                  {"size", image.manifest.size}, {"platform", {{"architecture", arch}, {"os", "linux"}}}};
+  };
+  nlohmann::ordered_json document = {
+      {"schemaVersion", 2}, {"mediaType", k_media_type_index}, {"artifactType", "application/vnd.example"},
+      {"manifests", nlohmann::ordered_json::array()},
+      {"subject", {{"mediaType", k_media_type_manifest}, {"digest", s390x.manifest.digest.str()}, {"size", s390x.manifest.size}}},
+      {"annotations", {{"z.first", "1"}, {"a.second", "2"}}}, {"x-vendor", {{"nested", {1, 2.5, "\u00e9"}}}}};
+  document["manifests"].push_back(entry(amd64, "amd64"));
+  auto arm_entry = entry(arm, "arm");
+  arm_entry["platform"]["variant"] = "v7";
+  arm_entry["urls"] = {"https://example.com/blob"};
+  arm_entry["data"] = "e30=";
+  arm_entry["annotations"] = {{"com.example.kept", "yes"}};
+  arm_entry["x-unknown"] = {{"k", nullptr}};
+  document["manifests"].push_back(arm_entry);
+  Descriptor tagged = foreign.blob(document.dump(), k_media_type_index);
+  tagged.annotations["com.example.entry"] = "kept";
+  foreign.tag(tagged, "multi");
+
+  image_layout(tmp / "amd64-new", "amd64", "", "rebuilt");
+  image_layout(tmp / "arm64", "arm64");
+  IndexRequest edit;
+  edit.layout_dir = tmp / "out";
+  edit.tag = "multi";
+  edit.add = {{tmp / "amd64-new", "latest"}, {tmp / "arm64", "latest"}};
+  auto added = write_layout_index(edit);
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  auto written = nlohmann::ordered_json::parse(read_text(tmp / "out/blobs/sha256/" + added->index.digest.hex()));
+  nlohmann::ordered_json expected = document;
+  expected["manifests"][0] = nlohmann::ordered_json::parse(*encode_index(ImageIndex{{added->entries[0]}, {}}))["manifests"][0];
+  expected["manifests"].push_back(
+      nlohmann::ordered_json::parse(*encode_index(ImageIndex{{added->entries[2]}, {}}))["manifests"][0]);
+  EXPECT_EQ(written.dump(), expected.dump());  // key order kept too
+  EXPECT_EQ(json_of(tmp / "out/index.json")["manifests"][0]["annotations"]["com.example.entry"], "kept");
+
+  edit.add.clear();
+  edit.remove = {*parse_platform("linux/amd64")};
+  auto removed = write_layout_index(edit);
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  written = nlohmann::ordered_json::parse(read_text(tmp / "out/blobs/sha256/" + removed->index.digest.hex()));
+  expected["manifests"].erase(0);
+  EXPECT_EQ(written.dump(), expected.dump());
+  EXPECT_EQ(written["manifests"][0], arm_entry);
+}
+
+// The index to edit is read as strictly as any: a document deeper than the
+// limit, or whose blob does not match its digest, is refused and the
+// layout left as it was.
+TEST(LayoutIndexEdit, RefusesAHostileIndexToEdit) {
+  TempDir tmp;
+  FakeLayout out(tmp / "out");
+  const FakeImage amd64 = out.image({"amd64 layer"}, config_for("amd64"));
+  std::string deep = R"({"schemaVersion":2,"manifests":[{"mediaType":")" + std::string(k_media_type_manifest) +
+                     R"(","digest":")" + amd64.manifest.digest.str() + R"(","size":)" +
+                     std::to_string(amd64.manifest.size) +
+                     R"(,"platform":{"architecture":"amd64","os":"linux"}}],"x":)" + std::string(70, '[') +
+                     std::string(70, ']') + "}";
+  out.tag(out.blob(deep, k_media_type_index), "multi");
+  image_layout(tmp / "arm64", "arm64");
+  IndexRequest edit;
+  edit.layout_dir = tmp / "out";
+  edit.tag = "multi";
+  edit.add = {{tmp / "arm64", "latest"}};
+  const auto before = snapshot(tmp / "out");
+  expect_error(write_layout_index(edit), {"tag 'multi'", "nested more than 64 levels deep"});
+  EXPECT_EQ(snapshot(tmp / "out"), before);
+  FakeLayout wrong(tmp / "wrong");
+  const Descriptor index = wrong.index_blob({amd64.manifest});
+  write_text(wrong.path_of(index), std::string(static_cast<size_t>(index.size), ' '));
+  wrong.tag(index, "multi");
+  edit.layout_dir = tmp / "wrong";
+  expect_error(write_layout_index(edit), {"tag 'multi'", "is corrupted"});
 }
 
 }  // namespace

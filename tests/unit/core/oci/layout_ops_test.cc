@@ -7,6 +7,7 @@
 // verbatim and the layers with their diff_ids, and picks one image of a
 // multi-platform index by platform. Every operation names a
 // FIFO/socket/device/directory/symlink index.json or oci-layout.
+// A tagged index lists the referrers of each entry and its own.
 #include "core/oci/layout_ops.h"
 
 #include <fcntl.h>
@@ -27,6 +28,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/oci/image_writer.h"
+#include "core/oci/layout_store.h"
+#include "core/oci/referrers.h"
 #include "core/util/sha256.h"
 #include "fake_layout.h"
 #include "hostile_files.h"
@@ -263,6 +267,41 @@ TEST(LayoutOpsHostile, NonRegularLayoutFilesAreRefusedByEveryOperation) {
       expect_error(inspect_json(layout.dir(), "v1"), {culprit});
     }
   }
+}
+
+}  // namespace
+}  // namespace ocipack
+
+namespace ocipack {
+namespace {
+
+// A tagged index lists each entry's referrers (and the index's own), in the
+// data, the JSON and — through cli/inspect_text — the text.
+TEST(LayoutOpsInspect, ATaggedIndexListsTheReferrersOfEachEntry) {
+  TempDir tmp;
+  FakeLayout layout(tmp / "layout", true);
+  auto amd = layout.image({"amd"});
+  auto arm = layout.image({"arm"});
+  amd.manifest.platform = Platform{"amd64", "linux", "", {}, ""};
+  arm.manifest.platform = Platform{"arm64", "linux", "", {}, ""};
+  const Descriptor index = layout.blob(*encode_index(ImageIndex{{amd.manifest, arm.manifest}, {}}), k_media_type_index);
+  layout.tag(index, "multi");
+  auto store = LayoutStore::open_or_create(layout.dir());
+  ASSERT_TRUE(store.ok());
+  auto sbom = write_referrer(*store, arm.manifest, "{}", "application/spdx+json");
+  auto note = write_referrer(*store, index, "note", "application/vnd.note");
+  ASSERT_TRUE(sbom.ok() && note.ok());
+  auto plan = plan_index(*store, {*sbom, *note});
+  ASSERT_TRUE(plan.ok() && commit_index(*store, *plan).ok());
+  auto listed = read_tagged_index(layout.dir(), "multi");
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  ASSERT_EQ((*listed)->referrers.size(), 2u);
+  EXPECT_TRUE(referrers_about((*listed)->referrers, amd.manifest.digest).empty());
+  const auto json = nlohmann::json::parse(tagged_index_json("multi", **listed));
+  EXPECT_FALSE(json["manifests"][0].contains("referrers"));
+  EXPECT_EQ(json["manifests"][1]["referrers"],
+            (nlohmann::json::array({{{"artifactType", "application/spdx+json"}, {"digest", sbom->digest.str()}, {"size", sbom->size}}})));
+  EXPECT_EQ(json["referrers"][0]["digest"], note->digest.str());
 }
 
 }  // namespace

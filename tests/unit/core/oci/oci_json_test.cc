@@ -521,3 +521,54 @@ TEST(OciJsonIndex, SeveralEntriesAreFiledInOrder) {
 
 }  // namespace
 }  // namespace ocipack
+
+namespace ocipack {
+namespace {
+
+// edit_image_index: the kept entries and every other member stay as they are
+// (order, unknown fields, escapes as JSON reads them), new entries are
+// encoded, the given annotations set beside the kept ones.
+TEST(OciJsonEditIndex, KeepsEveryMemberItDoesNotChange) {
+  const std::string kept =
+      R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + hex_of('1') +
+      R"(","size":7,"urls":["https://x/y"],"data":"e30=","x-extra":[1,true,null],"platform":{"os":"linux","architecture":"arm"}})";
+  const std::string dropped =
+      R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + hex_of('2') + R"(","size":8})";
+  const std::string existing = R"({"schemaVersion":2,"x-custom":{"k":[1,2.5,"three"]},"manifests":[)" + dropped +
+                               "," + kept + R"(],"subject":{"digest":")" + hex_of('3') +
+                               R"("},"annotations":{"z":"1","a":"2"},"artifactType":"application/x"})";
+  Descriptor added{k_media_type_manifest, digest_of_char('4'), 9, {}};
+  added.platform = Platform{"amd64", "linux", "", {}, ""};
+  auto json = edit_image_index(existing, {{std::size_t{1}}, {std::nullopt, added}}, {{"a", "changed"}, {"b", "new"}},
+                               "the index");
+  ASSERT_TRUE(json.ok()) << json.error().message;
+  EXPECT_EQ(*json, R"({"schemaVersion":2,"x-custom":{"k":[1,2.5,"three"]},"manifests":[)" + kept +
+                       R"(,{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + hex_of('4') +
+                       R"(","size":9,"platform":{"architecture":"amd64","os":"linux"}}],"subject":{"digest":")" +
+                       hex_of('3') + R"("},"annotations":{"z":"1","a":"changed","b":"new"},"artifactType":"application/x"})");
+  // Without annotations to set, none are added; a document without
+  // "manifests" gets the array.
+  auto bare = edit_image_index(R"({"schemaVersion":2})", {{std::nullopt, added}}, {}, "the index");
+  ASSERT_TRUE(bare.ok()) << bare.error().message;
+  EXPECT_EQ(bare->find("annotations"), std::string::npos);
+  EXPECT_NE(bare->find(hex_of('4')), std::string::npos);
+}
+
+TEST(OciJsonEditIndex, RefusesWhatItCannotEdit) {
+  const std::vector<IndexEntryEdit> keep_first{{std::size_t{0}}};
+  auto expect_refused = [&](const std::string& existing, const std::string& wanted,
+                            const std::map<std::string, std::string>& annotations = {}) {
+    auto json = edit_image_index(existing, keep_first, annotations, "the index");
+    ASSERT_FALSE(json.ok()) << existing;
+    EXPECT_NE(json.error().message.find(wanted), std::string::npos) << json.error().message;
+  };
+  expect_refused(R"({"manifests":[]})", "the index has no entry 0 to keep");
+  expect_refused(R"({"manifests":{}})", "the index: 'manifests' is not an array");
+  expect_refused(R"([])", "the index is not a JSON object");
+  expect_refused(R"({"manifests":[)", "the index is not valid JSON");
+  expect_refused(R"({"manifests":[{}],"x":)" + nested_arrays(70) + "}", "nested more than 64 levels deep");
+  expect_refused(R"({"manifests":[{}],"annotations":[1]})", "'annotations' is not an object", {{"k", "v"}});
+}
+
+}  // namespace
+}  // namespace ocipack
