@@ -221,11 +221,12 @@ if check "multi: skopeo copy --all to the registry" "${COPY[@]}" --all --dest-tl
         fi
     fi
     API=(python3 "$(dirname "$0")/registry_api.py")
-    SBOM_REF=$(jq -r '.manifests[] | select(.artifactType == "application/spdx+json") | .digest' "$T/p-amd64/index.json")
+    # ocipack index carried the amd64 image's referrer into the multi-platform layout.
+    SBOM_REF=$(jq -r '.manifests[] | select(.artifactType == "application/spdx+json") | .digest' "$T/multi/index.json")
     check_eq "multi: the SBOM referrer's subject is the amd64 manifest" "$(layout_manifest_digest "$T/p-amd64" t)" \
-        "$(jq -r '.subject.digest' "$(blob_path "$T/p-amd64" "$SBOM_REF")")"
+        "$(jq -r '.subject.digest' "$(blob_path "$T/multi" "$SBOM_REF")")"
     check_eq "multi: the SBOM referrer pushed by digest (registry API), the registry answers its digest" "$SBOM_REF" \
-        "$("${API[@]}" push-manifest "$REGISTRY" ocipack/multi "$T/p-amd64" "$SBOM_REF" 2>&1)"
+        "$("${API[@]}" push-manifest "$REGISTRY" ocipack/multi "$T/multi" "$SBOM_REF" 2>&1)"
     "${API[@]}" get-manifest "$REGISTRY" ocipack/multi "$SBOM_REF" "$T/sbom-manifest.back" 2>"$T/get.err"
     check "multi: the SBOM artifact manifest fetched back by digest is identical" \
         cmp "$(blob_path "$T/p-amd64" "$SBOM_REF")" "$T/sbom-manifest.back"

@@ -1233,9 +1233,9 @@ else
 fi
 MA_OUT=$TEST_TMP/ma-deploy/myapp-multiarch-multiarch-oci
 if bb_run_task $C do_create_multiarch_index "$MA_BODY" && pass "$C: do_create_multiarch_index succeeds"; then
-    check_eq "$C: index.json: one entry, an image index, tagged latest" \
-        "application/vnd.oci.image.index.v1+json latest 1" \
-        "$(jq -r '"\(.manifests[0].mediaType) \(.manifests[0].annotations["org.opencontainers.image.ref.name"]) \(.manifests | length)"' "$MA_OUT/index.json")"
+    check_eq "$C: index.json: an image index tagged latest, then the arm image's SBOM referrer (carried by ocipack index)" \
+        "application/vnd.oci.image.index.v1+json latest 2 application/spdx+json" \
+        "$(jq -r '"\(.manifests[0].mediaType) \(.manifests[0].annotations["org.opencontainers.image.ref.name"]) \(.manifests | length) \(.manifests[1].artifactType)"' "$MA_OUT/index.json")"
     check_eq "$C: platforms in OCI_MULTIARCH_PLATFORMS order, variant kept" "linux/arm64 linux/arm/v7" \
         "$("$OCIPACK" inspect --json "$MA_OUT:latest" | jq -r '[.manifests[].platform] | join(" ")')"
     MA_INDEX=$(blob_path "$MA_OUT" "$(jq -r '.manifests[0].digest' "$MA_OUT/index.json")")
