@@ -320,6 +320,54 @@ Result<std::optional<Sbom>> load_sbom(const BuildOptions& options) {
   return std::optional<Sbom>(std::move(sbom));
 }
 
+// How the rootfs walk packs: the mtime clamp, the owner, and never our own
+// output (the layout, the tarball) when it lies inside a rootfs.
+WalkOptions walk_options_for(const BuildOptions& options, const LayoutStore& store) {
+  WalkOptions walk_options;
+  walk_options.clamp_mtime = options.clamp_mtime;
+  walk_options.owner_root = options.owner_root;
+  struct stat st {};
+  if (::stat(store.dir().c_str(), &st) == 0) walk_options.exclude.emplace_back(st.st_dev, st.st_ino);
+  if (options.tar_output && ::stat(options.tar_output->c_str(), &st) == 0)
+    walk_options.exclude.emplace_back(st.st_dev, st.st_ino);
+  return walk_options;
+}
+
+// The image's layers, in manifest order, and the diff_ids of the new ones.
+struct ImageLayers {
+  std::vector<Descriptor> descriptors;
+  std::vector<Digest> diff_ids;
+};
+
+// 1. The base image's layers (imported), then the new layers, built and
+// committed as blobs; records both in `result`.
+Result<ImageLayers> add_layers(const BuildOptions& options, const LayerFormat& format, const BuildHooks& hooks,
+                               LayoutStore& store, const Base& base_image, BuildResult& result) {
+  ImageLayers layers;
+  if (base_image.image) {
+    for (const auto& layer : base_image.image->manifest_doc.layers) {
+      OCIPACK_TRY(store.import_blob(*options.base_layout, layer));
+      layers.descriptors.push_back(layer);
+      result.base_layers.push_back(layer);
+    }
+  }
+  OCIPACK_TRY_ASSIGN(auto built, build_layers(options, format, hooks, walk_options_for(options, store), store,
+                                               base_image.tree ? &*base_image.tree : nullptr));
+  // An interrupt after the layers are compressed still aborts the build (the
+  // new blobs are removed by the caller); the last check is before index.json.
+  if (hooks.cancelled()) return interrupted_error();
+  for (auto& [blob, outcome] : built) {
+    const LayerResult& layer = outcome.result;
+    OCIPACK_TRY(store.commit_blob(blob, layer.digest));
+    Descriptor descriptor{format.media_type(), layer.digest, static_cast<int64_t>(layer.compressed_size), layer.annotations};
+    layers.descriptors.push_back(descriptor);
+    layers.diff_ids.push_back(layer.diff_id);
+    result.layers.push_back({descriptor, layer});
+    result.warnings.insert(result.warnings.end(), outcome.warnings.begin(), outcome.warnings.end());
+  }
+  return layers;
+}
+
 Result<BuildResult> build_into(const BuildOptions& options, const LayerFormat& format, const BuildHooks& hooks,
                                LayoutStore& store, const Base& base_image, const std::optional<Sbom>& sbom) {
   const std::optional<LoadedImage>& base = base_image.image;
@@ -327,47 +375,14 @@ Result<BuildResult> build_into(const BuildOptions& options, const LayerFormat& f
   // The store holds the layout lock since it was opened (builds and gc of one
   // layout exclude each other), so the index it read is current.
   OCIPACK_TRY(store.ensure_directories());
-
-  WalkOptions walk_options;
-  walk_options.clamp_mtime = options.clamp_mtime;
-  walk_options.owner_root = options.owner_root;
-  // Never pack our own output when it lies inside a rootfs.
-  struct stat st {};
-  if (::stat(store.dir().c_str(), &st) == 0) walk_options.exclude.emplace_back(st.st_dev, st.st_ino);
-  if (options.tar_output && ::stat(options.tar_output->c_str(), &st) == 0)
-    walk_options.exclude.emplace_back(st.st_dev, st.st_ino);
-
-  // 1. The base image's layers, then the new layers' blobs.
-  Manifest manifest;
-  if (base) {
-    for (const auto& layer : base->manifest_doc.layers) {
-      OCIPACK_TRY(store.import_blob(*options.base_layout, layer));
-      manifest.layers.push_back(layer);
-      result.base_layers.push_back(layer);
-    }
-  }
-  OCIPACK_TRY_ASSIGN(auto built, build_layers(options, format, hooks, walk_options, store,
-                                               base_image.tree ? &*base_image.tree : nullptr));
-  // An interrupt after the layers are compressed still aborts the build (the
-  // new blobs are removed by the caller); the last check is before index.json.
-  if (hooks.cancelled()) return interrupted_error();
-  std::vector<Digest> diff_ids;
-  for (auto& [blob, outcome] : built) {
-    const LayerResult& layer = outcome.result;
-    OCIPACK_TRY(store.commit_blob(blob, layer.digest));
-    Descriptor descriptor{format.media_type(), layer.digest, static_cast<int64_t>(layer.compressed_size), layer.annotations};
-    manifest.layers.push_back(descriptor);
-    diff_ids.push_back(layer.diff_id);
-    result.layers.push_back({descriptor, layer});
-    result.warnings.insert(result.warnings.end(), outcome.warnings.begin(), outcome.warnings.end());
-  }
+  OCIPACK_TRY_ASSIGN(const ImageLayers layers, add_layers(options, format, hooks, store, base_image, result));
 
   // 2. Config, 3. manifest: small blobs, each complete before it is referenced.
   std::map<std::string, std::string> entry_annotations = options.index_annotations;
   entry_annotations[k_annotation_ref_name] = options.image.tag;
   OCIPACK_TRY_ASSIGN(const WrittenImage image,
-                     write_image(store, make_image_config(options.image, base ? &base->config : nullptr, diff_ids),
-                                 manifest.layers, entry_annotations, options.manifest_annotations));
+                     write_image(store, make_image_config(options.image, base ? &base->config : nullptr, layers.diff_ids),
+                                 layers.descriptors, entry_annotations, options.manifest_annotations));
   result.config = image.config;
   result.manifest = image.manifest;
   // A single image's index.json entry carries no platform (as ocipack has
