@@ -82,6 +82,8 @@ int exit_status(const Error& error) {
   return k_exit_failure;
 }
 
+int exit_status_after_signal(int signal_number) { return 128 + signal_number; }
+
 Error command_line_error(const Error& error) { return usage_error(message_for_user(error)); }
 
 }  // namespace ocipack::cli

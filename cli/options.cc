@@ -14,6 +14,7 @@
 #include "cli/codec_names.h"
 #include "cli/errors.h"
 #include "cli/shlex.h"
+#include "cli/suggest.h"
 #include "core/codec/codec.h"
 #include "core/layer/layer_format.h"
 #include "core/oci/arch.h"
@@ -79,6 +80,15 @@ SOURCE_DATE_EPOCH (as Yocto exports it) sets `created` when --created is not
 given and clamps file mtimes in the layer to that time.
 The layer digest depends only on the rootfs contents, --compression-format,
 --chunk-size, --level and the compressor version (see README); not on --threads.)";
+
+// The exit statuses every subcommand's help ends with (cli/errors.h).
+constexpr const char* k_exit_status_help = R"(
+Exit status: 0 done; 1 the operation failed (a missing layout included);
+2 bad usage; 130 interrupted by SIGINT (Ctrl-C); 143 stopped by SIGTERM.)";
+constexpr const char* k_verify_exit_help = R"(
+verify: 0 the layout is valid; 1 problems found (one per line on stdout, then
+a PROBLEMS FOUND summary) or no layout to check (one error line on stderr, no
+summary); 2 bad usage (the check did not run).)";
 
 // "libdeflate 0-12 (default 6), ...": the levels each codec takes, from
 // level_bounds, for the --level help.
@@ -342,7 +352,7 @@ Status set_layers(const BuildFlags& flags, BuildOptions& b) {
     if (dir.empty()) return usage_error("--layer: the directory is empty");
     b.layers.push_back({dir, std::nullopt});
   }
-  if (b.layers.empty()) return usage_error("no rootfs given: pass ROOTFS or --layer DIR (see: ocipack build --help)");
+  if (b.layers.empty()) return usage_error("no rootfs given: pass ROOTFS or --layer DIR");
   if (!flags.diff_base.empty()) b.layers.back().diff_base = flags.diff_base;
   if (flags.owner != "keep" && flags.owner != "root")
     return usage_error("--owner '" + flags.owner + "': expected keep or root");
@@ -504,10 +514,127 @@ CommandLine text_command(CommandLine::Action action, std::string text) {
   return cl;
 }
 
+// `ocipack help [COMMAND]` and `ocipack version`: text commands that are
+// subcommands too, so that scripts and newcomers find them where git's are.
+struct HelpFlags {
+  std::string command;  // help: the subcommand whose help to print
+};
+
+// Every subcommand declared on one CLI11 app, with the flags each fills in.
+struct Program {
+  CLI::App app{"ocipack: turn a root filesystem into an OCI image layout, fast", "ocipack"};
+  BuildFlags build_flags;
+  LayoutFlags tags_flags, inspect_flags, gc_flags, verify_flags;
+  IndexFlags index_flags;
+  AttachFlags attach_flags;
+  HelpFlags help_flags;
+  std::string version = std::string("ocipack ") + OCIPACK_VERSION + " (" + codec_description(CodecKind::libdeflate) +
+                        ", " + codec_description(CodecKind::isal) + ", " + codec_description(CodecKind::zstd) + ")";
+  CLI::App *build, *tags, *inspect, *gc, *verify, *index, *attach, *help, *version_command;
+
+  Program() {
+    app.require_subcommand(1);
+    app.set_version_flag("--version", version);
+    build = add_build(app, build_flags);
+    tags = add_tags(app, tags_flags);
+    inspect = add_inspect(app, inspect_flags);
+    gc = add_gc(app, gc_flags);
+    verify = add_verify(app, verify_flags);
+    index = add_index(app, index_flags);
+    attach = add_attach(app, attach_flags);
+    help = app.add_subcommand("help", "Print the help of COMMAND (or this help)");
+    help->add_option("COMMAND", help_flags.command, "A subcommand");
+    version_command = app.add_subcommand("version", "Print the version and the codec libraries this binary uses");
+    for (CLI::App* sub : app.get_subcommands({})) sub->footer(sub->get_footer() + k_exit_status_help);
+    verify->footer(verify->get_footer() + k_verify_exit_help);
+    app.footer(k_exit_status_help);  // after the subcommands, which would inherit it
+  }
+  Program(const Program&) = delete;
+  Program& operator=(const Program&) = delete;
+
+  // The subcommand called `name` (nullptr when there is none).
+  const CLI::App* subcommand(const std::string& name) const {
+    for (const CLI::App* sub : app.get_subcommands({}))
+      if (sub->get_name() == name) return sub;
+    return nullptr;
+  }
+  std::vector<std::string> subcommand_names() const {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+    return names;
+  }
+};
+
+// The flags of `app` as typed ("--tag", "-o"), for suggestions.
+std::vector<std::string> flag_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* option : app.get_options()) {
+    for (const auto& name : option->get_lnames()) names.push_back("--" + name);
+    for (const auto& name : option->get_snames()) names.push_back("-" + name);
+  }
+  return names;
+}
+
+// The flag an argument names ("--tag" of "--tag=v1", "-o" of "-oout"), or
+// "" for a word that is not a flag ("-" is stdin, not a flag).
+std::string flag_of_argument(const std::string& arg) {
+  if (arg.size() < 2 || arg[0] != '-') return {};
+  if (arg[1] == '-') return arg.substr(0, arg.find('='));
+  return arg.substr(0, 2);
+}
+
+// Refuses a flag that `sub` does not have, naming it and the nearest one it
+// has, before CLI11 parses: CLI11 would first complain about a required flag
+// the typo kept from being seen. Values of flags that take one are skipped.
+// `args` from `first` to before `last` are `sub`'s.
+Status check_flags(const CLI::App& sub, const std::vector<std::string>& args, size_t first, size_t last) {
+  for (size_t i = first; i < last && args[i] != "--"; ++i) {
+    const std::string flag = flag_of_argument(args[i]);
+    if (flag.empty()) continue;
+    const CLI::Option* option = sub.get_option_no_throw(flag);
+    if (option == nullptr)
+      return usage_error("unknown option '" + flag + "'" + did_you_mean(flag, flag_names(sub)));
+    if (option->get_type_size_max() > 0 && flag.size() == args[i].size()) ++i;  // its value follows
+  }
+  return ok_status();
+}
+
+// The index of the subcommand's name in `args` (args.size() if none): the
+// first argument that is not a flag of the program itself.
+size_t command_position(const std::vector<std::string>& args) {
+  size_t i = 0;
+  while (i < args.size() && !flag_of_argument(args[i]).empty()) ++i;
+  return i;
+}
+
+// Unknown subcommands and flags, each with the nearest known name.
+Status check_names(const Program& program, const std::vector<std::string>& args) {
+  const size_t at = command_position(args);
+  OCIPACK_TRY(check_flags(program.app, args, 0, at));
+  if (at == args.size()) return ok_status();  // CLI11 asks for a subcommand
+  const CLI::App* sub = program.subcommand(args[at]);
+  if (sub == nullptr)
+    return usage_error("unknown command '" + args[at] + "'" + did_you_mean(args[at], program.subcommand_names()));
+  return check_flags(*sub, args, at + 1, args.size());
+}
+
+// `ocipack help [COMMAND]`: that subcommand's help, or the program's.
+Result<CommandLine> help_command(const Program& program) {
+  const std::string& name = program.help_flags.command;
+  if (name.empty()) {
+    const Program unparsed;  // CLI11's help() of a parsed app is that of its subcommand
+    return text_command(CommandLine::Action::help, unparsed.app.help());
+  }
+  const CLI::App* sub = program.subcommand(name);
+  if (sub == nullptr)
+    return usage_error("unknown command '" + name + "'" + did_you_mean(name, program.subcommand_names()));
+  return text_command(CommandLine::Action::help, sub->help());
+}
+
 // The help of the subcommand given (the first that was parsed), else the
 // program's.
-std::string help_text(const CLI::App& app, const std::vector<const CLI::App*>& subcommands) {
-  for (const CLI::App* subcommand : subcommands)
+std::string help_text(const CLI::App& app) {
+  for (const CLI::App* subcommand : app.get_subcommands())
     if (subcommand->parsed()) return subcommand->help();
   return app.help();
 }
@@ -516,47 +643,41 @@ std::string help_text(const CLI::App& app, const std::vector<const CLI::App*>& s
 Error parse_error(const CLI::ParseError& error) {
   std::string message = error.what();
   if (auto nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
-  return usage_error(message + " (see: ocipack build --help)");
+  return usage_error(message);
 }
 
 Result<CommandLine> parse(const std::vector<std::string>& args, const Environment& env) {
-  CLI::App app{"ocipack: turn a root filesystem into an OCI image layout, fast", "ocipack"};
-  app.require_subcommand(1);
-  const std::string version = std::string("ocipack ") + OCIPACK_VERSION + " (" +
-                              codec_description(CodecKind::libdeflate) + ", " +
-                              codec_description(CodecKind::isal) + ", " + codec_description(CodecKind::zstd) + ")";
-  app.set_version_flag("--version", version);
-  BuildFlags build_flags;
-  LayoutFlags tags_flags, inspect_flags, gc_flags, verify_flags;
-  const CLI::App* build = add_build(app, build_flags);
-  const CLI::App* tags = add_tags(app, tags_flags);
-  const CLI::App* inspect = add_inspect(app, inspect_flags);
-  const CLI::App* gc = add_gc(app, gc_flags);
-  const CLI::App* verify = add_verify(app, verify_flags);
-  IndexFlags index_flags;
-  const CLI::App* index = add_index(app, index_flags);
-  AttachFlags attach_flags;
-  const CLI::App* attach = add_attach(app, attach_flags);
-
+  Program program;
+  OCIPACK_TRY(check_names(program, args));
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes its arguments last first
   try {
-    app.parse(reversed);
+    program.app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
-    return text_command(CommandLine::Action::help, help_text(app, {build, tags, inspect, gc, verify, index, attach}));
+    return text_command(CommandLine::Action::help, help_text(program.app));
   } catch (const CLI::CallForVersion&) {
-    return text_command(CommandLine::Action::version, version);
+    return text_command(CommandLine::Action::version, program.version);
   } catch (const CLI::ParseError& error) {
     return parse_error(error);
   }
-  if (tags->parsed()) return tags_command(tags_flags);
-  if (gc->parsed()) return gc_command(gc_flags);
-  if (verify->parsed()) return verify_command(verify_flags);
-  if (inspect->parsed()) return inspect_command(inspect_flags);
-  if (index->parsed()) return index_command(index_flags);
-  if (attach->parsed()) return attach_command(attach_flags);
-  return build_command(build_flags, env);
+  if (program.help->parsed()) return help_command(program);
+  if (program.version_command->parsed()) return text_command(CommandLine::Action::version, program.version);
+  if (program.tags->parsed()) return tags_command(program.tags_flags);
+  if (program.gc->parsed()) return gc_command(program.gc_flags);
+  if (program.verify->parsed()) return verify_command(program.verify_flags);
+  if (program.inspect->parsed()) return inspect_command(program.inspect_flags);
+  if (program.index->parsed()) return index_command(program.index_flags);
+  if (program.attach->parsed()) return attach_command(program.attach_flags);
+  return build_command(program.build_flags, env);
 }
 }  // namespace
+
+std::string usage_hint(const std::vector<std::string>& args) {
+  const Program program;
+  const size_t at = command_position(args);
+  const bool known = at < args.size() && program.subcommand(args[at]) != nullptr && args[at] != "help" &&
+                     args[at] != "version";
+  return known ? "see 'ocipack " + args[at] + " --help'" : "see 'ocipack --help'";
+}
 
 Result<CommandLine> parse_command_line(const std::vector<std::string>& args, const Environment& env) {
   auto command = parse(args, env);

@@ -1,7 +1,8 @@
 // Command-line parsing for `ocipack`: turns argv (plus SOURCE_DATE_EPOCH,
 // the current time and the number of cores) into a CommandLine — which
 // subcommand to run (build, index, tags, inspect, verify, gc, attach, or
-// printing help or the version) and its settings; for build, the BuildOptions handed to the
+// printing help or the version: `--help`, `help CMD`, `--version`,
+// `version`) and its settings; for build, the BuildOptions handed to the
 // library. Every value is checked here, with an error that names the flag
 // and the value. A library so tests can drive it without spawning
 // processes; it prints nothing.
@@ -47,6 +48,10 @@ struct CommandLine {
 // whatever kind the library check that refused a value gives, and its
 // message names flags, not the library's field names (cli/errors.h).
 Result<CommandLine> parse_command_line(const std::vector<std::string>& args, const Environment& env);
+
+// Where a usage error of `args` sends the user: "see 'ocipack build --help'"
+// for a known subcommand, else "see 'ocipack --help'".
+std::string usage_hint(const std::vector<std::string>& args);
 
 // Value parsers (exposed for tests); errors name the flag and the value.
 Result<std::string> parse_port(const std::string& value);               // "80" → "80/tcp"

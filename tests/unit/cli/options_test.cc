@@ -452,3 +452,72 @@ TEST(CliOptions, PlatformPicksFromAMultiPlatformImage) {
 
 }  // namespace
 }  // namespace ocipack::cli
+
+namespace ocipack::cli {
+namespace {
+
+// Unknown subcommands and flags are named, with the nearest known name when
+// one is close, before CLI11 would complain about something else (a
+// required -o the typo hid); `help CMD` and `version` are subcommands.
+TEST(CliOptions, UnknownNamesAreNamedWithASuggestion) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
+      {{"biuld", "/r", "-o", "/o"}, "unknown command 'biuld' (did you mean 'build'?)"},
+      {{"frobnicate"}, "unknown command 'frobnicate'"},
+      {{"build", "/r", "--tga", "v1"}, "unknown option '--tga' (did you mean '--tag'?)"},  // -o missing too
+      {{"build", "/r", "-o", "/o", "--tga=v1"}, "unknown option '--tga' (did you mean '--tag'?)"},
+      {{"build", "/r", "-o", "/o", "--no-such-flag"}, "unknown option '--no-such-flag'"},
+      {{"build", "/r", "-x", "-o", "/o"}, "unknown option '-x'"},
+      {{"verify", "/l", "--rfe", "v1"}, "unknown option '--rfe' (did you mean '--ref'?)"},
+      {{"inspect", "/l", "--jsno"}, "unknown option '--jsno' (did you mean '--json'?)"},
+      {{"--verison"}, "unknown option '--verison' (did you mean '--version'?)"},
+      {{"help", "inspcet"}, "unknown command 'inspcet' (did you mean 'inspect'?)"},
+  };
+  for (const auto& [args, message] : refused) {
+    auto cl = parse(args);
+    ASSERT_FALSE(cl.ok()) << message;
+    EXPECT_EQ(cl.error().kind, ErrorKind::usage);
+    EXPECT_EQ(cl.error().message, message);
+  }
+  // A value that looks like a flag is a value, not an unknown flag.
+  auto cl = parse(with({"--label", "--x=1", "--cmd=--tga"}));
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->build.image.labels.at("--x"), "1");
+  EXPECT_FALSE(parse(with({"--", "--tga"})).ok()) << "after --, an extra word is CLI11's to refuse";
+}
+
+TEST(CliOptions, UsageHintNamesTheSubcommand) {
+  EXPECT_EQ(usage_hint({"build", "/r"}), "see 'ocipack build --help'");
+  EXPECT_EQ(usage_hint({"verify", "--ref"}), "see 'ocipack verify --help'");
+  EXPECT_EQ(usage_hint({"biuld"}), "see 'ocipack --help'");
+  EXPECT_EQ(usage_hint({}), "see 'ocipack --help'");
+  EXPECT_EQ(usage_hint({"help", "x"}), "see 'ocipack --help'");
+}
+
+TEST(CliOptions, HelpAndVersionSubcommands) {
+  auto help = parse({"help", "verify"});
+  ASSERT_TRUE(help.ok()) << help.error().message;
+  EXPECT_EQ(help->action, CommandLine::Action::help);
+  EXPECT_EQ(help->text, parse({"verify", "--help"})->text);
+  EXPECT_NE(help->text.find("--ref"), std::string::npos);
+  EXPECT_NE(help->text.find("1 problems found"), std::string::npos) << help->text;
+  auto top = parse({"help"});
+  ASSERT_TRUE(top.ok());
+  EXPECT_EQ(top->text, parse({"--help"})->text);
+  for (const char* name : {"build", "index", "tags", "inspect", "verify", "gc", "attach", "help", "version"})
+    EXPECT_NE(top->text.find(name), std::string::npos) << name;
+  for (const char* command : {"build", "index", "tags", "inspect", "verify", "gc", "attach"}) {
+    auto text = parse({command, "--help"});
+    ASSERT_TRUE(text.ok()) << command;
+    EXPECT_NE(text->text.find("Exit status: 0 done; 1 the operation failed"), std::string::npos) << command;
+    EXPECT_NE(text->text.find("143"), std::string::npos) << command;
+  }
+  auto version = parse({"version"});
+  ASSERT_TRUE(version.ok()) << version.error().message;
+  EXPECT_EQ(version->action, CommandLine::Action::version);
+  EXPECT_EQ(version->text, parse({"--version"})->text);
+  for (const char* library : {"libdeflate", "libzstd"})
+    EXPECT_NE(version->text.find(library), std::string::npos) << version->text;
+}
+
+}  // namespace
+}  // namespace ocipack::cli
