@@ -134,13 +134,16 @@ int run_gc(const CommandLine& command) {
 
 // `ocipack verify`: every problem found, one per line, then a summary.
 // Status 1 when problems were found, and (as for every subcommand) when
-// there is no layout to check; 2 for bad usage.
+// there is no layout to check; 2 for bad usage, an unknown --ref included
+// (unless the layout has problems of its own, which are then listed).
 int run_verify(const CommandLine& command) {
   using ocipack::printable;
   ocipack::VerifyOptions options;
   if (!command.tag.empty()) options.ref = command.tag;
   auto report = ocipack::verify_layout(command.layout_dir, options);
   if (!report) return fail(report.error());
+  if (report->ref_missing && report->problems.size() == 1)  // a tag the layout does not have: usage
+    return fail(ocipack::usage_error("--ref: " + report->problems.front()));
   for (const auto& problem : report->problems) print_line(stdout, "", problem);
   std::printf("%s: %s (%llu manifests, %llu blobs, %llu layers, %llu entries checked)\n",
               printable(command.layout_dir).c_str(), report->ok() ? "OK" : "PROBLEMS FOUND",
@@ -227,7 +230,8 @@ int run_build(const CommandLine& command) {
   }
   auto result = build_image(build, hooks);
   if (progress) progress->finish();
-  if (!result) return fail(result.error());
+  // After SIGINT/SIGTERM any failure (a read the signal cut short) is the interruption.
+  if (!result) return fail(g_interrupted.load() ? interrupted_error() : result.error());
   for (const auto& warning : result->warnings) print_line(stderr, "ocipack: warning: ", warning);
   if (!command.quiet) print_build_summary(build, *result);
   if (command.stats)

@@ -402,6 +402,7 @@ namespace {
 // Everything about the options that can be checked cheaply before anything
 // is read or written, except the codec (resolve_layer_format).
 Status check_options(const BuildOptions& options) {
+  if (options.layout_dir.empty()) return field_error(ErrorKind::usage, "layout_dir", ": the output layout path is empty");
   OCIPACK_TRY(validate_ref_name(options.image.tag));
   OCIPACK_TRY(check_annotation_keys(options.manifest_annotations, "manifest_annotations"));
   OCIPACK_TRY(check_annotation_keys(options.index_annotations, "index_annotations"));
