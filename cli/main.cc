@@ -217,6 +217,7 @@ int run_build(const CommandLine& command) {
   using namespace ocipack;
   install_signal_handlers();
   const BuildOptions& build = command.build;
+  for (const auto& warning : command.warnings) print_line(stderr, "ocipack: warning: ", warning);
   BuildHooks hooks{&g_interrupted, {}};
   const ThreadAllowance allow_threads(build.layer.threads);  // more than the cores: the user's choice
   std::optional<cli::ProgressBar> progress;

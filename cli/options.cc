@@ -439,8 +439,12 @@ Status set_annotations(const BuildFlags& flags, BuildOptions& b) {
 }
 
 // SOURCE_DATE_EPOCH clamps mtimes and dates the image unless --created does.
-Status set_times(const BuildFlags& flags, const Environment& env, BuildOptions& b) {
-  if (env.source_date_epoch) {
+// Set but empty (as CI templates leave it) it counts as unset, with a warning.
+Status set_times(const BuildFlags& flags, const Environment& env, BuildOptions& b, CommandLine& cl) {
+  if (env.source_date_epoch && env.source_date_epoch->empty())
+    cl.warnings.push_back("SOURCE_DATE_EPOCH is set but empty: ignored (the image is dated " +
+                          std::string(flags.created.empty() ? "now" : "by --created") + ")");
+  else if (env.source_date_epoch) {
     OCIPACK_TRY_ASSIGN(b.clamp_mtime, parse_source_date_epoch(*env.source_date_epoch));
   }
   if (!flags.created.empty()) {
@@ -492,6 +496,14 @@ Status set_layer_options(const BuildFlags& flags, const Environment& env, BuildO
   return ok_status();
 }
 
+// Whether the image holds nothing but a delta: --diff-base with no --base and
+// no lower layer that is the diff base itself.
+bool delta_only(const BuildOptions& b) {
+  if (b.base_layout || b.layers.empty() || !b.layers.back().diff_base) return false;
+  return std::none_of(b.layers.begin(), b.layers.end() - 1,
+                      [&](const LayerInput& layer) { return layer.rootfs == *b.layers.back().diff_base; });
+}
+
 Result<CommandLine> build_command(const BuildFlags& flags, const Environment& env) {
   CommandLine cl;
   cl.quiet = flags.quiet;
@@ -501,7 +513,10 @@ Result<CommandLine> build_command(const BuildFlags& flags, const Environment& en
   OCIPACK_TRY(set_layers(flags, cl.build));
   OCIPACK_TRY(set_image(flags, cl.build.image));
   OCIPACK_TRY(set_annotations(flags, cl.build));
-  OCIPACK_TRY(set_times(flags, env, cl.build));
+  OCIPACK_TRY(set_times(flags, env, cl.build, cl));
+  if (delta_only(cl.build))
+    cl.warnings.push_back("--diff-base without --base: the image holds only the changes from '" +
+                          *cl.build.layers.back().diff_base + "', not the files they apply to");
   OCIPACK_TRY(set_layer_options(flags, env, cl.build));
   return cl;
 }

@@ -100,6 +100,27 @@ run verify broken
 check_eq "verify: problems found: exit 1" 1 "$RC"
 check_contains "verify: the summary says so" out "PROBLEMS FOUND"
 
+# --- SOURCE_DATE_EPOCH set but empty: unset, one warning; garbage still fails
+SOURCE_DATE_EPOCH= timeout 60 "$OCIPACK" build root -o SDE -q 2>err
+check_eq "SOURCE_DATE_EPOCH= builds" 0 $?
+check_eq "SOURCE_DATE_EPOCH=: one warning line" \
+    "ocipack: warning: SOURCE_DATE_EPOCH is set but empty: ignored (the image is dated now)" "$(cat err)"
+SOURCE_DATE_EPOCH=soon timeout 60 "$OCIPACK" build root -o SDE2 -q 2>err
+check_eq "SOURCE_DATE_EPOCH=soon: exit 2" 2 $?
+one_error_line "SOURCE_DATE_EPOCH=soon" err "SOURCE_DATE_EPOCH 'soon'"
+
+# --- --diff-base without --base: one warning, the build goes on
+mkdir -p newroot/etc
+cp root/etc/hello.txt newroot/etc/
+printf 'new\n' >newroot/etc/new.txt
+run build newroot -o D --diff-base root -q
+check_eq "--diff-base alone builds" 0 "$RC"
+check_eq "--diff-base alone: one warning line" \
+    "ocipack: warning: --diff-base without --base: the image holds only the changes from 'root', not the files they apply to" \
+    "$(cat err)"
+run build newroot -o D2 --diff-base root --base L -q
+check_eq "--diff-base with --base: no warning" "" "$(cat err)"
+
 # --- signals during a build: 128 + the signal
 big=$TEST_TMP/big.tar
 mkdir -p bigroot

@@ -519,5 +519,35 @@ TEST(CliOptions, HelpAndVersionSubcommands) {
     EXPECT_NE(version->text.find(library), std::string::npos) << version->text;
 }
 
+// SOURCE_DATE_EPOCH= (set, empty) is unset with a warning; garbage still fails.
+TEST(CliOptions, EmptySourceDateEpochIsUnsetWithAWarning) {
+  Environment env = test_env();
+  env.source_date_epoch = "";
+  auto cl = parse(base(), env);
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->build.image.created, env.now);
+  EXPECT_FALSE(cl->build.clamp_mtime.has_value());
+  ASSERT_EQ(cl->warnings.size(), 1u);
+  EXPECT_NE(cl->warnings[0].find("SOURCE_DATE_EPOCH is set but empty: ignored"), std::string::npos);
+  EXPECT_TRUE(parse(base())->warnings.empty());
+  env.source_date_epoch = " ";
+  auto garbage = parse(base(), env);
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_NE(garbage.error().message.find("SOURCE_DATE_EPOCH ' '"), std::string::npos) << garbage.error().message;
+}
+
+// --diff-base alone makes an image of nothing but the delta: a warning, the
+// build goes on; with --base, or over a lower layer that is the diff base, none.
+TEST(CliOptions, DiffBaseWithoutBaseWarns) {
+  auto cl = parse(with({"--diff-base", "/old"}));
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  ASSERT_EQ(cl->warnings.size(), 1u);
+  EXPECT_EQ(cl->warnings[0],
+            "--diff-base without --base: the image holds only the changes from '/old', not the files they apply to");
+  EXPECT_TRUE(parse(with({"--diff-base", "/old", "--base", "/b"}))->warnings.empty());
+  EXPECT_TRUE(parse({"build", "-o", "/o", "--layer", "/old", "--layer", "/new", "--diff-base", "/old"})->warnings.empty());
+  EXPECT_TRUE(parse(base())->warnings.empty());
+}
+
 }  // namespace
 }  // namespace ocipack::cli
