@@ -9,13 +9,15 @@ namespace ocipack::cli {
 
 namespace {
 // "[]" stands for any index ("layers[]" matches "layers[0]", "layers[12]").
-constexpr std::array<std::pair<std::string_view, std::string_view>, 28> k_flag_of_field{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 30> k_flag_of_field{{
     {"layers[].rootfs", "rootfs"},  // the positional ROOTFS or a --layer DIR
     {"layers[].diff_base", "--diff-base"},
     {"layout_dir", "-o"},
     {"base_layout", "--base"},
     {"diff_against_base", "--diff-against-base"},
     {"tar_output", "--tar-output"},
+    {"digest_file", "--digestfile"},
+    {"iid_file", "--iidfile"},
     {"image.tag", "--tag"},
     {"codec.compression", "--compression-format"},
     {"codec.kind", "--compressor"},

@@ -110,6 +110,7 @@ struct BuildFlags {
   std::vector<std::string> entrypoint, cmd, ports, labels, env, annotations, index_annotations;
   std::string sbom;
   std::string workdir, stop_signal, created, chunk_size, tar_output;  // chunk_size empty: the format's default
+  std::string digest_file, iid_file;
   std::string compression_format = "gzip", compressor = "libdeflate", gzip_format = "members";
   std::vector<std::string> layers;
   std::string base, base_platform, diff_base, owner = "keep";
@@ -190,6 +191,8 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
   build->add_option("--threads", flags.threads, "Worker threads; default: all cores");
   build->add_option("--chunk-size", flags.chunk_size, "Target chunk size, 64K-64M (one gzip member or zstd frame each); default: 1M, 8M for zstd");
   build->add_option("--tar-output", flags.tar_output, "Also write the layout as a tarball (OCI_IMAGE_TAR_OUTPUT)");
+  build->add_option("--digestfile", flags.digest_file, "After the build, write the manifest digest (sha256:..., no newline) to FILE, as skopeo does");
+  build->add_option("--iidfile", flags.iid_file, "After the build, write the config digest, the image id (sha256:..., no newline), to FILE, as podman does");
   build->add_flag("-q,--quiet", flags.quiet, "Print nothing on success (and no progress bar)");
   build->add_flag("--stats", flags.stats, "Print per-stage time and throughput after the build");
   build->add_flag("--progress", flags.progress, "Draw the progress bar even when stderr is not a terminal");
@@ -478,6 +481,19 @@ Status set_codec(const BuildFlags& flags, CodecOptions& codec) {
   return ok_status();
 }
 
+// --digestfile and --iidfile (given empty: a usage error).
+Status set_digest_files(const BuildFlags& flags, BuildOptions& b) {
+  if (flags.given("--digestfile")) {
+    if (flags.digest_file.empty()) return usage_error("--digestfile: the file name is empty");
+    b.digest_file = flags.digest_file;
+  }
+  if (flags.given("--iidfile")) {
+    if (flags.iid_file.empty()) return usage_error("--iidfile: the file name is empty");
+    b.iid_file = flags.iid_file;
+  }
+  return ok_status();
+}
+
 // The layer pipeline: codec, threads, chunk size, and the tarball.
 Status set_layer_options(const BuildFlags& flags, const Environment& env, BuildOptions& b) {
   OCIPACK_TRY(set_codec(flags, b.layer.codec));
@@ -493,7 +509,7 @@ Status set_layer_options(const BuildFlags& flags, const Environment& env, BuildO
     b.layer.chunking.target_size = chunk;
   }
   if (!flags.tar_output.empty()) b.tar_output = flags.tar_output;
-  return ok_status();
+  return set_digest_files(flags, b);
 }
 
 // Whether the image holds nothing but a delta: --diff-base with no --base and

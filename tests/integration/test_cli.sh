@@ -121,6 +121,24 @@ check_eq "--diff-base alone: one warning line" \
 run build newroot -o D2 --diff-base root --base L -q
 check_eq "--diff-base with --base: no warning" "" "$(cat err)"
 
+# --- --digestfile / --iidfile: sha256:<hex>, no newline, after the commit
+run build root -o DF -q --digestfile DF.digest --iidfile DF.iid
+check_eq "--digestfile/--iidfile build" 0 "$RC"
+manifest=$(layout_manifest_digest DF latest)
+check_eq "--digestfile holds the manifest digest, no newline" "$manifest" "$(cat DF.digest)"
+check_eq "--digestfile: no trailing newline" "$(printf '%s' "$manifest" | wc -c)" "$(wc -c <DF.digest)"
+check_eq "--iidfile holds the config digest" "$(jq -r .config.digest "$(blob_path DF "$manifest")")" "$(cat DF.iid)"
+mkdir -p a-dir
+ln -s DF.digest a-link
+cp -a DF DF.before
+exits "--digestfile a directory" 1 "--digestfile 'a-dir' is a directory" build root -o DF --tag t2 --digestfile a-dir
+exits "--iidfile a symlink" 1 "--iidfile 'a-link' is a symbolic link" build root -o DF --tag t2 --iidfile a-link
+exits "--digestfile inside the layout" 1 "--digestfile 'DF/d' lies inside the output layout" \
+    build root -o DF --tag t2 --digestfile DF/d
+exits "--iidfile ''" 2 "--iidfile: the file name is empty" build root -o DF --tag t2 --iidfile ''
+check "refused --digestfile/--iidfile left the layout as it was" diff -r DF DF.before
+check "the symlink's target was not written" test "$(readlink a-link)" = DF.digest
+
 # --- signals during a build: 128 + the signal
 big=$TEST_TMP/big.tar
 mkdir -p bigroot
