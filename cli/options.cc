@@ -42,6 +42,27 @@ Result<std::string> parse_port(const std::string& value) {
   return std::to_string(port) + "/" + proto;
 }
 
+Status check_stop_signal(const std::string& value) {
+  static constexpr std::string_view k_signals[] = {
+      "HUP",  "INT",  "QUIT", "ILL",  "TRAP",   "ABRT", "IOT",    "BUS",   "FPE",  "KILL", "USR1", "SEGV",
+      "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT",   "STOP",  "TSTP", "TTIN", "TTOU", "URG",
+      "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO",  "POLL",   "PWR",   "SYS",  "RTMIN", "RTMAX"};
+  auto in_range = [](std::string_view digits, unsigned low, unsigned high) {
+    unsigned number = 0;
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+    return !digits.empty() && ec == std::errc() && ptr == digits.data() + digits.size() && number >= low &&
+           number <= high;
+  };
+  std::string_view name = value;
+  if (in_range(name, 1, 64)) return ok_status();
+  if (name.substr(0, 3) == "SIG") name.remove_prefix(3);
+  for (std::string_view known : k_signals)
+    if (name == known) return ok_status();
+  for (std::string_view rt : {"RTMIN+", "RTMAX-"})  // SIGRTMIN+3, SIGRTMAX-1
+    if (name.substr(0, rt.size()) == rt && in_range(name.substr(rt.size()), 1, 30)) return ok_status();
+  return usage_error("--stop-signal '" + value + "': expected a signal name (SIGTERM, TERM, SIGRTMIN+3) or number (1-64)");
+}
+
 Result<std::pair<std::string, std::string>> parse_key_value(const std::string& flag,
                                                             const std::string& value) {
   auto eq = value.find('=');
@@ -388,6 +409,7 @@ Status set_image(const BuildFlags& flags, ImageSpec& image) {
   if (flags.given("--author")) image.author = flags.author;
   if (flags.given("--os")) {
     if (flags.os.empty()) return usage_error("--os: the value is empty");
+    if (auto known = validate_os(flags.os); !known) return std::move(known).error().with_context("--os: ");
     image.os = flags.os;
   }
   if (flags.given("--arch")) {
@@ -401,10 +423,16 @@ Status set_image(const BuildFlags& flags, ImageSpec& image) {
   if (flags.given("--variant")) image.variant = flags.variant;
   if (auto status = validate_variant(image.variant.value_or("")); !status)
     return std::move(status).error().with_context("--variant: ");
+  if (image.architecture && flags.given("--variant"))  // without --arch, a --base image's is not known here
+    if (auto status = validate_variant_for(*image.architecture, flags.variant); !status)
+      return std::move(status).error().with_context("--variant: ");
 
   if (flags.given("--user")) image.user = flags.user;
   if (flags.given("--workdir")) image.working_dir = flags.workdir;
-  if (flags.given("--stop-signal")) image.stop_signal = flags.stop_signal;
+  if (flags.given("--stop-signal")) {
+    OCIPACK_TRY(check_stop_signal(flags.stop_signal));
+    image.stop_signal = flags.stop_signal;
+  }
   if (flags.given("--entrypoint")) {
     OCIPACK_TRY_ASSIGN(image.entrypoint, parse_command_words("--entrypoint", flags.entrypoint));
   }

@@ -58,6 +58,7 @@ std::string usage_hint(const std::vector<std::string>& args);
 Result<std::string> parse_port(const std::string& value);               // "80" → "80/tcp"
 Result<std::pair<std::string, std::string>> parse_key_value(const std::string& flag,
                                                             const std::string& value);
+Status check_stop_signal(const std::string& value);  // SIGTERM, TERM, 15, SIGRTMIN+3
 Result<size_t> parse_size(const std::string& flag, const std::string& value);  // 1M, 512K, 65536
 Result<std::vector<std::string>> parse_command_words(const std::string& flag,
                                                      const std::vector<std::string>& values);

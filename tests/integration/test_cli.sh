@@ -11,7 +11,7 @@
 #     verify: 1 for problems found; 130 after SIGINT and 143 after SIGTERM
 #     during a build (blocked reading a tar from a pipe, so no timing);
 #   - SOURCE_DATE_EPOCH set but empty, --diff-base without --base,
-#     --digestfile and --iidfile.
+#     --digestfile and --iidfile; --variant, --os and --stop-signal values.
 set -u
 source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
@@ -138,6 +138,15 @@ exits "--digestfile inside the layout" 1 "--digestfile 'DF/d' lies inside the ou
 exits "--iidfile ''" 2 "--iidfile: the file name is empty" build root -o DF --tag t2 --iidfile ''
 check "refused --digestfile/--iidfile left the layout as it was" diff -r DF DF.before
 check "the symlink's target was not written" test "$(readlink a-link)" = DF.digest
+
+# --- platform and stop signal values
+exits "--variant on amd64" 2 "--variant: variant 'v7': architecture 'amd64' has no variants" build root -o P --arch amd64 --variant v7
+exits "--os not a GOOS" 2 "--os: unknown operating system 'linx'" build root -o P --os linx
+exits "--stop-signal unknown" 2 "--stop-signal 'SIGFOO'" build root -o P --stop-signal SIGFOO
+run build root -o P -q --arch arm --variant v6 --os linux --stop-signal SIGRTMIN+3
+check_eq "arm/v6, linux, SIGRTMIN+3 build" 0 "$RC"
+check_eq "the config has them" "arm v6 linux SIGRTMIN+3" \
+    "$(jq -r '[.architecture, .variant, .os, .config.StopSignal] | join(" ")' "$(blob_path P "$(jq -r .config.digest "$(blob_path P "$(layout_manifest_digest P latest)")")")")"
 
 # --- signals during a build: 128 + the signal
 big=$TEST_TMP/big.tar

@@ -549,5 +549,31 @@ TEST(CliOptions, DiffBaseWithoutBaseWarns) {
   EXPECT_TRUE(parse(base())->warnings.empty());
 }
 
+// --variant only where the architecture has variants, --os from Go's list,
+// --stop-signal a signal name or number; each refusal names flag and value.
+TEST(CliOptions, PlatformAndStopSignalAreValidated) {
+  for (const auto& ok : std::vector<std::vector<std::string>>{
+           {"--arch", "arm", "--variant", "v6"}, {"--arch", "arm64", "--variant", "v8"}, {"--os", "windows"},
+           {"--os", "freebsd"}, {"--stop-signal", "SIGTERM"}, {"--stop-signal", "TERM"}, {"--stop-signal", "9"},
+           {"--stop-signal", "SIGRTMIN+3"}, {"--base", "/b", "--variant", "v7"}})
+    EXPECT_TRUE(parse(with(ok)).ok()) << ok[0] << " " << ok[1] << ": " << parse(with(ok)).error().message;
+  const std::vector<BadCase> cases = {
+      {{"--arch", "amd64", "--variant", "v7"}, "--variant: variant 'v7': architecture 'amd64' has no variants"},
+      {{"--arch", "aarch64", "--variant", "v7"}, "--variant: variant 'v7' is not one of arm64's (v8)"},
+      {{"--os", "linx"}, "--os: unknown operating system 'linx'"},
+      {{"--os", "Linux"}, "'Linux'"},
+      {{"--stop-signal", "SIGFOO"}, "--stop-signal 'SIGFOO'"},
+      {{"--stop-signal", "0"}, "--stop-signal '0'"},
+      {{"--stop-signal", "65"}, "--stop-signal '65'"},
+      {{"--stop-signal", "sigterm"}, "--stop-signal 'sigterm'"},
+  };
+  for (const auto& c : cases) {
+    auto cl = parse(with(c.flags));
+    ASSERT_FALSE(cl.ok()) << c.must_mention;
+    EXPECT_EQ(cl.error().kind, ErrorKind::usage);
+    EXPECT_NE(cl.error().message.find(c.must_mention), std::string::npos) << cl.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace ocipack::cli
