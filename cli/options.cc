@@ -98,7 +98,8 @@ ENTRYPOINT/CMD: given once, the value is split like Python's shlex.split (as
 Yocto's image-oci class does): --cmd "/bin/sh -c 'echo hi'". Given several
 times, each value is one element: --cmd /bin/sh --cmd -c --cmd "echo hi".
 SOURCE_DATE_EPOCH (as Yocto exports it) sets `created` when --created is not
-given and clamps file mtimes in the layer to that time.
+given and clamps file mtimes in the layer to that time (set but empty: ignored,
+with a warning).
 The layer digest depends only on the rootfs contents, --compression-format,
 --chunk-size, --level and the compressor version (see README); not on --threads.)";
 
@@ -109,7 +110,7 @@ Exit status: 0 done; 1 the operation failed (a missing layout included);
 constexpr const char* k_verify_exit_help = R"(
 verify: 0 the layout is valid; 1 problems found (one per line on stdout, then
 a PROBLEMS FOUND summary) or no layout to check (one error line on stderr, no
-summary); 2 bad usage (the check did not run).)";
+summary); 2 bad usage, an unknown --ref included (the check did not run).)";
 
 // "libdeflate 0-12 (default 6), ...": the levels each codec takes, from
 // level_bounds, for the --level help.
