@@ -217,7 +217,6 @@ int run_build(const CommandLine& command) {
   using namespace ocipack;
   install_signal_handlers();
   const BuildOptions& build = command.build;
-  for (const auto& warning : command.warnings) print_line(stderr, "ocipack: warning: ", warning);
   BuildHooks hooks{&g_interrupted, {}};
   const ThreadAllowance allow_threads(build.layer.threads);  // more than the cores: the user's choice
   std::optional<cli::ProgressBar> progress;
@@ -233,6 +232,8 @@ int run_build(const CommandLine& command) {
   if (progress) progress->finish();
   // After SIGINT/SIGTERM any failure (a read the signal cut short) is the interruption.
   if (!result) return fail(g_interrupted.load() ? interrupted_error() : result.error());
+  // The command line's warnings too, only now: a failed build says one line.
+  for (const auto& warning : command.warnings) print_line(stderr, "ocipack: warning: ", warning);
   for (const auto& warning : result->warnings) print_line(stderr, "ocipack: warning: ", warning);
   if (!command.quiet) print_build_summary(build, *result);
   if (command.stats)

@@ -42,7 +42,7 @@ struct CommandLine {
   bool stats = false;      // build: print per-stage times after the build
   bool progress = false;   // build: draw a bar even if stderr is not a terminal
   bool no_progress = false;  // build: never draw a bar
-  std::vector<std::string> warnings;  // build: one line each, printed before it runs
+  std::vector<std::string> warnings;  // build: one line each, printed after it succeeded
 };
 
 // `args` excludes argv[0]. Every error is a usage error (exit status 2),
