@@ -9,13 +9,15 @@ namespace ocipack::cli {
 
 namespace {
 // "[]" stands for any index ("layers[]" matches "layers[0]", "layers[12]").
-constexpr std::array<std::pair<std::string_view, std::string_view>, 29> k_flag_of_field{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 31> k_flag_of_field{{
     {"layers[].rootfs", "rootfs"},  // the positional ROOTFS or a --layer DIR
     {"layers[].diff_base", "--diff-base"},
     {"layout_dir", "-o"},
     {"base_layout", "--base"},
     {"diff_against_base", "--diff-against-base"},
     {"tar_output", "--tar-output"},
+    {"digest_file", "--digestfile"},
+    {"iid_file", "--iidfile"},
     {"image.tag", "--tag"},
     {"codec.compression", "--compression-format"},
     {"codec.kind", "--compressor"},
@@ -82,6 +84,8 @@ int exit_status(const Error& error) {
   }
   return k_exit_failure;
 }
+
+int exit_status_after_signal(int signal_number) { return 128 + signal_number; }
 
 Error command_line_error(const Error& error) { return usage_error(message_for_user(error)); }
 

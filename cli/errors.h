@@ -3,7 +3,8 @@
 // the user typed a flag, so messages show the flag instead ("--tar-output",
 // "--diff-base", "--level") through one table of field → flag. The exit
 // status comes from the error's kind, never from its text: usage → 2,
-// interrupted → 130, every other kind → 1.
+// interrupted → 130 (128 + the signal when the front end knows it), every
+// other kind → 1.
 #pragma once
 
 #include <optional>
@@ -16,7 +17,11 @@ namespace ocipack::cli {
 
 inline constexpr int k_exit_failure = 1;
 inline constexpr int k_exit_usage = 2;
-inline constexpr int k_exit_interrupted = 130;
+inline constexpr int k_exit_interrupted = 130;  // SIGINT; SIGTERM gives 143
+
+// The status of a command stopped by `signal_number` (128 + it, as shells
+// report a process killed by that signal: 130 for SIGINT, 143 for SIGTERM).
+int exit_status_after_signal(int signal_number);
 
 // The flag (or, for the rootfs, the word "rootfs") the user knows the option
 // field `field` by; an index such as [2] in `field` may be any number.

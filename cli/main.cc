@@ -1,9 +1,12 @@
 // `ocipack` entry point: parse the command line, run the subcommand through
 // the library, print the result or a one-line error. The exit status comes
-// from the error's kind (cli/errors.h): 0 success, 1 failure, 2 bad usage,
-// 130 interrupted; verify exits 1 when it found problems and 2 when it could
-// not even start. SIGINT/SIGTERM set the cancel flag the library polls;
-// temporary files are then removed by their owners as the stack unwinds.
+// from the error's kind (cli/errors.h): 0 success, 1 failure (a missing
+// layout included, for every subcommand), 2 bad usage, 128 + the signal
+// when a build was interrupted (130 SIGINT, 143 SIGTERM); verify exits 1 when
+// it found problems. During a build SIGINT/SIGTERM set the cancel flag the
+// library polls; temporary files are then removed by their owners as the
+// stack unwinds. The other subcommands keep the default action, which the
+// shell reports as the same 130/143.
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,7 +15,9 @@
 #include <cstdlib>
 #include <ctime>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "cli/errors.h"
 #include "cli/inspect_text.h"
@@ -29,8 +34,12 @@ namespace {
 using ocipack::cli::CommandLine;
 
 std::atomic<bool> g_interrupted{false};
+std::atomic<int> g_signal{0};  // the signal that set g_interrupted
 
-extern "C" void on_signal(int) { g_interrupted.store(true); }
+extern "C" void on_signal(int signal_number) {
+  g_signal.store(signal_number);
+  g_interrupted.store(true);
+}
 
 void install_signal_handlers() {
   struct sigaction action {};
@@ -49,8 +58,18 @@ void print_line(FILE* out, const std::string& prefix, const std::string& text) {
 
 // Prints `error` as the one "ocipack: error:" line (with flag names, not the
 // library's field names) and returns the exit status its kind calls for.
+// An interrupted build exits with 128 + the signal that stopped it.
 int fail(const ocipack::Error& error) {
   print_line(stderr, "ocipack: error: ", ocipack::cli::message_for_user(error));
+  if (error.kind == ocipack::ErrorKind::interrupted && g_signal.load() != 0)
+    return ocipack::cli::exit_status_after_signal(g_signal.load());
+  return ocipack::cli::exit_status(error);
+}
+
+// A command line that cannot run: the error, and which help to read.
+int fail_usage(const ocipack::Error& error, const std::vector<std::string>& args) {
+  print_line(stderr, "ocipack: error: ",
+             ocipack::cli::message_for_user(error) + " (" + ocipack::cli::usage_hint(args) + ")");
   return ocipack::cli::exit_status(error);
 }
 
@@ -116,16 +135,17 @@ int run_gc(const CommandLine& command) {
 }
 
 // `ocipack verify`: every problem found, one per line, then a summary.
-// Status 1 when problems were found; 2 when the check could not even start.
+// Status 1 when problems were found, and (as for every subcommand) when
+// there is no layout to check; 2 for bad usage, an unknown --ref included
+// (unless the layout has problems of its own, which are then listed).
 int run_verify(const CommandLine& command) {
   using ocipack::printable;
   ocipack::VerifyOptions options;
   if (!command.tag.empty()) options.ref = command.tag;
   auto report = ocipack::verify_layout(command.layout_dir, options);
-  if (!report) {
-    fail(report.error());
-    return ocipack::cli::k_exit_usage;
-  }
+  if (!report) return fail(report.error());
+  if (report->ref_missing && report->problems.size() == 1)  // a tag the layout does not have: usage
+    return fail(ocipack::usage_error("--ref: " + report->problems.front()));
   for (const auto& problem : report->problems) print_line(stdout, "", problem);
   std::printf("%s: %s (%llu manifests, %llu blobs, %llu layers, %llu entries checked)\n",
               printable(command.layout_dir).c_str(), report->ok() ? "OK" : "PROBLEMS FOUND",
@@ -212,7 +232,10 @@ int run_build(const CommandLine& command) {
   }
   auto result = build_image(build, hooks);
   if (progress) progress->finish();
-  if (!result) return fail(result.error());
+  // After SIGINT/SIGTERM any failure (a read the signal cut short) is the interruption.
+  if (!result) return fail(g_interrupted.load() ? interrupted_error() : result.error());
+  // The command line's warnings too, only now: a failed build says one line.
+  for (const auto& warning : command.warnings) print_line(stderr, "ocipack: warning: ", warning);
   for (const auto& warning : result->warnings) print_line(stderr, "ocipack: warning: ", warning);
   if (!command.quiet) print_build_summary(build, *result);
   if (command.stats)
@@ -229,8 +252,9 @@ int main(int argc, char** argv) {
   env.now = static_cast<int64_t>(std::time(nullptr));
   env.hardware_threads = static_cast<int>(std::thread::hardware_concurrency());
 
-  auto command = cli::parse_command_line(std::vector<std::string>(argv + 1, argv + argc), env);
-  if (!command) return fail(command.error());
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto command = cli::parse_command_line(args, env);
+  if (!command) return fail_usage(command.error(), args);
   switch (command->action) {
     case CommandLine::Action::help:
     case CommandLine::Action::version: return print_text(command->text);

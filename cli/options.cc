@@ -14,6 +14,7 @@
 #include "cli/codec_names.h"
 #include "cli/errors.h"
 #include "cli/shlex.h"
+#include "cli/suggest.h"
 #include "core/codec/codec.h"
 #include "core/layer/layer_format.h"
 #include "core/oci/arch.h"
@@ -39,6 +40,27 @@ Result<std::string> parse_port(const std::string& value) {
       port > 65535)
     return bad();
   return std::to_string(port) + "/" + proto;
+}
+
+Status check_stop_signal(const std::string& value) {
+  static constexpr std::string_view k_signals[] = {
+      "HUP",  "INT",  "QUIT", "ILL",  "TRAP",   "ABRT", "IOT",    "BUS",   "FPE",  "KILL", "USR1", "SEGV",
+      "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT",   "STOP",  "TSTP", "TTIN", "TTOU", "URG",
+      "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO",  "POLL",   "PWR",   "SYS",  "RTMIN", "RTMAX"};
+  auto in_range = [](std::string_view digits, unsigned low, unsigned high) {
+    unsigned number = 0;
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+    return !digits.empty() && ec == std::errc() && ptr == digits.data() + digits.size() && number >= low &&
+           number <= high;
+  };
+  std::string_view name = value;
+  if (in_range(name, 1, 64)) return ok_status();
+  if (name.substr(0, 3) == "SIG") name.remove_prefix(3);
+  for (std::string_view known : k_signals)
+    if (name == known) return ok_status();
+  for (std::string_view rt : {"RTMIN+", "RTMAX-"})  // SIGRTMIN+3, SIGRTMAX-1
+    if (name.substr(0, rt.size()) == rt && in_range(name.substr(rt.size()), 1, 30)) return ok_status();
+  return usage_error("--stop-signal '" + value + "': expected a signal name (SIGTERM, TERM, SIGRTMIN+3) or number (1-64)");
 }
 
 Result<std::pair<std::string, std::string>> parse_key_value(const std::string& flag,
@@ -89,9 +111,19 @@ ENTRYPOINT/CMD: given once, the value is split like Python's shlex.split (as
 Yocto's image-oci class does): --cmd "/bin/sh -c 'echo hi'". Given several
 times, each value is one element: --cmd /bin/sh --cmd -c --cmd "echo hi".
 SOURCE_DATE_EPOCH (as Yocto exports it) sets `created` when --created is not
-given and clamps file mtimes in the layer to that time.
+given and clamps file mtimes in the layer to that time (set but empty: ignored,
+with a warning).
 The layer digest depends only on the rootfs contents, --compression-format,
 --chunk-size, --level and the compressor version (see README); not on --threads.)";
+
+// The exit statuses every subcommand's help ends with (cli/errors.h).
+constexpr const char* k_exit_status_help = R"(
+Exit status: 0 done; 1 the operation failed (a missing layout included);
+2 bad usage; 130 interrupted by SIGINT (Ctrl-C); 143 stopped by SIGTERM.)";
+constexpr const char* k_verify_exit_help = R"(
+verify: 0 the layout is valid; 1 problems found (one per line on stdout, then
+a PROBLEMS FOUND summary) or no layout to check (one error line on stderr, no
+summary); 2 bad usage, an unknown --ref included (the check did not run).)";
 
 // "libdeflate 0-12 (default 6), ...": the levels each codec takes, from
 // level_bounds, for the --level help.
@@ -113,6 +145,7 @@ struct BuildFlags {
   std::vector<std::string> entrypoint, cmd, ports, labels, env, annotations, index_annotations;
   std::string sbom;
   std::string workdir, stop_signal, created, chunk_size, tar_output;  // chunk_size empty: the format's default
+  std::string digest_file, iid_file;
   std::string compression_format = "gzip", compressor = "libdeflate", gzip_format = "members";
   std::vector<std::string> layers;
   std::string base, base_platform, diff_base, owner = "keep";
@@ -193,6 +226,8 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
   build->add_option("--threads", flags.threads, "Worker threads; default: all cores");
   build->add_option("--chunk-size", flags.chunk_size, "Target chunk size, 64K-64M (one gzip member or zstd frame each); default: 1M, 8M for zstd");
   build->add_option("--tar-output", flags.tar_output, "Also write the layout as a tarball (OCI_IMAGE_TAR_OUTPUT)");
+  build->add_option("--digestfile", flags.digest_file, "After the build, write the manifest digest (sha256:..., no newline) to FILE, as skopeo does");
+  build->add_option("--iidfile", flags.iid_file, "After the build, write the config digest, the image id (sha256:..., no newline), to FILE, as podman does");
   build->add_flag("-q,--quiet", flags.quiet, "Print nothing on success (and no progress bar)");
   build->add_flag("--stats", flags.stats, "Print per-stage time and throughput after the build");
   build->add_flag("--progress", flags.progress, "Draw the progress bar even when stderr is not a terminal");
@@ -361,7 +396,7 @@ Status set_layers(const BuildFlags& flags, BuildOptions& b) {
     if (dir.empty()) return usage_error("--layer: the directory is empty");
     b.layers.push_back({dir, std::nullopt});
   }
-  if (b.layers.empty()) return usage_error("no rootfs given: pass ROOTFS or --layer DIR (see: ocipack build --help)");
+  if (b.layers.empty()) return usage_error("no rootfs given: pass ROOTFS or --layer DIR");
   if (!flags.diff_base.empty()) b.layers.back().diff_base = flags.diff_base;
   if (flags.owner != "keep" && flags.owner != "root")
     return usage_error("--owner '" + flags.owner + "': expected keep or root");
@@ -394,6 +429,7 @@ Status set_image(const BuildFlags& flags, ImageSpec& image) {
   if (flags.given("--author")) image.author = flags.author;
   if (flags.given("--os")) {
     if (flags.os.empty()) return usage_error("--os: the value is empty");
+    if (auto known = validate_os(flags.os); !known) return std::move(known).error().with_context("--os: ");
     image.os = flags.os;
   }
   if (flags.given("--arch")) {
@@ -407,10 +443,16 @@ Status set_image(const BuildFlags& flags, ImageSpec& image) {
   if (flags.given("--variant")) image.variant = flags.variant;
   if (auto status = validate_variant(image.variant.value_or("")); !status)
     return std::move(status).error().with_context("--variant: ");
+  if (image.architecture && flags.given("--variant"))  // without --arch, a --base image's is not known here
+    if (auto status = validate_variant_for(*image.architecture, flags.variant); !status)
+      return std::move(status).error().with_context("--variant: ");
 
   if (flags.given("--user")) image.user = flags.user;
   if (flags.given("--workdir")) image.working_dir = flags.workdir;
-  if (flags.given("--stop-signal")) image.stop_signal = flags.stop_signal;
+  if (flags.given("--stop-signal")) {
+    OCIPACK_TRY(check_stop_signal(flags.stop_signal));
+    image.stop_signal = flags.stop_signal;
+  }
   if (flags.given("--entrypoint")) {
     OCIPACK_TRY_ASSIGN(image.entrypoint, parse_command_words("--entrypoint", flags.entrypoint));
   }
@@ -442,8 +484,12 @@ Status set_annotations(const BuildFlags& flags, BuildOptions& b) {
 }
 
 // SOURCE_DATE_EPOCH clamps mtimes and dates the image unless --created does.
-Status set_times(const BuildFlags& flags, const Environment& env, BuildOptions& b) {
-  if (env.source_date_epoch) {
+// Set but empty (as CI templates leave it) it counts as unset, with a warning.
+Status set_times(const BuildFlags& flags, const Environment& env, BuildOptions& b, CommandLine& cl) {
+  if (env.source_date_epoch && env.source_date_epoch->empty())
+    cl.warnings.push_back("SOURCE_DATE_EPOCH is set but empty: ignored (the image is dated " +
+                          std::string(flags.created.empty() ? "now" : "by --created") + ")");
+  else if (env.source_date_epoch) {
     OCIPACK_TRY_ASSIGN(b.clamp_mtime, parse_source_date_epoch(*env.source_date_epoch));
   }
   if (!flags.created.empty()) {
@@ -477,6 +523,19 @@ Status set_codec(const BuildFlags& flags, CodecOptions& codec) {
   return ok_status();
 }
 
+// --digestfile and --iidfile (given empty: a usage error).
+Status set_digest_files(const BuildFlags& flags, BuildOptions& b) {
+  if (flags.given("--digestfile")) {
+    if (flags.digest_file.empty()) return usage_error("--digestfile: the file name is empty");
+    b.digest_file = flags.digest_file;
+  }
+  if (flags.given("--iidfile")) {
+    if (flags.iid_file.empty()) return usage_error("--iidfile: the file name is empty");
+    b.iid_file = flags.iid_file;
+  }
+  return ok_status();
+}
+
 // The layer pipeline: codec, threads, chunk size, and the tarball.
 Status set_layer_options(const BuildFlags& flags, const Environment& env, BuildOptions& b) {
   OCIPACK_TRY(set_codec(flags, b.layer.codec));
@@ -492,7 +551,15 @@ Status set_layer_options(const BuildFlags& flags, const Environment& env, BuildO
     b.layer.chunking.target_size = chunk;
   }
   if (!flags.tar_output.empty()) b.tar_output = flags.tar_output;
-  return ok_status();
+  return set_digest_files(flags, b);
+}
+
+// Whether the image holds nothing but a delta: --diff-base with no --base and
+// no lower layer that is the diff base itself.
+bool delta_only(const BuildOptions& b) {
+  if (b.base_layout || b.layers.empty() || !b.layers.back().diff_base) return false;
+  return std::none_of(b.layers.begin(), b.layers.end() - 1,
+                      [&](const LayerInput& layer) { return layer.rootfs == *b.layers.back().diff_base; });
 }
 
 Result<CommandLine> build_command(const BuildFlags& flags, const Environment& env) {
@@ -504,7 +571,10 @@ Result<CommandLine> build_command(const BuildFlags& flags, const Environment& en
   OCIPACK_TRY(set_layers(flags, cl.build));
   OCIPACK_TRY(set_image(flags, cl.build.image));
   OCIPACK_TRY(set_annotations(flags, cl.build));
-  OCIPACK_TRY(set_times(flags, env, cl.build));
+  OCIPACK_TRY(set_times(flags, env, cl.build, cl));
+  if (delta_only(cl.build))
+    cl.warnings.push_back("--diff-base without --base: the image holds only the changes from '" +
+                          *cl.build.layers.back().diff_base + "', not the files they apply to");
   OCIPACK_TRY(set_layer_options(flags, env, cl.build));
   return cl;
 }
@@ -517,10 +587,127 @@ CommandLine text_command(CommandLine::Action action, std::string text) {
   return cl;
 }
 
+// `ocipack help [COMMAND]` and `ocipack version`: text commands that are
+// subcommands too, so that scripts and newcomers find them where git's are.
+struct HelpFlags {
+  std::string command;  // help: the subcommand whose help to print
+};
+
+// Every subcommand declared on one CLI11 app, with the flags each fills in.
+struct Program {
+  CLI::App app{"ocipack: turn a root filesystem into an OCI image layout, fast", "ocipack"};
+  BuildFlags build_flags;
+  LayoutFlags tags_flags, inspect_flags, gc_flags, verify_flags;
+  IndexFlags index_flags;
+  AttachFlags attach_flags;
+  HelpFlags help_flags;
+  std::string version = std::string("ocipack ") + OCIPACK_VERSION + " (" + codec_description(CodecKind::libdeflate) +
+                        ", " + codec_description(CodecKind::isal) + ", " + codec_description(CodecKind::zstd) + ")";
+  CLI::App *build, *tags, *inspect, *gc, *verify, *index, *attach, *help, *version_command;
+
+  Program() {
+    app.require_subcommand(1);
+    app.set_version_flag("--version", version);
+    build = add_build(app, build_flags);
+    tags = add_tags(app, tags_flags);
+    inspect = add_inspect(app, inspect_flags);
+    gc = add_gc(app, gc_flags);
+    verify = add_verify(app, verify_flags);
+    index = add_index(app, index_flags);
+    attach = add_attach(app, attach_flags);
+    help = app.add_subcommand("help", "Print the help of COMMAND (or this help)");
+    help->add_option("COMMAND", help_flags.command, "A subcommand");
+    version_command = app.add_subcommand("version", "Print the version and the codec libraries this binary uses");
+    for (CLI::App* sub : app.get_subcommands({})) sub->footer(sub->get_footer() + k_exit_status_help);
+    verify->footer(verify->get_footer() + k_verify_exit_help);
+    app.footer(k_exit_status_help);  // after the subcommands, which would inherit it
+  }
+  Program(const Program&) = delete;
+  Program& operator=(const Program&) = delete;
+
+  // The subcommand called `name` (nullptr when there is none).
+  const CLI::App* subcommand(const std::string& name) const {
+    for (const CLI::App* sub : app.get_subcommands({}))
+      if (sub->get_name() == name) return sub;
+    return nullptr;
+  }
+  std::vector<std::string> subcommand_names() const {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+    return names;
+  }
+};
+
+// The flags of `app` as typed ("--tag", "-o"), for suggestions.
+std::vector<std::string> flag_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* option : app.get_options()) {
+    for (const auto& name : option->get_lnames()) names.push_back("--" + name);
+    for (const auto& name : option->get_snames()) names.push_back("-" + name);
+  }
+  return names;
+}
+
+// The flag an argument names ("--tag" of "--tag=v1", "-o" of "-oout"), or
+// "" for a word that is not a flag ("-" is stdin, not a flag).
+std::string flag_of_argument(const std::string& arg) {
+  if (arg.size() < 2 || arg[0] != '-') return {};
+  if (arg[1] == '-') return arg.substr(0, arg.find('='));
+  return arg.substr(0, 2);
+}
+
+// Refuses a flag that `sub` does not have, naming it and the nearest one it
+// has, before CLI11 parses: CLI11 would first complain about a required flag
+// the typo kept from being seen. Values of flags that take one are skipped.
+// `args` from `first` to before `last` are `sub`'s.
+Status check_flags(const CLI::App& sub, const std::vector<std::string>& args, size_t first, size_t last) {
+  for (size_t i = first; i < last && args[i] != "--"; ++i) {
+    const std::string flag = flag_of_argument(args[i]);
+    if (flag.empty()) continue;
+    const CLI::Option* option = sub.get_option_no_throw(flag);
+    if (option == nullptr)
+      return usage_error("unknown option '" + flag + "'" + did_you_mean(flag, flag_names(sub)));
+    if (option->get_type_size_max() > 0 && flag.size() == args[i].size()) ++i;  // its value follows
+  }
+  return ok_status();
+}
+
+// The index of the subcommand's name in `args` (args.size() if none): the
+// first argument that is not a flag of the program itself.
+size_t command_position(const std::vector<std::string>& args) {
+  size_t i = 0;
+  while (i < args.size() && !flag_of_argument(args[i]).empty()) ++i;
+  return i;
+}
+
+// Unknown subcommands and flags, each with the nearest known name.
+Status check_names(const Program& program, const std::vector<std::string>& args) {
+  const size_t at = command_position(args);
+  OCIPACK_TRY(check_flags(program.app, args, 0, at));
+  if (at == args.size()) return ok_status();  // CLI11 asks for a subcommand
+  const CLI::App* sub = program.subcommand(args[at]);
+  if (sub == nullptr)
+    return usage_error("unknown command '" + args[at] + "'" + did_you_mean(args[at], program.subcommand_names()));
+  return check_flags(*sub, args, at + 1, args.size());
+}
+
+// `ocipack help [COMMAND]`: that subcommand's help, or the program's.
+Result<CommandLine> help_command(const Program& program) {
+  const std::string& name = program.help_flags.command;
+  if (name.empty()) {
+    const Program unparsed;  // CLI11's help() of a parsed app is that of its subcommand
+    return text_command(CommandLine::Action::help, unparsed.app.help());
+  }
+  const CLI::App* sub = program.subcommand(name);
+  if (sub == nullptr)
+    return usage_error("unknown command '" + name + "'" + did_you_mean(name, program.subcommand_names()));
+  return text_command(CommandLine::Action::help, sub->help());
+}
+
 // The help of the subcommand given (the first that was parsed), else the
 // program's.
-std::string help_text(const CLI::App& app, const std::vector<const CLI::App*>& subcommands) {
-  for (const CLI::App* subcommand : subcommands)
+std::string help_text(const CLI::App& app) {
+  for (const CLI::App* subcommand : app.get_subcommands())
     if (subcommand->parsed()) return subcommand->help();
   return app.help();
 }
@@ -529,47 +716,41 @@ std::string help_text(const CLI::App& app, const std::vector<const CLI::App*>& s
 Error parse_error(const CLI::ParseError& error) {
   std::string message = error.what();
   if (auto nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
-  return usage_error(message + " (see: ocipack build --help)");
+  return usage_error(message);
 }
 
 Result<CommandLine> parse(const std::vector<std::string>& args, const Environment& env) {
-  CLI::App app{"ocipack: turn a root filesystem into an OCI image layout, fast", "ocipack"};
-  app.require_subcommand(1);
-  const std::string version = std::string("ocipack ") + OCIPACK_VERSION + " (" +
-                              codec_description(CodecKind::libdeflate) + ", " +
-                              codec_description(CodecKind::isal) + ", " + codec_description(CodecKind::zstd) + ")";
-  app.set_version_flag("--version", version);
-  BuildFlags build_flags;
-  LayoutFlags tags_flags, inspect_flags, gc_flags, verify_flags;
-  const CLI::App* build = add_build(app, build_flags);
-  const CLI::App* tags = add_tags(app, tags_flags);
-  const CLI::App* inspect = add_inspect(app, inspect_flags);
-  const CLI::App* gc = add_gc(app, gc_flags);
-  const CLI::App* verify = add_verify(app, verify_flags);
-  IndexFlags index_flags;
-  const CLI::App* index = add_index(app, index_flags);
-  AttachFlags attach_flags;
-  const CLI::App* attach = add_attach(app, attach_flags);
-
+  Program program;
+  OCIPACK_TRY(check_names(program, args));
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes its arguments last first
   try {
-    app.parse(reversed);
+    program.app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
-    return text_command(CommandLine::Action::help, help_text(app, {build, tags, inspect, gc, verify, index, attach}));
+    return text_command(CommandLine::Action::help, help_text(program.app));
   } catch (const CLI::CallForVersion&) {
-    return text_command(CommandLine::Action::version, version);
+    return text_command(CommandLine::Action::version, program.version);
   } catch (const CLI::ParseError& error) {
     return parse_error(error);
   }
-  if (tags->parsed()) return tags_command(tags_flags);
-  if (gc->parsed()) return gc_command(gc_flags);
-  if (verify->parsed()) return verify_command(verify_flags);
-  if (inspect->parsed()) return inspect_command(inspect_flags);
-  if (index->parsed()) return index_command(index_flags);
-  if (attach->parsed()) return attach_command(attach_flags);
-  return build_command(build_flags, env);
+  if (program.help->parsed()) return help_command(program);
+  if (program.version_command->parsed()) return text_command(CommandLine::Action::version, program.version);
+  if (program.tags->parsed()) return tags_command(program.tags_flags);
+  if (program.gc->parsed()) return gc_command(program.gc_flags);
+  if (program.verify->parsed()) return verify_command(program.verify_flags);
+  if (program.inspect->parsed()) return inspect_command(program.inspect_flags);
+  if (program.index->parsed()) return index_command(program.index_flags);
+  if (program.attach->parsed()) return attach_command(program.attach_flags);
+  return build_command(program.build_flags, env);
 }
 }  // namespace
+
+std::string usage_hint(const std::vector<std::string>& args) {
+  const Program program;
+  const size_t at = command_position(args);
+  const bool known = at < args.size() && program.subcommand(args[at]) != nullptr && args[at] != "help" &&
+                     args[at] != "version";
+  return known ? "see 'ocipack " + args[at] + " --help'" : "see 'ocipack --help'";
+}
 
 Result<CommandLine> parse_command_line(const std::vector<std::string>& args, const Environment& env) {
   auto command = parse(args, env);

@@ -1,7 +1,8 @@
 // Command-line parsing for `ocipack`: turns argv (plus SOURCE_DATE_EPOCH,
 // the current time and the number of cores) into a CommandLine — which
 // subcommand to run (build, index, tags, inspect, verify, gc, attach, or
-// printing help or the version) and its settings; for build, the BuildOptions handed to the
+// printing help or the version: `--help`, `help CMD`, `--version`,
+// `version`) and its settings; for build, the BuildOptions handed to the
 // library. Every value is checked here, with an error that names the flag
 // and the value. A library so tests can drive it without spawning
 // processes; it prints nothing.
@@ -41,6 +42,7 @@ struct CommandLine {
   bool stats = false;      // build: print per-stage times after the build
   bool progress = false;   // build: draw a bar even if stderr is not a terminal
   bool no_progress = false;  // build: never draw a bar
+  std::vector<std::string> warnings;  // build: one line each, printed after it succeeded
 };
 
 // `args` excludes argv[0]. Every error is a usage error (exit status 2),
@@ -48,10 +50,15 @@ struct CommandLine {
 // message names flags, not the library's field names (cli/errors.h).
 Result<CommandLine> parse_command_line(const std::vector<std::string>& args, const Environment& env);
 
+// Where a usage error of `args` sends the user: "see 'ocipack build --help'"
+// for a known subcommand, else "see 'ocipack --help'".
+std::string usage_hint(const std::vector<std::string>& args);
+
 // Value parsers (exposed for tests); errors name the flag and the value.
 Result<std::string> parse_port(const std::string& value);               // "80" → "80/tcp"
 Result<std::pair<std::string, std::string>> parse_key_value(const std::string& flag,
                                                             const std::string& value);
+Status check_stop_signal(const std::string& value);  // SIGTERM, TERM, 15, SIGRTMIN+3
 Result<size_t> parse_size(const std::string& flag, const std::string& value);  // 1M, 512K, 65536
 Result<std::vector<std::string>> parse_command_words(const std::string& flag,
                                                      const std::vector<std::string>& values);

@@ -31,6 +31,7 @@
 #include "pipeline/stage_clock.h"
 #include "core/layer/tree_diff.h"
 #include "core/util/file_io.h"
+#include "core/util/temp_file.h"
 
 namespace ocipack {
 
@@ -189,22 +190,24 @@ std::vector<InputPath> input_paths(const BuildOptions& options) {
   return inputs;
 }
 
-// The tarball against the layout and the inputs: it replaces only a regular
-// file, in an existing directory, outside the layout and the base layout,
-// and never an input tar.
-Status check_tar_output(const OutputPath& layout, const std::string& tar, const std::vector<InputPath>& inputs) {
-  auto refuse = [&](const std::string& rest) { return field_error(ErrorKind::input, "tar_output", rest); };
+// A file the build writes besides the layout (the tarball: field
+// "tar_output", words "the tarball"; --digestfile, --iidfile) against the
+// layout and the inputs: it replaces only a regular file, in an existing
+// directory, outside the layout and the base layout, and never an input tar.
+Status check_output_file(const OutputPath& layout, const std::string& field, const std::string& words,
+                         const std::string& tar, const std::vector<InputPath>& inputs) {
+  auto refuse = [&](const std::string& rest) { return field_error(ErrorKind::input, field, rest); };
   if (tar == "-")
-    return refuse(" '-': the tarball cannot go to standard output (it is committed by renaming a finished file "
+    return refuse(" '-': " + words + " cannot go to standard output (it is committed by renaming a finished file "
                   "into place); give a file name");
   struct stat st {};
   if (::lstat(tar.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    return refuse(" '" + tar + "' is " + file_type_name(st.st_mode) +
-                  "; the tarball is renamed into place and only ever replaces a regular file");
+    return refuse(" '" + tar + "' is " + file_type_name(st.st_mode) + "; " + words +
+                  " is renamed into place and only ever replaces a regular file");
   const std::string parent = parent_directory(tar);
   if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return refuse(" '" + tar + "': directory '" + parent + "' does not exist");
-  const OutputPath tarball{"tar_output", "the tarball", tar, identify(tar, false)};
+  const OutputPath tarball{field, words, tar, identify(tar, false)};
   if (lies_within(tarball.identity, layout.identity))
     return refuse(" '" + tar + "' lies inside the output layout '" + layout.path + "'");
   for (const auto& input : inputs) {
@@ -214,6 +217,22 @@ Status check_tar_output(const OutputPath& layout, const std::string& tar, const 
       return output_meets_input(tarball, "lies inside", input, "");
   }
   return ok_status();
+}
+
+// After the commit: the manifest digest to digest_file (as skopeo's
+// --digestfile) and the config digest to iid_file (podman's image id), each
+// "sha256:<hex>" without a newline, as those tools write them.
+Status write_digest_file(const std::string& field, const std::optional<std::string>& path, const Digest& digest) {
+  if (!path) return ok_status();
+  if (auto written = write_file_atomic(*path, digest.str()); !written)
+    return field_error(written.error().kind, field,
+                       " '" + *path + "': " + written.error().message + " (the image was built and committed)");
+  return ok_status();
+}
+
+Status write_digest_files(const BuildOptions& options, const BuildResult& result) {
+  OCIPACK_TRY(write_digest_file("digest_file", options.digest_file, result.manifest.digest));
+  return write_digest_file("iid_file", options.iid_file, result.config.digest);
 }
 
 // Every path the build writes (the layout, the tarball) against every input
@@ -233,8 +252,11 @@ Status check_output_paths(const BuildOptions& options) {
     if (lies_within(input.identity, layout.identity))
       return about_input(input, " lies inside the output layout '" + options.layout_dir + "'");
   }
-  if (!options.tar_output) return ok_status();
-  return check_tar_output(layout, *options.tar_output, inputs);
+  if (options.tar_output) OCIPACK_TRY(check_output_file(layout, "tar_output", "the tarball", *options.tar_output, inputs));
+  if (options.digest_file)
+    OCIPACK_TRY(check_output_file(layout, "digest_file", "the digest file", *options.digest_file, inputs));
+  if (options.iid_file) OCIPACK_TRY(check_output_file(layout, "iid_file", "the image id file", *options.iid_file, inputs));
+  return ok_status();
 }
 
 // `field` names a directory the build reads: it must be one.
@@ -409,6 +431,7 @@ Result<BuildResult> build_into(const BuildOptions& options, const LayerFormat& f
   if (hooks.cancelled()) return interrupted_error();
   OCIPACK_TRY(commit_index(store, index));
   if (tarball) OCIPACK_TRY(tarball->commit(*options.tar_output));
+  OCIPACK_TRY(write_digest_files(options, result));
   return result;
 }
 }  // namespace
@@ -417,6 +440,7 @@ namespace {
 // Everything about the options that can be checked cheaply before anything
 // is read or written, except the codec (resolve_layer_format).
 Status check_options(const BuildOptions& options) {
+  if (options.layout_dir.empty()) return field_error(ErrorKind::usage, "layout_dir", ": the output layout path is empty");
   OCIPACK_TRY(validate_ref_name(options.image.tag));
   OCIPACK_TRY(check_annotation_keys(options.manifest_annotations, "manifest_annotations"));
   OCIPACK_TRY(check_annotation_keys(options.index_annotations, "index_annotations"));

@@ -68,6 +68,10 @@ struct BuildOptions {
   std::optional<int64_t> clamp_mtime;     // clamp entry mtimes (SOURCE_DATE_EPOCH)
   bool owner_root = false;                // store 0:0 for every entry
   std::optional<std::string> tar_output;  // also write the layout as this tarball
+  // After the commit, the manifest digest (digest_file) and the config digest
+  // (iid_file, the image id) as "sha256:<hex>", no newline; same path rules
+  // as tar_output.
+  std::optional<std::string> digest_file, iid_file;
   // Annotations of the image manifest, and of its index.json entry (beside
   // the ref.name, which is the tag's). Keys: non-empty, no '=', not ref.name.
   std::map<std::string, std::string> manifest_annotations;

@@ -85,6 +85,7 @@ class Verifier {
     }
     check_subjects();
     if (options.ref && !found) {
+      m_report.ref_missing = true;
       std::string list;
       for (const auto& tag : tags) list += (list.empty() ? "" : ", ") + in_quotes(tag);
       problem("index.json has no manifest tagged " + in_quotes(*options.ref) +

@@ -40,6 +40,9 @@ struct VerifyReport {
   uint64_t blobs_checked = 0;    // distinct blobs read and hashed
   uint64_t layers_checked = 0;   // distinct layers of a supported type whose content was read
   uint64_t entries_checked = 0;  // tar entries of those layers
+  // VerifyOptions::ref named no manifest of the index.json that was read
+  // (also one of `problems`); a front end may treat it as the caller's mistake.
+  bool ref_missing = false;
   bool ok() const { return problems.empty(); }
 };
 

@@ -57,6 +57,26 @@ Status validate_variant(std::string_view variant) {
   return usage_error("unknown variant '" + std::string(variant) + "' (expected v5, v6, v7 or v8)");
 }
 
+Status validate_variant_for(std::string_view architecture, std::string_view variant) {
+  OCIPACK_TRY(validate_variant(variant));
+  if (variant.empty() || architecture == "arm" || (architecture == "arm64" && variant == "v8")) return ok_status();
+  if (architecture == "arm64")
+    return usage_error("variant '" + std::string(variant) + "' is not one of arm64's (v8)");
+  return usage_error("variant '" + std::string(variant) + "': architecture '" + std::string(architecture) +
+                     "' has no variants (arm and arm64 have)");
+}
+
+Status validate_os(std::string_view os) {
+  // Go's list of known GOOS values (go/build/syslist.go).
+  static constexpr std::string_view k_known_os[] = {"aix",   "android", "darwin",  "dragonfly", "freebsd", "hurd",
+                                                    "illumos", "ios",   "js",      "linux",     "nacl",    "netbsd",
+                                                    "openbsd", "plan9", "solaris", "wasip1",    "windows", "zos"};
+  for (std::string_view known : k_known_os)
+    if (os == known) return ok_status();
+  return usage_error("unknown operating system '" + std::string(os) +
+                     "' (expected a Go GOOS name: linux, windows, darwin, freebsd, …)");
+}
+
 std::string host_architecture() {
   struct utsname info {};
   if (::uname(&info) == 0) {

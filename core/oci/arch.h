@@ -1,6 +1,7 @@
 // Architecture names: OCI configs use Go's GOARCH names (amd64, arm64, …),
 // while Yocto and the kernel speak x86_64, aarch64, armv7l, powerpc64le. This
-// maps either form to the Go name, and validates variants (v5–v8).
+// maps either form to the Go name, and validates variants (v5–v8, only for
+// arm and arm64) and operating systems (Go's GOOS names).
 #pragma once
 
 #include <optional>
@@ -19,6 +20,13 @@ Result<Platform> map_architecture(std::string_view name);
 
 // Accepts "", v5, v6, v7, v8.
 Status validate_variant(std::string_view variant);
+
+// Accepts an empty variant for any architecture; otherwise only arm (v5–v8)
+// and arm64 (v8) have variants. `architecture` is a Go name.
+Status validate_variant_for(std::string_view architecture, std::string_view variant);
+
+// Accepts the operating systems Go knows (GOOS: linux, windows, darwin, …).
+Status validate_os(std::string_view os);
 
 // The Go name of the machine ocipack runs on (uname -m mapped).
 std::string host_architecture();

@@ -95,7 +95,7 @@ Result<std::string> read_index_text(const std::string& layout_dir) {
   const std::string dir = trim_trailing_slashes(layout_dir);
   const std::string where = where_of(dir);
   struct stat st {};
-  if (dir.empty()) return input_error("empty layout path");
+  if (dir.empty()) return usage_error("empty layout path");  // the caller's mistake, not the layout's
   if (::stat(dir.c_str(), &st) != 0) return input_error("cannot access " + where + ": " + errno_text(errno));
   if (!S_ISDIR(st.st_mode)) return input_error(where + " is not a directory");
   OCIPACK_TRY_ASSIGN(const std::string oci_layout,

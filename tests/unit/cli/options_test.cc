@@ -471,3 +471,128 @@ TEST(CliOptions, PlatformPicksFromAMultiPlatformImage) {
 
 }  // namespace
 }  // namespace ocipack::cli
+
+namespace ocipack::cli {
+namespace {
+
+// Unknown subcommands and flags are named, with the nearest known name when
+// one is close, before CLI11 would complain about something else (a
+// required -o the typo hid); `help CMD` and `version` are subcommands.
+TEST(CliOptions, UnknownNamesAreNamedWithASuggestion) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
+      {{"biuld", "/r", "-o", "/o"}, "unknown command 'biuld' (did you mean 'build'?)"},
+      {{"frobnicate"}, "unknown command 'frobnicate'"},
+      {{"build", "/r", "--tga", "v1"}, "unknown option '--tga' (did you mean '--tag'?)"},  // -o missing too
+      {{"build", "/r", "-o", "/o", "--tga=v1"}, "unknown option '--tga' (did you mean '--tag'?)"},
+      {{"build", "/r", "-o", "/o", "--no-such-flag"}, "unknown option '--no-such-flag'"},
+      {{"build", "/r", "-x", "-o", "/o"}, "unknown option '-x'"},
+      {{"verify", "/l", "--rfe", "v1"}, "unknown option '--rfe' (did you mean '--ref'?)"},
+      {{"inspect", "/l", "--jsno"}, "unknown option '--jsno' (did you mean '--json'?)"},
+      {{"--verison"}, "unknown option '--verison' (did you mean '--version'?)"},
+      {{"help", "inspcet"}, "unknown command 'inspcet' (did you mean 'inspect'?)"},
+  };
+  for (const auto& [args, message] : refused) {
+    auto cl = parse(args);
+    ASSERT_FALSE(cl.ok()) << message;
+    EXPECT_EQ(cl.error().kind, ErrorKind::usage);
+    EXPECT_EQ(cl.error().message, message);
+  }
+  // A value that looks like a flag is a value, not an unknown flag.
+  auto cl = parse(with({"--label", "--x=1", "--cmd=--tga"}));
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->build.image.labels.at("--x"), "1");
+  EXPECT_FALSE(parse(with({"--", "--tga"})).ok()) << "after --, an extra word is CLI11's to refuse";
+}
+
+TEST(CliOptions, UsageHintNamesTheSubcommand) {
+  EXPECT_EQ(usage_hint({"build", "/r"}), "see 'ocipack build --help'");
+  EXPECT_EQ(usage_hint({"verify", "--ref"}), "see 'ocipack verify --help'");
+  EXPECT_EQ(usage_hint({"biuld"}), "see 'ocipack --help'");
+  EXPECT_EQ(usage_hint({}), "see 'ocipack --help'");
+  EXPECT_EQ(usage_hint({"help", "x"}), "see 'ocipack --help'");
+}
+
+TEST(CliOptions, HelpAndVersionSubcommands) {
+  auto help = parse({"help", "verify"});
+  ASSERT_TRUE(help.ok()) << help.error().message;
+  EXPECT_EQ(help->action, CommandLine::Action::help);
+  EXPECT_EQ(help->text, parse({"verify", "--help"})->text);
+  EXPECT_NE(help->text.find("--ref"), std::string::npos);
+  EXPECT_NE(help->text.find("1 problems found"), std::string::npos) << help->text;
+  auto top = parse({"help"});
+  ASSERT_TRUE(top.ok());
+  EXPECT_EQ(top->text, parse({"--help"})->text);
+  for (const char* name : {"build", "index", "tags", "inspect", "verify", "gc", "attach", "help", "version"})
+    EXPECT_NE(top->text.find(name), std::string::npos) << name;
+  for (const char* command : {"build", "index", "tags", "inspect", "verify", "gc", "attach"}) {
+    auto text = parse({command, "--help"});
+    ASSERT_TRUE(text.ok()) << command;
+    EXPECT_NE(text->text.find("Exit status: 0 done; 1 the operation failed"), std::string::npos) << command;
+    EXPECT_NE(text->text.find("143"), std::string::npos) << command;
+  }
+  auto version = parse({"version"});
+  ASSERT_TRUE(version.ok()) << version.error().message;
+  EXPECT_EQ(version->action, CommandLine::Action::version);
+  EXPECT_EQ(version->text, parse({"--version"})->text);
+  for (const char* library : {"libdeflate", "libzstd"})
+    EXPECT_NE(version->text.find(library), std::string::npos) << version->text;
+}
+
+// SOURCE_DATE_EPOCH= (set, empty) is unset with a warning; garbage still fails.
+TEST(CliOptions, EmptySourceDateEpochIsUnsetWithAWarning) {
+  Environment env = test_env();
+  env.source_date_epoch = "";
+  auto cl = parse(base(), env);
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->build.image.created, env.now);
+  EXPECT_FALSE(cl->build.clamp_mtime.has_value());
+  ASSERT_EQ(cl->warnings.size(), 1u);
+  EXPECT_NE(cl->warnings[0].find("SOURCE_DATE_EPOCH is set but empty: ignored"), std::string::npos);
+  EXPECT_TRUE(parse(base())->warnings.empty());
+  env.source_date_epoch = " ";
+  auto garbage = parse(base(), env);
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_NE(garbage.error().message.find("SOURCE_DATE_EPOCH ' '"), std::string::npos) << garbage.error().message;
+}
+
+// --diff-base alone makes an image of nothing but the delta: a warning, the
+// build goes on; with --base, or over a lower layer that is the diff base, none.
+TEST(CliOptions, DiffBaseWithoutBaseWarns) {
+  auto cl = parse(with({"--diff-base", "/old"}));
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  ASSERT_EQ(cl->warnings.size(), 1u);
+  EXPECT_EQ(cl->warnings[0],
+            "--diff-base without --base: the image holds only the changes from '/old', not the files they apply to");
+  EXPECT_TRUE(parse(with({"--diff-base", "/old", "--base", "/b"}))->warnings.empty());
+  EXPECT_TRUE(parse({"build", "-o", "/o", "--layer", "/old", "--layer", "/new", "--diff-base", "/old"})->warnings.empty());
+  EXPECT_TRUE(parse(base())->warnings.empty());
+}
+
+// --variant only where the architecture has variants, --os from Go's list,
+// --stop-signal a signal name or number; each refusal names flag and value.
+TEST(CliOptions, PlatformAndStopSignalAreValidated) {
+  for (const auto& ok : std::vector<std::vector<std::string>>{
+           {"--arch", "arm", "--variant", "v6"}, {"--arch", "arm64", "--variant", "v8"}, {"--os", "windows"},
+           {"--os", "freebsd"}, {"--stop-signal", "SIGTERM"}, {"--stop-signal", "TERM"}, {"--stop-signal", "9"},
+           {"--stop-signal", "SIGRTMIN+3"}, {"--base", "/b", "--variant", "v7"}})
+    EXPECT_TRUE(parse(with(ok)).ok()) << ok[0] << " " << ok[1] << ": " << parse(with(ok)).error().message;
+  const std::vector<BadCase> cases = {
+      {{"--arch", "amd64", "--variant", "v7"}, "--variant: variant 'v7': architecture 'amd64' has no variants"},
+      {{"--arch", "aarch64", "--variant", "v7"}, "--variant: variant 'v7' is not one of arm64's (v8)"},
+      {{"--os", "linx"}, "--os: unknown operating system 'linx'"},
+      {{"--os", "Linux"}, "'Linux'"},
+      {{"--stop-signal", "SIGFOO"}, "--stop-signal 'SIGFOO'"},
+      {{"--stop-signal", "0"}, "--stop-signal '0'"},
+      {{"--stop-signal", "65"}, "--stop-signal '65'"},
+      {{"--stop-signal", "sigterm"}, "--stop-signal 'sigterm'"},
+  };
+  for (const auto& c : cases) {
+    auto cl = parse(with(c.flags));
+    ASSERT_FALSE(cl.ok()) << c.must_mention;
+    EXPECT_EQ(cl.error().kind, ErrorKind::usage);
+    EXPECT_NE(cl.error().message.find(c.must_mention), std::string::npos) << cl.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace ocipack::cli

@@ -504,5 +504,39 @@ TEST(ImageBuilder, OutputPathsThatCollideWithInputsOrEachOtherAreRefused) {
   EXPECT_TRUE(r.ok()) << r.error().message;
 }
 
+// digest_file and iid_file: the manifest and config digests, no newline,
+// written after the commit; a directory, a symlink or a path inside the
+// layout is refused (the tar_output rules) before anything is written.
+TEST(ImageBuilder, DigestFilesAfterTheCommit) {
+  TempDir dir;
+  make_rootfs(dir);
+  auto o = options_for(dir);
+  o.digest_file = dir / "digest";
+  o.iid_file = dir / "iid";
+  testing::write_text(dir / "iid", "an older id\n");  // a regular file is replaced
+  auto r = build_image(o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(testing::read_text(dir / "digest"), r->manifest.digest.str());
+  EXPECT_EQ(testing::read_text(dir / "iid"), r->config.digest.str());
+
+  testing::make_dirs(dir / "a-directory");
+  ASSERT_EQ(::symlink("digest", (dir / "a-link").c_str()), 0);
+  const std::vector<std::pair<std::function<void(BuildOptions&)>, std::string>> refused = {
+      {[&](BuildOptions& b) { b.digest_file = dir / "a-directory"; }, "--digestfile '" + (dir / "a-directory") + "' is a directory"},
+      {[&](BuildOptions& b) { b.iid_file = dir / "a-link"; }, "--iidfile '" + (dir / "a-link") + "' is a symbolic link"},
+      {[&](BuildOptions& b) { b.iid_file = dir / "layout/iid"; }, "lies inside the output layout"},
+      {[&](BuildOptions& b) { b.digest_file = "-"; }, "--digestfile '-': the digest file cannot go to standard output"},
+  };
+  const std::string before = snapshot(dir / "layout");
+  for (const auto& [change, message] : refused) {
+    auto bad_options = options_for(dir, "other");
+    change(bad_options);
+    auto bad = build_image(bad_options);
+    ASSERT_FALSE(bad.ok()) << message;
+    EXPECT_NE(as_cli_shows(bad.error()).find(message), std::string::npos) << as_cli_shows(bad.error());
+    EXPECT_EQ(snapshot(dir / "layout"), before) << message;
+  }
+}
+
 }  // namespace
 }  // namespace ocipack

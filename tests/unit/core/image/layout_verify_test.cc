@@ -181,6 +181,17 @@ TEST_F(LayoutVerify, MissingTagListsTheAvailableOnes) {
   EXPECT_EQ(report.manifests, 0u);
 }
 
+// ref_missing tells a front end that the tag asked for is not there (the
+// CLI's usage error), apart from problems of the layout.
+TEST_F(LayoutVerify, MissingTagIsFlagged) {
+  VerifyOptions options;
+  options.ref = "nope";
+  EXPECT_TRUE(verify(options).ref_missing);
+  options.ref = "latest";
+  EXPECT_FALSE(verify(options).ref_missing);
+  EXPECT_FALSE(verify().ref_missing);
+}
+
 TEST_F(LayoutVerify, FlippedByteInALayerIsADigestMismatch) {
   std::string data = testing::read_text(layer_blob());
   data[data.size() / 2] = static_cast<char>(data[data.size() / 2] ^ 0x01);

@@ -85,5 +85,25 @@ TEST(Arch, HostArchitectureIsAGoName) {
   EXPECT_EQ(platform->architecture, host);
 }
 
+TEST(Arch, VariantsOnlyWhereTheArchitectureHasThem) {
+  EXPECT_TRUE(validate_variant_for("amd64", "").ok());
+  EXPECT_TRUE(validate_variant_for("arm", "v5").ok());
+  EXPECT_TRUE(validate_variant_for("arm", "v7").ok());
+  EXPECT_TRUE(validate_variant_for("arm64", "v8").ok());
+  EXPECT_FALSE(validate_variant_for("arm64", "v7").ok());
+  EXPECT_FALSE(validate_variant_for("amd64", "v8").ok());
+  EXPECT_FALSE(validate_variant_for("riscv64", "v7").ok());
+  EXPECT_FALSE(validate_variant_for("arm", "v9").ok());
+}
+
+TEST(Arch, OperatingSystemsAreGoNames) {
+  for (const char* os : {"linux", "windows", "darwin", "freebsd", "wasip1", "zos"}) EXPECT_TRUE(validate_os(os).ok()) << os;
+  for (const char* os : {"", "Linux", "gnu/linux", "macos"}) {
+    auto status = validate_os(os);
+    ASSERT_FALSE(status.ok()) << os;
+    EXPECT_EQ(status.error().kind, ErrorKind::usage);
+  }
+}
+
 }  // namespace
 }  // namespace ocipack
