@@ -18,9 +18,8 @@ Result<WrittenImage> write_image(LayoutStore& store, const ImageConfig& config, 
   return image;
 }
 
-Result<Descriptor> write_image_index(LayoutStore& store, const ImageIndex& index,
+Result<Descriptor> write_image_index(LayoutStore& store, const std::string& index_json,
                                      const std::map<std::string, std::string>& annotations) {
-  OCIPACK_TRY_ASSIGN(const std::string index_json, encode_index(index));
   OCIPACK_TRY_ASSIGN(Descriptor descriptor, store.put_blob(index_json, k_media_type_index));
   descriptor.annotations = annotations;
   return descriptor;

@@ -10,8 +10,8 @@
 //   commit_index(store, plan)   → oci-layout if needed, then index.json
 //                                 atomically; the new blobs now belong to
 //                                 the layout (LayoutStore::keep_changes).
-// A multi-platform image is: write_image per platform, write_image_index over
-// their descriptors, then plan_index/commit_index with the index's
+// A multi-platform image is: write_image per platform, write_image_index of
+// the index document over their descriptors (encode_index), then plan_index/commit_index with the index's
 // descriptor tagged by a ref.name annotation.
 #pragma once
 
@@ -41,9 +41,10 @@ Result<WrittenImage> write_image(LayoutStore& store, const ImageConfig& config, 
                                  const std::map<std::string, std::string>& annotations = {},
                                  const std::map<std::string, std::string>& manifest_annotations = {});
 
-// Writes an image index blob listing `index.manifests` (encode_index) and
-// returns its descriptor (no platform; the given annotations).
-Result<Descriptor> write_image_index(LayoutStore& store, const ImageIndex& index,
+// Writes an image index document (a new one from encode_index, or an
+// existing one edited by edit_image_index) as a blob and returns its
+// descriptor (no platform; the given annotations).
+Result<Descriptor> write_image_index(LayoutStore& store, const std::string& index_json,
                                      const std::map<std::string, std::string>& annotations = {});
 
 // The index.json a commit of `entries` would write: the store's existing

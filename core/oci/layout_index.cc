@@ -414,10 +414,10 @@ Result<IndexResult> write_into(LayoutStore& store, const IndexRequest& request, 
   for (const auto& image : collected.images) OCIPACK_TRY(copy_image(store, image));
   for (const auto& referrer : collected.referrers) OCIPACK_TRY(copy_referrer(store, referrer));
   OCIPACK_TRY_ASSIGN(const std::string document, index_document(request, target, edit));
-  OCIPACK_TRY_ASSIGN(Descriptor index, store.put_blob(document, k_media_type_index));
-  index.annotations = edit ? target.entry.annotations : std::map<std::string, std::string>{};
-  for (const auto& [key, value] : request.index_annotations) index.annotations[key] = value;
-  index.annotations[k_annotation_ref_name] = request.tag;
+  std::map<std::string, std::string> annotations = edit ? target.entry.annotations : std::map<std::string, std::string>{};
+  for (const auto& [key, value] : request.index_annotations) annotations[key] = value;
+  annotations[k_annotation_ref_name] = request.tag;
+  OCIPACK_TRY_ASSIGN(Descriptor index, write_image_index(store, document, annotations));
   IndexResult result{index, {}, {}};
   for (const auto& slot : target.slots) result.entries.push_back(slot.entry);
   std::vector<Descriptor> commit{index};

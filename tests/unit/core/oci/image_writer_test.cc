@@ -76,8 +76,9 @@ TEST(ImageWriter, AMultiPlatformImageIsAnIndexBlobTaggedInIndexJson) {
   auto amd = write_image(*store, config_for("amd64", "", Sha256::of("tar")), {put_layer(*store, "amd layer")});
   auto arm = write_image(*store, config_for("arm", "v7", Sha256::of("tar")), {put_layer(*store, "arm layer")});
   ASSERT_TRUE(amd.ok() && arm.ok());
-  auto index = write_image_index(*store, ImageIndex{{amd->manifest, arm->manifest}, {}},
-                                 {{k_annotation_ref_name, "multi"}});
+  auto document = encode_index(ImageIndex{{amd->manifest, arm->manifest}, {}});
+  ASSERT_TRUE(document.ok()) << document.error().message;
+  auto index = write_image_index(*store, *document, {{k_annotation_ref_name, "multi"}});
   ASSERT_TRUE(index.ok()) << index.error().message;
   EXPECT_EQ(index->media_type, k_media_type_index);
   EXPECT_FALSE(index->platform);
