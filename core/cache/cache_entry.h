@@ -1,0 +1,63 @@
+// The chunk cache's keys and entries (issue 15): what a compressed chunk is
+// stored as, locally (core/cache/chunk_cache.h) and on a remote
+// (core/cache/remote_cache.h) — the same bytes in both places.
+//
+// Key: SHA-256 over the format identity (LayerFormat::cache_identity(): the
+// format, codec, codec version, level and every parameter that affects the
+// bytes), the chunk's frame ends (zstd:chunked cuts a chunk into frames) and
+// the chunk's uncompressed bytes. Equal keys give equal compressed bytes, so
+// a hit may replace compression without changing the layer.
+//
+// Entry (binary, little-endian), checked whole on every read, so a torn,
+// truncated or foreign file is never used:
+//   magic "OCPKCH01" | key (32) | compress_nanoseconds u64 | frame count u32 |
+//   frame sizes u64 × count | payload size u64 | payload | SHA-256 of all
+//   the bytes before it (32)
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/util/digest.h"
+#include "core/util/result.h"
+
+namespace ocipack {
+
+struct ChunkKey {
+  Digest digest;
+  bool operator==(const ChunkKey&) const = default;
+};
+
+ChunkKey chunk_cache_key(std::string_view format_identity, std::span<const size_t> frame_ends,
+                         std::span<const std::byte> bytes);
+
+// "chunks/ab/<64 hex>": where the entry of `key` lives, below a local
+// cache directory and below a remote's URL alike.
+std::string cache_entry_path(const ChunkKey& key);
+
+// Entries are refused above this size (a chunk is at most tens of MiB;
+// a remote answering more is not a cache entry).
+inline constexpr uint64_t k_max_cache_entry_bytes = uint64_t{256} << 20;
+inline constexpr size_t k_max_cache_entry_frames = 1 << 20;
+
+// A decoded entry; `payload` and `frame_sizes` point into the decoded buffer.
+struct CacheEntryView {
+  uint64_t compress_nanoseconds = 0;
+  std::vector<size_t> frame_sizes;  // empty: the payload is one frame
+  std::span<const std::byte> payload;
+};
+
+// Encodes an entry into `out` (replacing its contents).
+void encode_cache_entry(const ChunkKey& key, std::span<const size_t> frame_sizes, uint64_t compress_nanoseconds,
+                        std::span<const std::byte> payload, std::vector<std::byte>& out);
+
+// Decodes and checks `entry` (magic, key, sizes, checksum). A corrupt
+// error (kind corrupt) names what is wrong in a few words; the caller
+// names the entry.
+Result<CacheEntryView> decode_cache_entry(std::span<const std::byte> entry, const ChunkKey& expected);
+
+}  // namespace ocipack

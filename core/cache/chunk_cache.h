@@ -1,0 +1,84 @@
+// ChunkCacheDir: the local, content-addressed store of compressed chunks
+// (issue 15) behind `--cache DIR`. One file per entry (cache_entry.h) under
+// DIR/chunks/ab/<hex>, written to a temp file in the same directory and
+// renamed, without fsync: a torn entry after a crash fails its checksum and
+// is recomputed, never used. Safe for many builds at once (each lookup and
+// store is a few system calls on its own file; rename is atomic) and for
+// concurrent calls from several threads of one build: the object is
+// immutable after open() (a directory fd and options).
+//
+// Least-recently-used eviction: a hit sets the entry's mtime to now
+// (touch), so `prune` removes the oldest mtimes first until the store fits.
+// The last builds' figures are appended as one line each to DIR/builds.log
+// (O_APPEND, so concurrent builds do not tear each other's lines).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/cache/cache_entry.h"
+#include "core/util/result.h"
+#include "core/util/unique_fd.h"
+
+namespace ocipack {
+
+inline constexpr uint64_t k_default_cache_max_bytes = uint64_t{5} << 30;  // 5 GiB
+
+// What a lookup found.
+enum class CacheLookup { hit, miss, corrupt };
+
+// One build's cache figures (also what builds.log records).
+struct CacheBuildRecord {
+  int64_t finished_at = 0;  // seconds since the epoch
+  uint64_t hits = 0;        // local hits
+  uint64_t remote_hits = 0;
+  uint64_t misses = 0;      // compressed (and stored)
+  uint64_t corrupt = 0;     // entries refused and recomputed
+  uint64_t saved_nanoseconds = 0;  // compression time the hits saved (as recorded in them)
+};
+
+struct CacheUsage {
+  uint64_t entries = 0;
+  uint64_t bytes = 0;  // sum of the entries' file sizes
+};
+
+class ChunkCacheDir {
+ public:
+  // Opens DIR, creating it (and DIR/chunks) if missing. Refuses a DIR that
+  // is not a directory (a symlink to one is allowed: the user named it).
+  // Errors are io errors naming the field "cache.dir".
+  static Result<ChunkCacheDir> open(const std::string& dir);
+
+  const std::string& dir() const { return m_dir; }
+
+  // Reads the entry of `key` into `buffer` and decodes it into `view`
+  // (pointing into `buffer`). A corrupt entry is removed, reported in
+  // `problem` ("cache entry chunks/ab/…: checksum mismatch") and returned
+  // as corrupt, so the caller recomputes it. A hit touches the entry.
+  CacheLookup lookup(const ChunkKey& key, std::vector<std::byte>& buffer, CacheEntryView& view,
+                     std::string& problem) const;
+  // Stores an encoded entry (encode_cache_entry) under its key: temp file
+  // and rename. An error (a full disk) leaves no partial entry behind.
+  Status store(const ChunkKey& key, std::span<const std::byte> encoded_entry) const;
+
+  Result<CacheUsage> usage() const;
+  // Removes least-recently-used entries until the store holds at most
+  // `max_bytes`; also stale temp files. Returns what is left.
+  Result<CacheUsage> prune(uint64_t max_bytes) const;
+
+  Status record_build(const CacheBuildRecord& record) const;
+  // The last `count` records of builds.log, oldest first (lines that do not
+  // parse are skipped).
+  Result<std::vector<CacheBuildRecord>> recent_builds(size_t count) const;
+
+ private:
+  ChunkCacheDir(std::string dir, UniqueFd fd) : m_dir(std::move(dir)), m_fd(std::move(fd)) {}
+  std::string m_dir;
+  UniqueFd m_fd;
+};
+
+}  // namespace ocipack
