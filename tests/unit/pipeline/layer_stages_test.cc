@@ -255,7 +255,7 @@ TEST(CompressWithCache, ASecondChunkWithTheSameBytesIsReadWithTheSameResult) {
   std::string input(50000, '\0');
   for (auto& c : input) c = static_cast<char>('a' + rng() % 4);
   for (const std::vector<size_t>& frames : {std::vector<size_t>{}, std::vector<size_t>{1000, 1000, 30000, 50000}}) {
-    const ChunkCacheUse use{*cache, "test identity"};
+    const ChunkCacheUse use{*cache, "test identity", CompressedShape::gzip_member};
     CacheWorker worker;
     Chunk plain = chunk_of(input, **compressor, frames);
     ASSERT_TRUE(compress_chunk(**compressor, plain).ok());
@@ -274,11 +274,11 @@ TEST(CompressWithCache, ASecondChunkWithTheSameBytesIsReadWithTheSameResult) {
     }
     // Another identity (another level, codec version...) does not hit.
     Chunk third = chunk_of(input, **compressor, frames);
-    auto other = compress_with_cache(**compressor, {*cache, "other identity"}, worker, {.store = false}, third);
+    auto other = compress_with_cache(**compressor, {*cache, "other identity", CompressedShape::gzip_member}, worker, {.store = false}, third);
     ASSERT_TRUE(other.ok());
     EXPECT_EQ(other->origin, ChunkOrigin::compressed);
     Chunk fourth = chunk_of(input, **compressor, frames);
-    auto unstored = compress_with_cache(**compressor, {*cache, "other identity"}, worker, {}, fourth);
+    auto unstored = compress_with_cache(**compressor, {*cache, "other identity", CompressedShape::gzip_member}, worker, {}, fourth);
     ASSERT_TRUE(unstored.ok());
     EXPECT_EQ(unstored->origin, ChunkOrigin::compressed) << "store=false stored an entry";
   }
@@ -291,7 +291,7 @@ TEST(CompressWithCache, ADamagedEntryIsRecomputedAndReplaced) {
   auto compressor = make_compressor(CodecKind::zstd, 3, CompressedShape::zstd_frame);
   ASSERT_TRUE(compressor.ok());
   const std::string input(70000, 'q');
-  const ChunkCacheUse use{*cache, "zstd identity"};
+  const ChunkCacheUse use{*cache, "zstd identity", CompressedShape::zstd_frame};
   CacheWorker worker;
   Chunk first = chunk_of(input, **compressor);
   ASSERT_TRUE(compress_with_cache(**compressor, use, worker, {}, first).ok());
