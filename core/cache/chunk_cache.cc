@@ -104,7 +104,7 @@ Result<std::vector<EntryFile>> list_entries(int dir_fd, const std::string& dir, 
         if (stale && now_ns - mtime_of(st) > k_stale_temp_seconds * 1'000'000'000) stale->push_back(path);
         continue;
       }
-      entries.push_back({path, mtime_of(st), static_cast<uint64_t>(st.st_size)});
+      if (S_ISREG(st.st_mode)) entries.push_back({path, mtime_of(st), static_cast<uint64_t>(st.st_size)});
     }
   }
   return entries;
