@@ -223,7 +223,7 @@ void print_build_summary(const ocipack::BuildOptions& build, const ocipack::Buil
 // `ocipack cache stats DIR`: what the cache holds and how the last builds used it.
 int run_cache_stats(const CommandLine& command) {
   using namespace ocipack;
-  auto cache = ChunkCacheDir::open(command.cache_dir);
+  auto cache = ChunkCacheDir::open(command.cache_dir, /*create=*/false);
   if (!cache) return fail(cache.error());
   auto usage = cache->usage();
   if (!usage) return fail(usage.error());
@@ -248,7 +248,7 @@ int run_cache_stats(const CommandLine& command) {
 // `ocipack cache prune DIR [--max-size S]`.
 int run_cache_prune(const CommandLine& command) {
   using namespace ocipack;
-  auto cache = ChunkCacheDir::open(command.cache_dir);
+  auto cache = ChunkCacheDir::open(command.cache_dir, /*create=*/false);
   if (!cache) return fail(cache.error());
   auto before = cache->usage();
   if (!before) return fail(before.error());

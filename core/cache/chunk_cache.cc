@@ -56,9 +56,14 @@ void remove_entry(int dir_fd, const std::string& path) {
   const size_t first = path.find('/'), last = path.rfind('/');
   UniqueFd chunks(::openat(dir_fd, path.substr(0, first).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!chunks.valid()) return;
-  UniqueFd shard(::openat(chunks.get(), path.substr(first + 1, last - first - 1).c_str(),
-                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!shard.valid()) return;
+  const std::string shard_name = path.substr(first + 1, last - first - 1);
+  UniqueFd shard(::openat(chunks.get(), shard_name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!shard.valid()) {
+    // A symlink or a file in the shard's place: remove that (unlinking a
+    // symlink never touches its target), so the shard is made anew.
+    if (errno == ELOOP || errno == ENOTDIR) ::unlinkat(chunks.get(), shard_name.c_str(), 0);
+    return;
+  }
   const std::string name = path.substr(last + 1);
   if (::unlinkat(shard.get(), name.c_str(), 0) != 0 && errno == EISDIR)
     ::unlinkat(shard.get(), name.c_str(), AT_REMOVEDIR);
@@ -135,11 +140,15 @@ std::vector<std::string> split_lines(const std::string& text) {
 
 }  // namespace
 
-Result<ChunkCacheDir> ChunkCacheDir::open(const std::string& dir) {
+Result<ChunkCacheDir> ChunkCacheDir::open(const std::string& dir, bool create) {
   auto refused = [&](const std::string& what, int err) {
     return field_error(ErrorKind::io, "cache.dir", " " + what + ": " + errno_text(err));
   };
   if (dir.empty()) return field_error(ErrorKind::usage, "cache.dir", " is empty");
+  if (!create) {
+    struct stat st{};
+    if (::stat(dir.c_str(), &st) != 0) return field_error(ErrorKind::input, "cache.dir", " " + dir + ": no such cache");
+  }
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return refused("cannot create " + dir, errno);
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid()) {

@@ -48,10 +48,11 @@ struct CacheUsage {
 
 class ChunkCacheDir {
  public:
-  // Opens DIR, creating it (and DIR/chunks) if missing. Refuses a DIR that
-  // is not a directory (a symlink to one is allowed: the user named it).
-  // Errors are io errors naming the field "cache.dir".
-  static Result<ChunkCacheDir> open(const std::string& dir);
+  // Opens DIR, creating it (and DIR/chunks) if missing — unless `create`
+  // is false (looking after a cache: a missing DIR is an input error).
+  // Refuses a DIR that is not a directory (a symlink to one is allowed:
+  // the user named it). Errors name the field "cache.dir".
+  static Result<ChunkCacheDir> open(const std::string& dir, bool create = true);
 
   const std::string& dir() const { return m_dir; }
 

@@ -117,10 +117,17 @@ TEST(ChunkCacheDir, NeverReachesOutsideThroughASymlinkedShard) {
   fs::copy_file(root + "/" + a.path, dir / ("outside/" + name));
   fs::remove_all(shard);
   fs::create_directory_symlink(dir / "outside", shard);
+  // Refused; the symlink (not its target) is removed, so the shard is made anew.
   EXPECT_EQ(look(*cache, a.key), CacheLookup::corrupt);
   EXPECT_TRUE(fs::exists(dir / ("outside/" + name)));
+  EXPECT_FALSE(fs::is_symlink(shard));
   std::vector<std::byte> entry;
   encode_cache_entry(a.key, {}, 1, bytes_of("zipped a"), entry);
+  ASSERT_TRUE(cache->store(a.key, entry).ok());
+  EXPECT_EQ(look(*cache, a.key), CacheLookup::hit);
+  // Planted again: store refuses to write through it (kind corrupt), prune leaves the outside alone.
+  fs::remove_all(shard);
+  fs::create_directory_symlink(dir / "outside", shard);
   auto stored = cache->store(a.key, entry);
   ASSERT_FALSE(stored.ok());
   EXPECT_EQ(stored.error().kind, ErrorKind::corrupt);
@@ -192,6 +199,14 @@ TEST(ChunkCacheDir, BuildsLogKeepsTheLastRecords) {
   EXPECT_EQ(last->front().hits, 2997u);
   EXPECT_EQ(last->back().saved_nanoseconds, 4u);
   EXPECT_LT(fs::file_size(dir / "cache/builds.log"), 300u * 1024);  // kept short
+}
+
+TEST(ChunkCacheDir, LookingAfterAMissingCacheDoesNotCreateIt) {
+  TempDir dir;
+  auto missing = ChunkCacheDir::open(dir / "none", /*create=*/false);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().field(), "cache.dir");
+  EXPECT_FALSE(fs::exists(dir / "none"));
 }
 
 TEST(ChunkCacheDir, DirMustBeADirectory) {
