@@ -114,8 +114,13 @@ stats_are() {
 # ===========================================================================
 echo "# 1. bytes: every format, cold / warm / one file changed / threads"
 declare -A REF
+# One cache for every format: a cold build of the same tree in another
+# format (or level) must find nothing of the others'.
 FORMATS=("gzip|--compression-format gzip" "gzip-isal|--compression-format gzip --compressor isal"
+         "gzip-level9|--compression-format gzip --level 9"
+         "gzip-single|--compression-format gzip --gzip-format single --compressor isal"
          "zstd|--compression-format zstd" "zstd-chunked|--compression-format zstd:chunked")
+C=$T/cache-shared
 for spec in "${FORMATS[@]}"; do
     f=${spec%%|*}
     read -ra F <<<"${spec#*|}"
@@ -126,15 +131,14 @@ for spec in "${FORMATS[@]}"; do
     [ "${REF[$f]}" != "${REF[$f-2]}" ] && pass "$f: the changed file changes the digests" ||
         fail "$f: the changed file changes the digests" "equal"
     check_eq "$f: no cache line in --stats without --cache" none "$(stat_of "$f-ref" hits)"
-    C=$T/cache-$f
-
+    before=$(entry_count "$C")
     build "$f-cold" "$A" "$T/$f-cold" "${F[@]}" --cache "$C"
-    built_ok "$f: cold build with an empty cache" $? "$T/$f-cold" "${REF[$f]}"
+    built_ok "$f: cold build (nothing of this format in the cache)" $? "$T/$f-cold" "${REF[$f]}"
     n=$(stat_of "$f-cold" misses)
     [ "$n" != none ] && [ "$n" -gt 10 ] && pass "$f: cold build: $n chunks missed and compressed" ||
         fail "$f: cold build: every chunk missed" "misses $n"
     stats_are "$f-cold" "hits=0 misses=$n corrupt=0 bypassed=0"
-    stored=$(entry_count "$C")
+    stored=$(($(entry_count "$C") - before))
     [ "$stored" -ge 1 ] && [ "$stored" -le "$n" ] && pass "$f: cold build stored $stored entries" ||
         fail "$f: cold build stored one entry per distinct chunk" "$stored entries for $n chunks"
 
@@ -271,20 +275,47 @@ else
     stats_are bad-again "hits=$n misses=0 corrupt=0 bypassed=0"
     check_eq "corruption: the rebuild after: no cache warning" "" "$(cache_warnings bad-again)"
 
-    # A directory where an entry belongs: refused, removed, recomputed, stored.
-    mapfile -t E < <(entries "$C")
-    rm "${E[7]}" && mkdir "${E[7]}"
-    build bad-dir "$A" "$T/bad-dir" "${GZIP_ARGS[@]}" --cache "$C"
-    built_ok "corruption: a directory in an entry's place" $? "$T/bad-dir" "${REF[gzip]}"
-    stats_are bad-dir "hits=$((n - 1)) misses=1 corrupt=1 bypassed=0"
-    cache_warnings bad-dir >"$T/dir-warnings"
-    check_eq "corruption: a directory: one warning line, naming the entry" \
-        "1 1" "$(grep -c '' "$T/dir-warnings") $(grep -cF "cache entry $C/${E[7]#"$C"/}" "$T/dir-warnings")"
-    [ -f "${E[7]}" ] && pass "corruption: the directory was replaced by the entry" ||
-        fail "corruption: the directory was replaced by the entry" "$(stat -c %F "${E[7]}")"
-    build bad-dir-again "$A" "$T/bad-dir-again" "${GZIP_ARGS[@]}" --cache "$C"
-    built_ok "corruption: the rebuild after the directory" $? "$T/bad-dir-again" "${REF[gzip]}"
-    stats_are bad-dir-again "hits=$n misses=0 corrupt=0 bypassed=0"
+    # One damage at a time, each on an entry alone in its shard directory:
+    # a directory, a FIFO (must not block the build), a 300 MiB sparse file
+    # (refused by its size, not read), the shard directory replaced by a
+    # symlink to a copy of it outside the cache (nothing there may be read,
+    # removed or written). Each: one warning naming the entry, recomputed,
+    # stored; the next build hits everything. Each on a copy of the cache.
+    mapfile -t LONE < <(cd "$C" && find chunks -mindepth 2 -maxdepth 2 | awk -F/ '{print $2, $0}' | sort | uniq -c -w 3 | awk '$1 == 1 {print $3}')
+    k=0
+    for kind in directory fifo huge shard-symlink; do
+        [ -n "${LONE[$k]:-}" ] || { fail "corruption ($kind): an entry alone in its shard" "none left"; continue; }
+        CK=$T/cache-$kind
+        cp -a "$C" "$CK"
+        e=$CK/${LONE[$k]}
+        k=$((k + 1))
+        shard=$(dirname "$e")
+        case $kind in
+            directory) rm "$e" && mkdir "$e" ;;
+            fifo) rm "$e" && mkfifo "$e" ;;
+            huge) truncate -s 300M "$e" ;;
+            shard-symlink)
+                cp -a "$shard" "$T/outside/shard" && rm -rf "$shard" && ln -s "$T/outside/shard" "$shard"
+                OUTSIDE_SHARD=$(cd "$T/outside/shard" && find . -printf '%p %y %s\n' | sort && find . -type f -exec sha256sum {} +)
+                ;;
+        esac
+        timeout 120 "$OCIPACK" build "$A" -o "$T/bad-$kind" --tag t -q --stats --chunk-size 64K "${GZIP_ARGS[@]}" \
+            --cache "$CK" </dev/null >"$T/bad-$kind.out" 2>"$T/bad-$kind.err"
+        built_ok "corruption ($kind): rebuild" $? "$T/bad-$kind" "${REF[gzip]}"
+        stats_are "bad-$kind" "hits=$((n - 1)) misses=1 corrupt=1 bypassed=0"
+        cache_warnings "bad-$kind" >"$T/$kind-warnings"
+        check_eq "corruption ($kind): one cache warning line, naming the entry" \
+            "1 1" "$(grep -c '' "$T/$kind-warnings") $(grep -cF "cache entry $e" "$T/$kind-warnings")"
+        [ -f "$e" ] && [ ! -L "$e" ] && [ ! -L "$shard" ] && pass "corruption ($kind): replaced by a valid entry file" ||
+            fail "corruption ($kind): replaced by a valid entry file" "$(stat -c %F "$shard" "$e" 2>&1 | tr '\n' ' ')"
+        if [ "$kind" = shard-symlink ]; then
+            check_eq "corruption ($kind): the directory outside the cache is unchanged (nothing removed or written)" \
+                "$OUTSIDE_SHARD" "$(cd "$T/outside/shard" && find . -printf '%p %y %s\n' | sort && find . -type f -exec sha256sum {} +)"
+        fi
+        build "bad-$kind-again" "$A" "$T/bad-$kind-again" "${GZIP_ARGS[@]}" --cache "$CK"
+        built_ok "corruption ($kind): the rebuild after" $? "$T/bad-$kind-again" "${REF[gzip]}"
+        stats_are "bad-$kind-again" "hits=$n misses=0 corrupt=0 bypassed=0"
+    done
 fi
 echo "# [$SECONDS s]"
 
@@ -321,6 +352,22 @@ grep -v 'skipping socket' "$T/filecache.err" >"$T/filecache.err2"
 one_error_line "--cache naming a regular file" "$T/filecache.err2" "--cache"
 check "--cache naming a regular file: index.json of the layout unchanged" cmp "$T/index.before" "$T/filecache-layout/index.json"
 check_eq "--cache naming a regular file: the file is unchanged" 0 "$(stat -c %s "$T/cache-file")"
+
+# DIR/chunks a symlink to a directory of valid entries elsewhere: not
+# followed (refused like a --cache that is not a directory), nothing there
+# read or changed.
+C=$T/cache-chunks-link
+build link-cold "$A" "$T/link-cold" "${GZIP_ARGS[@]}" --cache "$C"
+mv "$C/chunks" "$T/outside/chunks" && ln -s "$T/outside/chunks" "$C/chunks"
+outside_before=$(cd "$T/outside/chunks" && find . -printf '%p %y %s %T@\n' | sort | md5sum)
+"$OCIPACK" build "$A" -o "$T/filecache-layout" --tag other -q --cache "$C" >"$T/chunks-link.out" 2>"$T/chunks-link.err"
+rc=$?
+[ $rc -ne 0 ] && pass "DIR/chunks a symlink: refused, exit $rc" || fail "DIR/chunks a symlink: refused" "exit 0"
+grep -v 'skipping socket' "$T/chunks-link.err" >"$T/chunks-link.err2"
+one_error_line "DIR/chunks a symlink" "$T/chunks-link.err2" "--cache .*chunks"
+check "DIR/chunks a symlink: index.json of the layout unchanged" cmp "$T/index.before" "$T/filecache-layout/index.json"
+check_eq "DIR/chunks a symlink: the directory it points to is unchanged" "$outside_before" \
+    "$(cd "$T/outside/chunks" && find . -printf '%p %y %s %T@\n' | sort | md5sum)"
 echo "# [$SECONDS s]"
 
 # ===========================================================================
@@ -366,6 +413,16 @@ touch -d '30 minutes ago' "${EA[@]}"
 before=$(stat -c %Y "${EA[@]}" | md5sum)
 build lru-a4 "$A" "$T/lru-a4" "${GZIP_ARGS[@]}" --cache "$C"
 check_eq "LRU: a hit leaves an entry used 30 minutes ago untouched" "$before" "$(stat -c %Y "${EA[@]}" | md5sum)"
+
+# `cache prune` removes temp files older than an hour (left by a crashed
+# build), not younger ones (a running build's).
+shard=$(dirname "${EA[0]}")
+printf 'torn' >"$shard/.tmp-0123456789abcdef-old" && touch -d '2 hours ago' "$shard/.tmp-0123456789abcdef-old"
+printf 'busy' >"$shard/.tmp-0123456789abcdef-new"
+check "cache prune with temp files" "$OCIPACK" cache prune "$C"
+check_eq "cache prune: the 2-hour-old temp file is removed, the fresh one kept" "absent present" \
+    "$([ -e "$shard/.tmp-0123456789abcdef-old" ] && echo present || echo absent) $([ -e "$shard/.tmp-0123456789abcdef-new" ] && echo present || echo absent)"
+rm -f "$shard/.tmp-0123456789abcdef-new"
 
 "$OCIPACK" cache stats "$C" >"$T/lru-stats.out" 2>&1
 check_contains "cache stats: entries of the cache" "$T/lru-stats.out" "^cache $C: ${#EA[@]} entries, [0-9.]+ (B|KiB|MiB)$"
