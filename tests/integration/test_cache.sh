@@ -115,21 +115,18 @@ stats_are() {
 echo "# 1. bytes: every format, cold / warm / one file changed / threads"
 declare -A REF
 # One cache for every format: a cold build of the same tree in another
-# format (or level) must find nothing of the others'.
-FORMATS=("gzip|--compression-format gzip" "gzip-isal|--compression-format gzip --compressor isal"
-         "gzip-level9|--compression-format gzip --level 9"
-         "gzip-single|--compression-format gzip --gzip-format single --compressor isal"
-         "zstd|--compression-format zstd" "zstd-chunked|--compression-format zstd:chunked")
+# format (or level) must find nothing of the others'. Steps: c (one file
+# changed), t (--threads 1 and 4), besides the cold and warm builds.
+FORMATS=("gzip|ct|--compression-format gzip" "gzip-isal|ct|--compression-format gzip --compressor isal"
+         "gzip-level9|-|--compression-format gzip --level 9"
+         "gzip-single|-|--compression-format gzip --gzip-format single --compressor isal"
+         "zstd|c|--compression-format zstd" "zstd-chunked|ct|--compression-format zstd:chunked")
 C=$T/cache-shared
 for spec in "${FORMATS[@]}"; do
-    f=${spec%%|*}
-    read -ra F <<<"${spec#*|}"
+    IFS='|' read -r f steps args <<<"$spec"
+    read -ra F <<<"$args"
     build "$f-ref" "$A" "$T/$f-ref" "${F[@]}" || { fail "$f: build without cache" "$(tail -2 "$T/$f-ref.err")"; continue; }
-    build "$f-ref2" "$A2" "$T/$f-ref2" "${F[@]}" || { fail "$f: build of the changed tree without cache" "$(tail -2 "$T/$f-ref2.err")"; continue; }
     REF[$f]=$(digests "$T/$f-ref")
-    REF[$f-2]=$(digests "$T/$f-ref2")
-    [ "${REF[$f]}" != "${REF[$f-2]}" ] && pass "$f: the changed file changes the digests" ||
-        fail "$f: the changed file changes the digests" "equal"
     check_eq "$f: no cache line in --stats without --cache" none "$(stat_of "$f-ref" hits)"
     before=$(entry_count "$C")
     build "$f-cold" "$A" "$T/$f-cold" "${F[@]}" --cache "$C"
@@ -147,11 +144,18 @@ for spec in "${FORMATS[@]}"; do
     stats_are "$f-warm" "hits=$n misses=0 corrupt=0 bypassed=0"
     check_eq "$f: warm rebuild: no cache warning" "" "$(cache_warnings "$f-warm")"
     for threads in 1 4; do
+        [[ $steps == *t* ]] || continue
         build "$f-t$threads" "$A" "$T/$f-t$threads" "${F[@]}" --cache "$C" --threads "$threads"
         built_ok "$f: warm rebuild, --threads $threads" $? "$T/$f-t$threads" "${REF[$f]}"
         stats_are "$f-t$threads" "hits=$n misses=0 corrupt=0 bypassed=0"
     done
 
+    check_eq "$f: no temp file left in the cache" 0 "$(temp_files "$C")"
+    [[ $steps == *c* ]] || continue
+    build "$f-ref2" "$A2" "$T/$f-ref2" "${F[@]}" || { fail "$f: build of the changed tree without cache" "$(tail -2 "$T/$f-ref2.err")"; continue; }
+    REF[$f-2]=$(digests "$T/$f-ref2")
+    [ "${REF[$f]}" != "${REF[$f-2]}" ] && pass "$f: the changed file changes the digests" ||
+        fail "$f: the changed file changes the digests" "equal"
     build "$f-changed" "$A2" "$T/$f-changed" "${F[@]}" --cache "$C"
     built_ok "$f: rebuild after one small file changed" $? "$T/$f-changed" "${REF[$f-2]}"
     hits=$(stat_of "$f-changed" hits) misses=$(stat_of "$f-changed" misses)
@@ -162,7 +166,6 @@ for spec in "${FORMATS[@]}"; do
     else
         fail "$f: one file changed: at least 90% hit, at least one miss" "$hits hit, $misses missed"
     fi
-    check_eq "$f: no temp file left in the cache" 0 "$(temp_files "$C")"
 done
 
 # Formats the cache does not serve: counted as bypassed, nothing stored.
@@ -199,23 +202,29 @@ echo "# [$SECONDS s]"
 
 # ===========================================================================
 echo "# 2. concurrency: four builds at once on one cache"
+# concurrent_builds NAME CACHE ARGS... : trees A, A2, A, A2 built at once.
+concurrent_builds() {
+    local name=$1 cache=$2 i tree want rc pids=()
+    shift 2
+    for i in 1 2 3 4; do
+        tree=$A
+        [ $((i % 2)) -eq 0 ] && tree=$A2
+        build "$name$i" "$tree" "$T/$name$i" "${GZIP_ARGS[@]}" --cache "$cache" --threads 2 "$@" &
+        pids+=($!)
+    done
+    for i in 1 2 3 4; do
+        wait "${pids[$((i - 1))]}"
+        rc=$?
+        want=${REF[gzip]}
+        [ $((i % 2)) -eq 0 ] && want=${REF[gzip-2]}
+        built_ok "$name: concurrent build $i" $rc "$T/$name$i" "$want"
+        check_eq "$name: concurrent build $i: no corrupt entry, no cache warning" "0 " \
+            "$(stat_of "$name$i" corrupt) $(cache_warnings "$name$i")"
+    done
+    check_eq "$name: no temp file left" 0 "$(temp_files "$cache")"
+}
 C=$T/cache-conc
-pids=()
-for i in 1 2 3 4; do
-    tree=$A
-    [ $((i % 2)) -eq 0 ] && tree=$A2
-    build "conc$i" "$tree" "$T/conc$i" "${GZIP_ARGS[@]}" --cache "$C" --threads 2 &
-    pids+=($!)
-done
-for i in 1 2 3 4; do
-    wait "${pids[$((i - 1))]}"
-    rc=$?
-    want=${REF[gzip]}
-    [ $((i % 2)) -eq 0 ] && want=${REF[gzip-2]}
-    built_ok "concurrent build $i" $rc "$T/conc$i" "$want"
-    check_eq "concurrent build $i: no corrupt entry seen" 0 "$(stat_of "conc$i" corrupt)"
-done
-check_eq "concurrent builds: no temp file left" 0 "$(temp_files "$C")"
+concurrent_builds conc "$C"
 for v in 1 2; do
     tree=$A want=${REF[gzip]} n=$(stat_of gzip-cold misses)
     [ $v -eq 2 ] && tree=$A2 want=${REF[gzip-2]} n=$(($(stat_of gzip-changed hits) + $(stat_of gzip-changed misses)))
@@ -226,6 +235,12 @@ done
 "$OCIPACK" cache stats "$C" >"$T/conc-stats.out" 2>&1
 check_eq "concurrent builds: builds.log has one intact line per build (cache stats lists 6)" 6 \
     "$(grep -cE '^  build [0-9T:-]+Z: [0-9]+ of [0-9]+ chunks reused' "$T/conc-stats.out")"
+# Each build prunes to 300K when it ends, while the others read and store.
+concurrent_builds conc-small "$T/cache-conc-small" --cache-max-size 300K
+mapfile -t E < <(entries "$T/cache-conc-small")
+size=$(bytes_of "${E[@]}")
+[ "$size" -le 307200 ] && pass "conc-small: the cache holds at most 300K after ($size bytes)" ||
+    fail "conc-small: the cache holds at most 300K after" "$size bytes"
 echo "# [$SECONDS s]"
 
 # ===========================================================================
@@ -316,6 +331,17 @@ else
         built_ok "corruption ($kind): the rebuild after" $? "$T/bad-$kind-again" "${REF[gzip]}"
         stats_are "bad-$kind-again" "hits=$n misses=0 corrupt=0 bypassed=0"
     done
+
+    # builds.log a symlink to a file outside: not followed, not written.
+    CK=$T/cache-log-link
+    cp -a "$C" "$CK"
+    printf 'not a cache log\n' >"$T/outside/log"
+    rm -f "$CK/builds.log" && ln -s "$T/outside/log" "$CK/builds.log"
+    build log-link "$A" "$T/log-link" "${GZIP_ARGS[@]}" --cache "$CK"
+    built_ok "builds.log a symlink: build" $? "$T/log-link" "${REF[gzip]}"
+    stats_are log-link "hits=$n misses=0 corrupt=0 bypassed=0"
+    check_eq "builds.log a symlink: the file outside is unchanged, the link too" "not a cache log $T/outside/log" \
+        "$(cat "$T/outside/log") $(readlink "$CK/builds.log")"
 fi
 echo "# [$SECONDS s]"
 
@@ -337,6 +363,17 @@ if mount -t tmpfs -o size=512k tmpfs "$T/small" 2>"$T/mount.err"; then
     [ "$h" != none ] && [ "$h" -ge 1 ] && [ "$(stat_of full-again corrupt)" = 0 ] &&
         pass "full disk: what was stored is valid ($h hits, 0 corrupt)" ||
         fail "full disk: what was stored is valid" "hits $h, corrupt $(stat_of full-again corrupt)"
+    # The same cache read-only (a shared cache mounted ro): it still hits.
+    stored=$(entry_count "$T/small")
+    if mount -o remount,ro "$T/small"; then
+        build ro "$A" "$T/ro" "${GZIP_ARGS[@]}" --cache "$T/small"
+        built_ok "read-only cache: build" $? "$T/ro" "${REF[gzip]}"
+        check_eq "read-only cache: every stored entry hit, none corrupt" "$stored 0" "$(stat_of ro hits) $(stat_of ro corrupt)"
+        check_contains "read-only cache: a warning names the cache and goes on without storing" "$T/ro.err" \
+            "^ocipack: warning: cache $T/small: .*Read-only file system.*going on without storing"
+    else
+        fail "read-only cache: remount the tmpfs read-only" "mount failed"
+    fi
     umount "$T/small" && SMALL_MOUNT=""
 else
     fail "full disk: mount a 512 KiB tmpfs (as root)" "$(head -1 "$T/mount.err")"
@@ -433,7 +470,8 @@ check_eq "cache prune --max-size 0: no entry left" 0 "$(entry_count "$C")"
 "$OCIPACK" cache stats "$C" >"$T/empty-stats.out" 2>&1
 check_contains "cache stats of the emptied cache: 0 entries" "$T/empty-stats.out" "^cache $C: 0 entries, "
 
-# bad_value NAME REGEX ARGS... : ocipack ARGS exits 2 with one error line matching REGEX, no layout written.
+# bad_value NAME REGEX ARGS... : ocipack ARGS exits 2 with one error line
+# matching REGEX, and (a build) writes no layout.
 bad_value() {
     local name=$1 re=$2 rc
     shift 2
@@ -442,6 +480,7 @@ bad_value() {
     rc=$?
     check_eq "$name: exit 2" 2 $rc
     one_error_line "$name" "$T/bad.err" "$re"
+    [ "$1" = build ] || return 0
     [ ! -e "$T/bad-out" ] && pass "$name: no layout written" || fail "$name: no layout written" "$T/bad-out exists"
 }
 bad_value "--cache-max-size 5X" "--cache-max-size" build "$A" -o "$T/bad-out" -q --cache "$T/c-bad" --cache-max-size 5X
@@ -456,8 +495,8 @@ echo "# [$SECONDS s]"
 echo "# 6. SIGINT during a cold build with --cache"
 BIG=$T/big
 mkdir -p "$BIG"
-head -c 32M /dev/urandom >"$BIG/random.bin"
-base64 -w 100 "$BIG/random.bin" | head -c 32M >"$BIG/text.txt"
+head -c 16M /dev/urandom >"$BIG/random.bin"
+base64 -w 100 "$BIG/random.bin" | head -c 16M >"$BIG/text.txt"
 C=$T/cache-int
 build int-ref "$BIG" "$T/int-ref" "${GZIP_ARGS[@]}" --threads 2 || fail "SIGINT: build without cache" "$(tail -2 "$T/int-ref.err")"
 rm -rf "$T/int"
@@ -476,7 +515,7 @@ echo "#   SIGINT after $at entries were stored -> exit $rc"
 check_eq "SIGINT: exit 130" 130 $rc
 check_eq "SIGINT: no temp file left in the cache" 0 "$(temp_files "$C")"
 kept=$(entry_count "$C")
-[ "$kept" -ge 20 ] && [ "$kept" -lt 1000 ] && pass "SIGINT: the build stopped part way ($kept of 1024 entries stored)" ||
+[ "$kept" -ge 20 ] && [ "$kept" -lt 500 ] && pass "SIGINT: the build stopped part way ($kept of 512 entries stored)" ||
     fail "SIGINT: the build stopped part way" "$kept entries stored"
 build int-warm "$BIG" "$T/int-warm" "${GZIP_ARGS[@]}" --threads 2 --cache "$C"
 built_ok "SIGINT: the next build" $? "$T/int-warm" "$(digests "$T/int-ref")"
@@ -485,5 +524,10 @@ h=$(stat_of int-warm hits)
     pass "SIGINT: the next build reuses what was stored ($h hits, 0 corrupt)" ||
     fail "SIGINT: the next build reuses what was stored" "hits $h of $kept, corrupt $(stat_of int-warm corrupt)"
 echo "# [$SECONDS s]"
+
+# Warnings are for people: the library's field names stay inside (cli/errors.cc maps them for errors).
+grep -h '^ocipack: warning: .*cache\.dir' "$T"/*.err >"$T/field-names" 2>/dev/null
+check_eq "no cache warning of any build shows the field name cache.dir" 0 "$(grep -c '' "$T/field-names")"
+show_tail "$T/field-names" 4
 
 finish
