@@ -143,6 +143,9 @@ for spec in "${FORMATS[@]}"; do
     built_ok "$f: warm rebuild" $? "$T/$f-warm" "${REF[$f]}"
     stats_are "$f-warm" "hits=$n misses=0 corrupt=0 bypassed=0"
     check_eq "$f: warm rebuild: no cache warning" "" "$(cache_warnings "$f-warm")"
+    saved=$(grep -oE 'saved [0-9.]+ s of compression' "$T/$f-warm.err" | awk '{print $2}')
+    awk -v s="${saved:-0}" 'BEGIN {exit !(s > 0)}' && pass "$f: warm rebuild: --stats says $saved s of compression saved" ||
+        fail "$f: warm rebuild: --stats says some compression time saved" "saved ${saved:-nothing}"
     for threads in 1 4; do
         [[ $steps == *t* ]] || continue
         build "$f-t$threads" "$A" "$T/$f-t$threads" "${F[@]}" --cache "$C" --threads "$threads"
@@ -196,6 +199,13 @@ stats_are env-warm "hits=$n misses=0 corrupt=0 bypassed=0"
 OCIPACK_CACHE_DIR=$T/envcache2 build env-nocache "$A" "$T/env-nocache" --no-cache
 built_ok "--no-cache with OCIPACK_CACHE_DIR set" $? "$T/env-nocache" "${REF[gzip]}"
 check_eq "--no-cache: no cache line in --stats" none "$(stat_of env-nocache hits)"
+OCIPACK_CACHE_DIR= build env-empty "$A" "$T/env-empty"
+built_ok "OCIPACK_CACHE_DIR set but empty: no cache" $? "$T/env-empty" "${REF[gzip]}"
+check_eq "OCIPACK_CACHE_DIR set but empty: no cache line in --stats" none "$(stat_of env-empty hits)"
+# The summary (no -q) of a warm build.
+"$OCIPACK" build "$A" -o "$T/summary" --tag t --chunk-size 64K --cache "$T/envcache" >"$T/summary.out" 2>"$T/summary.err"
+check_contains "summary of a warm build: '  cache: H of N chunks reused, S s of compression saved'" "$T/summary.out" \
+    "^  cache: $n of $n chunks reused( \(0 from the remote\))?, [0-9]+\.[0-9]{2} s of compression saved$"
 [ ! -e "$T/envcache2" ] && pass "--no-cache: OCIPACK_CACHE_DIR not created" ||
     fail "--no-cache: OCIPACK_CACHE_DIR not created" "$(find "$T/envcache2" | head -3 | tr '\n' ' ')"
 echo "# [$SECONDS s]"
@@ -469,6 +479,11 @@ check "cache prune --max-size 0" "$OCIPACK" cache prune "$C" --max-size 0
 check_eq "cache prune --max-size 0: no entry left" 0 "$(entry_count "$C")"
 "$OCIPACK" cache stats "$C" >"$T/empty-stats.out" 2>&1
 check_contains "cache stats of the emptied cache: 0 entries" "$T/empty-stats.out" "^cache $C: 0 entries, "
+# A mistyped DIR is not made into a cache by looking at it.
+"$OCIPACK" cache stats "$T/no-such-cache" >"$T/nodir.out" 2>&1
+"$OCIPACK" cache prune "$T/no-such-cache2" --max-size 0 >>"$T/nodir.out" 2>&1
+check_eq "cache stats / prune of a missing DIR do not create it" "absent absent" \
+    "$([ -e "$T/no-such-cache" ] && echo created || echo absent) $([ -e "$T/no-such-cache2" ] && echo created || echo absent)"
 
 # bad_value NAME REGEX ARGS... : ocipack ARGS exits 2 with one error line
 # matching REGEX, and (a build) writes no layout.
@@ -513,6 +528,7 @@ wait $pid
 rc=$?
 echo "#   SIGINT after $at entries were stored -> exit $rc"
 check_eq "SIGINT: exit 130" 130 $rc
+one_error_line "SIGINT" "$T/int.err" "^ocipack: error: interrupted"
 check_eq "SIGINT: no temp file left in the cache" 0 "$(temp_files "$C")"
 kept=$(entry_count "$C")
 [ "$kept" -ge 20 ] && [ "$kept" -lt 500 ] && pass "SIGINT: the build stopped part way ($kept of 512 entries stored)" ||
