@@ -9,25 +9,33 @@
 # fixed, so the manifest digest must be equal too), and cache figures are
 # read from the `--stats` line `cache hits H (remote R), misses M, corrupt C,
 # bypassed B, saved ...`.
-#   1. Bytes: gzip members (libdeflate, isal), zstd, zstd:chunked: a cold
-#      build, a warm rebuild (every chunk hit), a rebuild after one small
-#      file changed (most hit, some missed), warm with --threads 1 and 4;
-#      `--compression-format none` and `--gzip-format single --dictionary`
+#   1. Bytes: gzip members (libdeflate, isal, --level 9), gzip single
+#      stream (isal), zstd, zstd:chunked, all in one cache (a cold build of
+#      another format finds nothing): cold, warm (every chunk hit, time
+#      saved), one small file changed (>= 90 % hit, >= 1 miss), warm with
+#      --threads 1 and 4; `--compression-format none` and `--dictionary`
 #      bypass the cache (no entry written); OCIPACK_CACHE_DIR works like
-#      --cache and --no-cache ignores it.
-#   2. Concurrency: four builds (two trees, each twice) at once on one cache.
-#   3. Corruption: flipped byte, truncated, empty, symlink to a valid entry
-#      outside the cache (never followed), another chunk's entry under a
-#      wrong name, a directory in an entry's place: each refused with one
-#      warning (at most 5 and a "more" line), recomputed, replaced.
+#      --cache, --no-cache ignores it; the summary line.
+#   2. Concurrency: four builds (two trees, each twice) at once on one
+#      cache, then with --cache-max-size small enough that they prune while
+#      the others read and store.
+#   3. Corruption: flipped bytes, truncated, empty, a symlink to a valid
+#      copy of itself outside the cache (a hit only if followed), another
+#      chunk's entry under a wrong name: each refused and counted, one
+#      warning each (5, then a "more" line), recomputed, replaced. Then one
+#      at a time: a directory, a FIFO, a 300 MiB sparse file, the shard
+#      directory a symlink to a copy outside (nothing there read, removed or
+#      written), builds.log a symlink.
 #   4. Full disk (a 512 KiB tmpfs as the cache): the build succeeds with one
-#      warning; a --cache that is a regular file fails before the layout is
-#      touched.
+#      warning, no temp file; the same tmpfs read-only still hits; a --cache
+#      that is a regular file, or whose chunks/ is a symlink, fails with one
+#      error line before the layout is touched.
 #   5. Bounded: --cache-max-size, least-recently-used pruning (hits refresh
-#      an entry's mtime, at most once an hour), `ocipack cache stats|prune`,
-#      bad flag values.
+#      an entry's mtime, at most once an hour), `ocipack cache stats|prune`
+#      (stale temp files, --max-size 0, a missing DIR), bad flag values.
 #   6. SIGINT during a cold build: exit 130, no temp entry left, the next
 #      build reuses what was stored.
+# Last, no cache warning shows a library field name.
 set -u
 source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
@@ -41,6 +49,7 @@ cleanup_cache_test() {
     cleanup_tmp
 }
 trap cleanup_cache_test EXIT
+trap 'exit 130' INT TERM
 
 if ! require_tool jq python3 sha256sum; then
     fail "cache tests" "missing tools: $MISSING_TOOLS (scripts/setup.sh installs them)"
@@ -199,7 +208,7 @@ stats_are env-warm "hits=$n misses=0 corrupt=0 bypassed=0"
 OCIPACK_CACHE_DIR=$T/envcache2 build env-nocache "$A" "$T/env-nocache" --no-cache
 built_ok "--no-cache with OCIPACK_CACHE_DIR set" $? "$T/env-nocache" "${REF[gzip]}"
 check_eq "--no-cache: no cache line in --stats" none "$(stat_of env-nocache hits)"
-OCIPACK_CACHE_DIR= build env-empty "$A" "$T/env-empty"
+OCIPACK_CACHE_DIR='' build env-empty "$A" "$T/env-empty"
 built_ok "OCIPACK_CACHE_DIR set but empty: no cache" $? "$T/env-empty" "${REF[gzip]}"
 check_eq "OCIPACK_CACHE_DIR set but empty: no cache line in --stats" none "$(stat_of env-empty hits)"
 # The summary (no -q) of a warm build.
