@@ -15,7 +15,8 @@
 #      saved), one small file changed (>= 90 % hit, >= 1 miss), warm with
 #      --threads 1 and 4; `--compression-format none` and `--dictionary`
 #      bypass the cache (no entry written); OCIPACK_CACHE_DIR works like
-#      --cache, --no-cache ignores it; the summary line.
+#      --cache, --no-cache ignores it; three --layer layers through one
+#      cache (--stats has a cache line per layer); the summary line.
 #   2. Concurrency: four builds (two trees, each twice) at once on one
 #      cache, then with --cache-max-size small enough that they prune while
 #      the others read and store.
@@ -85,13 +86,14 @@ digests() {
     echo "$manifest $(jq -r '[.layers[].digest] | join(",")' "$(blob_path "$1" "$manifest")")"
 }
 
-# stat_of NAME FIELD : a figure of the cache --stats line of build NAME
-# (hits, remote, misses, corrupt, bypassed); "none" without that line.
+# stat_of NAME FIELD : a figure of the cache --stats lines of build NAME
+# (hits, remote, misses, corrupt, bypassed), summed over its layers (one
+# line each); "none" without such a line.
 stat_of() {
-    local line
-    line=$(grep -E '^cache hits [0-9]+ \(remote [0-9]+\), misses [0-9]+, corrupt [0-9]+, bypassed [0-9]+, saved' "$T/$1.err")
-    [ -n "$line" ] || { echo none; return; }
-    grep -oE "$2 [0-9]+" <<<"$line" | head -1 | awk '{print $2}'
+    local lines
+    lines=$(grep -E '^cache hits [0-9]+ \(remote [0-9]+\), misses [0-9]+, corrupt [0-9]+, bypassed [0-9]+, saved' "$T/$1.err")
+    [ -n "$lines" ] || { echo none; return; }
+    grep -oE "$2 [0-9]+" <<<"$lines" | awk '{s += $2} END {print s}'
 }
 
 # entries DIR : the entry paths of cache DIR (anything below chunks/XX/ that
@@ -214,6 +216,17 @@ check_eq "--no-cache: no cache line in --stats" none "$(stat_of env-nocache hits
 OCIPACK_CACHE_DIR='' build env-empty "$A" "$T/env-empty"
 built_ok "OCIPACK_CACHE_DIR set but empty: no cache" $? "$T/env-empty" "${REF[gzip]}"
 check_eq "OCIPACK_CACHE_DIR set but empty: no cache line in --stats" none "$(stat_of env-empty hits)"
+# Three layers (--layer), built side by side through one cache.
+build multi-ref "$A" "$T/multi-ref" --layer "$A2" --layer "$T/treeA/etc" || fail "multi-layer: build without cache" "$(tail -2 "$T/multi-ref.err")"
+for run in cold warm; do
+    build "multi-$run" "$A" "$T/multi-$run" --layer "$A2" --layer "$T/treeA/etc" --cache "$T/cache-multi"
+    built_ok "three layers, $run cache" $? "$T/multi-$run" "$(digests "$T/multi-ref")"
+done
+total=$(($(stat_of multi-cold hits) + $(stat_of multi-cold misses)))
+[ "$total" -gt $((2 * n)) ] && pass "three layers: --stats counts the chunks of every layer ($total)" ||
+    fail "three layers: --stats counts the chunks of every layer" "$total chunks"
+stats_are multi-warm "hits=$total misses=0 corrupt=0 bypassed=0"
+
 # The summary (no -q) of a warm build.
 "$OCIPACK" build "$A" -o "$T/summary" --tag t --chunk-size 64K --cache "$T/envcache" >"$T/summary.out" 2>"$T/summary.err"
 check_contains "summary of a warm build: '  cache: H of N chunks reused, S s of compression saved'" "$T/summary.out" \
