@@ -499,7 +499,25 @@ rm -f "$shard/.tmp-0123456789abcdef-new"
 "$OCIPACK" cache stats "$C" >"$T/lru-stats.out" 2>&1
 check_contains "cache stats: entries of the cache" "$T/lru-stats.out" "^cache $C: ${#EA[@]} entries, [0-9.]+ (B|KiB|MiB)$"
 check_eq "cache stats: one line per build (5)" 5 "$(grep -cE '^  build [0-9T:-]+Z: [0-9]+ of [0-9]+ chunks reused \([0-9]+ remote\), [0-9]+ corrupt, [0-9.]+ s saved$' "$T/lru-stats.out")"
-check_contains "cache stats: the hit rate of those builds" "$T/lru-stats.out" "^hit rate of the last 5 builds: [0-9.]+%$"
+rate=$(for b in lru-a lru-b lru-a2 lru-a3 lru-a4; do echo "$(stat_of $b hits) $(stat_of $b misses)"; done |
+       awk '{h += $1; c += $1 + $2} END {printf "%.1f", 100 * h / c}')
+check_contains "cache stats: the hit rate of those builds ($rate%)" "$T/lru-stats.out" "^hit rate of the last 5 builds: $rate%$"
+# builds.log stays short: 4000 old lines (one of them not a record, which
+# stats skips) are cut to the last 200 when the next build appends.
+{
+    for ((i = 0; i < 4000; i++)); do
+        [ $i -eq 3995 ] && echo "build finished=17000 hits=garbage"
+        echo "build finished=1700000000 hits=1 remote_hits=0 misses=1 corrupt=0 saved_ns=0"
+    done
+} >"$C/builds.log"
+build lru-log "$A" "$T/lru-log" "${GZIP_ARGS[@]}" --cache "$C"
+built_ok "a long builds.log: build" $? "$T/lru-log" "${REF[gzip]}"
+lines=$(grep -c '' "$C/builds.log")
+[ "$lines" -le 201 ] && [ "$lines" -ge 10 ] && pass "a long builds.log is cut to its last lines ($lines)" ||
+    fail "a long builds.log is cut to its last lines" "$lines lines"
+"$OCIPACK" cache stats "$C" >"$T/log-stats.out" 2>&1
+check_eq "cache stats after: the last 10 builds, the new one last" "10 $n of $n" \
+    "$(grep -c '^  build ' "$T/log-stats.out") $(grep '^  build ' "$T/log-stats.out" | tail -1 | grep -oE '[0-9]+ of [0-9]+')"
 check "cache prune --max-size 0" "$OCIPACK" cache prune "$C" --max-size 0
 check_eq "cache prune --max-size 0: no entry left" 0 "$(entry_count "$C")"
 "$OCIPACK" cache stats "$C" >"$T/empty-stats.out" 2>&1
