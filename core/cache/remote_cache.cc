@@ -60,7 +60,8 @@ Result<UniqueUrl> parse_remote_url(const std::string& url) {
   if (!parsed) return url_error(url, "cannot be parsed (out of memory)");
   const CURLUcode code = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0);
   if (code != CURLUE_OK) return url_error(url, std::string("is not a valid URL: ") + curl_url_strerror(code));
-  if (url_part(parsed.get(), CURLUPART_HOST).empty()) return url_error(url, "has no host");
+  const bool slash_before_host = url[url.find("://") + 3] == '/';  // libcurl reads "http:///x" as host x
+  if (slash_before_host || url_part(parsed.get(), CURLUPART_HOST).empty()) return url_error(url, "has no host");
   if (!url_part(parsed.get(), CURLUPART_QUERY).empty() || url.find('?') != std::string::npos)
     return url_error(url, "has a query ('?'); a cache URL is a plain location");
   if (!url_part(parsed.get(), CURLUPART_FRAGMENT).empty() || url.find('#') != std::string::npos)
