@@ -250,7 +250,8 @@ TEST(RemoteCache, RefusedConnectionFailsWithOneLineNamingMethodAndUrl) {
 }
 
 TEST(RemoteCache, GetTellsHitMissAndFailureAndFollowsNoRedirect) {
-  const std::string entry("entry\0with\xff binary bytes", 26);
+  constexpr char k_entry[] = "entry\0with\xff binary bytes";
+  const std::string entry(k_entry, sizeof k_entry - 1);
   ScriptedServer server({answer(200, entry), answer(404, "<html>not found</html>"), answer(500, "oops"),
                          answer(301, "", "Location: /elsewhere\r\n"), answer(403, "no"), answer(200, "again")});
   auto remote = open_remote(server.url() + "/base//");
