@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 #include "core/cache/cache_entry.h"
 
@@ -53,7 +54,7 @@ bool starts_with_http_scheme(std::string_view url) {
   return has_prefix("http://") || has_prefix("https://");
 }
 
-// Parses a checked URL; `display` is the same URL without user or password.
+// Parses and checks a remote URL (usage errors naming "cache.remote").
 Result<UniqueUrl> parse_remote_url(const std::string& url) {
   if (!starts_with_http_scheme(url)) return url_error(url, "is not an http:// or https:// URL");
   UniqueUrl parsed(curl_url());
@@ -86,6 +87,7 @@ struct Download {
   CURL* handle = nullptr;
   std::vector<std::byte>* body = nullptr;
   bool too_large = false;
+  bool out_of_memory = false;
 };
 
 size_t receive_body(char* data, size_t size, size_t count, void* user) {
@@ -105,7 +107,12 @@ size_t receive_body(char* data, size_t size, size_t count, void* user) {
       download.body->reserve(static_cast<size_t>(announced));
   }
   const auto* first = reinterpret_cast<const std::byte*>(data);
-  download.body->insert(download.body->end(), first, first + bytes);
+  try {  // no exception may cross libcurl's C frames
+    download.body->insert(download.body->end(), first, first + bytes);
+  } catch (const std::bad_alloc&) {
+    download.out_of_memory = true;
+    return 0;
+  }
   return bytes;
 }
 
@@ -213,8 +220,13 @@ bool RemoteCache::Impl::configure(const RemoteCacheOptions& options) {
   set(CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
   set(CURLOPT_TIMEOUT_MS, options.transfer_timeout_ms);
   set(CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85: the string forms
   set(CURLOPT_PROTOCOLS_STR, "http,https");
   set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+  set(CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  set(CURLOPT_REDIR_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
   set(CURLOPT_PROXY, "");  // never a proxy from http_proxy and friends
   set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(k_max_cache_entry_bytes));
   set(CURLOPT_HTTPHEADER, headers);
@@ -253,7 +265,7 @@ Result<std::unique_ptr<RemoteCache>> RemoteCache::open(const RemoteCacheOptions&
 
 RemoteReply RemoteCache::get(std::string_view path, std::vector<std::byte>& body) {
   body.clear();
-  Download download{m_impl->handle, &body, false};
+  Download download{m_impl->handle, &body};
   CURL* handle = m_impl->handle;
   curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
   curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, receive_body);
@@ -264,6 +276,7 @@ RemoteReply RemoteCache::get(std::string_view path, std::vector<std::byte>& body
   if (download.too_large || exchange.code == CURLE_FILESIZE_EXCEEDED)
     reply = failed_reply("GET", exchange.url_shown,
                          "too large (more than " + std::to_string(k_max_cache_entry_bytes) + " bytes)");
+  else if (download.out_of_memory) reply = failed_reply("GET", exchange.url_shown, "out of memory for the entry");
   else if (!exchange.completed) reply = failed_reply("GET", exchange.url_shown, exchange.cause);
   else if (exchange.status == 404) reply = reply_of(RemoteOutcome::miss);
   else if (exchange.status != 200) reply = failed_reply("GET", exchange.url_shown, http_status_cause(exchange.status));
