@@ -12,6 +12,8 @@
 #     the remote (remote hits ≥ 95 % of the chunks, here all of them); then
 #     B's rebuild hits locally without asking the server. Every build's
 #     layer and manifest digests equal a build without any cache.
+#   - two machines filling an empty remote at the same time both succeed
+#     with the same digests, and a third builds wholly from what they left.
 # Faults, none of which may fail or change a build:
 #   - corrupt entries on the server (a flipped byte, a truncated entry, an
 #     HTML page instead of an entry): not used, counted as corrupt,
@@ -78,7 +80,7 @@ entries() {
     (cd "$1/chunks" && find . -type f | sed 's|^\./||' | LC_ALL=C sort)
 }
 
-# well_formed_entries DIR: how many entry names under DIR/chunks are not
+# malformed_entries DIR: how many entry names under DIR/chunks are not
 # ab/<64 hex> starting with ab.
 malformed_entries() {
     entries "$1" | grep -cvE '^([0-9a-f]{2})/\1[0-9a-f]{62}$'
@@ -91,7 +93,7 @@ get_count() {
 
 # two_machines FORMAT: A fills the remote, B builds from it, B rebuilds locally.
 two_machines() {
-    local f=$1 d=${1//:/_} ref figures hits remote misses corrupt chunks stored gets
+    local f=$1 d=${1//:/_} ref hits remote misses corrupt chunks stored gets
     check "$f: build without a cache" build "$d-ref" "$d-ref" --compression-format "$f" || return 1
     ref=$(digests "$d-ref")
     local url=$WEBDAV_URL/$d store=$WEBDAV_STORE/$d
@@ -135,8 +137,32 @@ for format in gzip zstd zstd:chunked; do
     two_machines "$format"
 done
 
-# ---------------------------------------------------------------- faults (gzip)
+# ---------------------------------------------------------------- two machines at once (gzip)
+# Both fill an empty remote prefix at the same time (racing GETs and PUTs of
+# the same keys; nginx writes a PUT to a temp file and renames it).
 REF=$(digests gzip-ref)
+build both-1 both-1 --cache "$T/cache-both-1" --cache-remote "$WEBDAV_URL/both" &
+BOTH_1=$!
+build both-2 both-2 --cache "$T/cache-both-2" --cache-remote "$WEBDAV_URL/both" &
+BOTH_2=$!
+wait "$BOTH_1"
+check_eq "two machines at once: the first exits 0" 0 "$?"
+wait "$BOTH_2"
+check_eq "two machines at once: the second exits 0" 0 "$?"
+for n in 1 2; do
+    check_eq "two machines at once: machine $n's digests" "$REF" "$(digests "both-$n")"
+    check_eq "two machines at once: machine $n: no remote cache warning" 0 "$(remote_warnings "both-$n")"
+done
+read -r hits remote misses corrupt chunks <<<"$(cache_figures both-1)"
+check_eq "two machines at once: the server holds one entry per chunk" "$chunks" "$(entries "$WEBDAV_STORE/both" | grep -c '')"
+check "two machines at once: a third machine builds from what they left" \
+    build both-3 both-3 --cache "$T/cache-both-3" --cache-remote "$WEBDAV_URL/both"
+read -r hits remote misses corrupt chunks <<<"$(cache_figures both-3)"
+check_eq "two machines at once: the third machine got every chunk from the remote (remote misses corrupt)" \
+    "$chunks 0 0" "$remote $misses $corrupt"
+check_eq "two machines at once: the third machine's digests" "$REF" "$(digests both-3)"
+
+# ---------------------------------------------------------------- faults (gzip)
 STORE=$WEBDAV_STORE/gzip
 mapfile -t STORED < <(entries "$STORE")
 if [ ${#STORED[@]} -lt 10 ]; then
