@@ -81,7 +81,7 @@ entries() {
 }
 
 # malformed_entries DIR: how many entry names under DIR/chunks are not
-# ab/<64 hex> starting with ab.
+# "ab/<64 hex digits beginning with ab>".
 malformed_entries() {
     entries "$1" | grep -cvE '^([0-9a-f]{2})/\1[0-9a-f]{62}$'
 }
