@@ -159,7 +159,12 @@ std::span<const size_t> written_frame_sizes(const Chunk& chunk) {
 Status BlobSink::append(std::span<const std::byte> bytes) {
   m_hash.update(bytes);
   m_size += bytes.size();
-  return write_all(m_fd, bytes, m_name);
+  OCIPACK_TRY(write_all(m_fd, bytes, m_name));
+  if (m_size - m_written_back >= k_writeback_bytes) {
+    start_writeback(m_fd, m_written_back, m_size - m_written_back);
+    m_written_back = m_size;
+  }
+  return ok_status();
 }
 
 }  // namespace ocipack

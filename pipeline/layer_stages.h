@@ -121,7 +121,9 @@ Result<CacheOutcome> compress_with_cache(Compressor& compressor, const ChunkCach
                                          CacheSwitches switches, Chunk& chunk);
 
 // Write stage: appends bytes to the blob file `fd` and hashes them for the
-// blob's digest. Errors name the file as `name`.
+// blob's digest, starting the disk writes of every k_writeback_bytes
+// written (so the fsync that commits the blob has little left to do).
+// Errors name the file as `name`.
 class BlobSink {
  public:
   BlobSink(int fd, std::string name) : m_fd(fd), m_name(std::move(name)) {}
@@ -134,6 +136,9 @@ class BlobSink {
   std::string m_name;
   Sha256 m_hash;
   uint64_t m_size = 0;
+  uint64_t m_written_back = 0;  // bytes whose writeback was started
 };
+
+inline constexpr uint64_t k_writeback_bytes = uint64_t{8} << 20;
 
 }  // namespace ocipack

@@ -5,13 +5,14 @@
 
 #include <cstring>
 
+#include "core/codec/crc64.h"
 #include "core/util/sha256.h"
 
 namespace ocipack {
 
 namespace {
 
-constexpr std::string_view k_magic = "OCPKCH01";
+constexpr std::string_view k_magic = "OCPKCH02";
 constexpr size_t k_fixed_header = 8 + Digest::k_size + 8 + 4;  // magic, key, nanoseconds, frame count
 
 void put_u64(std::vector<std::byte>& out, uint64_t value) {
@@ -28,11 +29,9 @@ uint64_t get_le(std::span<const std::byte> bytes, size_t offset, int width) {
   return value;
 }
 
-Digest checksum_of(std::span<const std::byte> bytes) {
-  Sha256 hash;
-  hash.update(bytes);
-  return hash.finish();
-}
+constexpr size_t k_checksum_size = 8;
+
+uint64_t checksum_of(std::span<const std::byte> bytes) { return crc64_iso(0, bytes); }
 
 }  // namespace
 
@@ -61,7 +60,7 @@ std::string cache_entry_path(const ChunkKey& key) {
 void encode_cache_entry(const ChunkKey& key, std::span<const size_t> frame_sizes, uint64_t compress_nanoseconds,
                         std::span<const std::byte> payload, std::vector<std::byte>& out) {
   out.clear();
-  out.reserve(k_fixed_header + 8 * frame_sizes.size() + 8 + payload.size() + Digest::k_size);
+  out.reserve(k_fixed_header + 8 * frame_sizes.size() + 8 + payload.size() + k_checksum_size);
   const auto magic = std::as_bytes(std::span(k_magic.data(), k_magic.size()));
   out.insert(out.end(), magic.begin(), magic.end());
   for (uint8_t b : key.digest.bytes()) out.push_back(static_cast<std::byte>(b));
@@ -70,17 +69,14 @@ void encode_cache_entry(const ChunkKey& key, std::span<const size_t> frame_sizes
   for (size_t size : frame_sizes) put_u64(out, size);
   put_u64(out, payload.size());
   out.insert(out.end(), payload.begin(), payload.end());
-  const Digest sum = checksum_of(out);
-  for (uint8_t b : sum.bytes()) out.push_back(static_cast<std::byte>(b));
+  put_u64(out, checksum_of(out));
 }
 
 Result<CacheEntryView> decode_cache_entry(std::span<const std::byte> entry, const ChunkKey& expected) {
-  if (entry.size() < k_fixed_header + 8 + Digest::k_size) return corrupt_error("truncated");
+  if (entry.size() < k_fixed_header + 8 + k_checksum_size) return corrupt_error("truncated");
   if (std::memcmp(entry.data(), k_magic.data(), k_magic.size()) != 0) return corrupt_error("not a cache entry");
-  const std::span<const std::byte> body = entry.first(entry.size() - Digest::k_size);
-  const Digest sum = checksum_of(body);
-  if (std::memcmp(sum.bytes().data(), entry.data() + body.size(), Digest::k_size) != 0)
-    return corrupt_error("checksum mismatch");
+  const std::span<const std::byte> body = entry.first(entry.size() - k_checksum_size);
+  if (checksum_of(body) != get_le(entry, body.size(), 8)) return corrupt_error("checksum mismatch");
   if (std::memcmp(entry.data() + 8, expected.digest.bytes().data(), Digest::k_size) != 0)
     return corrupt_error("entry of another key");
   CacheEntryView view;

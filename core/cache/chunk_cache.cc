@@ -27,7 +27,8 @@ namespace {
 constexpr const char* k_chunks_dir = "chunks";
 constexpr const char* k_builds_log = "builds.log";
 constexpr std::string_view k_temp_prefix = ".tmp-";
-constexpr int64_t k_stale_temp_seconds = 3600;  // older temp files belong to no running build
+constexpr int64_t k_stale_temp_seconds = 3600;
+constexpr int64_t k_touch_after_seconds = 3600;  // older temp files belong to no running build
 constexpr off_t k_builds_log_limit = 256 * 1024;  // then the log keeps its last lines only
 constexpr size_t k_builds_log_keep = 200;
 
@@ -153,7 +154,11 @@ CacheLookup ChunkCacheDir::lookup(const ChunkKey& key, std::vector<std::byte>& b
   auto decoded = decode_cache_entry(buffer, key);
   if (!decoded) return refuse(decoded.error().message);
   view = std::move(*decoded);
-  ::futimens(file.fd.get(), nullptr);  // least recently used goes first; a read-only cache still hits
+  // Least recently used goes first. Uses an hour apart are one use: a
+  // rebuild loop does not write to every entry it reads.
+  struct stat st{};
+  if (::fstat(file.fd.get(), &st) == 0 && std::time(nullptr) - st.st_mtim.tv_sec > k_touch_after_seconds)
+    ::futimens(file.fd.get(), nullptr);  // a read-only cache still hits
   return CacheLookup::hit;
 }
 
