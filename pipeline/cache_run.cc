@@ -32,12 +32,13 @@ Result<std::unique_ptr<CacheRun>> CacheRun::open(const ChunkCacheOptions& option
   }
   if (!options.remote_url.empty()) OCIPACK_TRY(check_remote_cache_url(options.remote_url));
   OCIPACK_TRY_ASSIGN(ChunkCacheDir dir, ChunkCacheDir::open(options.dir));
-  return std::unique_ptr<CacheRun>(new CacheRun(options, std::move(dir), format.cache_identity()));
+  return std::unique_ptr<CacheRun>(new CacheRun(options, std::move(dir), format));
 }
 
-CacheRun::CacheRun(const ChunkCacheOptions& options, ChunkCacheDir dir, std::string identity)
+CacheRun::CacheRun(const ChunkCacheOptions& options, ChunkCacheDir dir, const LayerFormat& format)
     : m_options(options), m_dir(std::move(dir)) {
-  if (!identity.empty()) m_use.emplace(ChunkCacheUse{m_dir, std::move(identity)});
+  std::string identity = format.cache_identity();
+  if (!identity.empty()) m_use.emplace(ChunkCacheUse{m_dir, std::move(identity), *format.compressed_shape()});
   m_remote_on = m_use && !options.remote_url.empty();
 }
 

@@ -40,7 +40,7 @@ class CacheRun {
   std::vector<std::string> finish(const CacheCounters& totals);
 
  private:
-  CacheRun(const ChunkCacheOptions& options, ChunkCacheDir dir, std::string identity);
+  CacheRun(const ChunkCacheOptions& options, ChunkCacheDir dir, const LayerFormat& format);
   void note(const std::string& warning);
   CacheWorker& worker();
 

@@ -15,6 +15,9 @@
 namespace ocipack {
 
 namespace {
+
+constexpr uint64_t k_sequential_hint_bytes = 1 << 20;  // files above this get POSIX_FADV_SEQUENTIAL
+
 uint64_t path_hash(const std::string& text) {
   uint64_t hash = 0xcbf29ce484222325ULL;
   for (unsigned char c : text) {
@@ -101,7 +104,9 @@ Status TarChunker::start_entry(WalkItem& item) {
       return input_error("cannot stat " + item.source_path + ": " + errno_text(errno));
     if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != item.st_size)
       return input_error("file changed while being read: " + item.source_path);
-    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    // Read-ahead already covers a small file; a system call per file is
+    // not free on a tree of thousands (a warm cached rebuild feels it).
+    if (item.st_size > k_sequential_hint_bytes) ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     m_file = std::move(fd);
     m_file_path = item.source_path;
     m_file_size = item.st_size;

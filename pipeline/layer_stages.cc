@@ -113,11 +113,12 @@ bool reuse_entry(const ChunkCacheUse& cache, CacheWorker& worker, CacheSwitches 
   if (reply.outcome == RemoteOutcome::failed) outcome.remote_problem = reply.problem;
   if (reply.outcome != RemoteOutcome::hit) return false;
   auto decoded = decode_cache_entry(worker.entry, key);
-  if (!decoded || !take_entry(*decoded, chunk)) {
+  Status usable = decoded ? check_entry_payload(cache.shape, *decoded, chunk.frame_ends, chunk.bytes())
+                          : Status(decoded.error());
+  if (usable && !take_entry(*decoded, chunk)) usable = corrupt_error("frames do not match the chunk");
+  if (!usable) {
     outcome.corrupt = true;
-    outcome.corrupt_problem = "remote cache entry " + path + ": " +
-                              (decoded ? std::string("frames do not match the chunk") : decoded.error().message) +
-                              "; recomputed and replaced";
+    outcome.corrupt_problem = "remote cache entry " + path + ": " + usable.error().message + "; recomputed and replaced";
     return false;
   }
   outcome.origin = ChunkOrigin::remote;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/cache/chunk_cache.h"
+#include "core/cache/entry_check.h"
 #include "core/cache/remote_cache.h"
 #include "core/codec/codec.h"
 #include "core/layer/layer_format.h"
@@ -83,7 +84,8 @@ std::span<const size_t> written_frame_sizes(const Chunk& chunk);
 // The chunk cache as the compress stage uses it (issue 15).
 struct ChunkCacheUse {
   const ChunkCacheDir& local;
-  std::string identity;  // LayerFormat::cache_identity(), never empty here
+  std::string identity;   // LayerFormat::cache_identity(), never empty here
+  CompressedShape shape;  // LayerFormat::compressed_shape(): how remote entries are checked
 };
 
 // One worker thread's cache state: its entry buffer (reused) and its
@@ -113,7 +115,9 @@ struct CacheOutcome {
 
 // Compress stage with a cache: the chunk's key (chunk_cache_key over the
 // identity, frame ends and bytes); a valid local entry, else a valid
-// remote entry (then also stored locally), fills chunk.compressed (and its
+// remote entry — one whose every frame decodes to the chunk
+// (check_entry_payload): the remote is not ours to trust — (then also
+// stored locally), fills chunk.compressed (and its
 // frame sizes) exactly as compress_chunk would; otherwise compress_chunk,
 // then store the entry locally and PUT it to the remote. Cache failures are
 // outcomes, never errors: only compression fails the stage.

@@ -198,6 +198,10 @@ class LayerFormat {
   // affects the bytes. Empty when caching makes no sense: a stored format
   // (nothing to save) or chunks that are not self-contained.
   std::string cache_identity() const;
+  // The shape of each chunk's compressed bytes; empty for a stored format.
+  std::optional<CompressedShape> compressed_shape() const {
+    return m_compressor ? std::optional(m_compressor->shape) : std::nullopt;
+  }
   // "libdeflate level 6", "zstd level 3", "stored": what compresses the
   // chunks, for the build summary.
   std::string codec_text() const;

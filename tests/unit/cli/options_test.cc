@@ -596,3 +596,77 @@ TEST(CliOptions, PlatformAndStopSignalAreValidated) {
 
 }  // namespace
 }  // namespace ocipack::cli
+
+namespace ocipack::cli {
+namespace {
+
+// The chunk cache flags: --cache, else $OCIPACK_CACHE_DIR; --no-cache beats
+// the environment; sizes with G; every bad value names its flag.
+TEST(CliOptions, CacheFlagsAndEnvironment) {
+  auto none = parse({"build", "-o", "out", "rootfs"});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->build.layer.cache.dir.empty());
+  EXPECT_EQ(none->build.layer.cache.max_bytes, uint64_t{5} << 30);
+  auto given = parse({"build", "-o", "out", "--cache", "c", "--cache-max-size", "2G", "--cache-remote",
+                      "http://127.0.0.1:8080/x/", "--cache-remote-timeout", "3", "rootfs"});
+  ASSERT_TRUE(given.ok()) << given.error().message;
+  EXPECT_EQ(given->build.layer.cache.dir, "c");
+  EXPECT_EQ(given->build.layer.cache.max_bytes, uint64_t{2} << 30);
+  EXPECT_EQ(given->build.layer.cache.remote_url, "http://127.0.0.1:8080/x/");
+  EXPECT_EQ(given->build.layer.cache.remote_timeout_ms, 3000);
+  Environment env = test_env();
+  env.cache_dir = "from-env";
+  env.cache_remote = "http://127.0.0.1:1/r";
+  auto from_env = parse({"build", "-o", "out", "rootfs"}, env);
+  ASSERT_TRUE(from_env.ok()) << from_env.error().message;
+  EXPECT_EQ(from_env->build.layer.cache.dir, "from-env");
+  EXPECT_EQ(from_env->build.layer.cache.remote_url, "http://127.0.0.1:1/r");
+  auto flag_wins = parse({"build", "-o", "out", "--cache", "mine", "rootfs"}, env);
+  ASSERT_TRUE(flag_wins.ok());
+  EXPECT_EQ(flag_wins->build.layer.cache.dir, "mine");
+  auto off = parse({"build", "-o", "out", "--no-cache", "rootfs"}, env);
+  ASSERT_TRUE(off.ok());
+  EXPECT_TRUE(off->build.layer.cache.dir.empty());
+  EXPECT_TRUE(off->build.layer.cache.remote_url.empty());
+  EXPECT_EQ(*parse_size("--cache-max-size", "5G"), uint64_t{5} << 30);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+      {{"--cache-max-size", "5X"}, "--cache-max-size '5X'"},
+      {{"--cache", "c", "--cache-remote-timeout", "0"}, "--cache-remote-timeout 0"},
+      {{"--cache-remote", "http://127.0.0.1:1/r"}, "--cache-remote needs"},
+      {{"--cache", "c", "--cache-remote", "ftp://127.0.0.1/r"}, "--cache-remote"},
+      {{"--cache", "c", "--cache-remote", "http://127.0.0.1/r?x=1"}, "--cache-remote"},
+      {{"--no-cache", "--cache", "c"}, "--no-cache"},
+      {{"--cache", ""}, "--cache"},
+  };
+  for (const auto& [flags, must_mention] : bad) {
+    std::vector<std::string> args = {"build", "-o", "out"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    args.push_back("rootfs");
+    auto refused = parse(args);
+    ASSERT_FALSE(refused.ok()) << must_mention;
+    EXPECT_EQ(refused.error().kind, ErrorKind::usage);
+    EXPECT_NE(refused.error().message.find(must_mention), std::string::npos) << refused.error().message;
+  }
+}
+
+TEST(CliOptions, CacheSubcommands) {
+  auto stats = parse({"cache", "stats", "dir"});
+  ASSERT_TRUE(stats.ok()) << stats.error().message;
+  EXPECT_EQ(stats->action, CommandLine::Action::cache_stats);
+  EXPECT_EQ(stats->cache_dir, "dir");
+  auto prune = parse({"cache", "prune", "dir", "--max-size", "1G"});
+  ASSERT_TRUE(prune.ok()) << prune.error().message;
+  EXPECT_EQ(prune->action, CommandLine::Action::cache_prune);
+  EXPECT_EQ(prune->cache_max_bytes, uint64_t{1} << 30);
+  auto typo = parse({"cache", "prnue", "dir"});
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.error().message.find("did you mean 'prune'"), std::string::npos) << typo.error().message;
+  auto flag_typo = parse({"cache", "prune", "dir", "--max-sise", "1G"});
+  ASSERT_FALSE(flag_typo.ok());
+  EXPECT_NE(flag_typo.error().message.find("--max-size"), std::string::npos) << flag_typo.error().message;
+  EXPECT_FALSE(parse({"cache", "prune", "dir", "--max-size", "lots"}).ok());
+  EXPECT_FALSE(parse({"cache"}).ok());
+}
+
+}  // namespace
+}  // namespace ocipack::cli

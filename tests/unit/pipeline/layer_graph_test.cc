@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <filesystem>
 #include <random>
 
 #include "core/codec/stream_decoder.h"
@@ -410,6 +411,88 @@ TEST(LayerPipeline, ZstdChunkedIsTheTarWithATocForAnyThreadCount) {
   problems.clear();
   check_chunked_layer(bad_fd.get(), bad.size(), r.result.annotations, listing, "layer", problems);
   EXPECT_FALSE(problems.empty());
+}
+
+}  // namespace
+}  // namespace ocipack
+
+namespace ocipack {
+namespace {
+
+// The chunk cache changes no byte: for each format whose chunks are
+// self-contained, a build with an empty cache, a warm one with other
+// threads, and one after a file changed give the blobs of builds without
+// it, and the counters say what happened; a format with history bypasses it.
+TEST(LayerPipeline, ChunkCacheGivesTheSameBlobs) {
+  TempDir dir;
+  make_tree(dir / "root");
+  for (const LayerCompression compression :
+       {LayerCompression::gzip, LayerCompression::zstd, LayerCompression::zstd_chunked}) {
+    SCOPED_TRACE(layer_compression_name(compression));
+    LayerPipelineOptions options = options_for(2, 128 * 1024);
+    options.codec = CodecOptions{};
+    options.codec.compression = compression;
+    auto plain = run_all({dir / "root"}, options);
+    ASSERT_TRUE(plain.ok()) << plain.error().message;
+    options.cache.dir = dir / ("cache-" + std::to_string(static_cast<int>(compression)));
+    options.threads = 1;
+    auto cold = run_all({dir / "root"}, options);
+    ASSERT_TRUE(cold.ok()) << cold.error().message;
+    options.threads = 3;
+    auto warm = run_all({dir / "root"}, options);
+    ASSERT_TRUE(warm.ok()) << warm.error().message;
+    const uint64_t chunks = plain->at(0).result.chunks;
+    EXPECT_EQ(cold->at(0).blob, plain->at(0).blob);
+    EXPECT_EQ(warm->at(0).blob, plain->at(0).blob);
+    EXPECT_EQ(warm->at(0).result.annotations, plain->at(0).result.annotations);
+    EXPECT_EQ(cold->at(0).result.cache.misses, chunks);
+    EXPECT_EQ(cold->at(0).result.cache.hits, 0u);
+    EXPECT_EQ(warm->at(0).result.cache.hits, chunks);
+    EXPECT_EQ(warm->at(0).result.cache.misses, 0u);
+    EXPECT_GT(warm->at(0).result.cache.saved_nanoseconds, 0u);
+  }
+  // A changed file: only the chunks around it are compressed again.
+  LayerPipelineOptions options = options_for(2, 64 * 1024);
+  options.cache.dir = dir / "cache-gzip-64k";
+  ASSERT_TRUE(run_all({dir / "root"}, options).ok());
+  testing::write_text(dir / "root/a/t7", "changed");
+  auto changed = run_all({dir / "root"}, options);
+  options.cache.dir.clear();
+  auto plain = run_all({dir / "root"}, options);  // the same tree (and mtimes) without a cache
+  ASSERT_TRUE(plain.ok() && changed.ok());
+  EXPECT_EQ(changed->at(0).blob, plain->at(0).blob);
+  EXPECT_GE(changed->at(0).result.cache.misses, 1u);
+  EXPECT_LE(changed->at(0).result.cache.misses, 3u);
+  EXPECT_GE(changed->at(0).result.cache.hits, changed->at(0).result.chunks - 3);
+}
+
+TEST(LayerPipeline, ChunksWithHistoryBypassTheCache) {
+  TempDir dir;
+  make_tree(dir / "root");
+  LayerPipelineOptions options = options_for(2, 128 * 1024);
+  options.codec.kind = CodecKind::isal;
+  options.codec.level = 1;
+  options.codec.format = GzipFormat::single;
+  options.codec.dictionary = true;
+  auto plain = run_all({dir / "root"}, options);
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  options.cache.dir = dir / "cache";
+  auto cached = run_all({dir / "root"}, options);
+  ASSERT_TRUE(cached.ok()) << cached.error().message;
+  EXPECT_EQ(cached->at(0).blob, plain->at(0).blob);
+  EXPECT_EQ(cached->at(0).result.cache.bypassed, cached->at(0).result.chunks);
+  EXPECT_EQ(cached->at(0).result.cache.misses, 0u);
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "cache/chunks"));
+}
+
+TEST(LayerPipeline, ARemoteNeedsALocalCache) {
+  TempDir dir;
+  make_tree(dir / "root");
+  LayerPipelineOptions options = options_for(1);
+  options.cache.remote_url = "http://127.0.0.1:9/cache";
+  auto refused = run_all({dir / "root"}, options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().field(), "cache.remote");
 }
 
 }  // namespace

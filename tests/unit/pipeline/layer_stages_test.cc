@@ -6,7 +6,9 @@
 //  - UncompressedHasher hashes the stream and shows it to the framing;
 //  - compress_chunk writes the chunk's compressed form (decodes to it);
 //  - BlobSink appends to the file and hashes what it wrote; write errors
-//    name the file.
+//    name the file;
+//  - compress_with_cache reads a chunk compressed before with the same bytes
+//    and frame sizes, and recomputes a damaged entry.
 #include "pipeline/layer_stages.h"
 
 #include <fcntl.h>
@@ -224,6 +226,90 @@ TEST(BlobSink, WriteErrorsNameTheBlob) {
   auto status = sink.append(bytes_of("data"));
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.error().message.find("the blob"), std::string::npos) << status.error().message;
+}
+
+}  // namespace
+}  // namespace ocipack
+
+namespace ocipack {
+namespace {
+
+// compress_with_cache: a chunk compressed once is read back the second time,
+// with exactly the bytes (and frame sizes) compress_chunk gives; a damaged
+// entry is recomputed; with storing switched off nothing is stored.
+Chunk chunk_of(const std::string& input, const Compressor& compressor, std::vector<size_t> frame_ends = {}) {
+  Chunk chunk = make_chunk(input.size(), compressor.bound(input.size()), 0);
+  std::memcpy(chunk.data.get(), input.data(), input.size());
+  chunk.size = input.size();
+  chunk.frame_ends = std::move(frame_ends);
+  return chunk;
+}
+
+TEST(CompressWithCache, ASecondChunkWithTheSameBytesIsReadWithTheSameResult) {
+  TempDir dir;
+  auto cache = ChunkCacheDir::open(dir / "cache");
+  ASSERT_TRUE(cache.ok());
+  auto compressor = make_compressor(CodecKind::libdeflate, 6, CompressedShape::gzip_member);
+  ASSERT_TRUE(compressor.ok());
+  std::mt19937 rng(5);
+  std::string input(50000, '\0');
+  for (auto& c : input) c = static_cast<char>('a' + rng() % 4);
+  for (const std::vector<size_t>& frames : {std::vector<size_t>{}, std::vector<size_t>{1000, 1000, 30000, 50000}}) {
+    const ChunkCacheUse use{*cache, "test identity", CompressedShape::gzip_member};
+    CacheWorker worker;
+    Chunk plain = chunk_of(input, **compressor, frames);
+    ASSERT_TRUE(compress_chunk(**compressor, plain).ok());
+    Chunk first = chunk_of(input, **compressor, frames);
+    auto cold = compress_with_cache(**compressor, use, worker, {}, first);
+    ASSERT_TRUE(cold.ok());
+    EXPECT_EQ(cold->origin, ChunkOrigin::compressed);
+    Chunk second = chunk_of(input, **compressor, frames);
+    auto warm = compress_with_cache(**compressor, use, worker, {}, second);
+    ASSERT_TRUE(warm.ok());
+    EXPECT_EQ(warm->origin, ChunkOrigin::local);
+    EXPECT_FALSE(warm->corrupt);
+    for (const Chunk* c : {&first, &second}) {
+      EXPECT_EQ(text_of(c->compressed_bytes()), text_of(plain.compressed_bytes()));
+      EXPECT_EQ(c->compressed_frame_sizes, plain.compressed_frame_sizes);
+    }
+    // Another identity (another level, codec version...) does not hit.
+    Chunk third = chunk_of(input, **compressor, frames);
+    auto other = compress_with_cache(**compressor, {*cache, "other identity", CompressedShape::gzip_member}, worker, {.store = false}, third);
+    ASSERT_TRUE(other.ok());
+    EXPECT_EQ(other->origin, ChunkOrigin::compressed);
+    Chunk fourth = chunk_of(input, **compressor, frames);
+    auto unstored = compress_with_cache(**compressor, {*cache, "other identity", CompressedShape::gzip_member}, worker, {}, fourth);
+    ASSERT_TRUE(unstored.ok());
+    EXPECT_EQ(unstored->origin, ChunkOrigin::compressed) << "store=false stored an entry";
+  }
+}
+
+TEST(CompressWithCache, ADamagedEntryIsRecomputedAndReplaced) {
+  TempDir dir;
+  auto cache = ChunkCacheDir::open(dir / "cache");
+  ASSERT_TRUE(cache.ok());
+  auto compressor = make_compressor(CodecKind::zstd, 3, CompressedShape::zstd_frame);
+  ASSERT_TRUE(compressor.ok());
+  const std::string input(70000, 'q');
+  const ChunkCacheUse use{*cache, "zstd identity", CompressedShape::zstd_frame};
+  CacheWorker worker;
+  Chunk first = chunk_of(input, **compressor);
+  ASSERT_TRUE(compress_with_cache(**compressor, use, worker, {}, first).ok());
+  const std::string path = dir / "cache/" + cache_entry_path(chunk_cache_key(use.identity, {}, first.bytes()));
+  std::string entry = testing::read_text(path);
+  entry.resize(entry.size() - 3);
+  testing::write_text(path, entry);
+  Chunk second = chunk_of(input, **compressor);
+  auto again = compress_with_cache(**compressor, use, worker, {}, second);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->origin, ChunkOrigin::compressed);
+  EXPECT_TRUE(again->corrupt);
+  EXPECT_NE(again->corrupt_problem.find("checksum mismatch"), std::string::npos) << again->corrupt_problem;
+  EXPECT_EQ(text_of(second.compressed_bytes()), text_of(first.compressed_bytes()));
+  Chunk third = chunk_of(input, **compressor);
+  auto healed = compress_with_cache(**compressor, use, worker, {}, third);
+  ASSERT_TRUE(healed.ok());
+  EXPECT_EQ(healed->origin, ChunkOrigin::local);
 }
 
 }  // namespace

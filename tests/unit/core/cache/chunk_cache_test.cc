@@ -1,0 +1,167 @@
+// Tests for core/cache/chunk_cache.cc: a stored entry is found again and
+// nothing else is; damaged, planted (symlink) or misplaced entries are
+// refused, removed and reported; a store leaves no temp file; prune removes
+// least recently used entries first (and stale temp files); the builds log
+// keeps the last records; DIR must be a directory.
+#include "core/cache/chunk_cache.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "test_helpers.h"
+
+namespace ocipack {
+namespace {
+
+using testing::TempDir;
+namespace fs = std::filesystem;
+
+std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
+
+struct Stored {
+  ChunkKey key;
+  std::string path;  // below the cache dir
+};
+
+Stored store(const ChunkCacheDir& cache, const std::string& chunk, const std::string& compressed) {
+  const ChunkKey key = chunk_cache_key("test", {}, bytes_of(chunk));
+  std::vector<std::byte> entry;
+  encode_cache_entry(key, {}, 10, bytes_of(compressed), entry);
+  EXPECT_TRUE(cache.store(key, entry).ok());
+  return {key, cache_entry_path(key)};
+}
+
+CacheLookup look(const ChunkCacheDir& cache, const ChunkKey& key, std::string* payload = nullptr,
+                 std::string* problem = nullptr) {
+  std::vector<std::byte> buffer;
+  CacheEntryView view;
+  std::string why;
+  const CacheLookup found = cache.lookup(key, buffer, view, why);
+  if (payload && found == CacheLookup::hit)
+    *payload = std::string(reinterpret_cast<const char*>(view.payload.data()), view.payload.size());
+  if (problem) *problem = why;
+  return found;
+}
+
+void set_age(const std::string& path, int64_t seconds_ago) {
+  struct timespec times[2];
+  times[0].tv_sec = times[1].tv_sec = ::time(nullptr) - seconds_ago;
+  times[0].tv_nsec = times[1].tv_nsec = 0;
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << path;
+}
+
+TEST(ChunkCacheDir, FindsWhatWasStoredAndNothingElse) {
+  TempDir dir;
+  auto cache = ChunkCacheDir::open(dir / "cache");
+  ASSERT_TRUE(cache.ok()) << cache.error().message;
+  const Stored a = store(*cache, "chunk a", "zipped a");
+  std::string payload;
+  EXPECT_EQ(look(*cache, a.key, &payload), CacheLookup::hit);
+  EXPECT_EQ(payload, "zipped a");
+  EXPECT_EQ(look(*cache, chunk_cache_key("test", {}, bytes_of("chunk b"))), CacheLookup::miss);
+  // No temp file is left beside the entry.
+  const fs::path shard = fs::path(dir / "cache") / a.path;
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(shard.parent_path())) files += e.path().filename().string()[0] != '.';
+  EXPECT_EQ(files, 1u);
+  for (const auto& e : fs::directory_iterator(shard.parent_path()))
+    EXPECT_NE(e.path().filename().string()[0], '.') << e.path();
+}
+
+TEST(ChunkCacheDir, DamagedPlantedAndMisplacedEntriesAreRefusedAndRemoved) {
+  TempDir dir;
+  auto cache = ChunkCacheDir::open(dir / "cache");
+  ASSERT_TRUE(cache.ok());
+  const Stored flipped = store(*cache, "one", "zipped one");
+  const Stored planted = store(*cache, "two", "zipped two");
+  const Stored misplaced = store(*cache, "three", "zipped three");
+  const Stored donor = store(*cache, "four", "zipped four");
+  const std::string root = dir / "cache";
+  std::string bytes = testing::read_text(root + "/" + flipped.path);
+  bytes[bytes.size() / 2] ^= 1;
+  testing::write_text(root + "/" + flipped.path, bytes);
+  testing::write_text(dir / "outside", "secret");
+  fs::remove(root + "/" + planted.path);
+  fs::create_symlink(dir / "outside", root + "/" + planted.path);
+  fs::copy_file(root + "/" + donor.path, root + "/" + misplaced.path, fs::copy_options::overwrite_existing);
+  for (const Stored* s : {&flipped, &planted, &misplaced}) {
+    std::string problem;
+    EXPECT_EQ(look(*cache, s->key, nullptr, &problem), CacheLookup::corrupt) << s->path;
+    EXPECT_NE(problem.find(s->path), std::string::npos) << problem;
+    EXPECT_FALSE(fs::exists(fs::symlink_status(root + "/" + s->path))) << "not removed: " << s->path;
+  }
+  EXPECT_EQ(testing::read_text(dir / "outside"), "secret");
+  EXPECT_EQ(look(*cache, donor.key), CacheLookup::hit);
+}
+
+TEST(ChunkCacheDir, PruneRemovesLeastRecentlyUsedFirst) {
+  TempDir dir;
+  auto cache = ChunkCacheDir::open(dir / "cache");
+  ASSERT_TRUE(cache.ok());
+  const std::string root = dir / "cache";
+  const std::string payload(1000, 'x');
+  std::vector<Stored> entries;
+  for (int i = 0; i < 4; ++i) entries.push_back(store(*cache, "chunk " + std::to_string(i), payload));
+  for (int i = 0; i < 4; ++i) set_age(root + "/" + entries[i].path, 10000 - i * 1000);  // 0 oldest
+  // A hit refreshes an entry older than an hour: entry 0 becomes the newest.
+  EXPECT_EQ(look(*cache, entries[0].key), CacheLookup::hit);
+  auto usage = cache->usage();
+  ASSERT_TRUE(usage.ok());
+  EXPECT_EQ(usage->entries, 4u);
+  const uint64_t one = usage->bytes / 4;
+  // A stale temp file goes too; a fresh one (a build writing it) stays.
+  const std::string shard = root + "/" + entries[1].path.substr(0, entries[1].path.rfind('/'));
+  testing::write_text(shard + "/.tmp-old", "x");
+  set_age(shard + "/.tmp-old", 7200);
+  testing::write_text(shard + "/.tmp-new", "x");
+  auto left = cache->prune(2 * one);
+  ASSERT_TRUE(left.ok()) << left.error().message;
+  EXPECT_EQ(left->entries, 2u);
+  EXPECT_EQ(look(*cache, entries[1].key), CacheLookup::miss);
+  EXPECT_EQ(look(*cache, entries[2].key), CacheLookup::miss);
+  EXPECT_EQ(look(*cache, entries[3].key), CacheLookup::hit);
+  EXPECT_EQ(look(*cache, entries[0].key), CacheLookup::hit);
+  EXPECT_FALSE(fs::exists(shard + "/.tmp-old"));
+  EXPECT_TRUE(fs::exists(shard + "/.tmp-new"));
+  left = cache->prune(0);
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->entries, 0u);
+  EXPECT_EQ(left->bytes, 0u);
+}
+
+TEST(ChunkCacheDir, BuildsLogKeepsTheLastRecords) {
+  TempDir dir;
+  auto cache = ChunkCacheDir::open(dir / "cache");
+  ASSERT_TRUE(cache.ok());
+  auto none = cache->recent_builds(10);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  for (uint64_t i = 0; i < 3000; ++i) ASSERT_TRUE(cache->record_build({int64_t(i), i, 1, 2, 3, 4}).ok());
+  std::ofstream(dir / "cache/builds.log", std::ios::app) << "garbage line\n";
+  auto last = cache->recent_builds(3);
+  ASSERT_TRUE(last.ok());
+  ASSERT_EQ(last->size(), 3u);
+  EXPECT_EQ(last->back().hits, 2999u);
+  EXPECT_EQ(last->front().hits, 2997u);
+  EXPECT_EQ(last->back().saved_nanoseconds, 4u);
+  EXPECT_LT(fs::file_size(dir / "cache/builds.log"), 300u * 1024);  // kept short
+}
+
+TEST(ChunkCacheDir, DirMustBeADirectory) {
+  TempDir dir;
+  testing::write_text(dir / "file", "x");
+  auto cache = ChunkCacheDir::open(dir / "file");
+  ASSERT_FALSE(cache.ok());
+  EXPECT_EQ(cache.error().field(), "cache.dir");
+  EXPECT_NE(cache.error().message.find(dir / "file"), std::string::npos) << cache.error().message;
+}
+
+}  // namespace
+}  // namespace ocipack
