@@ -16,7 +16,9 @@
 #     with the same digests, and a third builds wholly from what they left.
 # Faults, none of which may fail or change a build:
 #   - corrupt entries on the server (a flipped byte, a truncated entry, an
-#     HTML page instead of an entry): not used, counted as corrupt,
+#     HTML page instead of an entry, a valid entry of another chunk, and a
+#     forged entry — right key, right CRC-64, another chunk's payload): not
+#     used, counted as corrupt,
 #     recomputed, and replaced on the server by correct entries (the bytes
 #     the fresh local cache stored);
 #   - the server stopped: exit 0, same digest, exactly one
@@ -165,33 +167,65 @@ check_eq "two machines at once: the third machine's digests" "$REF" "$(digests b
 # ---------------------------------------------------------------- faults (gzip)
 STORE=$WEBDAV_STORE/gzip
 mapfile -t STORED < <(entries "$STORE")
-if [ ${#STORED[@]} -lt 10 ]; then
+if [ ${#STORED[@]} -lt 15 ]; then
     fail "faults" "only ${#STORED[@]} gzip entries on the server"
     services_stop_checked
     finish
 fi
 
-# Corrupt entries on the server: a flipped byte, a truncated entry, an HTML page.
-FLIPPED=${STORED[1]} TRUNCATED=${STORED[4]} HTML=${STORED[7]}
-python3 - "$STORE/chunks/$FLIPPED" "$STORE/chunks/$TRUNCATED" "$STORE/chunks/$HTML" <<'EOF'
-import sys
-flipped, truncated, html = sys.argv[1:]
-data = bytearray(open(flipped, "rb").read())
+# Corrupt entries on the server: a flipped byte, a truncated entry, an HTML
+# page, a valid entry of another chunk (misplaced), and a forged one: well
+# formed, with the right key and a right CRC-64, but another chunk's payload.
+FLIPPED=${STORED[1]} TRUNCATED=${STORED[4]} HTML=${STORED[7]} MISPLACED=${STORED[10]} FORGED=${STORED[13]}
+python3 - "$STORE/chunks" "$FLIPPED" "$TRUNCATED" "$HTML" "$MISPLACED" "${STORED[11]}" "$FORGED" "${STORED[14]}" <<'EOF'
+import struct, sys
+store, flipped, truncated, html, misplaced, other, forged, donor = sys.argv[1:]
+def path(name): return store + "/" + name
+def read(name): return open(path(name), "rb").read()
+def write(name, data): open(path(name), "wb").write(data)
+def crc64_iso(data):  # Go's crc64.Update(0, MakeTable(ISO), data)
+    table = []
+    for i in range(256):
+        crc = i
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0xD800000000000000 if crc & 1 else 0)
+        table.append(crc)
+    crc = 0xFFFFFFFFFFFFFFFF
+    for b in data:
+        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFFFFFFFFFF
+def parts(entry):  # (head up to the payload size, payload): magic 8, key 32, ns 8, count 4, sizes, size 8
+    count = struct.unpack_from("<I", entry, 48)[0]
+    at = 52 + 8 * count
+    size = struct.unpack_from("<Q", entry, at)[0]
+    return entry[:at], entry[at + 8:at + 8 + size]
+data = bytearray(read(flipped))
 data[len(data) // 2] ^= 0x01
-open(flipped, "wb").write(data)
-data = open(truncated, "rb").read()
-open(truncated, "wb").write(data[: len(data) // 2])
-open(html, "wb").write(b"<html><body><h1>502 Bad Gateway</h1></body></html>\n")
+write(flipped, data)
+data = read(truncated)
+write(truncated, data[: len(data) // 2])
+write(html, b"<html><body><h1>502 Bad Gateway</h1></body></html>\n")
+write(misplaced, read(other))
+head, _ = parts(read(forged))
+assert head[48:52] == b"\0\0\0\0", "a gzip entry has no frame table"
+_, payload = parts(read(donor))
+body = head + struct.pack("<Q", len(payload)) + payload
+write(forged, body + struct.pack("<Q", crc64_iso(body)))
 EOF
 check "corrupt remote entries: the build succeeds" build corrupt corrupt --cache "$T/cache-corrupt" --cache-remote "$WEBDAV_URL/gzip"
 check_eq "corrupt remote entries: same digests as without a cache" "$REF" "$(digests corrupt)"
 read -r hits remote misses corrupt chunks <<<"$(cache_figures corrupt)"
-check_eq "corrupt remote entries: 3 refused and recomputed, the rest from the remote (hits remote misses corrupt)" \
-    "$((chunks - 3)) $((chunks - 3)) 3 3" "$hits $remote $misses $corrupt"
-check_eq "corrupt remote entries: one warning line each, naming the entry" 3 \
-    "$(grep -cE "^ocipack: warning: .*(${FLIPPED#*/}|${TRUNCATED#*/}|${HTML#*/})" "$T/corrupt.err")"
+check_eq "corrupt remote entries: 5 refused and recomputed, the rest from the remote (hits remote misses corrupt)" \
+    "$((chunks - 5)) $((chunks - 5)) 5 5" "$hits $remote $misses $corrupt"
+check_eq "corrupt remote entries: one warning line each, naming the entry" 5 \
+    "$(grep -cE "^ocipack: warning: .*(${FLIPPED#*/}|${TRUNCATED#*/}|${HTML#*/}|${MISPLACED#*/}|${FORGED#*/})" "$T/corrupt.err")"
+# The misplaced and forged entries pass the CRC-64: the key and the payload refuse them.
+for e in "$MISPLACED" "$FORGED"; do
+    check_eq "corrupt remote entries: ${e:0:12}… is refused after its checksum passed" "" \
+        "$(grep -F "${e#*/}" "$T/corrupt.err" | grep -E 'checksum|truncated|not a cache entry')"
+done
 check_eq "corrupt remote entries: no 'remote cache' failure (the server answered)" 0 "$(remote_warnings corrupt)"
-for e in "$FLIPPED" "$TRUNCATED" "$HTML"; do
+for e in "$FLIPPED" "$TRUNCATED" "$HTML" "$MISPLACED" "$FORGED"; do
     check "corrupt remote entries: ${e:0:12}… replaced on the server by the recomputed entry" \
         cmp "$STORE/chunks/$e" "$T/cache-corrupt/chunks/$e"
 done
