@@ -80,8 +80,11 @@ Status CacheRun::compress(Compressor& compressor, Chunk& chunk, CacheCounters& c
     std::lock_guard lock(m_warnings_mutex);
     if (m_corrupt_notes++ < k_max_corrupt_notes) m_warnings.push_back(outcome.corrupt_problem);
   }
-  if (!outcome.store_problem.empty() && m_store_on.exchange(false))
+  if (outcome.store_blocked) {
+    note("cache: " + outcome.store_problem);
+  } else if (!outcome.store_problem.empty() && m_store_on.exchange(false)) {
     note("cache " + m_dir.dir() + ": " + outcome.store_problem + "; going on without storing entries");
+  }
   if (!outcome.remote_problem.empty() && m_remote_on.exchange(false))
     note("remote cache: " + outcome.remote_problem + "; building without it");
   return ok_status();

@@ -124,7 +124,10 @@ bool reuse_entry(const ChunkCacheUse& cache, CacheWorker& worker, CacheSwitches 
   outcome.origin = ChunkOrigin::remote;
   outcome.saved_nanoseconds = decoded->compress_nanoseconds;
   if (switches.store) {
-    if (Status stored = cache.local.store(key, worker.entry); !stored) outcome.store_problem = stored.error().message;
+    if (Status stored = cache.local.store(key, worker.entry); !stored) {
+      outcome.store_problem = stored.error().message;
+      outcome.store_blocked = stored.error().kind == ErrorKind::corrupt;
+    }
   }
   return true;
 }
@@ -143,7 +146,10 @@ Result<CacheOutcome> compress_with_cache(Compressor& compressor, const ChunkCach
       chunk.frame_ends.empty() ? std::span<const size_t>{} : std::span<const size_t>(chunk.compressed_frame_sizes);
   encode_cache_entry(key, frames, nanoseconds, chunk.compressed_bytes(), worker.entry);
   if (switches.store) {
-    if (Status stored = cache.local.store(key, worker.entry); !stored) outcome.store_problem = stored.error().message;
+    if (Status stored = cache.local.store(key, worker.entry); !stored) {
+      outcome.store_problem = stored.error().message;
+      outcome.store_blocked = stored.error().kind == ErrorKind::corrupt;
+    }
   }
   if (switches.remote && worker.remote && outcome.remote_problem.empty()) {
     const RemoteReply reply = worker.remote->put(cache_entry_path(key), worker.entry);

@@ -110,6 +110,7 @@ struct CacheOutcome {
   bool corrupt = false;            // an entry was refused (and recomputed)
   std::string corrupt_problem;     // which, and why
   std::string store_problem;       // storing locally failed (a full disk): stop storing
+  bool store_blocked = false;      // only this entry's place is blocked: warn, keep storing
   std::string remote_problem;      // the remote failed: stop asking it
 };
 

@@ -32,17 +32,36 @@ constexpr int64_t k_touch_after_seconds = 3600;  // older temp files belong to n
 constexpr off_t k_builds_log_limit = 256 * 1024;  // then the log keeps its last lines only
 constexpr size_t k_builds_log_keep = 200;
 
-Error cache_io_error(const std::string& what, int err) {
-  return field_error(ErrorKind::io, "cache.dir", " " + what + ": " + errno_text(err));
-}
+// Errors after open() are about one file of the cache and end up in
+// warnings, so they name the file, not the option.
+Error cache_io_error(const std::string& what, int err) { return io_error(what + ": " + errno_text(err)); }
 
 // Opens (creating if asked) the directory `name` below `dir_fd`, never through a symlink.
 Result<UniqueFd> open_subdir(int dir_fd, const std::string& name, bool create, const std::string& shown) {
   if (create && ::mkdirat(dir_fd, name.c_str(), 0755) != 0 && errno != EEXIST)
     return cache_io_error("cannot create " + shown, errno);
   UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid()) return cache_io_error("cannot open " + shown, errno);
-  return fd;
+  if (fd.valid()) return fd;
+  // A symlink or a file where the directory should be blocks the entries
+  // below it only (kind corrupt), never followed.
+  if (errno == ELOOP || errno == ENOTDIR) return corrupt_error("cannot store below " + shown + ": not a directory");
+  return cache_io_error("cannot open " + shown, errno);
+}
+
+// Removes the entry `path` ("chunks/ab/<hex>") through directory fds opened
+// without following symlinks, so a planted symlink in the shard's place
+// can never make the cache delete outside itself. An empty directory in
+// the entry's place is removed too; anything else stays (and stays refused).
+void remove_entry(int dir_fd, const std::string& path) {
+  const size_t first = path.find('/'), last = path.rfind('/');
+  UniqueFd chunks(::openat(dir_fd, path.substr(0, first).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!chunks.valid()) return;
+  UniqueFd shard(::openat(chunks.get(), path.substr(first + 1, last - first - 1).c_str(),
+                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!shard.valid()) return;
+  const std::string name = path.substr(last + 1);
+  if (::unlinkat(shard.get(), name.c_str(), 0) != 0 && errno == EISDIR)
+    ::unlinkat(shard.get(), name.c_str(), AT_REMOVEDIR);
 }
 
 std::string random_suffix() {
@@ -85,7 +104,7 @@ Result<std::vector<EntryFile>> list_entries(int dir_fd, const std::string& dir, 
         if (stale && now_ns - mtime_of(st) > k_stale_temp_seconds * 1'000'000'000) stale->push_back(path);
         continue;
       }
-      entries.push_back({path, mtime_of(st), static_cast<uint64_t>(st.st_size)});
+      if (S_ISREG(st.st_mode)) entries.push_back({path, mtime_of(st), static_cast<uint64_t>(st.st_size)});
     }
   }
   return entries;
@@ -117,14 +136,19 @@ std::vector<std::string> split_lines(const std::string& text) {
 }  // namespace
 
 Result<ChunkCacheDir> ChunkCacheDir::open(const std::string& dir) {
+  auto refused = [&](const std::string& what, int err) {
+    return field_error(ErrorKind::io, "cache.dir", " " + what + ": " + errno_text(err));
+  };
   if (dir.empty()) return field_error(ErrorKind::usage, "cache.dir", " is empty");
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return cache_io_error("cannot create " + dir, errno);
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return refused("cannot create " + dir, errno);
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid()) {
     if (errno == ENOTDIR) return field_error(ErrorKind::io, "cache.dir", " " + dir + " is not a directory");
-    return cache_io_error("cannot open " + dir, errno);
+    return refused("cannot open " + dir, errno);
   }
-  OCIPACK_TRY(open_subdir(fd.get(), k_chunks_dir, true, dir + "/chunks"));
+  if (::mkdirat(fd.get(), k_chunks_dir, 0755) != 0 && errno != EEXIST) return refused("cannot create " + dir + "/chunks", errno);
+  UniqueFd chunks(::openat(fd.get(), k_chunks_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!chunks.valid()) return refused("cannot open " + dir + "/chunks", errno);
   return ChunkCacheDir(dir, std::move(fd));
 }
 
@@ -135,7 +159,7 @@ CacheLookup ChunkCacheDir::lookup(const ChunkKey& key, std::vector<std::byte>& b
   if (opened && !*opened) return CacheLookup::miss;
   auto refuse = [&](const std::string& why) {
     problem = "cache entry " + m_dir + "/" + path + ": " + why + "; recomputed";
-    ::unlinkat(m_fd.get(), path.c_str(), 0);
+    remove_entry(m_fd.get(), path);
     return CacheLookup::corrupt;
   };
   if (!opened) return refuse(opened.error().message);
@@ -173,8 +197,15 @@ Status ChunkCacheDir::store(const ChunkKey& key, std::span<const std::byte> enco
   UniqueFd out(::openat(shard_fd.get(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!out.valid()) return cache_io_error("cannot create an entry in " + m_dir + "/" + shard, errno);
   Status written = write_all(out.get(), encoded_entry, m_dir + "/" + shard + "/" + temp);
-  if (written && ::renameat(shard_fd.get(), temp.c_str(), shard_fd.get(), name.c_str()) != 0)
-    written = cache_io_error("cannot rename an entry into " + m_dir + "/" + shard, errno);
+  if (written && ::renameat(shard_fd.get(), temp.c_str(), shard_fd.get(), name.c_str()) != 0) {
+    const int err = errno;
+    // Something not a file in the entry's place (a directory) blocks only
+    // this entry: not a reason to stop storing the others.
+    if (err == EISDIR || err == ENOTEMPTY || err == EEXIST || err == ENOTDIR)
+      written = corrupt_error("cannot store " + m_dir + "/" + path + ": " + errno_text(err) + " in its place");
+    else
+      written = cache_io_error("cannot rename an entry into " + m_dir + "/" + shard, err);
+  }
   if (!written) ::unlinkat(shard_fd.get(), temp.c_str(), 0);
   return written;
 }
@@ -192,7 +223,7 @@ Result<CacheUsage> ChunkCacheDir::usage() const {
 Result<CacheUsage> ChunkCacheDir::prune(uint64_t max_bytes) const {
   std::vector<std::string> stale;
   OCIPACK_TRY_ASSIGN(auto entries, list_entries(m_fd.get(), m_dir, &stale));
-  for (const std::string& path : stale) ::unlinkat(m_fd.get(), path.c_str(), 0);
+  for (const std::string& path : stale) remove_entry(m_fd.get(), path);
   CacheUsage usage;
   for (const EntryFile& entry : entries) usage.bytes += entry.bytes;
   usage.entries = entries.size();
@@ -202,8 +233,7 @@ Result<CacheUsage> ChunkCacheDir::prune(uint64_t max_bytes) const {
   });
   for (const EntryFile& entry : entries) {
     if (usage.bytes <= max_bytes) break;
-    if (::unlinkat(m_fd.get(), entry.path.c_str(), 0) != 0 && errno != ENOENT)
-      return cache_io_error("cannot remove " + m_dir + "/" + entry.path, errno);
+    remove_entry(m_fd.get(), entry.path);
     usage.bytes -= entry.bytes;
     --usage.entries;
   }

@@ -62,7 +62,9 @@ class ChunkCacheDir {
   CacheLookup lookup(const ChunkKey& key, std::vector<std::byte>& buffer, CacheEntryView& view,
                      std::string& problem) const;
   // Stores an encoded entry (encode_cache_entry) under its key: temp file
-  // and rename. An error (a full disk) leaves no partial entry behind.
+  // and rename. An error leaves no partial entry behind: kind io when the
+  // cache cannot take entries (a full disk, no permission), kind corrupt
+  // when only this entry's place is blocked (a directory in it).
   Status store(const ChunkKey& key, std::span<const std::byte> encoded_entry) const;
 
   Result<CacheUsage> usage() const;

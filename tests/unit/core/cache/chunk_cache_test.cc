@@ -101,6 +101,46 @@ TEST(ChunkCacheDir, DamagedPlantedAndMisplacedEntriesAreRefusedAndRemoved) {
   EXPECT_EQ(look(*cache, donor.key), CacheLookup::hit);
 }
 
+// A shard directory replaced by a symlink to a directory outside holding a
+// file of the entry's name: the entry is refused, and nothing outside is
+// read or deleted, by lookup, store or prune. A directory in an entry's
+// place blocks only that entry (kind corrupt), and is removed when empty.
+TEST(ChunkCacheDir, NeverReachesOutsideThroughASymlinkedShard) {
+  TempDir dir;
+  auto cache = ChunkCacheDir::open(dir / "cache");
+  ASSERT_TRUE(cache.ok());
+  const Stored a = store(*cache, "chunk a", "zipped a");
+  const std::string root = dir / "cache";
+  const std::string shard = root + "/" + a.path.substr(0, a.path.rfind('/'));
+  const std::string name = a.path.substr(a.path.rfind('/') + 1);
+  fs::create_directories(dir / "outside");
+  fs::copy_file(root + "/" + a.path, dir / ("outside/" + name));
+  fs::remove_all(shard);
+  fs::create_directory_symlink(dir / "outside", shard);
+  EXPECT_EQ(look(*cache, a.key), CacheLookup::corrupt);
+  EXPECT_TRUE(fs::exists(dir / ("outside/" + name)));
+  std::vector<std::byte> entry;
+  encode_cache_entry(a.key, {}, 1, bytes_of("zipped a"), entry);
+  auto stored = cache->store(a.key, entry);
+  ASSERT_FALSE(stored.ok());
+  EXPECT_EQ(stored.error().kind, ErrorKind::corrupt);
+  ASSERT_TRUE(cache->prune(0).ok());
+  EXPECT_TRUE(fs::exists(dir / ("outside/" + name)));
+  EXPECT_EQ(fs::directory_iterator(dir / "outside")->path().filename(), name);
+
+  const Stored b = store(*cache, "chunk b", "zipped b");
+  fs::remove(root + "/" + b.path);
+  fs::create_directory(root + "/" + b.path);
+  EXPECT_EQ(look(*cache, b.key), CacheLookup::corrupt);
+  EXPECT_FALSE(fs::exists(root + "/" + b.path)) << "an empty directory in the entry's place is removed";
+  fs::create_directories(root + "/" + b.path + "/sub");
+  encode_cache_entry(b.key, {}, 1, bytes_of("zipped b"), entry);
+  stored = cache->store(b.key, entry);
+  ASSERT_FALSE(stored.ok());
+  EXPECT_EQ(stored.error().kind, ErrorKind::corrupt) << stored.error().message;
+  EXPECT_EQ(stored.error().field(), "") << "warnings must not show option field names";
+}
+
 TEST(ChunkCacheDir, PruneRemovesLeastRecentlyUsedFirst) {
   TempDir dir;
   auto cache = ChunkCacheDir::open(dir / "cache");
