@@ -2,7 +2,7 @@
 # Installs everything ocipack needs on Debian 12 (bookworm): the compiler and
 # CMake, the libraries it links, and the consumers its integration tests
 # drive (umoci, skopeo, oci-image-tool, runc, podman, containerd, docker-registry,
-# pigz, GNU tar/gzip, bsdtar).
+# nginx, pigz, GNU tar/gzip, bsdtar).
 # Idempotent; skips apt when every package is already installed.
 # Usage: scripts/setup.sh [--bench]   (--bench adds the benchmark anchors' tools)
 set -euo pipefail
@@ -12,14 +12,16 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libtbb-dev libdeflate-dev libisal-dev libssl-dev nlohmann-json3-dev libcli11-dev
   libsimdjson-dev libarchive-dev zlib1g-dev libzstd-dev libgtest-dev libbenchmark-dev
+  libcurl4-openssl-dev
   # consumers and tools the tests drive
   umoci skopeo oci-image-tool runc podman pigz gzip tar libarchive-tools busybox-static
   jq attr python3 libdeflate-tools bzip2 xz-utils zstd fakeroot
   # the zstd:chunked checker (tests/tools/zstd_chunked_check), built offline from Debian's Go tree
   golang-go golang-github-containers-storage-dev golang-github-vbatts-tar-split-dev
   golang-github-klauspost-compress-dev golang-github-ulikunitz-xz-dev
-  # daemons the tests start privately (unix socket / 127.0.0.1 in a temp dir), ss to check that
-  containerd docker-registry iproute2
+  # daemons the tests start privately (unix socket / 127.0.0.1 in a temp dir), ss to check that;
+  # nginx-light (bookworm: nginx with the dav module) is the chunk cache's remote in the tests
+  containerd docker-registry iproute2 nginx-light
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # the real-rootfs acceptance test builds a Debian minbase rootfs once (cached)
@@ -41,12 +43,12 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The tests start their own containerd and registry on a socket / 127.0.0.1
   # in a temp dir; on a machine booted with systemd the packages would also
-  # start system services (docker-registry on :5000 of every interface), so
-  # those just installed here are stopped and disabled again.
+  # start system services (docker-registry on :5000 of every interface, nginx
+  # on :80), so those just installed here are stopped and disabled again.
   if [[ -d /run/systemd/system ]]; then
-    for service in containerd docker-registry; do
-      if [[ " ${missing[*]} " == *" $service "* ]]; then
-        $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
+    for package_service in containerd:containerd docker-registry:docker-registry nginx-light:nginx; do
+      if [[ " ${missing[*]} " == *" ${package_service%%:*} "* ]]; then
+        $SUDO systemctl disable --now "${package_service#*:}" >/dev/null 2>&1 || true
       fi
     done
   fi

@@ -1,10 +1,11 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2034  # SERVICE_SKIP_REASON, CTD_*, REGISTRY*, PODMAN* are read by the scripts that source this file
+# shellcheck disable=SC2034  # SERVICE_SKIP_REASON, CTD_*, REGISTRY*, PODMAN*, WEBDAV_* are read by the scripts that source this file
 # Real-component services for one integration test script (sourced after lib.sh).
 #
 # The consumers of zstd and multi-platform images that need a daemon — a
 # private containerd, Debian's docker-registry (distribution v2) and podman
-# with a store of its own — are started here for ONE test script and stopped
+# with a store of its own (and nginx as the HTTP store of the chunk cache's
+# remote) — are started here for ONE test script and stopped
 # when it exits, passes or fails. Nothing is shared with the machine:
 #   - every daemon binds only to a unix socket in $TEST_TMP or to 127.0.0.1 on
 #     a free port, and keeps its root, state, config and logs in $TEST_TMP;
@@ -33,6 +34,7 @@
 #   registry_blob_bytes_since MARK      bytes of blob GETs in the access log after MARK
 #   registry_log_mark                   a MARK for the above (the log's current line count)
 #   podman_partial_pull_outcome         after podman_pull_partial: "partial: N blob(s)" or "declined: REASON"
+#   start_webdav DIR / stop_webdav      nginx with WebDAV PUT: WEBDAV_URL, WEBDAV_SLOW_URL, WEBDAV_STORE, WEBDAV_LOG
 
 SERVICE_PIDS=()
 SERVICE_NAMES=()
@@ -398,4 +400,88 @@ podman_partial_pull_outcome() {
     else
         echo "no partial attempt logged"
     fi
+}
+
+# ---------------------------------------------------------------- WebDAV (nginx)
+
+# start_webdav DIR: Debian's nginx as the current user on 127.0.0.1:<free
+# port>, the HTTP store of `--cache-remote` (issue 15): GET, and PUT through
+# the dav module (dav_methods PUT, create_full_put_path), root DIR/store.
+# Everything nginx writes stays under DIR/nginx: config, pid, lock, error and
+# access logs and every temp path (-p, -c, -e on the command line and
+# error_log at the top of the config, so it never opens /var/log/nginx or
+# /var/lib/nginx). Runs in the foreground (daemon off), so the recorded pid is
+# the master's and the EXIT trap stops it. /slow/ serves the same store at
+# 10 bytes a second (limit_rate 10) for timeout tests. Calling it again
+# (after stop_webdav) starts a new server on the same store.
+# Sets WEBDAV_URL, WEBDAV_SLOW_URL, WEBDAV_STORE, WEBDAV_PID, WEBDAV_LOG
+# (the access log: "METHOD URI STATUS BYTES" per request).
+start_webdav() {
+    services_init
+    local dir=$1 port conf user_line=""
+    mkdir -p "$dir/store" "$dir/nginx/temp"
+    dir=$(cd "$dir" && pwd)
+    port=$(free_port) || { SERVICE_SKIP_REASON="no free port on 127.0.0.1"; return 1; }
+    command -v nginx >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
+    command -v nginx >/dev/null 2>&1 || { SERVICE_SKIP_REASON="nginx is not installed"; return 1; }
+    # As root, nginx would run its workers as nobody, who cannot write the store.
+    [ "$(id -u)" = 0 ] && user_line="user $(id -un) $(id -gn);"
+    conf=$dir/nginx/nginx.conf
+    WEBDAV_LOG=$dir/nginx/access.log
+    cat >"$conf" <<NGINX
+error_log $dir/nginx/error.log warn;
+pid $dir/nginx/nginx.pid;
+lock_file $dir/nginx/nginx.lock;
+daemon off;
+worker_processes 1;
+$user_line
+events { worker_connections 64; }
+http {
+    log_format store '\$request_method \$uri \$status \$body_bytes_sent';
+    access_log $WEBDAV_LOG store;
+    client_body_temp_path $dir/nginx/temp/body;
+    proxy_temp_path $dir/nginx/temp/proxy;
+    fastcgi_temp_path $dir/nginx/temp/fastcgi;
+    uwsgi_temp_path $dir/nginx/temp/uwsgi;
+    scgi_temp_path $dir/nginx/temp/scgi;
+    default_type application/octet-stream;
+    server {
+        listen 127.0.0.1:$port;
+        root $dir/store;
+        dav_methods PUT;
+        create_full_put_path on;
+        dav_access user:rw group:r all:r;
+        client_max_body_size 300m;
+        log_not_found off;
+        location /slow/ {
+            alias $dir/store/;
+            limit_rate 10;
+        }
+    }
+}
+NGINX
+    echo ready >"$dir/store/.ready"
+    nginx -p "$dir/nginx" -c "$conf" -e "$dir/nginx/error.log" >"$dir/nginx/stdout.log" 2>&1 &
+    WEBDAV_PID=$!
+    service_started nginx "$WEBDAV_PID"
+    WEBDAV_URL=http://127.0.0.1:$port
+    WEBDAV_SLOW_URL=$WEBDAV_URL/slow
+    WEBDAV_STORE=$dir/store
+    if ! wait_for_service "$WEBDAV_PID" 20 python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/.ready", timeout=2)' "$WEBDAV_URL"; then
+        if kill -0 "$WEBDAV_PID" 2>/dev/null; then
+            SERVICE_SKIP_REASON="nginx did not answer on $WEBDAV_URL within 20 s: $(tail -1 "$dir/nginx/error.log")"
+        else
+            SERVICE_SKIP_REASON="nginx exited: $(cat "$dir/nginx/stdout.log" "$dir/nginx/error.log" 2>/dev/null | tail -1)"
+        fi
+        return 1
+    fi
+    rm -f "$dir/store/.ready"
+    echo "# nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') WebDAV on $WEBDAV_URL, store $WEBDAV_STORE"
+    return 0
+}
+
+# stop_webdav: stops the nginx of start_webdav (its URL then refuses connections).
+stop_webdav() {
+    [ -n "${WEBDAV_PID:-}" ] && stop_pid "$WEBDAV_PID"
+    return 0
 }
