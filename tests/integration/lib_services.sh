@@ -411,11 +411,19 @@ podman_partial_pull_outcome() {
 # access logs and every temp path (-p, -c, -e on the command line and
 # error_log at the top of the config, so it never opens /var/log/nginx or
 # /var/lib/nginx). Runs in the foreground (daemon off), so the recorded pid is
-# the master's and the EXIT trap stops it. /slow/ serves the same store at
-# 10 bytes a second (limit_rate 10) for timeout tests. Calling it again
-# (after stop_webdav) starts a new server on the same store.
+# the master's and the EXIT trap stops it. Locations with other behaviour
+# over the same store, for the faults of a remote cache:
+#   /slow/   the store at 10 bytes a second (limit_rate 10), for timeouts;
+#   /err/    every request answered 500;
+#   /moved/  every request answered 301 to the same path without /moved;
+#   /ro/     a read-only mirror: GET and HEAD served, PUT answered 403;
+#   /short/  a connection closed by the server after 2 requests
+#            (keepalive_requests 2), files under store/short/.
+# Calling it again (after stop_webdav) starts a new server on the same store.
 # Sets WEBDAV_URL, WEBDAV_SLOW_URL, WEBDAV_STORE, WEBDAV_PID, WEBDAV_LOG
-# (the access log: "METHOD URI STATUS BYTES" per request).
+# (the access log: "METHOD URI STATUS BYTES CONNECTION USER" per request:
+# nginx's serial number of the connection, and the user name of a Basic
+# Authorization header, "-" without one).
 start_webdav() {
     services_init
     local dir=$1 port conf user_line=""
@@ -437,7 +445,7 @@ worker_processes 1;
 $user_line
 events { worker_connections 64; }
 http {
-    log_format store '\$request_method \$uri \$status \$body_bytes_sent';
+    log_format store '\$request_method \$uri \$status \$body_bytes_sent \$connection \$remote_user';
     access_log $WEBDAV_LOG store;
     client_body_temp_path $dir/nginx/temp/body;
     proxy_temp_path $dir/nginx/temp/proxy;
@@ -456,6 +464,19 @@ http {
         location /slow/ {
             alias $dir/store/;
             limit_rate 10;
+        }
+        location /err/ {
+            return 500;
+        }
+        location /moved/ {
+            rewrite ^/moved(/.*)\$ \$1 permanent;
+        }
+        location /ro/ {
+            alias $dir/store/;
+            limit_except GET HEAD { deny all; }
+        }
+        location /short/ {
+            keepalive_requests 2;
         }
     }
 }

@@ -46,12 +46,25 @@ fi
 check_eq "nginx listens only on ${WEBDAV_URL#http://}" "${WEBDAV_URL#http://}" \
     "$(tcp_listeners_of "$WEBDAV_PID" | sort -u | tr '\n' ' ' | sed 's/ $//')"
 
-# build NAME OUT ARGS...: ocipack build of $T/root into $T/OUT, stdout and
-# stderr (where --stats goes) in $T/NAME.out / $T/NAME.err; returns its status.
+# build NAME OUT ARGS...: ocipack build of $BUILD_ROOT (default $T/root) into
+# $T/OUT, stdout and stderr (where --stats goes) in $T/NAME.out / $T/NAME.err;
+# returns its status.
 build() {
     local name=$1 out=$2
     shift 2
-    "$OCIPACK" build "$T/root" -o "$T/$out" "${COMMON[@]}" "$@" >"$T/$name.out" 2>"$T/$name.err"
+    "$OCIPACK" build "${BUILD_ROOT:-$T/root}" -o "$T/$out" "${COMMON[@]}" "$@" >"$T/$name.out" 2>"$T/$name.err"
+}
+
+# build_measured NAME OUT ARGS...: build, and the build's peak resident
+# memory in KiB (getrusage of the child) in $T/NAME.rss.
+build_measured() {
+    local name=$1 out=$2
+    shift 2
+    python3 -c 'import resource, subprocess, sys
+code = subprocess.run(sys.argv[2:]).returncode
+open(sys.argv[1], "w").write("%d\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(code)' "$T/$name.rss" "$OCIPACK" build "${BUILD_ROOT:-$T/root}" -o "$T/$out" "${COMMON[@]}" "$@" \
+        >"$T/$name.out" 2>"$T/$name.err"
 }
 
 # digests OUT: the manifest digest and the layer digest of t:1.
@@ -91,6 +104,20 @@ malformed_entries() {
 # get_count: the GET requests in nginx's access log so far.
 get_count() {
     grep -c '^GET ' "$WEBDAV_LOG"
+}
+
+# log_mark: the number of lines in nginx's access log so far; log_since MARK:
+# the lines logged after it ("METHOD URI STATUS BYTES CONNECTION USER").
+log_mark() {
+    grep -c '' "$WEBDAV_LOG"
+}
+log_since() {
+    tail -n "+$(($1 + 1))" "$WEBDAV_LOG"
+}
+
+# connections_since MARK: how many distinct connections served those requests.
+connections_since() {
+    log_since "$1" | awk '{ print $5 }' | sort -u | grep -c ''
 }
 
 # two_machines FORMAT: A fills the remote, B builds from it, B rebuilds locally.
@@ -237,6 +264,147 @@ check_eq "corrupt remote entries: after the repair every chunk comes from the re
     "$chunks 0 0" "$remote $misses $corrupt"
 check_eq "corrupt remote entries: the repaired build's digests" "$REF" "$(digests repaired)"
 
+# ---------------------------------------------------------------- answers of a real server (gzip)
+# Locations of the same nginx (lib_services.sh start_webdav) over the same
+# store. A remote that answers anything but 200/404 is left alone for the
+# rest of the build: exit 0, the same digests, exactly one warning.
+USER_URL=http://builder:secret-w0rd@${WEBDAV_URL#http://}
+
+# no_credentials_shown NAME: "" when no output of build NAME shows the user or password.
+no_credentials_shown() {
+    grep -lE 'secret|builder' "$T/$1.out" "$T/$1.err"
+}
+
+# An HTTP 500, with credentials in the URL: sent to the server, never printed.
+MARK=$(log_mark)
+check "HTTP 500: the build succeeds" build err err --cache "$T/cache-err" --cache-remote "$USER_URL/err/gzip"
+check_eq "HTTP 500: same digests as without a cache" "$REF" "$(digests err)"
+read -r hits remote misses corrupt chunks <<<"$(cache_figures err)"
+check_eq "HTTP 500: every chunk compressed (hits misses)" "0 $chunks" "$hits $misses"
+check_eq "HTTP 500: exactly one remote cache warning" 1 "$(remote_warnings err)"
+check_contains "HTTP 500: the warning names the request, without the credentials, and the status" "$T/err.err" \
+    "^ocipack: warning: remote cache.* GET $WEBDAV_URL/err/gzip/chunks/[0-9a-f]{2}/[0-9a-f]{64}: HTTP 500"
+check_eq "HTTP 500: the credentials reached the server (Basic user 'builder' in the access log)" builder \
+    "$(log_since "$MARK" | awk '$2 ~ "^/err/" { print $6 }' | sort -u)"
+check_eq "HTTP 500: no output shows the user or the password" "" "$(no_credentials_shown err)"
+grep '^ocipack: warning: remote cache' "$T/err.err" | sed 's/^/# /'
+
+# A redirect (301 to the store that holds every entry): not followed.
+MARK=$(log_mark)
+check "HTTP 301: the build succeeds" build moved moved --cache "$T/cache-moved" --cache-remote "$WEBDAV_URL/moved/gzip"
+check_eq "HTTP 301: same digests as without a cache" "$REF" "$(digests moved)"
+read -r hits remote misses corrupt chunks <<<"$(cache_figures moved)"
+check_eq "HTTP 301: every chunk compressed (hits remote misses)" "0 0 $chunks" "$hits $remote $misses"
+check_eq "HTTP 301: exactly one remote cache warning" 1 "$(remote_warnings moved)"
+check_contains "HTTP 301: the warning says redirects are not followed" "$T/moved.err" \
+    "^ocipack: warning: remote cache.* GET $WEBDAV_URL/moved/gzip/chunks/[0-9a-f/]+: HTTP 301 \(redirects are not followed\)"
+check_eq "HTTP 301: nginx answered 301" yes \
+    "$(log_since "$MARK" | grep -qE '^GET /moved/gzip/chunks/[0-9a-f/]+ 301 ' && echo yes)"
+check_eq "HTTP 301: the redirect was not followed (no request outside /moved/)" "" \
+    "$(log_since "$MARK" | grep -v '^[A-Z]* /moved/')"
+
+# An entry above the limit (256 MiB): a sparse 300 MiB file at an entry's
+# path, in a copy of the store. Refused from its Content-Length, never read.
+cp -a "$STORE" "$WEBDAV_STORE/big"
+BIG=${STORED[2]}
+truncate -s 300M "$WEBDAV_STORE/big/chunks/$BIG"
+MARK=$(log_mark)
+check "entry too large: the build succeeds" build_measured big big --cache "$T/cache-big" --cache-remote "$WEBDAV_URL/big"
+check_eq "entry too large: same digests as without a cache" "$REF" "$(digests big)"
+check_eq "entry too large: nginx served the 300 MiB entry (status 200)" yes \
+    "$(log_since "$MARK" | grep -q "^GET /big/chunks/$BIG 200 " && echo yes)"
+check_eq "entry too large: exactly one remote cache warning" 1 "$(remote_warnings big)"
+check_contains "entry too large: the warning names the entry and says it is too large" "$T/big.err" \
+    "^ocipack: warning: remote cache.* GET $WEBDAV_URL/big/chunks/$BIG: too large"
+RSS=$(cat "$T/big.rss" 2>/dev/null)
+check_eq "entry too large: peak memory below 100 MiB (${RSS:-?} KiB; the body was not read)" yes \
+    "$([ "${RSS:-999999999}" -lt 102400 ] && echo yes)"
+check_eq "entry too large: the local cache holds no file of 1 MiB or more" "" \
+    "$(find "$T/cache-big" -type f -size +1M)"
+rm -f "$WEBDAV_STORE/big/chunks/$BIG"
+
+# Keep-alive: machine A with 2 threads fills an empty prefix (a GET and a
+# PUT per chunk); nginx's connection numbers show how many connections it used.
+MARK=$(log_mark)
+check "keep-alive: machine A (--threads 2) fills an empty prefix" \
+    build ka ka --threads 2 --cache "$T/cache-ka" --cache-remote "$WEBDAV_URL/ka"
+check_eq "keep-alive: machine A's digests" "$REF" "$(digests ka)"
+read -r hits remote misses corrupt chunks <<<"$(cache_figures ka)"
+check_eq "keep-alive: machine A: one GET and one PUT per chunk" "$chunks $chunks" \
+    "$(log_since "$MARK" | grep -c '^GET /ka/chunks/.* 404 ') $(log_since "$MARK" | grep -cE '^PUT /ka/chunks/.* 20[14] ')"
+CONNECTIONS=$(connections_since "$MARK")
+check_eq "keep-alive: $((2 * chunks)) requests over $CONNECTIONS connections (≤ 4 with --threads 2)" yes \
+    "$([ "$CONNECTIONS" -le 4 ] && echo yes)"
+check_eq "keep-alive: machine A: no remote cache warning" 0 "$(remote_warnings ka)"
+
+# Proxies from the environment (a closed port) are ignored: machine B builds
+# from the prefix machine A filled as if they were not set.
+P=http://127.0.0.1:1
+with_proxies() {
+    http_proxy=$P HTTP_PROXY=$P https_proxy=$P HTTPS_PROXY=$P ALL_PROXY=$P all_proxy=$P "$@"
+}
+MARK=$(log_mark)
+check "proxies from the environment: machine B (--threads 2) builds" \
+    with_proxies build proxy proxy --threads 2 --cache "$T/cache-proxy" --cache-remote "$WEBDAV_URL/ka"
+check_eq "proxies from the environment: same digests" "$REF" "$(digests proxy)"
+read -r hits remote misses corrupt chunks <<<"$(cache_figures proxy)"
+check_eq "proxies from the environment: every chunk from the remote (remote misses)" "$chunks 0" "$remote $misses"
+check_eq "proxies from the environment: no remote cache warning" 0 "$(remote_warnings proxy)"
+CONNECTIONS=$(connections_since "$MARK")
+check_eq "keep-alive: machine B: $chunks GETs over $CONNECTIONS connections (≤ 4 with --threads 2)" yes \
+    "$([ "$CONNECTIONS" -le 4 ] && echo yes)"
+
+# A server that closes each connection after 2 requests: every request,
+# PUTs with their bodies included, goes through on a new connection.
+MARK=$(log_mark)
+check "connections closed by the server: the build succeeds" \
+    build short short --threads 2 --cache "$T/cache-short" --cache-remote "$WEBDAV_URL/short"
+check_eq "connections closed by the server: same digests" "$REF" "$(digests short)"
+check_eq "connections closed by the server: no remote cache warning" 0 "$(remote_warnings short)"
+check_eq "connections closed by the server: every entry PUT, the bytes of the local entries" \
+    "$(cd "$T/cache-short/chunks" && entries "$T/cache-short" | xargs sha256sum)" \
+    "$(cd "$WEBDAV_STORE/short/chunks" && entries "$WEBDAV_STORE/short" | xargs sha256sum)"
+CONNECTIONS=$(connections_since "$MARK")
+check_eq "connections closed by the server: $((2 * chunks)) requests over $CONNECTIONS connections (≥ $chunks)" yes \
+    "$([ "$CONNECTIONS" -ge "$chunks" ] && echo yes)"
+
+# ---------------------------------------------------------------- a read-only mirror (gzip)
+# /ro/ serves the store machine A filled (GET) and answers PUT with 403.
+# Machine B, with an empty cache, builds a tree where one file changed
+# (.hidden, the first entry; same size and mtime): its chunk misses and its
+# PUT is refused, which stops the writes only — every other chunk still
+# comes from the mirror, with one warning.
+cp -a "$T/root" "$T/root2"
+printf 'SECRET dotfile\n' >"$T/root2/.hidden"
+touch -r "$T/root/.hidden" "$T/root2/.hidden"
+# build_changed NAME OUT ARGS...: build of the changed tree.
+build_changed() {
+    BUILD_ROOT=$T/root2 build "$@"
+}
+build_changed ro-ref ro-ref
+REF2=$(digests ro-ref)
+check_eq "read-only mirror: the changed tree has other digests" yes "$([ -n "$REF2" ] && [ "$REF2" != "$REF" ] && echo yes)"
+ENTRIES_BEFORE=$(entries "$STORE")
+MARK=$(log_mark)
+check "read-only mirror: machine B, with an empty cache, builds the changed tree" \
+    build_changed ro ro --cache "$T/cache-ro" --cache-remote "$WEBDAV_URL/ro/gzip"
+check_eq "read-only mirror: same digests as without a cache" "$REF2" "$(digests ro)"
+read -r hits remote misses corrupt chunks <<<"$(cache_figures ro)"
+if [ "$chunks" != none ] && [ "$remote" != none ] && [ $((100 * remote)) -ge $((90 * chunks)) ] &&
+    [ "$misses" -ge 1 ] && [ "$corrupt" = 0 ]; then
+    pass "read-only mirror: $remote of $chunks chunks from the mirror (≥ 90 %), $misses compressed"
+else
+    fail "read-only mirror: ≥ 90 % of the chunks from the mirror, the changed one compressed" \
+        "hits $hits remote $remote misses $misses corrupt $corrupt of $chunks chunks"
+fi
+check_eq "read-only mirror: nginx refused a PUT (403)" yes \
+    "$(log_since "$MARK" | grep -qE '^PUT /ro/gzip/chunks/[0-9a-f/]+ 403 ' && echo yes)"
+check_eq "read-only mirror: exactly one remote cache warning" 1 "$(remote_warnings ro)"
+check_contains "read-only mirror: the warning names the mirror, the 403 and that storing there stops" "$T/ro.err" \
+    "^ocipack: warning: remote cache.*$WEBDAV_URL/ro/gzip.*HTTP 403.*stor"
+check_eq "read-only mirror: the store is unchanged" "$ENTRIES_BEFORE" "$(entries "$STORE")"
+grep '^ocipack: warning: remote cache' "$T/ro.err" | sed 's/^/# /'
+
 # The server stopped.
 DOWN_URL=$WEBDAV_URL/gzip
 stop_webdav
@@ -246,6 +414,12 @@ check_eq "stopped server: exactly one remote cache warning" 1 "$(remote_warnings
 read -r hits remote misses corrupt chunks <<<"$(cache_figures stopped)"
 check_eq "stopped server: every chunk compressed (hits misses)" "0 $chunks" "$hits $misses"
 grep '^ocipack: warning: remote cache' "$T/stopped.err" | sed 's/^/# /'
+check "stopped server, credentials in the URL: the build succeeds" \
+    build stopped-user stopped-user --cache "$T/cache-stopped-user" --cache-remote "http://builder:secret-w0rd@${DOWN_URL#http://}"
+check_eq "stopped server, credentials in the URL: exactly one remote cache warning" 1 "$(remote_warnings stopped-user)"
+check_eq "stopped server, credentials in the URL: no output shows the user or the password" "" \
+    "$(no_credentials_shown stopped-user)"
+grep '^ocipack: warning: remote cache' "$T/stopped-user.err" | sed 's/^/# /'
 
 # A slow server (the same store at 10 bytes/s) with a 1 s timeout.
 if start_webdav "$T/dav"; then
