@@ -26,6 +26,22 @@
 #   - a slow server (10 bytes/s) with --cache-remote-timeout 1: the same;
 #   - a URL that is not http(s), or has a query: exit 2 with one error line
 #     naming --cache-remote, no layout written.
+# Answers of a real server (locations of the same nginx, start_webdav),
+# where a unit test would need a scripted server — a mock:
+#   - HTTP 500 and a 301 redirect (not followed: the target holds every
+#     entry, and nginx's log shows no request outside /moved/): exit 0, same
+#     digests, exactly one warning naming the request and the status;
+#   - an entry of 300 MiB (sparse, above the 256 MiB limit): refused from
+#     its Content-Length, peak memory of the build below 100 MiB;
+#   - keep-alive: with --threads 2 a build's GETs and PUTs use ≤ 4
+#     connections (nginx's $connection in the access log); a server that
+#     closes each connection after 2 requests still gets every PUT;
+#   - proxies from the environment (a closed port) are ignored;
+#   - credentials in the URL reach the server (Basic user in the log) and no
+#     output shows them (an HTTP 500, a stopped server);
+#   - a read-only mirror (GET served, PUT 403): a machine with an empty cache
+#     builds a tree with one file changed, ≥ 90 % of the chunks from the
+#     mirror, the changed one compressed, one warning (storing stops).
 set -u
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_services.sh"
