@@ -40,6 +40,7 @@ CacheRun::CacheRun(const ChunkCacheOptions& options, ChunkCacheDir dir, const La
   std::string identity = format.cache_identity();
   if (!identity.empty()) m_use.emplace(ChunkCacheUse{m_dir, std::move(identity), *format.compressed_shape()});
   m_remote_on = m_use && !options.remote_url.empty();
+  m_remote_put_on = m_remote_on.load();
 }
 
 void CacheRun::note(const std::string& warning) {
@@ -55,7 +56,7 @@ CacheWorker& CacheRun::worker() {
     if (remote) {
       worker.remote = std::move(*remote);
     } else if (m_remote_on.exchange(false)) {
-      note("remote cache " + m_options.remote_url + ": " + remote.error().message + "; building without it");
+      note("remote cache: " + remote.error().message + "; building without it");
     }
   }
   return worker;
@@ -66,7 +67,8 @@ Status CacheRun::compress(Compressor& compressor, Chunk& chunk, CacheCounters& c
     add_counters(counters, {.bypassed = 1});
     return compress_chunk(compressor, chunk);
   }
-  const CacheSwitches switches{m_remote_on.load(std::memory_order_relaxed), m_store_on.load(std::memory_order_relaxed)};
+  const CacheSwitches switches{m_remote_on.load(std::memory_order_relaxed), m_remote_put_on.load(std::memory_order_relaxed),
+                               m_store_on.load(std::memory_order_relaxed)};
   OCIPACK_TRY_ASSIGN(const CacheOutcome outcome, compress_with_cache(compressor, *m_use, worker(), switches, chunk));
   CacheCounters add;
   add.hits = outcome.origin != ChunkOrigin::compressed;
@@ -87,6 +89,8 @@ Status CacheRun::compress(Compressor& compressor, Chunk& chunk, CacheCounters& c
   }
   if (!outcome.remote_problem.empty() && m_remote_on.exchange(false))
     note("remote cache: " + outcome.remote_problem + "; building without it");
+  if (!outcome.remote_put_problem.empty() && m_remote_put_on.exchange(false))
+    note("remote cache: " + outcome.remote_put_problem + "; reading from it, no longer storing there");
   return ok_status();
 }
 

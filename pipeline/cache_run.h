@@ -49,6 +49,7 @@ class CacheRun {
   std::optional<ChunkCacheUse> m_use;  // empty: bypassed
   tbb::enumerable_thread_specific<CacheWorker> m_workers;
   std::atomic<bool> m_remote_on{false};
+  std::atomic<bool> m_remote_put_on{false};
   std::atomic<bool> m_store_on{true};
   std::atomic<bool> m_stored{false};
   std::mutex m_warnings_mutex;

@@ -151,9 +151,9 @@ Result<CacheOutcome> compress_with_cache(Compressor& compressor, const ChunkCach
       outcome.store_blocked = stored.error().kind == ErrorKind::corrupt;
     }
   }
-  if (switches.remote && worker.remote && outcome.remote_problem.empty()) {
+  if (switches.remote && switches.remote_put && worker.remote && outcome.remote_problem.empty()) {
     const RemoteReply reply = worker.remote->put(cache_entry_path(key), worker.entry);
-    if (reply.outcome != RemoteOutcome::hit) outcome.remote_problem = reply.problem;
+    if (reply.outcome != RemoteOutcome::hit) outcome.remote_put_problem = reply.problem;
   }
   return outcome;
 }

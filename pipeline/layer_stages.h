@@ -96,9 +96,11 @@ struct CacheWorker {
 };
 
 // What the run still allows (switched off after a failure, for the rest
-// of the build): asking the remote, and storing entries locally.
+// of the build): asking the remote, storing entries there (a read-only
+// mirror refuses PUTs but still serves), and storing entries locally.
 struct CacheSwitches {
   bool remote = false;
+  bool remote_put = false;
   bool store = true;
 };
 
@@ -111,7 +113,8 @@ struct CacheOutcome {
   std::string corrupt_problem;     // which, and why
   std::string store_problem;       // storing locally failed (a full disk): stop storing
   bool store_blocked = false;      // only this entry's place is blocked: warn, keep storing
-  std::string remote_problem;      // the remote failed: stop asking it
+  std::string remote_problem;      // a GET failed: stop asking the remote
+  std::string remote_put_problem;  // a PUT failed: stop storing there
 };
 
 // Compress stage with a cache: the chunk's key (chunk_cache_key over the

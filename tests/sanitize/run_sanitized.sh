@@ -2,7 +2,8 @@
 # run_sanitized.sh: builds ocipack and the unit tests with AddressSanitizer,
 # LeakSanitizer and UndefinedBehaviorSanitizer (gcc, -O1) in build-sanitize/,
 # then runs every unit test and the integration scripts that drive the code
-# most exposed to hostile input (tar input, bad input, layouts) with the
+# most exposed to hostile input (tar input, bad input, layouts, the chunk
+# cache's entries) with the
 # sanitized binary. Any sanitizer report fails the run. Prints
 # "N passed, N failed".
 #
@@ -36,7 +37,7 @@ run() {  # NAME CMD...: PASS when CMD exits 0 and printed no sanitizer report
     fi
 }
 run unit "$out/tests/ocipack_unit_tests"
-for t in tar_input bad_input layers hostile_base hostile_layout; do
+for t in tar_input bad_input layers hostile_base hostile_layout cache; do
     run "integration.$t" bash "$repo/tests/integration/test_$t.sh" "$out/ocipack"
 done
 echo "$passed passed, $failed failed"
