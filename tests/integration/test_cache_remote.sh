@@ -73,6 +73,7 @@ build() {
 
 # build_measured NAME OUT ARGS...: build, and the build's peak resident
 # memory in KiB (getrusage of the child) in $T/NAME.rss.
+# shellcheck disable=SC2317  # called through check
 build_measured() {
     local name=$1 out=$2
     shift 2
@@ -356,6 +357,7 @@ check_eq "keep-alive: machine A: no remote cache warning" 0 "$(remote_warnings k
 # Proxies from the environment (a closed port) are ignored: machine B builds
 # from the prefix machine A filled as if they were not set.
 P=http://127.0.0.1:1
+# shellcheck disable=SC2317  # called through check
 with_proxies() {
     http_proxy=$P HTTP_PROXY=$P https_proxy=$P HTTPS_PROXY=$P ALL_PROXY=$P all_proxy=$P "$@"
 }
