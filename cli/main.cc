@@ -23,11 +23,13 @@
 #include "cli/inspect_text.h"
 #include "cli/options.h"
 #include "cli/progress.h"
+#include "core/cache/chunk_cache.h"
 #include "core/image/layout_verify.h"
 #include "core/oci/layout_gc.h"
 #include "core/oci/layout_index.h"
 #include "core/oci/layout_ops.h"
 #include "core/util/text.h"
+#include "core/util/time_format.h"
 #include "pipeline/thread_allowance.h"
 
 namespace {
@@ -203,6 +205,11 @@ void print_build_summary(const ocipack::BuildOptions& build, const ocipack::Buil
                                           static_cast<double>(s.uncompressed_size)
                                     : 0.0,
                 static_cast<unsigned long long>(s.chunks));
+    if (s.cache.hits + s.cache.misses > 0)
+      std::printf("  cache: %llu of %llu chunks reused (%llu from the remote), %.2f s of compression saved\n",
+                  static_cast<unsigned long long>(s.cache.hits), static_cast<unsigned long long>(s.chunks),
+                  static_cast<unsigned long long>(s.cache.remote_hits),
+                  static_cast<double>(s.cache.saved_nanoseconds) / 1e9);
   }
   auto format = resolve_layer_format(build.layer.codec);  // the build resolved it already: cannot fail here
   std::printf("  %.2f s, %d threads, %s\n", result.seconds, build.layer.threads,
@@ -211,6 +218,47 @@ void print_build_summary(const ocipack::BuildOptions& build, const ocipack::Buil
     std::printf("  sbom referrer %s (%s)\n", result.sbom->digest.str().c_str(),
                 printable(result.sbom->artifact_type).c_str());
   if (build.tar_output) std::printf("  tarball %s\n", printable(*build.tar_output).c_str());
+}
+
+// `ocipack cache stats DIR`: what the cache holds and how the last builds used it.
+int run_cache_stats(const CommandLine& command) {
+  using namespace ocipack;
+  auto cache = ChunkCacheDir::open(command.cache_dir);
+  if (!cache) return fail(cache.error());
+  auto usage = cache->usage();
+  if (!usage) return fail(usage.error());
+  auto builds = cache->recent_builds(10);
+  if (!builds) return fail(builds.error());
+  std::printf("cache %s: %llu entries, %s\n", printable(command.cache_dir).c_str(),
+              static_cast<unsigned long long>(usage->entries), cli::human_bytes(usage->bytes).c_str());
+  uint64_t hits = 0, chunks = 0;
+  for (const CacheBuildRecord& b : *builds) {
+    const uint64_t all = b.hits + b.remote_hits + b.misses;
+    hits += b.hits + b.remote_hits;
+    chunks += all;
+    std::printf("  build %s: %llu of %llu chunks reused (%llu remote), %llu corrupt, %.2f s saved\n",
+                format_rfc3339(b.finished_at).c_str(), static_cast<unsigned long long>(b.hits + b.remote_hits),
+                static_cast<unsigned long long>(all), static_cast<unsigned long long>(b.remote_hits),
+                static_cast<unsigned long long>(b.corrupt), static_cast<double>(b.saved_nanoseconds) / 1e9);
+  }
+  if (chunks) std::printf("hit rate of the last %zu builds: %.1f%%\n", builds->size(), 100.0 * static_cast<double>(hits) / static_cast<double>(chunks));
+  return 0;
+}
+
+// `ocipack cache prune DIR [--max-size S]`.
+int run_cache_prune(const CommandLine& command) {
+  using namespace ocipack;
+  auto cache = ChunkCacheDir::open(command.cache_dir);
+  if (!cache) return fail(cache.error());
+  auto before = cache->usage();
+  if (!before) return fail(before.error());
+  auto after = cache->prune(command.cache_max_bytes);
+  if (!after) return fail(after.error());
+  std::printf("cache %s: removed %llu entries (%s), %llu left (%s)\n", printable(command.cache_dir).c_str(),
+              static_cast<unsigned long long>(before->entries - std::min(before->entries, after->entries)),
+              cli::human_bytes(before->bytes - std::min(before->bytes, after->bytes)).c_str(),
+              static_cast<unsigned long long>(after->entries), cli::human_bytes(after->bytes).c_str());
+  return 0;
 }
 
 // `ocipack build`: the library builds, with the cancel flag the signal
@@ -251,6 +299,8 @@ int main(int argc, char** argv) {
   if (const char* sde = std::getenv("SOURCE_DATE_EPOCH")) env.source_date_epoch = sde;
   env.now = static_cast<int64_t>(std::time(nullptr));
   env.hardware_threads = static_cast<int>(std::thread::hardware_concurrency());
+  if (const char* dir = std::getenv("OCIPACK_CACHE_DIR")) env.cache_dir = dir;
+  if (const char* url = std::getenv("OCIPACK_CACHE_REMOTE")) env.cache_remote = url;
 
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto command = cli::parse_command_line(args, env);
@@ -265,6 +315,8 @@ int main(int argc, char** argv) {
     case CommandLine::Action::verify: return run_verify(*command);
     case CommandLine::Action::index: return run_index(*command);
     case CommandLine::Action::attach: return run_attach(*command);
+    case CommandLine::Action::cache_stats: return run_cache_stats(*command);
+    case CommandLine::Action::cache_prune: return run_cache_prune(*command);
   }
   return cli::k_exit_usage;
 }

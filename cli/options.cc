@@ -15,6 +15,7 @@
 #include "cli/errors.h"
 #include "cli/shlex.h"
 #include "cli/suggest.h"
+#include "core/cache/remote_cache.h"
 #include "core/codec/codec.h"
 #include "core/layer/layer_format.h"
 #include "core/oci/arch.h"
@@ -84,7 +85,7 @@ Result<std::map<std::string, std::string>> parse_annotations(const std::string& 
   return annotations;
 }
 
-Result<size_t> parse_size(const std::string& flag, const std::string& value) {
+Result<uint64_t> parse_size(const std::string& flag, const std::string& value) {
   uint64_t number = 0;
   auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
   std::string_view suffix(ptr, static_cast<size_t>(value.data() + value.size() - ptr));
@@ -92,9 +93,10 @@ Result<size_t> parse_size(const std::string& flag, const std::string& value) {
   if (suffix.empty() || suffix == "B") scale = 1;
   else if (suffix == "K" || suffix == "k" || suffix == "KiB") scale = 1024;
   else if (suffix == "M" || suffix == "m" || suffix == "MiB") scale = 1024 * 1024;
-  if (ec != std::errc() || ptr == value.data() || scale == 0 || number > (1ULL << 40))
-    return usage_error(flag + " '" + value + "': expected a size such as 1M, 512K or 65536");
-  return static_cast<size_t>(number * scale);
+  else if (suffix == "G" || suffix == "g" || suffix == "GiB") scale = 1024 * 1024 * 1024;
+  if (ec != std::errc() || ptr == value.data() || scale == 0 || number > (uint64_t{1} << 60) / scale)
+    return usage_error(flag + " '" + value + "': expected a size such as 1M, 512K, 5G or 65536");
+  return number * scale;
 }
 
 Result<std::vector<std::string>> parse_command_words(const std::string& flag,
@@ -154,6 +156,9 @@ struct BuildFlags {
   int threads = 0;
   bool quiet = false, fast = false, dictionary = false, stats = false, progress = false,
        no_progress = false;
+  std::string cache, cache_max_size = "5G", cache_remote;
+  int cache_remote_timeout = 15;
+  bool no_cache = false;
   const CLI::App* app = nullptr;  // the subcommand, which knows what was given
 
   bool given(const char* flag) const { return app->count(flag) > 0; }
@@ -166,6 +171,34 @@ struct LayoutFlags {
   std::string platform;  // inspect --platform
   bool json = false;   // inspect --json
 };
+
+// `ocipack cache stats|prune`'s flags.
+struct CacheFlags {
+  std::string dir;
+  std::string max_size;  // prune --max-size; empty: the default limit
+};
+
+// `ocipack cache stats DIR` and `ocipack cache prune DIR [--max-size S]`.
+CLI::App* add_cache(CLI::App& app, CacheFlags& stats_flags, CacheFlags& prune_flags) {
+  CLI::App* cache = app.add_subcommand("cache", "Look after a chunk cache (build --cache DIR): stats, prune");
+  cache->require_subcommand(1);
+  CLI::App* stats = cache->add_subcommand("stats", "Entries, bytes and the hit rate of the last builds of a chunk cache");
+  stats->add_option("DIR", stats_flags.dir, "Chunk cache directory")->required();
+  CLI::App* prune = cache->add_subcommand("prune", "Remove least recently used entries until the cache fits its size");
+  prune->add_option("DIR", prune_flags.dir, "Chunk cache directory")->required();
+  prune->add_option("--max-size", prune_flags.max_size, "Size to prune to (default 5G, as build --cache-max-size)");
+  return cache;
+}
+
+Result<CommandLine> cache_command(CommandLine::Action action, const CacheFlags& flags) {
+  CommandLine cl;
+  cl.action = action;
+  cl.cache_dir = flags.dir;
+  if (!flags.max_size.empty()) {
+    OCIPACK_TRY_ASSIGN(cl.cache_max_bytes, parse_size("--max-size", flags.max_size));
+  }
+  return cl;
+}
 
 // `ocipack index`'s flags as CLI11 stores them.
 struct IndexFlags {
@@ -228,6 +261,13 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
   build->add_option("--tar-output", flags.tar_output, "Also write the layout as a tarball (OCI_IMAGE_TAR_OUTPUT)");
   build->add_option("--digestfile", flags.digest_file, "After the build, write the manifest digest (sha256:..., no newline) to FILE, as skopeo does");
   build->add_option("--iidfile", flags.iid_file, "After the build, write the config digest, the image id (sha256:..., no newline), to FILE, as podman does");
+  build->add_option("--cache", flags.cache, "Chunk cache DIR: chunks compressed before are read, not compressed again (same bytes); default $OCIPACK_CACHE_DIR");
+  build->add_option("--cache-max-size", flags.cache_max_size, "Prune the chunk cache to this size after a build, least recently used first")
+      ->capture_default_str();
+  build->add_option("--cache-remote", flags.cache_remote, "Shared chunk cache: an HTTP URL answering GET and PUT (WebDAV); default $OCIPACK_CACHE_REMOTE; needs --cache");
+  build->add_option("--cache-remote-timeout", flags.cache_remote_timeout, "Seconds a remote cache request may take before the remote is left alone for this build")
+      ->capture_default_str();
+  build->add_flag("--no-cache", flags.no_cache, "Use no chunk cache, whatever $OCIPACK_CACHE_DIR says");
   build->add_flag("-q,--quiet", flags.quiet, "Print nothing on success (and no progress bar)");
   build->add_flag("--stats", flags.stats, "Print per-stage time and throughput after the build");
   build->add_flag("--progress", flags.progress, "Draw the progress bar even when stderr is not a terminal");
@@ -536,7 +576,29 @@ Status set_digest_files(const BuildFlags& flags, BuildOptions& b) {
   return ok_status();
 }
 
-// The layer pipeline: codec, threads, chunk size, and the tarball.
+// The chunk cache: --cache (else $OCIPACK_CACHE_DIR), --cache-remote (else
+// $OCIPACK_CACHE_REMOTE), their limits; --no-cache turns both off.
+Status set_cache(const BuildFlags& flags, const Environment& env, ChunkCacheOptions& cache) {
+  if (flags.no_cache) {
+    if (flags.given("--cache") || flags.given("--cache-remote"))
+      return usage_error("--no-cache contradicts --cache and --cache-remote");
+    return ok_status();
+  }
+  cache.dir = flags.given("--cache") ? flags.cache : env.cache_dir.value_or("");
+  cache.remote_url = flags.given("--cache-remote") ? flags.cache_remote : env.cache_remote.value_or("");
+  if (flags.given("--cache") && flags.cache.empty()) return usage_error("--cache: the directory name is empty");
+  OCIPACK_TRY_ASSIGN(cache.max_bytes, parse_size("--cache-max-size", flags.cache_max_size));
+  if (flags.cache_remote_timeout < 1 || flags.cache_remote_timeout > 3600)
+    return usage_error("--cache-remote-timeout " + std::to_string(flags.cache_remote_timeout) + ": expected 1-3600 seconds");
+  cache.remote_timeout_ms = 1000L * flags.cache_remote_timeout;
+  if (!cache.remote_url.empty()) {
+    if (cache.dir.empty()) return usage_error("--cache-remote needs a local --cache DIR (or $OCIPACK_CACHE_DIR)");
+    OCIPACK_TRY(check_remote_cache_url(cache.remote_url));
+  }
+  return ok_status();
+}
+
+// The layer pipeline: codec, threads, chunk size, cache, and the tarball.
 Status set_layer_options(const BuildFlags& flags, const Environment& env, BuildOptions& b) {
   OCIPACK_TRY(set_codec(flags, b.layer.codec));
   if (flags.threads < 0 || flags.threads > 1024)
@@ -551,6 +613,7 @@ Status set_layer_options(const BuildFlags& flags, const Environment& env, BuildO
     b.layer.chunking.target_size = chunk;
   }
   if (!flags.tar_output.empty()) b.tar_output = flags.tar_output;
+  OCIPACK_TRY(set_cache(flags, env, b.layer.cache));
   return set_digest_files(flags, b);
 }
 
@@ -601,9 +664,10 @@ struct Program {
   IndexFlags index_flags;
   AttachFlags attach_flags;
   HelpFlags help_flags;
+  CacheFlags cache_stats_flags, cache_prune_flags;
   std::string version = std::string("ocipack ") + OCIPACK_VERSION + " (" + codec_description(CodecKind::libdeflate) +
                         ", " + codec_description(CodecKind::isal) + ", " + codec_description(CodecKind::zstd) + ")";
-  CLI::App *build, *tags, *inspect, *gc, *verify, *index, *attach, *help, *version_command;
+  CLI::App *build, *tags, *inspect, *gc, *verify, *index, *attach, *cache, *help, *version_command;
 
   Program() {
     app.require_subcommand(1);
@@ -615,6 +679,7 @@ struct Program {
     verify = add_verify(app, verify_flags);
     index = add_index(app, index_flags);
     attach = add_attach(app, attach_flags);
+    cache = add_cache(app, cache_stats_flags, cache_prune_flags);
     help = app.add_subcommand("help", "Print the help of COMMAND (or this help)");
     help->add_option("COMMAND", help_flags.command, "A subcommand");
     version_command = app.add_subcommand("version", "Print the version and the codec libraries this binary uses");
@@ -688,6 +753,20 @@ Status check_names(const Program& program, const std::vector<std::string>& args)
   const CLI::App* sub = program.subcommand(args[at]);
   if (sub == nullptr)
     return usage_error("unknown command '" + args[at] + "'" + did_you_mean(args[at], program.subcommand_names()));
+  if (!sub->get_subcommands({}).empty()) {  // `cache stats`: the flags are the inner command's
+    const size_t inner = at + 1 + command_position(std::vector<std::string>(args.begin() + static_cast<std::ptrdiff_t>(at) + 1, args.end()));
+    if (inner == args.size()) return check_flags(*sub, args, at + 1, args.size());
+    std::vector<std::string> names;
+    const CLI::App* command = nullptr;
+    for (const CLI::App* candidate : sub->get_subcommands({})) {
+      names.push_back(candidate->get_name());
+      if (candidate->get_name() == args[inner]) command = candidate;
+    }
+    if (command == nullptr)
+      return usage_error("unknown command '" + args[at] + " " + args[inner] + "'" + did_you_mean(args[inner], names));
+    OCIPACK_TRY(check_flags(*sub, args, at + 1, inner));
+    return check_flags(*command, args, inner + 1, args.size());
+  }
   return check_flags(*sub, args, at + 1, args.size());
 }
 
@@ -740,6 +819,11 @@ Result<CommandLine> parse(const std::vector<std::string>& args, const Environmen
   if (program.inspect->parsed()) return inspect_command(program.inspect_flags);
   if (program.index->parsed()) return index_command(program.index_flags);
   if (program.attach->parsed()) return attach_command(program.attach_flags);
+  if (program.cache->parsed()) {
+    if (program.cache->get_subcommand("stats")->parsed())
+      return cache_command(CommandLine::Action::cache_stats, program.cache_stats_flags);
+    return cache_command(CommandLine::Action::cache_prune, program.cache_prune_flags);
+  }
   return build_command(program.build_flags, env);
 }
 }  // namespace

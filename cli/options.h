@@ -25,10 +25,12 @@ struct Environment {
   std::optional<std::string> source_date_epoch;  // $SOURCE_DATE_EPOCH
   int64_t now = 0;                               // seconds since the epoch
   int hardware_threads = 1;
+  std::optional<std::string> cache_dir;     // $OCIPACK_CACHE_DIR: --cache unless given (or --no-cache)
+  std::optional<std::string> cache_remote;  // $OCIPACK_CACHE_REMOTE: --cache-remote unless given
 };
 
 struct CommandLine {
-  enum class Action { build, tags, inspect, gc, verify, index, attach, help, version };
+  enum class Action { build, tags, inspect, gc, verify, index, attach, help, version, cache_stats, cache_prune };
   Action action = Action::build;
   std::string text;        // help or version text to print for those actions
   BuildOptions build;      // build
@@ -38,6 +40,8 @@ struct CommandLine {
   bool json = false;       // inspect --json, tags --json
   std::optional<Platform> platform;  // inspect --platform
   IndexRequest index;      // index
+  std::string cache_dir;   // cache stats, cache prune
+  uint64_t cache_max_bytes = k_default_cache_max_bytes;  // cache prune --max-size
   bool quiet = false;      // build, index: print nothing on success
   bool stats = false;      // build: print per-stage times after the build
   bool progress = false;   // build: draw a bar even if stderr is not a terminal
@@ -59,7 +63,7 @@ Result<std::string> parse_port(const std::string& value);               // "80" 
 Result<std::pair<std::string, std::string>> parse_key_value(const std::string& flag,
                                                             const std::string& value);
 Status check_stop_signal(const std::string& value);  // SIGTERM, TERM, 15, SIGRTMIN+3
-Result<size_t> parse_size(const std::string& flag, const std::string& value);  // 1M, 512K, 65536
+Result<uint64_t> parse_size(const std::string& flag, const std::string& value);  // 1M, 512K, 5G, 65536
 Result<std::vector<std::string>> parse_command_words(const std::string& flag,
                                                      const std::vector<std::string>& values);
 

@@ -72,6 +72,16 @@ std::string format_stats(const LayerResult& layer, int threads) {
                 static_cast<unsigned long long>(layer.chunker.entries),
                 static_cast<unsigned long long>(layer.chunker.files_read), threads);
   out += line;
+  const CacheCounters& c = layer.cache;
+  if (c.hits + c.misses + c.bypassed > 0) {
+    std::snprintf(line, sizeof line,
+                  "cache hits %llu (remote %llu), misses %llu, corrupt %llu, bypassed %llu, saved %.3f s of compression%s\n",
+                  static_cast<unsigned long long>(c.hits), static_cast<unsigned long long>(c.remote_hits),
+                  static_cast<unsigned long long>(c.misses), static_cast<unsigned long long>(c.corrupt),
+                  static_cast<unsigned long long>(c.bypassed), static_cast<double>(c.saved_nanoseconds) / 1e9,
+                  c.bypassed ? " (this format's chunks depend on the ones before: not cached)" : "");
+    out += line;
+  }
   return out;
 }
 

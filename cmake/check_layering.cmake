@@ -15,7 +15,7 @@ set(allowed_tar "util")
 set(allowed_oci "util;tar")
 set(allowed_layer "util;codec;tar;oci")
 set(allowed_image "util;codec;tar;oci;layer")
-set(allowed_cache "util")
+set(allowed_cache "util;codec")
 set(areas util codec tar oci layer image cache)
 
 if(NOT SOURCE_DIR)

@@ -10,7 +10,8 @@
 //                         chunks exist at once (bounded memory)
 //     → dispatch          to the chunk's own layer
 //     → fan_out ─┬→ compress (parallel: compress_chunk, one reused
-//                │   Compressor per worker thread)
+//                │   Compressor per worker thread; with a chunk cache,
+//                │   CacheRun::compress reads chunks compressed before)
 //                │     → compressed_in_order (sequencer) → write_blob
 //                │       (serial: BlobSink::append, the blob's SHA-256 + write;
 //                │       the framing learns each frame's compressed size)
@@ -44,6 +45,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "pipeline/cache_run.h"
 #include "pipeline/chunk_pool.h"
 #include "pipeline/first_error.h"
 #include "pipeline/layer_stages.h"
@@ -74,6 +76,7 @@ struct RunState {
   const BuildHooks& hooks;
   ChunkPool pool;
   tbb::enumerable_thread_specific<std::unique_ptr<Compressor>> compressors;  // made on first use
+  std::unique_ptr<CacheRun> cache;          // null: no chunk cache
   std::atomic<bool> any_failed{false};
   FirstError errors;                        // failures outside any one layer (the arena, dispatch)
   std::function<void()> start_next_layer;  // activates the next layer's producer, if any
@@ -128,6 +131,7 @@ class LayerRun {
   uint64_t m_chunks = 0;      // chunks written
   bool m_ended = false;       // the producer reached the end of the stream
   StageTimer m_compress, m_hash, m_write;
+  CacheCounters m_cache;      // added to by the compress workers (atomically)
 };
 
 // The layer's first turn: open its source, write the blob's prologue.
@@ -170,6 +174,7 @@ Chunk* LayerRun::compress(Chunk* chunk) {
       OCIPACK_TRY_ASSIGN(compressor, m_run.format.make_compressor());
     }
     auto timing = m_compress.time(chunk->size);
+    if (m_run.cache) return m_run.cache->compress(*compressor, *chunk, m_cache);
     return compress_chunk(*compressor, *chunk);
   });
   return chunk;
@@ -218,6 +223,7 @@ Result<LayerOutcome> LayerRun::finish(uint64_t wall_nanoseconds) {
   result.chunker = m_chunker->counters();
   result.stats = {m_chunker->walk_stats(), m_chunker->read_stats(), m_compress.stats(), m_hash.stats(),
                   m_write.stats(), wall_nanoseconds};
+  result.cache = m_cache;
   outcome.warnings = m_chunker->warnings();
   return outcome;
 }
@@ -303,6 +309,7 @@ Result<std::vector<LayerOutcome>> run_layer_graph(const LayerFormat& format, con
   const size_t capacity = options.chunking.capacity();
   OCIPACK_TRY_ASSIGN(const auto sizing, format.make_compressor());  // only for its bound()
   RunState run(format, hooks, capacity, sizing->bound(capacity));
+  OCIPACK_TRY_ASSIGN(run.cache, CacheRun::open(options.cache, format));
   std::vector<std::unique_ptr<LayerRun>> layers;
   for (size_t i = 0; i < jobs.size(); ++i)
     layers.push_back(std::make_unique<LayerRun>(i, std::move(jobs[i]), options.chunking, run));
@@ -322,6 +329,11 @@ Result<std::vector<LayerOutcome>> run_layer_graph(const LayerFormat& format, con
   for (auto& layer : layers) {
     OCIPACK_TRY_ASSIGN(auto outcome, layer->finish(wall.stats().nanoseconds));
     outcomes.push_back(std::move(outcome));
+  }
+  if (run.cache && !outcomes.empty()) {
+    CacheCounters totals;
+    for (const LayerOutcome& outcome : outcomes) add_counters(totals, outcome.result.cache);
+    for (std::string& warning : run.cache->finish(totals)) outcomes.front().warnings.push_back(std::move(warning));
   }
   return outcomes;
 }

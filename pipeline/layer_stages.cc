@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/util/file_io.h"
+#include "pipeline/stage_clock.h"
 
 namespace ocipack {
 
@@ -68,6 +69,88 @@ Status compress_chunk(Compressor& compressor, Chunk& chunk) {
   return ok_status();
 }
 
+namespace {
+
+// Puts a decoded entry's bytes into the chunk as compress_chunk would have;
+// false when the entry does not fit the chunk's frames.
+bool take_entry(const CacheEntryView& entry, Chunk& chunk) {
+  const bool framed = !chunk.frame_ends.empty();
+  if (framed != !entry.frame_sizes.empty() || (framed && entry.frame_sizes.size() != chunk.frame_ends.size()))
+    return false;
+  if (entry.payload.size() > chunk.compressed_capacity) {
+    chunk.compressed = std::make_unique<std::byte[]>(entry.payload.size());
+    chunk.compressed_capacity = entry.payload.size();
+  }
+  std::memcpy(chunk.compressed.get(), entry.payload.data(), entry.payload.size());
+  chunk.compressed_size = entry.payload.size();
+  chunk.compressed_frame_sizes.assign(entry.frame_sizes.begin(), entry.frame_sizes.end());
+  return true;
+}
+
+// Looks in the local store, then the remote; true when the chunk was filled.
+bool reuse_entry(const ChunkCacheUse& cache, CacheWorker& worker, CacheSwitches switches, const ChunkKey& key,
+                 Chunk& chunk, CacheOutcome& outcome) {
+  CacheEntryView entry;
+  std::string problem;
+  switch (cache.local.lookup(key, worker.entry, entry, problem)) {
+    case CacheLookup::hit:
+      if (take_entry(entry, chunk)) {
+        outcome.origin = ChunkOrigin::local;
+        outcome.saved_nanoseconds = entry.compress_nanoseconds;
+        return true;
+      }
+      problem = "cache entry " + cache.local.dir() + "/" + cache_entry_path(key) + ": frames do not match the chunk; recomputed";
+      [[fallthrough]];
+    case CacheLookup::corrupt:
+      outcome.corrupt = true;
+      outcome.corrupt_problem = problem;
+      break;
+    case CacheLookup::miss: break;
+  }
+  if (!switches.remote || !worker.remote) return false;
+  const std::string path = cache_entry_path(key);
+  const RemoteReply reply = worker.remote->get(path, worker.entry);
+  if (reply.outcome == RemoteOutcome::failed) outcome.remote_problem = reply.problem;
+  if (reply.outcome != RemoteOutcome::hit) return false;
+  auto decoded = decode_cache_entry(worker.entry, key);
+  if (!decoded || !take_entry(*decoded, chunk)) {
+    outcome.corrupt = true;
+    outcome.corrupt_problem = "remote cache entry " + path + ": " +
+                              (decoded ? std::string("frames do not match the chunk") : decoded.error().message) +
+                              "; recomputed and replaced";
+    return false;
+  }
+  outcome.origin = ChunkOrigin::remote;
+  outcome.saved_nanoseconds = decoded->compress_nanoseconds;
+  if (switches.store) {
+    if (Status stored = cache.local.store(key, worker.entry); !stored) outcome.store_problem = stored.error().message;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<CacheOutcome> compress_with_cache(Compressor& compressor, const ChunkCacheUse& cache, CacheWorker& worker,
+                                         CacheSwitches switches, Chunk& chunk) {
+  const ChunkKey key = chunk_cache_key(cache.identity, chunk.frame_ends, chunk.bytes());
+  CacheOutcome outcome;
+  if (reuse_entry(cache, worker, switches, key, chunk, outcome)) return outcome;
+  const uint64_t started = monotonic_ns();
+  OCIPACK_TRY(compress_chunk(compressor, chunk));
+  const uint64_t nanoseconds = monotonic_ns() - started;
+  const std::span<const size_t> frames =
+      chunk.frame_ends.empty() ? std::span<const size_t>{} : std::span<const size_t>(chunk.compressed_frame_sizes);
+  encode_cache_entry(key, frames, nanoseconds, chunk.compressed_bytes(), worker.entry);
+  if (switches.store) {
+    if (Status stored = cache.local.store(key, worker.entry); !stored) outcome.store_problem = stored.error().message;
+  }
+  if (switches.remote && worker.remote && outcome.remote_problem.empty()) {
+    const RemoteReply reply = worker.remote->put(cache_entry_path(key), worker.entry);
+    if (reply.outcome != RemoteOutcome::hit) outcome.remote_problem = reply.problem;
+  }
+  return outcome;
+}
+
 std::span<const size_t> written_frame_sizes(const Chunk& chunk) {
   if (!chunk.frame_ends.empty()) return chunk.compressed_frame_sizes;
   return {&chunk.compressed_size, 1};
@@ -76,7 +159,12 @@ std::span<const size_t> written_frame_sizes(const Chunk& chunk) {
 Status BlobSink::append(std::span<const std::byte> bytes) {
   m_hash.update(bytes);
   m_size += bytes.size();
-  return write_all(m_fd, bytes, m_name);
+  OCIPACK_TRY(write_all(m_fd, bytes, m_name));
+  if (m_size - m_written_back >= k_writeback_bytes) {
+    start_writeback(m_fd, m_written_back, m_size - m_written_back);
+    m_written_back = m_size;
+  }
+  return ok_status();
 }
 
 }  // namespace ocipack

@@ -7,6 +7,10 @@
 //                         the format observes of that stream (CRC-32);
 //   compress_chunk      — one chunk through the format's compressor (one
 //                         output per frame when the chunk has several);
+//   compress_with_cache — the same, but a chunk compressed before (same
+//                         bytes, same format) is read from the chunk cache
+//                         (local, then remote) instead, and a new one is
+//                         stored there;
 //   BlobSink            — appends to the blob file, hashing as it goes.
 // Timing (--stats) and progress are the graph's business, not theirs.
 #pragma once
@@ -17,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "core/cache/chunk_cache.h"
+#include "core/cache/remote_cache.h"
 #include "core/codec/codec.h"
 #include "core/layer/layer_format.h"
 #include "core/util/digest.h"
@@ -74,8 +80,50 @@ Status compress_chunk(Compressor& compressor, Chunk& chunk);
 // sizes, or its whole output for a chunk that is one frame.
 std::span<const size_t> written_frame_sizes(const Chunk& chunk);
 
+// The chunk cache as the compress stage uses it (issue 15).
+struct ChunkCacheUse {
+  const ChunkCacheDir& local;
+  std::string identity;  // LayerFormat::cache_identity(), never empty here
+};
+
+// One worker thread's cache state: its entry buffer (reused) and its
+// connection to the remote, if there is one.
+struct CacheWorker {
+  std::vector<std::byte> entry;
+  std::unique_ptr<RemoteCache> remote;
+};
+
+// What the run still allows (switched off after a failure, for the rest
+// of the build): asking the remote, and storing entries locally.
+struct CacheSwitches {
+  bool remote = false;
+  bool store = true;
+};
+
+enum class ChunkOrigin { compressed, local, remote };
+
+struct CacheOutcome {
+  ChunkOrigin origin = ChunkOrigin::compressed;
+  uint64_t saved_nanoseconds = 0;  // the compression time recorded in the entry used
+  bool corrupt = false;            // an entry was refused (and recomputed)
+  std::string corrupt_problem;     // which, and why
+  std::string store_problem;       // storing locally failed (a full disk): stop storing
+  std::string remote_problem;      // the remote failed: stop asking it
+};
+
+// Compress stage with a cache: the chunk's key (chunk_cache_key over the
+// identity, frame ends and bytes); a valid local entry, else a valid
+// remote entry (then also stored locally), fills chunk.compressed (and its
+// frame sizes) exactly as compress_chunk would; otherwise compress_chunk,
+// then store the entry locally and PUT it to the remote. Cache failures are
+// outcomes, never errors: only compression fails the stage.
+Result<CacheOutcome> compress_with_cache(Compressor& compressor, const ChunkCacheUse& cache, CacheWorker& worker,
+                                         CacheSwitches switches, Chunk& chunk);
+
 // Write stage: appends bytes to the blob file `fd` and hashes them for the
-// blob's digest. Errors name the file as `name`.
+// blob's digest, starting the disk writes of every k_writeback_bytes
+// written (so the fsync that commits the blob has little left to do).
+// Errors name the file as `name`.
 class BlobSink {
  public:
   BlobSink(int fd, std::string name) : m_fd(fd), m_name(std::move(name)) {}
@@ -88,6 +136,9 @@ class BlobSink {
   std::string m_name;
   Sha256 m_hash;
   uint64_t m_size = 0;
+  uint64_t m_written_back = 0;  // bytes whose writeback was started
 };
+
+inline constexpr uint64_t k_writeback_bytes = uint64_t{8} << 20;
 
 }  // namespace ocipack

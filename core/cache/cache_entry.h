@@ -10,9 +10,12 @@
 //
 // Entry (binary, little-endian), checked whole on every read, so a torn,
 // truncated or foreign file is never used:
-//   magic "OCPKCH01" | key (32) | compress_nanoseconds u64 | frame count u32 |
-//   frame sizes u64 × count | payload size u64 | payload | SHA-256 of all
-//   the bytes before it (32)
+//   magic "OCPKCH02" | key (32) | compress_nanoseconds u64 | frame count u32 |
+//   frame sizes u64 × count | payload size u64 | payload | CRC-64/ISO of all
+//   the bytes before it (8)
+// The checksum finds torn, truncated and bit-flipped entries (what a crash,
+// a full disk or a bad transfer leaves); it is a CRC rather than SHA-256
+// because a warm build reads every entry, and SHA-256 already bounds it.
 #pragma once
 
 #include <cstddef>

@@ -1,2 +1,249 @@
-// Placeholder while the chunk cache is being written (issue 15): see chunk_cache.h.
+// The local chunk store (chunk_cache.h): one file per entry below
+// DIR/chunks/, reached without following symlinks below DIR (entries are
+// checked whole anyway: a planted or torn file is refused, removed and
+// recomputed). Nothing here is fsynced: the cache is a speed-up whose every
+// entry is verified on read, so a crash costs at most a recomputation.
 #include "core/cache/chunk_cache.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <ctime>
+#include <sstream>
+
+#include "core/util/file_io.h"
+#include "core/util/open_beneath.h"
+
+namespace ocipack {
+
+namespace {
+
+constexpr const char* k_chunks_dir = "chunks";
+constexpr const char* k_builds_log = "builds.log";
+constexpr std::string_view k_temp_prefix = ".tmp-";
+constexpr int64_t k_stale_temp_seconds = 3600;
+constexpr int64_t k_touch_after_seconds = 3600;  // older temp files belong to no running build
+constexpr off_t k_builds_log_limit = 256 * 1024;  // then the log keeps its last lines only
+constexpr size_t k_builds_log_keep = 200;
+
+Error cache_io_error(const std::string& what, int err) {
+  return field_error(ErrorKind::io, "cache.dir", " " + what + ": " + errno_text(err));
+}
+
+// Opens (creating if asked) the directory `name` below `dir_fd`, never through a symlink.
+Result<UniqueFd> open_subdir(int dir_fd, const std::string& name, bool create, const std::string& shown) {
+  if (create && ::mkdirat(dir_fd, name.c_str(), 0755) != 0 && errno != EEXIST)
+    return cache_io_error("cannot create " + shown, errno);
+  UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return cache_io_error("cannot open " + shown, errno);
+  return fd;
+}
+
+std::string random_suffix() {
+  uint64_t value = 0;
+  if (::getrandom(&value, sizeof value, 0) != sizeof value) value = static_cast<uint64_t>(::getpid()) ^ static_cast<uint64_t>(std::time(nullptr));
+  char text[17];
+  std::snprintf(text, sizeof text, "%016" PRIx64, value);
+  return text;
+}
+
+struct EntryFile {
+  std::string path;  // relative to DIR
+  int64_t mtime_ns = 0;
+  uint64_t bytes = 0;
+};
+
+int64_t mtime_of(const struct stat& st) { return int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec; }
+
+// Every entry file below DIR/chunks (and, in `stale`, temp files older than
+// an hour). Directories that vanish meanwhile (a concurrent prune) are skipped.
+Result<std::vector<EntryFile>> list_entries(int dir_fd, const std::string& dir, std::vector<std::string>* stale) {
+  std::vector<EntryFile> entries;
+  UniqueFd chunks(::openat(dir_fd, k_chunks_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!chunks.valid()) {
+    if (errno == ENOENT) return entries;
+    return cache_io_error("cannot open " + dir + "/chunks", errno);
+  }
+  OCIPACK_TRY_ASSIGN(auto shards, list_directory_at(chunks.get(), dir + "/chunks"));
+  const int64_t now_ns = int64_t{std::time(nullptr)} * 1'000'000'000;
+  for (const std::string& shard : shards) {
+    UniqueFd shard_fd(::openat(chunks.get(), shard.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!shard_fd.valid()) continue;
+    auto names = list_directory_at(shard_fd.get(), dir + "/chunks/" + shard);
+    if (!names) continue;
+    for (const std::string& name : *names) {
+      struct stat st{};
+      if (::fstatat(shard_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      const std::string path = std::string(k_chunks_dir) + "/" + shard + "/" + name;
+      if (name.starts_with(k_temp_prefix)) {
+        if (stale && now_ns - mtime_of(st) > k_stale_temp_seconds * 1'000'000'000) stale->push_back(path);
+        continue;
+      }
+      entries.push_back({path, mtime_of(st), static_cast<uint64_t>(st.st_size)});
+    }
+  }
+  return entries;
+}
+
+std::string format_record(const CacheBuildRecord& r) {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "build finished=%" PRId64 " hits=%" PRIu64 " remote_hits=%" PRIu64 " misses=%" PRIu64
+                " corrupt=%" PRIu64 " saved_ns=%" PRIu64 "\n",
+                r.finished_at, r.hits, r.remote_hits, r.misses, r.corrupt, r.saved_nanoseconds);
+  return line;
+}
+
+bool parse_record(const std::string& line, CacheBuildRecord& r) {
+  return std::sscanf(line.c_str(),
+                     "build finished=%" SCNd64 " hits=%" SCNu64 " remote_hits=%" SCNu64 " misses=%" SCNu64
+                     " corrupt=%" SCNu64 " saved_ns=%" SCNu64,
+                     &r.finished_at, &r.hits, &r.remote_hits, &r.misses, &r.corrupt, &r.saved_nanoseconds) == 6;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace
+
+Result<ChunkCacheDir> ChunkCacheDir::open(const std::string& dir) {
+  if (dir.empty()) return field_error(ErrorKind::usage, "cache.dir", " is empty");
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return cache_io_error("cannot create " + dir, errno);
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOTDIR) return field_error(ErrorKind::io, "cache.dir", " " + dir + " is not a directory");
+    return cache_io_error("cannot open " + dir, errno);
+  }
+  OCIPACK_TRY(open_subdir(fd.get(), k_chunks_dir, true, dir + "/chunks"));
+  return ChunkCacheDir(dir, std::move(fd));
+}
+
+CacheLookup ChunkCacheDir::lookup(const ChunkKey& key, std::vector<std::byte>& buffer, CacheEntryView& view,
+                                  std::string& problem) const {
+  const std::string path = cache_entry_path(key);
+  auto opened = open_regular_file(m_dir, path);
+  if (opened && !*opened) return CacheLookup::miss;
+  auto refuse = [&](const std::string& why) {
+    problem = "cache entry " + m_dir + "/" + path + ": " + why + "; recomputed";
+    ::unlinkat(m_fd.get(), path.c_str(), 0);
+    return CacheLookup::corrupt;
+  };
+  if (!opened) return refuse(opened.error().message);
+  RegularFile& file = **opened;
+  if (static_cast<uint64_t>(file.size) > k_max_cache_entry_bytes) return refuse("too large");
+  buffer.resize(static_cast<size_t>(file.size));
+  size_t done = 0;
+  while (done < buffer.size()) {
+    const ssize_t n = ::read(file.fd.get(), buffer.data() + done, buffer.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return refuse("cannot read: " + errno_text(errno));
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  buffer.resize(done);
+  auto decoded = decode_cache_entry(buffer, key);
+  if (!decoded) return refuse(decoded.error().message);
+  view = std::move(*decoded);
+  // Least recently used goes first. Uses an hour apart are one use: a
+  // rebuild loop does not write to every entry it reads.
+  struct stat st{};
+  if (::fstat(file.fd.get(), &st) == 0 && std::time(nullptr) - st.st_mtim.tv_sec > k_touch_after_seconds)
+    ::futimens(file.fd.get(), nullptr);  // a read-only cache still hits
+  return CacheLookup::hit;
+}
+
+Status ChunkCacheDir::store(const ChunkKey& key, std::span<const std::byte> encoded_entry) const {
+  const std::string path = cache_entry_path(key);
+  const std::string shard = path.substr(0, path.rfind('/'));
+  const std::string name = path.substr(path.rfind('/') + 1);
+  OCIPACK_TRY_ASSIGN(UniqueFd chunks_fd, open_subdir(m_fd.get(), k_chunks_dir, true, m_dir + "/" + k_chunks_dir));
+  OCIPACK_TRY_ASSIGN(UniqueFd shard_fd,
+                     open_subdir(chunks_fd.get(), shard.substr(shard.rfind('/') + 1), true, m_dir + "/" + shard));
+  const std::string temp = std::string(k_temp_prefix) + name.substr(0, 16) + "-" + random_suffix();
+  UniqueFd out(::openat(shard_fd.get(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!out.valid()) return cache_io_error("cannot create an entry in " + m_dir + "/" + shard, errno);
+  Status written = write_all(out.get(), encoded_entry, m_dir + "/" + shard + "/" + temp);
+  if (written && ::renameat(shard_fd.get(), temp.c_str(), shard_fd.get(), name.c_str()) != 0)
+    written = cache_io_error("cannot rename an entry into " + m_dir + "/" + shard, errno);
+  if (!written) ::unlinkat(shard_fd.get(), temp.c_str(), 0);
+  return written;
+}
+
+Result<CacheUsage> ChunkCacheDir::usage() const {
+  OCIPACK_TRY_ASSIGN(auto entries, list_entries(m_fd.get(), m_dir, nullptr));
+  CacheUsage usage;
+  for (const EntryFile& entry : entries) {
+    ++usage.entries;
+    usage.bytes += entry.bytes;
+  }
+  return usage;
+}
+
+Result<CacheUsage> ChunkCacheDir::prune(uint64_t max_bytes) const {
+  std::vector<std::string> stale;
+  OCIPACK_TRY_ASSIGN(auto entries, list_entries(m_fd.get(), m_dir, &stale));
+  for (const std::string& path : stale) ::unlinkat(m_fd.get(), path.c_str(), 0);
+  CacheUsage usage;
+  for (const EntryFile& entry : entries) usage.bytes += entry.bytes;
+  usage.entries = entries.size();
+  // Oldest use first; equal times in path order, so a prune is deterministic.
+  std::sort(entries.begin(), entries.end(), [](const EntryFile& a, const EntryFile& b) {
+    return a.mtime_ns != b.mtime_ns ? a.mtime_ns < b.mtime_ns : a.path < b.path;
+  });
+  for (const EntryFile& entry : entries) {
+    if (usage.bytes <= max_bytes) break;
+    if (::unlinkat(m_fd.get(), entry.path.c_str(), 0) != 0 && errno != ENOENT)
+      return cache_io_error("cannot remove " + m_dir + "/" + entry.path, errno);
+    usage.bytes -= entry.bytes;
+    --usage.entries;
+  }
+  return usage;
+}
+
+Status ChunkCacheDir::record_build(const CacheBuildRecord& record) const {
+  UniqueFd log(::openat(m_fd.get(), k_builds_log, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!log.valid()) return cache_io_error("cannot open " + m_dir + "/" + k_builds_log, errno);
+  OCIPACK_TRY(write_all(log.get(), format_record(record), m_dir + "/" + k_builds_log));
+  struct stat st{};
+  if (::fstat(log.get(), &st) != 0 || st.st_size <= k_builds_log_limit) return ok_status();
+  // Keep the log short: its last lines, replaced by rename (a line appended
+  // meanwhile by another build may be lost; they are statistics).
+  OCIPACK_TRY_ASSIGN(auto text, read_regular_file(m_dir, k_builds_log, 4 * k_builds_log_limit));
+  const std::vector<std::string> lines = split_lines(text.value_or(""));
+  const size_t first = lines.size() > k_builds_log_keep ? lines.size() - k_builds_log_keep : 0;
+  std::string kept;
+  for (size_t i = first; i < lines.size(); ++i) kept += lines[i] + "\n";
+  const std::string temp = std::string(k_temp_prefix) + "builds-" + random_suffix();
+  UniqueFd out(::openat(m_fd.get(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!out.valid()) return cache_io_error("cannot shorten " + m_dir + "/" + k_builds_log, errno);
+  Status written = write_all(out.get(), kept, m_dir + "/" + temp);
+  if (written && ::renameat(m_fd.get(), temp.c_str(), m_fd.get(), k_builds_log) != 0)
+    written = cache_io_error("cannot shorten " + m_dir + "/" + k_builds_log, errno);
+  if (!written) ::unlinkat(m_fd.get(), temp.c_str(), 0);
+  return written;
+}
+
+Result<std::vector<CacheBuildRecord>> ChunkCacheDir::recent_builds(size_t count) const {
+  auto text = read_regular_file(m_dir, k_builds_log, 4 * k_builds_log_limit);
+  if (!text) return text.error();
+  std::vector<CacheBuildRecord> records;
+  if (!*text) return records;
+  for (const std::string& line : split_lines(**text)) {
+    CacheBuildRecord record;
+    if (parse_record(line, record)) records.push_back(record);
+  }
+  if (records.size() > count) records.erase(records.begin(), records.end() - static_cast<std::ptrdiff_t>(count));
+  return records;
+}
+
+}  // namespace ocipack

@@ -103,6 +103,16 @@ std::string LayerFormat::codec_text() const {
   return std::string(codec_name(m_compressor->kind)) + " level " + std::to_string(m_compressor->level);
 }
 
+std::string LayerFormat::cache_identity() const {
+  // Raise when a pinned codec parameter (core/codec) changes the bytes a
+  // codec version and level give, so old cache entries are no longer found.
+  constexpr int k_pinned_parameters_version = 1;
+  if (!m_compressor || !chunk_output_is_self_contained()) return "";
+  return "ocipack-chunk/" + std::to_string(k_pinned_parameters_version) + " " + m_name + " " +
+         codec_description(m_compressor->kind) + " level " + std::to_string(m_compressor->level) + " shape " +
+         std::to_string(static_cast<int>(m_compressor->shape));
+}
+
 Result<std::unique_ptr<const LayerFormat>> resolve_layer_format(const CodecOptions& options) {
   for (const LayerFormatRow& row : k_layer_formats)
     if (row.serves(options)) return row.make(options, row);

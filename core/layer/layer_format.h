@@ -192,6 +192,12 @@ class LayerFormat {
   // Whether a chunk's compressed bytes depend only on that chunk's bytes
   // (and the options): not when they may refer back into the stream before.
   bool chunk_output_is_self_contained() const { return history_size() == 0; }
+  // What a chunk cache keys a chunk's compressed bytes by, besides the
+  // chunk: the format, the codec and its version, the level, the shape and
+  // the version of ocipack's pinned codec parameters — everything that
+  // affects the bytes. Empty when caching makes no sense: a stored format
+  // (nothing to save) or chunks that are not self-contained.
+  std::string cache_identity() const;
   // "libdeflate level 6", "zstd level 3", "stored": what compresses the
   // chunks, for the build summary.
   std::string codec_text() const;

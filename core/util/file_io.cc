@@ -46,6 +46,10 @@ Status write_all(int fd, std::string_view data, const std::string& what) {
   return write_all(fd, std::as_bytes(std::span(data.data(), data.size())), what);
 }
 
+void start_writeback(int fd, uint64_t offset, uint64_t length) {
+  ::sync_file_range(fd, static_cast<off64_t>(offset), static_cast<off64_t>(length), SYNC_FILE_RANGE_WRITE);
+}
+
 Result<std::string> read_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return input_error("cannot open " + path + ": " + errno_text(errno));

@@ -30,6 +30,11 @@ std::string errno_text(int err);
 Status write_all(int fd, std::span<const std::byte> data, const std::string& what);
 Status write_all(int fd, std::string_view data, const std::string& what);
 
+// Asks the kernel to start writing `length` bytes of `fd` from `offset` to
+// disk now (sync_file_range WRITE), so the fsync that commits the file
+// later has little left to wait for. A hint: failures are ignored.
+void start_writeback(int fd, uint64_t offset, uint64_t length);
+
 // Reads a whole (small) file.
 Result<std::string> read_file(const std::string& path);
 

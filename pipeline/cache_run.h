@@ -1,0 +1,62 @@
+// CacheRun: the chunk cache during one run of the layer graph (issue 15).
+// It owns what the workers share — the local store, the format's identity,
+// one CacheWorker (entry buffer, remote connection) per thread, the
+// switches that turn the remote or local stores off after their first
+// failure, and the run's cache warnings — and, after the run, records the
+// build's figures in the store and prunes it to its size limit. The
+// per-chunk logic is compress_with_cache (layer_stages.h); this class only
+// adds what needs threads: thread-local workers, atomics and a mutex.
+#pragma once
+
+#include <oneapi/tbb/enumerable_thread_specific.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/cache/chunk_cache.h"
+#include "core/layer/layer_format.h"
+#include "pipeline/layer_graph.h"
+#include "pipeline/layer_stages.h"
+
+namespace ocipack {
+
+class CacheRun {
+ public:
+  // Opens the cache of `options` (nullptr when options.dir is empty). A
+  // format without a cache identity gets a CacheRun that only counts the
+  // chunks it bypasses.
+  static Result<std::unique_ptr<CacheRun>> open(const ChunkCacheOptions& options, const LayerFormat& format);
+
+  // The compress stage of one chunk, with the cache; adds to `counters`
+  // (the chunk's layer's, updated atomically).
+  Status compress(Compressor& compressor, Chunk& chunk, CacheCounters& counters);
+
+  // After the run: records the build's totals in the store, prunes it if
+  // this run stored entries, and returns the run's warnings.
+  std::vector<std::string> finish(const CacheCounters& totals);
+
+ private:
+  CacheRun(const ChunkCacheOptions& options, ChunkCacheDir dir, std::string identity);
+  void note(const std::string& warning);
+  CacheWorker& worker();
+
+  ChunkCacheOptions m_options;
+  ChunkCacheDir m_dir;
+  std::optional<ChunkCacheUse> m_use;  // empty: bypassed
+  tbb::enumerable_thread_specific<CacheWorker> m_workers;
+  std::atomic<bool> m_remote_on{false};
+  std::atomic<bool> m_store_on{true};
+  std::atomic<bool> m_stored{false};
+  std::mutex m_warnings_mutex;
+  std::vector<std::string> m_warnings;
+  size_t m_corrupt_notes = 0;
+};
+
+// Adds `add` to `into` field by field (atomic per field: workers add concurrently).
+void add_counters(CacheCounters& into, const CacheCounters& add);
+
+}  // namespace ocipack
