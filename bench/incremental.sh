@@ -154,6 +154,8 @@ cleanup() {
     if (( keep )); then log "scratch kept in $scratch"; else rm -rf "$scratch"; fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 tree=$scratch/tree cache=$scratch/cache snap=$scratch/cache-before logs=$scratch/logs
 mkdir -p "$logs"
 csv=$scratch/runs.csv bound_csv=$scratch/bound.csv

@@ -94,7 +94,7 @@ keystream $((128 << 20)) weights-b >"$tree/opt/data/weights-b.bin"
 keystream $((144 << 20)) text | base64 -w 76 >"$tree/opt/data/blob.b64"
 seq 1 22000000 >"$tree/opt/data/numbers.txt"
 (set +o pipefail; find "$minbase/usr/lib/x86_64-linux-gnu" -maxdepth 1 -type f -name '*.so*' -size +1M -print0 |
-    sort -z | xargs -0 cat | head -c $((6 << 20))) >"$tree/usr/lib/x86_64-linux-gnu/libbench-big.so.1"
+    sort -z | xargs -0 cat 2>/dev/null | head -c $((6 << 20))) >"$tree/usr/lib/x86_64-linux-gnu/libbench-big.so.1"
 chmod 755 "$tree/usr/lib/x86_64-linux-gnu/libbench-big.so.1"
 touch -d "@$k_mtime" "$tree/opt/data"/* "$tree/opt/data" "$tree/opt" "$tree/srv" \
     "$tree/usr/lib/x86_64-linux-gnu/libbench-big.so.1"

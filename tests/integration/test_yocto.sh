@@ -33,7 +33,10 @@
 # oci-image-tool validate, umoci unpack == IMAGE_ROOTFS (compare_trees.py),
 # reproducibility, re-runs, errors; OCI_IMAGE_SBOM (the SPDX rootfs document
 # as a referrer in the layout and both tarballs, absent/off/missing/relative,
-# hostile paths); scripts/yocto/oci-multiarch-ocipack.bbclass: its parse-time
+# hostile paths); the chunk cache (OCIPACK_CACHE_DIR / OCIPACK_CACHE_REMOTE
+# → --cache / --cache-remote, none when empty, same image with and without
+# it, a remote that is down, an ocipack-native older than the cache);
+# scripts/yocto/oci-multiarch-ocipack.bbclass: its parse-time
 # python against a stand-in datastore and do_create_multiarch_index on two
 # per-MACHINE images (arm64, arm/v7) built by the backend (platforms with
 # variant, verify, skopeo --all, the platform check, a missing image, hostile
@@ -640,7 +643,8 @@ bb_reset
 BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
 C=cache-remote
 CACHE_ODD="$TEST_TMP/cache dir \$(touch $TEST_TMP/pwned-cache)"
-REMOTE_ODD="http://127.0.0.1:1/cache/\$(touch $TEST_TMP/pwned-remote);x"
+# (a URL has no blanks: ${IFS} is an unknown bitbake variable, kept literal)
+REMOTE_ODD="http://127.0.0.1:1/cache/\$(touch\${IFS}$TEST_TMP/pwned-remote);x"
 BB[OCIPACK_CACHE_DIR]=$CACHE_ODD
 BB[OCIPACK_CACHE_REMOTE]=$REMOTE_ODD
 if [ $HAVE_CACHE = 0 ]; then
@@ -658,6 +662,17 @@ elif run_case $C; then
 fi
 check "$C: values not executed (pwned-cache, pwned-remote absent)" \
     test ! -e "$TEST_TMP/pwned-cache" -a ! -e "$TEST_TMP/pwned-remote"
+# A remote without a local cache dir: ocipack's --cache-remote needs --cache.
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCIPACK_CACHE_DIR]=
+BB[OCIPACK_CACHE_REMOTE]=http://127.0.0.1:1/cache
+C=cache-remote-nodir
+if bb_run $C; then
+    fail "$C: OCIPACK_CACHE_REMOTE with an empty OCIPACK_CACHE_DIR fails the task" "task succeeded"
+else
+    check_contains "$C: the error names both variables" "$TEST_TMP/$C/log.do_image_oci" "OCIPACK_CACHE_REMOTE needs a local cache: OCIPACK_CACHE_DIR is empty"
+fi
 # An ocipack-native older than the cache: the default builds without it (a
 # note), an explicit remote fails the task naming the variable.
 touch "$TEST_TMP/shim-no-cache"
