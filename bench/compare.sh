@@ -3,6 +3,12 @@
 #
 # Usage: bench/compare.sh [--reps N] [--rootfs DIR] [--ocipack BIN] [--out DIR]
 #                         [--idle-wait SECONDS] [--skip-verify]
+#        bench/compare.sh --incremental [ARGS...]   (runs bench/incremental.sh)
+#
+# --incremental (first argument): the incremental-rebuild scenario with the
+# chunk cache instead (cold, no change, one small file, one binary, a package,
+# a deleted file); the rest of the arguments go to bench/incremental.sh, whose
+# header documents them.
 #
 # On one rootfs (default: the cached Debian minbase tree that
 # scripts/prepare_bench_rootfs.sh makes), it times, with alternating
@@ -83,7 +89,12 @@ verify=1
 tag=bench
 idle_wait=300
 
-usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; }
+
+if [[ ${1:-} == --incremental ]]; then
+    shift
+    exec "$script_dir/incremental.sh" "$@"
+fi
 
 while [[ $# -gt 0 ]]; do
     case $1 in

@@ -33,7 +33,10 @@
 # oci-image-tool validate, umoci unpack == IMAGE_ROOTFS (compare_trees.py),
 # reproducibility, re-runs, errors; OCI_IMAGE_SBOM (the SPDX rootfs document
 # as a referrer in the layout and both tarballs, absent/off/missing/relative,
-# hostile paths); scripts/yocto/oci-multiarch-ocipack.bbclass: its parse-time
+# hostile paths); the chunk cache (OCIPACK_CACHE_DIR / OCIPACK_CACHE_REMOTE
+# → --cache / --cache-remote, none when empty, same image with and without
+# it, a remote that is down, an ocipack-native older than the cache);
+# scripts/yocto/oci-multiarch-ocipack.bbclass: its parse-time
 # python against a stand-in datastore and do_create_multiarch_index on two
 # per-MACHINE images (arm64, arm/v7) built by the backend (platforms with
 # variant, verify, skopeo --all, the platform check, a missing image, hostile
@@ -174,13 +177,18 @@ bb_reset() {
 # (NUL-separated) in $TEST_TMP/ocipack.args, then runs the real binary.
 mkdir -p "$TEST_TMP/shim" "$TEST_TMP/elsewhere"
 # While $TEST_TMP/shim-no-sbom exists, `build --help` hides --sbom (an
-# ocipack-native older than --sbom).
+# ocipack-native older than --sbom); while $TEST_TMP/shim-no-cache exists, it
+# hides --cache, --cache-remote and --no-cache (one older than the cache).
 cat >"$TEST_TMP/shim/ocipack" <<EOF
 #!/bin/sh
 case " \$* " in
 *" --help "*)
     if [ -e "$TEST_TMP/shim-no-sbom" ]; then
         "$OCIPACK" "\$@" | grep -v -- --sbom
+        exit 0
+    fi
+    if [ -e "$TEST_TMP/shim-no-cache" ]; then
+        "$OCIPACK" "\$@" | grep -v -e --cache -e --no-cache
         exit 0
     fi
     ;;
@@ -585,6 +593,104 @@ if bb_run $C; then
 else
     check_contains "$C: error names the flag and the bounds" "$TEST_TMP/$C/log.do_image_oci" "--level 22: expected 1-19 for zstd"
 fi
+
+# The chunk cache: OCIPACK_CACHE_DIR (default ${TOPDIR}/ocipack-cache) becomes
+# --cache, OCIPACK_CACHE_REMOTE --cache-remote; an empty OCIPACK_CACHE_DIR
+# passes neither (and --no-cache). The image is the same with and without it.
+HAVE_CACHE=0; grep -q -- '--cache' <<<"$HELP" && HAVE_CACHE=1
+NO_CACHE="ocipack build has no --cache yet (ocipack build --help)"
+# cache_flags: the cache flags of the last ocipack call and their values.
+cache_flags() {
+    ocipack_args | grep -A1 -x -e --cache -e --cache-remote -e --no-cache | grep -v -x -e -- | tr '\n' ' ' | sed 's/ $//'
+}
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+C=cache-off
+BB[OCIPACK_CACHE_DIR]=
+if run_case $C; then
+    want=
+    [ $HAVE_CACHE = 1 ] && want=--no-cache
+    check_eq "$C: empty OCIPACK_CACHE_DIR: no --cache, no --cache-remote" "$want" "$(cache_flags)"
+fi
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+C=cache-default
+check_eq "$C: OCIPACK_CACHE_DIR defaults to \${TOPDIR}/ocipack-cache" "$TEST_TMP/build/ocipack-cache" \
+    "$(bb_expand '${OCIPACK_CACHE_DIR}')"
+check_eq "$C: OCIPACK_CACHE_REMOTE defaults to empty" "" "$(bb_expand '${OCIPACK_CACHE_REMOTE}')"
+check "$C: the cache variables are not in the task signature" \
+    grep -qx 'do_image_oci\[vardepsexclude\] += "OCIPACK_CACHE_DIR OCIPACK_CACHE_REMOTE"' "$INC"
+rm -rf "$TEST_TMP/build/ocipack-cache"
+if [ $HAVE_CACHE = 0 ]; then
+    skip "$C: --cache on the command line" "$NO_CACHE"
+elif run_case $C; then
+    check_eq "$C: --cache \${TOPDIR}/ocipack-cache" "--cache $TEST_TMP/build/ocipack-cache" "$(cache_flags)"
+    check "$C: the cache dir holds entries after the build" \
+        test -n "$(find "$TEST_TMP/build/ocipack-cache" -type f -print -quit 2>/dev/null)"
+    check "$C: same .tar as a build without the cache" \
+        cmp "$TEST_TMP/$C/deploy-oci/$NAME.tar" "$TEST_TMP/cache-off/deploy-oci/$NAME.tar"
+    # Again with the filled cache: the same image.
+    BB[IMGDEPLOYDIR]=$TEST_TMP/cache-warm/deploy-oci
+    BB[WORKDIR]=$TEST_TMP/cache-warm/work
+    if run_case cache-warm; then
+        check "cache-warm: a rebuild from the cache gives the same .tar" \
+            cmp "$TEST_TMP/cache-warm/deploy-oci/$NAME.tar" "$TEST_TMP/cache-off/deploy-oci/$NAME.tar"
+    fi
+fi
+# A remote that is down (nothing listens on 127.0.0.1:1) never fails the
+# build; values with shell syntax are passed as data.
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+C=cache-remote
+CACHE_ODD="$TEST_TMP/cache dir \$(touch $TEST_TMP/pwned-cache)"
+# (a URL has no blanks: ${IFS} is an unknown bitbake variable, kept literal)
+REMOTE_ODD="http://127.0.0.1:1/cache/\$(touch\${IFS}$TEST_TMP/pwned-remote);x"
+BB[OCIPACK_CACHE_DIR]=$CACHE_ODD
+BB[OCIPACK_CACHE_REMOTE]=$REMOTE_ODD
+if [ $HAVE_CACHE = 0 ]; then
+    if bb_run $C; then
+        fail "$C: an ocipack-native without --cache-remote fails the task" "task succeeded"
+    else
+        check_contains "$C: the error names OCIPACK_CACHE_REMOTE" "$TEST_TMP/$C/log.do_image_oci" "OCIPACK_CACHE_REMOTE needs 'ocipack build --cache-remote'"
+    fi
+elif run_case $C; then
+    check_eq "$C: --cache and --cache-remote, each one word" "--cache $CACHE_ODD --cache-remote $REMOTE_ODD" "$(cache_flags)"
+    check "$C: the cache dir is the literal path" test -d "$CACHE_ODD"
+    check_contains "$C: a remote that is down is a warning" "$TEST_TMP/$C/log.do_image_oci" "ocipack: warning: remote cache"
+    check "$C: same .tar as a build without the cache" \
+        cmp "$TEST_TMP/$C/deploy-oci/$NAME.tar" "$TEST_TMP/cache-off/deploy-oci/$NAME.tar"
+fi
+check "$C: values not executed (pwned-cache, pwned-remote absent)" \
+    test ! -e "$TEST_TMP/pwned-cache" -a ! -e "$TEST_TMP/pwned-remote"
+# A remote without a local cache dir: ocipack's --cache-remote needs --cache.
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+BB[OCIPACK_CACHE_DIR]=
+BB[OCIPACK_CACHE_REMOTE]=http://127.0.0.1:1/cache
+C=cache-remote-nodir
+if bb_run $C; then
+    fail "$C: OCIPACK_CACHE_REMOTE with an empty OCIPACK_CACHE_DIR fails the task" "task succeeded"
+else
+    check_contains "$C: the error names both variables" "$TEST_TMP/$C/log.do_image_oci" "OCIPACK_CACHE_REMOTE needs a local cache: OCIPACK_CACHE_DIR is empty"
+fi
+# An ocipack-native older than the cache: the default builds without it (a
+# note), an explicit remote fails the task naming the variable.
+touch "$TEST_TMP/shim-no-cache"
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
+C=cache-old-ocipack
+if run_case $C; then
+    check_eq "$C: no cache flags" "" "$(cache_flags)"
+    check_contains "$C: a note says why" "$TEST_TMP/$C/log.do_image_oci" "has no 'ocipack build --cache': building without the chunk cache"
+fi
+BB[OCIPACK_CACHE_REMOTE]=http://127.0.0.1:1/cache
+C=cache-old-ocipack-remote
+if bb_run $C; then
+    fail "$C: OCIPACK_CACHE_REMOTE with an ocipack-native without --cache-remote fails the task" "task succeeded"
+else
+    check_contains "$C: the error names OCIPACK_CACHE_REMOTE" "$TEST_TMP/$C/log.do_image_oci" "OCIPACK_CACHE_REMOTE needs 'ocipack build --cache-remote'"
+fi
+rm -f "$TEST_TMP/shim-no-cache"
 
 # ============================================================================
 # 3. full rootfs, reproducibility, re-run in place
@@ -1391,7 +1497,7 @@ else
     skip "shellcheck of the run file" "shellcheck not installed"
 fi
 check_eq "\${...} in IMAGE_CMD:oci are bitbake variables only" \
-    "\${DEPLOY_DIR_IMAGE} \${IMAGE_BASENAME} \${IMAGE_NAME_SUFFIX} \${IMAGE_NAME} \${IMAGE_ROOTFS} \${IMGDEPLOYDIR} \${OCIPACK_EXTRA_ARGS} \${OCI_BASE_IMAGE_TAG} \${OCI_BASE_IMAGE} \${OCI_IMAGE_ARCH} \${OCI_IMAGE_AUTHOR_EMAIL} \${OCI_IMAGE_AUTHOR} \${OCI_IMAGE_AUTO_LABELS} \${OCI_IMAGE_BRANCH} \${OCI_IMAGE_BUILD_DATE} \${OCI_IMAGE_CMD} \${OCI_IMAGE_COMPRESSION_LEVEL} \${OCI_IMAGE_COMPRESSION} \${OCI_IMAGE_ENTRYPOINT_ARGS} \${OCI_IMAGE_ENTRYPOINT} \${OCI_IMAGE_ENV_VARS} \${OCI_IMAGE_LABELS} \${OCI_IMAGE_OS} \${OCI_IMAGE_PORTS} \${OCI_IMAGE_REVISION} \${OCI_IMAGE_RUNTIME_UID} \${OCI_IMAGE_SBOM_AUTO} \${OCI_IMAGE_SBOM} \${OCI_IMAGE_STOPSIGNAL} \${OCI_IMAGE_SUBARCH} \${OCI_IMAGE_TAG} \${OCI_IMAGE_TAR_OUTPUT} \${OCI_IMAGE_WORKINGDIR} \${OCI_LAYERS} \${OCI_LAYER_MODE} \${OCI_LAYER_REMAINDER} \${PKGDATA_DIR} \${TOPDIR} \${WORKDIR} " \
+    "\${DEPLOY_DIR_IMAGE} \${IMAGE_BASENAME} \${IMAGE_NAME_SUFFIX} \${IMAGE_NAME} \${IMAGE_ROOTFS} \${IMGDEPLOYDIR} \${OCIPACK_CACHE_DIR} \${OCIPACK_CACHE_REMOTE} \${OCIPACK_EXTRA_ARGS} \${OCI_BASE_IMAGE_TAG} \${OCI_BASE_IMAGE} \${OCI_IMAGE_ARCH} \${OCI_IMAGE_AUTHOR_EMAIL} \${OCI_IMAGE_AUTHOR} \${OCI_IMAGE_AUTO_LABELS} \${OCI_IMAGE_BRANCH} \${OCI_IMAGE_BUILD_DATE} \${OCI_IMAGE_CMD} \${OCI_IMAGE_COMPRESSION_LEVEL} \${OCI_IMAGE_COMPRESSION} \${OCI_IMAGE_ENTRYPOINT_ARGS} \${OCI_IMAGE_ENTRYPOINT} \${OCI_IMAGE_ENV_VARS} \${OCI_IMAGE_LABELS} \${OCI_IMAGE_OS} \${OCI_IMAGE_PORTS} \${OCI_IMAGE_REVISION} \${OCI_IMAGE_RUNTIME_UID} \${OCI_IMAGE_SBOM_AUTO} \${OCI_IMAGE_SBOM} \${OCI_IMAGE_STOPSIGNAL} \${OCI_IMAGE_SUBARCH} \${OCI_IMAGE_TAG} \${OCI_IMAGE_TAR_OUTPUT} \${OCI_IMAGE_WORKINGDIR} \${OCI_LAYERS} \${OCI_LAYER_MODE} \${OCI_LAYER_REMAINDER} \${PKGDATA_DIR} \${TOPDIR} \${WORKDIR} " \
     "$BODY_REFS"
 
 finish
