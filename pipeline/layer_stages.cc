@@ -87,6 +87,14 @@ bool take_entry(const CacheEntryView& entry, Chunk& chunk) {
   return true;
 }
 
+// Stores the encoded entry in worker.entry locally; a failure is the outcome's.
+void store_entry(const ChunkCacheUse& cache, const ChunkKey& key, const CacheWorker& worker, CacheOutcome& outcome) {
+  if (Status stored = cache.local.store(key, worker.entry); !stored) {
+    outcome.store_problem = stored.error().message;
+    outcome.store_blocked = stored.error().kind == ErrorKind::corrupt;
+  }
+}
+
 // Looks in the local store, then the remote; true when the chunk was filled.
 bool reuse_entry(const ChunkCacheUse& cache, CacheWorker& worker, CacheSwitches switches, const ChunkKey& key,
                  Chunk& chunk, CacheOutcome& outcome) {
@@ -123,12 +131,7 @@ bool reuse_entry(const ChunkCacheUse& cache, CacheWorker& worker, CacheSwitches 
   }
   outcome.origin = ChunkOrigin::remote;
   outcome.saved_nanoseconds = decoded->compress_nanoseconds;
-  if (switches.store) {
-    if (Status stored = cache.local.store(key, worker.entry); !stored) {
-      outcome.store_problem = stored.error().message;
-      outcome.store_blocked = stored.error().kind == ErrorKind::corrupt;
-    }
-  }
+  if (switches.store) store_entry(cache, key, worker, outcome);
   return true;
 }
 
@@ -145,12 +148,7 @@ Result<CacheOutcome> compress_with_cache(Compressor& compressor, const ChunkCach
   const std::span<const size_t> frames =
       chunk.frame_ends.empty() ? std::span<const size_t>{} : std::span<const size_t>(chunk.compressed_frame_sizes);
   encode_cache_entry(key, frames, nanoseconds, chunk.compressed_bytes(), worker.entry);
-  if (switches.store) {
-    if (Status stored = cache.local.store(key, worker.entry); !stored) {
-      outcome.store_problem = stored.error().message;
-      outcome.store_blocked = stored.error().kind == ErrorKind::corrupt;
-    }
-  }
+  if (switches.store) store_entry(cache, key, worker, outcome);
   if (switches.remote && switches.remote_put && worker.remote && outcome.remote_problem.empty()) {
     const RemoteReply reply = worker.remote->put(cache_entry_path(key), worker.entry);
     if (reply.outcome != RemoteOutcome::hit) outcome.remote_put_problem = reply.problem;

@@ -77,6 +77,23 @@ std::string random_suffix() {
   return text;
 }
 
+// Writes `bytes` to a new temp file ".tmp-<stem>-<random>" in `dir_fd`
+// (O_EXCL | O_NOFOLLOW: never through a planted link) and renames it to
+// `name` there; no fsync (see the file comment). Nothing is left behind on
+// failure: a failed create is `cannot_create` + errno, a failed rename
+// whatever `rename_failed(errno)` makes of it.
+template <typename RenameError>
+Status replace_in(int dir_fd, const std::string& stem, const std::string& name, std::span<const std::byte> bytes,
+                  const std::string& cannot_create, const std::string& shown_dir, RenameError rename_failed) {
+  const std::string temp = std::string(k_temp_prefix) + stem + "-" + random_suffix();
+  UniqueFd out(::openat(dir_fd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!out.valid()) return cache_io_error(cannot_create, errno);
+  Status written = write_all(out.get(), bytes, shown_dir + "/" + temp);
+  if (written && ::renameat(dir_fd, temp.c_str(), dir_fd, name.c_str()) != 0) written = rename_failed(errno);
+  if (!written) ::unlinkat(dir_fd, temp.c_str(), 0);
+  return written;
+}
+
 struct EntryFile {
   std::string path;  // relative to DIR
   int64_t mtime_ns = 0;
@@ -202,21 +219,15 @@ Status ChunkCacheDir::store(const ChunkKey& key, std::span<const std::byte> enco
   OCIPACK_TRY_ASSIGN(UniqueFd chunks_fd, open_subdir(m_fd.get(), k_chunks_dir, true, m_dir + "/" + k_chunks_dir));
   OCIPACK_TRY_ASSIGN(UniqueFd shard_fd,
                      open_subdir(chunks_fd.get(), shard.substr(shard.rfind('/') + 1), true, m_dir + "/" + shard));
-  const std::string temp = std::string(k_temp_prefix) + name.substr(0, 16) + "-" + random_suffix();
-  UniqueFd out(::openat(shard_fd.get(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-  if (!out.valid()) return cache_io_error("cannot create an entry in " + m_dir + "/" + shard, errno);
-  Status written = write_all(out.get(), encoded_entry, m_dir + "/" + shard + "/" + temp);
-  if (written && ::renameat(shard_fd.get(), temp.c_str(), shard_fd.get(), name.c_str()) != 0) {
-    const int err = errno;
-    // Something not a file in the entry's place (a directory) blocks only
-    // this entry: not a reason to stop storing the others.
-    if (err == EISDIR || err == ENOTEMPTY || err == EEXIST || err == ENOTDIR)
-      written = corrupt_error("cannot store " + m_dir + "/" + path + ": " + errno_text(err) + " in its place");
-    else
-      written = cache_io_error("cannot rename an entry into " + m_dir + "/" + shard, err);
-  }
-  if (!written) ::unlinkat(shard_fd.get(), temp.c_str(), 0);
-  return written;
+  return replace_in(shard_fd.get(), name.substr(0, 16), name, encoded_entry,
+                    "cannot create an entry in " + m_dir + "/" + shard, m_dir + "/" + shard, [&](int err) {
+                      // Something not a file in the entry's place (a directory)
+                      // blocks only this entry: not a reason to stop storing others.
+                      if (err == EISDIR || err == ENOTEMPTY || err == EEXIST || err == ENOTDIR)
+                        return corrupt_error("cannot store " + m_dir + "/" + path + ": " + errno_text(err) +
+                                             " in its place");
+                      return cache_io_error("cannot rename an entry into " + m_dir + "/" + shard, err);
+                    });
 }
 
 Result<CacheUsage> ChunkCacheDir::usage() const {
@@ -262,14 +273,9 @@ Status ChunkCacheDir::record_build(const CacheBuildRecord& record) const {
   const size_t first = lines.size() > k_builds_log_keep ? lines.size() - k_builds_log_keep : 0;
   std::string kept;
   for (size_t i = first; i < lines.size(); ++i) kept += lines[i] + "\n";
-  const std::string temp = std::string(k_temp_prefix) + "builds-" + random_suffix();
-  UniqueFd out(::openat(m_fd.get(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-  if (!out.valid()) return cache_io_error("cannot shorten " + m_dir + "/" + k_builds_log, errno);
-  Status written = write_all(out.get(), kept, m_dir + "/" + temp);
-  if (written && ::renameat(m_fd.get(), temp.c_str(), m_fd.get(), k_builds_log) != 0)
-    written = cache_io_error("cannot shorten " + m_dir + "/" + k_builds_log, errno);
-  if (!written) ::unlinkat(m_fd.get(), temp.c_str(), 0);
-  return written;
+  const std::string shorten = "cannot shorten " + m_dir + "/" + k_builds_log;
+  return replace_in(m_fd.get(), "builds", k_builds_log, std::as_bytes(std::span(kept.data(), kept.size())), shorten,
+                    m_dir, [&](int err) { return cache_io_error(shorten, err); });
 }
 
 Result<std::vector<CacheBuildRecord>> ChunkCacheDir::recent_builds(size_t count) const {
