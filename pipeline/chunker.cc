@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -81,6 +82,7 @@ Status TarChunker::start_entry(WalkItem& item) {
   ++m_counters.entries;
   m_spool_fd = -1;
   m_has_data = false;
+  m_eof_seen = false;
   if (item.entry.type == EntryType::regular && item.entry.size > 0 && item.spool_fd >= 0) {
     m_file.reset();
     m_spool_fd = item.spool_fd;
@@ -98,11 +100,9 @@ Status TarChunker::start_entry(WalkItem& item) {
     // Open before the header is emitted, so an unreadable file fails before
     // any of its bytes are in the stream, and check the file is still the one
     // lstat saw (open_item_data: the same regular file; here: the same size).
-    OCIPACK_TRY_ASSIGN(UniqueFd fd, open_item_data(item));
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0)
-      return input_error("cannot stat " + item.source_path + ": " + errno_text(errno));
-    if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != item.st_size)
+    OCIPACK_TRY_ASSIGN(UniqueFd fd, open_item_data(item, &st));
+    if (static_cast<uint64_t>(st.st_size) != item.st_size)
       return input_error("file changed while being read: " + item.source_path);
     // Read-ahead already covers a small file; a system call per file is
     // not free on a tree of thousands (a warm cached rebuild feels it).
@@ -156,6 +156,19 @@ Status TarChunker::find_extent(int fd, uint64_t at, uint64_t end) {
   return ok_status();
 }
 
+// read() of a plain file; the read that reaches the size lstat gave asks
+// for one byte more, so that its shortness proves the end of the file and
+// finish_file need not ask again (a system call per file saved). Returns
+// span + 1 when the file has grown.
+ssize_t TarChunker::read_plain(int fd, std::byte* dest, size_t span, uint64_t at) {
+  if (at + span < m_file_size) return ::read(fd, dest, span);
+  std::byte probe;
+  iovec parts[2] = {{dest, span}, {&probe, 1}};
+  const ssize_t n = ::readv(fd, parts, 2);
+  if (n >= 0 && static_cast<size_t>(n) == span) m_eof_seen = true;
+  return n;
+}
+
 Status TarChunker::read_data(Chunk& chunk, size_t want) {
   std::byte* dest = chunk.data.get() + chunk.size;
   const int fd = m_spool_fd >= 0 ? m_spool_fd : m_file.get();
@@ -177,12 +190,13 @@ Status TarChunker::read_data(Chunk& chunk, size_t want) {
     }
     // A plain file is read sequentially; a spool or a sparse file by offset.
     ssize_t n = m_spool_fd >= 0 || m_sparse ? ::pread(fd, dest + got, span, static_cast<off_t>(at))
-                                            : ::read(fd, dest + got, span);
+                                            : read_plain(fd, dest + got, span, at);
     if (n < 0) {
       if (errno == EINTR) continue;
       return input_error("cannot read " + m_file_path + ": " + errno_text(errno));
     }
     if (n == 0) return input_error("file shrank while being read: " + m_file_path);
+    if (static_cast<size_t>(n) > span) return input_error("file grew while being read: " + m_file_path);
     got += static_cast<size_t>(n);
   }
   chunk.size += want;
@@ -291,9 +305,11 @@ Status TarChunker::finish_file() {
     // shrunk into a hole that was emitted without reading, so its size is
     // checked too.
     std::byte probe;
-    ssize_t n;
-    do n = ::pread(m_file.get(), &probe, 1, static_cast<off_t>(m_file_size));
-    while (n < 0 && errno == EINTR);
+    ssize_t n = 0;
+    if (!m_eof_seen) {
+      do n = ::pread(m_file.get(), &probe, 1, static_cast<off_t>(m_file_size));
+      while (n < 0 && errno == EINTR);
+    }
     if (n < 0) return input_error("cannot read " + m_file_path + ": " + errno_text(errno));
     if (n > 0) return input_error("file grew while being read: " + m_file_path);
     struct stat st {};

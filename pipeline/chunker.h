@@ -81,6 +81,7 @@ class TarChunker {
   Step emit_zeros(Chunk& chunk);
   Status start_entry(WalkItem& item);
   Status read_data(Chunk& chunk, size_t want);
+  ssize_t read_plain(int fd, std::byte* dest, size_t span, uint64_t at);
   Status find_extent(int fd, uint64_t at, uint64_t end);
   bool cut_before_entry(size_t chunk_size, const std::string& path) const;
   void end_frame(Chunk& chunk) const;
@@ -104,6 +105,7 @@ class TarChunker {
   // SEEK_DATA/SEEK_HOLE and emitted as zeros without reading them. The
   // extent known so far, as absolute offsets in the source file.
   bool m_sparse = false;
+  bool m_eof_seen = false;  // the last read of a plain file already hit its end
   uint64_t m_hole_until = 0;
   uint64_t m_data_until = 0;
   uint64_t m_padding_left = 0;

@@ -120,7 +120,7 @@ UniqueFd open_long_path(const std::string& path, int flags) {
 }
 }  // namespace
 
-Result<UniqueFd> open_item_data(const WalkItem& item) {
+Result<UniqueFd> open_item_data(const WalkItem& item, struct stat* opened) {
   UniqueFd fd = item.parent_dir ? UniqueFd(::openat(item.parent_dir->get(), item.name.c_str(), k_open_data_flags))
                                 : open_long_path(item.source_path, k_open_data_flags);
   if (!fd.valid()) {
@@ -130,6 +130,7 @@ Result<UniqueFd> open_item_data(const WalkItem& item) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return input_error("cannot stat " + item.source_path + ": " + errno_text(errno));
   OCIPACK_TRY(check_same(st, S_IFREG, item.st_dev, item.st_ino, item.source_path));
+  if (opened) *opened = st;
   return fd;
 }
 
@@ -152,13 +153,11 @@ Result<RootfsWalker> RootfsWalker::open(const std::string& root, const WalkOptio
   std::string dir = trim_trailing_slashes(root);
   if (dir != "/") dir += '/';
   RootfsWalker walker(dir, options);
-  OCIPACK_TRY(walker.push_directory(std::move(fd), ""));
+  OCIPACK_TRY(walker.push_directory(std::move(fd), "", st));
   return walker;
 }
 
-Status RootfsWalker::push_directory(UniqueFd fd, std::string rel_path) {
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return input_error("cannot stat " + m_root + rel_path + ": " + errno_text(errno));
+Status RootfsWalker::push_directory(UniqueFd fd, std::string rel_path, const struct stat& st) {
   OCIPACK_TRY_ASSIGN(auto names, list_directory_at(fd.get(), m_root + rel_path));
   // The parent stays reachable through "..": its descriptor is not kept.
   if (!m_stack.empty()) m_stack.back().fd.reset();
@@ -204,7 +203,7 @@ Result<std::optional<WalkItem>> RootfsWalker::next() {
       struct stat st {};
       if (::fstat(fd.get(), &st) != 0) return input_error("cannot stat " + dir.source_path + ": " + errno_text(errno));
       OCIPACK_TRY(check_same(st, S_IFDIR, dir.st_dev, dir.st_ino, dir.source_path));
-      OCIPACK_TRY(push_directory(std::move(fd), dir.entry.path));
+      OCIPACK_TRY(push_directory(std::move(fd), dir.entry.path, st));
     }
     return item;
   }

@@ -23,6 +23,7 @@
 // directory (dev, ino).
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -63,7 +64,8 @@ class RootfsWalker final : public EntrySource {
     std::shared_ptr<const UniqueFd> fd;
   };
   RootfsWalker(std::string root, WalkOptions options);
-  Status push_directory(UniqueFd fd, std::string rel_path);
+  // `st` is the fstat of `fd` (the caller has just checked it).
+  Status push_directory(UniqueFd fd, std::string rel_path, const struct stat& st);
   Status return_to_parent();
   Result<std::optional<WalkItem>> make_item(const std::string& name, std::string rel_path);
 
@@ -96,7 +98,9 @@ Result<DescribedPath> describe_at(const std::shared_ptr<const UniqueFd>& dir, co
 // length, when that is unset), then fstat checks it is a regular file and, when the walk
 // recorded one, the same inode. Otherwise an error naming the path ("changed
 // while being read": a FIFO, device, directory or another file is there now).
-Result<UniqueFd> open_item_data(const WalkItem& item);
+// The fstat result goes to *opened when given, so a reader that needs the
+// size or the block count does not ask the kernel again.
+Result<UniqueFd> open_item_data(const WalkItem& item, struct stat* opened = nullptr);
 
 // Refuses a file name starting with ".wh.": in a layer it would be read as a
 // whiteout and delete a path instead of adding one.
