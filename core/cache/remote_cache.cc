@@ -14,28 +14,28 @@
 #include <new>
 
 #include "core/cache/cache_entry.h"
+#include "core/cache/curl_library.h"
 
 namespace ocipack {
 
 namespace {
 
-// curl_global_init exactly once per process, before the first handle.
-bool curl_ready() {
-  static const bool ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-  return ready;
-}
+// The loaded libcurl. Every caller runs after load_curl_library succeeded:
+// parse_remote_url, which check_remote_cache_url and RemoteCache::open
+// start with, loads it or fails.
+const CurlLibrary& curl() { return **load_curl_library(); }
 
 struct UrlDeleter {
-  void operator()(CURLU* url) const { curl_url_cleanup(url); }
+  void operator()(CURLU* url) const { curl().url_cleanup(url); }
 };
 using UniqueUrl = std::unique_ptr<CURLU, UrlDeleter>;
 
 // One part of a parsed URL ("" when absent).
 std::string url_part(CURLU* url, CURLUPart part) {
   char* text = nullptr;
-  if (curl_url_get(url, part, &text, 0) != CURLUE_OK || text == nullptr) return {};
+  if (curl().url_get(url, part, &text, 0) != CURLUE_OK || text == nullptr) return {};
   std::string copy(text);
-  curl_free(text);
+  curl().free(text);
   return copy;
 }
 
@@ -57,10 +57,11 @@ bool starts_with_http_scheme(std::string_view url) {
 // Parses and checks a remote URL (usage errors naming "cache.remote").
 Result<UniqueUrl> parse_remote_url(const std::string& url) {
   if (!starts_with_http_scheme(url)) return url_error(url, "is not an http:// or https:// URL");
-  UniqueUrl parsed(curl_url());
+  OCIPACK_TRY(load_curl_library());
+  UniqueUrl parsed(curl().url());
   if (!parsed) return url_error(url, "cannot be parsed (out of memory)");
-  const CURLUcode code = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0);
-  if (code != CURLUE_OK) return url_error(url, std::string("is not a valid URL: ") + curl_url_strerror(code));
+  const CURLUcode code = curl().url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0);
+  if (code != CURLUE_OK) return url_error(url, std::string("is not a valid URL: ") + curl().url_strerror(code));
   const bool slash_before_host = url[url.find("://") + 3] == '/';  // libcurl reads "http:///x" as host x
   if (slash_before_host || url_part(parsed.get(), CURLUPART_HOST).empty()) return url_error(url, "has no host");
   if (!url_part(parsed.get(), CURLUPART_QUERY).empty() || url.find('?') != std::string::npos)
@@ -77,8 +78,8 @@ std::string without_trailing_slashes(std::string url) {
 
 // The URL as shown in problem lines: without user and password.
 std::string display_url(CURLU* parsed) {
-  curl_url_set(parsed, CURLUPART_USER, nullptr, 0);
-  curl_url_set(parsed, CURLUPART_PASSWORD, nullptr, 0);
+  curl().url_set(parsed, CURLUPART_USER, nullptr, 0);
+  curl().url_set(parsed, CURLUPART_PASSWORD, nullptr, 0);
   return without_trailing_slashes(url_part(parsed, CURLUPART_URL));
 }
 
@@ -94,7 +95,7 @@ size_t receive_body(char* data, size_t size, size_t count, void* user) {
   auto& download = *static_cast<Download*>(user);
   const size_t bytes = size * count;
   long status = 0;
-  curl_easy_getinfo(download.handle, CURLINFO_RESPONSE_CODE, &status);
+  curl().easy_getinfo(download.handle, CURLINFO_RESPONSE_CODE, &status);
   if (status != 200) return bytes;  // an error page: not kept
   if (download.body->size() + bytes > k_max_cache_entry_bytes) {
     download.too_large = true;
@@ -102,7 +103,7 @@ size_t receive_body(char* data, size_t size, size_t count, void* user) {
   }
   if (download.body->empty()) {
     curl_off_t announced = -1;
-    curl_easy_getinfo(download.handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced);
+    curl().easy_getinfo(download.handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced);
     if (announced > 0 && static_cast<uint64_t>(announced) <= k_max_cache_entry_bytes)
       download.body->reserve(static_cast<size_t>(announced));
   }
@@ -143,7 +144,7 @@ int rewind_body(void* user, curl_off_t offset, int origin) {
 
 // A problem line's cause: libcurl's detailed message on one line.
 std::string transfer_cause(CURLcode code, const char* detail) {
-  std::string cause = detail[0] != '\0' ? std::string(detail) : std::string(curl_easy_strerror(code));
+  std::string cause = detail[0] != '\0' ? std::string(detail) : std::string(curl().easy_strerror(code));
   std::replace_if(cause.begin(), cause.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
   while (!cause.empty() && cause.back() == ' ') cause.pop_back();
   return cause;
@@ -200,8 +201,8 @@ struct RemoteCache::Impl {
   char detail[CURL_ERROR_SIZE] = {};
 
   ~Impl() {
-    if (handle != nullptr) curl_easy_cleanup(handle);
-    curl_slist_free_all(headers);
+    if (handle != nullptr) curl().easy_cleanup(handle);
+    curl().slist_free_all(headers);
   }
 
   // The options every request shares; false when libcurl refuses one.
@@ -211,10 +212,10 @@ struct RemoteCache::Impl {
 };
 
 bool RemoteCache::Impl::configure(const RemoteCacheOptions& options) {
-  headers = curl_slist_append(nullptr, "Expect:");  // no 100-continue round trip before a PUT
+  headers = curl().slist_append(nullptr, "Expect:");  // no 100-continue round trip before a PUT
   if (headers == nullptr) return false;
   bool ok = true;
-  const auto set = [&](CURLoption option, auto value) { ok = ok && curl_easy_setopt(handle, option, value) == CURLE_OK; };
+  const auto set = [&](CURLoption option, auto value) { ok = ok && curl().easy_setopt(handle, option, value) == CURLE_OK; };
   set(CURLOPT_ERRORBUFFER, detail);
   set(CURLOPT_NOSIGNAL, 1L);
   set(CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
@@ -240,10 +241,10 @@ Exchange RemoteCache::Impl::perform(std::string_view path) {
   exchange.url_shown = url_below(shown_url, path);
   const std::string url = url_below(base_url, path);
   detail[0] = '\0';
-  curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
-  exchange.code = curl_easy_perform(handle);
+  curl().easy_setopt(handle, CURLOPT_URL, url.c_str());
+  exchange.code = curl().easy_perform(handle);
   exchange.completed = exchange.code == CURLE_OK;
-  if (exchange.completed) curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &exchange.status);
+  if (exchange.completed) curl().easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &exchange.status);
   else exchange.cause = transfer_cause(exchange.code, detail);
   return exchange;
 }
@@ -253,11 +254,10 @@ RemoteCache::~RemoteCache() = default;
 
 Result<std::unique_ptr<RemoteCache>> RemoteCache::open(const RemoteCacheOptions& options) {
   OCIPACK_TRY_ASSIGN(auto parsed, parse_remote_url(options.url));
-  if (!curl_ready()) return field_error(ErrorKind::io, "cache.remote", ": libcurl could not be initialised");
   auto impl = std::make_unique<Impl>();
   impl->base_url = without_trailing_slashes(options.url);
   impl->shown_url = display_url(parsed.get());
-  impl->handle = curl_easy_init();
+  impl->handle = curl().easy_init();
   if (impl->handle == nullptr || !impl->configure(options))
     return field_error(ErrorKind::io, "cache.remote", ": libcurl could not set up a transfer");
   return std::unique_ptr<RemoteCache>(new RemoteCache(std::move(impl)));
@@ -267,11 +267,11 @@ RemoteReply RemoteCache::get(std::string_view path, std::vector<std::byte>& body
   body.clear();
   Download download{m_impl->handle, &body};
   CURL* handle = m_impl->handle;
-  curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
-  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, receive_body);
-  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &download);
+  curl().easy_setopt(handle, CURLOPT_HTTPGET, 1L);
+  curl().easy_setopt(handle, CURLOPT_WRITEFUNCTION, receive_body);
+  curl().easy_setopt(handle, CURLOPT_WRITEDATA, &download);
   const Exchange exchange = m_impl->perform(path);
-  curl_easy_setopt(handle, CURLOPT_WRITEDATA, nullptr);
+  curl().easy_setopt(handle, CURLOPT_WRITEDATA, nullptr);
   RemoteReply reply = reply_of(RemoteOutcome::hit);
   if (download.too_large || exchange.code == CURLE_FILESIZE_EXCEEDED)
     reply = failed_reply("GET", exchange.url_shown,
@@ -287,15 +287,15 @@ RemoteReply RemoteCache::get(std::string_view path, std::vector<std::byte>& body
 RemoteReply RemoteCache::put(std::string_view path, std::span<const std::byte> body) {
   Upload upload{body, 0};
   CURL* handle = m_impl->handle;
-  curl_easy_setopt(handle, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(handle, CURLOPT_READFUNCTION, send_body);
-  curl_easy_setopt(handle, CURLOPT_READDATA, &upload);
-  curl_easy_setopt(handle, CURLOPT_SEEKDATA, &upload);
-  curl_easy_setopt(handle, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, discard_body);
+  curl().easy_setopt(handle, CURLOPT_UPLOAD, 1L);
+  curl().easy_setopt(handle, CURLOPT_READFUNCTION, send_body);
+  curl().easy_setopt(handle, CURLOPT_READDATA, &upload);
+  curl().easy_setopt(handle, CURLOPT_SEEKDATA, &upload);
+  curl().easy_setopt(handle, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl().easy_setopt(handle, CURLOPT_WRITEFUNCTION, discard_body);
   const Exchange exchange = m_impl->perform(path);
-  curl_easy_setopt(handle, CURLOPT_READDATA, nullptr);
-  curl_easy_setopt(handle, CURLOPT_SEEKDATA, nullptr);
+  curl().easy_setopt(handle, CURLOPT_READDATA, nullptr);
+  curl().easy_setopt(handle, CURLOPT_SEEKDATA, nullptr);
   if (!exchange.completed) return failed_reply("PUT", exchange.url_shown, exchange.cause);
   const long status = exchange.status;
   if (status == 200 || status == 201 || status == 204) return reply_of(RemoteOutcome::hit);
