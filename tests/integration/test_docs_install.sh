@@ -104,4 +104,32 @@ check_eq "bash: cache prune's flags" "--max-size" "$(complete_words ocipack cach
 check_eq "bash: a file after a flag that takes a value" "layouts/file.txt" "$(complete_words ocipack build r --sbom layouts/f)"
 check_eq "bash: layout directories for a positional" "layouts/img" "$(complete_words ocipack verify layouts/i)"
 check_eq "bash: completion's shells" "bash" "$(complete_words ocipack completion b)"
+
+# --- zsh completion: its syntax, and what it hands zsh's completion functions
+# (_describe, _arguments and _values stubbed to print their arguments).
+if require_tool zsh; then
+    check "zsh -n: the zsh completion parses" zsh -n "$zsh_file"
+    cat >complete.zsh <<'SCRIPT'
+_describe() { print -l -- "${(@P)2}"; }
+_arguments() { print -l -- "$@"; }
+_values() { shift; print -l -- "$@"; }
+source "$1" 2>/dev/null
+shift
+words=("$@")
+CURRENT=$#
+_ocipack
+SCRIPT
+    zsh_complete() { zsh -f complete.zsh "$zsh_file" "$@"; }
+    zsh_complete ocipack b >out
+    check_contains "zsh: subcommands with their descriptions" out '^diff:Paths added'
+    zsh_complete ocipack ls L --l >out
+    check_contains "zsh: ls's --layer with its help and a value" out '^--layer\[Only layer N .*\]:UINT:_files$'
+    zsh_complete ocipack build r --t >out
+    check_contains "zsh: build's --tar-output" out '^--tar-output\[Also write the layout as a tarball'
+    zsh_complete ocipack cache x >out
+    check_eq "zsh: cache's subcommands" "stats
+prune" "$(cat out)"
+else
+    skip "zsh completion run" "missing tools: $MISSING_TOOLS"
+fi
 finish
