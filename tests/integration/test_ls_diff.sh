@@ -24,20 +24,6 @@ if ! require_tool jq find sort dd; then
 fi
 cd "$TEST_TMP" || exit 1
 
-# run ARGS...: ocipack under a 60 s guard; output in out/err, status in $RC.
-run() {
-    timeout 60 "$OCIPACK" "$@" >out 2>err
-    RC=$?
-}
-# exits NAME STATUS CULPRIT_REGEX ARGS...: the status and one error line naming the culprit.
-exits() {
-    local name=$1 status=$2 re=$3
-    shift 3
-    run "$@"
-    check_eq "$name: exit $status" "$status" "$RC"
-    one_error_line "$name" err "$re"
-}
-
 mkdir -p one/etc/conf.d one/usr/bin one/var/empty
 printf 'hello\n' >one/etc/hello.txt
 printf 'gone\n' >one/etc/conf.d/removed.conf
