@@ -158,6 +158,25 @@ int run_verify(const CommandLine& command) {
   return report->ok() ? 0 : ocipack::cli::k_exit_failure;
 }
 
+// `ocipack ls`: the listing (cli/image_files.h).
+int run_ls(const CommandLine& command) {
+  auto text = ocipack::cli::list_image_files(command.files);
+  if (!text) return fail(text.error());
+  std::fputs(text->c_str(), stdout);
+  return 0;
+}
+
+// `ocipack diff`: the differences; 0 same, 1 different, 2 could not tell.
+int run_diff(const CommandLine& command) {
+  auto diff = ocipack::cli::diff_images(command.files);
+  if (!diff) {
+    fail(diff.error());
+    return ocipack::cli::k_exit_diff_trouble;
+  }
+  std::fputs(diff->text.c_str(), stdout);
+  return diff->differ ? ocipack::cli::k_exit_diff_differ : 0;
+}
+
 // `ocipack attach`: the referrer's digest and artifact type.
 int run_attach(const CommandLine& command) {
   auto entry = ocipack::attach_document(command.attach);
@@ -307,7 +326,8 @@ int main(int argc, char** argv) {
   if (!command) return fail_usage(command.error(), args);
   switch (command->action) {
     case CommandLine::Action::help:
-    case CommandLine::Action::version: return print_text(command->text);
+    case CommandLine::Action::version:
+    case CommandLine::Action::completion: return print_text(command->text);
     case CommandLine::Action::build: return run_build(*command);
     case CommandLine::Action::tags: return run_tags(*command);
     case CommandLine::Action::inspect: return run_inspect(*command);
@@ -317,6 +337,8 @@ int main(int argc, char** argv) {
     case CommandLine::Action::attach: return run_attach(*command);
     case CommandLine::Action::cache_stats: return run_cache_stats(*command);
     case CommandLine::Action::cache_prune: return run_cache_prune(*command);
+    case CommandLine::Action::ls: return run_ls(*command);
+    case CommandLine::Action::diff: return run_diff(*command);
   }
   return cli::k_exit_usage;
 }

@@ -12,6 +12,7 @@
 #include <charconv>
 
 #include "cli/codec_names.h"
+#include "cli/docs.h"
 #include "cli/errors.h"
 #include "cli/shlex.h"
 #include "cli/suggest.h"
@@ -642,6 +643,58 @@ Result<CommandLine> build_command(const BuildFlags& flags, const Environment& en
   return cl;
 }
 
+// `ocipack ls IMAGE [--layer N] [--largest N]` and `ocipack diff A B`.
+struct FilesFlags {
+  std::string image, other;
+  size_t layer = 0, largest = 0;
+  const CLI::App* app = nullptr;
+};
+
+constexpr const char* k_diff_exit_help = R"(
+diff: 0 the images hold the same files; 1 they differ; 2 bad usage or an
+image that cannot be read (as diff(1) and cmp(1); one error line on stderr).)";
+
+CLI::App* add_ls(CLI::App& app, FilesFlags& flags) {
+  CLI::App* ls = app.add_subcommand("ls", "List the files of an image (all layers merged, whiteouts applied) or of one layer");
+  ls->add_option("IMAGE", flags.image, "[oci:]LAYOUT[:TAG] (default tag latest)")->required();
+  ls->add_option("--layer", flags.layer, "Only layer N (1 is the bottom one), its whiteouts shown as such");
+  ls->add_option("--largest", flags.largest, "Only the N largest regular files, by size, with a total");
+  flags.app = ls;
+  return ls;
+}
+
+CLI::App* add_diff(CLI::App& app, FilesFlags& flags) {
+  CLI::App* diff = app.add_subcommand(
+      "diff", "Paths added (+), removed (-) and changed (M: type, mode, owner, size, content, target, device, xattrs) from image A to image B");
+  diff->add_option("A", flags.image, "[oci:]LAYOUT[:TAG] (default tag latest)")->required();
+  diff->add_option("B", flags.other, "[oci:]LAYOUT[:TAG]; may be in another layout")->required();
+  flags.app = diff;
+  return diff;
+}
+
+Result<CommandLine> files_command(CommandLine::Action action, const FilesFlags& flags) {
+  CommandLine cl;
+  cl.action = action;
+  auto image = parse_layout_ref(flags.image);
+  if (!image) return std::move(image).error().with_context("'" + flags.image + "': ");
+  cl.files.image = *image;
+  if (action == CommandLine::Action::diff) {
+    auto other = parse_layout_ref(flags.other);
+    if (!other) return std::move(other).error().with_context("'" + flags.other + "': ");
+    cl.files.other = *other;
+    return cl;
+  }
+  if (flags.app->count("--layer") > 0) {
+    if (flags.layer == 0) return usage_error("--layer 0: layers are numbered from 1 (the bottom one)");
+    cl.files.layer = flags.layer;
+  }
+  if (flags.app->count("--largest") > 0) {
+    if (flags.largest == 0) return usage_error("--largest 0: expected 1 or more");
+    cl.files.largest = flags.largest;
+  }
+  return cl;
+}
+
 // Help or version: what to print instead of running anything.
 CommandLine text_command(CommandLine::Action action, std::string text) {
   CommandLine cl;
@@ -654,6 +707,7 @@ CommandLine text_command(CommandLine::Action action, std::string text) {
 // subcommands too, so that scripts and newcomers find them where git's are.
 struct HelpFlags {
   std::string command;  // help: the subcommand whose help to print
+  std::string shell;    // completion: bash or zsh
 };
 
 // Every subcommand declared on one CLI11 app, with the flags each fills in.
@@ -664,10 +718,11 @@ struct Program {
   IndexFlags index_flags;
   AttachFlags attach_flags;
   HelpFlags help_flags;
+  FilesFlags ls_flags, diff_flags;
   CacheFlags cache_stats_flags, cache_prune_flags;
   std::string version = std::string("ocipack ") + OCIPACK_VERSION + " (" + codec_description(CodecKind::libdeflate) +
                         ", " + codec_description(CodecKind::isal) + ", " + codec_description(CodecKind::zstd) + ")";
-  CLI::App *build, *tags, *inspect, *gc, *verify, *index, *attach, *cache, *help, *version_command;
+  CLI::App *build, *tags, *inspect, *gc, *verify, *index, *attach, *cache, *ls, *diff, *help, *version_command, *completion;
 
   Program() {
     app.require_subcommand(1);
@@ -680,11 +735,16 @@ struct Program {
     index = add_index(app, index_flags);
     attach = add_attach(app, attach_flags);
     cache = add_cache(app, cache_stats_flags, cache_prune_flags);
+    ls = add_ls(app, ls_flags);
+    diff = add_diff(app, diff_flags);
     help = app.add_subcommand("help", "Print the help of COMMAND (or this help)");
     help->add_option("COMMAND", help_flags.command, "A subcommand");
     version_command = app.add_subcommand("version", "Print the version and the codec libraries this binary uses");
+    completion = app.add_subcommand("completion", "Print the bash or zsh completion script (as installed with ocipack)");
+    completion->add_option("SHELL", help_flags.shell, "bash or zsh")->required();
     for (CLI::App* sub : app.get_subcommands({})) sub->footer(sub->get_footer() + k_exit_status_help);
     verify->footer(verify->get_footer() + k_verify_exit_help);
+    diff->footer(diff->get_footer() + k_diff_exit_help);
     app.footer(k_exit_status_help);  // after the subcommands, which would inherit it
   }
   Program(const Program&) = delete;
@@ -783,6 +843,13 @@ Result<CommandLine> help_command(const Program& program) {
   return text_command(CommandLine::Action::help, sub->help());
 }
 
+// `ocipack completion SHELL`: the script cli/docs.h generates.
+Result<CommandLine> completion_command(const std::string& shell) {
+  if (shell == "bash") return text_command(CommandLine::Action::completion, bash_completion(program_doc()));
+  if (shell == "zsh") return text_command(CommandLine::Action::completion, zsh_completion(program_doc()));
+  return usage_error("completion '" + shell + "': expected bash or zsh");
+}
+
 // The help of the subcommand given (the first that was parsed), else the
 // program's.
 std::string help_text(const CLI::App& app) {
@@ -813,12 +880,15 @@ Result<CommandLine> parse(const std::vector<std::string>& args, const Environmen
   }
   if (program.help->parsed()) return help_command(program);
   if (program.version_command->parsed()) return text_command(CommandLine::Action::version, program.version);
+  if (program.completion->parsed()) return completion_command(program.help_flags.shell);
   if (program.tags->parsed()) return tags_command(program.tags_flags);
   if (program.gc->parsed()) return gc_command(program.gc_flags);
   if (program.verify->parsed()) return verify_command(program.verify_flags);
   if (program.inspect->parsed()) return inspect_command(program.inspect_flags);
   if (program.index->parsed()) return index_command(program.index_flags);
   if (program.attach->parsed()) return attach_command(program.attach_flags);
+  if (program.ls->parsed()) return files_command(CommandLine::Action::ls, program.ls_flags);
+  if (program.diff->parsed()) return files_command(CommandLine::Action::diff, program.diff_flags);
   if (program.cache->parsed()) {
     if (program.cache->get_subcommand("stats")->parsed())
       return cache_command(CommandLine::Action::cache_stats, program.cache_stats_flags);
@@ -827,6 +897,35 @@ Result<CommandLine> parse(const std::vector<std::string>& args, const Environmen
   return build_command(program.build_flags, env);
 }
 }  // namespace
+
+namespace {
+OptionDoc option_doc(const CLI::Option& option) {
+  OptionDoc doc;
+  for (const auto& name : option.get_snames()) doc.names.push_back("-" + name);
+  for (const auto& name : option.get_lnames()) doc.names.push_back("--" + name);
+  if (option.get_positional()) doc.value = option.get_name();
+  else if (option.get_type_size_max() > 0) doc.value = option.get_type_name();
+  doc.description = option.get_description();
+  doc.default_value = option.get_default_str();
+  return doc;
+}
+
+CommandDoc command_doc(const CLI::App& app) {
+  CommandDoc doc;
+  doc.name = app.get_name();
+  doc.description = app.get_description();
+  doc.footer = app.get_footer();
+  for (const CLI::Option* option : app.get_options())
+    (option->get_positional() ? doc.positionals : doc.options).push_back(option_doc(*option));
+  for (const CLI::App* sub : app.get_subcommands({})) doc.subcommands.push_back(command_doc(*sub));
+  return doc;
+}
+}  // namespace
+
+CommandDoc program_doc() {
+  const Program program;
+  return command_doc(program.app);
+}
 
 std::string usage_hint(const std::vector<std::string>& args) {
   const Program program;

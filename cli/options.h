@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/image_files.h"
 #include "core/oci/layout_index.h"
 #include "core/oci/platform.h"
 #include "core/util/result.h"
@@ -30,7 +31,7 @@ struct Environment {
 };
 
 struct CommandLine {
-  enum class Action { build, tags, inspect, gc, verify, index, attach, help, version, cache_stats, cache_prune };
+  enum class Action { build, tags, inspect, gc, verify, index, attach, help, version, cache_stats, cache_prune, ls, diff, completion };
   Action action = Action::build;
   std::string text;        // help or version text to print for those actions
   BuildOptions build;      // build
@@ -40,6 +41,7 @@ struct CommandLine {
   bool json = false;       // inspect --json, tags --json
   std::optional<Platform> platform;  // inspect --platform
   IndexRequest index;      // index
+  FilesRequest files;      // ls, diff
   std::string cache_dir;   // cache stats, cache prune
   uint64_t cache_max_bytes = k_default_cache_max_bytes;  // cache prune --max-size
   bool quiet = false;      // build, index: print nothing on success
@@ -48,6 +50,23 @@ struct CommandLine {
   bool no_progress = false;  // build: never draw a bar
   std::vector<std::string> warnings;  // build: one line each, printed after it succeeded
 };
+
+// The program's subcommands and flags as declared for the parser: the one
+// source the man pages and shell completions are generated from (cli/docs.h).
+struct OptionDoc {
+  std::vector<std::string> names;  // "-o", "--output"; empty for a positional
+  std::string value;               // what it takes ("TEXT", "UINT"), or the positional's name; "" for a switch
+  std::string description;
+  std::string default_value;       // "" when none is shown
+};
+struct CommandDoc {
+  std::string name;  // "ocipack", "build", "stats"
+  std::string description;
+  std::string footer;  // the text --help ends with
+  std::vector<OptionDoc> positionals, options;
+  std::vector<CommandDoc> subcommands;
+};
+CommandDoc program_doc();
 
 // `args` excludes argv[0]. Every error is a usage error (exit status 2),
 // whatever kind the library check that refused a value gives, and its

@@ -16,6 +16,8 @@ packages=(
   # consumers and tools the tests drive
   umoci skopeo oci-image-tool runc podman pigz gzip tar libarchive-tools busybox-static
   jq attr python3 libdeflate-tools bzip2 xz-utils zstd fakeroot
+  # the installed man pages and completions (test_docs_install.sh reads them with man, checks zsh syntax)
+  man-db zsh
   # the zstd:chunked checker (tests/tools/zstd_chunked_check), built offline from Debian's Go tree
   golang-go golang-github-containers-storage-dev golang-github-vbatts-tar-split-dev
   golang-github-klauspost-compress-dev golang-github-ulikunitz-xz-dev

@@ -251,8 +251,10 @@ struct TreeModel::Layer {
 
   // Step 1: whiteouts remove what the layers below left.
   void apply_whiteouts() {
+    model.m_last_whiteouts.clear();
     for (const Pending& p : pending) {
       if (p.kind == Pending::Kind::entry) continue;
+      model.m_last_whiteouts.push_back(p.path);
       const auto parts = split_path(p.path);
       ModelNode* dir = model.m_root.get();
       for (size_t i = 0; dir && i + 1 < parts.size(); ++i) {
@@ -358,20 +360,24 @@ Status TreeModel::apply_layer(int fd, const std::string& where, const std::atomi
   return layer.apply_entries();
 }
 
+Status TreeModel::apply_layer_blob(const std::string& layout_dir, const Descriptor& layer, const std::string& where,
+                                   const std::atomic<bool>* cancel) {
+  OCIPACK_TRY_ASSIGN(const auto blob, open_blob(layout_dir, layer, where + ": blob"));
+  Sha256 hash;
+  OCIPACK_TRY(apply_layer(blob.fd.get(), where, cancel, &hash));
+  const Digest actual = hash.finish();
+  if (actual != layer.digest)
+    return corrupt_error(where + ": blob " + blob_path(layout_dir, layer.digest) +
+                         " does not match its digest (its content hashes to " + actual.str() + ")");
+  return ok_status();
+}
+
 Result<TreeModel> TreeModel::from_layers(const std::string& layout_dir, const std::vector<Descriptor>& layers,
                                          const std::atomic<bool>* cancel) {
   TreeModel model;
   for (size_t i = 0; i < layers.size(); ++i) {
-    const Descriptor& layer = layers[i];
-    const std::string path = blob_path(layout_dir, layer.digest);
-    const std::string where = "base layer " + std::to_string(i + 1) + " (" + layer.digest.str() + ")";
-    OCIPACK_TRY_ASSIGN(const auto blob, open_blob(layout_dir, layer, where + ": blob"));
-    Sha256 hash;
-    OCIPACK_TRY(model.apply_layer(blob.fd.get(), where, cancel, &hash));
-    const Digest actual = hash.finish();
-    if (actual != layer.digest)
-      return corrupt_error(where + ": blob " + path + " does not match its digest (its content hashes to " +
-                           actual.str() + ")");
+    const std::string where = "base layer " + std::to_string(i + 1) + " (" + layers[i].digest.str() + ")";
+    OCIPACK_TRY(model.apply_layer_blob(layout_dir, layers[i], where, cancel));
   }
   return model;
 }

@@ -89,6 +89,14 @@ class TreeModel {
   // model partly applied: callers discard it.
   Status apply_layer(int fd, const std::string& where, const std::atomic<bool>* cancel,
                      Sha256* blob_hash = nullptr);
+  // Applies the layer blob `layer` of `layout_dir` as from_layers does (opened
+  // without following links, of its descriptor's size, hashed to its digest
+  // as it streams); `where` ("layer 2 (sha256:…)") prefixes every error.
+  Status apply_layer_blob(const std::string& layout_dir, const Descriptor& layer, const std::string& where,
+                          const std::atomic<bool>* cancel);
+  // The whiteouts of the last layer applied, normalised paths in tar order
+  // (".wh.NAME" and ".wh..wh..opq" names kept), for listing one layer.
+  const std::vector<std::string>& last_layer_whiteouts() const { return m_last_whiteouts; }
 
   const ModelNode& root() const { return *m_root; }
   // The node of a normalised path ("a/b", "" for the root), or null.
@@ -113,6 +121,7 @@ class TreeModel {
   uint64_t m_next_inode = 1;
   // inode → sorted paths, built on the first link_group() call.
   mutable std::optional<std::map<uint64_t, std::vector<std::string>>> m_groups;
+  std::vector<std::string> m_last_whiteouts;
 };
 
 // SHA-256 of a walked regular file's data, read through open_item_data
