@@ -9,7 +9,7 @@ namespace ocipack::cli {
 
 namespace {
 // "[]" stands for any index ("layers[]" matches "layers[0]", "layers[12]").
-constexpr std::array<std::pair<std::string_view, std::string_view>, 33> k_flag_of_field{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 37> k_flag_of_field{{
     {"layers[].rootfs", "rootfs"},  // the positional ROOTFS or a --layer DIR
     {"layers[].diff_base", "--diff-base"},
     {"layout_dir", "-o"},
@@ -27,6 +27,10 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 33> k_flag_o
     {"threads", "--threads"},
     {"chunking.target_size", "--chunk-size"},
     {"base_platform", "--platform"},
+    {"force_platform", "--force-platform"},
+    {"image.architecture", "--arch"},
+    {"image.os", "--os"},
+    {"image.variant", "--variant"},
     {"cache.dir", "--cache"},
     {"cache.remote", "--cache-remote"},
     // `ocipack index` (IndexRequest)

@@ -19,10 +19,12 @@
 #include <thread>
 #include <vector>
 
+#include "cli/build_summary.h"
 #include "cli/errors.h"
 #include "cli/inspect_text.h"
 #include "cli/options.h"
 #include "cli/progress.h"
+#include "cli/verify_report.h"
 #include "core/cache/chunk_cache.h"
 #include "core/image/layout_verify.h"
 #include "core/oci/layout_gc.h"
@@ -136,7 +138,8 @@ int run_gc(const CommandLine& command) {
   return 0;
 }
 
-// `ocipack verify`: every problem found, one per line, then a summary.
+// `ocipack verify`: every problem found, one per line, then a summary (or,
+// with --json, one document whether it ran or not: cli/verify_report.h).
 // Status 1 when problems were found, and (as for every subcommand) when
 // there is no layout to check; 2 for bad usage, an unknown --ref included
 // (unless the layout has problems of its own, which are then listed).
@@ -145,9 +148,15 @@ int run_verify(const CommandLine& command) {
   ocipack::VerifyOptions options;
   if (!command.tag.empty()) options.ref = command.tag;
   auto report = ocipack::verify_layout(command.layout_dir, options);
-  if (!report) return fail(report.error());
-  if (report->ref_missing && report->problems.size() == 1)  // a tag the layout does not have: usage
-    return fail(ocipack::usage_error("--ref: " + report->problems.front()));
+  std::optional<ocipack::Error> not_run;
+  if (!report) not_run = report.error();
+  else if (report->ref_missing && report->problems.size() == 1)  // a tag the layout does not have: usage
+    not_run = ocipack::usage_error("--ref: " + report->problems.front());
+  if (command.json)
+    print_text(ocipack::cli::verify_json(command.layout_dir, command.tag, not_run ? nullptr : &*report,
+                                         not_run ? std::optional(ocipack::cli::message_for_user(*not_run)) : std::nullopt));
+  if (not_run) return fail(*not_run);
+  if (command.json) return report->ok() ? 0 : ocipack::cli::k_exit_failure;
   for (const auto& problem : report->problems) print_line(stdout, "", problem);
   std::printf("%s: %s (%llu manifests, %llu blobs, %llu layers, %llu entries checked)\n",
               printable(command.layout_dir).c_str(), report->ok() ? "OK" : "PROBLEMS FOUND",
@@ -204,39 +213,6 @@ std::optional<uint64_t> progress_total(const ocipack::BuildOptions& build) {
     total += *size;
   }
   return total;
-}
-
-// What a successful build prints unless --quiet: the image, its layers, the
-// time and settings, the tarball.
-void print_build_summary(const ocipack::BuildOptions& build, const ocipack::BuildResult& result) {
-  using namespace ocipack;
-  std::printf("%s:%s %s\n", printable(build.layout_dir).c_str(), printable(build.image.tag).c_str(),
-              result.manifest.digest.str().c_str());
-  for (const auto& base_layer : result.base_layers)
-    std::printf("  base layer %s (%s)\n", base_layer.digest.str().c_str(),
-                cli::human_bytes(static_cast<uint64_t>(base_layer.size)).c_str());
-  for (const auto& layer : result.layers) {
-    const LayerResult& s = layer.stats;
-    std::printf("  layer %s: %s tar -> %s %s (%.1f%%) in %llu chunks\n", s.digest.str().c_str(),
-                cli::human_bytes(s.uncompressed_size).c_str(), cli::human_bytes(s.compressed_size).c_str(),
-                layer_compression_name(build.layer.codec.compression),
-                s.uncompressed_size ? 100.0 * static_cast<double>(s.compressed_size) /
-                                          static_cast<double>(s.uncompressed_size)
-                                    : 0.0,
-                static_cast<unsigned long long>(s.chunks));
-    if (s.cache.hits + s.cache.misses > 0)
-      std::printf("  cache: %llu of %llu chunks reused (%llu from the remote), %.2f s of compression saved\n",
-                  static_cast<unsigned long long>(s.cache.hits), static_cast<unsigned long long>(s.chunks),
-                  static_cast<unsigned long long>(s.cache.remote_hits),
-                  static_cast<double>(s.cache.saved_nanoseconds) / 1e9);
-  }
-  auto format = resolve_layer_format(build.layer.codec);  // the build resolved it already: cannot fail here
-  std::printf("  %.2f s, %d threads, %s\n", result.seconds, build.layer.threads,
-              format.ok() ? (*format)->codec_text().c_str() : "?");
-  if (result.sbom)
-    std::printf("  sbom referrer %s (%s)\n", result.sbom->digest.str().c_str(),
-                printable(result.sbom->artifact_type).c_str());
-  if (build.tar_output) std::printf("  tarball %s\n", printable(*build.tar_output).c_str());
 }
 
 // `ocipack cache stats DIR`: what the cache holds and how the last builds used it.
@@ -304,7 +280,8 @@ int run_build(const CommandLine& command) {
   // The command line's warnings too, only now: a failed build says one line.
   for (const auto& warning : command.warnings) print_line(stderr, "ocipack: warning: ", warning);
   for (const auto& warning : result->warnings) print_line(stderr, "ocipack: warning: ", warning);
-  if (!command.quiet) print_build_summary(build, *result);
+  if (command.json) print_text(cli::build_json(build, *result));
+  else if (!command.quiet) std::fputs(cli::format_build_summary(build, *result).c_str(), stdout);
   if (command.stats)
     for (const auto& layer : result->layers)
       std::fputs(cli::format_stats(layer.stats, build.layer.threads).c_str(), stderr);

@@ -126,7 +126,9 @@ Exit status: 0 done; 1 the operation failed (a missing layout included);
 constexpr const char* k_verify_exit_help = R"(
 verify: 0 the layout is valid; 1 problems found (one per line on stdout, then
 a PROBLEMS FOUND summary) or no layout to check (one error line on stderr, no
-summary); 2 bad usage, an unknown --ref included (the check did not run).)";
+summary); 2 bad usage, an unknown --ref included (the check did not run).
+With --json the same statuses; the document's "ran" is false when the check
+did not run, "ok" false when problems were found.)";
 
 // "libdeflate 0-12 (default 6), ...": the levels each codec takes, from
 // level_bounds, for the --level help.
@@ -156,7 +158,7 @@ struct BuildFlags {
   int level = -1;  // -1: the compressor's default
   int threads = 0;
   bool quiet = false, fast = false, dictionary = false, stats = false, progress = false,
-       no_progress = false;
+       no_progress = false, json = false, force_platform = false;
   std::string cache, cache_max_size = "5G", cache_remote;
   int cache_remote_timeout = 15;
   bool no_cache = false;
@@ -170,7 +172,7 @@ struct LayoutFlags {
   std::string layout;  // LAYOUT, or LAYOUT[:TAG] for inspect
   std::string ref;     // verify --ref
   std::string platform;  // inspect --platform
-  bool json = false;   // inspect --json
+  bool json = false;   // inspect, tags, verify --json
 };
 
 // `ocipack cache stats|prune`'s flags.
@@ -228,14 +230,15 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
   build->add_option("--author", flags.author, "Config author, e.g. \"Name <mail>\" (OCI_IMAGE_AUTHOR / _EMAIL)");
   build->add_option("--user", flags.user, "Config User (OCI_IMAGE_RUNTIME_UID)");
   build->add_option("--arch", flags.arch, "Architecture, Go or Yocto name; default: host (OCI_IMAGE_ARCH)");
-  build->add_option("--variant", flags.variant, "CPU variant v5|v6|v7|v8 (OCI_IMAGE_SUBARCH)");
-  build->add_option("--os", flags.os, "Operating system (OCI_IMAGE_OS)")->capture_default_str();
+  build->add_option("--variant", flags.variant, "CPU variant: v5|v6|v7|v8 for arm, v8 for arm64 (OCI_IMAGE_SUBARCH)");
+  build->add_option("--os", flags.os, "Operating system, a Go GOOS name (OCI_IMAGE_OS)")->capture_default_str();
+  build->add_flag("--force-platform", flags.force_platform, "With --base: write the --os/--arch/--variant given even when the base image is another platform (refused otherwise)");
   build->add_option("--entrypoint", flags.entrypoint, "Entrypoint; once: shell words, repeated: one element each (OCI_IMAGE_ENTRYPOINT)")
       ->allow_extra_args(false);
   build->add_option("--cmd", flags.cmd, "Cmd; once: shell words, repeated: one element each (OCI_IMAGE_CMD / OCI_IMAGE_ENTRYPOINT_ARGS)")
       ->allow_extra_args(false);
   build->add_option("--workdir", flags.workdir, "Config WorkingDir (OCI_IMAGE_WORKINGDIR)");
-  build->add_option("--stop-signal", flags.stop_signal, "Config StopSignal (OCI_IMAGE_STOPSIGNAL)");
+  build->add_option("--stop-signal", flags.stop_signal, "Config StopSignal: a name (SIGTERM, TERM, SIGRTMIN+3) or a number 1-64 (OCI_IMAGE_STOPSIGNAL)");
   build->add_option("--port", flags.ports, "Exposed port PORT[/tcp|udp|sctp], repeatable (OCI_IMAGE_PORTS)")
       ->allow_extra_args(false);
   build->add_option("--label", flags.labels, "Label KEY=VALUE, repeatable (OCI_IMAGE_LABELS)")
@@ -270,6 +273,7 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
       ->capture_default_str();
   build->add_flag("--no-cache", flags.no_cache, "Use no chunk cache, whatever $OCIPACK_CACHE_DIR says");
   build->add_flag("-q,--quiet", flags.quiet, "Print nothing on success (and no progress bar)");
+  build->add_flag("--json", flags.json, "Print the result as one JSON document on stdout (layout, tags, digests, platform, layers, tarball, timings) instead of the summary");
   build->add_flag("--stats", flags.stats, "Print per-stage time and throughput after the build");
   build->add_flag("--progress", flags.progress, "Draw the progress bar even when stderr is not a terminal");
   build->add_flag("--no-progress", flags.no_progress, "Never draw the progress bar");
@@ -310,6 +314,7 @@ CLI::App* add_verify(CLI::App& app, LayoutFlags& flags) {
       app, "verify", "Check a layout: JSON documents, every blob's size and digest, diff_ids, layer tars and their paths",
       "LAYOUT", "OCI image layout directory", flags);
   verify->add_option("--ref", flags.ref, "Only the image with this tag (default: every manifest in index.json)");
+  verify->add_flag("--json", flags.json, "Print one JSON document: whether the check ran, whether the layout is valid, the problems found");
   return verify;
 }
 
@@ -410,6 +415,7 @@ CommandLine gc_command(const LayoutFlags& flags) { return layout_command(Command
 CommandLine verify_command(const LayoutFlags& flags) {
   CommandLine cl = layout_command(CommandLine::Action::verify, flags);
   cl.tag = flags.ref;
+  cl.json = flags.json;
   return cl;
 }
 
@@ -453,6 +459,9 @@ Status set_layers(const BuildFlags& flags, BuildOptions& b) {
     b.base_layout = ref->layout_dir;
     b.base_tag = ref->tag;
   }
+  if (flags.force_platform && flags.base.empty())
+    return usage_error("--force-platform needs --base LAYOUT[:TAG] (it allows a platform other than the base's)");
+  b.force_platform = flags.force_platform;
   if (!flags.base_platform.empty()) {
     if (flags.base.empty()) return usage_error("--platform needs --base LAYOUT[:TAG] (it picks the base image)");
     auto platform = parse_platform(flags.base_platform);
@@ -632,6 +641,7 @@ Result<CommandLine> build_command(const BuildFlags& flags, const Environment& en
   cl.stats = flags.stats;
   cl.progress = flags.progress;
   cl.no_progress = flags.no_progress;
+  cl.json = flags.json;
   OCIPACK_TRY(set_layers(flags, cl.build));
   OCIPACK_TRY(set_image(flags, cl.build.image));
   OCIPACK_TRY(set_annotations(flags, cl.build));

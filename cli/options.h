@@ -38,7 +38,7 @@ struct CommandLine {
   AttachRequest attach;    // attach
   std::string layout_dir;  // tags, inspect, verify, gc
   std::string tag;         // inspect: the tag; verify: --ref (empty = every manifest)
-  bool json = false;       // inspect --json, tags --json
+  bool json = false;       // --json of inspect, tags, verify and build
   std::optional<Platform> platform;  // inspect --platform
   IndexRequest index;      // index
   FilesRequest files;      // ls, diff

@@ -42,31 +42,44 @@ void ProgressBar::finish() {
   std::fflush(m_out);
 }
 
+namespace {
+// The --stats table's first column: wide enough for its longest row name.
+constexpr int k_stage_width = 24;
+constexpr double k_mib = 1024.0 * 1024.0;
+
+// One row: name, seconds, share of the wall time, MiB/s, bytes.
+std::string stats_row(const char* name, double seconds, double wall, uint64_t bytes) {
+  char line[256];
+  std::snprintf(line, sizeof line, "%-*s %9.3f %7.0f%% %11.1f %12llu\n", k_stage_width, name, seconds,
+                wall > 0 ? 100.0 * seconds / wall : 0.0,
+                seconds > 0 ? static_cast<double>(bytes) / seconds / k_mib : 0.0,
+                static_cast<unsigned long long>(bytes));
+  return line;
+}
+}  // namespace
+
 std::string format_stats(const LayerResult& layer, int threads) {
   const PipelineStats& s = layer.stats;
   const double wall = static_cast<double>(s.wall_nanoseconds) / 1e9;
-  std::string out;
-  char line[256];
-  std::snprintf(line, sizeof line, "%-22s %9s %8s %11s %12s\n", "stage", "time s", "% wall", "MB/s", "bytes");
-  out += line;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-*s %9s %8s %11s %12s\n", k_stage_width, "stage", "time s", "% wall", "MiB/s",
+                "bytes");
+  std::string out = line;
   auto row = [&](const char* name, const StageStats& st) {
-    const double t = static_cast<double>(st.nanoseconds) / 1e9;
-    std::snprintf(line, sizeof line, "%-22s %9.3f %7.0f%% %11.1f %12llu\n", name, t,
-                  wall > 0 ? 100.0 * t / wall : 0.0, t > 0 ? static_cast<double>(st.bytes) / t / 1e6 : 0.0,
-                  static_cast<unsigned long long>(st.bytes));
-    out += line;
+    out += stats_row(name, static_cast<double>(st.nanoseconds) / 1e9, wall, st.bytes);
   };
   row("walk+headers (serial)", s.walk);
   row("read (serial)", s.read);
   row("compress (all threads)", s.compress);
   row("hash diff_id (serial)", s.hash_diff_id);
   row("hash+write blob (serial)", s.write);
-  std::snprintf(line, sizeof line, "%-22s %9.3f %7.0f%% %11.1f %12llu\n", "wall", wall, 100.0,
-                wall > 0 ? static_cast<double>(layer.uncompressed_size) / wall / 1e6 : 0.0,
-                static_cast<unsigned long long>(layer.uncompressed_size));
-  out += line;
+  out += stats_row("wall", wall, wall, layer.uncompressed_size);
+  // The pool of the run (every layer's) holds the chunks past the limiter
+  // plus, per layer reader running, the one it filled and holds until the
+  // limiter takes another (pipeline/layer_graph.cc).
   std::snprintf(line, sizeof line,
-                "chunks %llu, chunk buffers %llu (limit %zu in flight), entries %llu, files read %llu, threads %d\n",
+                "chunks %llu, chunk buffers %llu allocated (at most %zu in flight, + 1 held by each running "
+                "layer reader), entries %llu, files read %llu, threads %d\n",
                 static_cast<unsigned long long>(layer.chunks),
                 static_cast<unsigned long long>(layer.chunk_buffers), max_chunks_in_flight(threads),
                 static_cast<unsigned long long>(layer.chunker.entries),

@@ -30,7 +30,8 @@ class ProgressBar {
   bool m_drawn = false;
 };
 
-// The --stats table: per-stage time, share of wall time and throughput.
+// The --stats table: per-stage time, share of wall time and throughput in
+// MiB/s, columns aligned; then the chunk counts and the cache's figures.
 std::string format_stats(const LayerResult& layer, int threads);
 
 }  // namespace ocipack::cli

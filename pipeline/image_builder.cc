@@ -28,6 +28,7 @@
 #include "core/tar/tar_input.h"
 #include "core/util/path.h"
 #include "core/util/time_format.h"
+#include "pipeline/base_platform.h"
 #include "pipeline/stage_clock.h"
 #include "core/layer/tree_diff.h"
 #include "core/util/file_io.h"
@@ -55,11 +56,10 @@ ImageConfig make_image_config(const ImageSpec& spec, const ImageConfig* base,
   if (base) config = *base;
   config.created = format_rfc3339(spec.created);
   if (spec.author) config.author = *spec.author;
-  if (spec.architecture) config.architecture = *spec.architecture;
-  if (config.architecture.empty()) config.architecture = host_architecture();
-  if (spec.variant) config.variant = *spec.variant;
-  if (spec.os) config.os = *spec.os;
-  if (config.os.empty()) config.os = "linux";
+  const Platform platform = requested_platform(spec, base);
+  config.architecture = platform.architecture.empty() ? host_architecture() : platform.architecture;
+  config.variant = platform.variant;
+  config.os = platform.os.empty() ? "linux" : platform.os;
   ContainerConfig& c = config.config;
   if (spec.user) c.user = *spec.user;
   if (spec.working_dir) c.working_dir = *spec.working_dir;
@@ -402,9 +402,10 @@ Result<BuildResult> build_into(const BuildOptions& options, const LayerFormat& f
   // 2. Config, 3. manifest: small blobs, each complete before it is referenced.
   std::map<std::string, std::string> entry_annotations = options.index_annotations;
   entry_annotations[k_annotation_ref_name] = options.image.tag;
+  const ImageConfig config = make_image_config(options.image, base ? &base->config : nullptr, layers.diff_ids);
+  result.platform = platform_of_config(config);
   OCIPACK_TRY_ASSIGN(const WrittenImage image,
-                     write_image(store, make_image_config(options.image, base ? &base->config : nullptr, layers.diff_ids),
-                                 layers.descriptors, entry_annotations, options.manifest_annotations));
+                     write_image(store, config, layers.descriptors, entry_annotations, options.manifest_annotations));
   result.config = image.config;
   result.manifest = image.manifest;
   // A single image's index.json entry carries no platform (as ocipack has
@@ -497,6 +498,8 @@ Result<Base> load_base(const BuildOptions& options, const BuildHooks& hooks) {
   auto loaded = load_image(*options.base_layout, options.base_tag, base_platform_of(options));
   if (!loaded) return about_field("base_layout", loaded.error());
   base.image = std::move(*loaded);
+  OCIPACK_TRY(check_base_platform(options.image, base.image->config, options.force_platform,
+                                  *options.base_layout + ":" + options.base_tag));
   if (!options.diff_against_base) return base;
   auto model = TreeModel::from_layers(*options.base_layout, base.image->manifest_doc.layers, hooks.cancel);
   if (!model) {

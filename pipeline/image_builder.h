@@ -59,6 +59,9 @@ struct BuildOptions {
   // names an index of several images, the one for the image's own
   // os/architecture/variant (the host's architecture when not given).
   std::optional<Platform> base_platform;
+  // Write the platform `image` asks for even when it differs from the base
+  // image's (otherwise refused: pipeline/base_platform.h).
+  bool force_platform = false;
   // Make the layer a delta against the base image's merged rootfs (a model
   // streamed from its verified blobs, never extracted); needs base_layout
   // and exactly one layer.
@@ -92,6 +95,7 @@ struct BuildResult {
   std::vector<Descriptor> base_layers;  // inherited from the base image
   std::vector<BuiltLayer> layers;       // built by this run, bottom to top
   std::optional<Descriptor> sbom;       // the SBOM referrer's index.json entry, if one was attached
+  Platform platform;                    // the config's os, architecture, variant
   std::vector<std::string> warnings;
   double seconds = 0;
 };

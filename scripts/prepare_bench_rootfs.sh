@@ -19,13 +19,21 @@
 # Environment:
 #   OCIPACK_BENCH_CACHE  cache directory (default /var/cache/ocipack-bench)
 #   OCIPACK_BENCH_SUITE  Debian suite (default bookworm)
-#   OCIPACK_BENCH_MIRROR mirror URL (default http://deb.debian.org/debian; always
-#                        passed, so mmdebstrap never reads sources from stdin)
+#   OCIPACK_BENCH_MIRROR mirror URL (default: none, the machine's apt sources)
+#
+# Where packages come from: the machine's own apt sources, so the script works
+# wherever apt works (a local mirror, a proxy, a snapshot). The files of
+# /etc/apt/sources.list and /etc/apt/sources.list.d/ (*.list, *.sources) that
+# name the suite are given to mmdebstrap as they are (it pastes a MIRROR that
+# is a file into the chroot's sources); when none names it (the machine runs
+# another release), the first archive URI they list is used with the suite.
+# With no apt sources at all, deb.debian.org (mmdebstrap's own default).
+# Some MIRROR argument is always passed, so mmdebstrap never reads sources
+# from stdin.
 set -euo pipefail
 
 cache=${OCIPACK_BENCH_CACHE:-/var/cache/ocipack-bench}
 suite=${OCIPACK_BENCH_SUITE:-bookworm}
-mirror=${OCIPACK_BENCH_MIRROR:-http://deb.debian.org/debian}
 tarball="$cache/minbase.tar"
 rootfs=${1:-$cache/minbase}
 rootfs=$(realpath -m "$rootfs")
@@ -46,11 +54,55 @@ mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
 
+# The machine's apt source files (one-line .list and deb822 .sources).
+apt_source_files() {
+    local f
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+        [[ -f $f ]] && grep -qvE '^[[:space:]]*(#|$)' "$f" && printf '%s\n' "$f"
+    done
+    return 0
+}
+
+# The archive URIs a source file lists ("deb [opts] URI suite…" or "URIs:").
+source_uris() {
+    sed -nE -e 's/^[[:space:]]*URIs:[[:space:]]*//p' \
+        -e 's/^[[:space:]]*deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+).*/\2/p' "$1" | tr ' ' '\n' | sed '/^$/d'
+}
+
+# Whether a source file names the suite (on a "deb" line or in "Suites:").
+names_suite() {
+    grep -qE "^[[:space:]]*(deb[[:space:]].*[[:space:]]|Suites:(.*[[:space:]])?)$suite([[:space:]]|$)" "$1"
+}
+
+# mirrors: the MIRROR arguments for mmdebstrap; probe_uri: the archive whose
+# Release file tells whether it can be reached.
+mirrors=()
+probe_uri=http://deb.debian.org/debian
+if [[ -n ${OCIPACK_BENCH_MIRROR:-} ]]; then
+    mirrors=("$OCIPACK_BENCH_MIRROR")
+    probe_uri=$OCIPACK_BENCH_MIRROR
+else
+    mapfile -t source_files < <(apt_source_files)
+    for f in "${source_files[@]}"; do
+        names_suite "$f" && mirrors+=("$f")
+    done
+    candidates=("${mirrors[@]}")
+    (( ${#candidates[@]} > 0 )) || candidates=("${source_files[@]}")
+    first_uri=
+    for f in "${candidates[@]}"; do
+        first_uri=$(source_uris "$f" | sed -n 1p)
+        [[ -n $first_uri ]] && break
+    done
+    [[ -n $first_uri ]] && probe_uri=$first_uri
+    if (( ${#mirrors[@]} == 0 )); then
+        mirrors=("$probe_uri")
+    fi
+fi
+
 archive_reachable() {
-    # Cheap probe: can apt reach the archive's Release file for the suite?
-    local url=$mirror
+    # Cheap probe: can the archive's Release file for the suite be fetched?
     if command -v curl >/dev/null 2>&1; then
-        curl -fsS --max-time 15 -o /dev/null "$url/dists/$suite/Release"
+        curl -fsS --max-time 15 -o /dev/null "$probe_uri/dists/$suite/Release"
     else
         timeout 30 apt-get -qq update >/dev/null 2>&1
     fi
@@ -59,10 +111,10 @@ archive_reachable() {
 # 1. The tarball, made once.
 if [[ ! -s "$tarball" ]]; then
     if command -v mmdebstrap >/dev/null 2>&1 && archive_reachable; then
-        log "running mmdebstrap --variant=minbase $suite -> $tarball (takes a few minutes)"
+        log "running mmdebstrap --variant=minbase $suite -> $tarball from ${mirrors[*]} (takes a few minutes)"
         tmp="$tarball.tmp.$$"
         trap 'rm -f "$tmp"' EXIT
-        if mmdebstrap --variant=minbase --format=tar "$suite" "$tmp" "$mirror" \
+        if mmdebstrap --variant=minbase --format=tar "$suite" "$tmp" "${mirrors[@]}" \
             </dev/null >&2; then
             mv -f "$tmp" "$tarball"
         else

@@ -126,7 +126,8 @@ Result<std::string> inspect_json(const std::string& layout_dir, const std::strin
   }
   // The config goes in verbatim (simdjson validated it while parsing), so a
   // consumer sees exactly the document the digest covers, unknown fields included.
-  std::string out = "{\"tag\":" + dump(Json(tag)) + ",\"manifest\":" + dump(manifest) + ",\"config\":";
+  std::string out = "{\"tag\":" + dump(Json(tag)) + ",\"manifest\":" + dump(manifest) +
+                    ",\"config_digest\":" + dump(Json(image.manifest_doc.config.digest.str())) + ",\"config\":";
   out += trim_json_space(image.config_json);
   out += ",\"layers\":" + dump(layers) + ",\"size\":" + std::to_string(image_size(image));
   OCIPACK_TRY_ASSIGN(const auto referrers, referrers_of_image(layout_dir, image));

@@ -58,7 +58,8 @@ std::string tags_json(const std::vector<TagInfo>& tags);
 
 // One image (load_image: `platform` picks one of a multi-platform index) as
 // one JSON object (no trailing newline), a machine format:
-//   {"tag":…, "manifest":{"digest":…,"size":…}, "config":<the config blob as
+//   {"tag":…, "manifest":{"digest":…,"size":…}, "config_digest":<the config's
+//    digest, the image id>, "config":<the config blob as
 //    stored, surrounding whitespace trimmed>, "layers":[{"digest","size",
 //    "mediaType","diff_id"}…], "size":<manifest + config + layers bytes>,
 //    "referrers":[{"artifactType","digest","size"}…] (only when it has some:

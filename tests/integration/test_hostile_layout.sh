@@ -301,7 +301,7 @@ run_ocipack build "$ROOT" -o "$E" --tar-output "$E.$(printf 'tar\033]0;t\a')"
 check_eq "escapes: a build into a path with control characters exits 0" 0 "$RC"
 if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$TEST_TMP/out"; then fail "escapes: build summary has raw control bytes"
 else pass "escapes: build summary has no raw control bytes"; fi
-check_contains "escapes: the build summary shows the layout escaped" "$TEST_TMP/out" 'escape\\x1b\[2Jout:latest sha256:'
+check_contains "escapes: the build summary shows the layout escaped" "$TEST_TMP/out" 'escape\\x1b\[2Jout:latest manifest sha256:'
 check_contains "escapes: the build summary shows the tarball escaped" "$TEST_TMP/out" 'tarball .*\.tar\\x1b\]0;t\\x07$'
 
 # --- 5. entries ocipack does not understand

@@ -399,6 +399,28 @@ TEST(CliOptions, Attach) {
   EXPECT_FALSE(parse({"attach", "/layout"}).ok());
 }
 
+// --force-platform needs --base and reaches BuildOptions; --json sets the
+// command's json for build and verify.
+TEST(CliOptions, ForcePlatformAndJson) {
+  auto cl = parse(with({"--base", "/b", "--arch", "arm64", "--force-platform", "--json"}));
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_TRUE(cl->build.force_platform);
+  EXPECT_TRUE(cl->json);
+  cl = parse(base());
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_FALSE(cl->build.force_platform);
+  EXPECT_FALSE(cl->json);
+  cl = parse(with({"--arch", "arm64", "--force-platform"}));
+  ASSERT_FALSE(cl.ok());
+  EXPECT_EQ(cl.error().kind, ErrorKind::usage);
+  EXPECT_NE(cl.error().message.find("--force-platform needs --base"), std::string::npos) << cl.error().message;
+  cl = parse({"verify", "/l", "--json", "--ref", "v1"});
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->action, CommandLine::Action::verify);
+  EXPECT_TRUE(cl->json);
+  EXPECT_EQ(cl->tag, "v1");
+}
+
 }  // namespace
 }  // namespace ocipack::cli
 

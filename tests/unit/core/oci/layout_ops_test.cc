@@ -123,6 +123,7 @@ TEST(LayoutOpsInspect, JsonHasTheConfigVerbatimAndTheLayers) {
   EXPECT_EQ(j["tag"], "v1");
   EXPECT_EQ(j["manifest"]["digest"], image.manifest.digest.str());
   EXPECT_EQ(j["manifest"]["size"], image.manifest.size);
+  EXPECT_EQ(j["config_digest"], image.config.digest.str());  // the image id
   EXPECT_EQ(j["config"], nlohmann::json::parse(image.config_json));
   EXPECT_TRUE(contains(*text, "\"config\":" + image.config_json + ","));  // the stored bytes
   ASSERT_EQ(j["layers"].size(), 2u);
