@@ -270,7 +270,7 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
   build->add_flag("--no-cache", flags.no_cache, "Use no chunk cache, whatever $OCIPACK_CACHE_DIR says");
   build->add_flag("-q,--quiet", flags.quiet, "Print nothing on success (and no progress bar)");
   build->add_flag("--stats", flags.stats, "Print per-stage time and throughput after the build");
-  build->add_flag("--progress", flags.progress, "Draw the progress bar even when stderr is not a terminal");
+  build->add_flag("--progress", flags.progress, "Show progress (the default on a terminal; never written to a non-terminal: ignored there with a note)");
   build->add_flag("--no-progress", flags.no_progress, "Never draw the progress bar");
   flags.app = build;
   return build;
