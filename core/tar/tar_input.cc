@@ -30,31 +30,33 @@ namespace {
 
 bool cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(std::memory_order_relaxed); }
 
-// libarchive's read callback for standard input: waits for data with poll(2)
-// in short steps, so a cancel is seen while a pipe is idle (libarchive's own
-// fd reader retries read() after EINTR and would wait for the writer).
-struct StdinReader {
+// libarchive's read callback for a stream (stdin, a named pipe, a device):
+// waits for data with poll(2) in short steps, so a cancel is seen while a
+// pipe is idle (libarchive's own readers retry read() after EINTR and would
+// wait for the writer).
+struct StreamReader {
+  int fd = STDIN_FILENO;
   const std::atomic<bool>* cancel = nullptr;
   std::vector<char> buffer = std::vector<char>(1 << 20);
 
   static la_ssize_t read(archive* a, void* opaque, const void** out) {
-    auto* self = static_cast<StdinReader*>(opaque);
+    auto* self = static_cast<StreamReader*>(opaque);
     for (;;) {
       if (cancelled(self->cancel)) {
         archive_set_error(a, EINTR, "interrupted");
         return -1;
       }
-      pollfd waiting{STDIN_FILENO, POLLIN, 0};
+      pollfd waiting{self->fd, POLLIN, 0};
       const int ready = ::poll(&waiting, 1, 100);
       if (ready < 0 && errno != EINTR) {
-        archive_set_error(a, errno, "cannot wait for standard input: %s", errno_text(errno).c_str());
+        archive_set_error(a, errno, "cannot wait for input: %s", errno_text(errno).c_str());
         return -1;
       }
       if (ready <= 0) continue;
-      const ssize_t n = ::read(STDIN_FILENO, self->buffer.data(), self->buffer.size());
+      const ssize_t n = ::read(self->fd, self->buffer.data(), self->buffer.size());
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n < 0) {
-        archive_set_error(a, errno, "cannot read standard input: %s", errno_text(errno).c_str());
+        archive_set_error(a, errno, "cannot read: %s", errno_text(errno).c_str());
         return -1;
       }
       *out = self->buffer.data();
@@ -68,6 +70,13 @@ uint64_t input_size(const std::string& path) {
   struct stat st {};
   const int rc = path == "-" ? ::fstat(STDIN_FILENO, &st) : ::stat(path.c_str(), &st);
   return rc == 0 && S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+// Whether `path` is read through StreamReader: stdin, or anything that is
+// not a regular file (a read of a regular file never waits for a writer).
+bool read_as_stream(const std::string& path) {
+  struct stat st {};
+  return path == "-" || (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode));
 }
 
 // The non-empty components of a path: "a/b/c" and the directory "a/b/c/"
@@ -124,12 +133,18 @@ class WatchedStream {
 
   Status open(const std::string& path) {
     m_status = {"spooling", path == "-" ? "stdin" : path, PhaseUnit::bytes, 0, input_size(path)};
-    m_stdin.cancel = m_cancel;
+    m_stream.cancel = m_cancel;
+    if (path != "-" && read_as_stream(path)) {
+      // Without O_NONBLOCK, opening a named pipe waits for its writer.
+      m_stream_fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+      if (!m_stream_fd.valid()) return input_error("cannot open rootfs tar " + m_name + ": " + errno_text(errno));
+      m_stream.fd = m_stream_fd.get();
+    }
     m_raw.reset(archive_read_new());
     archive_read_support_filter_all(m_raw.get());
     archive_read_support_format_raw(m_raw.get());
-    int rc = path == "-" ? archive_read_open(m_raw.get(), &m_stdin, nullptr, &StdinReader::read, nullptr)
-                         : archive_read_open_filename(m_raw.get(), path.c_str(), 1 << 20);
+    int rc = read_as_stream(path) ? archive_read_open(m_raw.get(), &m_stream, nullptr, &StreamReader::read, nullptr)
+                                  : archive_read_open_filename(m_raw.get(), path.c_str(), 1 << 20);
     archive_entry* raw_entry = nullptr;
     if (rc == ARCHIVE_OK) rc = archive_read_next_header(m_raw.get(), &raw_entry);
     if (cancelled(m_cancel)) return interrupted_error();
@@ -225,7 +240,8 @@ class WatchedStream {
   const std::atomic<bool>* m_cancel;
   const PhaseReport& m_report;
   PhaseStatus m_status;
-  StdinReader m_stdin;
+  UniqueFd m_stream_fd;  // a named pipe or device opened here
+  StreamReader m_stream;
   TarScanner m_scanner;
   std::deque<std::variant<ScannedEntry, std::string>> m_events;
   bool m_finished = false;
