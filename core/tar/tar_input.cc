@@ -30,13 +30,14 @@ namespace {
 
 bool cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(std::memory_order_relaxed); }
 
-// libarchive's read callback for a stream (stdin, a named pipe, a device):
-// waits for data with poll(2) in short steps, so a cancel is seen while a
-// pipe is idle (libarchive's own readers retry read() after EINTR and would
-// wait for the writer).
+// libarchive's read callback for the input (a file, stdin, a named pipe, a
+// device): waits for data with poll(2) in short steps, so a cancel is seen
+// while a pipe is idle (libarchive's own readers retry read() after EINTR
+// and would wait for the writer), and counts the bytes read (the progress).
 struct StreamReader {
   int fd = STDIN_FILENO;
   const std::atomic<bool>* cancel = nullptr;
+  uint64_t bytes_read = 0;
   std::vector<char> buffer = std::vector<char>(1 << 20);
 
   static la_ssize_t read(archive* a, void* opaque, const void** out) {
@@ -59,6 +60,7 @@ struct StreamReader {
         archive_set_error(a, errno, "cannot read: %s", errno_text(errno).c_str());
         return -1;
       }
+      self->bytes_read += static_cast<uint64_t>(n);
       *out = self->buffer.data();
       return n;
     }
@@ -72,12 +74,6 @@ uint64_t input_size(const std::string& path) {
   return rc == 0 && S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
-// Whether `path` is read through StreamReader: stdin, or anything that is
-// not a regular file (a read of a regular file never waits for a writer).
-bool read_as_stream(const std::string& path) {
-  struct stat st {};
-  return path == "-" || (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode));
-}
 
 // The non-empty components of a path: "a/b/c" and the directory "a/b/c/"
 // are both {"a", "b", "c"}.
@@ -134,7 +130,7 @@ class WatchedStream {
   Status open(const std::string& path) {
     m_status = {"spooling", path == "-" ? "stdin" : path, PhaseUnit::bytes, 0, input_size(path)};
     m_stream.cancel = m_cancel;
-    if (path != "-" && read_as_stream(path)) {
+    if (path != "-") {
       // Without O_NONBLOCK, opening a named pipe waits for its writer.
       m_stream_fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
       if (!m_stream_fd.valid()) return input_error("cannot open rootfs tar " + m_name + ": " + errno_text(errno));
@@ -143,12 +139,11 @@ class WatchedStream {
     m_raw.reset(archive_read_new());
     archive_read_support_filter_all(m_raw.get());
     archive_read_support_format_raw(m_raw.get());
-    int rc = read_as_stream(path) ? archive_read_open(m_raw.get(), &m_stream, nullptr, &StreamReader::read, nullptr)
-                                  : archive_read_open_filename(m_raw.get(), path.c_str(), 1 << 20);
+    int rc = archive_read_open(m_raw.get(), &m_stream, nullptr, &StreamReader::read, nullptr);
     archive_entry* raw_entry = nullptr;
     if (rc == ARCHIVE_OK) rc = archive_read_next_header(m_raw.get(), &raw_entry);
     if (cancelled(m_cancel)) return interrupted_error();
-    if (rc == ARCHIVE_EOF || (rc < ARCHIVE_WARN && archive_filter_bytes(m_raw.get(), -1) == 0))
+    if (rc == ARCHIVE_EOF || (rc < ARCHIVE_WARN && m_stream.bytes_read == 0))
       return input_error("rootfs tar " + m_name + " is empty");
     if (rc < ARCHIVE_WARN) return input_error("cannot read rootfs tar " + m_name + ": " + archive_message(m_raw.get()));
 
@@ -229,7 +224,7 @@ class WatchedStream {
       }
       if (size == 0) continue;
       self->m_scanner.feed(std::string_view(static_cast<const char*>(block), size));
-      self->m_status.done = static_cast<uint64_t>(archive_filter_bytes(self->m_raw.get(), -1));
+      self->m_status.done = self->m_stream.bytes_read;
       report_phase(self->m_report, self->m_status);
       *out = block;
       return static_cast<la_ssize_t>(size);
