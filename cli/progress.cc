@@ -186,13 +186,18 @@ ProgressFields phase_fields(const PhaseStatus& status, double seconds) {
 void PhaseProgress::update(const PhaseStatus& status) {
   double seconds = 0;
   {
+    // Phases report per entry or block: most reports end here, before any
+    // formatting.
     std::lock_guard lock(m_mutex);
     const auto now = std::chrono::steady_clock::now();
-    const std::string label = status.phase + "\n" + status.subject;
-    if (label != m_label) {
-      m_label = label;
+    const bool same_phase = status.phase == m_phase && status.subject == m_subject;
+    if (same_phase && now - m_last_draw < k_redraw_interval) return;
+    if (!same_phase) {
+      m_phase = status.phase;
+      m_subject = status.subject;
       m_start = now;
     }
+    m_last_draw = now;
     seconds = std::chrono::duration<double>(now - m_start).count();
   }
   m_line.draw(phase_fields(status, seconds), false);

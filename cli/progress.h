@@ -98,8 +98,9 @@ class PhaseProgress {
  private:
   ProgressLine& m_line;
   std::mutex m_mutex;
-  std::string m_label;  // of the phase being timed
+  std::string m_phase, m_subject;  // of the phase being timed
   std::chrono::steady_clock::time_point m_start;
+  std::chrono::steady_clock::time_point m_last_draw;
 };
 
 // The fields of a phase's line after `seconds` in it.

@@ -156,6 +156,20 @@ TEST(ProgressLine, FitsEachDrawToTheWidthAskedThen) {
   EXPECT_LE(second_line.size(), 19u) << second_line;
 }
 
+TEST(PhaseProgress, DrawsANewPhaseAtOnceAndThrottlesTheRest) {
+  std::string out = capture([](std::FILE* f) {
+    ProgressLine line(f, ProgressMode::terminal, [] { return 80; });
+    PhaseProgress phase(line);
+    for (uint64_t i = 0; i < 1000; ++i) phase.update({"walking", "/t/new", PhaseUnit::entries, i, 0});
+    phase.update({"comparing", "/t/new", PhaseUnit::entries, 1, 10});
+  });
+  size_t draws = 0;
+  for (size_t pos = 0; (pos = out.find('\r', pos)) != std::string::npos; ++pos) ++draws;
+  EXPECT_EQ(draws, 2u) << out;
+  EXPECT_NE(out.find("\rwalking new  0 entries"), std::string::npos) << out;
+  EXPECT_NE(out.find("\rcomparing new  [##"), std::string::npos) << out;
+}
+
 TEST(PhaseFields, LabelAmountAndUnits) {
   PhaseStatus spool{"spooling", "/tmp/x/rootfs.tar.bz2", PhaseUnit::bytes, 1 << 20, 4 << 20};
   ProgressFields f = phase_fields(spool, 1.0);
