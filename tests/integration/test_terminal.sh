@@ -6,8 +6,9 @@
 #   - at 80, 40 and 20 columns the pane shows exactly one progress line while
 #     a tar input is spooled, never longer than the width, and none once the
 #     build is done; after a resize (SIGWINCH) the line fits the new width;
-#   - TERM=dumb: plain lines ("ocipack: spooling ..."), no \r redraw and no
-#     escape code (raw bytes recorded by script(1));
+#   - TERM=dumb: plain lines ("ocipack: spooling ...", the phases of a
+#     --diff-against-base build), no \r redraw and no escape code (raw
+#     bytes recorded by script(1));
 #   - stderr not a terminal: nothing drawn; with --progress one note saying
 #     why it is ignored;
 #   - Ctrl-C during the spool of a big tar.gz, during the hashing of a
@@ -36,14 +37,15 @@ check "a 512 MiB tar.gz of zeros is made" python3 "$HERE/make_zero_tar_gz.py" z.
 check "control: a small layout builds" "$OCIPACK" build root -o L -q --created @0 || finish
 
 # start NAME COLUMNS COMMAND: COMMAND in a new tmux session NAME, COLUMNS
-# wide; its exit status goes to NAME.rc; the pane stays open after it.
+# wide; its exit status goes to NAME.rc; the pane stays open after it
+# (remain-on-exit: a late Ctrl-C may end the shell).
 start() {
     local name=$1 columns=$2 command=$3
     rm -f "$name.rc"
     tm new-session -d -s "$name" -x "$columns" -y 30 \
-        "cd '$TEST_TMP'; $command; echo \$? >'$name.rc'; sleep 600"
+        "cd '$TEST_TMP'; $command; echo \$? >'$name.rc'; sleep 600" \; set-window-option -t "$name" remain-on-exit on
 }
-pane() { tm capture-pane -p -t "$1"; }
+pane() { tm capture-pane -p -t "$1" | grep -v '^Pane is dead'; }
 # wait_for_text NAME REGEX: until the pane shows REGEX (60 s at most).
 wait_for_text() {
     local _
@@ -110,6 +112,17 @@ data = open(sys.argv[1], "rb").read()
 body = data.split(b"\n", 1)[1] if data.startswith(b"Script started") else data
 sys.exit(1 if b"\x1b" in body or b"\r" in body.replace(b"\r\n", b"") else 0)' dumb.typescript
 
+# The phases of a delta against a base, each announced once (TERM=dumb).
+mkdir -p root2/etc
+printf 'hello\n' >root2/etc/hello.txt
+printf 'more\n' >root2/etc/more.txt
+TERM=dumb script -qfec "'$OCIPACK' build root2 -o Ldelta --created @0 --base L --diff-against-base" delta.typescript \
+    >/dev/null 2>&1
+tr -d '\r' <delta.typescript | grep '^ocipack: ' >delta.phases
+check_eq "TERM=dumb: the phases of --diff-against-base" \
+    "$(printf 'ocipack: reading base L\nocipack: walking root2\nocipack: comparing root2\nocipack: writing layers')" \
+    "$(cat delta.phases)"
+
 # --- stderr not a terminal
 "$OCIPACK" build root -o Lfile --created @0 --progress >/dev/null 2>progress.err
 check_eq "--progress into a file: exit 0" 0 $?
@@ -144,8 +157,11 @@ interrupt_on_pane() {
         fail "$title: the phase line appears" "$(pane "$name" | head -5)"
         return
     fi
-    tm send-keys -t "$name" C-c
-    [ -n "$twice" ] && tm send-keys -t "$name" C-c
+    if [ -n "$twice" ]; then
+        tm send-keys -t "$name" C-c C-c
+    else
+        tm send-keys -t "$name" C-c
+    fi
     if wait_for_exit "$name" 5; then
         pass "$title: exits within 5 s of Ctrl-C"
     else
