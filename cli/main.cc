@@ -5,8 +5,10 @@
 // when a build was interrupted (130 SIGINT, 143 SIGTERM); verify exits 1 when
 // it found problems. During a build SIGINT/SIGTERM set the cancel flag the
 // library polls; temporary files are then removed by their owners as the
-// stack unwinds. The other subcommands keep the default action, which the
-// shell reports as the same 130/143.
+// stack unwinds. A second signal exits at once (after clearing the progress
+// line): what it leaves in the layout is a temp file the next build or gc
+// removes, never a changed index.json. The other subcommands keep the
+// default action, which the shell reports as the same 130/143.
 #include <signal.h>
 #include <unistd.h>
 
@@ -24,12 +26,14 @@
 #include "cli/inspect_text.h"
 #include "cli/options.h"
 #include "cli/progress.h"
+#include "cli/terminal.h"
 #include "cli/verify_report.h"
 #include "core/cache/chunk_cache.h"
 #include "core/image/layout_verify.h"
 #include "core/oci/layout_gc.h"
 #include "core/oci/layout_index.h"
 #include "core/oci/layout_ops.h"
+#include "core/tar/tar_input.h"
 #include "core/util/text.h"
 #include "core/util/time_format.h"
 #include "pipeline/thread_allowance.h"
@@ -39,8 +43,18 @@ using ocipack::cli::CommandLine;
 
 std::atomic<bool> g_interrupted{false};
 std::atomic<int> g_signal{0};  // the signal that set g_interrupted
+std::atomic<bool> g_progress_on_terminal{false};  // a progress line may be on stderr
 
+// The first signal asks the build to stop; a second one exits at once, with
+// only async-signal-safe calls.
 extern "C" void on_signal(int signal_number) {
+  if (g_interrupted.load()) {
+    constexpr char k_clear[] = "\r\033[K";
+    constexpr char k_message[] = "ocipack: error: interrupted\n";
+    if (g_progress_on_terminal.load()) (void)!::write(STDERR_FILENO, k_clear, sizeof k_clear - 1);
+    (void)!::write(STDERR_FILENO, k_message, sizeof k_message - 1);
+    ::_exit(ocipack::cli::exit_status_after_signal(signal_number));
+  }
   g_signal.store(signal_number);
   g_interrupted.store(true);
 }
@@ -197,19 +211,20 @@ int run_attach(const CommandLine& command) {
 }
 
 // The progress bar's total: the exact tar size of every layer, from a
-// metadata-only pre-scan. nullopt when one is unknown — a delta layer's size
-// is known only once the diff is done — so no bar is drawn then.
-std::optional<uint64_t> progress_total(const ocipack::BuildOptions& build) {
+// metadata-only pre-scan. 0 (unknown: the bar shows bytes and rate only) when
+// one is unknown — a delta layer's or a tar input's size is known only once
+// the diff or the spool is done.
+uint64_t progress_total(const ocipack::BuildOptions& build) {
   using namespace ocipack;
   uint64_t total = 0;
   for (const auto& layer : build.layers) {
-    if (layer.diff_base) return std::nullopt;
+    if (layer.diff_base || build.diff_against_base || is_tar_input(layer.rootfs)) return 0;
     WalkOptions walk_options;
     walk_options.clamp_mtime = build.clamp_mtime;
     auto walker = RootfsWalker::open(layer.rootfs, walk_options);
-    if (!walker) return std::nullopt;
+    if (!walker) return 0;
     auto size = tar_stream_size(*walker);
-    if (!size) return std::nullopt;
+    if (!size) return 0;
     total += *size;
   }
   return total;
@@ -257,24 +272,34 @@ int run_cache_prune(const CommandLine& command) {
 }
 
 // `ocipack build`: the library builds, with the cancel flag the signal
-// handlers set and, on a terminal, a progress bar.
+// handlers set and, on a terminal, a progress line (cli/progress.h).
 int run_build(const CommandLine& command) {
   using namespace ocipack;
-  install_signal_handlers();
   const BuildOptions& build = command.build;
-  BuildHooks hooks{&g_interrupted, {}};
+  std::vector<std::string> inputs;
+  for (const auto& layer : build.layers) inputs.push_back(layer.rootfs);
+  if (auto refusal = cli::refuse_terminal_stdin(inputs, ::isatty(STDIN_FILENO)); !refusal.empty()) {
+    print_line(stderr, "ocipack: error: ", refusal);
+    return cli::k_exit_usage;
+  }
+  install_signal_handlers();
+  BuildHooks hooks{&g_interrupted, {}, {}};
   const ThreadAllowance allow_threads(build.layer.threads);  // more than the cores: the user's choice
-  std::optional<cli::ProgressBar> progress;
-  const bool want_progress =
-      !command.quiet && !command.no_progress && (command.progress || ::isatty(STDERR_FILENO));
-  if (want_progress) {
-    if (auto total = progress_total(build)) {
-      progress.emplace(stderr, *total);
-      hooks.on_progress = [&progress](const Progress& done) { progress->update(done.tar_bytes, done.blob_bytes); };
-    }
+  const auto choice = cli::choose_progress_mode(command.quiet, command.no_progress, command.progress,
+                                                ::isatty(STDERR_FILENO), std::getenv("TERM"));
+  if (!choice.note.empty()) print_line(stderr, "ocipack: warning: ", choice.note);
+  std::optional<cli::TerminalWidth> width;
+  if (choice.mode == cli::ProgressMode::terminal) width.emplace(STDERR_FILENO);
+  cli::ProgressLine line(stderr, choice.mode, [&width] { return width ? width->columns() : 80; });
+  cli::ProgressBar bar(line, choice.mode == cli::ProgressMode::off ? 0 : progress_total(build));
+  cli::PhaseProgress phase(line);
+  if (choice.mode != cli::ProgressMode::off) {
+    g_progress_on_terminal.store(choice.mode == cli::ProgressMode::terminal);
+    hooks.on_progress = [&bar](const Progress& done) { bar.update(done.tar_bytes, done.blob_bytes); };
+    hooks.on_phase = [&phase](const PhaseStatus& status) { phase.update(status); };
   }
   auto result = build_image(build, hooks);
-  if (progress) progress->finish();
+  line.finish();
   // After SIGINT/SIGTERM any failure (a read the signal cut short) is the interruption.
   if (!result) return fail(g_interrupted.load() ? interrupted_error() : result.error());
   // The command line's warnings too, only now: a failed build says one line.

@@ -275,7 +275,7 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
   build->add_flag("-q,--quiet", flags.quiet, "Print nothing on success (and no progress bar)");
   build->add_flag("--json", flags.json, "Print the result as one JSON document on stdout (layout, tags, digests, platform, layers, tarball, timings) instead of the summary");
   build->add_flag("--stats", flags.stats, "Print per-stage time and throughput after the build");
-  build->add_flag("--progress", flags.progress, "Draw the progress bar even when stderr is not a terminal");
+  build->add_flag("--progress", flags.progress, "Show progress (the default on a terminal; never written to a non-terminal: ignored there with a note)");
   build->add_flag("--no-progress", flags.no_progress, "Never draw the progress bar");
   flags.app = build;
   return build;

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <functional>
 
+#include "core/util/phase_report.h"
+
 namespace ocipack {
 
 // Bytes done so far, summed over every layer of the build.
@@ -23,6 +25,12 @@ struct BuildHooks {
   // Called after each chunk is written, never concurrently with itself.
   // Must be cheap: it runs on a pipeline stage.
   std::function<void(const Progress&)> on_progress;
+  // Called during the phases before a layer's bytes flow (spooling a tar
+  // input, the tree diff of a delta, reading a base for
+  // --diff-against-base), often (per block or entry): the caller throttles.
+  // Runs on the thread of that phase — a layer's producer, or the caller's
+  // for the base — so it may run concurrently with on_progress.
+  PhaseReport on_phase;
 
   bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
 };

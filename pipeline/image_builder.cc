@@ -277,16 +277,18 @@ std::function<Result<std::unique_ptr<EntrySource>>()> source_opener(const LayerI
                                                                     const WalkOptions& walk_options,
                                                                     const std::string& layout_dir,
                                                                     const TreeModel* base_tree,
-                                                                    const std::atomic<bool>* cancel) {
+                                                                    const std::atomic<bool>* cancel,
+                                                                    const PhaseReport& report) {
   return [=]() -> Result<std::unique_ptr<EntrySource>> {
     if (is_tar_input(input.rootfs)) {
-      OCIPACK_TRY_ASSIGN(auto tar, TarInputSource::open(input.rootfs, walk_options, layout_dir));
+      OCIPACK_TRY_ASSIGN(auto tar, TarInputSource::open(input.rootfs, walk_options, layout_dir, cancel, report));
       return std::unique_ptr<EntrySource>(std::move(tar));
     }
     if (base_tree || input.diff_base) {
-      OCIPACK_TRY_ASSIGN(auto delta, base_tree ? DeltaSource::compute(*base_tree, input.rootfs, walk_options, cancel)
+      OCIPACK_TRY_ASSIGN(auto delta, base_tree ? DeltaSource::compute(*base_tree, input.rootfs, walk_options, cancel,
+                                                                      report)
                                                : DeltaSource::compute(*input.diff_base, input.rootfs, walk_options,
-                                                                      cancel));
+                                                                      cancel, report));
       return std::unique_ptr<EntrySource>(std::move(delta));
     }
     OCIPACK_TRY_ASSIGN(auto walker, RootfsWalker::open(input.rootfs, walk_options));
@@ -312,7 +314,7 @@ Result<std::vector<LayerBlob>> build_layers(const BuildOptions& options, const L
     const bool last = i + 1 == options.layers.size();
     OCIPACK_TRY_ASSIGN(TempFile blob, store.begin_blob());
     jobs.push_back({source_opener(options.layers[i], walk_options, store.dir(), last ? base_tree : nullptr,
-                                  hooks.cancel),
+                                  hooks.cancel, hooks.on_phase),
                     blob.fd(), "layer blob in " + store.dir()});
     blobs.push_back(std::move(blob));
   }
@@ -501,7 +503,8 @@ Result<Base> load_base(const BuildOptions& options, const BuildHooks& hooks) {
   OCIPACK_TRY(check_base_platform(options.image, base.image->config, options.force_platform,
                                   *options.base_layout + ":" + options.base_tag));
   if (!options.diff_against_base) return base;
-  auto model = TreeModel::from_layers(*options.base_layout, base.image->manifest_doc.layers, hooks.cancel);
+  auto model = TreeModel::from_layers(*options.base_layout, base.image->manifest_doc.layers, hooks.cancel,
+                                      hooks.on_phase);
   if (!model) {
     if (model.error().is(ErrorKind::interrupted)) return model.error();
     return about_field("diff_against_base", model.error());

@@ -72,6 +72,8 @@ struct StreamState {
   int fd = -1;
   Sha256* hash = nullptr;
   const std::atomic<bool>* cancel = nullptr;
+  const ReadCounter* on_read = nullptr;  // told the bytes read so far
+  uint64_t bytes_read = 0;
   std::vector<char> buffer = std::vector<char>(k_read_size);
   bool interrupted = false;
 
@@ -90,6 +92,8 @@ struct StreamState {
         return -1;
       }
       if (self->hash) self->hash->update(std::string_view(self->buffer.data(), static_cast<size_t>(n)));
+      self->bytes_read += static_cast<uint64_t>(n);
+      if (self->on_read && *self->on_read) (*self->on_read)(self->bytes_read);
       *data = self->buffer.data();
       return n;
     }
@@ -119,7 +123,7 @@ struct TreeModel::Layer {
   }
 
   // Reads the tar's entries (and hashes their data) into `pending`.
-  Status read(int fd, const std::atomic<bool>* cancel, Sha256* blob_hash) {
+  Status read(int fd, const std::atomic<bool>* cancel, Sha256* blob_hash, const ReadCounter& on_read) {
     ArchiveReader reader(archive_read_new());
     archive_read_support_filter_gzip(reader.get());
     archive_read_support_filter_zstd(reader.get());
@@ -129,6 +133,7 @@ struct TreeModel::Layer {
     state.fd = fd;
     state.hash = blob_hash;
     state.cancel = cancel;
+    state.on_read = &on_read;
     if (archive_read_open(reader.get(), &state, nullptr, &StreamState::read, nullptr) != ARCHIVE_OK)
       return archive_failure(reader.get(), state, "");
     for (uint64_t number = 1;; ++number) {
@@ -352,19 +357,19 @@ Status TreeModel::insert(WalkItem item, std::optional<Digest> content, const std
 }
 
 Status TreeModel::apply_layer(int fd, const std::string& where, const std::atomic<bool>* cancel,
-                              Sha256* blob_hash) {
+                              Sha256* blob_hash, const ReadCounter& on_read) {
   Layer layer{*this, where, {}, {}};
-  OCIPACK_TRY(layer.read(fd, cancel, blob_hash));
+  OCIPACK_TRY(layer.read(fd, cancel, blob_hash, on_read));
   m_groups.reset();
   layer.apply_whiteouts();
   return layer.apply_entries();
 }
 
 Status TreeModel::apply_layer_blob(const std::string& layout_dir, const Descriptor& layer, const std::string& where,
-                                   const std::atomic<bool>* cancel) {
+                                   const std::atomic<bool>* cancel, const ReadCounter& on_read) {
   OCIPACK_TRY_ASSIGN(const auto blob, open_blob(layout_dir, layer, where + ": blob"));
   Sha256 hash;
-  OCIPACK_TRY(apply_layer(blob.fd.get(), where, cancel, &hash));
+  OCIPACK_TRY(apply_layer(blob.fd.get(), where, cancel, &hash, on_read));
   const Digest actual = hash.finish();
   if (actual != layer.digest)
     return corrupt_error(where + ": blob " + blob_path(layout_dir, layer.digest) +
@@ -373,22 +378,34 @@ Status TreeModel::apply_layer_blob(const std::string& layout_dir, const Descript
 }
 
 Result<TreeModel> TreeModel::from_layers(const std::string& layout_dir, const std::vector<Descriptor>& layers,
-                                         const std::atomic<bool>* cancel) {
+                                         const std::atomic<bool>* cancel, const PhaseReport& report) {
   TreeModel model;
+  PhaseStatus status{"reading base", layout_dir, PhaseUnit::bytes, 0, 0};
+  for (const Descriptor& layer : layers) status.total += static_cast<uint64_t>(std::max<int64_t>(layer.size, 0));
   for (size_t i = 0; i < layers.size(); ++i) {
-    const std::string where = "base layer " + std::to_string(i + 1) + " (" + layers[i].digest.str() + ")";
-    OCIPACK_TRY(model.apply_layer_blob(layout_dir, layers[i], where, cancel));
+    const Descriptor& layer = layers[i];
+    const std::string where = "base layer " + std::to_string(i + 1) + " (" + layer.digest.str() + ")";
+    const uint64_t before = status.done;
+    const ReadCounter on_read = [&](uint64_t bytes) {
+      status.done = before + bytes;
+      report_phase(report, status);
+    };
+    OCIPACK_TRY(model.apply_layer_blob(layout_dir, layer, where, cancel, report ? on_read : ReadCounter()));
+    status.done = before + static_cast<uint64_t>(std::max<int64_t>(layer.size, 0));
   }
   return model;
 }
 
 Result<TreeModel> TreeModel::from_directory(const std::string& root, const WalkOptions& options,
                                             bool hash_contents, const std::atomic<bool>* cancel,
-                                            std::vector<std::string>* warnings) {
+                                            std::vector<std::string>* warnings, const PhaseReport& report) {
   OCIPACK_TRY_ASSIGN(auto walker, RootfsWalker::open(root, options));
   TreeModel model;
+  PhaseStatus status{hash_contents ? "hashing" : "walking", root, PhaseUnit::entries, 0, 0};
   for (;;) {
     if (cancelled(cancel)) return interrupted_error();
+    report_phase(report, status);
+    ++status.done;
     OCIPACK_TRY_ASSIGN(auto item, walker.next());
     if (!item) break;
     WalkItem& walked = *item;

@@ -23,11 +23,15 @@
 // 1 MiB PAX header. A refused layer is an input error, a blob whose content
 // does not hash to its digest a corrupt one, a set cancel flag gives an
 // interrupted error. Not thread-safe (link_group() fills a cache): one
-// thread at a time uses a model.
+// thread at a time uses a model. The long readers take a PhaseReport
+// (core/util/phase_report.h): from_layers reports "reading base" in blob
+// bytes of the layers' total size, from_directory "walking" or "hashing" in
+// entries (total unknown).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,6 +42,7 @@
 #include "core/oci/oci_json.h"
 #include "core/tar/rootfs_walk.h"
 #include "core/util/digest.h"
+#include "core/util/phase_report.h"
 #include "core/util/result.h"
 #include "core/util/sha256.h"
 
@@ -46,6 +51,9 @@ namespace ocipack {
 // The deepest layer entry a model takes (components of its path): twice
 // what fits in PATH_MAX, so trees packed past PATH_MAX still load.
 inline constexpr size_t k_max_model_depth = 4096;
+
+// Told how many bytes of a blob have been read so far.
+using ReadCounter = std::function<void(uint64_t bytes_read)>;
 
 struct ModelNode {
   // entry.path is the tar path (directories end in '/'); the root's and an
@@ -74,26 +82,29 @@ class TreeModel {
   // digest (checked as it streams). Errors name the layer ("base layer 2
   // (sha256:…)") and, where one is at fault, the entry.
   static Result<TreeModel> from_layers(const std::string& layout_dir, const std::vector<Descriptor>& layers,
-                                       const std::atomic<bool>* cancel);
+                                       const std::atomic<bool>* cancel, const PhaseReport& report = {});
 
   // The tree under `root` as RootfsWalker sees it with `options`. With
   // `hash_contents` every regular file's data is hashed now (an old tree);
   // without, nodes keep their WalkItem and are hashed when compared.
   static Result<TreeModel> from_directory(const std::string& root, const WalkOptions& options,
                                           bool hash_contents, const std::atomic<bool>* cancel,
-                                          std::vector<std::string>* warnings = nullptr);
+                                          std::vector<std::string>* warnings = nullptr,
+                                          const PhaseReport& report = {});
 
   // Applies one layer's tar stream read from `fd` (any compression above).
   // `where` prefixes every error. When `blob_hash` is set, every byte of the
   // stream is fed to it, to the end of the file. A refused layer leaves the
   // model partly applied: callers discard it.
+  // `on_read`, when set, hears the blob bytes read so far.
   Status apply_layer(int fd, const std::string& where, const std::atomic<bool>* cancel,
-                     Sha256* blob_hash = nullptr);
+                     Sha256* blob_hash = nullptr, const ReadCounter& on_read = {});
   // Applies the layer blob `layer` of `layout_dir` as from_layers does (opened
   // without following links, of its descriptor's size, hashed to its digest
-  // as it streams); `where` ("layer 2 (sha256:…)") prefixes every error.
+  // as it streams); `where` ("layer 2 (sha256:…)") prefixes every error;
+  // `on_read` as for apply_layer.
   Status apply_layer_blob(const std::string& layout_dir, const Descriptor& layer, const std::string& where,
-                          const std::atomic<bool>* cancel);
+                          const std::atomic<bool>* cancel, const ReadCounter& on_read = {});
   // The whiteouts of the last layer applied, normalised paths in tar order
   // (".wh.NAME" and ".wh..wh..opq" names kept), for listing one layer.
   const std::vector<std::string>& last_layer_whiteouts() const { return m_last_whiteouts; }

@@ -45,6 +45,8 @@ struct DeltaSource::State {
   const WalkOptions& options;
   const std::atomic<bool>* cancel;
   DeltaCounters& counters;
+  const PhaseReport& report;
+  PhaseStatus status;  // "comparing": the new tree's entries compared so far
 
   void emit(const ModelNode& node, std::vector<Emitted>& out) {
     ++counters.added_or_changed;
@@ -138,6 +140,8 @@ struct DeltaSource::State {
   // The changes for `name` of the directory `rel`, present on both sides.
   Status diff_present(const ModelNode& old_node, const ModelNode& new_node, const std::string& rel,
                       const std::string& name, int64_t dir_mtime, std::vector<Emitted>& children) {
+    ++status.done;
+    report_phase(report, status);
     if (old_node.is_directory() && new_node.is_directory()) {
       std::vector<Emitted> below;
       OCIPACK_TRY(diff_dir(old_node, new_node, new_node.entry().path, new_node.entry().mtime, below));
@@ -166,16 +170,18 @@ struct DeltaSource::State {
 Result<std::unique_ptr<DeltaSource>> DeltaSource::compute(const TreeModel& old_tree,
                                                           const std::string& new_root,
                                                           const WalkOptions& options,
-                                                          const std::atomic<bool>* cancel) {
+                                                          const std::atomic<bool>* cancel,
+                                                          const PhaseReport& report) {
   std::unique_ptr<DeltaSource> source(new DeltaSource());
   OCIPACK_TRY_ASSIGN(const TreeModel new_tree,
-                     TreeModel::from_directory(new_root, options, false, cancel, &source->m_warnings));
+                     TreeModel::from_directory(new_root, options, false, cancel, &source->m_warnings, report));
   struct stat st {};
   if (::stat(new_root.c_str(), &st) != 0) return input_error("cannot stat " + new_root);
   int64_t root_mtime = static_cast<int64_t>(st.st_mtim.tv_sec);
   if (options.clamp_mtime && root_mtime > *options.clamp_mtime) root_mtime = *options.clamp_mtime;
 
-  State state{old_tree, new_tree, options, cancel, source->m_counters, {}};
+  State state{old_tree, new_tree, options, cancel, source->m_counters, report,
+              {"comparing", new_root, PhaseUnit::entries, 0, new_tree.size()}, {}};
   std::vector<Emitted> emitted;
   OCIPACK_TRY(state.diff_dir(old_tree.root(), new_tree.root(), "", root_mtime, emitted));
 
@@ -192,9 +198,11 @@ Result<std::unique_ptr<DeltaSource>> DeltaSource::compute(const TreeModel& old_t
 Result<std::unique_ptr<DeltaSource>> DeltaSource::compute(const std::string& old_root,
                                                           const std::string& new_root,
                                                           const WalkOptions& options,
-                                                          const std::atomic<bool>* cancel) {
-  OCIPACK_TRY_ASSIGN(const TreeModel old_tree, TreeModel::from_directory(old_root, options, true, cancel));
-  return compute(old_tree, new_root, options, cancel);
+                                                          const std::atomic<bool>* cancel,
+                                                          const PhaseReport& report) {
+  OCIPACK_TRY_ASSIGN(const TreeModel old_tree,
+                     TreeModel::from_directory(old_root, options, true, cancel, nullptr, report));
+  return compute(old_tree, new_root, options, cancel, report);
 }
 
 Result<std::optional<WalkItem>> DeltaSource::next() {

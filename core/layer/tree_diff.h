@@ -49,16 +49,21 @@ class DeltaSource final : public EntrySource {
  public:
   // The delta from `old_tree` to the directory `new_root`. Errors name the
   // path that could not be read; `new_root` missing or not a directory is an
-  // error naming it. `cancel` is polled per entry and data block.
+  // error naming it. `cancel` is polled per entry and data block; `report`
+  // hears the walk of the new tree ("walking", entries) and the comparison
+  // ("comparing", entries of the new tree).
   static Result<std::unique_ptr<DeltaSource>> compute(const TreeModel& old_tree,
                                                       const std::string& new_root,
                                                       const WalkOptions& options,
-                                                      const std::atomic<bool>* cancel = nullptr);
-  // The same with the old tree walked (and hashed) from the directory `old_root`.
+                                                      const std::atomic<bool>* cancel = nullptr,
+                                                      const PhaseReport& report = {});
+  // The same with the old tree walked (and hashed: "hashing") from the
+  // directory `old_root`.
   static Result<std::unique_ptr<DeltaSource>> compute(const std::string& old_root,
                                                       const std::string& new_root,
                                                       const WalkOptions& options,
-                                                      const std::atomic<bool>* cancel = nullptr);
+                                                      const std::atomic<bool>* cancel = nullptr,
+                                                      const PhaseReport& report = {});
 
   Result<std::optional<WalkItem>> next() override;
   const std::vector<std::string>& warnings() const override { return m_warnings; }

@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,53 @@
 namespace ocipack {
 
 namespace {
+
+bool cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(std::memory_order_relaxed); }
+
+// libarchive's read callback for the input (a file, stdin, a named pipe, a
+// device): waits for data with poll(2) in short steps, so a cancel is seen
+// while a pipe is idle (libarchive's own readers retry read() after EINTR
+// and would wait for the writer), and counts the bytes read (the progress).
+struct StreamReader {
+  int fd = STDIN_FILENO;
+  const std::atomic<bool>* cancel = nullptr;
+  uint64_t bytes_read = 0;
+  std::vector<char> buffer = std::vector<char>(1 << 20);
+
+  static la_ssize_t read(archive* a, void* opaque, const void** out) {
+    auto* self = static_cast<StreamReader*>(opaque);
+    for (;;) {
+      if (cancelled(self->cancel)) {
+        archive_set_error(a, EINTR, "interrupted");
+        return -1;
+      }
+      pollfd waiting{self->fd, POLLIN, 0};
+      const int ready = ::poll(&waiting, 1, 100);
+      if (ready < 0 && errno != EINTR) {
+        archive_set_error(a, errno, "cannot wait for input: %s", errno_text(errno).c_str());
+        return -1;
+      }
+      if (ready <= 0) continue;
+      const ssize_t n = ::read(self->fd, self->buffer.data(), self->buffer.size());
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n < 0) {
+        archive_set_error(a, errno, "cannot read: %s", errno_text(errno).c_str());
+        return -1;
+      }
+      self->bytes_read += static_cast<uint64_t>(n);
+      *out = self->buffer.data();
+      return n;
+    }
+  }
+};
+
+// The size of the tar input in bytes as read (compressed), or 0 for a stream.
+uint64_t input_size(const std::string& path) {
+  struct stat st {};
+  const int rc = path == "-" ? ::fstat(STDIN_FILENO, &st) : ::stat(path.c_str(), &st);
+  return rc == 0 && S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
 
 // The non-empty components of a path: "a/b/c" and the directory "a/b/c/"
 // are both {"a", "b", "c"}.
@@ -72,20 +120,30 @@ Result<std::string> normalise(std::string_view raw, const std::string& archive_n
 // (tar smuggling) are caught.
 class WatchedStream {
  public:
-  explicit WatchedStream(std::string name)
+  WatchedStream(std::string name, const std::atomic<bool>* cancel, const PhaseReport& report)
       : m_name(std::move(name)),
+        m_cancel(cancel),
+        m_report(report),
         m_scanner([this](const ScannedEntry& e) { m_events.emplace_back(e); },
                   [this](const std::string& text) { m_events.emplace_back(text); }) {}
 
   Status open(const std::string& path) {
+    m_status = {"spooling", path == "-" ? "stdin" : path, PhaseUnit::bytes, 0, input_size(path)};
+    m_stream.cancel = m_cancel;
+    if (path != "-") {
+      // Without O_NONBLOCK, opening a named pipe waits for its writer.
+      m_stream_fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+      if (!m_stream_fd.valid()) return input_error("cannot open rootfs tar " + m_name + ": " + errno_text(errno));
+      m_stream.fd = m_stream_fd.get();
+    }
     m_raw.reset(archive_read_new());
     archive_read_support_filter_all(m_raw.get());
     archive_read_support_format_raw(m_raw.get());
-    int rc = path == "-" ? archive_read_open_fd(m_raw.get(), STDIN_FILENO, 1 << 20)
-                         : archive_read_open_filename(m_raw.get(), path.c_str(), 1 << 20);
+    int rc = archive_read_open(m_raw.get(), &m_stream, nullptr, &StreamReader::read, nullptr);
     archive_entry* raw_entry = nullptr;
     if (rc == ARCHIVE_OK) rc = archive_read_next_header(m_raw.get(), &raw_entry);
-    if (rc == ARCHIVE_EOF || (rc < ARCHIVE_WARN && archive_filter_bytes(m_raw.get(), -1) == 0))
+    if (cancelled(m_cancel)) return interrupted_error();
+    if (rc == ARCHIVE_EOF || (rc < ARCHIVE_WARN && m_stream.bytes_read == 0))
       return input_error("rootfs tar " + m_name + " is empty");
     if (rc < ARCHIVE_WARN) return input_error("cannot read rootfs tar " + m_name + ": " + archive_message(m_raw.get()));
 
@@ -98,6 +156,7 @@ class WatchedStream {
   }
 
   archive* tar() { return m_tar.get(); }
+  const std::atomic<bool>* cancel() const { return m_cancel; }
 
   // The scanner's view of the entry libarchive has just returned (`raw_path`
   // as libarchive reports it): an error if the scanner found a problem first,
@@ -143,6 +202,10 @@ class WatchedStream {
  private:
   static la_ssize_t tee_read(archive* tar, void* client, const void** out) {
     auto* self = static_cast<WatchedStream*>(client);
+    if (cancelled(self->m_cancel)) {
+      archive_set_error(tar, EINTR, "interrupted");
+      return -1;
+    }
     for (;;) {
       const void* block = nullptr;
       size_t size = 0;
@@ -161,12 +224,19 @@ class WatchedStream {
       }
       if (size == 0) continue;
       self->m_scanner.feed(std::string_view(static_cast<const char*>(block), size));
+      self->m_status.done = self->m_stream.bytes_read;
+      report_phase(self->m_report, self->m_status);
       *out = block;
       return static_cast<la_ssize_t>(size);
     }
   }
 
   std::string m_name;
+  const std::atomic<bool>* m_cancel;
+  const PhaseReport& m_report;
+  PhaseStatus m_status;
+  UniqueFd m_stream_fd;  // a named pipe or device opened here
+  StreamReader m_stream;
   TarScanner m_scanner;
   std::deque<std::variant<ScannedEntry, std::string>> m_events;
   bool m_finished = false;
@@ -211,10 +281,13 @@ class ArchiveConversion {
   // a note in `warnings`.
   Status read(WatchedStream& stream, std::vector<std::string>& warnings) {
     archive* const reader = stream.tar();
+    m_cancel = stream.cancel();
     for (;;) {
+      if (cancelled(m_cancel)) return interrupted_error();
       archive_entry* entry = nullptr;
       const int rc = archive_read_next_header(reader, &entry);
       if (rc == ARCHIVE_EOF) return stream.check_end();
+      if (cancelled(m_cancel)) return interrupted_error();
       if (rc < ARCHIVE_WARN) return input_error(m_where + ": " + archive_message(reader));
       const char* raw_path = archive_entry_pathname(entry);
       if (!raw_path) return input_error(m_where + ": an entry has no name");
@@ -330,7 +403,9 @@ class ArchiveConversion {
     item.spool_offset = m_spool_end;
     uint64_t written_end = 0;
     for (;;) {
+      if (cancelled(m_cancel)) return interrupted_error();
       auto block = next_data_block(reader);
+      if (cancelled(m_cancel)) return interrupted_error();
       if (!block) return std::move(block).error().with_context(m_where + ": entry " + in_quotes(e.path) + ": ");
       if (!*block) break;
       const auto [bytes, offset] = **block;
@@ -392,6 +467,7 @@ class ArchiveConversion {
   const WalkOptions& m_options;
   const int m_spool_fd;
   const std::string& m_spool_dir;
+  const std::atomic<bool>* m_cancel = nullptr;  // the stream's, set by read()
   uint64_t m_spool_end = 0;
   std::vector<WalkItem> m_items;                        // archive order
   std::map<std::string, size_t> m_index_of;             // path without trailing '/' → position in m_items
@@ -407,9 +483,11 @@ bool is_tar_input(const std::string& rootfs) {
 
 Result<std::unique_ptr<TarInputSource>> TarInputSource::open(const std::string& path,
                                                             const WalkOptions& options,
-                                                            const std::string& spool_dir) {
+                                                            const std::string& spool_dir,
+                                                            const std::atomic<bool>* cancel,
+                                                            const PhaseReport& report) {
   const std::string name = path == "-" ? "standard input" : "'" + path + "'";
-  WatchedStream stream(name);
+  WatchedStream stream(name, cancel, report);
   OCIPACK_TRY(stream.open(path));
   std::unique_ptr<TarInputSource> source(new TarInputSource());
   OCIPACK_TRY_ASSIGN(source->m_spool, make_spool(spool_dir));

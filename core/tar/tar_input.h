@@ -10,7 +10,10 @@
 // The archive is read once, up front: entry metadata stays in memory (it
 // grows with the number of entries, not their size) and file data is spooled
 // into an unlinked temporary file (holes of sparse files stay holes), from
-// which the chunker reads with pread().
+// which the chunker reads with pread(). `cancel` is polled per entry and per
+// data block, and while waiting for stdin (poll(2), so a slow or idle pipe
+// or a terminal does not hold a Ctrl-C); `report` hears the compressed bytes
+// read so far of the file's size (unknown for a stream) as phase "spooling".
 //
 // Hostile or broken input is refused with an error naming the entry: absolute
 // paths, ".." components, duplicate paths, hard links to missing or later
@@ -24,11 +27,13 @@
 // to write the spool file (a full disk) is an io error.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/util/phase_report.h"
 #include "core/util/unique_fd.h"
 #include "core/util/result.h"
 #include "core/tar/entry_source.h"
@@ -41,7 +46,9 @@ class TarInputSource final : public EntrySource {
   // (stdin); the spool file is created (and
   // immediately unlinked) in `spool_dir`.
   static Result<std::unique_ptr<TarInputSource>> open(const std::string& path, const WalkOptions& options,
-                                                      const std::string& spool_dir);
+                                                      const std::string& spool_dir,
+                                                      const std::atomic<bool>* cancel = nullptr,
+                                                      const PhaseReport& report = {});
 
   Result<std::optional<WalkItem>> next() override;
   const std::vector<std::string>& warnings() const override { return m_warnings; }

@@ -1,7 +1,9 @@
 // Tests for cli/progress.cc: the progress bar draws percentage, sizes, rate
-// and ratio, throttles redraws and clears its line; the --stats table lists
-// every stage with the byte counts the pipeline reported, in MiB/s, with its
-// columns aligned.
+// and ratio, throttles redraws and clears its line; the line fits any width
+// (bar shrinks, ETA then ratio then rate dropped, label cut); the mode is
+// never a redrawn line on a non-terminal or a dumb one; phase lines; the
+// --stats table lists every stage with the byte counts the pipeline reported,
+// in MiB/s, with its columns aligned.
 #include "cli/progress.h"
 
 #include <gtest/gtest.h>
@@ -26,10 +28,11 @@ std::string capture(const std::function<void(std::FILE*)>& write) {
 
 TEST(ProgressBar, DrawsPercentSizesAndRatioThenClears) {
   std::string out = capture([](std::FILE* f) {
-    ProgressBar bar(f, 4 << 20);
+    ProgressLine line(f, ProgressMode::terminal, [] { return 200; });  // room for everything
+    ProgressBar bar(line, 4 << 20);
     bar.update(1 << 20, 256 << 10);
     bar.update(4 << 20, 1 << 20);  // completion is always drawn
-    bar.finish();
+    line.finish();
   });
   EXPECT_NE(out.find(" 25%"), std::string::npos) << out;
   EXPECT_NE(out.find("1.0 MiB/4.0 MiB"), std::string::npos) << out;
@@ -41,12 +44,153 @@ TEST(ProgressBar, DrawsPercentSizesAndRatioThenClears) {
 
 TEST(ProgressBar, ThrottlesRedraws) {
   std::string out = capture([](std::FILE* f) {
-    ProgressBar bar(f, 100 << 20);
+    ProgressLine line(f, ProgressMode::terminal, [] { return 80; });
+    ProgressBar bar(line, 100 << 20);
     for (int i = 1; i < 50; ++i) bar.update(static_cast<uint64_t>(i) << 20, 0);
   });
   size_t draws = 0;
   for (size_t pos = 0; (pos = out.find('\r', pos)) != std::string::npos; ++pos) ++draws;
   EXPECT_EQ(draws, 1u) << "50 updates within 100 ms draw once";
+}
+
+ProgressFields full_fields(std::string label = "") {
+  ProgressFields f;
+  f.label = std::move(label);
+  f.fraction = 0.45;
+  f.amount = "120.0 MiB/266.1 MiB";
+  f.rate = "210 MB/s";
+  f.ratio = "ratio 0.38";
+  f.eta = "ETA 12s";
+  return f;
+}
+
+TEST(FitProgressLine, EverythingFitsAtEightyColumns) {
+  ProgressFields fields = full_fields();
+  fields.amount = "1.0 MiB/4.0 MiB";
+  const std::string line = fit_progress_line(fields, 80);
+  EXPECT_EQ(line, "[##########..............]  45%  1.0 MiB/4.0 MiB  210 MB/s  ratio 0.38  ETA 12s");
+  EXPECT_EQ(fit_progress_line(fields, 200), line) << "the bar is 24 cells at most";
+}
+
+TEST(FitProgressLine, ShrinksTheBarBeforeDroppingFields) {
+  ProgressFields fields = full_fields("spooling a.tar");
+  fields.amount = "1.0 MiB/4.0 MiB";
+  const std::string line = fit_progress_line(fields, 80);
+  EXPECT_LE(line.size(), 79u) << line;
+  EXPECT_NE(line.find("ETA 12s"), std::string::npos) << line;
+  EXPECT_EQ(line.rfind("spooling a.tar  [###", 0), 0u) << line;
+  EXPECT_EQ(line.find("[########################]"), std::string::npos) << "the bar shrank: " << line;
+}
+
+TEST(FitProgressLine, DropsEtaThenRatioThenRate) {
+  for (int columns = 80; columns >= 2; --columns) {
+    const std::string line = fit_progress_line(full_fields("spooling rootfs.tar.bz2"), columns);
+    const bool eta = line.find("ETA") != std::string::npos, ratio = line.find("ratio") != std::string::npos,
+               rate = line.find("MB/s") != std::string::npos;
+    EXPECT_TRUE(!ratio || rate) << "the rate goes last: " << columns << ": " << line;
+    EXPECT_TRUE(!eta || ratio) << "the ETA goes first: " << columns << ": " << line;
+  }
+  const std::string at40 = fit_progress_line(full_fields(), 40);
+  EXPECT_EQ(at40.find("ETA"), std::string::npos) << at40;
+  EXPECT_NE(at40.find("45%"), std::string::npos) << at40;
+  const std::string at20 = fit_progress_line(full_fields("spooling rootfs.tar.bz2"), 20);
+  EXPECT_LE(at20.size(), 19u) << at20;
+  EXPECT_NE(at20.find("45%"), std::string::npos) << at20;
+  EXPECT_NE(at20.find("..."), std::string::npos) << "the label is cut: " << at20;
+}
+
+TEST(FitProgressLine, NeverExceedsTheWidthLessOne) {
+  ProgressFields unknown = full_fields("spooling stdin");
+  unknown.fraction.reset();
+  unknown.amount = "1.5 GiB";
+  unknown.eta.clear();
+  for (const ProgressFields& fields : {full_fields(), full_fields(std::string(200, 'x')), unknown})
+    for (int columns = -1; columns <= 160; ++columns) {
+      const std::string line = fit_progress_line(fields, columns);
+      EXPECT_LE(line.size(), static_cast<size_t>(std::max(0, columns - 1))) << columns << ": " << line;
+      EXPECT_EQ(line.find_first_of("\r\n\033"), std::string::npos) << line;
+    }
+}
+
+TEST(FitProgressLine, UnknownTotalShowsBytesAndRateWithoutBar) {
+  ProgressFields f;
+  f.label = "spooling stdin";
+  f.amount = "120.0 MiB";
+  f.rate = "40 MB/s";
+  EXPECT_EQ(fit_progress_line(f, 80), "spooling stdin  120.0 MiB  40 MB/s");
+}
+
+TEST(ChooseProgressMode, NeverRedrawsIntoANonTerminalOrADumbOne) {
+  EXPECT_EQ(choose_progress_mode(false, false, false, true, "xterm").mode, ProgressMode::terminal);
+  EXPECT_EQ(choose_progress_mode(false, false, false, true, "dumb").mode, ProgressMode::plain);
+  EXPECT_EQ(choose_progress_mode(false, false, true, true, nullptr).mode, ProgressMode::plain);
+  EXPECT_EQ(choose_progress_mode(true, false, true, true, "xterm").mode, ProgressMode::off);
+  EXPECT_EQ(choose_progress_mode(false, true, true, true, "xterm").mode, ProgressMode::off);
+  const auto forced = choose_progress_mode(false, false, true, false, "xterm");
+  EXPECT_EQ(forced.mode, ProgressMode::off);
+  EXPECT_EQ(forced.note, "--progress ignored: stderr is not a terminal");
+  EXPECT_EQ(choose_progress_mode(false, false, false, false, "xterm").note, "");
+}
+
+TEST(ProgressLine, PlainModeWritesOneLinePerPhaseAndNoControlBytes) {
+  std::string out = capture([](std::FILE* f) {
+    ProgressLine line(f, ProgressMode::plain, [] { return 80; });
+    for (int i = 0; i < 3; ++i) line.draw(full_fields("spooling a.tar"), true);
+    line.draw(full_fields(), true);
+    line.finish();
+  });
+  EXPECT_EQ(out, "ocipack: spooling a.tar\nocipack: writing layers\n");
+}
+
+TEST(ProgressLine, FitsEachDrawToTheWidthAskedThen) {
+  int columns = 80;
+  std::string out = capture([&](std::FILE* f) {
+    ProgressLine line(f, ProgressMode::terminal, [&] { return columns; });
+    line.draw(full_fields("spooling a.tar"), true);
+    columns = 20;  // a SIGWINCH between draws
+    line.draw(full_fields("spooling a.tar"), true);
+  });
+  const size_t second = out.rfind('\r');
+  ASSERT_NE(second, 0u) << out;
+  const std::string first_line = out.substr(1, out.find("\033[K") - 1);
+  const std::string second_line = out.substr(second + 1, out.size() - second - 1 - 3);
+  EXPECT_GT(first_line.size(), 40u) << first_line;
+  EXPECT_LE(second_line.size(), 19u) << second_line;
+}
+
+TEST(PhaseProgress, DrawsANewPhaseAtOnceAndThrottlesTheRest) {
+  std::string out = capture([](std::FILE* f) {
+    ProgressLine line(f, ProgressMode::terminal, [] { return 80; });
+    PhaseProgress phase(line);
+    for (uint64_t i = 0; i < 1000; ++i) phase.update({"walking", "/t/new", PhaseUnit::entries, i, 0});
+    phase.update({"comparing", "/t/new", PhaseUnit::entries, 1, 10});
+  });
+  size_t draws = 0;
+  for (size_t pos = 0; (pos = out.find('\r', pos)) != std::string::npos; ++pos) ++draws;
+  EXPECT_EQ(draws, 2u) << out;
+  EXPECT_NE(out.find("\rwalking new  0 entries"), std::string::npos) << out;
+  EXPECT_NE(out.find("\rcomparing new  [##"), std::string::npos) << out;
+}
+
+TEST(PhaseFields, LabelAmountAndUnits) {
+  PhaseStatus spool{"spooling", "/tmp/x/rootfs.tar.bz2", PhaseUnit::bytes, 1 << 20, 4 << 20};
+  ProgressFields f = phase_fields(spool, 1.0);
+  EXPECT_EQ(f.label, "spooling rootfs.tar.bz2");
+  EXPECT_EQ(f.amount, "1.0 MiB/4.0 MiB");
+  ASSERT_TRUE(f.fraction);
+  EXPECT_DOUBLE_EQ(*f.fraction, 0.25);
+  EXPECT_EQ(f.eta, "ETA 3s");
+  PhaseStatus stdin_spool{"spooling", "stdin", PhaseUnit::bytes, 2 << 20, 0};
+  f = phase_fields(stdin_spool, 1.0);
+  EXPECT_FALSE(f.fraction);
+  EXPECT_EQ(f.amount, "2.0 MiB");
+  EXPECT_EQ(f.rate, "2 MiB/s");
+  EXPECT_EQ(f.eta, "");
+  PhaseStatus walk{"comparing", "trees/new/", PhaseUnit::entries, 10, 40};
+  f = phase_fields(walk, 1.0);
+  EXPECT_EQ(f.label, "comparing new");
+  EXPECT_EQ(f.amount, "10/40 entries");
+  EXPECT_EQ(f.rate, "");
 }
 
 // A layer of `tar_bytes` whose stages took the given times (walk 1 ms, read

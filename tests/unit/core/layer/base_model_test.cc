@@ -429,5 +429,26 @@ TEST(BaseModel, FromDirectoryHashesFilesAndKeepsHardLinks) {
   EXPECT_FALSE(unhashed->find("d/f")->content.has_value());
 }
 
+// from_layers reports "reading base" in blob bytes of the layers' total.
+TEST(BaseModel, FromLayersReportsBytesReadOfTheTotal) {
+  TempDir dir;
+  ASSERT_TRUE(testing::write_python_tar(dir / "a.tar", "etc/;etc/a=" + std::string(100000, 'a')));
+  ASSERT_TRUE(testing::write_python_tar(dir / "b.tar", "etc/b=2"));
+  std::vector<Descriptor> layers = {put_blob(dir, testing::read_text(dir / "a.tar")),
+                                    put_blob(dir, testing::read_text(dir / "b.tar"))};
+  const uint64_t total = static_cast<uint64_t>(layers[0].size + layers[1].size);
+  std::vector<PhaseStatus> seen;
+  auto model = TreeModel::from_layers(dir / "layout", layers, nullptr,
+                                      [&](const PhaseStatus& status) { seen.push_back(status); });
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  ASSERT_FALSE(seen.empty());
+  for (const auto& status : seen) {
+    EXPECT_EQ(status.phase, "reading base");
+    EXPECT_EQ(status.total, total);
+    EXPECT_LE(status.done, total);
+  }
+  EXPECT_EQ(seen.back().done, total);
+}
+
 }  // namespace
 }  // namespace ocipack

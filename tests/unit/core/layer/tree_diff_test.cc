@@ -297,5 +297,25 @@ TEST(TreeDiff, MoreDirectoriesThanDescriptorsAreFine) {
   EXPECT_EQ(files, k_dirs);
 }
 
+// The diff reports the walks ("hashing" the old tree, "walking" the new one)
+// and the comparison, whose total is the new tree's entries.
+TEST(TreeDiff, ReportsItsPhases) {
+  TempDir dir;
+  make_trees(dir);
+  std::vector<PhaseStatus> seen;
+  auto delta = DeltaSource::compute(dir / "old", dir / "new", {}, nullptr,
+                                    [&](const PhaseStatus& status) { seen.push_back(status); });
+  ASSERT_TRUE(delta.ok()) << delta.error().message;
+  std::vector<std::string> phases;
+  for (const auto& status : seen)
+    if (phases.empty() || phases.back() != status.phase) phases.push_back(status.phase);
+  EXPECT_EQ(phases, (std::vector<std::string>{"hashing", "walking", "comparing"}));
+  EXPECT_EQ(seen.front().subject, dir / "old");
+  EXPECT_EQ(seen.back().subject, dir / "new");
+  EXPECT_EQ(seen.back().unit, PhaseUnit::entries);
+  EXPECT_GT(seen.back().total, 0u);
+  EXPECT_LE(seen.back().done, seen.back().total);
+}
+
 }  // namespace
 }  // namespace ocipack

@@ -10,6 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "test_helpers.h"
 
 namespace ocipack {
@@ -330,6 +334,57 @@ TEST(TarInput, ReadsATarFromAPipeAndAnEmptyDeviceIsAClearError) {
   auto empty = read_all("/dev/null", dir.path());
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(empty.error().message.find("'/dev/null' is empty"), std::string::npos) << empty.error().message;
+}
+
+// The spool reports "spooling" with the bytes read of the file's size, up
+// to all of it; a set cancel flag stops it with an interrupted error.
+TEST(TarInput, ReportsSpoolingProgressAndStopsWhenCancelled) {
+  TempDir dir;
+  const std::string tar = make_tar(dir, "a/;a/x=" + std::string(100000, 'q') + ";b=2");
+  std::vector<PhaseStatus> seen;
+  auto source = TarInputSource::open(tar, {}, dir.path(), nullptr,
+                                     [&](const PhaseStatus& status) { seen.push_back(status); });
+  ASSERT_TRUE(source.ok()) << source.error().message;
+  struct stat st {};
+  ASSERT_EQ(::stat(tar.c_str(), &st), 0);
+  ASSERT_FALSE(seen.empty());
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].phase, "spooling");
+    EXPECT_EQ(seen[i].subject, tar);
+    EXPECT_EQ(seen[i].unit, PhaseUnit::bytes);
+    EXPECT_EQ(seen[i].total, static_cast<uint64_t>(st.st_size));
+    if (i > 0) {
+      EXPECT_GE(seen[i].done, seen[i - 1].done);
+    }
+  }
+  EXPECT_EQ(seen.back().done, static_cast<uint64_t>(st.st_size));
+
+  std::atomic<bool> cancel{true};
+  auto stopped = TarInputSource::open(tar, {}, dir.path(), &cancel);
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.error().kind, ErrorKind::interrupted);
+}
+
+// A cancel is seen while stdin waits for a writer that sends nothing.
+TEST(TarInput, CancelWhileStdinIsIdle) {
+  TempDir dir;
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const int saved = ::dup(STDIN_FILENO);
+  ASSERT_EQ(::dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
+  std::atomic<bool> cancel{false};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    cancel = true;
+  });
+  auto source = TarInputSource::open("-", {}, dir.path(), &cancel);
+  canceller.join();
+  ::dup2(saved, STDIN_FILENO);
+  ::close(saved);
+  ::close(fds[0]);
+  ::close(fds[1]);  // the writer never wrote nor closed before the cancel
+  ASSERT_FALSE(source.ok());
+  EXPECT_EQ(source.error().kind, ErrorKind::interrupted) << source.error().message;
 }
 
 }  // namespace
