@@ -46,6 +46,8 @@ start() {
         "cd '$TEST_TMP'; $command; echo \$? >'$name.rc'; sleep 600" \; set-window-option -t "$name" remain-on-exit on
 }
 pane() { tm capture-pane -p -t "$1" | grep -v '^Pane is dead'; }
+# The same with wrapped lines joined (a summary line wraps at 20 columns).
+pane_joined() { tm capture-pane -p -J -t "$1" | grep -v '^Pane is dead'; }
 # wait_for_text NAME REGEX: until the pane shows REGEX (60 s at most).
 wait_for_text() {
     local _
@@ -82,9 +84,10 @@ for columns in 80 40 20; do
     wait_for_exit "$name" 120
     check_eq "$columns columns: the build succeeds" 0 "$(cat "$name.rc" 2>/dev/null)"
     pane "$name" >"$name.after"
+    pane_joined "$name" >"$name.joined"
     check "$columns columns: no progress left once done" \
-        bash -c "! grep -Eq 'spooling|MB/s|ETA|\\[[#.]' '$name.after'"
-    check_contains "$columns columns: the summary follows" "$name.after" "L$columns:latest sha256:"
+        bash -c "! grep -Eq 'spooling|ratio|ETA|\\[[#.]' '$name.after'"
+    check_contains "$columns columns: the summary follows" "$name.joined" "^built .*L$columns:latest manifest sha256:"
 done
 
 # --- a resize (SIGWINCH) applies at the next draw
