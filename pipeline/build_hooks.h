@@ -23,6 +23,9 @@ struct BuildHooks {
   // Called after each chunk is written, never concurrently with itself.
   // Must be cheap: it runs on a pipeline stage.
   std::function<void(const Progress&)> on_progress;
+  // Called (once) when the output layout is locked by another build or gc
+  // and the build waits for it; the wait is not part of the build's time.
+  std::function<void()> on_lock_wait;
 
   bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
 };

@@ -131,6 +131,21 @@ init_test() {
     fi
 }
 
+# run ARGS...: ocipack (in the current directory) under a 60 s guard; output in out/err, status in $RC.
+run() {
+    timeout 60 "$OCIPACK" "$@" >out 2>err
+    RC=$?
+}
+
+# exits NAME STATUS CULPRIT_REGEX ARGS...: the status and one error line naming the culprit.
+exits() {
+    local name=$1 status=$2 re=$3
+    shift 3
+    run "$@"
+    check_eq "$name: exit $status" "$status" "$RC"
+    one_error_line "$name" err "$re"
+}
+
 # one_error_line NAME ERRFILE REGEX : exactly one stderr line, starting with
 # "ocipack: error:" and matching REGEX (the culprit it must name).
 one_error_line() {

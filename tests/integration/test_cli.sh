@@ -27,21 +27,6 @@ printf 'hello\n' >root/etc/hello.txt
 check "control: a layout builds" "$OCIPACK" build root -o L -q --created @0 || finish
 mkdir -p empty-dir
 
-# run ARGS...: ocipack under a 60 s guard; output in out/err, status in $RC.
-run() {
-    timeout 60 "$OCIPACK" "$@" >out 2>err
-    RC=$?
-}
-
-# exits NAME STATUS CULPRIT_REGEX ARGS...: the status and one error line naming the culprit.
-exits() {
-    local name=$1 status=$2 re=$3
-    shift 3
-    run "$@"
-    check_eq "$name: exit $status" "$status" "$RC"
-    one_error_line "$name" err "$re"
-}
-
 # --- names, suggestions and help
 exits "unknown command" 2 "unknown command 'biuld' \(did you mean 'build'\?\) \(see 'ocipack --help'\)$" biuld root -o X
 exits "unknown command, nothing close" 2 "unknown command 'frobnicate' \(see 'ocipack --help'\)$" frobnicate
