@@ -44,8 +44,8 @@ Result<std::vector<std::string>> merge_tags(const std::string& what, const Layou
   if (!argument.tag) return flag_tags.empty() ? default_tags : flag_tags;
   if (flag_tags.empty()) return std::vector<std::string>{*argument.tag};
   if (std::find(flag_tags.begin(), flag_tags.end(), *argument.tag) == flag_tags.end())
-    return usage_error(what + " names the tag '" + *argument.tag + "' but " + flag + " '" + flag_tags.front() +
-                       "' another: give the tag one way");
+    return usage_error(what + ": the reference names the tag '" + *argument.tag + "' but " + flag + " '" +
+                       flag_tags.front() + "' another (give the tag one way)");
   return flag_tags;
 }
 

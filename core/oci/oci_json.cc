@@ -447,7 +447,14 @@ bool valid_component(std::string_view part) {
 }
 }  // namespace
 
+// At most this many characters (docker's limit for a full reference; a tag
+// from a command line or a layout is never longer).
+constexpr size_t k_max_ref_name_size = 255;
+
 Status validate_ref_name(std::string_view tag) {
+  if (tag.size() > k_max_ref_name_size)
+    return usage_error("invalid tag '" + std::string(tag.substr(0, 32)) + "...': " + std::to_string(tag.size()) +
+                       " characters, at most " + std::to_string(k_max_ref_name_size));
   size_t start = 0;
   for (;;) {
     size_t slash = tag.find('/', start);

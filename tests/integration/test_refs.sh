@@ -60,12 +60,14 @@ done
 check "oci:$REF: --base" "$OCIPACK" build root2 --base "oci:$REF" -o oci:derived:d2 -q --created @0
 run tags derived --json
 check_eq "oci: -o wrote layout derived, tags d1 and d2" "d1 d2" "$(jq -r '[.[].tag] | join(" ")' out)"
-exits "verify LAYOUT:TAG --ref OTHER" 2 "verify names the tag 'v1' but --ref 'v2'" verify img:v1 --ref v2
-exits "-o tag and --tag differ" 2 "-o names the tag 'v1' but --tag 'v2'" build root -o img:v1 --tag v2
+exits "verify LAYOUT:TAG --ref OTHER" 2 "verify: the reference names the tag 'v1' but --ref 'v2'" verify img:v1 --ref v2
+exits "-o tag and --tag differ" 2 "-o: the reference names the tag 'v1' but --tag 'v2'" build root -o img:v1 --tag v2
 exits "a tag with '..' in -o" 2 "-o 'img:a..b'" build root -o img:a..b
-exits "a tag with '/' in -o" 2 "-o 'img:../../x'.*cannot hold '/'" build root -o img:../../x
-exits "an overlong tag with a control byte" 2 "invalid tag" build root -o "img:$(printf 'a%.0s' {1..200})$(printf '\001')"
-check_eq "refused -o wrote nothing" "no" "$([ -e 'img:..' ] || [ -e ../x ] && echo yes || echo no)"
+exits "a tag with '..' and '/' in -o (existing layout)" 2 "-o 'img:../../x'.*invalid tag '../../x'" build root -o img:../../x
+exits "a tag with '/' in -o (new layout)" 2 "-o 'fresh:../x'.*cannot hold '/'" build root -o fresh:../x
+exits "a tag with a control byte" 2 "invalid tag 'a\\x01b'" build root -o "img:a$(printf '\001')b"
+exits "an overlong tag" 2 "invalid tag 'a{32}\.\.\.': 300 characters, at most 255" build root -o "newimg:$(printf 'a%.0s' {1..300})"
+check_eq "refused -o wrote nothing" "no" "$([ -e 'img:..' ] || [ -e 'fresh:..' ] || [ -e ../x ] && echo yes || echo no)"
 
 # A directory whose name holds ':': made with a trailing '/', then named whole.
 run build root -o colon:dir/ --created @0
@@ -162,9 +164,9 @@ check "the raced layout verifies" "$OCIPACK" verify race
 
 # A held lock: the build says it waits, then goes on when it is released.
 mkdir locked
-flock locked -c 'while [ ! -e release ]; do sleep 0.05; done' &
+flock locked -c 'touch held; while [ ! -e release ]; do sleep 0.05; done' &
 HOLDER=$!
-for _ in $(seq 200); do [ -n "$(ls /proc/$HOLDER/fd 2>/dev/null)" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -e held ] && break; sleep 0.05; done
 "$OCIPACK" build root -o locked:w --created @0 >wait.out 2>wait.err &
 BUILDER=$!
 for _ in $(seq 600); do grep -q "waiting for lock" wait.err && break; sleep 0.05; done

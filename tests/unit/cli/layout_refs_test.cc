@@ -86,7 +86,7 @@ TEST(LayoutRefs, ExistingLayoutWithColonIsNamedWhole) {
 
 TEST(LayoutRefs, RefusesHostileTagsAsUsage) {
   const std::vector<std::string> hostile{"img:../x", "img:a/b", "img:a..b", "img:-x", "img:a b", "img:",
-                                         std::string("img:a\0b", 7), "img:a\nb", ""};
+                                         std::string("img:a\0b", 7), "img:a\nb", "", "img:" + std::string(256, 'a')};
   for (const std::string& text : hostile) {
     auto ref = parse_layout_argument("-o", text);
     ASSERT_FALSE(ref.ok()) << text;
