@@ -412,7 +412,12 @@ Result<CommandLine> attach_command(const AttachFlags& flags) {
 // A layout subcommand's LAYOUT[:TAG] (layout_refs.h); `cl.tag` is the tag
 // it names ("" for none).
 Result<CommandLine> layout_command(CommandLine::Action action, const std::string& what, const LayoutFlags& flags) {
-  OCIPACK_TRY_ASSIGN(const LayoutArgument argument, parse_layout_argument(what, flags.layout));
+  // An empty LAYOUT is the library's to refuse ("empty layout path"), as it
+  // always was; inspect's LAYOUT[:TAG] says "empty image reference".
+  LayoutArgument argument;
+  if (!flags.layout.empty() || action == CommandLine::Action::inspect) {
+    OCIPACK_TRY_ASSIGN(argument, parse_layout_argument(what, flags.layout));
+  }
   CommandLine cl;
   cl.action = action;
   cl.layout_dir = argument.layout_dir;
@@ -428,13 +433,12 @@ Result<CommandLine> gc_command(const LayoutFlags& flags) {
 }
 
 Result<CommandLine> verify_command(const LayoutFlags& flags, const CLI::App& verify) {
-  OCIPACK_TRY_ASSIGN(const LayoutArgument argument, parse_layout_argument("verify", flags.layout));
+  OCIPACK_TRY_ASSIGN(CommandLine cl, layout_command(CommandLine::Action::verify, "verify", flags));
+  LayoutArgument argument{cl.layout_dir, std::nullopt};
+  if (!cl.tag.empty()) argument.tag = cl.tag;  // a tag in a reference is never empty
   const std::vector<std::string> ref = verify.count("--ref") > 0 ? std::vector<std::string>{flags.ref}
                                                                    : std::vector<std::string>{};
   OCIPACK_TRY_ASSIGN(const auto tags, merge_tags("verify", argument, "--ref", ref, {""}));
-  CommandLine cl;
-  cl.action = CommandLine::Action::verify;
-  cl.layout_dir = argument.layout_dir;
   cl.tag = tags.front();
   return cl;
 }
