@@ -5,6 +5,7 @@
 
 #include "core/oci/layout_reader.h"
 #include "core/util/path.h"
+#include "core/util/text.h"
 
 namespace ocipack::cli {
 
@@ -30,9 +31,9 @@ Result<LayoutArgument> parse_layout_argument(const std::string& what, const std:
     body.remove_prefix(k_oci_transport.size());
     direct = parse_image_ref(body);
   }
-  if (!direct) return usage_error(what + " '" + text + "': " + direct.error().message);
+  if (!direct) return usage_error(what + " " + in_quotes(text) + ": " + direct.error().message);
   if (!is_layout_dir(direct->layout_dir) && tag_with_slash(body))
-    return usage_error(what + " '" + text + "': a tag after ':' cannot hold '/' (for a directory whose name holds ':', end it with '/')");
+    return usage_error(what + " " + in_quotes(text) + ": a tag after ':' cannot hold '/' (for a directory whose name holds ':', end it with '/')");
   LayoutArgument argument{direct->layout_dir, std::nullopt};
   if (direct->layout_dir != trim_trailing_slashes(body)) argument.tag = direct->tag;
   return argument;

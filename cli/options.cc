@@ -21,6 +21,7 @@
 #include "core/layer/layer_format.h"
 #include "core/oci/arch.h"
 #include "core/oci/layout_reader.h"
+#include "core/util/text.h"
 #include "core/util/time_format.h"
 
 namespace ocipack::cli {
@@ -475,7 +476,7 @@ Result<CommandLine> tag_command(const LayoutFlags& flags) {
 
 Result<CommandLine> untag_command(const LayoutFlags& flags) {
   OCIPACK_TRY_ASSIGN(CommandLine cl, layout_command(CommandLine::Action::untag, "untag", flags));
-  if (cl.tag.empty()) return usage_error("untag '" + flags.layout + "': name the tag to remove, LAYOUT:TAG");
+  if (cl.tag.empty()) return usage_error("untag " + in_quotes(flags.layout) + ": name the tag to remove, LAYOUT:TAG");
   return cl;
 }
 

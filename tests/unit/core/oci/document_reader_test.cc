@@ -95,7 +95,9 @@ TEST(DocumentReader, DocumentsThatAreNoIndexAreUnreadable) {
     EXPECT_TRUE(index.entries.empty());
     const size_t expected = json.find("null") == std::string::npos ? 1u : 0u;
     ASSERT_EQ(sink.problems.size(), expected) << sink.all();
-    if (expected) EXPECT_EQ(sink.problems[0].first, Severity::nonconforming);
+    if (expected) {
+      EXPECT_EQ(sink.problems[0].first, Severity::nonconforming);
+    }
   }
 }
 

@@ -83,11 +83,12 @@ TEST(LayoutTagging, UntagRemovesTheEntryAndKeepsBlobs) {
 
 TEST(LayoutTagging, HostileIndexIsRefusedWithoutWriting) {
   TempDir tmp;
-  for (const std::string hostile :
-       {std::string("{\"schemaVersion\":2,\"manifests\":{}}"), std::string("[") + std::string(100000, '[') ,
-        std::string("{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"sha256:../../etc\",\"size\":1,"
-                    "\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-                    "\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\"}}]}")}) {
+  const std::vector<std::string> hostile_indexes{
+      "{\"schemaVersion\":2,\"manifests\":{}}", std::string(100001, '['),
+      "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"sha256:../../etc\",\"size\":1,"
+      "\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+      "\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\"}}]}"};
+  for (const std::string& hostile : hostile_indexes) {
     FakeLayout layout(tmp / "H", false);
     write_text(layout.dir() + "/index.json", hostile);
     auto result = add_tags(layout.dir(), "v1", {"v2"});
