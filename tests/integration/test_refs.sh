@@ -65,7 +65,7 @@ exits "-o tag and --tag differ" 2 "-o: the reference names the tag 'v1' but --ta
 exits "a tag with '..' in -o" 2 "-o 'img:a..b'" build root -o img:a..b
 exits "a tag with '..' and '/' in -o (existing layout)" 2 "-o 'img:../../x'.*invalid tag '../../x'" build root -o img:../../x
 exits "a tag with '/' in -o (new layout)" 2 "-o 'fresh:../x'.*cannot hold '/'" build root -o fresh:../x
-exits "a tag with a control byte" 2 "invalid tag 'a\\x01b'" build root -o "img:a$(printf '\001')b"
+exits "a tag with a control byte" 2 "invalid tag 'a[\\]x01b'" build root -o "img:a$(printf '\001')b"
 exits "an overlong tag" 2 "invalid tag 'a{32}\.\.\.': 300 characters, at most 255" build root -o "newimg:$(printf 'a%.0s' {1..300})"
 check_eq "refused -o wrote nothing" "no" "$([ -e 'img:..' ] || [ -e 'fresh:..' ] || [ -e ../x ] && echo yes || echo no)"
 
