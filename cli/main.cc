@@ -186,10 +186,11 @@ int run_verify(const CommandLine& command) {
 void report_replaced_tags(const std::string& layout_dir, const std::vector<ocipack::ReplacedTag>& replaced) {
   if (replaced.empty()) return;
   auto unreferenced = ocipack::collect_garbage(layout_dir, /*dry_run=*/true);
-  const std::string bytes = unreferenced ? ocipack::cli::human_bytes(unreferenced->freed_bytes) : "?";
+  const bool nothing = unreferenced && unreferenced->removed_blobs == 0;  // still tagged, or all blobs shared
+  const std::string freed = !unreferenced ? "? unreferenced" : ocipack::cli::human_bytes(unreferenced->freed_bytes) + " unreferenced";
   for (const auto& tag : replaced)
-    print_line(stderr, "ocipack: ", "replaced tag " + tag.tag + " (was " + tag.previous_digest + "); " + bytes +
-                                        " unreferenced \u2014 ocipack gc " + layout_dir);
+    print_line(stderr, "ocipack: ", "replaced tag " + tag.tag + " (was " + tag.previous_digest + "); " +
+                                        (nothing ? "nothing unreferenced" : freed + " \u2014 ocipack gc " + layout_dir));
 }
 
 // `ocipack tag LAYOUT:SRC NEW...`: one line per new reference.
