@@ -88,6 +88,8 @@ Json layer_json(const BuiltLayer& layer) {
 
 std::string format_build_summary(const BuildOptions& build, const BuildResult& result) {
   std::string out = "built " + built_reference(build) + " manifest " + result.manifest.digest.str() + "\n";
+  for (const auto& tag : build.image.extra_tags)  // every further reference the build made
+    out += "built " + printable(build.layout_dir) + ":" + printable(tag) + " manifest " + result.manifest.digest.str() + "\n";
   out += "  platform " + printable(platform_text(result.platform)) + ", config " + result.config.digest.str() + "\n";
   for (const auto& base_layer : result.base_layers)
     out += "  base layer " + base_layer.digest.str() + " (" + human_bytes(static_cast<uint64_t>(base_layer.size)) + ")\n";
@@ -109,6 +111,10 @@ std::string build_json(const BuildOptions& build, const BuildResult& result) {
   j["layout"] = build.layout_dir;
   j["tags"] = Json::array({build.image.tag});
   j["references"] = Json::array({build.layout_dir + ":" + build.image.tag});
+  for (const auto& tag : build.image.extra_tags) {
+    j["tags"].push_back(tag);
+    j["references"].push_back(build.layout_dir + ":" + tag);
+  }
   j["manifest"] = descriptor_json(result.manifest);
   j["config"] = descriptor_json(result.config);
   j["platform"] = {{"os", result.platform.os},

@@ -9,7 +9,7 @@ namespace ocipack::cli {
 
 namespace {
 // "[]" stands for any index ("layers[]" matches "layers[0]", "layers[12]").
-constexpr std::array<std::pair<std::string_view, std::string_view>, 37> k_flag_of_field{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 40> k_flag_of_field{{
     {"layers[].rootfs", "rootfs"},  // the positional ROOTFS or a --layer DIR
     {"layers[].diff_base", "--diff-base"},
     {"layout_dir", "-o"},
@@ -48,6 +48,10 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 37> k_flag_o
     {"sbom", "--sbom"},
     {"document", "FILE"},
     {"artifact_type", "--artifact-type"},
+    // `ocipack tag` and `untag` (core/oci/layout_tagging.h)
+    {"source_tag", "SRC"},
+    {"new_tags[]", "NEW"},
+    {"removed_tag", "TAG"},
 }};
 
 // Whether `field` is `pattern` with a number (one or more digits) inside

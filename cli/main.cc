@@ -33,6 +33,7 @@
 #include "core/oci/layout_gc.h"
 #include "core/oci/layout_index.h"
 #include "core/oci/layout_ops.h"
+#include "core/oci/layout_tagging.h"
 #include "core/tar/tar_input.h"
 #include "core/util/text.h"
 #include "core/util/time_format.h"
@@ -98,10 +99,16 @@ int print_text(const std::string& text) {
   return 0;
 }
 
-// `ocipack tags`: one row per index.json entry (cli/inspect_text.h), or JSON.
+// `ocipack tags`: one row per index.json entry (cli/inspect_text.h), or JSON;
+// with LAYOUT:TAG only that tag's entry (a tag the layout lacks: status 1).
 int run_tags(const CommandLine& command) {
   auto tags = ocipack::list_tags(command.layout_dir);
   if (!tags) return fail(tags.error());
+  if (!command.tag.empty()) {
+    std::erase_if(*tags, [&](const ocipack::TagInfo& info) { return info.tag != command.tag; });
+    if (tags->empty())
+      return fail(ocipack::input_error("layout '" + command.layout_dir + "' has no tag '" + command.tag + "'"));
+  }
   if (command.json) return print_text(ocipack::tags_json(*tags));
   for (const auto& info : *tags) std::printf("%s\n", ocipack::cli::format_tag_row(info).c_str());
   return 0;
@@ -109,15 +116,22 @@ int run_tags(const CommandLine& command) {
 
 // `ocipack inspect`: the image as text or JSON; for a tag naming an index
 // of several images and no --platform, the list of its platforms.
+// Without a tag: latest, else the layout's only image (default_image_tag).
 int run_inspect(const CommandLine& command) {
-  if (!command.platform) {
-    auto index = ocipack::read_tagged_index(command.layout_dir, command.tag);
-    if (index && *index && (*index)->entries.size() != 1)
-      return print_text(command.json ? ocipack::tagged_index_json(command.tag, **index)
-                                     : ocipack::cli::format_index_text(command.tag, **index));
+  std::string tag = command.tag;
+  if (tag.empty()) {
+    auto picked = ocipack::default_image_tag(command.layout_dir);
+    if (!picked) return fail(picked.error());
+    tag = *picked;
   }
-  auto text = command.json ? ocipack::inspect_json(command.layout_dir, command.tag, command.platform)
-                           : ocipack::cli::inspect_text(command.layout_dir, command.tag, command.platform);
+  if (!command.platform) {
+    auto index = ocipack::read_tagged_index(command.layout_dir, tag);
+    if (index && *index && (*index)->entries.size() != 1)
+      return print_text(command.json ? ocipack::tagged_index_json(tag, **index)
+                                     : ocipack::cli::format_index_text(tag, **index));
+  }
+  auto text = command.json ? ocipack::inspect_json(command.layout_dir, tag, command.platform)
+                           : ocipack::cli::inspect_text(command.layout_dir, tag, command.platform);
   if (!text) return fail(text.error());
   return print_text(*text);
 }
@@ -138,10 +152,19 @@ int run_index(const CommandLine& command) {
   return 0;
 }
 
-// `ocipack gc`: what was removed and how much space that freed.
+// `ocipack gc`: what was removed and how much space that freed; with
+// --dry-run each blob that would go, and the same counts, nothing removed.
 int run_gc(const CommandLine& command) {
-  auto result = ocipack::collect_garbage(command.layout_dir);
+  auto result = ocipack::collect_garbage(command.layout_dir, command.dry_run);
   if (!result) return fail(result.error());
+  if (command.dry_run) {
+    for (const auto& name : result->removed) std::printf("would remove blob sha256:%s\n", name.c_str());
+    std::printf("would remove %llu blobs and %llu stale temp files, %s; nothing removed (--dry-run)\n",
+                static_cast<unsigned long long>(result->removed_blobs),
+                static_cast<unsigned long long>(result->removed_temp_files),
+                ocipack::cli::human_bytes(result->freed_bytes).c_str());
+    return 0;
+  }
   if (result->removed_referrers > 0)
     std::printf("dropped %llu referrers whose subject is gone from index.json\n",
                 static_cast<unsigned long long>(result->removed_referrers));
@@ -198,6 +221,37 @@ int run_diff(const CommandLine& command) {
   }
   std::fputs(diff->text.c_str(), stdout);
   return diff->differ ? ocipack::cli::k_exit_diff_differ : 0;
+}
+
+// One stderr line per tag a commit took from another image, with what a gc
+// would now free (a dry run: nothing is removed here).
+void report_replaced_tags(const std::string& layout_dir, const std::vector<ocipack::ReplacedTag>& replaced) {
+  if (replaced.empty()) return;
+  auto unreferenced = ocipack::collect_garbage(layout_dir, /*dry_run=*/true);
+  const bool nothing = unreferenced && unreferenced->removed_blobs == 0;  // still tagged, or all blobs shared
+  const std::string freed = !unreferenced ? "? unreferenced" : ocipack::cli::human_bytes(unreferenced->freed_bytes) + " unreferenced";
+  for (const auto& tag : replaced)
+    print_line(stderr, "ocipack: ", "replaced tag " + tag.tag + " (was " + tag.previous_digest + "); " +
+                                        (nothing ? "nothing unreferenced" : freed + " \u2014 ocipack gc " + layout_dir));
+}
+
+// `ocipack tag LAYOUT:SRC NEW...`: one line per new reference.
+int run_tag(const CommandLine& command) {
+  auto result = ocipack::add_tags(command.layout_dir, command.tag, command.new_tags);
+  if (!result) return fail(result.error());
+  for (const auto& tag : command.new_tags)
+    print_line(stdout, "", command.layout_dir + ":" + tag + " " + result->target.digest.str());
+  report_replaced_tags(command.layout_dir, result->replaced);
+  return 0;
+}
+
+// `ocipack untag LAYOUT:TAG`: the entry is gone, its blobs stay until gc.
+int run_untag(const CommandLine& command) {
+  auto removed = ocipack::remove_tag(command.layout_dir, command.tag);
+  if (!removed) return fail(removed.error());
+  print_line(stdout, "", "untagged " + command.layout_dir + ":" + command.tag + " (was " + removed->digest.str() +
+                             "); its blobs stay until ocipack gc " + command.layout_dir);
+  return 0;
 }
 
 // `ocipack attach`: the referrer's digest and artifact type.
@@ -284,6 +338,7 @@ int run_build(const CommandLine& command) {
   }
   install_signal_handlers();
   BuildHooks hooks{&g_interrupted, {}, {}};
+  hooks.on_lock_wait = [&build] { print_line(stderr, "ocipack: ", "waiting for lock on " + build.layout_dir + "\u2026"); };
   const ThreadAllowance allow_threads(build.layer.threads);  // more than the cores: the user's choice
   const auto choice = cli::choose_progress_mode(command.quiet, command.no_progress, command.progress,
                                                 ::isatty(STDERR_FILENO), std::getenv("TERM"));
@@ -305,6 +360,7 @@ int run_build(const CommandLine& command) {
   // The command line's warnings too, only now: a failed build says one line.
   for (const auto& warning : command.warnings) print_line(stderr, "ocipack: warning: ", warning);
   for (const auto& warning : result->warnings) print_line(stderr, "ocipack: warning: ", warning);
+  report_replaced_tags(build.layout_dir, result->replaced_tags);
   if (command.json) print_text(cli::build_json(build, *result));
   else if (!command.quiet) std::fputs(cli::format_build_summary(build, *result).c_str(), stdout);
   if (command.stats)
@@ -337,6 +393,8 @@ int main(int argc, char** argv) {
     case CommandLine::Action::verify: return run_verify(*command);
     case CommandLine::Action::index: return run_index(*command);
     case CommandLine::Action::attach: return run_attach(*command);
+    case CommandLine::Action::tag: return run_tag(*command);
+    case CommandLine::Action::untag: return run_untag(*command);
     case CommandLine::Action::cache_stats: return run_cache_stats(*command);
     case CommandLine::Action::cache_prune: return run_cache_prune(*command);
     case CommandLine::Action::ls: return run_ls(*command);

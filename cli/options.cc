@@ -14,6 +14,7 @@
 #include "cli/codec_names.h"
 #include "cli/docs.h"
 #include "cli/errors.h"
+#include "cli/layout_refs.h"
 #include "cli/shlex.h"
 #include "cli/suggest.h"
 #include "core/cache/remote_cache.h"
@@ -21,6 +22,7 @@
 #include "core/layer/layer_format.h"
 #include "core/oci/arch.h"
 #include "core/oci/layout_reader.h"
+#include "core/util/text.h"
 #include "core/util/time_format.h"
 
 namespace ocipack::cli {
@@ -130,6 +132,10 @@ summary); 2 bad usage, an unknown --ref included (the check did not run).
 With --json the same statuses; the document's "ran" is false when the check
 did not run, "ok" false when problems were found.)";
 
+constexpr const char* k_tag_exit_help = R"(
+tag, untag: 1 also when the layout has no such tag (SRC or TAG); nothing is
+written then. untag removes the index.json entry only: `ocipack gc` frees the blobs.)";
+
 // "libdeflate 0-12 (default 6), ...": the levels each codec takes, from
 // level_bounds, for the --level help.
 std::string level_help() {
@@ -146,7 +152,8 @@ std::string level_help() {
 
 // `ocipack build`'s flags as CLI11 stores them, before they are checked.
 struct BuildFlags {
-  std::string rootfs, output, tag = "latest", author, user, arch, variant, os = "linux";
+  std::vector<std::string> tags;  // --tag, repeatable; none: -o's tag, else latest
+  std::string rootfs, output, author, user, arch, variant, os = "linux";
   std::vector<std::string> entrypoint, cmd, ports, labels, env, annotations, index_annotations;
   std::string sbom;
   std::string workdir, stop_signal, created, chunk_size, tar_output;  // chunk_size empty: the format's default
@@ -169,10 +176,12 @@ struct BuildFlags {
 
 // The flags of the layout subcommands (tags, inspect, gc, verify).
 struct LayoutFlags {
-  std::string layout;  // LAYOUT, or LAYOUT[:TAG] for inspect
+  std::string layout;  // [oci:]LAYOUT[:TAG] (layout_refs.h)
   std::string ref;     // verify --ref
   std::string platform;  // inspect --platform
   bool json = false;   // inspect, tags, verify --json
+  bool dry_run = false;  // gc --dry-run
+  std::vector<std::string> new_tags;  // tag NEW...
 };
 
 // `ocipack cache stats|prune`'s flags.
@@ -208,6 +217,7 @@ struct IndexFlags {
   std::string output, tag = "latest";
   std::vector<std::string> sources, add, remove, annotations, index_annotations;
   bool flatten = false, quiet = false;
+  const CLI::App* app = nullptr;  // knows whether --tag was given
 };
 
 // Declares `ocipack build` and its flags (in the order --help lists them).
@@ -223,10 +233,10 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
   build->add_option("--platform", flags.base_platform, "With --base naming a multi-platform image: the one to stack on, OS/ARCH[/VARIANT] (default: the --os/--arch/--variant built, else the host's)");
   build->add_option("--diff-base", flags.diff_base, "Make the (last) layer a delta: only what changed from DIR, with whiteouts for removed paths");
   build->add_flag("--diff-against-base", flags.diff_against_base, "Make the layer a delta against the --base image's merged rootfs (one layer only)");
-  build->add_option("-o,--output", flags.output, "Output OCI layout directory (created, or updated in place)")
+  build->add_option("-o,--output", flags.output, "Output OCI layout directory, [oci:]LAYOUT[:TAG] (created, or updated in place)")
       ->required();
-  build->add_option("--tag", flags.tag, "Tag, index.json org.opencontainers.image.ref.name (OCI_IMAGE_TAG)")
-      ->capture_default_str();
+  build->add_option("--tag", flags.tags, "Tag, index.json org.opencontainers.image.ref.name, repeatable (one entry each, same manifest); default: the TAG of -o LAYOUT:TAG, else latest (OCI_IMAGE_TAG)")
+      ->allow_extra_args(false);
   build->add_option("--author", flags.author, "Config author, e.g. \"Name <mail>\" (OCI_IMAGE_AUTHOR / _EMAIL)");
   build->add_option("--user", flags.user, "Config User (OCI_IMAGE_RUNTIME_UID)");
   build->add_option("--arch", flags.arch, "Architecture, Go or Yocto name; default: host (OCI_IMAGE_ARCH)");
@@ -290,29 +300,31 @@ CLI::App* add_layout_subcommand(CLI::App& app, const char* name, const char* wha
 }
 
 CLI::App* add_tags(CLI::App& app, LayoutFlags& flags) {
-  CLI::App* tags = add_layout_subcommand(app, "tags", "List the tags of an OCI image layout", "LAYOUT",
-                                         "OCI image layout directory", flags);
+  CLI::App* tags = add_layout_subcommand(app, "tags", "List the tags of an OCI image layout", "LAYOUT[:TAG]",
+                                         "OCI image layout directory ([oci:]LAYOUT; with :TAG only that tag's entry)", flags);
   tags->add_flag("--json", flags.json, "Machine-readable output, with each entry's kind (image, index, other)");
   return tags;
 }
 
 CLI::App* add_inspect(CLI::App& app, LayoutFlags& flags) {
   CLI::App* inspect = add_layout_subcommand(app, "inspect", "Show an image's config, layers and sizes",
-                                            "LAYOUT[:TAG]", "Layout and tag (default latest)", flags);
+                                            "LAYOUT[:TAG]", "Layout and tag ([oci:]LAYOUT[:TAG]; no tag: latest, else the layout's only image)", flags);
   inspect->add_flag("--json", flags.json, "Machine-readable output");
   inspect->add_option("--platform", flags.platform, "For a multi-platform image: the one to show, OS/ARCH[/VARIANT] (without it, the platforms are listed)");
   return inspect;
 }
 
 CLI::App* add_gc(CLI::App& app, LayoutFlags& flags) {
-  return add_layout_subcommand(app, "gc", "Remove blobs that no tag references", "LAYOUT",
-                               "OCI image layout directory", flags);
+  CLI::App* gc = add_layout_subcommand(app, "gc", "Remove blobs that no tag references", "LAYOUT",
+                                       "OCI image layout directory ([oci:]LAYOUT; a :TAG is accepted and ignored: gc is layout-wide)", flags);
+  gc->add_flag("--dry-run", flags.dry_run, "List what would be removed and the bytes it holds; remove nothing");
+  return gc;
 }
 
 CLI::App* add_verify(CLI::App& app, LayoutFlags& flags) {
   CLI::App* verify = add_layout_subcommand(
       app, "verify", "Check a layout: JSON documents, every blob's size and digest, diff_ids, layer tars and their paths",
-      "LAYOUT", "OCI image layout directory", flags);
+      "LAYOUT[:TAG]", "OCI image layout directory ([oci:]LAYOUT; with :TAG as --ref TAG)", flags);
   verify->add_option("--ref", flags.ref, "Only the image with this tag (default: every manifest in index.json)");
   verify->add_flag("--json", flags.json, "Print one JSON document: whether the check ran, whether the layout is valid, the problems found");
   return verify;
@@ -321,7 +333,7 @@ CLI::App* add_verify(CLI::App& app, LayoutFlags& flags) {
 CLI::App* add_index(CLI::App& app, IndexFlags& flags) {
   CLI::App* index = app.add_subcommand("index", "Assemble images of other layouts into one multi-platform image (an image index)");
   index->add_option("SRC", flags.sources, "An image, LAYOUT[:TAG] or LAYOUT.tar[:TAG] (a --tar-output tarball); default tag latest; one entry each, in order");
-  index->add_option("-o,--output", flags.output, "Output OCI layout directory (created, or updated in place)")->required();
+  index->add_option("-o,--output", flags.output, "Output OCI layout directory, [oci:]LAYOUT[:TAG] (created, or updated in place)")->required();
   index->add_option("--tag", flags.tag, "The index's tag in the output")->capture_default_str();
   index->add_option("--add", flags.add, "Edit the index under --tag: add SRC[:TAG], replacing the entry of its platform; repeatable")
       ->allow_extra_args(false);
@@ -333,6 +345,7 @@ CLI::App* add_index(CLI::App& app, IndexFlags& flags) {
   index->add_option("--index-annotation", flags.index_annotations, "Annotation KEY=VALUE of the index's index.json entry, repeatable")
       ->allow_extra_args(false);
   index->add_flag("-q,--quiet", flags.quiet, "Print nothing on success");
+  flags.app = index;
   return index;
 }
 
@@ -340,9 +353,8 @@ CLI::App* add_index(CLI::App& app, IndexFlags& flags) {
 Result<std::vector<IndexSource>> index_sources(const std::vector<std::string>& texts, const std::string& flag) {
   std::vector<IndexSource> sources;
   for (const auto& text : texts) {
-    auto ref = parse_image_ref(text);
-    if (!ref) return std::move(ref).error().with_context(flag + " '" + text + "': ");
-    sources.push_back({ref->layout_dir, ref->tag});
+    OCIPACK_TRY_ASSIGN(const LayoutArgument ref, parse_layout_argument(flag, text));
+    sources.push_back({ref.layout_dir, ref.tag.value_or("latest")});
   }
   return sources;
 }
@@ -354,6 +366,14 @@ Result<CommandLine> index_command(const IndexFlags& flags) {
   IndexRequest& request = cl.index;
   request.layout_dir = flags.output;
   request.tag = flags.tag;
+  if (!flags.output.empty()) {
+    OCIPACK_TRY_ASSIGN(const LayoutArgument output, parse_layout_argument("-o", flags.output));
+    const std::vector<std::string> given = flags.app->count("--tag") > 0 ? std::vector<std::string>{flags.tag}
+                                                                           : std::vector<std::string>{};
+    OCIPACK_TRY_ASSIGN(const auto tags, merge_tags("-o", output, "--tag", given, {flags.tag}));
+    request.layout_dir = output.layout_dir;
+    request.tag = tags.front();
+  }
   request.flatten = flags.flatten;
   OCIPACK_TRY_ASSIGN(request.sources, index_sources(flags.sources, "SRC"));
   OCIPACK_TRY_ASSIGN(request.add, index_sources(flags.add, "--add"));
@@ -386,47 +406,52 @@ CLI::App* add_attach(CLI::App& app, AttachFlags& flags) {
 }
 
 Result<CommandLine> attach_command(const AttachFlags& flags) {
-  auto ref = parse_image_ref(flags.image);
-  if (!ref) return std::move(ref).error().with_context("attach '" + flags.image + "': ");
+  OCIPACK_TRY_ASSIGN(const LayoutArgument ref, parse_layout_argument("attach", flags.image));
   CommandLine cl;
   cl.action = CommandLine::Action::attach;
-  cl.attach.layout_dir = ref->layout_dir;
-  cl.attach.tag = ref->tag;
+  cl.attach.layout_dir = ref.layout_dir;
+  cl.attach.tag = ref.tag.value_or("latest");
   cl.attach.document_path = flags.file;
   if (flags.app->count("--artifact-type") > 0) cl.attach.artifact_type = flags.artifact_type;
   return cl;
 }
 
-CommandLine layout_command(CommandLine::Action action, const LayoutFlags& flags) {
+// A layout subcommand's LAYOUT[:TAG] (layout_refs.h); `cl.tag` is the tag
+// it names ("" for none).
+Result<CommandLine> layout_command(CommandLine::Action action, const std::string& what, const LayoutFlags& flags) {
+  // An empty LAYOUT is the library's to refuse ("empty layout path"), as it
+  // always was; inspect's LAYOUT[:TAG] says "empty image reference".
+  LayoutArgument argument;
+  if (!flags.layout.empty() || action == CommandLine::Action::inspect) {
+    OCIPACK_TRY_ASSIGN(argument, parse_layout_argument(what, flags.layout));
+  }
   CommandLine cl;
   cl.action = action;
-  cl.layout_dir = flags.layout;
-  return cl;
-}
-
-CommandLine tags_command(const LayoutFlags& flags) {
-  CommandLine cl = layout_command(CommandLine::Action::tags, flags);
+  cl.layout_dir = argument.layout_dir;
+  cl.tag = argument.tag.value_or("");
   cl.json = flags.json;
   return cl;
 }
 
-CommandLine gc_command(const LayoutFlags& flags) { return layout_command(CommandLine::Action::gc, flags); }
+Result<CommandLine> gc_command(const LayoutFlags& flags) {
+  OCIPACK_TRY_ASSIGN(CommandLine cl, layout_command(CommandLine::Action::gc, "gc", flags));
+  cl.dry_run = flags.dry_run;
+  return cl;
+}
 
-CommandLine verify_command(const LayoutFlags& flags) {
-  CommandLine cl = layout_command(CommandLine::Action::verify, flags);
-  cl.tag = flags.ref;
-  cl.json = flags.json;
+Result<CommandLine> verify_command(const LayoutFlags& flags, const CLI::App& verify) {
+  OCIPACK_TRY_ASSIGN(CommandLine cl, layout_command(CommandLine::Action::verify, "verify", flags));
+  LayoutArgument argument{cl.layout_dir, std::nullopt};
+  if (!cl.tag.empty()) argument.tag = cl.tag;  // a tag in a reference is never empty
+  const std::vector<std::string> ref = verify.count("--ref") > 0 ? std::vector<std::string>{flags.ref}
+                                                                   : std::vector<std::string>{};
+  OCIPACK_TRY_ASSIGN(const auto tags, merge_tags("verify", argument, "--ref", ref, {""}));
+  cl.tag = tags.front();
   return cl;
 }
 
 Result<CommandLine> inspect_command(const LayoutFlags& flags) {
-  auto ref = parse_image_ref(flags.layout);
-  if (!ref) return std::move(ref).error().with_context("inspect '" + flags.layout + "': ");
-  CommandLine cl;
-  cl.action = CommandLine::Action::inspect;
-  cl.layout_dir = ref->layout_dir;
-  cl.tag = ref->tag;
-  cl.json = flags.json;
+  OCIPACK_TRY_ASSIGN(CommandLine cl, layout_command(CommandLine::Action::inspect, "inspect", flags));
   if (!flags.platform.empty()) {
     auto platform = parse_platform(flags.platform);
     if (!platform) return std::move(platform).error().with_context("--platform: ");
@@ -435,9 +460,34 @@ Result<CommandLine> inspect_command(const LayoutFlags& flags) {
   return cl;
 }
 
+// `ocipack tag LAYOUT:SRC NEW...` and `ocipack untag LAYOUT:TAG`.
+CLI::App* add_tag(CLI::App& app, LayoutFlags& flags) {
+  CLI::App* tag = add_layout_subcommand(app, "tag", "Give the image LAYOUT:SRC more tags (index.json entries for the same manifest)",
+                                        "LAYOUT:SRC", "The image to tag, [oci:]LAYOUT[:SRC] (default SRC latest)", flags);
+  tag->add_option("NEW", flags.new_tags, "The new tags (a tag that names another image is moved, and said so)")->required();
+  return tag;
+}
+
+CLI::App* add_untag(CLI::App& app, LayoutFlags& flags) {
+  return add_layout_subcommand(app, "untag", "Remove a tag from a layout (its blobs stay until ocipack gc)", "LAYOUT:TAG",
+                               "The tag to remove, [oci:]LAYOUT:TAG", flags);
+}
+
+Result<CommandLine> tag_command(const LayoutFlags& flags) {
+  OCIPACK_TRY_ASSIGN(CommandLine cl, layout_command(CommandLine::Action::tag, "tag", flags));
+  if (cl.tag.empty()) cl.tag = "latest";
+  cl.new_tags = flags.new_tags;
+  return cl;
+}
+
+Result<CommandLine> untag_command(const LayoutFlags& flags) {
+  OCIPACK_TRY_ASSIGN(CommandLine cl, layout_command(CommandLine::Action::untag, "untag", flags));
+  if (cl.tag.empty()) return usage_error("untag " + in_quotes(flags.layout) + ": name the tag to remove, LAYOUT:TAG");
+  return cl;
+}
+
 // The layers (ROOTFS, --layer, --diff-base), ownership and the base image.
 Status set_layers(const BuildFlags& flags, BuildOptions& b) {
-  b.layout_dir = flags.output;
   if (!flags.rootfs.empty()) b.layers.push_back({flags.rootfs, std::nullopt});
   for (const auto& dir : flags.layers) {
     if (dir.empty()) return usage_error("--layer: the directory is empty");
@@ -454,10 +504,9 @@ Status set_layers(const BuildFlags& flags, BuildOptions& b) {
     b.diff_against_base = true;
   }
   if (!flags.base.empty()) {
-    auto ref = parse_image_ref(flags.base);
-    if (!ref) return std::move(ref).error().with_context("--base '" + flags.base + "': ");
-    b.base_layout = ref->layout_dir;
-    b.base_tag = ref->tag;
+    OCIPACK_TRY_ASSIGN(const LayoutArgument ref, parse_layout_argument("--base", flags.base));
+    b.base_layout = ref.layout_dir;
+    b.base_tag = ref.tag.value_or("latest");
   }
   if (flags.force_platform && flags.base.empty())
     return usage_error("--force-platform needs --base LAYOUT[:TAG] (it allows a platform other than the base's)");
@@ -471,11 +520,31 @@ Status set_layers(const BuildFlags& flags, BuildOptions& b) {
   return ok_status();
 }
 
-// The image config: tag, platform, runtime settings, ports, labels, env.
+// The output: -o LAYOUT[:TAG] and the --tag flags (repeatable; a tag given
+// twice counts once). A -o that looks like a tarball gets a warning.
+Status set_output(const BuildFlags& flags, BuildOptions& b, CommandLine& cl) {
+  std::vector<std::string> tags = flags.tags;
+  std::replace(tags.begin(), tags.end(), std::string(), std::string("latest"));  // --tag '' as ever
+  if (!flags.output.empty()) {  // empty: the library's "-o: the output layout path is empty"
+    OCIPACK_TRY_ASSIGN(const LayoutArgument output, parse_layout_argument("-o", flags.output));
+    b.layout_dir = output.layout_dir;
+    OCIPACK_TRY_ASSIGN(tags, merge_tags("-o", output, "--tag", tags, {"latest"}));
+    if (looks_like_tarball(output.layout_dir))
+      cl.warnings.push_back("-o is a layout directory; for a tarball use --tar-output");
+  }
+  if (tags.empty()) tags.push_back("latest");
+  for (const auto& tag : tags) {
+    OCIPACK_TRY(validate_ref_name(tag));
+    if (tag != tags.front() && std::find(b.image.extra_tags.begin(), b.image.extra_tags.end(), tag) == b.image.extra_tags.end())
+      b.image.extra_tags.push_back(tag);
+  }
+  b.image.tag = tags.front();
+  return ok_status();
+}
+
+// The image config: platform, runtime settings, ports, labels, env.
 // With a base image, platform fields not given are inherited, not defaulted.
 Status set_image(const BuildFlags& flags, ImageSpec& image) {
-  image.tag = flags.tag.empty() ? "latest" : flags.tag;
-  OCIPACK_TRY(validate_ref_name(image.tag));
   if (flags.given("--author")) image.author = flags.author;
   if (flags.given("--os")) {
     if (flags.os.empty()) return usage_error("--os: the value is empty");
@@ -643,6 +712,7 @@ Result<CommandLine> build_command(const BuildFlags& flags, const Environment& en
   cl.no_progress = flags.no_progress;
   cl.json = flags.json;
   OCIPACK_TRY(set_layers(flags, cl.build));
+  OCIPACK_TRY(set_output(flags, cl.build, cl));
   OCIPACK_TRY(set_image(flags, cl.build.image));
   OCIPACK_TRY(set_annotations(flags, cl.build));
   OCIPACK_TRY(set_times(flags, env, cl.build, cl));
@@ -724,7 +794,7 @@ struct HelpFlags {
 struct Program {
   CLI::App app{"ocipack: turn a root filesystem into an OCI image layout, fast", "ocipack"};
   BuildFlags build_flags;
-  LayoutFlags tags_flags, inspect_flags, gc_flags, verify_flags;
+  LayoutFlags tags_flags, inspect_flags, gc_flags, verify_flags, tag_flags, untag_flags;
   IndexFlags index_flags;
   AttachFlags attach_flags;
   HelpFlags help_flags;
@@ -732,7 +802,7 @@ struct Program {
   CacheFlags cache_stats_flags, cache_prune_flags;
   std::string version = std::string("ocipack ") + OCIPACK_VERSION + " (" + codec_description(CodecKind::libdeflate) +
                         ", " + codec_description(CodecKind::isal) + ", " + codec_description(CodecKind::zstd) + ")";
-  CLI::App *build, *tags, *inspect, *gc, *verify, *index, *attach, *cache, *ls, *diff, *help, *version_command, *completion;
+  CLI::App *build, *tags, *inspect, *gc, *verify, *index, *attach, *tag, *untag, *cache, *ls, *diff, *help, *version_command, *completion;
 
   Program() {
     app.require_subcommand(1);
@@ -744,6 +814,8 @@ struct Program {
     verify = add_verify(app, verify_flags);
     index = add_index(app, index_flags);
     attach = add_attach(app, attach_flags);
+    tag = add_tag(app, tag_flags);
+    untag = add_untag(app, untag_flags);
     cache = add_cache(app, cache_stats_flags, cache_prune_flags);
     ls = add_ls(app, ls_flags);
     diff = add_diff(app, diff_flags);
@@ -755,6 +827,8 @@ struct Program {
     for (CLI::App* sub : app.get_subcommands({})) sub->footer(sub->get_footer() + k_exit_status_help);
     verify->footer(verify->get_footer() + k_verify_exit_help);
     diff->footer(diff->get_footer() + k_diff_exit_help);
+    tag->footer(tag->get_footer() + k_tag_exit_help);
+    untag->footer(untag->get_footer() + k_tag_exit_help);
     app.footer(k_exit_status_help);  // after the subcommands, which would inherit it
   }
   Program(const Program&) = delete;
@@ -891,9 +965,11 @@ Result<CommandLine> parse(const std::vector<std::string>& args, const Environmen
   if (program.help->parsed()) return help_command(program);
   if (program.version_command->parsed()) return text_command(CommandLine::Action::version, program.version);
   if (program.completion->parsed()) return completion_command(program.help_flags.shell);
-  if (program.tags->parsed()) return tags_command(program.tags_flags);
+  if (program.tags->parsed()) return layout_command(CommandLine::Action::tags, "tags", program.tags_flags);
   if (program.gc->parsed()) return gc_command(program.gc_flags);
-  if (program.verify->parsed()) return verify_command(program.verify_flags);
+  if (program.verify->parsed()) return verify_command(program.verify_flags, *program.verify);
+  if (program.tag->parsed()) return tag_command(program.tag_flags);
+  if (program.untag->parsed()) return untag_command(program.untag_flags);
   if (program.inspect->parsed()) return inspect_command(program.inspect_flags);
   if (program.index->parsed()) return index_command(program.index_flags);
   if (program.attach->parsed()) return attach_command(program.attach_flags);

@@ -1,6 +1,7 @@
 // Command-line parsing for `ocipack`: turns argv (plus SOURCE_DATE_EPOCH,
 // the current time and the number of cores) into a CommandLine — which
-// subcommand to run (build, index, tags, inspect, verify, gc, attach, or
+// subcommand to run (build, index, tags, inspect, verify, gc, attach, tag,
+// untag, or
 // printing help or the version: `--help`, `help CMD`, `--version`,
 // `version`) and its settings; for build, the BuildOptions handed to the
 // library. Every value is checked here, with an error that names the flag
@@ -31,13 +32,17 @@ struct Environment {
 };
 
 struct CommandLine {
-  enum class Action { build, tags, inspect, gc, verify, index, attach, help, version, cache_stats, cache_prune, ls, diff, completion };
+  enum class Action { build, tags, inspect, gc, verify, index, attach, tag, untag, help, version, cache_stats, cache_prune, ls, diff, completion };
   Action action = Action::build;
   std::string text;        // help or version text to print for those actions
   BuildOptions build;      // build
   AttachRequest attach;    // attach
-  std::string layout_dir;  // tags, inspect, verify, gc
-  std::string tag;         // inspect: the tag; verify: --ref (empty = every manifest)
+  std::string layout_dir;  // tags, inspect, verify, gc, tag, untag
+  // The tag named: inspect ("" = the default image), verify --ref ("" = every
+  // manifest), tags ("" = every entry), tag's SRC, untag's TAG; gc ignores it.
+  std::string tag;
+  std::vector<std::string> new_tags;  // tag NEW...
+  bool dry_run = false;    // gc --dry-run
   bool json = false;       // --json of inspect, tags, verify and build
   std::optional<Platform> platform;  // inspect --platform
   IndexRequest index;      // index

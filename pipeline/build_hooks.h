@@ -31,6 +31,9 @@ struct BuildHooks {
   // Runs on the thread of that phase — a layer's producer, or the caller's
   // for the base — so it may run concurrently with on_progress.
   PhaseReport on_phase;
+  // Called (once) when the output layout is locked by another build or gc
+  // and the build waits for it; the wait is not part of the build's time.
+  std::function<void()> on_lock_wait;
 
   bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
 };

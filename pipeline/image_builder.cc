@@ -415,6 +415,11 @@ Result<BuildResult> build_into(const BuildOptions& options, const LayerFormat& f
   result.manifest.platform.reset();
   // The SBOM's referrer (read and typed before anything was built).
   std::vector<Descriptor> entries{result.manifest};
+  for (const auto& tag : options.image.extra_tags) {
+    entries.push_back(result.manifest);
+    entries.back().annotations[k_annotation_ref_name] = tag;
+  }
+  result.replaced_tags = replaced_tags(store.existing_index(), entries);
   if (sbom) {
     OCIPACK_TRY_ASSIGN(result.sbom, write_referrer(store, result.manifest, sbom->document, sbom->artifact_type));
     entries.push_back(*result.sbom);
@@ -445,6 +450,7 @@ namespace {
 Status check_options(const BuildOptions& options) {
   if (options.layout_dir.empty()) return field_error(ErrorKind::usage, "layout_dir", ": the output layout path is empty");
   OCIPACK_TRY(validate_ref_name(options.image.tag));
+  for (const auto& tag : options.image.extra_tags) OCIPACK_TRY(validate_ref_name(tag));
   OCIPACK_TRY(check_annotation_keys(options.manifest_annotations, "manifest_annotations"));
   OCIPACK_TRY(check_annotation_keys(options.index_annotations, "index_annotations"));
   if (options.layers.empty()) return usage_error("no rootfs given (the build has no layer)");
@@ -521,7 +527,7 @@ Result<BuildResult> build_image(const BuildOptions& options, const BuildHooks& h
   OCIPACK_TRY(check_output_paths(options));
   OCIPACK_TRY_ASSIGN(const Base base, load_base(options, hooks));
   OCIPACK_TRY_ASSIGN(const auto sbom, load_sbom(options));
-  OCIPACK_TRY_ASSIGN(auto store, LayoutStore::open_or_create(options.layout_dir));
+  OCIPACK_TRY_ASSIGN(auto store, LayoutStore::open_or_create(options.layout_dir, hooks.on_lock_wait));
   StageTimer build_time;  // from the lock to the commit
   auto result = [&] {
     auto timing = build_time.time();

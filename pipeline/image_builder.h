@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/oci/oci_json.h"
+#include "core/oci/layout_tagging.h"
 #include "core/util/result.h"
 #include "pipeline/build_hooks.h"
 #include "pipeline/layer_graph.h"
@@ -28,6 +29,7 @@ namespace ocipack {
 // (architecture: host, os: linux).
 struct ImageSpec {
   std::string tag = "latest";
+  std::vector<std::string> extra_tags;  // more tags for the same manifest (each its own index.json entry)
   std::optional<std::string> author;
   std::optional<std::string> architecture;  // Go name
   std::optional<std::string> variant;
@@ -97,6 +99,7 @@ struct BuildResult {
   std::optional<Descriptor> sbom;       // the SBOM referrer's index.json entry, if one was attached
   Platform platform;                    // the config's os, architecture, variant
   std::vector<std::string> warnings;
+  std::vector<ReplacedTag> replaced_tags;  // tags of this build that named another image before
   double seconds = 0;
 };
 

@@ -304,6 +304,11 @@ IndexDocument read_index_document(std::string_view json, const std::string& what
     check_document_media_type(*object, what, is_index_media_type, "an image index media type", referrer, sink);
   else
     check_document_media_type(*object, what, is_oci_index_media_type, k_media_type_index, nullptr, sink);
+  // A layout's index.json as `umoci init` writes it ("manifests": null): no images yet.
+  if (auto value = find_member(*object, "manifests"); !referrer && value && is_json_null(*value)) {
+    document.readable = true;
+    return document;
+  }
   auto manifests = array_member(*object, what, "manifests", " has no manifests array", sink);
   document.readable = manifests.readable;
   for (dom::element item : manifests.items) {

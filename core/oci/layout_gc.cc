@@ -164,16 +164,17 @@ Result<std::vector<Candidate>> list_unreachable(int blobs_fd, const std::string&
   return out;
 }
 
-// Removes the regular files of the directory `dir_fd` whose names `is_temp` accepts.
+// Removes the regular files of the directory `dir_fd` whose names `is_temp`
+// accepts (a dry run only counts them).
 void remove_temp_files(int dir_fd, const std::string& dir, const std::function<bool(std::string_view)>& is_temp,
-                       GcResult& result) {
+                       bool dry_run, GcResult& result) {
   auto names = list_directory_at(dir_fd, dir);
   if (!names) return;
   for (const auto& name : *names) {
     if (!is_temp(name)) continue;
     struct stat st {};
     if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-        ::unlinkat(dir_fd, name.c_str(), 0) == 0) {
+        (dry_run || ::unlinkat(dir_fd, name.c_str(), 0) == 0)) {
       ++result.removed_temp_files;
       result.freed_bytes += static_cast<uint64_t>(st.st_size);
     }
@@ -197,6 +198,7 @@ struct GcTarget {
   std::string where;      // "layout 'x'"
   std::string blobs_dir;  // for messages
   UniqueFd layout_fd;     // the layout directory itself is followed: the user named it
+  bool dry_run = false;   // count what would go, remove nothing
   std::optional<UniqueFd> blobs_fd;  // unset: the layout has no blobs/sha256
   int blobs() const { return blobs_fd ? blobs_fd->get() : -1; }
 };
@@ -227,13 +229,13 @@ Result<std::optional<GcResult>> collect_once(const GcTarget& target) {
   // the next run removes).
   if (!gone_referrers.empty()) {
     OCIPACK_TRY_ASSIGN(const std::string pruned, drop_untagged_entries(index_text, gone_referrers));
-    OCIPACK_TRY(write_file_atomic(target.dir + "/" + k_index_file, pruned));
+    if (!target.dry_run) OCIPACK_TRY(write_file_atomic(target.dir + "/" + k_index_file, pruned));
     result.removed_referrers = gone_referrers.size();
   }
-  if (target.blobs() >= 0) remove_temp_files(target.blobs(), target.blobs_dir, is_blob_temp_name, result);
-  remove_temp_files(target.layout_fd.get(), target.dir, is_layout_temp_name, result);
+  if (target.blobs() >= 0) remove_temp_files(target.blobs(), target.blobs_dir, is_blob_temp_name, target.dry_run, result);
+  remove_temp_files(target.layout_fd.get(), target.dir, is_layout_temp_name, target.dry_run, result);
   for (const auto& candidate : candidates) {
-    if (::unlinkat(target.blobs(), candidate.name.c_str(), 0) != 0) {
+    if (!target.dry_run && ::unlinkat(target.blobs(), candidate.name.c_str(), 0) != 0) {
       if (errno == ENOENT) continue;  // removed by someone else
       return io_error(target.where + ": cannot remove unreferenced blob " + target.blobs_dir + "/" + candidate.name +
                       ": " + errno_text(errno));
@@ -242,15 +244,16 @@ Result<std::optional<GcResult>> collect_once(const GcTarget& target) {
     result.freed_bytes += candidate.size;
     result.removed.push_back(candidate.name);
   }
-  if (result.removed_blobs > 0 && ::fsync(target.blobs()) != 0)
+  if (!target.dry_run && result.removed_blobs > 0 && ::fsync(target.blobs()) != 0)
     return io_error("cannot fsync " + target.blobs_dir + ": " + errno_text(errno));
   return std::optional<GcResult>(std::move(result));
 }
 
 }  // namespace
 
-Result<GcResult> collect_garbage(const std::string& layout_dir) {
+Result<GcResult> collect_garbage(const std::string& layout_dir, bool dry_run) {
   GcTarget target;
+  target.dry_run = dry_run;
   target.dir = trim_trailing_slashes(layout_dir);
   target.where = "layout '" + target.dir + "'";
   target.blobs_dir = blob_dir_path(target.dir);

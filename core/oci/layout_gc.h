@@ -50,6 +50,8 @@ struct GcResult {
 // (rewritten atomically before any blob is deleted) and their blobs removed.
 // An unfinished layout (a first build killed before its index.json; see
 // check_unfinished_layout in layout_store.h) is pruned as one with no images.
-Result<GcResult> collect_garbage(const std::string& layout_dir);
+// With `dry_run` nothing is written or removed: the result counts what a
+// real run would remove (and the bytes it would free) at this moment.
+Result<GcResult> collect_garbage(const std::string& layout_dir, bool dry_run = false);
 
 }  // namespace ocipack

@@ -9,6 +9,7 @@
 // open, and gc removes only blobs that the current index.json does not reach.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "core/util/unique_fd.h"
@@ -20,8 +21,9 @@ namespace ocipack {
 // unlocks on destruction. path() is the locked directory.
 class LayoutLock {
  public:
-  // Waits for the lock.
-  static Result<LayoutLock> acquire(const std::string& layout_dir);
+  // Waits for the lock; `on_wait` (if set) is called once, before waiting,
+  // when another holder has it (so a front end can say why nothing happens).
+  static Result<LayoutLock> acquire(const std::string& layout_dir, const std::function<void()>& on_wait = {});
   // Fails at once, naming the layout, when another holder has it.
   static Result<LayoutLock> try_acquire(const std::string& layout_dir);
 
@@ -38,7 +40,7 @@ class LayoutLock {
 
  private:
   LayoutLock(UniqueFd fd, std::string path) : m_fd(std::move(fd)), m_path(std::move(path)) {}
-  static Result<LayoutLock> lock(const std::string& layout_dir, bool wait);
+  static Result<LayoutLock> lock(const std::string& layout_dir, bool wait, const std::function<void()>& on_wait);
   void unlock();
 
   UniqueFd m_fd;

@@ -36,19 +36,19 @@ std::string quoted_list(const std::vector<std::string>& names) {
   return out;
 }
 
-// An existing directory holding an oci-layout file (parse_image_ref's rule 1).
-bool is_layout_dir(const std::string& dir) {
-  struct stat st {};
-  return !dir.empty() && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
-         ::fstatat(AT_FDCWD, (dir + "/" + k_oci_layout_file).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-         S_ISREG(st.st_mode);
-}
 
 // The ref.name annotation and the digest text of an index entry, read
 
 std::string where_of(const std::string& dir) { return "layout '" + dir + "'"; }
 
 }  // namespace
+
+bool is_layout_dir(const std::string& dir) {
+  struct stat st {};
+  return !dir.empty() && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+         ::fstatat(AT_FDCWD, (dir + "/" + k_oci_layout_file).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+         S_ISREG(st.st_mode);
+}
 
 Result<ImageRef> parse_image_ref(std::string_view text, std::string_view default_tag) {
   const std::string quoted = "image reference " + in_quotes(text);

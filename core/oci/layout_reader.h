@@ -59,6 +59,10 @@ struct ImageRef {
 // (given or default) failing validate_ref_name, an ambiguous text (rule 1).
 Result<ImageRef> parse_image_ref(std::string_view text, std::string_view default_tag = "latest");
 
+// Whether `dir` is an existing directory holding an oci-layout file
+// (parse_image_ref's rule 1).
+bool is_layout_dir(const std::string& dir);
+
 // Every file of a layout is read with read_regular_file (core/util/open_beneath.h):
 // a FIFO, socket, device, directory or symlink in place of oci-layout,
 // index.json, a blob, blobs/ or blobs/sha256 is an error naming it, never a

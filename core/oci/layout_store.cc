@@ -77,7 +77,7 @@ Status check_unfinished_layout(const std::string& dir) {
   return ok_status();
 }
 
-Result<LayoutStore> LayoutStore::open_or_create(const std::string& dir_in) {
+Result<LayoutStore> LayoutStore::open_or_create(const std::string& dir_in, const std::function<void()>& on_lock_wait) {
   const std::string dir = trim_trailing_slashes(dir_in);
   if (dir.empty()) return usage_error("output layout path is empty");
   // Create, lock, then look: until the lock is held the directory may be
@@ -107,7 +107,7 @@ Result<LayoutStore> LayoutStore::open_or_create(const std::string& dir_in) {
         }
       }
     }
-    OCIPACK_TRY_ASSIGN(LayoutLock lock, LayoutLock::acquire(dir));
+    OCIPACK_TRY_ASSIGN(LayoutLock lock, LayoutLock::acquire(dir, on_lock_wait));
     OCIPACK_TRY_ASSIGN(const bool current, lock.names_locked_directory());
     if (!current) {
       if (attempt < 10) continue;

@@ -41,7 +41,8 @@ class LayoutStore {
   // (check_unfinished_layout). Refuses a regular file, a directory holding
   // anything else that is not an OCI layout, or a layout whose oci-layout or
   // index.json is unusable; the directories it created are then removed.
-  static Result<LayoutStore> open_or_create(const std::string& dir);
+  // `on_lock_wait` is LayoutLock::acquire's `on_wait`.
+  static Result<LayoutStore> open_or_create(const std::string& dir, const std::function<void()>& on_lock_wait = {});
 
   const std::string& dir() const { return m_dir; }
   std::string blobs_dir() const { return blob_dir_path(m_dir); }

@@ -2,6 +2,8 @@
 // insertion order so the key order below is the byte order on disk.
 #include "core/oci/oci_json.h"
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
 namespace ocipack {
@@ -270,7 +272,11 @@ namespace {
 // included) so that update_index can write it back with one entry changed.
 // Reading an index for its content is layout_reader.h's job.
 // `what` names the document in errors ("existing index.json").
-Result<Json> parse_index_for_update(std::string_view text, const std::string& what = "existing index.json") {
+// `null_is_empty`: a layout's index.json made by `umoci init` has
+// "manifests": null, which reads as no images (a nested index blob's null is
+// refused).
+Result<Json> parse_index_for_update(std::string_view text, const std::string& what = "existing index.json",
+                                    bool null_is_empty = true) {
   OCIPACK_TRY(check_json_limits(text, what));
   Json index;
   try {
@@ -279,6 +285,7 @@ Result<Json> parse_index_for_update(std::string_view text, const std::string& wh
     return input_error(what + " is not valid JSON: " + e.what());
   }
   if (!index.is_object()) return input_error(what + " is not a JSON object");
+  if (null_is_empty && index.contains("manifests") && index["manifests"].is_null()) index["manifests"] = Json::array();
   if (index.contains("manifests") && !index["manifests"].is_array())
     return input_error(what + ": 'manifests' is not an array");
   return index;
@@ -323,20 +330,35 @@ void file_entry(Json& manifests, const Descriptor& entry) {
 }
 }  // namespace
 
-Result<std::string> drop_untagged_entries(const std::string& existing_index, const std::vector<Digest>& digests) {
+namespace {
+// index.json without the entries `dropped` accepts; everything else as it is.
+Result<std::string> drop_entries_where(const std::string& existing_index,
+                                       const std::function<bool(const Json&)>& dropped) {
   OCIPACK_TRY_ASSIGN(Json index, parse_index_for_update(existing_index));
   if (!index.contains("manifests")) return dump(index, "index.json");
-  auto dropped = [&](const Json& entry) {
-    if (!entry.is_object() || has_any_ref(entry)) return false;
-    for (const auto& digest : digests)
-      if (entry.value("digest", Json()) == digest.str()) return true;
-    return false;
-  };
   Json kept = Json::array();
   for (auto& entry : index["manifests"])
     if (!dropped(entry)) kept.push_back(std::move(entry));
   index["manifests"] = std::move(kept);
   return dump(index, "index.json");
+}
+}  // namespace
+
+Result<std::string> drop_untagged_entries(const std::string& existing_index, const std::vector<Digest>& digests) {
+  return drop_entries_where(existing_index, [&](const Json& entry) {
+    if (!entry.is_object() || has_any_ref(entry)) return false;
+    for (const auto& digest : digests)
+      if (entry.value("digest", Json()) == digest.str()) return true;
+    return false;
+  });
+}
+
+Result<std::string> drop_tagged_entries(const std::string& existing_index, std::string_view tag) {
+  return drop_entries_where(existing_index, [&](const Json& entry) {
+    if (!entry.is_object() || !has_any_ref(entry)) return false;
+    const Json& name = entry["annotations"][k_annotation_ref_name];
+    return name.is_string() && name.get<std::string>() == tag;
+  });
 }
 
 Status check_index(const std::string& existing_index) {
@@ -362,7 +384,7 @@ Status check_oci_layout(const std::string& oci_layout) {
 
 Result<std::string> edit_image_index(std::string_view existing, const std::vector<IndexEntryEdit>& entries,
                                      const std::map<std::string, std::string>& annotations, const std::string& what) {
-  OCIPACK_TRY_ASSIGN(Json index, parse_index_for_update(existing, what));
+  OCIPACK_TRY_ASSIGN(Json index, parse_index_for_update(existing, what, /*null_is_empty=*/false));
   const Json old_entries = index.contains("manifests") ? std::move(index["manifests"]) : Json::array();
   Json manifests = Json::array();
   for (const auto& entry : entries) {
@@ -425,7 +447,14 @@ bool valid_component(std::string_view part) {
 }
 }  // namespace
 
+// At most this many characters (docker's limit for a full reference; a tag
+// from a command line or a layout is never longer).
+constexpr size_t k_max_ref_name_size = 255;
+
 Status validate_ref_name(std::string_view tag) {
+  if (tag.size() > k_max_ref_name_size)
+    return usage_error("invalid tag '" + std::string(tag.substr(0, 32)) + "...': " + std::to_string(tag.size()) +
+                       " characters, at most " + std::to_string(k_max_ref_name_size));
   size_t start = 0;
   for (;;) {
     size_t slash = tag.find('/', start);

@@ -165,6 +165,8 @@ inline Result<std::string> update_index(const std::optional<std::string>& existi
 // digest is in `digests` (sha256:… text); everything else is kept as it is.
 // gc drops the referrers of images that are gone with it.
 Result<std::string> drop_untagged_entries(const std::string& existing_index, const std::vector<Digest>& digests);
+// index.json without the entries whose ref.name is `tag` (`ocipack untag`).
+Result<std::string> drop_tagged_entries(const std::string& existing_index, std::string_view tag);
 
 // Checks that an existing index.json can be updated (the checks update_index
 // makes on the existing text, limits included), so a build can refuse a

@@ -122,7 +122,7 @@ TEST(CliOptions, LayoutSubcommands) {
   EXPECT_TRUE(cl->json);
   cl = parse({"inspect", "/layout"});
   ASSERT_TRUE(cl.ok());
-  EXPECT_EQ(cl->tag, "latest");
+  EXPECT_EQ(cl->tag, "");  // no tag named: latest, else the layout's only image (picked when run)
   cl = parse({"verify", "/layout", "--ref", "v1"});
   ASSERT_TRUE(cl.ok());
   EXPECT_EQ(cl->action, CommandLine::Action::verify);
@@ -544,9 +544,9 @@ TEST(CliOptions, HelpAndVersionSubcommands) {
   auto top = parse({"help"});
   ASSERT_TRUE(top.ok());
   EXPECT_EQ(top->text, parse({"--help"})->text);
-  for (const char* name : {"build", "index", "tags", "inspect", "verify", "gc", "attach", "help", "version"})
+  for (const char* name : {"build", "index", "tags", "inspect", "verify", "gc", "attach", "tag", "untag", "help", "version"})
     EXPECT_NE(top->text.find(name), std::string::npos) << name;
-  for (const char* command : {"build", "index", "tags", "inspect", "verify", "gc", "attach"}) {
+  for (const char* command : {"build", "index", "tags", "inspect", "verify", "gc", "attach", "tag", "untag"}) {
     auto text = parse({command, "--help"});
     ASSERT_TRUE(text.ok()) << command;
     EXPECT_NE(text->text.find("Exit status: 0 done; 1 the operation failed"), std::string::npos) << command;

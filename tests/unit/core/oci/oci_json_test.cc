@@ -401,7 +401,10 @@ TEST(OciJsonIndex, NonObjectIsAnError) {
 TEST(OciJsonIndex, ManifestsNotAnArrayIsAnError) {
   expect_index_error(R"({"schemaVersion":2,"manifests":{}})");
   expect_index_error(R"({"schemaVersion":2,"manifests":"x"})");
-  expect_index_error(R"({"schemaVersion":2,"manifests":null})");
+  // null, as `umoci init` writes it, is an empty index (issue 13).
+  auto from_null = update_index(std::string(R"({"schemaVersion":2,"manifests":null})"), manifest_descriptor('1', 1, "v1"));
+  ASSERT_TRUE(from_null.ok()) << from_null.error().message;
+  EXPECT_EQ(from_null->find("null"), std::string::npos) << *from_null;
 }
 
 TEST(OciJsonIndex, InvalidUtf8TagIsAnError) {
