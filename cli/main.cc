@@ -337,7 +337,8 @@ int run_build(const CommandLine& command) {
     return cli::k_exit_usage;
   }
   install_signal_handlers();
-  BuildHooks hooks{&g_interrupted, {}, {}};
+  BuildHooks hooks;
+  hooks.cancel = &g_interrupted;
   hooks.on_lock_wait = [&build] { print_line(stderr, "ocipack: ", "waiting for lock on " + build.layout_dir + "\u2026"); };
   const ThreadAllowance allow_threads(build.layer.threads);  // more than the cores: the user's choice
   const auto choice = cli::choose_progress_mode(command.quiet, command.no_progress, command.progress,
