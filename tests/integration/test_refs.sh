@@ -41,8 +41,9 @@ blob_count() { find "$1/blobs/sha256" -type f | wc -l; }
 # --- the printed reference round-trips
 run build root -o img:v1 --created @0
 check_eq "build -o img:v1: exit 0" 0 "$RC"
-REF=$(head -n 1 out | cut -d' ' -f1)
-DIGEST=$(head -n 1 out | cut -d' ' -f2)
+# The summary's first line: "built LAYOUT:TAG manifest sha256:…".
+REF=$(head -n 1 out | cut -d' ' -f2)
+DIGEST=$(head -n 1 out | cut -d' ' -f4)
 check_eq "build -o img:v1: layout img, tag v1" "img:v1" "$REF"
 check_eq "no directory named img:v1" "no" "$([ -e img:v1 ] && echo yes || echo no)"
 check "printed reference: inspect" "$OCIPACK" inspect "$REF"
@@ -83,7 +84,7 @@ check_contains "-o out.tar warns" err "^ocipack: warning: -o is a layout directo
 # --- several tags, tag, untag, replacing, gc --dry-run
 run build root -o multi --tag a --tag b --tag a --created @0
 check_eq "--tag a --tag b: exit 0" 0 "$RC"
-check_eq "--tag a --tag b: both references printed" "multi:a multi:b" "$(grep '^multi:' out | cut -d' ' -f1 | xargs)"
+check_eq "--tag a --tag b: both references printed" "multi:a multi:b" "$(grep '^built multi:' out | cut -d' ' -f2 | xargs)"
 run tags multi --json
 check_eq "--tag a --tag b: one manifest under both tags" "1" "$(jq -r '[.[].digest] | unique | length' out)"
 check_eq "--tag a --tag b: tags a, b" "a b" "$(jq -r '[.[].tag] | join(" ")' out)"
