@@ -519,7 +519,11 @@ rc=$?
 wait "$LOCKER"
 echo "#   SIGINT while waiting for the lock -> status $rc: $(head -c 200 "$TEST_TMP/run.err")"
 status_is "SIGINT while waiting for the layout lock" 130 $rc
-one_error_line "SIGINT while waiting for the layout lock" "$TEST_TMP/run.err" "^ocipack: error: interrupted"
+# The wait is announced (issue 13: "waiting for lock on L…"); then one error.
+check_contains "SIGINT while waiting for the layout lock: the wait is announced" "$TEST_TMP/run.err" \
+    "^ocipack: waiting for lock on $L"
+grep -v '^ocipack: waiting for lock on ' "$TEST_TMP/run.err" >"$TEST_TMP/run.err.rest"
+one_error_line "SIGINT while waiting for the layout lock" "$TEST_TMP/run.err.rest" "^ocipack: error: interrupted"
 layout_ok "SIGINT while waiting for the layout lock: layout unchanged" "$L" "$SNAP" --strict
 
 # SIGINT at the commit point (manifest blob just written): either the build
