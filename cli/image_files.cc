@@ -128,11 +128,6 @@ std::string change_line(const TreeChange& change) {
 
 }  // namespace
 
-Result<ImageRef> parse_layout_ref(std::string_view text) {
-  if (text.substr(0, 4) == "oci:") text.remove_prefix(4);
-  return parse_image_ref(text);
-}
-
 Result<std::string> list_image_files(const FilesRequest& request) {
   OCIPACK_TRY_ASSIGN(const TreeModel model, load_model(request.image, request.layer));
   const auto listed = list_tree(model);

@@ -29,9 +29,6 @@ struct FilesRequest {
   std::optional<size_t> largest;     // ls --largest N
 };
 
-// "[oci:]LAYOUT[:TAG]" (default tag latest); errors are usage errors.
-Result<ImageRef> parse_layout_ref(std::string_view text);
-
 // The listing `ocipack ls` prints: one line per path, sorted by path, or the
 // --largest files and a total line.
 Result<std::string> list_image_files(const FilesRequest& request);

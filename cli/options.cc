@@ -349,12 +349,19 @@ CLI::App* add_index(CLI::App& app, IndexFlags& flags) {
   return index;
 }
 
+// An image named by "[oci:]LAYOUT[:TAG]" (layout_refs.h), tag latest when
+// none is given; errors name `what`.
+Result<ImageRef> image_argument(const std::string& what, const std::string& text) {
+  OCIPACK_TRY_ASSIGN(const LayoutArgument ref, parse_layout_argument(what, text));
+  return ImageRef{ref.layout_dir, ref.tag.value_or("latest")};
+}
+
 // SRC[:TAG] arguments as index sources ("sources" or "add", for errors).
 Result<std::vector<IndexSource>> index_sources(const std::vector<std::string>& texts, const std::string& flag) {
   std::vector<IndexSource> sources;
   for (const auto& text : texts) {
-    OCIPACK_TRY_ASSIGN(const LayoutArgument ref, parse_layout_argument(flag, text));
-    sources.push_back({ref.layout_dir, ref.tag.value_or("latest")});
+    OCIPACK_TRY_ASSIGN(const ImageRef ref, image_argument(flag, text));
+    sources.push_back({ref.layout_dir, ref.tag});
   }
   return sources;
 }
@@ -755,13 +762,10 @@ CLI::App* add_diff(CLI::App& app, FilesFlags& flags) {
 Result<CommandLine> files_command(CommandLine::Action action, const FilesFlags& flags) {
   CommandLine cl;
   cl.action = action;
-  auto image = parse_layout_ref(flags.image);
-  if (!image) return std::move(image).error().with_context("'" + flags.image + "': ");
-  cl.files.image = *image;
+  const std::string what = action == CommandLine::Action::diff ? "diff" : "ls";
+  OCIPACK_TRY_ASSIGN(cl.files.image, image_argument(what, flags.image));
   if (action == CommandLine::Action::diff) {
-    auto other = parse_layout_ref(flags.other);
-    if (!other) return std::move(other).error().with_context("'" + flags.other + "': ");
-    cl.files.other = *other;
+    OCIPACK_TRY_ASSIGN(cl.files.other, image_argument(what, flags.other));
     return cl;
   }
   if (flags.app->count("--layer") > 0) {

@@ -15,17 +15,20 @@ namespace {
 
 Result<CommandLine> parse(std::vector<std::string> args) { return parse_command_line(args, Environment{}); }
 
-TEST(ImageFiles, ParseLayoutRefDropsTheOciPrefixAndDefaultsTheTag) {
-  auto ref = parse_layout_ref("oci:/x/layout:v1");
-  ASSERT_TRUE(ref.ok());
-  EXPECT_EQ(ref->layout_dir, "/x/layout");
-  EXPECT_EQ(ref->tag, "v1");
-  ref = parse_layout_ref("layout");
-  ASSERT_TRUE(ref.ok());
-  EXPECT_EQ(ref->layout_dir, "layout");
-  EXPECT_EQ(ref->tag, "latest");
-  EXPECT_FALSE(parse_layout_ref("oci:").ok());
-  EXPECT_EQ(parse_layout_ref("").error().kind, ErrorKind::usage);
+TEST(ImageFiles, ImageArgumentDropsTheOciPrefixAndDefaultsTheTag) {
+  // ls/diff read their images through layout_refs' parse_layout_argument.
+  auto cl = parse({"ls", "oci:/x/layout:v1"});
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->files.image.layout_dir, "/x/layout");
+  EXPECT_EQ(cl->files.image.tag, "v1");
+  cl = parse({"diff", "layout", "oci:other:v2"});
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->files.image.layout_dir, "layout");
+  EXPECT_EQ(cl->files.image.tag, "latest");
+  EXPECT_EQ(cl->files.other.layout_dir, "other");
+  EXPECT_EQ(cl->files.other.tag, "v2");
+  EXPECT_FALSE(parse({"ls", "oci:"}).ok());
+  EXPECT_EQ(parse({"ls", ""}).error().kind, ErrorKind::usage);
 }
 
 TEST(ImageFiles, LsTakesAnImageALayerAndALargestCount) {
