@@ -5,7 +5,7 @@
 SUMMARY = "simdjson: parsing gigabytes of JSON per second"
 HOMEPAGE = "https://simdjson.org"
 SECTION = "libs"
-LICENSE = "Apache-2.0 | MIT"
+LICENSE = "Apache-2.0 OR MIT"
 LIC_FILES_CHKSUM = "file://LICENSE;md5=08ad3d5aa0308e4e47849861fbb9da7b \
                     file://LICENSE-MIT;md5=946338fb29a1a65021a0738be03a6263"
 
