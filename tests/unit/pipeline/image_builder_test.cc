@@ -245,7 +245,9 @@ TEST(ImageBuilder, EditBaseAddsALayerInPlace) {
   for (const auto& entry : index["manifests"]) {
     const std::string tag = entry["annotations"]["org.opencontainers.image.ref.name"];
     EXPECT_EQ(entry["digest"], (tag == "v1" ? r->manifest : r0->manifest).digest.str()) << tag;
-    if (tag == "v1") EXPECT_EQ(entry["annotations"]["com.example.e"], "1");
+    if (tag == "v1") {
+      EXPECT_EQ(entry["annotations"]["com.example.e"], "1");
+    }
   }
   // Same inputs, same digests.
   auto again = build_image(edit(dir / "copy"));
