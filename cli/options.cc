@@ -236,6 +236,20 @@ struct IndexFlags {
   const CLI::App* app = nullptr;  // knows whether --tag was given
 };
 
+// The layer format flags build and add-layer share; `format_note` and
+// `level_note` end their help (build names the Yocto variables).
+void add_codec_flags(CLI::App* sub, BuildFlags& flags, const std::string& format_note, const std::string& level_note) {
+  sub->add_option("--compression-format", flags.compression_format,
+                  "Layer format: gzip, zstd (one zstd frame per chunk), zstd:chunked or none (plain tar)" + format_note)
+      ->capture_default_str();
+  sub->add_option("--compressor", flags.compressor, "Gzip engine: libdeflate or isal (ISA-L); gzip only")
+      ->capture_default_str();
+  sub->add_option("--level", flags.level, level_help() + level_note);
+  sub->add_flag("--fast", flags.fast, "Fast gzip preset: --compressor isal --level 1 (unless given)");
+  sub->add_option("--gzip-format", flags.gzip_format, "members: one gzip member per chunk; single: one member for the whole layer (isal only)")
+      ->capture_default_str();
+}
+
 // Declares `ocipack build` and its flags (in the order --help lists them).
 CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
   CLI::App* build = app.add_subcommand("build", "Build an OCI image layout from a rootfs directory");
@@ -277,14 +291,7 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
   build->add_option("--env", flags.env, "Environment KEY=VALUE, repeatable (OCI_IMAGE_ENV_VARS)")
       ->allow_extra_args(false);
   build->add_option("--created", flags.created, "Creation time, RFC 3339 or @SECONDS; default: SOURCE_DATE_EPOCH, else now");
-  build->add_option("--compression-format", flags.compression_format, "Layer format: gzip, zstd (one zstd frame per chunk), zstd:chunked or none (plain tar) (OCI_IMAGE_COMPRESSION)")
-      ->capture_default_str();
-  build->add_option("--compressor", flags.compressor, "Gzip engine: libdeflate or isal (ISA-L); gzip only")
-      ->capture_default_str();
-  build->add_option("--level", flags.level, level_help() + " (OCI_IMAGE_COMPRESSION_LEVEL)");
-  build->add_flag("--fast", flags.fast, "Fast gzip preset: --compressor isal --level 1 (unless given)");
-  build->add_option("--gzip-format", flags.gzip_format, "members: one gzip member per chunk; single: one member for the whole layer (isal only)")
-      ->capture_default_str();
+  add_codec_flags(build, flags, " (OCI_IMAGE_COMPRESSION)", " (OCI_IMAGE_COMPRESSION_LEVEL)");
   build->add_flag("--dictionary", flags.dictionary, "With --gzip-format single: prime each chunk with the previous 32 KiB (smaller, same speed class)");
   build->add_option("--threads", flags.threads, "Worker threads; default: all cores");
   build->add_option("--chunk-size", flags.chunk_size, "Target chunk size, 64K-64M (one gzip member or zstd frame each); default: 1M, 8M for zstd");
@@ -325,13 +332,7 @@ CLI::App* add_add_layer(CLI::App& app, BuildFlags& flags) {
   sub->add_option("--history.created_by", flags.history_created_by, "created_by of the layer's history entry (default \"ocipack add-layer\")");
   sub->add_option("--history.comment", flags.history_comment, "comment of the layer's history entry");
   sub->add_option("--history.author", flags.history_author, "author of the layer's history entry (default: none)");
-  sub->add_option("--compression-format", flags.compression_format, "Layer format: gzip, zstd, zstd:chunked or none (plain tar)")
-      ->capture_default_str();
-  sub->add_option("--compressor", flags.compressor, "Gzip engine: libdeflate or isal (ISA-L); gzip only")->capture_default_str();
-  sub->add_option("--level", flags.level, level_help());
-  sub->add_flag("--fast", flags.fast, "Fast gzip preset: --compressor isal --level 1 (unless given)");
-  sub->add_option("--gzip-format", flags.gzip_format, "members: one gzip member per chunk; single: one member for the whole layer (isal only)")
-      ->capture_default_str();
+  add_codec_flags(sub, flags, "", "");
   sub->add_option("--threads", flags.threads, "Worker threads; default: all cores");
   sub->add_option("--chunk-size", flags.chunk_size, "Target chunk size, 64K-64M; default: 1M, 8M for zstd");
   sub->add_option("--cache", flags.cache, "Chunk cache DIR, as build --cache; default $OCIPACK_CACHE_DIR");
