@@ -133,12 +133,21 @@ check_eq "the layout is unchanged after the refusals" "$before" "$(snap L2)"
 before=$(snap L2)
 
 # --- the layout lock
-flock L2 sleep 3 &
+# held_by_another LAYOUT: waits (up to 10 s) until another process holds its lock.
+held_by_another() {
+    local i
+    for i in $(seq 100); do
+        flock -n "$1" true || return 0
+        sleep 0.1
+    done
+    return 1
+}
+flock L2 sleep 6 &
 holder=$!
-sleep 0.3
+held_by_another L2
 timeout 20 "$OCIPACK" add-layer L2:v1 home >lock.out 2>lock.err &
 waiter=$!
-sleep 1
+for _ in $(seq 100); do grep -q 'waiting for lock' lock.err 2>/dev/null && break; sleep 0.1; done
 kill -INT $waiter
 wait $waiter
 rc=$?
@@ -161,7 +170,7 @@ jq --arg d '$keep' --argjson s '$keep_size' \
 EOF
 flock L2 sh move.sh &
 holder=$!
-sleep 0.3
+held_by_another L2
 timeout 30 "$OCIPACK" add-layer L2:v1 home --tag v3 -q 2>moved.err
 rc=$?
 wait $holder
