@@ -80,8 +80,16 @@ std::optional<std::string_view> flag_for_field(std::string_view field) {
   return std::nullopt;
 }
 
-std::string message_for_user(const Error& error) {
-  return error.with_fields_named(flag_for_field);
+std::string message_for_user(const Error& error, std::string_view command) {
+  // add-layer is a build of DIR on --base IMAGE into IMAGE (cli/options.cc).
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> k_add_layer{{
+      {"layers[].rootfs", "DIR"}, {"base_layout", "add-layer"}, {"layout_dir", "add-layer"}}};
+  return error.with_fields_named([&](std::string_view field) -> std::optional<std::string_view> {
+    if (command == "add-layer")
+      for (const auto& [pattern, word] : k_add_layer)
+        if (field_matches(pattern, field)) return word;
+    return flag_for_field(field);
+  });
 }
 
 int exit_status(const Error& error) {

@@ -29,8 +29,10 @@ int exit_status_after_signal(int signal_number);
 std::optional<std::string_view> flag_for_field(std::string_view field);
 
 // The error's message with its field shown as the flag (unchanged when the
-// error names no field, or one the table does not know).
-std::string message_for_user(const Error& error);
+// error names no field, or one the table does not know). `command` names a
+// subcommand whose words for some fields differ from build's: "add-layer"
+// (its image is IMAGE, not --base or -o; its directory is DIR).
+std::string message_for_user(const Error& error, std::string_view command = {});
 
 // The exit status for a command that failed with `error`.
 int exit_status(const Error& error);

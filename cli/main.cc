@@ -18,6 +18,7 @@
 #include <ctime>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -78,8 +79,8 @@ void print_line(FILE* out, const std::string& prefix, const std::string& text) {
 // Prints `error` as the one "ocipack: error:" line (with flag names, not the
 // library's field names) and returns the exit status its kind calls for.
 // An interrupted build exits with 128 + the signal that stopped it.
-int fail(const ocipack::Error& error) {
-  print_line(stderr, "ocipack: error: ", ocipack::cli::message_for_user(error));
+int fail(const ocipack::Error& error, std::string_view command = {}) {
+  print_line(stderr, "ocipack: error: ", ocipack::cli::message_for_user(error, command));
   if (error.kind == ocipack::ErrorKind::interrupted && g_signal.load() != 0)
     return ocipack::cli::exit_status_after_signal(g_signal.load());
   return ocipack::cli::exit_status(error);
@@ -325,11 +326,13 @@ int run_cache_prune(const CommandLine& command) {
   return 0;
 }
 
-// `ocipack build`: the library builds, with the cancel flag the signal
-// handlers set and, on a terminal, a progress line (cli/progress.h).
+// `ocipack build` (and `add-layer`, a build that edits its base): the
+// library builds, with the cancel flag the signal handlers set and, on a
+// terminal, a progress line (cli/progress.h).
 int run_build(const CommandLine& command) {
   using namespace ocipack;
   const BuildOptions& build = command.build;
+  const std::string_view name = command.action == CommandLine::Action::add_layer ? "add-layer" : "";
   std::vector<std::string> inputs;
   for (const auto& layer : build.layers) inputs.push_back(layer.rootfs);
   if (auto refusal = cli::refuse_terminal_stdin(inputs, ::isatty(STDIN_FILENO)); !refusal.empty()) {
@@ -357,7 +360,7 @@ int run_build(const CommandLine& command) {
   auto result = build_image(build, hooks);
   line.finish();
   // After SIGINT/SIGTERM any failure (a read the signal cut short) is the interruption.
-  if (!result) return fail(g_interrupted.load() ? interrupted_error() : result.error());
+  if (!result) return fail(g_interrupted.load() ? interrupted_error() : result.error(), name);
   // The command line's warnings too, only now: a failed build says one line.
   for (const auto& warning : command.warnings) print_line(stderr, "ocipack: warning: ", warning);
   for (const auto& warning : result->warnings) print_line(stderr, "ocipack: warning: ", warning);
@@ -387,7 +390,8 @@ int main(int argc, char** argv) {
     case CommandLine::Action::help:
     case CommandLine::Action::version:
     case CommandLine::Action::completion: return print_text(command->text);
-    case CommandLine::Action::build: return run_build(*command);
+    case CommandLine::Action::build:
+    case CommandLine::Action::add_layer: return run_build(*command);
     case CommandLine::Action::tags: return run_tags(*command);
     case CommandLine::Action::inspect: return run_inspect(*command);
     case CommandLine::Action::gc: return run_gc(*command);

@@ -121,6 +121,15 @@ with a warning).
 The layer digest depends only on the rootfs contents, --compression-format,
 --chunk-size, --level and the compressor version (see README); not on --threads.)";
 
+constexpr const char* k_add_layer_footer = R"(
+The result is the build `ocipack build DIR --base LAYOUT:TAG -o LAYOUT:TAG`
+makes, as an edit of the image: its config (with the new diff_id and a
+history entry), its manifest annotations and those of its index.json entry
+are kept; the tag then names the new manifest. The layout lock is held from
+reading the image to the commit of index.json, so concurrent add-layers of
+one tag each see the other's layer. Same inputs and SOURCE_DATE_EPOCH (or
+--created): the same digests. A tag naming a multi-platform index is refused.)";
+
 // The exit statuses every subcommand's help ends with (cli/errors.h).
 constexpr const char* k_exit_status_help = R"(
 Exit status: 0 done; 1 the operation failed (a missing layout included);
@@ -171,7 +180,14 @@ struct BuildFlags {
   bool no_cache = false;
   const CLI::App* app = nullptr;  // the subcommand, which knows what was given
 
-  bool given(const char* flag) const { return app->count(flag) > 0; }
+  // Whether `flag` was given (false for a flag the subcommand does not
+  // have: add-layer declares only some of build's).
+  bool given(const char* flag) const {
+    const CLI::Option* option = app->get_option_no_throw(flag);
+    return option != nullptr && option->count() > 0;
+  }
+  // add-layer: the image edited ([oci:]LAYOUT[:TAG]) and the history fields.
+  std::string image, history_created_by, history_comment, history_author;
 };
 
 // The flags of the layout subcommands (tags, inspect, gc, verify).
@@ -220,6 +236,20 @@ struct IndexFlags {
   const CLI::App* app = nullptr;  // knows whether --tag was given
 };
 
+// The layer format flags build and add-layer share; `format_note` and
+// `level_note` end their help (build names the Yocto variables).
+void add_codec_flags(CLI::App* sub, BuildFlags& flags, const std::string& format_note, const std::string& level_note) {
+  sub->add_option("--compression-format", flags.compression_format,
+                  "Layer format: gzip, zstd (one zstd frame per chunk), zstd:chunked or none (plain tar)" + format_note)
+      ->capture_default_str();
+  sub->add_option("--compressor", flags.compressor, "Gzip engine: libdeflate or isal (ISA-L); gzip only")
+      ->capture_default_str();
+  sub->add_option("--level", flags.level, level_help() + level_note);
+  sub->add_flag("--fast", flags.fast, "Fast gzip preset: --compressor isal --level 1 (unless given)");
+  sub->add_option("--gzip-format", flags.gzip_format, "members: one gzip member per chunk; single: one member for the whole layer (isal only)")
+      ->capture_default_str();
+}
+
 // Declares `ocipack build` and its flags (in the order --help lists them).
 CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
   CLI::App* build = app.add_subcommand("build", "Build an OCI image layout from a rootfs directory");
@@ -261,14 +291,7 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
   build->add_option("--env", flags.env, "Environment KEY=VALUE, repeatable (OCI_IMAGE_ENV_VARS)")
       ->allow_extra_args(false);
   build->add_option("--created", flags.created, "Creation time, RFC 3339 or @SECONDS; default: SOURCE_DATE_EPOCH, else now");
-  build->add_option("--compression-format", flags.compression_format, "Layer format: gzip, zstd (one zstd frame per chunk), zstd:chunked or none (plain tar) (OCI_IMAGE_COMPRESSION)")
-      ->capture_default_str();
-  build->add_option("--compressor", flags.compressor, "Gzip engine: libdeflate or isal (ISA-L); gzip only")
-      ->capture_default_str();
-  build->add_option("--level", flags.level, level_help() + " (OCI_IMAGE_COMPRESSION_LEVEL)");
-  build->add_flag("--fast", flags.fast, "Fast gzip preset: --compressor isal --level 1 (unless given)");
-  build->add_option("--gzip-format", flags.gzip_format, "members: one gzip member per chunk; single: one member for the whole layer (isal only)")
-      ->capture_default_str();
+  add_codec_flags(build, flags, " (OCI_IMAGE_COMPRESSION)", " (OCI_IMAGE_COMPRESSION_LEVEL)");
   build->add_flag("--dictionary", flags.dictionary, "With --gzip-format single: prime each chunk with the previous 32 KiB (smaller, same speed class)");
   build->add_option("--threads", flags.threads, "Worker threads; default: all cores");
   build->add_option("--chunk-size", flags.chunk_size, "Target chunk size, 64K-64M (one gzip member or zstd frame each); default: 1M, 8M for zstd");
@@ -289,6 +312,38 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
   build->add_flag("--no-progress", flags.no_progress, "Never draw the progress bar");
   flags.app = build;
   return build;
+}
+
+// `ocipack add-layer [oci:]LAYOUT[:TAG] DIR`: build's flags that make sense
+// for one layer added to an existing image, bound to a BuildFlags of its own
+// (add_layer_command turns them into that build).
+CLI::App* add_add_layer(CLI::App& app, BuildFlags& flags) {
+  CLI::App* sub = app.add_subcommand(
+      "add-layer", "Add a layer made from DIR to the image LAYOUT:TAG in place (as umoci raw add-layer): "
+                   "a new config, manifest and index.json entry; the old ones stay until ocipack gc");
+  sub->footer(k_add_layer_footer);
+  sub->add_option("IMAGE", flags.image, "The image to edit, [oci:]LAYOUT[:TAG] (default tag latest)")->required();
+  sub->add_option("DIR", flags.rootfs, "Directory whose contents form the layer (not a symlink, not /)")->required();
+  sub->add_option("--tag", flags.tags, "Write the result under this tag instead (the image's own tag then stays as it was)")
+      ->allow_extra_args(false);
+  sub->add_option("--owner", flags.owner, "keep: store the uid/gid lstat reports (fakeroot/pseudo ownership); root: store 0:0")
+      ->capture_default_str();
+  sub->add_option("--created", flags.created, "Time of the new config and history entry, RFC 3339 or @SECONDS; default: SOURCE_DATE_EPOCH, else now");
+  sub->add_option("--history.created_by", flags.history_created_by, "created_by of the layer's history entry (default \"ocipack add-layer\")");
+  sub->add_option("--history.comment", flags.history_comment, "comment of the layer's history entry");
+  sub->add_option("--history.author", flags.history_author, "author of the layer's history entry (default: none)");
+  add_codec_flags(sub, flags, "", "");
+  sub->add_option("--threads", flags.threads, "Worker threads; default: all cores");
+  sub->add_option("--chunk-size", flags.chunk_size, "Target chunk size, 64K-64M; default: 1M, 8M for zstd");
+  sub->add_option("--cache", flags.cache, "Chunk cache DIR, as build --cache; default $OCIPACK_CACHE_DIR");
+  sub->add_flag("--no-cache", flags.no_cache, "Use no chunk cache, whatever $OCIPACK_CACHE_DIR says");
+  sub->add_option("--tar-output", flags.tar_output, "Also write the edited layout as a tarball");
+  sub->add_option("--digestfile", flags.digest_file, "Write the new manifest digest (sha256:..., no newline) to FILE");
+  sub->add_option("--iidfile", flags.iid_file, "Write the new config digest, the image id, to FILE");
+  sub->add_flag("-q,--quiet", flags.quiet, "Print nothing on success (and no progress bar)");
+  sub->add_flag("--no-progress", flags.no_progress, "Never draw the progress bar");
+  flags.app = sub;
+  return sub;
 }
 
 // A subcommand whose one positional argument is a layout (LAYOUT or LAYOUT[:TAG]).
@@ -730,6 +785,32 @@ Result<CommandLine> build_command(const BuildFlags& flags, const Environment& en
   return cl;
 }
 
+// `ocipack add-layer IMAGE DIR`: the build of DIR on --base IMAGE into
+// IMAGE's layout under IMAGE's tag (or --tag), as an edit of the base
+// (BuildOptions::edit_base, which also refuses a DIR that is a symlink, /
+// or not a directory).
+Result<CommandLine> add_layer_command(const BuildFlags& given, const Environment& env) {
+  OCIPACK_TRY_ASSIGN(const LayoutArgument image, parse_layout_argument("add-layer", given.image));
+  if (given.rootfs.empty()) return usage_error("DIR: the directory name is empty");
+  if (given.tags.size() > 1) return usage_error("--tag: add-layer writes one tag, " + std::to_string(given.tags.size()) + " given");
+  BuildFlags flags = given;
+  flags.base = given.image;
+  flags.tags.clear();
+  flags.output.clear();
+  OCIPACK_TRY_ASSIGN(CommandLine cl, build_command(flags, env));
+  cl.action = CommandLine::Action::add_layer;
+  BuildOptions& b = cl.build;
+  b.layout_dir = image.layout_dir;
+  b.image.tag = given.tags.empty() ? image.tag.value_or("latest") : given.tags.front();
+  OCIPACK_TRY(validate_ref_name(b.image.tag));
+  b.image.extra_tags.clear();
+  b.edit_base = true;
+  b.image.history_created_by = given.given("--history.created_by") ? given.history_created_by : "ocipack add-layer";
+  b.image.history_comment = given.history_comment;
+  if (given.given("--history.author")) b.image.history_author = given.history_author;
+  return cl;
+}
+
 // `ocipack ls IMAGE [--layer N] [--largest N]` and `ocipack diff A B`.
 struct FilesFlags {
   std::string image, other;
@@ -797,7 +878,7 @@ struct HelpFlags {
 // Every subcommand declared on one CLI11 app, with the flags each fills in.
 struct Program {
   CLI::App app{"ocipack: turn a root filesystem into an OCI image layout, fast", "ocipack"};
-  BuildFlags build_flags;
+  BuildFlags build_flags, add_layer_flags;
   LayoutFlags tags_flags, inspect_flags, gc_flags, verify_flags, tag_flags, untag_flags;
   IndexFlags index_flags;
   AttachFlags attach_flags;
@@ -806,12 +887,13 @@ struct Program {
   CacheFlags cache_stats_flags, cache_prune_flags;
   std::string version = std::string("ocipack ") + OCIPACK_VERSION + " (" + codec_description(CodecKind::libdeflate) +
                         ", " + codec_description(CodecKind::isal) + ", " + codec_description(CodecKind::zstd) + ")";
-  CLI::App *build, *tags, *inspect, *gc, *verify, *index, *attach, *tag, *untag, *cache, *ls, *diff, *help, *version_command, *completion;
+  CLI::App *build, *add_layer, *tags, *inspect, *gc, *verify, *index, *attach, *tag, *untag, *cache, *ls, *diff, *help, *version_command, *completion;
 
   Program() {
     app.require_subcommand(1);
     app.set_version_flag("--version", version);
     build = add_build(app, build_flags);
+    add_layer = add_add_layer(app, add_layer_flags);
     tags = add_tags(app, tags_flags);
     inspect = add_inspect(app, inspect_flags);
     gc = add_gc(app, gc_flags);
@@ -969,6 +1051,7 @@ Result<CommandLine> parse(const std::vector<std::string>& args, const Environmen
   if (program.help->parsed()) return help_command(program);
   if (program.version_command->parsed()) return text_command(CommandLine::Action::version, program.version);
   if (program.completion->parsed()) return completion_command(program.help_flags.shell);
+  if (program.add_layer->parsed()) return add_layer_command(program.add_layer_flags, env);
   if (program.tags->parsed()) return layout_command(CommandLine::Action::tags, "tags", program.tags_flags);
   if (program.gc->parsed()) return gc_command(program.gc_flags);
   if (program.verify->parsed()) return verify_command(program.verify_flags, *program.verify);

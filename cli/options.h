@@ -1,6 +1,6 @@
 // Command-line parsing for `ocipack`: turns argv (plus SOURCE_DATE_EPOCH,
 // the current time and the number of cores) into a CommandLine — which
-// subcommand to run (build, index, tags, inspect, verify, gc, attach, tag,
+// subcommand to run (build, add-layer, index, tags, inspect, verify, gc, attach, tag,
 // untag, or
 // printing help or the version: `--help`, `help CMD`, `--version`,
 // `version`) and its settings; for build, the BuildOptions handed to the
@@ -32,10 +32,10 @@ struct Environment {
 };
 
 struct CommandLine {
-  enum class Action { build, tags, inspect, gc, verify, index, attach, tag, untag, help, version, cache_stats, cache_prune, ls, diff, completion };
+  enum class Action { build, add_layer, tags, inspect, gc, verify, index, attach, tag, untag, help, version, cache_stats, cache_prune, ls, diff, completion };
   Action action = Action::build;
   std::string text;        // help or version text to print for those actions
-  BuildOptions build;      // build
+  BuildOptions build;      // build, add-layer (a build that edits its --base: cli/options.cc)
   AttachRequest attach;    // attach
   std::string layout_dir;  // tags, inspect, verify, gc, tag, untag
   // The tag named: inspect ("" = the default image), verify --ref ("" = every

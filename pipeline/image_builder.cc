@@ -75,11 +75,12 @@ ImageConfig make_image_config(const ImageSpec& spec, const ImageConfig* base,
     config.diff_ids.push_back(new_diff_ids[i]);
     HistoryEntry history;
     history.created = config.created;
-    history.created_by = new_diff_ids.size() == 1
-                             ? "ocipack build"
-                             : "ocipack build (layer " + std::to_string(i + 1) + " of " +
-                                   std::to_string(new_diff_ids.size()) + ")";
-    if (spec.author) history.author = *spec.author;
+    history.created_by = spec.history_created_by.value_or("ocipack build");
+    if (new_diff_ids.size() > 1)
+      history.created_by += " (layer " + std::to_string(i + 1) + " of " + std::to_string(new_diff_ids.size()) + ")";
+    history.comment = spec.history_comment;
+    if (spec.history_author) history.author = *spec.history_author;
+    else if (spec.author) history.author = *spec.author;
     config.history.push_back(history);
   }
   return config;
@@ -270,6 +271,20 @@ Status check_directory(const std::string& path, const std::string& field) {
   return ok_status();
 }
 
+// An edit's layer (add-layer) is a directory named as itself: not a tar,
+// not a symlink (to / or anywhere: the caller would pack a tree it did not
+// name), not the root directory.
+Status check_named_directory(const std::string& path, const std::string& field) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+    return field_error(ErrorKind::input, field, " '" + path + "' is a symlink; name the directory itself");
+  OCIPACK_TRY(check_directory(path, field));
+  struct stat root {};
+  if (::stat(path.c_str(), &st) == 0 && ::stat("/", &root) == 0 && st.st_dev == root.st_dev && st.st_ino == root.st_ino)
+    return field_error(ErrorKind::input, field, " '" + path + "' is the root directory; name the directory that holds the layer's files");
+  return ok_status();
+}
+
 // How layer `input` produces its entries: a tar, a delta (against
 // `base_tree` when set, else against the layer's diff base) or a walk.
 // Opened by the layer's producer when the layer starts.
@@ -403,11 +418,16 @@ Result<BuildResult> build_into(const BuildOptions& options, const LayerFormat& f
 
   // 2. Config, 3. manifest: small blobs, each complete before it is referenced.
   std::map<std::string, std::string> entry_annotations = options.index_annotations;
+  std::map<std::string, std::string> manifest_annotations = options.manifest_annotations;
+  if (options.edit_base && base) {  // the edited image keeps its annotations; given ones win
+    entry_annotations.insert(base->manifest.annotations.begin(), base->manifest.annotations.end());
+    manifest_annotations.insert(base->manifest_doc.annotations.begin(), base->manifest_doc.annotations.end());
+  }
   entry_annotations[k_annotation_ref_name] = options.image.tag;
   const ImageConfig config = make_image_config(options.image, base ? &base->config : nullptr, layers.diff_ids);
   result.platform = platform_of_config(config);
   OCIPACK_TRY_ASSIGN(const WrittenImage image,
-                     write_image(store, config, layers.descriptors, entry_annotations, options.manifest_annotations));
+                     write_image(store, config, layers.descriptors, entry_annotations, manifest_annotations));
   result.config = image.config;
   result.manifest = image.manifest;
   // A single image's index.json entry carries no platform (as ocipack has
@@ -458,6 +478,7 @@ Status check_options(const BuildOptions& options) {
   for (size_t i = 0; i < options.layers.size(); ++i) {
     const LayerInput& layer = options.layers[i];
     const std::string field = "layers[" + std::to_string(i) + "]";
+    if (options.edit_base) OCIPACK_TRY(check_named_directory(layer.rootfs, field + ".rootfs"));
     if (is_tar_input(layer.rootfs)) {
       if (layer.diff_base)
         return field_error(ErrorKind::usage, field + ".diff_base",
@@ -505,6 +526,11 @@ Result<Base> load_base(const BuildOptions& options, const BuildHooks& hooks) {
   if (!options.base_layout) return base;
   auto loaded = load_image(*options.base_layout, options.base_tag, base_platform_of(options));
   if (!loaded) return about_field("base_layout", loaded.error());
+  if (options.edit_base && !loaded->indexes.empty())
+    return field_error(ErrorKind::input, "base_layout",
+                       " '" + *options.base_layout + ":" + options.base_tag +
+                           "' names an image index (several platforms), not one image: edit each platform's image, "
+                           "then assemble them with ocipack index");
   base.image = std::move(*loaded);
   OCIPACK_TRY(check_base_platform(options.image, base.image->config, options.force_platform,
                                   *options.base_layout + ":" + options.base_tag));
@@ -518,6 +544,19 @@ Result<Base> load_base(const BuildOptions& options, const BuildHooks& hooks) {
   base.tree.emplace(std::move(*model));
   return base;
 }
+// A base in the output layout itself (stacking on, or editing, one of its
+// images) was read before the layout lock was taken: another build may have
+// moved its tag since. Read again under the lock, so the image this build
+// replaces is the one it stacked on; the first reading (and its tree, for
+// a delta) is kept when the tag still names the same manifest.
+Status reload_base_under_lock(const BuildOptions& options, const BuildHooks& hooks, Base& base) {
+  if (!options.base_layout || !same_path(identify(*options.base_layout, true), identify(options.layout_dir, true)))
+    return ok_status();
+  auto again = load_image(*options.base_layout, options.base_tag, base_platform_of(options));
+  if (again && base.image && again->manifest.digest == base.image->manifest.digest) return ok_status();
+  OCIPACK_TRY_ASSIGN(base, load_base(options, hooks));
+  return ok_status();
+}
 }  // namespace
 
 Result<BuildResult> build_image(const BuildOptions& options, const BuildHooks& hooks) {
@@ -525,12 +564,13 @@ Result<BuildResult> build_image(const BuildOptions& options, const BuildHooks& h
   OCIPACK_TRY(check_options(options));
   OCIPACK_TRY_ASSIGN(const auto format, resolve_layer_format(options.layer.codec));
   OCIPACK_TRY(check_output_paths(options));
-  OCIPACK_TRY_ASSIGN(const Base base, load_base(options, hooks));
+  OCIPACK_TRY_ASSIGN(Base base, load_base(options, hooks));
   OCIPACK_TRY_ASSIGN(const auto sbom, load_sbom(options));
   OCIPACK_TRY_ASSIGN(auto store, LayoutStore::open_or_create(options.layout_dir, hooks.on_lock_wait));
   StageTimer build_time;  // from the lock to the commit
-  auto result = [&] {
+  auto result = [&]() -> Result<BuildResult> {
     auto timing = build_time.time();
+    OCIPACK_TRY(reload_base_under_lock(options, hooks, base));
     return build_into(options, *format, hooks, store, base, sbom);
   }();
   if (!result) {

@@ -43,6 +43,11 @@ struct ImageSpec {
   std::vector<std::string> exposed_ports;  // "80/tcp"; added to the base's
   std::map<std::string, std::string> labels;  // added to / override the base's
   int64_t created = 0;  // seconds since the epoch: config `created` and history
+  // The history entry of each new layer: created_by (unset: "ocipack build",
+  // "(layer i of n)" added for several), comment, author (unset: `author`).
+  std::optional<std::string> history_created_by;
+  std::string history_comment;
+  std::optional<std::string> history_author;
 };
 
 struct LayerInput {
@@ -68,6 +73,11 @@ struct BuildOptions {
   // streamed from its verified blobs, never extracted); needs base_layout
   // and exactly one layer.
   bool diff_against_base = false;
+  // The build edits the base image (ocipack add-layer): the base manifest's
+  // annotations and those of its index.json entry are kept (the options'
+  // are added over them), and a base that is an image index (several
+  // platforms) is refused rather than replaced by one of its images.
+  bool edit_base = false;
   ImageSpec image;
   LayerPipelineOptions layer;
   std::optional<int64_t> clamp_mtime;     // clamp entry mtimes (SOURCE_DATE_EPOCH)

@@ -354,6 +354,7 @@ ManifestDocument read_manifest_document(std::string_view json, const std::string
         read_descriptor(item, what + ": layers[" + std::to_string(document.layers.size()) + "]", sink));
   FieldReader reader(what, sink);
   document.artifact_type = read_artifact_type(*object, reader);
+  document.annotations = read_annotations(*object, reader);
   if (auto subject = find_member(*object, "subject"); subject && !is_json_null(*subject))
     document.subject = read_descriptor(*subject, what + ": subject", sink);
   return document;

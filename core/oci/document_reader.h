@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -84,6 +85,7 @@ struct ManifestDocument {
   std::vector<std::optional<Descriptor>> layers;  // each located, in order
   std::string artifact_type;                       // OCI 1.1 "artifactType" ("" when absent)
   std::optional<Descriptor> subject;               // OCI 1.1 "subject" (a referrer's), located
+  std::map<std::string, std::string> annotations;  // a member that is not a string: unreadable
 };
 
 // Reads an image manifest document. A mediaType that names an image index is

@@ -155,6 +155,7 @@ Result<Manifest> parse_manifest(std::string_view json, const std::string& what) 
   for (auto& layer : document.layers) manifest.layers.push_back(std::move(*layer));
   manifest.artifact_type = std::move(document.artifact_type);
   manifest.subject = std::move(document.subject);
+  manifest.annotations = std::move(document.annotations);
   return manifest;
 }
 

@@ -63,6 +63,7 @@ exits "verify missing" 1 "'$M'" verify "$M"
 exits "gc missing" 1 "'$M'" gc "$M"
 exits "index source missing" 1 "'$M" index -o X "$M"
 exits "attach to missing" 1 "'$M'" attach "$M" root/etc/hello.txt --artifact-type text/plain
+exits "add-layer to missing" 1 "'$M'" add-layer "$M:v1" root
 check "no output layout was left by the failed commands" test ! -e X
 
 # --- bad usage: 2 for every subcommand
@@ -75,6 +76,8 @@ exits "tags ''" 2 "empty layout path" tags ''
 exits "gc ''" 2 "empty layout path" gc ''
 exits "inspect ''" 2 "empty image reference" inspect ''
 exits "attach without FILE" 2 "FILE is required" attach L
+exits "add-layer without DIR" 2 "DIR is required \(see 'ocipack add-layer --help'\)" add-layer L
+exits "add-layer --level 99" 2 "--level" add-layer L root --level 99
 exits "no subcommand" 2 "A subcommand is required \(see 'ocipack --help'\)" 
 
 # --- verify: problems found are 1, listed on stdout

@@ -53,7 +53,7 @@ for cmd in $commands; do
     # Every flag of `help CMD` (for cache: of its subcommands) in the page and the bash completion.
     helps=$("$OCIPACK" help "$cmd"; for sub in stats prune; do [ "$cmd" = cache ] && "$OCIPACK" cache "$sub" --help; done)
     missing_man='' missing_bash=''
-    for opt in $(echo "$helps" | grep -oE '^  (-[a-zA-Z],)?--[a-z][a-z0-9-]*' | sed 's/^ *-[a-zA-Z],//' | sort -u); do
+    for opt in $(echo "$helps" | grep -oE '^  (-[a-zA-Z],)?--[a-z][a-z0-9._-]*' | sed 's/^ *-[a-zA-Z],//' | sort -u); do
         grep -Eq -- "^ +(-[a-zA-Z], )?$opt( |$)" page || missing_man+=" $opt"
         grep -Eq -- "(['= ])$opt( |')" "$bash_file" || missing_bash+=" $opt"
     done

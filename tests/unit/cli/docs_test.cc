@@ -28,11 +28,11 @@ TEST(Docs, EveryFlagOfEverySubcommandIsInItsPageAndTheCompletions) {
   ASSERT_GE(program.subcommands.size(), 10u);
   for (const auto& name : man_page_commands(program)) {
     const std::string page = man_page(program, name, "9.9");
-    EXPECT_NE(page.find(".TH OCIPACK\\-" + [&] {
+    EXPECT_NE(page.find(".TH OCIPACK\\-" + roff_name([&] {
                 std::string upper;
                 for (char c : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
                 return upper;
-              }() + " 1 \"\" \"ocipack 9.9\""),
+              }()) + " 1 \"\" \"ocipack 9.9\""),
               std::string::npos)
         << name;
     for (const auto& sub : program.subcommands) {
@@ -53,7 +53,7 @@ TEST(Docs, EveryFlagOfEverySubcommandIsInItsPageAndTheCompletions) {
 TEST(Docs, TheProgramPageListsEverySubcommandAndNoHelpOrVersionPage) {
   const CommandDoc program = program_doc();
   const std::string page = man_page(program, "", "1.0");
-  for (const auto& sub : program.subcommands) EXPECT_NE(page.find(".B " + sub.name + "\n"), std::string::npos) << sub.name;
+  for (const auto& sub : program.subcommands) EXPECT_NE(page.find(".B " + roff_name(sub.name) + "\n"), std::string::npos) << sub.name;
   const auto names = man_page_commands(program);
   EXPECT_EQ(std::count(names.begin(), names.end(), "help"), 0);
   EXPECT_EQ(std::count(names.begin(), names.end(), "version"), 0);

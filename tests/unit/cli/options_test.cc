@@ -9,6 +9,7 @@
 #include <map>
 
 #include "cli/errors.h"
+#include "test_helpers.h"
 
 namespace ocipack::cli {
 namespace {
@@ -688,6 +689,66 @@ TEST(CliOptions, CacheSubcommands) {
   EXPECT_NE(flag_typo.error().message.find("--max-size"), std::string::npos) << flag_typo.error().message;
   EXPECT_FALSE(parse({"cache", "prune", "dir", "--max-size", "lots"}).ok());
   EXPECT_FALSE(parse({"cache"}).ok());
+}
+
+}  // namespace
+}  // namespace ocipack::cli
+
+namespace ocipack::cli {
+namespace {
+
+// `add-layer IMAGE DIR`: the build of DIR on --base IMAGE into IMAGE, as an
+// edit of the base; --tag writes elsewhere; the history flags; the codec
+// flags as build's; the words of errors (DIR, add-layer).
+TEST(CliOptions, AddLayerIsABuildThatEditsItsBase) {
+  testing::TempDir dir;
+  testing::make_dirs(dir / "layer");
+  auto cl = parse({"add-layer", dir / "L:v1", dir / "layer"});
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  const BuildOptions& b = cl->build;
+  EXPECT_EQ(cl->action, CommandLine::Action::add_layer);
+  ASSERT_EQ(b.layers.size(), 1u);
+  EXPECT_EQ(b.layers[0].rootfs, dir / "layer");
+  EXPECT_EQ(b.layout_dir, dir / "L");
+  EXPECT_EQ(b.base_layout, dir / "L");
+  EXPECT_EQ(b.base_tag, "v1");
+  EXPECT_EQ(b.image.tag, "v1");
+  EXPECT_TRUE(b.image.extra_tags.empty());
+  EXPECT_TRUE(b.edit_base);
+  EXPECT_FALSE(b.image.architecture.has_value());  // inherited from the image
+  EXPECT_EQ(b.image.history_created_by, "ocipack add-layer");
+  EXPECT_EQ(b.layer.codec.compression, LayerCompression::gzip);
+  EXPECT_EQ(b.image.created, 1800000000);
+
+  Environment env = test_env();
+  env.source_date_epoch = "1600000000";
+  auto full = parse({"add-layer", dir / "L", dir / "layer", "--tag", "v2", "--history.created_by", "useradd",
+                     "--history.comment", "home", "--history.author", "me", "--compression-format", "zstd",
+                     "--level", "9", "--owner", "root"},
+                    env);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  EXPECT_EQ(full->build.base_tag, "latest");
+  EXPECT_EQ(full->build.image.tag, "v2");
+  EXPECT_EQ(full->build.image.history_created_by, "useradd");
+  EXPECT_EQ(full->build.image.history_comment, "home");
+  EXPECT_EQ(full->build.image.history_author, "me");
+  EXPECT_EQ(full->build.layer.codec.compression, LayerCompression::zstd);
+  EXPECT_EQ(full->build.layer.codec.level, 9);
+  EXPECT_TRUE(full->build.owner_root);
+  EXPECT_EQ(full->build.image.created, 1600000000);
+  EXPECT_EQ(full->build.clamp_mtime, 1600000000);
+
+  EXPECT_FALSE(parse({"add-layer", dir / "L", dir / "layer", "--tag", "a", "--tag", "b"}).ok());
+  EXPECT_FALSE(parse({"add-layer", dir / "L", dir / "layer", "--level", "99"}).ok());
+  EXPECT_FALSE(parse({"add-layer", dir / "L", dir / "layer", "--author", "x"}).ok());  // build's, not add-layer's
+  EXPECT_FALSE(parse({"add-layer", dir / "L"}).ok());
+
+  Error missing = field_error(ErrorKind::input, "layers[0].rootfs", " '/x' does not exist");
+  EXPECT_EQ(message_for_user(missing, "add-layer"), "DIR '/x' does not exist");
+  EXPECT_EQ(message_for_user(missing), "rootfs '/x' does not exist");
+  Error base = field_error(ErrorKind::input, "base_layout", ": layout 'L' has no tag 'v9'");
+  EXPECT_EQ(message_for_user(base, "add-layer"), "add-layer: layout 'L' has no tag 'v9'");
+  EXPECT_EQ(message_for_user(base), "--base: layout 'L' has no tag 'v9'");
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/oci/layout_index.h"
 #include "core/util/file_io.h"
 #include "core/util/sha256.h"
 #include "core/tar/tar_scan.h"
@@ -191,6 +192,114 @@ TEST(ImageBuilder, AnnotationsAndSbomReferrer) {
   ASSERT_FALSE(r3.ok());
   EXPECT_NE(r3.error().message.find("is a directory"), std::string::npos) << r3.error().message;
   EXPECT_EQ(snapshot(dir / "layout"), before);
+}
+
+// add-layer's build (edit_base): a layer on the image in place. The new
+// config has the base's diff_ids and history plus the new layer's, with the
+// history fields given; the manifest's and the index entry's annotations are
+// kept; the tag moves to the new manifest, another tag of the old one stays;
+// the same inputs give the same digests; an index base is refused untouched.
+TEST(ImageBuilder, EditBaseAddsALayerInPlace) {
+  TempDir dir;
+  make_rootfs(dir);
+  auto first = options_for(dir, "v1");
+  first.manifest_annotations = {{"org.opencontainers.image.revision", "abc"}};
+  first.index_annotations = {{"com.example.e", "1"}};
+  first.image.extra_tags = {"keep"};
+  auto r0 = build_image(first);
+  ASSERT_TRUE(r0.ok()) << r0.error().message;
+  testing::make_dirs(dir / "extra/home/u");
+  testing::write_text(dir / "extra/home/u/.profile", "x\n");
+
+  auto edit = [&](const std::string& layout) {
+    BuildOptions o;
+    o.layers = {{dir / "extra", std::nullopt}};
+    o.layout_dir = layout;
+    o.base_layout = layout;
+    o.base_tag = "v1";
+    o.image.tag = "v1";
+    o.image.created = 1700000100;
+    o.image.history_created_by = "ocipack add-layer";
+    o.image.history_comment = "home";
+    o.edit_base = true;
+    o.layer.threads = 1;
+    return o;
+  };
+  ASSERT_EQ(::system(("cp -a '" + (dir / "layout") + "' '" + (dir / "copy") + "'").c_str()), 0);
+  auto r = build_image(edit(dir / "layout"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const json manifest = read_blob(dir / "layout", r->manifest.digest.str());
+  EXPECT_EQ(manifest["annotations"], json({{"org.opencontainers.image.revision", "abc"}}));
+  ASSERT_EQ(manifest["layers"].size(), 2u);
+  EXPECT_EQ(manifest["layers"][0]["digest"], r0->layers[0].descriptor.digest.str());
+  const json config = read_blob(dir / "layout", manifest["config"]["digest"]);
+  ASSERT_EQ(config["rootfs"]["diff_ids"].size(), 2u);
+  EXPECT_EQ(config["rootfs"]["diff_ids"][1], r->layers[0].stats.diff_id.str());
+  ASSERT_EQ(config["history"].size(), 2u);
+  EXPECT_EQ(config["history"][0]["created_by"], "ocipack build");
+  EXPECT_EQ(config["history"][1]["created_by"], "ocipack add-layer");
+  EXPECT_EQ(config["history"][1]["comment"], "home");
+  EXPECT_EQ(config["architecture"], "amd64");
+  const json index = json::parse(testing::read_text(dir / "layout/index.json"));
+  ASSERT_EQ(index["manifests"].size(), 2u);
+  for (const auto& entry : index["manifests"]) {
+    const std::string tag = entry["annotations"]["org.opencontainers.image.ref.name"];
+    EXPECT_EQ(entry["digest"], (tag == "v1" ? r->manifest : r0->manifest).digest.str()) << tag;
+    if (tag == "v1") {
+      EXPECT_EQ(entry["annotations"]["com.example.e"], "1");
+    }
+  }
+  // Same inputs, same digests.
+  auto again = build_image(edit(dir / "copy"));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->manifest.digest, r->manifest.digest);
+  EXPECT_EQ(again->config.digest, r->config.digest);
+
+  // DIR must be a directory named as itself: not a symlink, not /, not a file.
+  ASSERT_EQ(::symlink("/", (dir / "to-root").c_str()), 0);
+  const std::string unchanged = snapshot(dir / "layout");
+  for (const auto& [path, says] : std::vector<std::pair<std::string, std::string>>{
+           {dir / "to-root", "is a symlink"}, {"/", "is the root directory"}, {dir / "extra/home/u/.profile", "is not a directory"}}) {
+    auto o = edit(dir / "layout");
+    o.layers[0].rootfs = path;
+    auto refused = build_image(o);
+    ASSERT_FALSE(refused.ok()) << path;
+    EXPECT_NE(refused.error().message.find(says), std::string::npos) << refused.error().message;
+    EXPECT_EQ(cli::message_for_user(refused.error(), "add-layer").rfind("DIR '", 0), 0u) << refused.error().message;
+  }
+  EXPECT_EQ(snapshot(dir / "layout"), unchanged);
+
+  // A tag naming an image index: refused, nothing written.
+  IndexRequest multi;
+  multi.layout_dir = dir / "layout";
+  multi.tag = "multi";
+  multi.sources = {{dir / "layout", "keep"}};
+  ASSERT_TRUE(write_layout_index(multi).ok());
+  const std::string before = snapshot(dir / "layout");
+  auto o = edit(dir / "layout");
+  o.base_tag = "multi";
+  auto on_index = build_image(o);
+  ASSERT_FALSE(on_index.ok());
+  EXPECT_NE(on_index.error().message.find("names an image index"), std::string::npos) << on_index.error().message;
+  EXPECT_EQ(snapshot(dir / "layout"), before);
+}
+
+TEST(ImageBuilder, HistoryFieldsOfNewLayers) {
+  ImageSpec spec;
+  spec.created = 0;
+  spec.author = "A";
+  ImageConfig two = make_image_config(spec, nullptr, {Digest{}, Digest{}});
+  ASSERT_EQ(two.history.size(), 2u);
+  EXPECT_EQ(two.history[1].created_by, "ocipack build (layer 2 of 2)");
+  EXPECT_EQ(two.history[1].author, "A");
+  spec.history_created_by = "x";
+  spec.history_comment = "c";
+  spec.history_author = "H";
+  ImageConfig one = make_image_config(spec, nullptr, {Digest{}});
+  EXPECT_EQ(one.history[0].created_by, "x");
+  EXPECT_EQ(one.history[0].comment, "c");
+  EXPECT_EQ(one.history[0].author, "H");
+  EXPECT_EQ(one.author, "A");
 }
 
 TEST(ImageBuilder, RefusesNonLayoutOutputs) {
