@@ -176,20 +176,22 @@ bb_reset() {
 # Shim first on PATH: records the argv of every ocipack call but --help
 # (NUL-separated) in $TEST_TMP/ocipack.args, then runs the real binary.
 mkdir -p "$TEST_TMP/shim" "$TEST_TMP/elsewhere"
-# While $TEST_TMP/shim-no-sbom exists, `build --help` hides --sbom (an
-# ocipack-native older than --sbom); while $TEST_TMP/shim-no-cache exists, it
-# hides --cache, --cache-remote and --no-cache (one older than the cache).
+# While $TEST_TMP/shim-no-yocto exists, `build --help` hides --yocto-vars (an
+# ocipack-native older than it). A --yocto-vars build records the arguments
+# the dump maps to (`--print-yocto-args`), so the checks below see them.
 cat >"$TEST_TMP/shim/ocipack" <<EOF
 #!/bin/sh
 case " \$* " in
 *" --help "*)
-    if [ -e "$TEST_TMP/shim-no-sbom" ]; then
-        "$OCIPACK" "\$@" | grep -v -- --sbom
+    if [ -e "$TEST_TMP/shim-no-yocto" ]; then
+        "$OCIPACK" "\$@" | grep -v -- --yocto-vars
         exit 0
     fi
-    if [ -e "$TEST_TMP/shim-no-cache" ]; then
-        "$OCIPACK" "\$@" | grep -v -e --cache -e --no-cache
-        exit 0
+    ;;
+*" --yocto-vars "*)
+    # the build arguments ocipack maps the dump to (nothing when it refuses it)
+    if ! "$OCIPACK" build --yocto-vars "\$3" --print-yocto-args >"$TEST_TMP/ocipack.args" 2>/dev/null; then
+        rm -f "$TEST_TMP/ocipack.args"
     fi
     ;;
 *) printf '%s\\0' "\$@" >"$TEST_TMP/ocipack.args" ;;
@@ -673,24 +675,20 @@ if bb_run $C; then
 else
     check_contains "$C: the error names both variables" "$TEST_TMP/$C/log.do_image_oci" "OCIPACK_CACHE_REMOTE needs a local cache: OCIPACK_CACHE_DIR is empty"
 fi
-# An ocipack-native older than the cache: the default builds without it (a
-# note), an explicit remote fails the task naming the variable.
-touch "$TEST_TMP/shim-no-cache"
+# An ocipack-native older than --yocto-vars (its `build --help` lacks it):
+# the task fails at once, saying what to update.
+touch "$TEST_TMP/shim-no-yocto"
 bb_reset
 BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
-C=cache-old-ocipack
-if run_case $C; then
-    check_eq "$C: no cache flags" "" "$(cache_flags)"
-    check_contains "$C: a note says why" "$TEST_TMP/$C/log.do_image_oci" "has no 'ocipack build --cache': building without the chunk cache"
-fi
-BB[OCIPACK_CACHE_REMOTE]=http://127.0.0.1:1/cache
-C=cache-old-ocipack-remote
+C=old-ocipack
 if bb_run $C; then
-    fail "$C: OCIPACK_CACHE_REMOTE with an ocipack-native without --cache-remote fails the task" "task succeeded"
+    fail "$C: an ocipack-native without --yocto-vars fails the task" "task succeeded"
 else
-    check_contains "$C: the error names OCIPACK_CACHE_REMOTE" "$TEST_TMP/$C/log.do_image_oci" "OCIPACK_CACHE_REMOTE needs 'ocipack build --cache-remote'"
+    check_contains "$C: the error says what to update" "$TEST_TMP/$C/log.do_image_oci" \
+        "^ERROR: OCI: this ocipack-native has no 'ocipack build --yocto-vars'; update ocipack"
+    check "$C: nothing built" test ! -e "$TEST_TMP/$C/deploy-oci/$NAME"
 fi
-rm -f "$TEST_TMP/shim-no-cache"
+rm -f "$TEST_TMP/shim-no-yocto"
 
 # ============================================================================
 # 3. full rootfs, reproducibility, re-run in place
@@ -1143,27 +1141,6 @@ if run_case $C; then
     check_eq "$C: no referrer" "" "$(referrer_types "$D/$NAME" latest)"
 fi
 
-# An ocipack-native older than --sbom: auto warns and builds; an explicit
-# path fails, saying why.
-touch "$TEST_TMP/shim-no-sbom"
-sbom_bb_reset
-C=sbom-old-ocipack
-D=$TEST_TMP/$C/deploy-oci
-if run_case $C; then
-    check_contains "$C: auto warns that the document is not attached" "$TEST_TMP/$C/log.do_image_oci" \
-        "^WARNING: OCI: this ocipack-native has no 'ocipack build --sbom': $SPDX_DOC not attached"
-    check_eq "$C: no referrer" "" "$(referrer_types "$D/$NAME" latest)"
-fi
-sbom_bb_reset
-BB[OCI_IMAGE_SBOM]=$SPDX_DOC
-C=sbom-old-ocipack-path
-if bb_run $C; then
-    fail "$C: an explicit OCI_IMAGE_SBOM fails without --sbom" "task succeeded"
-else
-    check_contains "$C: the error says what is missing" "$TEST_TMP/$C/log.do_image_oci" \
-        "^ERROR: OCI: OCI_IMAGE_SBOM needs 'ocipack build --sbom'"
-fi
-rm -f "$TEST_TMP/shim-no-sbom"
 
 # An explicit path must exist; the error names it.
 sbom_bb_reset
@@ -1497,7 +1474,7 @@ else
     skip "shellcheck of the run file" "shellcheck not installed"
 fi
 check_eq "\${...} in IMAGE_CMD:oci are bitbake variables only" \
-    "\${DEPLOY_DIR_IMAGE} \${IMAGE_BASENAME} \${IMAGE_NAME_SUFFIX} \${IMAGE_NAME} \${IMAGE_ROOTFS} \${IMGDEPLOYDIR} \${OCIPACK_CACHE_DIR} \${OCIPACK_CACHE_REMOTE} \${OCIPACK_EXTRA_ARGS} \${OCI_BASE_IMAGE_TAG} \${OCI_BASE_IMAGE} \${OCI_IMAGE_ARCH} \${OCI_IMAGE_AUTHOR_EMAIL} \${OCI_IMAGE_AUTHOR} \${OCI_IMAGE_AUTO_LABELS} \${OCI_IMAGE_BRANCH} \${OCI_IMAGE_BUILD_DATE} \${OCI_IMAGE_CMD} \${OCI_IMAGE_COMPRESSION_LEVEL} \${OCI_IMAGE_COMPRESSION} \${OCI_IMAGE_ENTRYPOINT_ARGS} \${OCI_IMAGE_ENTRYPOINT} \${OCI_IMAGE_ENV_VARS} \${OCI_IMAGE_LABELS} \${OCI_IMAGE_OS} \${OCI_IMAGE_PORTS} \${OCI_IMAGE_REVISION} \${OCI_IMAGE_RUNTIME_UID} \${OCI_IMAGE_SBOM_AUTO} \${OCI_IMAGE_SBOM} \${OCI_IMAGE_STOPSIGNAL} \${OCI_IMAGE_SUBARCH} \${OCI_IMAGE_TAG} \${OCI_IMAGE_TAR_OUTPUT} \${OCI_IMAGE_WORKINGDIR} \${OCI_LAYERS} \${OCI_LAYER_MODE} \${OCI_LAYER_REMAINDER} \${PKGDATA_DIR} \${TOPDIR} \${WORKDIR} " \
+    "\${DEPLOY_DIR_IMAGE} \${IMAGE_BASENAME} \${IMAGE_NAME_SUFFIX} \${IMAGE_NAME} \${IMAGE_ROOTFS} \${IMGDEPLOYDIR} \${OCIPACK_CACHE_DIR} \${OCIPACK_CACHE_REMOTE} \${OCIPACK_EXTRA_ARGS} \${OCI_BASE_IMAGE_TAG} \${OCI_BASE_IMAGE} \${OCI_IMAGE_ARCH} \${OCI_IMAGE_AUTHOR_EMAIL} \${OCI_IMAGE_AUTHOR} \${OCI_IMAGE_AUTO_LABELS} \${OCI_IMAGE_BRANCH} \${OCI_IMAGE_BUILD_DATE} \${OCI_IMAGE_CMD} \${OCI_IMAGE_COMPRESSION_LEVEL} \${OCI_IMAGE_COMPRESSION} \${OCI_IMAGE_ENTRYPOINT_ARGS} \${OCI_IMAGE_ENTRYPOINT} \${OCI_IMAGE_ENV_VARS} \${OCI_IMAGE_LABELS} \${OCI_IMAGE_OS} \${OCI_IMAGE_PORTS} \${OCI_IMAGE_REVISION} \${OCI_IMAGE_RUNTIME_UID} \${OCI_IMAGE_SBOM_AUTO} \${OCI_IMAGE_SBOM} \${OCI_IMAGE_STOPSIGNAL} \${OCI_IMAGE_SUBARCH} \${OCI_IMAGE_TAG} \${OCI_IMAGE_TAR_OUTPUT} \${OCI_IMAGE_WORKINGDIR} \${OCI_LAYERS} \${OCI_LAYER_MODE} \${OCI_LAYER_REMAINDER} \${PKGDATA_DIR} \${REPRODUCIBLE_TIMESTAMP_ROOTFS} \${TOPDIR} \${WORKDIR} " \
     "$BODY_REFS"
 
 finish
