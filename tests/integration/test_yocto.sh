@@ -28,7 +28,10 @@
 # skopeo (author, User, arch+variant, os, Entrypoint/Cmd from shlex strings,
 # ENTRYPOINT_ARGS winning over CMD, WorkingDir, StopSignal, ExposedPorts,
 # Labels/Env with quoted spaces, auto labels — revision and created also as
-# manifest annotations —, created from SOURCE_DATE_EPOCH),
+# manifest annotations —, created from SOURCE_DATE_EPOCH; OE's fallback
+# SOURCE_DATE_EPOCH replaced by REPRODUCIBLE_TIMESTAMP_ROOTFS, mtimes kept),
+# the arguments `ocipack build --yocto-vars` maps the dump to (recorded by the
+# shim through --print-yocto-args),
 # that values are never executed, the top-level dotfile in the layer,
 # oci-image-tool validate, umoci unpack == IMAGE_ROOTFS (compare_trees.py),
 # reproducibility, re-runs, errors; OCI_IMAGE_SBOM (the SPDX rootfs document
@@ -761,6 +764,47 @@ if bb_run $C; then
 else
     pass "$C: ocipack's refusal fails the task"
     check "$C: no symlink left for a failed build" test ! -e "$TEST_TMP/$C/deploy-oci/test-image-latest-oci"
+fi
+
+# OE's fallback SOURCE_DATE_EPOCH (1302044400, 2011: an image recipe writes no
+# epoch file): the image is dated REPRODUCIBLE_TIMESTAMP_ROOTFS (2018), and the
+# rootfs's 2018 files are not clamped back to 2011. Without
+# REPRODUCIBLE_TIMESTAMP_ROOTFS, the fallback is taken as it is.
+ROOTFS_OE=$TEST_TMP/rootfs-oe
+mkdir -p "$ROOTFS_OE/etc"
+printf 'stamp\n' >"$ROOTFS_OE/etc/timestamp"
+find "$ROOTFS_OE" -exec touch -h -d @1520598896 {} +
+OE_ISO=2018-03-09T12:34:56Z
+# layer0_mtime LAYOUT PATH: the path's mtime in layer 0, as YYYY-MM-DD HH:MM:SS (UTC).
+layer0_mtime() {
+    local mf digest
+    mf=$(layout_manifest_digest "$1" latest)
+    digest=$(jq -r '.layers[0].digest' "$(blob_path "$1" "$mf")")
+    TZ=UTC tar --full-time -tvzf "$(blob_path "$1" "$digest")" "$2" | awk '{print $4" "$5}'
+}
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_OE
+BB[SOURCE_DATE_EPOCH]=1302044400
+BB[REPRODUCIBLE_TIMESTAMP_ROOTFS]=1520598896
+C=oe-fallback-epoch
+if run_case $C; then
+    D=$TEST_TMP/$C/deploy-oci
+    check "$C: --created is REPRODUCIBLE_TIMESTAMP_ROOTFS" grep -qzx -- '@1520598896' "$TEST_TMP/ocipack.args"
+    check "$C: created label is $OE_ISO" grep -qzx -- "org.opencontainers.image.created=$OE_ISO" "$TEST_TMP/ocipack.args"
+    check_contains "$C: a note says why" "$TEST_TMP/$C/log.do_image_oci" "^NOTE: OCI: SOURCE_DATE_EPOCH is OE's fallback"
+    check_eq "$C: the rootfs's file mtime is kept (not clamped to 2011)" "2018-03-09 12:34:56" \
+        "$(layer0_mtime "$D/$NAME" etc/timestamp)"
+    MF=$(blob_path "$D/$NAME" "$(layout_manifest_digest "$D/$NAME" latest)")
+    check_eq "$C: config created" "$OE_ISO" "$(jq -r '.created' "$(blob_path "$D/$NAME" "$(jq -r .config.digest "$MF")")")"
+fi
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_OE
+BB[SOURCE_DATE_EPOCH]=1302044400
+C=oe-fallback-epoch-alone
+if run_case $C; then
+    D=$TEST_TMP/$C/deploy-oci
+    check "$C: --created is SOURCE_DATE_EPOCH" grep -qzx -- '@1302044400' "$TEST_TMP/ocipack.args"
+    check_eq "$C: mtimes clamped to SOURCE_DATE_EPOCH" "2011-04-05 23:00:00" "$(layer0_mtime "$D/$NAME" etc/timestamp)"
 fi
 
 # ============================================================================
