@@ -26,6 +26,7 @@
 #include "cli/errors.h"
 #include "cli/inspect_text.h"
 #include "cli/options.h"
+#include "cli/yocto_vars.h"
 #include "cli/progress.h"
 #include "cli/terminal.h"
 #include "cli/verify_report.h"
@@ -333,6 +334,12 @@ int run_build(const CommandLine& command) {
   using namespace ocipack;
   const BuildOptions& build = command.build;
   const std::string_view name = command.action == CommandLine::Action::add_layer ? "add-layer" : "";
+  if (command.yocto_args) {
+    for (const auto& arg : *command.yocto_args) std::fwrite(arg.c_str(), 1, arg.size() + 1, stdout);
+    return 0;
+  }
+  for (const auto& note : command.notes) print_line(stderr, "ocipack: note: ", note);
+  if (auto removed = cli::prepare_yocto_outputs(command.yocto_remove, command.yocto_create); !removed) return fail(removed.error());
   std::vector<std::string> inputs;
   for (const auto& layer : build.layers) inputs.push_back(layer.rootfs);
   if (auto refusal = cli::refuse_terminal_stdin(inputs, ::isatty(STDIN_FILENO)); !refusal.empty()) {
@@ -365,6 +372,7 @@ int run_build(const CommandLine& command) {
   for (const auto& warning : command.warnings) print_line(stderr, "ocipack: warning: ", warning);
   for (const auto& warning : result->warnings) print_line(stderr, "ocipack: warning: ", warning);
   report_replaced_tags(build.layout_dir, result->replaced_tags);
+  if (auto linked = cli::make_yocto_links(command.yocto_links); !linked) return fail(linked.error());
   if (command.json) print_text(cli::build_json(build, *result));
   else if (!command.quiet) std::fputs(cli::format_build_summary(build, *result).c_str(), stdout);
   if (command.stats)
@@ -385,6 +393,8 @@ int main(int argc, char** argv) {
 
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto command = cli::parse_command_line(args, env);
+  // A --yocto-vars dump that cannot be built: the line names the variable, no help hint.
+  if (!command && args.size() > 1 && args[0] == "build" && args[1] == "--yocto-vars") return fail(command.error());
   if (!command) return fail_usage(command.error(), args);
   switch (command->action) {
     case CommandLine::Action::help:

@@ -16,6 +16,8 @@
 #include "cli/errors.h"
 #include "cli/layout_refs.h"
 #include "cli/shlex.h"
+#include "cli/yocto_vars.h"
+#include "core/util/file_io.h"
 #include "cli/suggest.h"
 #include "core/cache/remote_cache.h"
 #include "core/codec/codec.h"
@@ -165,7 +167,9 @@ struct BuildFlags {
   std::string rootfs, output, author, user, arch, variant, os = "linux";
   std::vector<std::string> entrypoint, cmd, ports, labels, env, annotations, index_annotations;
   std::string sbom;
-  std::string workdir, stop_signal, created, chunk_size, tar_output;  // chunk_size empty: the format's default
+  std::string workdir, stop_signal, created, chunk_size, tar_output, tar_output_dir;  // chunk_size empty: the format's default
+  std::string yocto_vars;  // --yocto-vars: only with --print-yocto-args (handled before CLI11: yocto_command)
+  bool print_yocto_args = false;
   std::string digest_file, iid_file;
   std::string compression_format = "gzip", compressor = "libdeflate", gzip_format = "members";
   std::vector<std::string> layers;
@@ -296,6 +300,9 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
   build->add_option("--threads", flags.threads, "Worker threads; default: all cores");
   build->add_option("--chunk-size", flags.chunk_size, "Target chunk size, 64K-64M (one gzip member or zstd frame each); default: 1M, 8M for zstd");
   build->add_option("--tar-output", flags.tar_output, "Also write the layout as a tarball (OCI_IMAGE_TAR_OUTPUT)");
+  build->add_option("--tar-output-dir", flags.tar_output_dir, "Also write the layout as a tarball of its directory: one top entry named as the layout, the layout below it (Yocto's -dir.tar)");
+  build->add_option("--yocto-vars", flags.yocto_vars, "Build what the Yocto variable dump FILE (written by scripts/yocto/image-oci-ocipack.inc, read as data) asks for; takes no other flag but --print-yocto-args");
+  build->add_flag("--print-yocto-args", flags.print_yocto_args, "With --yocto-vars: print the equivalent build arguments, each followed by a NUL, and build nothing");
   build->add_option("--digestfile", flags.digest_file, "After the build, write the manifest digest (sha256:..., no newline) to FILE, as skopeo does");
   build->add_option("--iidfile", flags.iid_file, "After the build, write the config digest, the image id (sha256:..., no newline), to FILE, as podman does");
   build->add_option("--cache", flags.cache, "Chunk cache DIR: chunks compressed before are read, not compressed again (same bytes); default $OCIPACK_CACHE_DIR");
@@ -754,6 +761,7 @@ Status set_layer_options(const BuildFlags& flags, const Environment& env, BuildO
     b.layer.chunking.target_size = chunk;
   }
   if (!flags.tar_output.empty()) b.tar_output = flags.tar_output;
+  if (!flags.tar_output_dir.empty()) b.tar_output_dir = flags.tar_output_dir;
   OCIPACK_TRY(set_cache(flags, env, b.layer.cache));
   return set_digest_files(flags, b);
 }
@@ -767,6 +775,8 @@ bool delta_only(const BuildOptions& b) {
 }
 
 Result<CommandLine> build_command(const BuildFlags& flags, const Environment& env) {
+  if (flags.given("--yocto-vars") || flags.print_yocto_args)
+    return usage_error("--yocto-vars FILE takes no other flag but --print-yocto-args (the dump holds every setting)");
   CommandLine cl;
   cl.quiet = flags.quiet;
   cl.stats = flags.stats;
@@ -1035,7 +1045,44 @@ Error parse_error(const CLI::ParseError& error) {
   return usage_error(message);
 }
 
+Result<CommandLine> parse(const std::vector<std::string>& args, const Environment& env);
+
+// `ocipack build --yocto-vars FILE [--print-yocto-args]`: the dump mapped
+// to build arguments (cli/yocto_vars.h), parsed as if typed; in multi-layer
+// mode the rootfs becomes the path-set plan.
+std::optional<Result<CommandLine>> yocto_command(const std::vector<std::string>& args, const Environment& env) {
+  if (args.size() < 3 || args[0] != "build" || args[1] != "--yocto-vars") return std::nullopt;
+  const bool print = args.size() == 4 && args[3] == "--print-yocto-args";
+  if (args.size() > 3 && !print) return std::nullopt;  // CLI11 refuses the mix (build_command)
+  auto text = read_file(args[2]);
+  if (!text) return Result<CommandLine>(usage_error("--yocto-vars '" + args[2] + "': " + text.error().message));
+  auto vars = parse_yocto_vars(*text);
+  if (!vars) return Result<CommandLine>(vars.error());
+  YoctoHost host;
+  host.source_date_epoch = env.source_date_epoch;
+  host.now = env.now;
+  host.git = env.git ? env.git : run_git;
+  auto mapped = map_yocto_vars(*vars, host);
+  if (!mapped) return Result<CommandLine>(mapped.error());
+  Environment build_env = env;
+  build_env.source_date_epoch = mapped->source_date_epoch;
+  auto command = parse(mapped->args, build_env);
+  if (!command) return command;
+  if (mapped->path_layers) {
+    command->build.layers.clear();
+    command->build.path_layers = std::move(mapped->path_layers);
+  }
+  command->notes = std::move(mapped->notes);
+  command->warnings.insert(command->warnings.begin(), mapped->warnings.begin(), mapped->warnings.end());
+  command->yocto_remove = std::move(mapped->remove_first);
+  command->yocto_create = std::move(mapped->create_first);
+  command->yocto_links = std::move(mapped->links);
+  if (print) command->yocto_args = mapped->args;
+  return command;
+}
+
 Result<CommandLine> parse(const std::vector<std::string>& args, const Environment& env) {
+  if (auto yocto = yocto_command(args, env)) return std::move(*yocto);
   Program program;
   OCIPACK_TRY(check_names(program, args));
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes its arguments last first

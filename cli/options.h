@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ struct Environment {
   int hardware_threads = 1;
   std::optional<std::string> cache_dir;     // $OCIPACK_CACHE_DIR: --cache unless given (or --no-cache)
   std::optional<std::string> cache_remote;  // $OCIPACK_CACHE_REMOTE: --cache-remote unless given
+  // `git -C DIR ARGS...` for --yocto-vars' automatic labels (null: run git).
+  std::function<std::optional<std::string>(const std::string&, const std::vector<std::string>&)> git;
 };
 
 struct CommandLine {
@@ -54,6 +57,12 @@ struct CommandLine {
   bool progress = false;   // build: draw a bar even if stderr is not a terminal
   bool no_progress = false;  // build: never draw a bar
   std::vector<std::string> warnings;  // build: one line each, printed after it succeeded
+  std::vector<std::string> notes;     // build --yocto-vars: one line each, printed before it starts
+  // build --yocto-vars --print-yocto-args: print these (each + NUL), build nothing.
+  std::optional<std::vector<std::string>> yocto_args;
+  std::vector<std::string> yocto_remove;  // --yocto-vars: earlier outputs removed before the build
+  std::vector<std::string> yocto_create;  // and directories made (the chunk cache)
+  std::vector<std::pair<std::string, std::string>> yocto_links;  // and links made after it: (link, target)
 };
 
 // The program's subcommands and flags as declared for the parser: the one

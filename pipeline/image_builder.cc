@@ -185,6 +185,11 @@ std::vector<InputPath> input_paths(const BuildOptions& options) {
       inputs.push_back({field + ".diff_base", " '" + *layer.diff_base + "'", std::nullopt,
                         identify(*layer.diff_base, true), false, false});
   }
+  if (options.path_layers) {
+    const std::string rest = " '" + options.path_layers->rootfs + "'";
+    inputs.push_back({"path_layers.rootfs", rest, "rootfs" + rest, identify(options.path_layers->rootfs, true), false,
+                      false});
+  }
   if (options.base_layout)
     inputs.push_back({"base_layout", " layout '" + *options.base_layout + "'", std::nullopt,
                       identify(*options.base_layout, true), false, true});
@@ -254,6 +259,10 @@ Status check_output_paths(const BuildOptions& options) {
       return about_input(input, " lies inside the output layout '" + options.layout_dir + "'");
   }
   if (options.tar_output) OCIPACK_TRY(check_output_file(layout, "tar_output", "the tarball", *options.tar_output, inputs));
+  if (options.tar_output_dir)
+    OCIPACK_TRY(check_output_file(layout, "tar_output_dir", "the tarball", *options.tar_output_dir, inputs));
+  if (options.tar_output && options.tar_output_dir && same_path(identify(*options.tar_output, false), identify(*options.tar_output_dir, false)))
+    return field_error(ErrorKind::usage, "tar_output_dir", " '" + *options.tar_output_dir + "' is also the other tarball");
   if (options.digest_file)
     OCIPACK_TRY(check_output_file(layout, "digest_file", "the digest file", *options.digest_file, inputs));
   if (options.iid_file) OCIPACK_TRY(check_output_file(layout, "iid_file", "the image id file", *options.iid_file, inputs));
@@ -322,9 +331,25 @@ struct LayerBlob {
 // The last layer is a delta against `base_tree` when it is set.
 Result<std::vector<LayerBlob>> build_layers(const BuildOptions& options, const LayerFormat& format,
                                             const BuildHooks& hooks, const WalkOptions& walk_options,
-                                            LayoutStore& store, const TreeModel* base_tree) {
+                                            LayoutStore& store, const TreeModel* base_tree,
+                                            std::vector<std::string>& warnings) {
   std::vector<TempFile> blobs;
   std::vector<LayerJob> jobs;
+  if (options.path_layers) {
+    // One walk of the rootfs, split by path sets; each layer streams its items.
+    OCIPACK_TRY_ASSIGN(auto planned, plan_path_layers(*options.path_layers, walk_options, options.image.created));
+    warnings.insert(warnings.end(), planned.warnings.begin(), planned.warnings.end());
+    if (planned.layers.empty()) return input_error("no layer: every path layer is empty and there is no remainder");
+    for (auto& layer : planned.layers) {
+      OCIPACK_TRY_ASSIGN(TempFile blob, store.begin_blob());
+      auto items = std::make_shared<std::vector<WalkItem>>(std::move(layer.items));
+      jobs.push_back({[items]() -> Result<std::unique_ptr<EntrySource>> {
+                        return std::unique_ptr<EntrySource>(std::make_unique<ItemListSource>(std::move(*items)));
+                      },
+                      blob.fd(), "layer blob in " + store.dir()});
+      blobs.push_back(std::move(blob));
+    }
+  }
   for (size_t i = 0; i < options.layers.size(); ++i) {
     const bool last = i + 1 == options.layers.size();
     OCIPACK_TRY_ASSIGN(TempFile blob, store.begin_blob());
@@ -369,6 +394,8 @@ WalkOptions walk_options_for(const BuildOptions& options, const LayoutStore& sto
   if (::stat(store.dir().c_str(), &st) == 0) walk_options.exclude.emplace_back(st.st_dev, st.st_ino);
   if (options.tar_output && ::stat(options.tar_output->c_str(), &st) == 0)
     walk_options.exclude.emplace_back(st.st_dev, st.st_ino);
+  if (options.tar_output_dir && ::stat(options.tar_output_dir->c_str(), &st) == 0)
+    walk_options.exclude.emplace_back(st.st_dev, st.st_ino);
   return walk_options;
 }
 
@@ -391,7 +418,7 @@ Result<ImageLayers> add_layers(const BuildOptions& options, const LayerFormat& f
     }
   }
   OCIPACK_TRY_ASSIGN(auto built, build_layers(options, format, hooks, walk_options_for(options, store), store,
-                                               base_image.tree ? &*base_image.tree : nullptr));
+                                               base_image.tree ? &*base_image.tree : nullptr, result.warnings));
   // An interrupt after the layers are compressed still aborts the build (the
   // new blobs are removed by the caller); the last check is before index.json.
   if (hooks.cancelled()) return interrupted_error();
@@ -454,11 +481,20 @@ Result<BuildResult> build_into(const BuildOptions& options, const LayerFormat& f
                                                          index.index_json, options.image.created, hooks.cancel));
     tarball.emplace(std::move(staged));
   }
+  std::optional<StagedTarball> dir_tarball;
+  if (options.tar_output_dir) {
+    OCIPACK_TRY_ASSIGN(auto staged,
+                       stage_layout_tarball(store.dir(), *options.tar_output_dir, store.oci_layout(), index.index_json,
+                                            options.image.created, hooks.cancel,
+                                            base_name(trim_trailing_slashes(options.layout_dir))));
+    dir_tarball.emplace(std::move(staged));
+  }
 
   // 5. index.json last: the commit point of the layout; then the tarball.
   if (hooks.cancelled()) return interrupted_error();
   OCIPACK_TRY(commit_index(store, index));
   if (tarball) OCIPACK_TRY(tarball->commit(*options.tar_output));
+  if (dir_tarball) OCIPACK_TRY(dir_tarball->commit(*options.tar_output_dir));
   OCIPACK_TRY(write_digest_files(options, result));
   return result;
 }
@@ -473,6 +509,12 @@ Status check_options(const BuildOptions& options) {
   for (const auto& tag : options.image.extra_tags) OCIPACK_TRY(validate_ref_name(tag));
   OCIPACK_TRY(check_annotation_keys(options.manifest_annotations, "manifest_annotations"));
   OCIPACK_TRY(check_annotation_keys(options.index_annotations, "index_annotations"));
+  if (options.path_layers) {
+    if (!options.layers.empty())
+      return field_error(ErrorKind::usage, "path_layers", ": path layers replace the layer list, not add to it");
+    if (options.diff_against_base) return field_error(ErrorKind::usage, "diff_against_base", " takes a single layer");
+    return check_directory(options.path_layers->rootfs, "path_layers.rootfs");
+  }
   if (options.layers.empty()) return usage_error("no rootfs given (the build has no layer)");
   size_t from_stdin = 0;
   for (size_t i = 0; i < options.layers.size(); ++i) {

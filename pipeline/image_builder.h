@@ -18,6 +18,7 @@
 
 #include "core/oci/oci_json.h"
 #include "core/oci/layout_tagging.h"
+#include "core/tar/path_layers.h"
 #include "core/util/result.h"
 #include "pipeline/build_hooks.h"
 #include "pipeline/layer_graph.h"
@@ -59,6 +60,9 @@ struct LayerInput {
 // caller follows and stops it is BuildHooks, beside it.)
 struct BuildOptions {
   std::vector<LayerInput> layers;  // bottom to top
+  // Instead of `layers`: one rootfs split into layers by path sets
+  // (core/tar/path_layers.h; Yocto's OCI_LAYER_MODE = "multi"), walked once.
+  std::optional<PathLayersPlan> path_layers;
   std::string layout_dir;
   std::optional<std::string> base_layout;  // stack on the image base_layout:base_tag
   std::string base_tag = "latest";
@@ -83,6 +87,9 @@ struct BuildOptions {
   std::optional<int64_t> clamp_mtime;     // clamp entry mtimes (SOURCE_DATE_EPOCH)
   bool owner_root = false;                // store 0:0 for every entry
   std::optional<std::string> tar_output;  // also write the layout as this tarball
+  // And/or as this tarball of the layout's directory: one top entry named as
+  // the layout's last component, the layout below it (Yocto's -dir.tar).
+  std::optional<std::string> tar_output_dir;
   // After the commit, the manifest digest (digest_file) and the config digest
   // (iid_file, the image id) as "sha256:<hex>", no newline; same path rules
   // as tar_output.

@@ -32,8 +32,9 @@ Result<std::vector<std::string>> list_blob_names(const std::string& dir) {
 
 class TarFileWriter {
  public:
-  TarFileWriter(int fd, std::string what, int64_t mtime, const std::atomic<bool>* cancel)
-      : m_fd(fd), m_what(std::move(what)), m_mtime(mtime), m_cancel(cancel) {}
+  // `prefix`: "" or "TOP/", put before every entry's path.
+  TarFileWriter(int fd, std::string what, int64_t mtime, const std::atomic<bool>* cancel, std::string prefix)
+      : m_fd(fd), m_what(std::move(what)), m_mtime(mtime), m_cancel(cancel), m_prefix(std::move(prefix)) {}
 
   Status directory(const std::string& path) {
     TarEntry e;
@@ -86,7 +87,8 @@ class TarFileWriter {
   Status trailer() { return write_all(m_fd, std::string(k_tar_trailer_size, '\0'), m_what); }
 
  private:
-  Status header(const TarEntry& e) {
+  Status header(TarEntry e) {
+    e.path = m_prefix + e.path;
     m_header.clear();
     OCIPACK_TRY(append_tar_header(e, m_header));
     return write_all(m_fd, m_header, m_what);
@@ -95,6 +97,7 @@ class TarFileWriter {
   std::string m_what;
   int64_t m_mtime;
   const std::atomic<bool>* m_cancel;
+  std::string m_prefix;
   std::string m_header;
 };
 bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
@@ -137,7 +140,8 @@ size_t remove_stale_tarball_temps(const std::string& output) {
 
 Result<StagedTarball> stage_layout_tarball(const std::string& layout_dir, const std::string& output,
                                            std::string_view oci_layout, std::string_view index_json,
-                                           int64_t mtime, const std::atomic<bool>* cancel) {
+                                           int64_t mtime, const std::atomic<bool>* cancel,
+                                           const std::string& top_dir) {
   OCIPACK_TRY_ASSIGN(const auto blobs, list_blob_names(blob_dir_path(layout_dir)));
   remove_stale_tarball_temps(output);
   std::optional<TempFile> temp;
@@ -152,7 +156,8 @@ Result<StagedTarball> stage_layout_tarball(const std::string& layout_dir, const 
     else if (attempt == 10) return held.error();
     else temp.reset();
   }
-  TarFileWriter writer(temp->fd(), output, mtime, cancel);
+  TarFileWriter writer(temp->fd(), output, mtime, cancel, top_dir.empty() ? "" : top_dir + "/");
+  if (!top_dir.empty()) OCIPACK_TRY(writer.directory(""));
   OCIPACK_TRY(writer.file_from_memory(k_oci_layout_file, oci_layout));
   OCIPACK_TRY(writer.file_from_memory(k_index_file, index_json));
   OCIPACK_TRY(writer.directory(std::string(k_blobs_dir) + "/"));

@@ -40,9 +40,12 @@ struct StagedTarball {
 // that killed builds left, skipping those another build holds locked.
 // `cancel` (may be null) is polled between blocks: when it is set the staging
 // stops with an error of kind interrupted and the temp file is removed.
+// `top_dir` non-empty: every entry lies below one directory of that name,
+// which comes first (`build --tar-output-dir`, Yocto's -dir.tar).
 Result<StagedTarball> stage_layout_tarball(const std::string& layout_dir, const std::string& output,
                                       std::string_view oci_layout, std::string_view index_json,
-                                      int64_t mtime, const std::atomic<bool>* cancel = nullptr);
+                                      int64_t mtime, const std::atomic<bool>* cancel = nullptr,
+                                      const std::string& top_dir = "");
 
 // Removes the leftover temp files of `output` (see stage_layout_tarball);
 // returns how many it removed.

@@ -28,7 +28,10 @@
 # skopeo (author, User, arch+variant, os, Entrypoint/Cmd from shlex strings,
 # ENTRYPOINT_ARGS winning over CMD, WorkingDir, StopSignal, ExposedPorts,
 # Labels/Env with quoted spaces, auto labels — revision and created also as
-# manifest annotations —, created from SOURCE_DATE_EPOCH),
+# manifest annotations —, created from SOURCE_DATE_EPOCH; OE's fallback
+# SOURCE_DATE_EPOCH replaced by REPRODUCIBLE_TIMESTAMP_ROOTFS, mtimes kept),
+# the arguments `ocipack build --yocto-vars` maps the dump to (recorded by the
+# shim through --print-yocto-args),
 # that values are never executed, the top-level dotfile in the layer,
 # oci-image-tool validate, umoci unpack == IMAGE_ROOTFS (compare_trees.py),
 # reproducibility, re-runs, errors; OCI_IMAGE_SBOM (the SPDX rootfs document
@@ -176,20 +179,22 @@ bb_reset() {
 # Shim first on PATH: records the argv of every ocipack call but --help
 # (NUL-separated) in $TEST_TMP/ocipack.args, then runs the real binary.
 mkdir -p "$TEST_TMP/shim" "$TEST_TMP/elsewhere"
-# While $TEST_TMP/shim-no-sbom exists, `build --help` hides --sbom (an
-# ocipack-native older than --sbom); while $TEST_TMP/shim-no-cache exists, it
-# hides --cache, --cache-remote and --no-cache (one older than the cache).
+# While $TEST_TMP/shim-no-yocto exists, `build --help` hides --yocto-vars (an
+# ocipack-native older than it). A --yocto-vars build records the arguments
+# the dump maps to (`--print-yocto-args`), so the checks below see them.
 cat >"$TEST_TMP/shim/ocipack" <<EOF
 #!/bin/sh
 case " \$* " in
 *" --help "*)
-    if [ -e "$TEST_TMP/shim-no-sbom" ]; then
-        "$OCIPACK" "\$@" | grep -v -- --sbom
+    if [ -e "$TEST_TMP/shim-no-yocto" ]; then
+        "$OCIPACK" "\$@" | grep -v -- --yocto-vars
         exit 0
     fi
-    if [ -e "$TEST_TMP/shim-no-cache" ]; then
-        "$OCIPACK" "\$@" | grep -v -e --cache -e --no-cache
-        exit 0
+    ;;
+*" --yocto-vars "*)
+    # the build arguments ocipack maps the dump to (nothing when it refuses it)
+    if ! "$OCIPACK" build --yocto-vars "\$3" --print-yocto-args >"$TEST_TMP/ocipack.args" 2>/dev/null; then
+        rm -f "$TEST_TMP/ocipack.args"
     fi
     ;;
 *) printf '%s\\0' "\$@" >"$TEST_TMP/ocipack.args" ;;
@@ -673,24 +678,20 @@ if bb_run $C; then
 else
     check_contains "$C: the error names both variables" "$TEST_TMP/$C/log.do_image_oci" "OCIPACK_CACHE_REMOTE needs a local cache: OCIPACK_CACHE_DIR is empty"
 fi
-# An ocipack-native older than the cache: the default builds without it (a
-# note), an explicit remote fails the task naming the variable.
-touch "$TEST_TMP/shim-no-cache"
+# An ocipack-native older than --yocto-vars (its `build --help` lacks it):
+# the task fails at once, saying what to update.
+touch "$TEST_TMP/shim-no-yocto"
 bb_reset
 BB[IMAGE_ROOTFS]=$ROOTFS_SMALL
-C=cache-old-ocipack
-if run_case $C; then
-    check_eq "$C: no cache flags" "" "$(cache_flags)"
-    check_contains "$C: a note says why" "$TEST_TMP/$C/log.do_image_oci" "has no 'ocipack build --cache': building without the chunk cache"
-fi
-BB[OCIPACK_CACHE_REMOTE]=http://127.0.0.1:1/cache
-C=cache-old-ocipack-remote
+C=old-ocipack
 if bb_run $C; then
-    fail "$C: OCIPACK_CACHE_REMOTE with an ocipack-native without --cache-remote fails the task" "task succeeded"
+    fail "$C: an ocipack-native without --yocto-vars fails the task" "task succeeded"
 else
-    check_contains "$C: the error names OCIPACK_CACHE_REMOTE" "$TEST_TMP/$C/log.do_image_oci" "OCIPACK_CACHE_REMOTE needs 'ocipack build --cache-remote'"
+    check_contains "$C: the error says what to update" "$TEST_TMP/$C/log.do_image_oci" \
+        "^ERROR: OCI: this ocipack-native has no 'ocipack build --yocto-vars'; update ocipack"
+    check "$C: nothing built" test ! -e "$TEST_TMP/$C/deploy-oci/$NAME"
 fi
-rm -f "$TEST_TMP/shim-no-cache"
+rm -f "$TEST_TMP/shim-no-yocto"
 
 # ============================================================================
 # 3. full rootfs, reproducibility, re-run in place
@@ -763,6 +764,47 @@ if bb_run $C; then
 else
     pass "$C: ocipack's refusal fails the task"
     check "$C: no symlink left for a failed build" test ! -e "$TEST_TMP/$C/deploy-oci/test-image-latest-oci"
+fi
+
+# OE's fallback SOURCE_DATE_EPOCH (1302044400, 2011: an image recipe writes no
+# epoch file): the image is dated REPRODUCIBLE_TIMESTAMP_ROOTFS (2018), and the
+# rootfs's 2018 files are not clamped back to 2011. Without
+# REPRODUCIBLE_TIMESTAMP_ROOTFS, the fallback is taken as it is.
+ROOTFS_OE=$TEST_TMP/rootfs-oe
+mkdir -p "$ROOTFS_OE/etc"
+printf 'stamp\n' >"$ROOTFS_OE/etc/timestamp"
+find "$ROOTFS_OE" -exec touch -h -d @1520598896 {} +
+OE_ISO=2018-03-09T12:34:56Z
+# layer0_mtime LAYOUT PATH: the path's mtime in layer 0, as YYYY-MM-DD HH:MM:SS (UTC).
+layer0_mtime() {
+    local mf digest
+    mf=$(layout_manifest_digest "$1" latest)
+    digest=$(jq -r '.layers[0].digest' "$(blob_path "$1" "$mf")")
+    TZ=UTC tar --full-time -tvzf "$(blob_path "$1" "$digest")" "$2" | awk '{print $4" "$5}'
+}
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_OE
+BB[SOURCE_DATE_EPOCH]=1302044400
+BB[REPRODUCIBLE_TIMESTAMP_ROOTFS]=1520598896
+C=oe-fallback-epoch
+if run_case $C; then
+    D=$TEST_TMP/$C/deploy-oci
+    check "$C: --created is REPRODUCIBLE_TIMESTAMP_ROOTFS" grep -qzx -- '@1520598896' "$TEST_TMP/ocipack.args"
+    check "$C: created label is $OE_ISO" grep -qzx -- "org.opencontainers.image.created=$OE_ISO" "$TEST_TMP/ocipack.args"
+    check_contains "$C: a note says why" "$TEST_TMP/$C/log.do_image_oci" "^NOTE: OCI: SOURCE_DATE_EPOCH is OE's fallback"
+    check_eq "$C: the rootfs's file mtime is kept (not clamped to 2011)" "2018-03-09 12:34:56" \
+        "$(layer0_mtime "$D/$NAME" etc/timestamp)"
+    MF=$(blob_path "$D/$NAME" "$(layout_manifest_digest "$D/$NAME" latest)")
+    check_eq "$C: config created" "$OE_ISO" "$(jq -r '.created' "$(blob_path "$D/$NAME" "$(jq -r .config.digest "$MF")")")"
+fi
+bb_reset
+BB[IMAGE_ROOTFS]=$ROOTFS_OE
+BB[SOURCE_DATE_EPOCH]=1302044400
+C=oe-fallback-epoch-alone
+if run_case $C; then
+    D=$TEST_TMP/$C/deploy-oci
+    check "$C: --created is SOURCE_DATE_EPOCH" grep -qzx -- '@1302044400' "$TEST_TMP/ocipack.args"
+    check_eq "$C: mtimes clamped to SOURCE_DATE_EPOCH" "2011-04-05 23:00:00" "$(layer0_mtime "$D/$NAME" etc/timestamp)"
 fi
 
 # ============================================================================
@@ -970,7 +1012,9 @@ else
         check_eq "$C: layer $i contents" "$exp" "$(layer_paths "$D/$NAME" latest $i)"
         i=$((i + 1))
     done
-    check "$C: staging dir removed after the build" test ! -e "$STAGE"
+    # No copies of the rootfs: WORKDIR holds only the dump and ocipack's log.
+    check_eq "$C: nothing staged in WORKDIR (one walk, no copies)" "$(printf '%s\n' oci-ocipack.log oci-ocipack.vars)" \
+        "$(ls "$TEST_TMP/$C/work")"
     validate "$C: oci-image-tool validate" "$D/$NAME" latest
     unpack_equals "$C: umoci unpack = union of the layers (rootfs + host files)" "$D/$NAME" latest \
         "$EXPECTED_MULTI" --clamp "$SDE"
@@ -1143,27 +1187,6 @@ if run_case $C; then
     check_eq "$C: no referrer" "" "$(referrer_types "$D/$NAME" latest)"
 fi
 
-# An ocipack-native older than --sbom: auto warns and builds; an explicit
-# path fails, saying why.
-touch "$TEST_TMP/shim-no-sbom"
-sbom_bb_reset
-C=sbom-old-ocipack
-D=$TEST_TMP/$C/deploy-oci
-if run_case $C; then
-    check_contains "$C: auto warns that the document is not attached" "$TEST_TMP/$C/log.do_image_oci" \
-        "^WARNING: OCI: this ocipack-native has no 'ocipack build --sbom': $SPDX_DOC not attached"
-    check_eq "$C: no referrer" "" "$(referrer_types "$D/$NAME" latest)"
-fi
-sbom_bb_reset
-BB[OCI_IMAGE_SBOM]=$SPDX_DOC
-C=sbom-old-ocipack-path
-if bb_run $C; then
-    fail "$C: an explicit OCI_IMAGE_SBOM fails without --sbom" "task succeeded"
-else
-    check_contains "$C: the error says what is missing" "$TEST_TMP/$C/log.do_image_oci" \
-        "^ERROR: OCI: OCI_IMAGE_SBOM needs 'ocipack build --sbom'"
-fi
-rm -f "$TEST_TMP/shim-no-sbom"
 
 # An explicit path must exist; the error names it.
 sbom_bb_reset
@@ -1497,7 +1520,7 @@ else
     skip "shellcheck of the run file" "shellcheck not installed"
 fi
 check_eq "\${...} in IMAGE_CMD:oci are bitbake variables only" \
-    "\${DEPLOY_DIR_IMAGE} \${IMAGE_BASENAME} \${IMAGE_NAME_SUFFIX} \${IMAGE_NAME} \${IMAGE_ROOTFS} \${IMGDEPLOYDIR} \${OCIPACK_CACHE_DIR} \${OCIPACK_CACHE_REMOTE} \${OCIPACK_EXTRA_ARGS} \${OCI_BASE_IMAGE_TAG} \${OCI_BASE_IMAGE} \${OCI_IMAGE_ARCH} \${OCI_IMAGE_AUTHOR_EMAIL} \${OCI_IMAGE_AUTHOR} \${OCI_IMAGE_AUTO_LABELS} \${OCI_IMAGE_BRANCH} \${OCI_IMAGE_BUILD_DATE} \${OCI_IMAGE_CMD} \${OCI_IMAGE_COMPRESSION_LEVEL} \${OCI_IMAGE_COMPRESSION} \${OCI_IMAGE_ENTRYPOINT_ARGS} \${OCI_IMAGE_ENTRYPOINT} \${OCI_IMAGE_ENV_VARS} \${OCI_IMAGE_LABELS} \${OCI_IMAGE_OS} \${OCI_IMAGE_PORTS} \${OCI_IMAGE_REVISION} \${OCI_IMAGE_RUNTIME_UID} \${OCI_IMAGE_SBOM_AUTO} \${OCI_IMAGE_SBOM} \${OCI_IMAGE_STOPSIGNAL} \${OCI_IMAGE_SUBARCH} \${OCI_IMAGE_TAG} \${OCI_IMAGE_TAR_OUTPUT} \${OCI_IMAGE_WORKINGDIR} \${OCI_LAYERS} \${OCI_LAYER_MODE} \${OCI_LAYER_REMAINDER} \${PKGDATA_DIR} \${TOPDIR} \${WORKDIR} " \
+    "\${DEPLOY_DIR_IMAGE} \${IMAGE_BASENAME} \${IMAGE_NAME_SUFFIX} \${IMAGE_NAME} \${IMAGE_ROOTFS} \${IMGDEPLOYDIR} \${OCIPACK_CACHE_DIR} \${OCIPACK_CACHE_REMOTE} \${OCIPACK_EXTRA_ARGS} \${OCI_BASE_IMAGE_TAG} \${OCI_BASE_IMAGE} \${OCI_IMAGE_ARCH} \${OCI_IMAGE_AUTHOR_EMAIL} \${OCI_IMAGE_AUTHOR} \${OCI_IMAGE_AUTO_LABELS} \${OCI_IMAGE_BRANCH} \${OCI_IMAGE_BUILD_DATE} \${OCI_IMAGE_CMD} \${OCI_IMAGE_COMPRESSION_LEVEL} \${OCI_IMAGE_COMPRESSION} \${OCI_IMAGE_ENTRYPOINT_ARGS} \${OCI_IMAGE_ENTRYPOINT} \${OCI_IMAGE_ENV_VARS} \${OCI_IMAGE_LABELS} \${OCI_IMAGE_OS} \${OCI_IMAGE_PORTS} \${OCI_IMAGE_REVISION} \${OCI_IMAGE_RUNTIME_UID} \${OCI_IMAGE_SBOM_AUTO} \${OCI_IMAGE_SBOM} \${OCI_IMAGE_STOPSIGNAL} \${OCI_IMAGE_SUBARCH} \${OCI_IMAGE_TAG} \${OCI_IMAGE_TAR_OUTPUT} \${OCI_IMAGE_WORKINGDIR} \${OCI_LAYERS} \${OCI_LAYER_MODE} \${OCI_LAYER_REMAINDER} \${PKGDATA_DIR} \${REPRODUCIBLE_TIMESTAMP_ROOTFS} \${TOPDIR} \${WORKDIR} " \
     "$BODY_REFS"
 
 finish

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "cli/errors.h"
+#include "cli/yocto_vars.h"
 #include "test_helpers.h"
 
 namespace ocipack::cli {
@@ -749,6 +750,57 @@ TEST(CliOptions, AddLayerIsABuildThatEditsItsBase) {
   Error base = field_error(ErrorKind::input, "base_layout", ": layout 'L' has no tag 'v9'");
   EXPECT_EQ(message_for_user(base, "add-layer"), "add-layer: layout 'L' has no tag 'v9'");
   EXPECT_EQ(message_for_user(base), "--base: layout 'L' has no tag 'v9'");
+}
+
+TEST(CliOptions, TarOutputDir) {
+  auto cl = parse(with({"--tar-output", "/out.tar", "--tar-output-dir", "/out-dir.tar"}));
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->build.tar_output, "/out.tar");
+  EXPECT_EQ(cl->build.tar_output_dir, "/out-dir.tar");
+}
+
+// --yocto-vars FILE: the dump mapped (cli/yocto_vars.h) and parsed like typed
+// arguments; with any other flag but --print-yocto-args it is refused.
+TEST(CliOptions, YoctoVarsBuildsWhatTheDumpSays) {
+  ocipack::testing::TempDir dir;
+  ocipack::testing::make_dirs(dir.path() + "/rootfs/etc");
+  ocipack::testing::make_dirs(dir.path() + "/deploy");
+  std::map<std::string, std::string> values{{"IMGDEPLOYDIR", dir.path() + "/deploy"},
+                                            {"IMAGE_ROOTFS", dir.path() + "/rootfs"},
+                                            {"IMAGE_NAME", "img"},
+                                            {"IMAGE_BASENAME", "base"},
+                                            {"OCI_IMAGE_CMD", "/bin/sh -c 'echo $(x)'"},
+                                            {"OCI_IMAGE_TAR_OUTPUT", "1"},
+                                            {"OCI_LAYER_MODE", "multi"},
+                                            {"OCI_LAYERS", "etc:directories:/etc"},
+                                            {"OCI_LAYER_REMAINDER", "1"}};
+  std::string text;
+  for (const auto& name : yocto_var_names()) text += name + "=" + (values.count(name) ? values[name] : "") + "\n";
+  const std::string file = dir.path() + "/vars";
+  ocipack::testing::write_text(file, text);
+  Environment env = test_env();
+  env.source_date_epoch = "1700000000";
+  env.git = [](const std::string&, const std::vector<std::string>&) { return std::optional<std::string>(); };
+  auto cl = parse({"build", "--yocto-vars", file}, env);
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  const BuildOptions& b = cl->build;
+  EXPECT_EQ(b.layout_dir, dir.path() + "/deploy/img-oci");
+  EXPECT_EQ(b.image.cmd, (std::vector<std::string>{"/bin/sh", "-c", "echo $(x)"}));
+  EXPECT_EQ(b.image.created, 1700000000);
+  EXPECT_EQ(b.clamp_mtime, 1700000000);
+  EXPECT_TRUE(b.layers.empty());
+  ASSERT_TRUE(b.path_layers.has_value());
+  EXPECT_EQ(b.path_layers->layers.size(), 1u);
+  EXPECT_EQ(b.tar_output_dir, dir.path() + "/deploy/img-oci-dir.tar");
+  EXPECT_EQ(cl->yocto_links.size(), 3u);
+  EXPECT_FALSE(cl->yocto_args.has_value());
+  auto printed = parse({"build", "--yocto-vars", file, "--print-yocto-args"}, env);
+  ASSERT_TRUE(printed.ok());
+  ASSERT_TRUE(printed->yocto_args.has_value());
+  EXPECT_EQ(printed->yocto_args->front(), "build");
+  auto mixed = parse({"build", "--yocto-vars", file, "-o", "/x"}, env);
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_NE(mixed.error().message.find("--yocto-vars FILE takes no other flag"), std::string::npos);
 }
 
 }  // namespace

@@ -143,6 +143,29 @@ TEST(LayoutTarball, EntriesOrderMetadataAndContent) {
   EXPECT_EQ(list_dir(layout.tmp.path()), (std::vector<std::string>{"image.tar", "layout"}));
 }
 
+// With a top directory (build --tar-output-dir): that directory first, then
+// the same entries with the same contents below it.
+TEST(LayoutTarball, TopDirectoryComesFirstAndHoldsTheSameEntries) {
+  SampleLayout layout;
+  const std::string plain = layout.tmp / "image.tar", with_dir = layout.tmp / "image-dir.tar";
+  for (const auto& [output, top] : {std::pair{plain, std::string()}, std::pair{with_dir, std::string("img-oci")}}) {
+    auto staged = stage_layout_tarball(layout.layout_dir, output, k_oci_layout_json, "{}", 1700000000, nullptr, top);
+    ASSERT_TRUE(staged.ok()) << staged.error().message;
+    ASSERT_TRUE(staged->commit(output).ok());
+  }
+  const auto flat = read_tar(read_text(plain));
+  const auto nested = read_tar(read_text(with_dir));
+  ASSERT_EQ(nested.size(), flat.size() + 1);
+  EXPECT_EQ(nested[0].path, "img-oci/");
+  EXPECT_EQ(nested[0].filetype, static_cast<unsigned>(AE_IFDIR));
+  EXPECT_EQ(nested[0].perm, 0755u);
+  EXPECT_EQ(nested[0].mtime, 1700000000);
+  for (size_t i = 0; i < flat.size(); ++i) {
+    EXPECT_EQ(nested[i + 1].path, "img-oci/" + flat[i].path);
+    EXPECT_EQ(nested[i + 1].data, flat[i].data);
+  }
+}
+
 TEST(LayoutTarball, SameLayoutGivesSameBytes) {
   SampleLayout layout;
   std::string first, second;
