@@ -136,7 +136,8 @@ constexpr const char* k_tarball_help = R"(
 A layout tarball (what build --tar-output writes; skopeo's oci-archive) is
 read in place, never extracted: name it oci-archive:FILE[:TAG], or by its
 path when that is a regular file. Commands that write into a layout (build
--o, index -o, tag, untag, gc, attach) refuse it: use a layout directory.)";
+-o, index -o, tag, untag, gc, attach) refuse it: use a layout directory.
+)";  // the blank line ends its paragraph (man pages: cli/docs.cc)
 
 constexpr const char* k_tag_exit_help = R"(
 tag, untag: 1 also when the layout has no such tag (SRC or TAG); nothing is
