@@ -69,27 +69,30 @@ std::pair<std::string, std::string> whiteout_line(const std::string& whiteout_pa
 
 // Applies layer `number` (1-based) of `layers` to `model`; errors name the
 // image and the layer.
-Status apply_numbered(TreeModel& model, const ImageRef& ref, const std::vector<Descriptor>& layers, size_t number) {
+Status apply_numbered(TreeModel& model, const LayoutSource& source, const ImageRef& ref,
+                      const std::vector<Descriptor>& layers, size_t number) {
   const Descriptor& layer = layers[number - 1];
   const std::string where = "image '" + printable(ref.layout_dir) + ":" + printable(ref.tag) + "': layer " +
                             std::to_string(number) + " (" + layer.digest.str() + ")";
-  return model.apply_layer_blob(ref.layout_dir, layer, where, nullptr);
+  return model.apply_layer_blob(source, layer, where, nullptr);
 }
 
 // The model of the image (all layers), or of its layer `layer` alone.
 Result<TreeModel> load_model(const ImageRef& ref, std::optional<size_t> layer) {
-  OCIPACK_TRY_ASSIGN(const LoadedImage image, load_image(ref.layout_dir, ref.tag));
+  OCIPACK_TRY_ASSIGN(const auto source, open_layout_source(ref.layout_dir));
+  OCIPACK_TRY_ASSIGN(const LoadedImage image, load_image(*source, ref.tag));
   const auto& layers = image.manifest_doc.layers;
   TreeModel model;
   if (!layer) {
-    for (size_t number = 1; number <= layers.size(); ++number) OCIPACK_TRY(apply_numbered(model, ref, layers, number));
+    for (size_t number = 1; number <= layers.size(); ++number)
+      OCIPACK_TRY(apply_numbered(model, *source, ref, layers, number));
     return model;
   }
   if (*layer < 1 || *layer > layers.size())
     return usage_error("--layer " + std::to_string(*layer) + ": image '" + printable(ref.layout_dir) + ":" +
                        printable(ref.tag) + "' has " + std::to_string(layers.size()) +
                        (layers.size() == 1 ? " layer" : " layers") + " (1 is the bottom one)");
-  OCIPACK_TRY(apply_numbered(model, ref, layers, *layer));
+  OCIPACK_TRY(apply_numbered(model, *source, ref, layers, *layer));
   return model;
 }
 

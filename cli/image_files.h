@@ -3,8 +3,8 @@
 // the base model (core/layer/base_model.h, which checks every layer blob
 // against its digest as it streams) and shown by core/layer/tree_listing.h.
 // This file turns those into text; main prints it. Image references are
-// "[oci:]LAYOUT[:TAG]" (parse_layout_ref: the `oci:` prefix skopeo writes is
-// dropped, the rest is core's parse_image_ref).
+// parse_layout_argument's (layout_refs.h); LAYOUT is a layout directory or a
+// layout tarball, read in place (core/oci/layout_source.h).
 #pragma once
 #include <cstddef>
 #include <optional>

@@ -1,9 +1,12 @@
 // Implementation of the command line's layout references (layout_refs.h).
 #include "cli/layout_refs.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 
 #include "core/oci/layout_reader.h"
+#include "core/oci/layout_source.h"
 #include "core/util/path.h"
 #include "core/util/text.h"
 
@@ -11,10 +14,16 @@ namespace ocipack::cli {
 
 namespace {
 constexpr std::string_view k_oci_transport = "oci:";
+constexpr std::string_view k_archive_transport = "oci-archive:";
 
 // "NAME:TAG/MORE" naming no layout: a tag holding '/' or a relative
 // directory whose name holds ':' — "img:../x", "img:a/b". Refused: a tag in
 // a reference holds no '/', and such a directory is written "img:a/b/".
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 bool tag_with_slash(std::string_view body) {
   const size_t colon = body.find(':');
   const size_t last_slash = body.rfind('/');
@@ -26,17 +35,32 @@ bool tag_with_slash(std::string_view body) {
 Result<LayoutArgument> parse_layout_argument(const std::string& what, const std::string& text) {
   std::string_view body = text;
   auto direct = parse_image_ref(body);
-  const bool names_layout = direct && is_layout_dir(direct->layout_dir);
+  auto names_something = [](const std::string& path) { return is_layout_dir(path) || is_layout_tarball_path(path); };
+  const bool names_layout = direct && names_something(direct->layout_dir);
+  bool archive = false;
   if (!names_layout && body.substr(0, k_oci_transport.size()) == k_oci_transport) {
     body.remove_prefix(k_oci_transport.size());
     direct = parse_image_ref(body);
+  } else if (!names_layout && body.substr(0, k_archive_transport.size()) == k_archive_transport) {
+    body.remove_prefix(k_archive_transport.size());
+    direct = parse_image_ref(body);
+    archive = true;
   }
   if (!direct) return usage_error(what + " " + in_quotes(text) + ": " + direct.error().message);
-  if (!is_layout_dir(direct->layout_dir) && tag_with_slash(body))
+  if (!names_something(direct->layout_dir) && tag_with_slash(body))
     return usage_error(what + " " + in_quotes(text) + ": a tag after ':' cannot hold '/' (for a directory whose name holds ':', end it with '/')");
-  LayoutArgument argument{direct->layout_dir, std::nullopt};
+  if (archive && is_directory(direct->layout_dir))
+    return usage_error(what + " " + in_quotes(text) + ": oci-archive: names a layout tarball, but '" +
+                       direct->layout_dir + "' is a directory (name a layout directory without the prefix, or with oci:)");
+  LayoutArgument argument{direct->layout_dir, std::nullopt, archive || is_layout_tarball_path(direct->layout_dir)};
   if (direct->layout_dir != trim_trailing_slashes(body)) argument.tag = direct->tag;
   return argument;
+}
+
+Status refuse_tarball(const std::string& what, const LayoutArgument& argument) {
+  if (!argument.tarball) return ok_status();
+  return usage_error(what + " '" + argument.layout_dir +
+                     "' is a layout tarball, which ocipack only reads; use a layout directory to write into");
 }
 
 Result<std::vector<std::string>> merge_tags(const std::string& what, const LayoutArgument& argument,

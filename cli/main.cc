@@ -37,6 +37,7 @@
 #include "core/oci/layout_ops.h"
 #include "core/oci/layout_tagging.h"
 #include "core/tar/tar_input.h"
+#include "core/util/temp_file.h"
 #include "core/util/text.h"
 #include "core/util/time_format.h"
 #include "pipeline/thread_allowance.h"
@@ -48,12 +49,15 @@ std::atomic<bool> g_interrupted{false};
 std::atomic<int> g_signal{0};  // the signal that set g_interrupted
 std::atomic<bool> g_progress_on_terminal{false};  // a progress line may be on stderr
 
-// The first signal asks the build to stop; a second one exits at once, with
-// only async-signal-safe calls.
+// The first signal asks the build to stop; a second one (SIGINT or SIGTERM)
+// exits at once, with only async-signal-safe calls, after unlinking the temp
+// files in use (the TempFile registry, core/util/temp_file.h: blob and
+// index.json temp files in the layout, the staged --tar-output tarball).
 extern "C" void on_signal(int signal_number) {
   if (g_interrupted.load()) {
     constexpr char k_clear[] = "\r\033[K";
     constexpr char k_message[] = "ocipack: error: interrupted\n";
+    ocipack::remove_registered_temp_files();
     if (g_progress_on_terminal.load()) (void)!::write(STDERR_FILENO, k_clear, sizeof k_clear - 1);
     (void)!::write(STDERR_FILENO, k_message, sizeof k_message - 1);
     ::_exit(ocipack::cli::exit_status_after_signal(signal_number));

@@ -143,6 +143,13 @@ summary); 2 bad usage, an unknown --ref included (the check did not run).
 With --json the same statuses; the document's "ran" is false when the check
 did not run, "ok" false when problems were found.)";
 
+constexpr const char* k_tarball_help = R"(
+A layout tarball (what build --tar-output writes; skopeo's oci-archive) is
+read in place, never extracted: name it oci-archive:FILE[:TAG], or by its
+path when that is a regular file. Commands that write into a layout (build
+-o, index -o, tag, untag, gc, attach) refuse it: use a layout directory.
+)";  // the blank line ends its paragraph (man pages: cli/docs.cc)
+
 constexpr const char* k_tag_exit_help = R"(
 tag, untag: 1 also when the layout has no such tag (SRC or TAG); nothing is
 written then. untag removes the index.json entry only: `ocipack gc` frees the blobs.)";
@@ -263,11 +270,11 @@ CLI::App* add_build(CLI::App& app, BuildFlags& flags) {
       ->capture_default_str();
   build->add_option("--layer", flags.layers, "Add a layer from DIR, repeatable, bottom to top; ROOTFS (if given) comes first (OCI_LAYER_MODE=multi)")
       ->allow_extra_args(false);
-  build->add_option("--base", flags.base, "Stack on the image LAYOUT[:TAG] (default tag latest): its layers, then ours; its config, overridden by flags (OCI_BASE_IMAGE)");
+  build->add_option("--base", flags.base, "Stack on the image LAYOUT[:TAG] (default tag latest; LAYOUT a directory, or a layout tarball as oci-archive:FILE[:TAG] or FILE[:TAG]): its layers, then ours; its config, overridden by flags (OCI_BASE_IMAGE)");
   build->add_option("--platform", flags.base_platform, "With --base naming a multi-platform image: the one to stack on, OS/ARCH[/VARIANT] (default: the --os/--arch/--variant built, else the host's)");
   build->add_option("--diff-base", flags.diff_base, "Make the (last) layer a delta: only what changed from DIR, with whiteouts for removed paths");
   build->add_flag("--diff-against-base", flags.diff_against_base, "Make the layer a delta against the --base image's merged rootfs (one layer only)");
-  build->add_option("-o,--output", flags.output, "Output OCI layout directory, [oci:]LAYOUT[:TAG] (created, or updated in place)")
+  build->add_option("-o,--output", flags.output, "Output OCI layout directory, [oci:]LAYOUT[:TAG] (created, or updated in place; never a layout tarball: --tar-output writes one)")
       ->required();
   build->add_option("--tag", flags.tags, "Tag, index.json org.opencontainers.image.ref.name, repeatable (one entry each, same manifest); default: the TAG of -o LAYOUT:TAG, else latest (OCI_IMAGE_TAG)")
       ->allow_extra_args(false);
@@ -363,14 +370,14 @@ CLI::App* add_layout_subcommand(CLI::App& app, const char* name, const char* wha
 
 CLI::App* add_tags(CLI::App& app, LayoutFlags& flags) {
   CLI::App* tags = add_layout_subcommand(app, "tags", "List the tags of an OCI image layout", "LAYOUT[:TAG]",
-                                         "OCI image layout directory ([oci:]LAYOUT; with :TAG only that tag's entry)", flags);
+                                         "OCI image layout directory or layout tarball ([oci:]LAYOUT or [oci-archive:]FILE; with :TAG only that tag's entry)", flags);
   tags->add_flag("--json", flags.json, "Machine-readable output, with each entry's kind (image, index, other)");
   return tags;
 }
 
 CLI::App* add_inspect(CLI::App& app, LayoutFlags& flags) {
   CLI::App* inspect = add_layout_subcommand(app, "inspect", "Show an image's config, layers and sizes",
-                                            "LAYOUT[:TAG]", "Layout and tag ([oci:]LAYOUT[:TAG]; no tag: latest, else the layout's only image)", flags);
+                                            "LAYOUT[:TAG]", "Layout and tag ([oci:]LAYOUT[:TAG] or [oci-archive:]FILE[:TAG], FILE a layout tarball; no tag: latest, else the layout's only image)", flags);
   inspect->add_flag("--json", flags.json, "Machine-readable output");
   inspect->add_option("--platform", flags.platform, "For a multi-platform image: the one to show, OS/ARCH[/VARIANT] (without it, the platforms are listed)");
   return inspect;
@@ -378,7 +385,7 @@ CLI::App* add_inspect(CLI::App& app, LayoutFlags& flags) {
 
 CLI::App* add_gc(CLI::App& app, LayoutFlags& flags) {
   CLI::App* gc = add_layout_subcommand(app, "gc", "Remove blobs that no tag references", "LAYOUT",
-                                       "OCI image layout directory ([oci:]LAYOUT; a :TAG is accepted and ignored: gc is layout-wide)", flags);
+                                       "OCI image layout directory ([oci:]LAYOUT; a :TAG is accepted and ignored: gc is layout-wide; a layout tarball is refused)", flags);
   gc->add_flag("--dry-run", flags.dry_run, "List what would be removed and the bytes it holds; remove nothing");
   return gc;
 }
@@ -386,7 +393,7 @@ CLI::App* add_gc(CLI::App& app, LayoutFlags& flags) {
 CLI::App* add_verify(CLI::App& app, LayoutFlags& flags) {
   CLI::App* verify = add_layout_subcommand(
       app, "verify", "Check a layout: JSON documents, every blob's size and digest, diff_ids, layer tars and their paths",
-      "LAYOUT[:TAG]", "OCI image layout directory ([oci:]LAYOUT; with :TAG as --ref TAG)", flags);
+      "LAYOUT[:TAG]", "OCI image layout directory or layout tarball ([oci:]LAYOUT or [oci-archive:]FILE; with :TAG as --ref TAG)", flags);
   verify->add_option("--ref", flags.ref, "Only the image with this tag (default: every manifest in index.json)");
   verify->add_flag("--json", flags.json, "Print one JSON document: whether the check ran, whether the layout is valid, the problems found");
   return verify;
@@ -437,6 +444,7 @@ Result<CommandLine> index_command(const IndexFlags& flags) {
   request.tag = flags.tag;
   if (!flags.output.empty()) {
     OCIPACK_TRY_ASSIGN(const LayoutArgument output, parse_layout_argument("-o", flags.output));
+    OCIPACK_TRY(refuse_tarball("-o", output));
     const std::vector<std::string> given = flags.app->count("--tag") > 0 ? std::vector<std::string>{flags.tag}
                                                                            : std::vector<std::string>{};
     OCIPACK_TRY_ASSIGN(const auto tags, merge_tags("-o", output, "--tag", given, {flags.tag}));
@@ -476,6 +484,7 @@ CLI::App* add_attach(CLI::App& app, AttachFlags& flags) {
 
 Result<CommandLine> attach_command(const AttachFlags& flags) {
   OCIPACK_TRY_ASSIGN(const LayoutArgument ref, parse_layout_argument("attach", flags.image));
+  OCIPACK_TRY(refuse_tarball("attach", ref));
   CommandLine cl;
   cl.action = CommandLine::Action::attach;
   cl.attach.layout_dir = ref.layout_dir;
@@ -494,6 +503,9 @@ Result<CommandLine> layout_command(CommandLine::Action action, const std::string
   if (!flags.layout.empty() || action == CommandLine::Action::inspect) {
     OCIPACK_TRY_ASSIGN(argument, parse_layout_argument(what, flags.layout));
   }
+  const bool writes = action == CommandLine::Action::gc || action == CommandLine::Action::tag ||
+                      action == CommandLine::Action::untag;
+  if (writes) OCIPACK_TRY(refuse_tarball(what, argument));
   CommandLine cl;
   cl.action = action;
   cl.layout_dir = argument.layout_dir;
@@ -532,14 +544,14 @@ Result<CommandLine> inspect_command(const LayoutFlags& flags) {
 // `ocipack tag LAYOUT:SRC NEW...` and `ocipack untag LAYOUT:TAG`.
 CLI::App* add_tag(CLI::App& app, LayoutFlags& flags) {
   CLI::App* tag = add_layout_subcommand(app, "tag", "Give the image LAYOUT:SRC more tags (index.json entries for the same manifest)",
-                                        "LAYOUT:SRC", "The image to tag, [oci:]LAYOUT[:SRC] (default SRC latest)", flags);
+                                        "LAYOUT:SRC", "The image to tag, [oci:]LAYOUT[:SRC] (default SRC latest; a directory: a layout tarball is refused)", flags);
   tag->add_option("NEW", flags.new_tags, "The new tags (a tag that names another image is moved, and said so)")->required();
   return tag;
 }
 
 CLI::App* add_untag(CLI::App& app, LayoutFlags& flags) {
   return add_layout_subcommand(app, "untag", "Remove a tag from a layout (its blobs stay until ocipack gc)", "LAYOUT:TAG",
-                               "The tag to remove, [oci:]LAYOUT:TAG", flags);
+                               "The tag to remove, [oci:]LAYOUT:TAG (a directory: a layout tarball is refused)", flags);
 }
 
 Result<CommandLine> tag_command(const LayoutFlags& flags) {
@@ -596,6 +608,7 @@ Status set_output(const BuildFlags& flags, BuildOptions& b, CommandLine& cl) {
   std::replace(tags.begin(), tags.end(), std::string(), std::string("latest"));  // --tag '' as ever
   if (!flags.output.empty()) {  // empty: the library's "-o: the output layout path is empty"
     OCIPACK_TRY_ASSIGN(const LayoutArgument output, parse_layout_argument("-o", flags.output));
+    OCIPACK_TRY(refuse_tarball("-o", output));
     b.layout_dir = output.layout_dir;
     OCIPACK_TRY_ASSIGN(tags, merge_tags("-o", output, "--tag", tags, {"latest"}));
     if (looks_like_tarball(output.layout_dir))
@@ -834,7 +847,7 @@ image that cannot be read (as diff(1) and cmp(1); one error line on stderr).)";
 
 CLI::App* add_ls(CLI::App& app, FilesFlags& flags) {
   CLI::App* ls = app.add_subcommand("ls", "List the files of an image (all layers merged, whiteouts applied) or of one layer");
-  ls->add_option("IMAGE", flags.image, "[oci:]LAYOUT[:TAG] (default tag latest)")->required();
+  ls->add_option("IMAGE", flags.image, "[oci:]LAYOUT[:TAG] or [oci-archive:]FILE[:TAG] (a layout tarball; default tag latest)")->required();
   ls->add_option("--layer", flags.layer, "Only layer N (1 is the bottom one), its whiteouts shown as such");
   ls->add_option("--largest", flags.largest, "Only the N largest regular files, by size, with a total");
   flags.app = ls;
@@ -844,8 +857,8 @@ CLI::App* add_ls(CLI::App& app, FilesFlags& flags) {
 CLI::App* add_diff(CLI::App& app, FilesFlags& flags) {
   CLI::App* diff = app.add_subcommand(
       "diff", "Paths added (+), removed (-) and changed (M: type, mode, owner, size, content, target, device, xattrs) from image A to image B");
-  diff->add_option("A", flags.image, "[oci:]LAYOUT[:TAG] (default tag latest)")->required();
-  diff->add_option("B", flags.other, "[oci:]LAYOUT[:TAG]; may be in another layout")->required();
+  diff->add_option("A", flags.image, "[oci:]LAYOUT[:TAG] or [oci-archive:]FILE[:TAG] (a layout tarball; default tag latest)")->required();
+  diff->add_option("B", flags.other, "The same; may be in another layout or tarball")->required();
   flags.app = diff;
   return diff;
 }
@@ -920,6 +933,7 @@ struct Program {
     version_command = app.add_subcommand("version", "Print the version and the codec libraries this binary uses");
     completion = app.add_subcommand("completion", "Print the bash or zsh completion script (as installed with ocipack)");
     completion->add_option("SHELL", help_flags.shell, "bash or zsh")->required();
+    for (CLI::App* sub : {build, tags, inspect, verify, ls, diff}) sub->footer(sub->get_footer() + k_tarball_help);
     for (CLI::App* sub : app.get_subcommands({})) sub->footer(sub->get_footer() + k_exit_status_help);
     verify->footer(verify->get_footer() + k_verify_exit_help);
     diff->footer(diff->get_footer() + k_diff_exit_help);

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include "core/layer/base_model.h"
@@ -22,6 +23,7 @@
 #include "core/oci/image_writer.h"
 #include "core/oci/layout_ops.h"
 #include "core/oci/layout_reader.h"
+#include "core/oci/layout_source.h"
 #include "core/oci/layout_store.h"
 #include "core/oci/layout_tarball.h"
 #include "core/oci/referrers.h"
@@ -199,7 +201,8 @@ std::vector<InputPath> input_paths(const BuildOptions& options) {
 // A file the build writes besides the layout (the tarball: field
 // "tar_output", words "the tarball"; --digestfile, --iidfile) against the
 // layout and the inputs: it replaces only a regular file, in an existing
-// directory, outside the layout and the base layout, and never an input tar.
+// directory, outside the layout and the base layout, and never an input tar or the
+// --base layout tarball.
 Status check_output_file(const OutputPath& layout, const std::string& field, const std::string& words,
                          const std::string& tar, const std::vector<InputPath>& inputs) {
   auto refuse = [&](const std::string& rest) { return field_error(ErrorKind::input, field, rest); };
@@ -217,7 +220,7 @@ Status check_output_file(const OutputPath& layout, const std::string& field, con
   if (lies_within(tarball.identity, layout.identity))
     return refuse(" '" + tar + "' lies inside the output layout '" + layout.path + "'");
   for (const auto& input : inputs) {
-    if (input.tar_file && same_path(tarball.identity, input.identity))
+    if ((input.tar_file || input.base_layout) && same_path(tarball.identity, input.identity))
       return output_meets_input(tarball, "is", input, "; the output cannot be one of the inputs");
     if (input.base_layout && lies_within(tarball.identity, input.identity))
       return output_meets_input(tarball, "lies inside", input, "");
@@ -366,6 +369,7 @@ Result<std::vector<LayerBlob>> build_layers(const BuildOptions& options, const L
 
 // The base image a build stacks on, read before the output is opened.
 struct Base {
+  std::shared_ptr<const LayoutSource> source;  // the base layout: a directory or a layout tarball
   std::optional<LoadedImage> image;
   std::optional<TreeModel> tree;  // its merged rootfs, for a delta against it
 };
@@ -412,7 +416,7 @@ Result<ImageLayers> add_layers(const BuildOptions& options, const LayerFormat& f
   ImageLayers layers;
   if (base_image.image) {
     for (const auto& layer : base_image.image->manifest_doc.layers) {
-      OCIPACK_TRY(store.import_blob(*options.base_layout, layer));
+      OCIPACK_TRY(base_image.source->copy_blob(store, layer, "base layer"));
       layers.descriptors.push_back(layer);
       result.base_layers.push_back(layer);
     }
@@ -566,7 +570,10 @@ std::optional<Platform> base_platform_of(const BuildOptions& options) {
 Result<Base> load_base(const BuildOptions& options, const BuildHooks& hooks) {
   Base base;
   if (!options.base_layout) return base;
-  auto loaded = load_image(*options.base_layout, options.base_tag, base_platform_of(options));
+  auto source = open_layout_source(*options.base_layout);
+  if (!source) return about_field("base_layout", source.error());
+  base.source = std::move(*source);
+  auto loaded = load_image(*base.source, options.base_tag, base_platform_of(options));
   if (!loaded) return about_field("base_layout", loaded.error());
   if (options.edit_base && !loaded->indexes.empty())
     return field_error(ErrorKind::input, "base_layout",
@@ -577,7 +584,7 @@ Result<Base> load_base(const BuildOptions& options, const BuildHooks& hooks) {
   OCIPACK_TRY(check_base_platform(options.image, base.image->config, options.force_platform,
                                   *options.base_layout + ":" + options.base_tag));
   if (!options.diff_against_base) return base;
-  auto model = TreeModel::from_layers(*options.base_layout, base.image->manifest_doc.layers, hooks.cancel,
+  auto model = TreeModel::from_layers(*base.source, base.image->manifest_doc.layers, hooks.cancel,
                                       hooks.on_phase);
   if (!model) {
     if (model.error().is(ErrorKind::interrupted)) return model.error();

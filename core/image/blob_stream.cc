@@ -14,13 +14,6 @@ namespace {
 
 constexpr size_t k_read_size = 1 << 20;
 
-ssize_t read_some(int fd, char* buffer, size_t size) {
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, size);
-    if (n >= 0 || errno != EINTR) return n;
-  }
-}
-
 // What the first bytes of a blob say about a compression mismatch ("" if none).
 std::string magic_mismatch(Compression claimed, std::string_view head) {
   const std::string claimed_name = compression_name(claimed);
@@ -36,11 +29,9 @@ std::string magic_mismatch(Compression claimed, std::string_view head) {
 
 // The decoder for `compression` once the blob's first bytes agree with it;
 // else nullptr and the problem in `outcome`.
-std::unique_ptr<StreamDecoder> decoder_for(int fd, Compression compression, StreamOutcome& outcome) {
+std::unique_ptr<StreamDecoder> decoder_for(const BlobReader& blob, Compression compression, StreamOutcome& outcome) {
   char head[k_compression_magic_size] = {};
-  ssize_t n = 0;
-  do n = ::pread(fd, head, sizeof head, 0);
-  while (n < 0 && errno == EINTR);
+  const ssize_t n = blob.read_at(head, sizeof head, 0);
   if (n < 0) {
     outcome.read_error = "cannot read: " + errno_text(errno);
     return nullptr;
@@ -57,13 +48,14 @@ std::unique_ptr<StreamDecoder> decoder_for(int fd, Compression compression, Stre
 
 }  // namespace
 
-StreamOutcome stream_blob(int fd, std::optional<Compression> compression, Sha256& blob_hash, const ByteSink& sink) {
+StreamOutcome stream_blob(BlobReader& blob, std::optional<Compression> compression, Sha256& blob_hash,
+                          const ByteSink& sink) {
   StreamOutcome outcome;
-  std::unique_ptr<StreamDecoder> decoder = compression ? decoder_for(fd, *compression, outcome) : nullptr;
+  std::unique_ptr<StreamDecoder> decoder = compression ? decoder_for(blob, *compression, outcome) : nullptr;
   if (!outcome.read_error.empty()) return outcome;
   std::vector<char> buffer(k_read_size);
   for (;;) {
-    const ssize_t n = read_some(fd, buffer.data(), buffer.size());
+    const ssize_t n = blob.read(buffer.data(), buffer.size());
     if (n < 0) {
       outcome.read_error = "cannot read: " + errno_text(errno);
       return outcome;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/codec/stream_decoder.h"
+#include "core/oci/layout_source.h"
 #include "core/util/compression.h"
 #include "core/util/sha256.h"
 
@@ -22,10 +23,12 @@ struct StreamOutcome {
   std::string decode_error;  // it could not be decompressed to its end: no diff_id, tar checks incomplete
 };
 
-// Reads `fd` from its current offset to its end, hashing every byte into
+// Reads `blob` (a blob file, or a layout tarball's member: layout_source.h)
+// to its end, hashing every byte into
 // `blob_hash`, and passes the content to `sink`: as stored when
 // `compression` is unset, else decompressed (Compression::none: as stored,
 // after checking it does not look compressed).
-StreamOutcome stream_blob(int fd, std::optional<Compression> compression, Sha256& blob_hash, const ByteSink& sink);
+StreamOutcome stream_blob(BlobReader& blob, std::optional<Compression> compression, Sha256& blob_hash,
+                          const ByteSink& sink);
 
 }  // namespace ocipack

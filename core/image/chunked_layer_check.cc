@@ -61,8 +61,8 @@ const char* toc_type_of(char tar_type) {
 
 class Check {
  public:
-  Check(int fd, uint64_t blob_size, const std::string& what, std::vector<std::string>& problems)
-      : m_fd(fd), m_blob_size(blob_size), m_what(what), m_problems(problems) {}
+  Check(int fd, uint64_t blob_offset, uint64_t blob_size, const std::string& what, std::vector<std::string>& problems)
+      : m_fd(fd), m_blob_offset(blob_offset), m_blob_size(blob_size), m_what(what), m_problems(problems) {}
 
   void problem(const std::string& text) {
     if (++m_count <= k_max_problems) m_problems.push_back(m_what + ": zstd:chunked: " + text);
@@ -80,7 +80,7 @@ class Check {
     }
     std::string out(length, '\0');
     for (size_t got = 0; got < length;) {
-      const ssize_t n = ::pread(m_fd, out.data() + got, length - got, static_cast<off_t>(offset + got));
+      const ssize_t n = ::pread(m_fd, out.data() + got, length - got, static_cast<off_t>(m_blob_offset + offset + got));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         problem("cannot read " + name + ": " + (n < 0 ? errno_text(errno) : std::string("short read")));
@@ -127,6 +127,7 @@ class Check {
 
  private:
   int m_fd;
+  uint64_t m_blob_offset;
   uint64_t m_blob_size;
   const std::string& m_what;
   std::vector<std::string>& m_problems;
@@ -219,8 +220,8 @@ bool is_chunked_layer(const std::map<std::string, std::string>& annotations) {
 
 void check_chunked_layer(int fd, uint64_t blob_size, const std::map<std::string, std::string>& annotations,
                          const std::vector<TarListing>& tar, const std::string& what,
-                         std::vector<std::string>& problems) {
-  Check check(fd, blob_size, what, problems);
+                         std::vector<std::string>& problems, uint64_t blob_offset) {
+  Check check(fd, blob_offset, blob_size, what, problems);
   try {
     check_sections(check, blob_size, annotations, tar);
   } catch (const Json::exception& e) {  // a TOC field of the wrong JSON type

@@ -36,10 +36,11 @@ struct TarListing {
 // verified as the zstd layer it also is.
 bool is_chunked_layer(const std::map<std::string, std::string>& annotations);
 
-// Checks the layer blob open at `fd` (`blob_size` bytes) against its
-// annotations and its tar's entries `tar`.
+// Checks the layer blob open at `fd` (`blob_size` bytes from `blob_offset`:
+// 0 for a blob file, the member's data offset in a layout tarball) against
+// its annotations and its tar's entries `tar`.
 void check_chunked_layer(int fd, uint64_t blob_size, const std::map<std::string, std::string>& annotations,
                          const std::vector<TarListing>& tar, const std::string& what,
-                         std::vector<std::string>& problems);
+                         std::vector<std::string>& problems, uint64_t blob_offset = 0);
 
 }  // namespace ocipack

@@ -7,7 +7,8 @@
 // The documents are read by the one document reader the loader uses
 // (core/oci/document_reader.h), with a sink that reports every problem it
 // finds, readable or not; configs get verify's own checks (config_checks.h).
-// Each blob is read once (blob_stream.h): one pass hashes the stored bytes
+// The layout is read through a LayoutSource (core/oci/layout_source.h): a
+// directory, or a layout tarball read in place. Each blob is read once (blob_stream.h): one pass hashes the stored bytes
 // and, for a layer, decompresses them into the diff_id hash and the tar
 // entry checks (tar_entry_checker.h). Blobs shared by several manifests are
 // checked once.
@@ -30,6 +31,7 @@
 #include "core/util/file_io.h"
 #include "core/util/open_beneath.h"
 #include "core/oci/layout_reader.h"
+#include "core/oci/layout_source.h"
 #include "core/oci/oci_json.h"
 #include "core/util/unique_fd.h"
 #include "core/util/path.h"
@@ -62,7 +64,8 @@ bool platforms_differ(const Platform& declared, const Platform& config) {
 
 class Verifier {
  public:
-  Verifier(std::string dir, VerifyReport& report) : m_dir(std::move(dir)), m_report(report), m_sink(report.problems) {}
+  Verifier(const LayoutSource& source, VerifyReport& report)
+      : m_source(source), m_report(report), m_sink(report.problems) {}
 
   void run(const VerifyOptions& options) {
     check_oci_layout_file();
@@ -106,7 +109,7 @@ class Verifier {
   // A file of the layout itself (oci-layout, index.json), read with
   // read_regular_file: a FIFO, device, directory or symlink is a problem, not a hang.
   std::optional<std::string> read_layout_file(const std::string& name) {
-    auto text = read_regular_file(m_dir, name, k_max_document_size);
+    auto text = m_source.read_file(name, k_max_document_size);
     if (!text) {
       problem(name + ": " + text.error().message);
       return std::nullopt;
@@ -163,8 +166,8 @@ class Verifier {
 
   // Opens a blob for reading, reporting a missing or irregular file and a
   // size that differs from the descriptor's.
-  std::optional<UniqueFd> open_blob(const Descriptor& d, const std::string& what, BlobFacts& facts) {
-    auto file = open_regular_file(m_dir, blob_relative_path(d.digest));
+  std::optional<BlobReader> open_blob(const Descriptor& d, const std::string& what, BlobFacts& facts) {
+    auto file = m_source.find_blob(d.digest);
     if (!file) {
       problem(what + ": " + file.error().message);
       return std::nullopt;
@@ -173,11 +176,11 @@ class Verifier {
       problem(what + ": blob is missing (" + blob_relative_path(d.digest) + ")");
       return std::nullopt;
     }
-    facts.size = (*file)->size;
+    facts.size = static_cast<int64_t>((*file)->size());
     if (d.size >= 0 && *facts.size != d.size)
       problem(what + ": blob is " + std::to_string(*facts.size) + " bytes, but its descriptor says " +
               std::to_string(d.size));
-    return std::move((*file)->fd);
+    return std::move(*file);
   }
 
   void check_digest(const Descriptor& d, const Digest& actual, const std::string& what) {
@@ -200,7 +203,7 @@ class Verifier {
     text.reserve(static_cast<size_t>(*facts.size));
     bool grew = false;
     Sha256 hash;
-    auto outcome = stream_blob(fd->get(), std::nullopt, hash, [&](std::string_view data) {
+    auto outcome = stream_blob(*fd, std::nullopt, hash, [&](std::string_view data) {
       grew = grew || text.size() + data.size() > static_cast<size_t>(k_max_document_size);
       if (!grew) text.append(data);
     });
@@ -223,7 +226,7 @@ class Verifier {
     auto fd = open_blob(d, what, *facts);
     if (!fd) return;
     Sha256 hash;
-    auto outcome = stream_blob(fd->get(), std::nullopt, hash, [](std::string_view) {});
+    auto outcome = stream_blob(*fd, std::nullopt, hash, [](std::string_view) {});
     if (!outcome.read_error.empty())
       return problem(what + ": " + blob_relative_path(d.digest) + ": " + outcome.read_error);
     check_digest(d, hash.finish(), what);
@@ -364,7 +367,7 @@ class Verifier {
     if (chunked)
       tar.observe_entries([&](const ScannedEntry& e) { listing.push_back({e.path, e.type, e.size, e.link}); });
     // Without a known compression the content is only hashed (no sink use).
-    auto outcome = stream_blob(fd->get(), compression, blob_hash, [&](std::string_view data) {
+    auto outcome = stream_blob(*fd, compression, blob_hash, [&](std::string_view data) {
       if (!compression) return;
       diff_hash.update(data);
       tar.feed(data);
@@ -386,15 +389,13 @@ class Verifier {
     m_report.entries_checked += tar.entries();
     if (chunked && outcome.decode_error.empty()) {
       std::vector<std::string> lines;
-      struct stat st {};
-      const uint64_t size = ::fstat(fd->get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-      check_chunked_layer(fd->get(), size, d.annotations, listing, what, lines);
+      check_chunked_layer(fd->fd(), fd->size(), d.annotations, listing, what, lines, fd->offset());
       for (auto& line : lines) problem(std::move(line));
     }
     return facts->diff_id;
   }
 
-  std::string m_dir;
+  const LayoutSource& m_source;
   VerifyReport& m_report;
   ReportSink m_sink;
   std::map<std::string, BlobFacts> m_blobs;  // by digest hex
@@ -408,9 +409,17 @@ Result<VerifyReport> verify_layout(const std::string& layout_dir, const VerifyOp
   if (dir.empty()) return usage_error("empty layout path");
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) return input_error("cannot access layout '" + dir + "': " + errno_text(errno));
+  if (S_ISREG(st.st_mode)) {
+    OCIPACK_TRY_ASSIGN(const auto tarball, open_layout_tarball(dir));
+    return verify_layout(*tarball, options);
+  }
   if (!S_ISDIR(st.st_mode)) return input_error("layout '" + dir + "' is not a directory");
+  return verify_layout(*open_layout_directory(dir), options);
+}
+
+Result<VerifyReport> verify_layout(const LayoutSource& source, const VerifyOptions& options) {
   VerifyReport report;
-  Verifier(dir, report).run(options);
+  Verifier(source, report).run(options);
   return report;
 }
 

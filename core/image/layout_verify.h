@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/image/tar_entry_checker.h"  // k_max_problems_per_layer
+#include "core/oci/layout_source.h"
 #include "core/util/result.h"
 
 namespace ocipack {
@@ -60,6 +61,13 @@ struct VerifyReport {
 //
 // Not thread-safe in any interesting way: it only reads files, and two calls
 // share nothing.
+// A regular file at `layout_dir` is verified as a layout tarball (an
+// oci-archive, read in place: core/oci/layout_source.h); one whose members
+// cannot be part of a layout (a '..' or absolute name, a link, a device, a
+// duplicate) cannot even start (kind input, naming the member).
 Result<VerifyReport> verify_layout(const std::string& layout_dir, const VerifyOptions& options);
+// The same for a source already open. Files are named relative to the
+// layout in both cases.
+Result<VerifyReport> verify_layout(const LayoutSource& source, const VerifyOptions& options);
 
 }  // namespace ocipack

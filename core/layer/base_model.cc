@@ -52,24 +52,23 @@ const char* kind_name(EntryType type) {
   return "not a directory";
 }
 
-// Feeds the rest of `fd` to `hash` (the bytes after the tar's end marker,
+// Feeds the rest of `blob` to `hash` (the bytes after the tar's end marker,
 // which a hostile blob may make gigabytes long).
-Status drain_into(int fd, Sha256& hash, const std::string& where, const std::atomic<bool>* cancel) {
+Status drain_into(BlobReader& blob, Sha256& hash, const std::string& where, const std::atomic<bool>* cancel) {
   std::vector<char> buffer(k_read_size);
   for (;;) {
     if (cancelled(cancel)) return interrupted_error();
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = blob.read(buffer.data(), buffer.size());
     if (n < 0) return input_error(where + ": cannot read: " + errno_text(errno));
     if (n == 0) return ok_status();
     hash.update(std::string_view(buffer.data(), static_cast<size_t>(n)));
   }
 }
 
-// libarchive's read callback: reads the fd, hashes what it hands over and
+// libarchive's read callback: reads the blob, hashes what it hands over and
 // stops the stream when the build is cancelled.
 struct StreamState {
-  int fd = -1;
+  BlobReader* blob = nullptr;
   Sha256* hash = nullptr;
   const std::atomic<bool>* cancel = nullptr;
   const ReadCounter* on_read = nullptr;  // told the bytes read so far
@@ -85,8 +84,7 @@ struct StreamState {
       return -1;
     }
     for (;;) {
-      ssize_t n = ::read(self->fd, self->buffer.data(), self->buffer.size());
-      if (n < 0 && errno == EINTR) continue;
+      ssize_t n = self->blob->read(self->buffer.data(), self->buffer.size());
       if (n < 0) {
         archive_set_error(a, errno, "cannot read: %s", std::strerror(errno));
         return -1;
@@ -123,14 +121,14 @@ struct TreeModel::Layer {
   }
 
   // Reads the tar's entries (and hashes their data) into `pending`.
-  Status read(int fd, const std::atomic<bool>* cancel, Sha256* blob_hash, const ReadCounter& on_read) {
+  Status read(BlobReader& blob, const std::atomic<bool>* cancel, Sha256* blob_hash, const ReadCounter& on_read) {
     ArchiveReader reader(archive_read_new());
     archive_read_support_filter_gzip(reader.get());
     archive_read_support_filter_zstd(reader.get());
     archive_read_support_format_tar(reader.get());
     archive_read_support_format_gnutar(reader.get());
     StreamState state;
-    state.fd = fd;
+    state.blob = &blob;
     state.hash = blob_hash;
     state.cancel = cancel;
     state.on_read = &on_read;
@@ -154,7 +152,7 @@ struct TreeModel::Layer {
       }
       pending.push_back(std::move(p));
     }
-    if (blob_hash) OCIPACK_TRY(drain_into(fd, *blob_hash, where, cancel));
+    if (blob_hash) OCIPACK_TRY(drain_into(blob, *blob_hash, where, cancel));
     return ok_status();
   }
 
@@ -358,29 +356,43 @@ Status TreeModel::insert(WalkItem item, std::optional<Digest> content, const std
 
 Status TreeModel::apply_layer(int fd, const std::string& where, const std::atomic<bool>* cancel,
                               Sha256* blob_hash, const ReadCounter& on_read) {
+  BlobReader blob = BlobReader::borrowed(fd);
+  return apply_layer(blob, where, cancel, blob_hash, on_read);
+}
+
+Status TreeModel::apply_layer(BlobReader& blob, const std::string& where, const std::atomic<bool>* cancel,
+                              Sha256* blob_hash, const ReadCounter& on_read) {
   Layer layer{*this, where, {}, {}};
-  OCIPACK_TRY(layer.read(fd, cancel, blob_hash, on_read));
+  OCIPACK_TRY(layer.read(blob, cancel, blob_hash, on_read));
   m_groups.reset();
   layer.apply_whiteouts();
   return layer.apply_entries();
 }
 
-Status TreeModel::apply_layer_blob(const std::string& layout_dir, const Descriptor& layer, const std::string& where,
+Status TreeModel::apply_layer_blob(const LayoutSource& source, const Descriptor& layer, const std::string& where,
                                    const std::atomic<bool>* cancel, const ReadCounter& on_read) {
-  OCIPACK_TRY_ASSIGN(const auto blob, open_blob(layout_dir, layer, where + ": blob"));
+  OCIPACK_TRY_ASSIGN(auto blob, source.open_blob(layer, where + ": blob"));
   Sha256 hash;
-  OCIPACK_TRY(apply_layer(blob.fd.get(), where, cancel, &hash, on_read));
+  OCIPACK_TRY(apply_layer(blob, where, cancel, &hash, on_read));
   const Digest actual = hash.finish();
+  const std::string name = source.is_tarball() ? source.where() + " member " + blob_relative_path(layer.digest)
+                                               : blob_path(source.path(), layer.digest);
   if (actual != layer.digest)
-    return corrupt_error(where + ": blob " + blob_path(layout_dir, layer.digest) +
+    return corrupt_error(where + ": blob " + name +
                          " does not match its digest (its content hashes to " + actual.str() + ")");
   return ok_status();
 }
 
 Result<TreeModel> TreeModel::from_layers(const std::string& layout_dir, const std::vector<Descriptor>& layers,
                                          const std::atomic<bool>* cancel, const PhaseReport& report) {
+  OCIPACK_TRY_ASSIGN(const auto source, open_layout_source(layout_dir));
+  return from_layers(*source, layers, cancel, report);
+}
+
+Result<TreeModel> TreeModel::from_layers(const LayoutSource& source, const std::vector<Descriptor>& layers,
+                                         const std::atomic<bool>* cancel, const PhaseReport& report) {
   TreeModel model;
-  PhaseStatus status{"reading base", layout_dir, PhaseUnit::bytes, 0, 0};
+  PhaseStatus status{"reading base", source.path(), PhaseUnit::bytes, 0, 0};
   for (const Descriptor& layer : layers) status.total += static_cast<uint64_t>(std::max<int64_t>(layer.size, 0));
   for (size_t i = 0; i < layers.size(); ++i) {
     const Descriptor& layer = layers[i];
@@ -390,7 +402,7 @@ Result<TreeModel> TreeModel::from_layers(const std::string& layout_dir, const st
       status.done = before + bytes;
       report_phase(report, status);
     };
-    OCIPACK_TRY(model.apply_layer_blob(layout_dir, layer, where, cancel, report ? on_read : ReadCounter()));
+    OCIPACK_TRY(model.apply_layer_blob(source, layer, where, cancel, report ? on_read : ReadCounter()));
     status.done = before + static_cast<uint64_t>(std::max<int64_t>(layer.size, 0));
   }
   return model;

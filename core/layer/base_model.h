@@ -39,6 +39,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/oci/layout_source.h"
 #include "core/oci/oci_json.h"
 #include "core/tar/rootfs_walk.h"
 #include "core/util/digest.h"
@@ -76,11 +77,15 @@ class TreeModel {
   TreeModel& operator=(TreeModel&&) noexcept;
   ~TreeModel();
 
-  // The merged rootfs of `layers` (blobs of `layout_dir`), bottom to top.
-  // Each blob is opened read-only without following a symlink or blocking,
-  // must be a regular file of its descriptor's size, and must hash to its
+  // The merged rootfs of `layers` (blobs of `source`, a layout directory or
+  // tarball: core/oci/layout_source.h), bottom to top. Each blob is opened
+  // read-only without following a symlink or blocking (a tarball member is
+  // read in place), must be of its descriptor's size, and must hash to its
   // digest (checked as it streams). Errors name the layer ("base layer 2
-  // (sha256:…)") and, where one is at fault, the entry.
+  // (sha256:…)") and, where one is at fault, the entry. The path form opens
+  // `layout_dir` with open_layout_source.
+  static Result<TreeModel> from_layers(const LayoutSource& source, const std::vector<Descriptor>& layers,
+                                       const std::atomic<bool>* cancel, const PhaseReport& report = {});
   static Result<TreeModel> from_layers(const std::string& layout_dir, const std::vector<Descriptor>& layers,
                                        const std::atomic<bool>* cancel, const PhaseReport& report = {});
 
@@ -99,11 +104,14 @@ class TreeModel {
   // `on_read`, when set, hears the blob bytes read so far.
   Status apply_layer(int fd, const std::string& where, const std::atomic<bool>* cancel,
                      Sha256* blob_hash = nullptr, const ReadCounter& on_read = {});
-  // Applies the layer blob `layer` of `layout_dir` as from_layers does (opened
+  // The same for the bytes of `blob` (a blob file, or a tarball member).
+  Status apply_layer(BlobReader& blob, const std::string& where, const std::atomic<bool>* cancel,
+                     Sha256* blob_hash = nullptr, const ReadCounter& on_read = {});
+  // Applies the layer blob `layer` of `source` as from_layers does (opened
   // without following links, of its descriptor's size, hashed to its digest
   // as it streams); `where` ("layer 2 (sha256:…)") prefixes every error;
   // `on_read` as for apply_layer.
-  Status apply_layer_blob(const std::string& layout_dir, const Descriptor& layer, const std::string& where,
+  Status apply_layer_blob(const LayoutSource& source, const Descriptor& layer, const std::string& where,
                           const std::atomic<bool>* cancel, const ReadCounter& on_read = {});
   // The whiteouts of the last layer applied, normalised paths in tar order
   // (".wh.NAME" and ".wh..wh..opq" names kept), for listing one layer.

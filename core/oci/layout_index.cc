@@ -1,9 +1,7 @@
 // Implementation of write_layout_index (see layout_index.h). A source is
-// read through a SourceLayout — a directory (the layout readers of
-// layout_reader.h, LayoutStore::import_blob) or a tarball
-// (LayoutTarballReader, LayoutStore::import_blob_range) — so every document
-// and blob is checked against its descriptor the same way for both. All
-// sources are read and checked before anything is written.
+// read through a LayoutSource (layout_source.h) — a directory or a tarball —
+// so every document and blob is checked against its descriptor the same way
+// for both. All sources are read and checked before anything is written.
 #include "core/oci/layout_index.h"
 
 #include <sys/stat.h>
@@ -16,7 +14,7 @@
 #include "core/oci/image_writer.h"
 #include "core/oci/layout_reader.h"
 #include "core/oci/layout_store.h"
-#include "core/oci/layout_tarball_reader.h"
+#include "core/oci/layout_source.h"
 #include "core/oci/media_types.h"
 #include "core/oci/referrers.h"
 #include "core/util/file_io.h"
@@ -29,85 +27,21 @@ namespace ocipack {
 namespace {
 constexpr size_t k_max_index_nesting = 8;
 
-// Where a source's documents and blobs come from.
-class SourceLayout {
- public:
-  virtual ~SourceLayout() = default;
-  virtual const std::string& where() const = 0;  // "layout 'x'", "layout tarball 'x'"
-  virtual Result<std::string> index_text() const = 0;
-  // A document blob (manifest, config, index), size and sha256 checked.
-  virtual Result<std::string> read_document(const Descriptor& descriptor, const std::string& what) const = 0;
-  // Copies a blob into `store`, size and sha256 checked.
-  virtual Status copy_blob(LayoutStore& store, const Descriptor& descriptor, const std::string& what) const = 0;
-};
-
-class DirectorySource final : public SourceLayout {
- public:
-  explicit DirectorySource(std::string dir) : m_dir(std::move(dir)), m_where("layout '" + m_dir + "'") {}
-  const std::string& where() const override { return m_where; }
-  Result<std::string> index_text() const override { return read_index_text(m_dir); }
-  Result<std::string> read_document(const Descriptor& descriptor, const std::string& what) const override {
-    return read_blob(m_dir, descriptor, what);
-  }
-  Status copy_blob(LayoutStore& store, const Descriptor& descriptor, const std::string& what) const override {
-    auto copied = store.import_blob(m_dir, descriptor);
-    if (!copied) return std::move(copied).error().with_context(m_where + ": " + what + ": ");
-    return ok_status();
-  }
-
- private:
-  std::string m_dir;
-  std::string m_where;
-};
-
-class TarballSource final : public SourceLayout {
- public:
-  explicit TarballSource(LayoutTarballReader tarball)
-      : m_tarball(std::move(tarball)), m_where("layout tarball '" + m_tarball.path() + "'") {}
-  const std::string& where() const override { return m_where; }
-  Result<std::string> index_text() const override {
-    OCIPACK_TRY_ASSIGN(const auto oci_layout, m_tarball.read_member(k_oci_layout_file, k_max_document_size));
-    if (!oci_layout) return input_error(m_where + " is not an OCI image layout (no oci-layout file)");
-    if (auto valid = check_oci_layout(*oci_layout); !valid) return std::move(valid).error().with_context(m_where + ": ");
-    OCIPACK_TRY_ASSIGN(auto index, m_tarball.read_member(k_index_file, k_max_document_size));
-    if (!index) return input_error(m_where + " has no index.json");
-    return std::move(*index);
-  }
-  Result<std::string> read_document(const Descriptor& descriptor, const std::string& what) const override {
-    const std::string name = m_where + ": blob " + descriptor.digest.str() + " (" + what + ")";
-    OCIPACK_TRY(m_tarball.blob(descriptor, name));
-    OCIPACK_TRY_ASSIGN(auto data, m_tarball.read_member(blob_relative_path(descriptor.digest), k_max_document_size));
-    const Digest actual = Sha256::of(*data);  // blob() found the member
-    if (actual != descriptor.digest) return corrupt_error(name + " is corrupted: its content hashes to " + actual.str());
-    return std::move(*data);
-  }
-  Status copy_blob(LayoutStore& store, const Descriptor& descriptor, const std::string& what) const override {
-    const std::string name = m_where + ": blob " + descriptor.digest.str() + " (" + what + ")";
-    OCIPACK_TRY_ASSIGN(const auto member, m_tarball.blob(descriptor, name));
-    return store.import_blob_range(m_tarball.fd(), static_cast<int64_t>(member.offset), descriptor, name);
-  }
-
- private:
-  LayoutTarballReader m_tarball;
-  std::string m_where;
-};
-
 // A directory is a layout, a regular file a layout tarball (the path the
 // user gave may be a symlink to either).
-Result<std::unique_ptr<SourceLayout>> open_source(const std::string& path_in) {
+Result<std::unique_ptr<LayoutSource>> open_source(const std::string& path_in) {
   const std::string path = trim_trailing_slashes(path_in);
   struct stat st {};
   if (path.empty()) return usage_error("the layout path is empty");
   if (::stat(path.c_str(), &st) != 0) return input_error("cannot access '" + path + "': " + errno_text(errno));
-  if (S_ISDIR(st.st_mode)) return std::unique_ptr<SourceLayout>(std::make_unique<DirectorySource>(path));
+  if (S_ISDIR(st.st_mode)) return open_layout_directory(path);
   if (!S_ISREG(st.st_mode)) return input_error("'" + path + "' is neither a layout directory nor a layout tarball");
-  OCIPACK_TRY_ASSIGN(LayoutTarballReader tarball, LayoutTarballReader::open(path));
-  return std::unique_ptr<SourceLayout>(std::make_unique<TarballSource>(std::move(tarball)));
+  return open_layout_tarball(path);
 }
 
 // One image to list in the index, read and checked, not yet copied.
 struct TakenImage {
-  const SourceLayout* source = nullptr;
+  const LayoutSource* source = nullptr;
   std::string field;  // "sources[1]"
   std::string label;  // "'dir:tag'"
   Descriptor entry;   // the manifest descriptor as the index lists it
@@ -126,7 +60,7 @@ Error about_source(const std::string& field, const std::string& label, const Err
 // that names itself is refused).
 class ImageCollector {
  public:
-  ImageCollector(const SourceLayout& source, std::string field, std::string label, bool flatten)
+  ImageCollector(const LayoutSource& source, std::string field, std::string label, bool flatten)
       : m_source(source), m_field(std::move(field)), m_label(std::move(label)), m_flatten(flatten) {}
 
   Status take(const Descriptor& descriptor, std::vector<Digest>& path, std::vector<TakenImage>& out) const {
@@ -176,7 +110,7 @@ class ImageCollector {
     return ok_status();
   }
 
-  const SourceLayout& m_source;
+  const LayoutSource& m_source;
   std::string m_field, m_label;
   bool m_flatten;
 };
@@ -184,7 +118,7 @@ class ImageCollector {
 // A referrer a source lists for one of its images taken (an SBOM), read
 // and checked, not yet copied.
 struct TakenReferrer {
-  const SourceLayout* source = nullptr;
+  const LayoutSource* source = nullptr;
   std::string field, label;
   Descriptor entry;  // the source's index.json entry: artifactType, no ref.name
   std::string manifest_json;
@@ -194,7 +128,7 @@ struct TakenReferrer {
 // The referrer entries of a source's index.json (is_referrer_entry, an
 // image manifest) whose manifests carry a subject, each read and checked
 // against its digest (one that cannot be read fails the source).
-Result<std::vector<TakenReferrer>> read_referrers(const SourceLayout& source, const std::vector<IndexEntry>& entries,
+Result<std::vector<TakenReferrer>> read_referrers(const LayoutSource& source, const std::vector<IndexEntry>& entries,
                                                   const std::string& field, const std::string& label) {
   std::vector<TakenReferrer> out;
   for (const auto& index_entry : entries) {
@@ -242,7 +176,7 @@ void take_referrers(std::vector<TakenReferrer> candidates, std::vector<Digest> s
 // referrers, and the layouts they are read from (kept open until their
 // blobs are copied).
 struct CollectedImages {
-  std::vector<std::unique_ptr<SourceLayout>> layouts;
+  std::vector<std::unique_ptr<LayoutSource>> layouts;
   std::vector<TakenImage> images;
   std::vector<TakenReferrer> referrers;
 };
@@ -254,7 +188,7 @@ Status collect(const std::vector<IndexSource>& list, const std::string& name, bo
     if (auto valid = validate_ref_name(list[i].tag); !valid) return about_source(field, label, valid.error());
     auto layout = open_source(list[i].path);
     if (!layout) return about_source(field, label, layout.error());
-    const SourceLayout& source = **layout;
+    const LayoutSource& source = **layout;
     auto text = source.index_text();
     if (!text) return about_source(field, label, text.error());
     auto entries = parse_index_entries(*text, source.where() + ": index.json");
@@ -360,7 +294,7 @@ void add_entries(std::vector<IndexSlot>& slots, const std::vector<TakenImage>& i
 }
 
 // Copies `blobs` of a source's image or referrer into `store`, each checked.
-Status copy_blobs(LayoutStore& store, const SourceLayout& source, const std::string& field, const std::string& label,
+Status copy_blobs(LayoutStore& store, const LayoutSource& source, const std::string& field, const std::string& label,
                   const std::vector<Descriptor>& blobs, const std::string& what) {
   for (size_t i = 0; i < blobs.size(); ++i) {
     auto copied = source.copy_blob(store, blobs[i], what + " " + std::to_string(i));

@@ -35,7 +35,7 @@ std::string_view trim_json_space(std::string_view text) {
 }
 
 // Kind, platforms and note of a readable entry.
-void describe_entry(const std::string& dir, TagInfo& info) {
+void describe_entry(const LayoutSource& dir, TagInfo& info) {
   const std::string& type = info.manifest.media_type;
   if (is_manifest_media_type(type)) {
     info.kind = EntryKind::image;
@@ -57,7 +57,8 @@ void describe_entry(const std::string& dir, TagInfo& info) {
 }  // namespace
 
 Result<std::vector<TagInfo>> list_tags(const std::string& layout_dir) {
-  const std::string dir = trim_trailing_slashes(layout_dir);
+  OCIPACK_TRY_ASSIGN(const auto source, open_layout_source(trim_trailing_slashes(layout_dir)));
+  const LayoutSource& dir = *source;
   OCIPACK_TRY_ASSIGN(auto entries, read_index_entries(dir));
   std::map<std::string, size_t> uses;
   for (const auto& entry : entries)
@@ -136,9 +137,10 @@ Result<std::string> inspect_json(const std::string& layout_dir, const std::strin
 }
 
 Result<std::optional<TaggedIndex>> read_tagged_index(const std::string& layout_dir, const std::string& tag) {
-  const std::string dir = trim_trailing_slashes(layout_dir);
+  OCIPACK_TRY_ASSIGN(const auto source, open_layout_source(trim_trailing_slashes(layout_dir)));
+  const LayoutSource& dir = *source;
   OCIPACK_TRY_ASSIGN(const auto entries, read_index_entries(dir));
-  OCIPACK_TRY_ASSIGN(Descriptor descriptor, find_tagged_descriptor(entries, tag, "layout '" + dir + "'"));
+  OCIPACK_TRY_ASSIGN(Descriptor descriptor, find_tagged_descriptor(entries, tag, dir.where()));
   if (!is_index_media_type(descriptor.media_type)) return std::optional<TaggedIndex>();
   OCIPACK_TRY_ASSIGN(auto manifests, read_index_blob(dir, descriptor, "image index of tag " + in_quotes(tag)));
   OCIPACK_TRY_ASSIGN(auto all, list_referrers(dir));

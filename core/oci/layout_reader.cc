@@ -59,7 +59,8 @@ Result<ImageRef> parse_image_ref(std::string_view text, std::string_view default
     const bool whole = colon == std::string_view::npos;
     ImageRef candidate{trim_trailing_slashes(std::string(text.substr(0, colon))),
                        whole ? std::string(default_tag) : std::string(text.substr(colon + 1))};
-    if (is_layout_dir(candidate.layout_dir)) layouts.push_back(std::move(candidate));
+    if (is_layout_dir(candidate.layout_dir) || is_layout_tarball_path(candidate.layout_dir))
+      layouts.push_back(std::move(candidate));
     if (whole) break;
   }
   ImageRef ref;
@@ -244,9 +245,24 @@ Result<Descriptor> find_tagged_descriptor(const std::vector<IndexEntry>& entries
 
 // The index.json entry tagged `tag` (see load_image for the errors).
 Result<Descriptor> find_tagged_entry(const std::string& layout_dir, const std::string& tag) {
-  const std::string dir = trim_trailing_slashes(layout_dir);
-  OCIPACK_TRY_ASSIGN(const auto entries, read_index_entries(dir));
-  return find_tagged_descriptor(entries, tag, where_of(dir));
+  OCIPACK_TRY_ASSIGN(const auto source, open_layout_source(trim_trailing_slashes(layout_dir)));
+  return find_tagged_entry(*source, tag);
+}
+
+Result<Descriptor> find_tagged_entry(const LayoutSource& source, const std::string& tag) {
+  OCIPACK_TRY_ASSIGN(const auto entries, read_index_entries(source));
+  return find_tagged_descriptor(entries, tag, source.where());
+}
+
+Result<std::vector<IndexEntry>> read_index_entries(const LayoutSource& source) {
+  OCIPACK_TRY_ASSIGN(const std::string text, source.index_text());
+  return parse_index_entries(text, source.where() + ": index.json");
+}
+
+Result<std::vector<Descriptor>> read_index_blob(const LayoutSource& source, const Descriptor& descriptor,
+                                                const std::string& what) {
+  OCIPACK_TRY_ASSIGN(const std::string text, source.read_document(descriptor, what));
+  return parse_index(text, source.where() + ": image index " + descriptor.digest.str() + " (" + what + ")");
 }
 
 namespace {
@@ -283,17 +299,17 @@ Result<Descriptor> choose_entry(const std::vector<Descriptor>& entries, const st
 }
 
 // Reads the manifest `image.manifest` names, its config, and checks its layers.
-Status read_image_documents(const std::string& dir, const std::string& of_tag, LoadedImage& image) {
-  const std::string where = where_of(dir);
-  OCIPACK_TRY_ASSIGN(const std::string manifest_text, read_blob(dir, image.manifest, "manifest" + of_tag));
+Status read_image_documents(const LayoutSource& source, const std::string& of_tag, LoadedImage& image) {
+  const std::string& where = source.where();
+  OCIPACK_TRY_ASSIGN(const std::string manifest_text, source.read_document(image.manifest, "manifest" + of_tag));
   OCIPACK_TRY_ASSIGN(image.manifest_doc,
                      parse_manifest(manifest_text, where + ": manifest " + image.manifest.digest.str() + of_tag));
   const Descriptor& config_descriptor = image.manifest_doc.config;
-  OCIPACK_TRY_ASSIGN(image.config_json, read_blob(dir, config_descriptor, "config" + of_tag));
+  OCIPACK_TRY_ASSIGN(image.config_json, source.read_document(config_descriptor, "config" + of_tag));
   const std::string config_what = where + ": config " + config_descriptor.digest.str() + of_tag;
   OCIPACK_TRY_ASSIGN(image.config, parse_config(image.config_json, config_what));
   for (const auto& layer : image.manifest_doc.layers)
-    OCIPACK_TRY(open_blob(dir, layer, where + ": layer " + layer.digest.str() + of_tag));
+    OCIPACK_TRY(source.open_blob(layer, where + ": layer " + layer.digest.str() + of_tag));
   if (image.config.diff_ids.size() != image.manifest_doc.layers.size())
     return input_error(config_what + " lists " + std::to_string(image.config.diff_ids.size()) + " diff_ids for " +
                        std::to_string(image.manifest_doc.layers.size()) + " layers");
@@ -303,23 +319,28 @@ Status read_image_documents(const std::string& dir, const std::string& of_tag, L
 
 Result<LoadedImage> load_image(const std::string& layout_dir, const std::string& tag,
                                const std::optional<Platform>& platform) {
-  const std::string dir = trim_trailing_slashes(layout_dir);
-  const std::string where = where_of(dir);
+  OCIPACK_TRY_ASSIGN(const auto source, open_layout_source(trim_trailing_slashes(layout_dir)));
+  return load_image(*source, tag, platform);
+}
+
+Result<LoadedImage> load_image(const LayoutSource& source, const std::string& tag,
+                               const std::optional<Platform>& platform) {
+  const std::string& where = source.where();
   const std::string of_tag = " of tag " + in_quotes(tag);
   LoadedImage image;
-  OCIPACK_TRY_ASSIGN(image.manifest, find_tagged_entry(dir, tag));
+  OCIPACK_TRY_ASSIGN(image.manifest, find_tagged_entry(source, tag));
   constexpr size_t k_max_nesting = 8;
   while (is_index_media_type(image.manifest.media_type)) {
     if (image.indexes.size() == k_max_nesting)
       return input_error(where + ": image indexes" + of_tag + " are nested too deeply");
-    OCIPACK_TRY_ASSIGN(const auto entries, read_index_blob(dir, image.manifest, "image index" + of_tag));
+    OCIPACK_TRY_ASSIGN(const auto entries, read_index_blob(source, image.manifest, "image index" + of_tag));
     const std::string index_name = where + ": tag " + in_quotes(tag) +
                                    (image.indexes.empty() ? " names an image index"
                                                           : " leads to image index " + image.manifest.digest.str());
     image.indexes.push_back(image.manifest);
     OCIPACK_TRY_ASSIGN(image.manifest, choose_entry(entries, platform, index_name));
   }
-  OCIPACK_TRY(read_image_documents(dir, of_tag, image));
+  OCIPACK_TRY(read_image_documents(source, of_tag, image));
   if (platform && image.indexes.empty() && !platform_matches(*platform, platform_of(image.config)))
     return input_error(where + ": tag " + in_quotes(tag) + " names an image for " +
                        printable(platform_text(platform_of(image.config))) + ", not " +

@@ -6,6 +6,10 @@
 // nested and multi-platform image indexes — to one image's manifest and
 // config. Writing stays with nlohmann in oci_json.cc. This is what
 // `ocipack tags|inspect|gc` (layout_ops.h), `--base` and verify stand on.
+// The image readers (find_tagged_entry, load_image) take a LayoutSource
+// (layout_source.h), so they read a layout tarball as well as a directory;
+// their path forms open the path with open_layout_source (a regular file is
+// a tarball). The other path forms read a layout directory.
 //
 // The readers accept what other tools write, not only what ocipack writes:
 // unknown fields are ignored, JSON null is read as "absent" (Go encodes nil
@@ -24,11 +28,11 @@
 #include "core/oci/config_reader.h"
 #include "core/oci/document_reader.h"
 #include "core/oci/layout_paths.h"
+#include "core/oci/layout_source.h"
 #include "core/oci/oci_json.h"
 #include "core/oci/platform.h"
 #include "core/util/digest.h"
 #include "core/util/open_beneath.h"
-#include "core/oci/oci_json.h"
 #include "core/util/result.h"
 
 namespace ocipack {
@@ -44,7 +48,8 @@ struct ImageRef {
 // too, so the split is decided by the file system first:
 //  1. Every split is a candidate — at each ':' (layout left of it, tag right
 //     of it) and the whole text (no tag). The candidates whose layout part is
-//     an existing directory holding an oci-layout file are the layouts the
+//     an existing directory holding an oci-layout file, or an existing
+//     regular file (a layout tarball, layout_source.h), are the layouts the
 //     text can mean. Exactly one: that split ("L:a/b" with L a layout →
 //     ("L", "a/b"); "/x:y/L:v1" with only /x:y/L a layout → ("/x:y/L",
 //     "v1")). More than one (say both "L" and "L:a" are layouts): an error
@@ -133,6 +138,13 @@ Result<Descriptor> find_tagged_descriptor(const std::vector<IndexEntry>& entries
 // The index.json entry whose ref.name is `tag` (an image manifest or an
 // image index), with load_image's errors for a missing or ambiguous tag.
 Result<Descriptor> find_tagged_entry(const std::string& layout_dir, const std::string& tag);
+Result<Descriptor> find_tagged_entry(const LayoutSource& source, const std::string& tag);
+
+// The index.json entries and image index blobs of any LayoutSource, as
+// read_index_entries and read_index_blob read a directory's.
+Result<std::vector<IndexEntry>> read_index_entries(const LayoutSource& source);
+Result<std::vector<Descriptor>> read_index_blob(const LayoutSource& source, const Descriptor& descriptor,
+                                                const std::string& what);
 
 struct LoadedImage {
   Descriptor manifest;      // the image manifest's descriptor: the index.json
@@ -160,6 +172,8 @@ struct LoadedImage {
 // several is an error naming the platforms there are. A tag naming an image
 // manifest directly must then be for that platform (its config says).
 Result<LoadedImage> load_image(const std::string& layout_dir, const std::string& tag,
+                               const std::optional<Platform>& platform = std::nullopt);
+Result<LoadedImage> load_image(const LayoutSource& source, const std::string& tag,
                                const std::optional<Platform>& platform = std::nullopt);
 
 // The bytes of the image's manifest, config and layer blobs.

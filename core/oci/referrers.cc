@@ -132,16 +132,20 @@ bool is_referrer_entry(const Descriptor& entry) {
 }
 
 Result<std::vector<Referrer>> list_referrers(const std::string& layout_dir, const std::optional<Digest>& subject) {
-  const std::string dir = trim_trailing_slashes(layout_dir);
-  OCIPACK_TRY_ASSIGN(const auto entries, read_index_entries(dir));
+  OCIPACK_TRY_ASSIGN(const auto source, open_layout_source(trim_trailing_slashes(layout_dir)));
+  return list_referrers(*source, subject);
+}
+
+Result<std::vector<Referrer>> list_referrers(const LayoutSource& source, const std::optional<Digest>& subject) {
+  OCIPACK_TRY_ASSIGN(const auto entries, read_index_entries(source));
   std::vector<Referrer> out;
   for (const auto& index_entry : entries) {
     if (!index_entry.descriptor) continue;  // not readable: tags and verify report it
     const Descriptor& entry = *index_entry.descriptor;
     if (!is_referrer_entry(entry) || !is_manifest_media_type(entry.media_type)) continue;
     const std::string what = "referrer " + entry.digest.str();
-    OCIPACK_TRY_ASSIGN(const std::string text, read_blob(dir, entry, what));
-    OCIPACK_TRY_ASSIGN(Manifest manifest, parse_manifest(text, "layout " + in_quotes(dir) + ": " + what));
+    OCIPACK_TRY_ASSIGN(const std::string text, source.read_document(entry, what));
+    OCIPACK_TRY_ASSIGN(Manifest manifest, parse_manifest(text, source.where() + ": " + what));
     if (!manifest.subject || (subject && manifest.subject->digest != *subject)) continue;
     Referrer referrer{entry, manifest.artifact_type.empty() ? entry.artifact_type : manifest.artifact_type,
                       *manifest.subject, {manifest.config}};

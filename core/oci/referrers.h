@@ -79,7 +79,10 @@ struct Referrer {
 // The referrer entries of the layout's index.json whose manifests read and
 // carry a subject, in index.json order; `subject` (when set) keeps only
 // those about that digest. An entry whose manifest cannot be read is an error.
+// The path form reads a layout directory or tarball (open_layout_source).
 Result<std::vector<Referrer>> list_referrers(const std::string& layout_dir,
+                                             const std::optional<Digest>& subject = std::nullopt);
+Result<std::vector<Referrer>> list_referrers(const LayoutSource& source,
                                              const std::optional<Digest>& subject = std::nullopt);
 
 // The referrers of a loaded image: those whose subject is its manifest or

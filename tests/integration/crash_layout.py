@@ -165,8 +165,12 @@ def run(mode, arg, signame, hot, layout, out, err, argv):
     """Starts argv (stdout/stderr to files), sends the signal when the
     condition holds, waits; prints STATUS SECONDS_AT_SIGNAL TEMP_BYTES_AT_SIGNAL
     (STATUS: the exit status, or sigN when killed by signal N; '-' for the
-    time/bytes when the build ended before the condition held)."""
-    sig = getattr(signal, 'SIG' + signame)
+    time/bytes when the build ended before the condition held). SIGNAME
+    may name two signals, "INT+TERM": both are sent at once, in that order
+    (two different signals are never merged into one, as two SIGINTs sent
+    together can be)."""
+    sigs = [getattr(signal, 'SIG' + name) for name in signame.split('+')]
+    sig = sigs[0]
     blobs = os.path.join(layout, 'blobs', 'sha256')
     def tmp_sizes():
         out = {}
@@ -229,7 +233,8 @@ def run(mode, arg, signame, hot, layout, out, err, argv):
                 pass
         if fire:
             sizes = tmp_sizes()
-            child.send_signal(sig)
+            for s in sigs:
+                child.send_signal(s)
             when, at_bytes = '%.3f' % (time.time() - start), str(max(sizes.values(), default=0))
             t_sig = time.time()
             break

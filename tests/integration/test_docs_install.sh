@@ -64,8 +64,10 @@ man -l "$man1/ocipack-build.1" >page 2>/dev/null
 check_contains "man ocipack-build: --tar-output with its help" page '^ +--tar-output TEXT$'
 check_contains "man ocipack-build: -o, --output" page '^ +-o, --output TEXT$'
 check_contains "man ocipack-build: a default shown" page '\(default: gzip\)'
-man -l "$man1/ocipack-diff.1" >page 2>/dev/null
+# The NOTES are filled and justified: compare their words, not their spacing.
+man -l "$man1/ocipack-diff.1" 2>/dev/null | tr '\n' ' ' | tr -s ' ' >page
 check_contains "man ocipack-diff: its own exit statuses" page 'diff: 0 the images hold the same files; 1 they differ; 2'
+check_contains "man ocipack-diff: the layout tarball note" page 'A layout tarball \(what build --tar-output writes'
 
 # --- completion scripts: installed = printed
 "$OCIPACK" completion bash >printed.bash

@@ -197,5 +197,52 @@ TEST(LayoutRefs, TagAndUntag) {
   EXPECT_NE(help->text.find("blobs stay until"), std::string::npos);
 }
 
+// A layout tarball: "oci-archive:FILE[:TAG]" (a new or an existing file),
+// or the plain path of an existing regular file, with the same :TAG split;
+// readers take it, writers refuse it as usage, naming it.
+TEST(LayoutRefs, LayoutTarballsInBothSpellings) {
+  TempDir tmp;
+  const std::string tar = tmp / "img.tar";
+  ocipack::testing::write_text(tar, "not read here");
+  auto ref = parse_layout_argument("inspect", "oci-archive:" + tar + ":v1");
+  ASSERT_TRUE(ref.ok()) << ref.error().message;
+  EXPECT_EQ(ref->layout_dir, tar);
+  EXPECT_EQ(ref->tag, "v1");
+  EXPECT_TRUE(ref->tarball);
+  ref = parse_layout_argument("inspect", tar + ":v1");
+  ASSERT_TRUE(ref.ok());
+  EXPECT_EQ(ref->layout_dir, tar);
+  EXPECT_EQ(ref->tag, "v1");
+  EXPECT_TRUE(ref->tarball);
+  ref = parse_layout_argument("inspect", tar);
+  ASSERT_TRUE(ref.ok());
+  EXPECT_FALSE(ref->tag.has_value());
+  EXPECT_TRUE(ref->tarball);
+  ref = parse_layout_argument("-o", "oci-archive:" + tmp / "new.tar");  // not there yet: still a tarball
+  ASSERT_TRUE(ref.ok());
+  EXPECT_TRUE(ref->tarball);
+  EXPECT_FALSE(parse_layout_argument("-o", tmp / "newdir:v1")->tarball);
+  expect_error(parse_layout_argument("inspect", "oci-archive:" + tmp.path()), {"oci-archive:", "is a directory"});
+
+  auto cl = parse({"inspect", "oci-archive:" + tar + ":v1"});
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->layout_dir, tar);
+  EXPECT_EQ(cl->tag, "v1");
+  EXPECT_TRUE(parse({"verify", tar}).ok());
+  EXPECT_TRUE(parse({"tags", tar}).ok());
+  EXPECT_TRUE(parse({"ls", tar + ":v1"}).ok());
+  EXPECT_TRUE(parse({"build", "/r", "-o", "/out", "--base", "oci-archive:" + tar + ":v1"}).ok());
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"tag", tar + ":v1", "v2"}, {"untag", tar + ":v1"}, {"gc", tar},
+        {"attach", tar + ":v1", "/sbom.json"}, {"build", "/r", "-o", tar},
+        {"build", "/r", "-o", "oci-archive:" + tmp / "new.tar"}, {"index", "/a", "-o", tar, "--tag", "t"}}) {
+    auto refused = parse(args);
+    ASSERT_FALSE(refused.ok()) << args[0];
+    EXPECT_EQ(refused.error().kind, ErrorKind::usage);
+    EXPECT_NE(refused.error().message.find("layout tarball"), std::string::npos) << refused.error().message;
+    EXPECT_NE(refused.error().message.find("use a layout directory"), std::string::npos) << refused.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace ocipack::cli

@@ -152,6 +152,52 @@ TEST(TempFile, MovedTempFileIsRemovedOnceByItsNewOwner) {
   EXPECT_TRUE(list_dir(dir.path()).empty());
 }
 
+// The registry a second Ctrl-C empties (remove_registered_temp_files): a live
+// TempFile is listed, a committed, destroyed or moved-from one is not, and
+// emptying it unlinks exactly the live temp files, leaving committed ones.
+TEST(TempFile, RegistryListsLiveTempFilesAndTheHandlerRemovesThem) {
+  TempDir dir;
+  const size_t before = registered_temp_file_count();
+  auto kept = TempFile::create(dir.path(), "blob");
+  auto committed = TempFile::create(dir.path(), "index.json");
+  ASSERT_TRUE(kept.ok() && committed.ok());
+  EXPECT_EQ(registered_temp_file_count(), before + 2);
+  ASSERT_TRUE(committed->commit(dir / "index.json").ok());
+  EXPECT_EQ(registered_temp_file_count(), before + 1);
+  {
+    TempFile moved(std::move(*kept));
+    EXPECT_EQ(registered_temp_file_count(), before + 1);  // listed once, by its new owner
+    auto gone = TempFile::create(dir.path(), "blob");
+    ASSERT_TRUE(gone.ok());
+    EXPECT_EQ(registered_temp_file_count(), before + 2);
+    EXPECT_EQ(remove_registered_temp_files(), before + 2);
+    EXPECT_FALSE(path_exists(moved.path()));
+    EXPECT_FALSE(path_exists(gone->path()));
+    EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{"index.json"});
+  }
+  EXPECT_EQ(registered_temp_file_count(), before);
+  EXPECT_EQ(remove_registered_temp_files(), 0u);
+}
+
+// More live temp files than slots: each still works and is removed by its
+// destructor; the registry frees its slots again.
+TEST(TempFile, RegistryFullStillCreatesAndCleansUp) {
+  TempDir dir;
+  const size_t before = registered_temp_file_count();
+  {
+    std::vector<TempFile> many;
+    for (int i = 0; i < 200; ++i) {
+      auto temp = TempFile::create(dir.path(), "blob");
+      ASSERT_TRUE(temp.ok());
+      many.push_back(std::move(*temp));
+    }
+    EXPECT_LE(registered_temp_file_count(), 200u);
+    EXPECT_GE(registered_temp_file_count(), 100u);
+  }
+  EXPECT_TRUE(list_dir(dir.path()).empty());
+  EXPECT_EQ(registered_temp_file_count(), before);
+}
+
 TEST(TempFile, TempFileInMissingDirectoryFailsNamingIt) {
   TempDir dir;
   auto temp = TempFile::create(dir / "missing", "blob");
