@@ -97,7 +97,8 @@ check_eq "bash: a subcommand from its start" "build" "$(complete_words ocipack b
 check_eq "bash: subcommands starting with 'i'" "index
 inspect" "$(complete_words ocipack i)"
 check_eq "bash: build's flags from --ta" "--tag
---tar-output" "$(complete_words ocipack build rootfs --ta)"
+--tar-output
+--tar-output-dir" "$(complete_words ocipack build rootfs --ta)"
 check_eq "bash: ls's flags" "--largest
 --layer" "$(complete_words ocipack ls L --la)"
 check_eq "bash: cache's subcommands" "prune
