@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """recipe_depends.py CMAKELISTS RECIPE
 
-Checks that the Yocto recipe (scripts/yocto/ocipack-native_git.bb) depends on
+Checks that the Yocto recipe (scripts/yocto/recipes-devtools/ocipack/ocipack-native_git.bb) depends on
 a recipe for every package the top-level CMakeLists.txt requires, so that
 do_configure cannot fail on a dependency added to CMake and forgotten in the
 recipe (issue 14, part 2). test_recipe_depends.sh runs it.

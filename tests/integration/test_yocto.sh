@@ -39,7 +39,7 @@
 # hostile paths); the chunk cache (OCIPACK_CACHE_DIR / OCIPACK_CACHE_REMOTE
 # → --cache / --cache-remote, none when empty, same image with and without
 # it, a remote that is down, an ocipack-native older than the cache);
-# scripts/yocto/oci-multiarch-ocipack.bbclass: its parse-time
+# scripts/yocto/classes/oci-multiarch-ocipack.bbclass: its parse-time
 # python against a stand-in datastore and do_create_multiarch_index on two
 # per-MACHINE images (arm64, arm/v7) built by the backend (platforms with
 # variant, verify, skopeo --all, the platform check, a missing image, hostile
@@ -1229,7 +1229,7 @@ check "$C: nothing in the path was executed" \
 # ============================================================================
 # 9. oci-multiarch-ocipack.bbclass: per-MACHINE images into one index
 # ============================================================================
-CLASS=$(cd "$TESTS_DIR/../.." && pwd)/scripts/yocto/oci-multiarch-ocipack.bbclass
+CLASS=$(cd "$TESTS_DIR/../.." && pwd)/scripts/yocto/classes/oci-multiarch-ocipack.bbclass
 MA_BODY=$(awk '/^do_create_multiarch_index\(\) \{$/ { inside = 1; next }
                inside && /^\}$/ { exit }
                inside { print }' "$CLASS")

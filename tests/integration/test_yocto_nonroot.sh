@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_yocto_nonroot.sh OCIPACK
 #
-# scripts/yocto/container-nonroot-user-ocipack.bbclass without bitbake
+# scripts/yocto/classes/container-nonroot-user-ocipack.bbclass without bitbake
 # (issue 14, part 4): meta-virtualization's container-nonroot-user adds the
 # user's home layer with `umoci raw add-layer`; this class swaps that
 # do_image_oci postfunc for ocipack_fix_oci_home_perms (`ocipack add-layer`).
@@ -37,7 +37,7 @@ if ! require_tool jq python3 tar sha256sum umoci; then
     skip "all checks" "missing tools: $MISSING_TOOLS"
     finish
 fi
-CLASS=$(cd "$TESTS_DIR/../../scripts/yocto" && pwd)/container-nonroot-user-ocipack.bbclass
+CLASS=$(cd "$TESTS_DIR/../../scripts/yocto/classes" && pwd)/container-nonroot-user-ocipack.bbclass
 SDE=1700000000
 cd "$TEST_TMP" || exit 1
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_yocto_recipe.sh OCIPACK
 #
-# The native recipe scripts/yocto/ocipack-native_git.bb without bitbake
+# The native recipe scripts/yocto/recipes-devtools/ocipack/ocipack-native_git.bb without bitbake
 # (issue 14, parts 1-3):
 #   - its DEPENDS and PACKAGECONFIG meet every find_package/pkg_check_modules
 #     of CMakeLists.txt (recipe_depends.py, whose CMake package -> recipe
@@ -14,14 +14,19 @@
 #     SRCREV) or with EXTERNALSRC it does not;
 #   - the licence: LICENSE = "Apache-2.0", LIC_FILES_CHKSUM's md5 is that of
 #     the project's LICENSE, no S = "${WORKDIR}/git" (fatal on OE-core master);
-#   - simdjson_3.13.0.bb pins its SRCREV (no AUTOREV: no network at parse).
+#   - simdjson_3.13.0.bb pins its SRCREV (no AUTOREV: no network at parse);
+#   - scripts/yocto is a layer as BitBake reads one: conf/layer.conf's BBFILES
+#     (and BBFILES_DYNAMIC for meta-intel) match every recipe and bbappend in
+#     it, each exactly once; the classes are under classes/ (where inherit
+#     looks); image-oci-ocipack.inc is at the layer's top, where the class's
+#     bare `include image-oci-ocipack.inc` finds it through BBPATH.
 # OCIPACK is accepted as every integration script's argument, not used.
 set -u
 source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
 
 top=$(cd "$TESTS_DIR/../.." && pwd)
-recipe=$top/scripts/yocto/ocipack-native_git.bb
+recipe=$top/scripts/yocto/recipes-devtools/ocipack/ocipack-native_git.bb
 checker=$TESTS_DIR/recipe_depends.py
 cd "$TEST_TMP" || exit 1
 
@@ -90,9 +95,37 @@ if grep -Eq '^S = "\$\{(WORKDIR|UNPACKDIR)\}/git"' "$recipe"; then
 else
     pass "no S = \${WORKDIR}/git"
 fi
-if grep -q AUTOREV "$top/scripts/yocto/simdjson_3.13.0.bb" || ! grep -Eq '^SRCREV = "[0-9a-f]{40}"$' "$top/scripts/yocto/simdjson_3.13.0.bb"; then
-    fail "simdjson recipe pins SRCREV" "$(grep SRCREV "$top/scripts/yocto/simdjson_3.13.0.bb")"
+if grep -q AUTOREV "$top/scripts/yocto/recipes-support/simdjson/simdjson_3.13.0.bb" || ! grep -Eq '^SRCREV = "[0-9a-f]{40}"$' "$top/scripts/yocto/recipes-support/simdjson/simdjson_3.13.0.bb"; then
+    fail "simdjson recipe pins SRCREV" "$(grep SRCREV "$top/scripts/yocto/recipes-support/simdjson/simdjson_3.13.0.bb")"
 else
     pass "simdjson recipe pins SRCREV"
 fi
+# The layer: what BitBake's BBFILES globs take, against what is there.
+layer=$top/scripts/yocto
+check "conf/layer.conf exists" test -f "$layer/conf/layer.conf"
+python3 - "$layer" >layer.out 2>&1 <<'PY'
+import glob, os, re, sys
+layer = sys.argv[1]
+conf = open(os.path.join(layer, "conf/layer.conf")).read()
+def values(name):
+    return [v for m in re.finditer(r'^%s \+= "([^"]*)"' % name, conf, re.M) for v in m.group(1).split()]
+globs = [g.replace("${LAYERDIR}", layer) for g in values("BBFILES")]
+dynamic = [g.split(":", 1)[1].replace("${LAYERDIR}", layer) for g in values("BBFILES_DYNAMIC")]
+taken = {}
+for g in globs + dynamic:
+    for f in glob.glob(g):
+        taken[f] = taken.get(f, 0) + 1
+present = [os.path.join(d, f) for d, _, fs in os.walk(layer) for f in fs if f.endswith((".bb", ".bbappend"))]
+for f in sorted(present):
+    n = taken.get(f, 0)
+    print("%s %s" % ("ok" if n == 1 else "WRONG(%d)" % n, os.path.relpath(f, layer)))
+print(("ok" if re.search(r'^BBPATH \.= ":\$\{LAYERDIR\}"$', conf, re.M) else "WRONG") + " BBPATH")
+for f in glob.glob(os.path.join(layer, "**/*.bbclass"), recursive=True):
+    print("%s %s" % ("ok" if os.path.dirname(f) == os.path.join(layer, "classes") else "WRONG", os.path.relpath(f, layer)))
+PY
+sed 's/^/  /' layer.out
+check_eq "every recipe/bbappend taken once by BBFILES, BBPATH set, classes in classes/" "" "$(grep -v '^ok ' layer.out)"
+check "a layer with recipes and classes was read" test "$(grep -c '^ok ' layer.out)" -ge 7
+check "image-oci-ocipack.inc at the layer's top" test -f "$layer/image-oci-ocipack.inc"
+check_contains "the isa-l bbappend only with meta-intel" "$layer/conf/layer.conf" '^BBFILES_DYNAMIC \+= "intel:'
 finish
