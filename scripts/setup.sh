@@ -18,6 +18,8 @@ packages=(
   jq attr python3 libdeflate-tools bzip2 xz-utils zstd fakeroot
   # the installed man pages and completions (test_docs_install.sh reads them with man, checks zsh syntax)
   man-db zsh
+  # the terminal tests drive ocipack in a private tmux server and record TERM=dumb with script(1)
+  tmux bsdutils
   # the zstd:chunked checker (tests/tools/zstd_chunked_check), built offline from Debian's Go tree
   golang-go golang-github-containers-storage-dev golang-github-vbatts-tar-split-dev
   golang-github-klauspost-compress-dev golang-github-ulikunitz-xz-dev
