@@ -1,12 +1,11 @@
 // Implementation of the command line's layout references (layout_refs.h).
 #include "cli/layout_refs.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 
 #include "core/oci/layout_reader.h"
 #include "core/oci/layout_source.h"
+#include "core/util/file_io.h"
 #include "core/util/path.h"
 #include "core/util/text.h"
 
@@ -19,11 +18,6 @@ constexpr std::string_view k_archive_transport = "oci-archive:";
 // "NAME:TAG/MORE" naming no layout: a tag holding '/' or a relative
 // directory whose name holds ':' — "img:../x", "img:a/b". Refused: a tag in
 // a reference holds no '/', and such a directory is written "img:a/b/".
-bool is_directory(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 bool tag_with_slash(std::string_view body) {
   const size_t colon = body.find(':');
   const size_t last_slash = body.rfind('/');

@@ -51,13 +51,12 @@ bool exists_no_follow(const std::string& path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
 }
-bool is_directory(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-bool is_regular(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+
+// A tag as the class puts it in file names: ':' is valid in a tag but not
+// wanted in a file name, so it becomes '_'.
+std::string tag_in_file_name(std::string tag) {
+  std::replace(tag.begin(), tag.end(), ':', '_');
+  return tag;
 }
 
 std::string canonical(const std::string& path) {
@@ -190,13 +189,13 @@ Result<std::vector<std::string>> yocto_package_files(const std::string& pkgdata_
   std::string runtime = pkgdata_dir + "/runtime/" + package;
   std::string pkg = package;
   const std::string reverse = pkgdata_dir + "/runtime-reverse/" + package;
-  if (!is_regular(runtime) && exists_no_follow(reverse)) {
+  if (!is_regular_file(runtime) && exists_no_follow(reverse)) {
     runtime = reverse;
     std::error_code error;
     const auto target = std::filesystem::read_symlink(reverse, error);
     if (!error) pkg = target.filename().string();
   }
-  if (pkgdata_dir.empty() || !is_regular(runtime))
+  if (pkgdata_dir.empty() || !is_regular_file(runtime))
     return fail("layer '" + layer + "': no pkgdata for package '" + package + "' in " + pkgdata_dir + "/runtime");
   std::vector<std::string> files;
   OCIPACK_TRY_ASSIGN(const std::string runtime_text, read_file(runtime));
@@ -214,7 +213,7 @@ Result<std::vector<std::string>> yocto_package_files(const std::string& pkgdata_
   } else {
     const std::string extended = pkgdata_dir + "/extended/" + pkg + ".json";
     for (const std::string& candidate : {extended + ".zstd", extended + ".gz", extended}) {
-      if (!is_regular(candidate)) continue;
+      if (!is_regular_file(candidate)) continue;
       OCIPACK_TRY_ASSIGN(const std::string json, read_decoded(candidate));
       OCIPACK_TRY(add_files_info(json, true, candidate, files));
       break;
@@ -430,13 +429,12 @@ Result<std::string> base_image(const YoctoVars& vars, YoctoBuild& build) {
     return fail("OCI_BASE_IMAGE '" + base +
                 "' looks like a registry reference; fetch it with a container-bundle recipe and name that recipe");
   } else {
-    std::string tag_fs = tag;
-    std::replace(tag_fs.begin(), tag_fs.end(), ':', '_');
+    const std::string tag_fs = tag_in_file_name(tag);
     const std::string deploy = vars.get("DEPLOY_DIR_IMAGE");
     dir = deploy + "/" + base + "-" + tag_fs + "-oci";
     if (!is_directory(dir)) dir = deploy + "/" + base + "-oci";
   }
-  if (!is_regular(dir + "/index.json"))
+  if (!is_regular_file(dir + "/index.json"))
     return fail("base image '" + base + "' not found (no OCI layout at " + dir + ")");
   dir = canonical(dir);
   build.notes.push_back("base image " + dir + ":" + tag);
@@ -461,11 +459,11 @@ Status outputs_and_codec(const YoctoVars& vars, const std::string& layout, Yocto
   } else if (sbom_word == "auto" || sbom_word == "1" || sbom_word == "yes" || sbom_word == "on" ||
              sbom_word == "true") {
     const std::string automatic = vars.get("OCI_IMAGE_SBOM_AUTO");
-    if (is_regular(automatic)) attach = automatic;
+    if (is_regular_file(automatic)) attach = automatic;
     else
       build.notes.push_back("no SPDX document at " + automatic + " (is create-spdx inherited?): no SBOM attached");
   } else if (sbom.front() == '/') {
-    if (!is_regular(sbom)) return fail("OCI_IMAGE_SBOM: no such file: " + sbom);
+    if (!is_regular_file(sbom)) return fail("OCI_IMAGE_SBOM: no such file: " + sbom);
     attach = sbom;
   } else {
     return fail("OCI_IMAGE_SBOM must be auto, off or an absolute path, not '" + sbom + "'");
@@ -504,8 +502,7 @@ Result<YoctoBuild> map_yocto_vars(const YoctoVars& vars, const YoctoHost& host) 
   const std::string deploy = vars.get("IMGDEPLOYDIR");
   const std::string image_name = vars.get("IMAGE_NAME") + vars.get("IMAGE_NAME_SUFFIX") + "-oci";
   const std::string layout = deploy + "/" + image_name;
-  std::string tag_fs = tag;  // ':' is valid in a tag but not wanted in file names
-  std::replace(tag_fs.begin(), tag_fs.end(), ':', '_');
+  const std::string tag_fs = tag_in_file_name(tag);
   const std::string link_name = vars.get("IMAGE_BASENAME") + "-" + tag_fs + "-oci";
   const bool tarballs = is_true(vars.get("OCI_IMAGE_TAR_OUTPUT"));
   build.remove_first = {layout, layout + ".tar", layout + "-dir.tar"};

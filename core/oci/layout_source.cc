@@ -159,8 +159,7 @@ Result<std::unique_ptr<LayoutSource>> open_layout_tarball(const std::string& pat
 }
 
 bool is_layout_tarball_path(const std::string& path) {
-  struct stat st {};
-  return !path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  return !path.empty() && is_regular_file(path);
 }
 
 Result<std::unique_ptr<LayoutSource>> open_layout_source(const std::string& path) {

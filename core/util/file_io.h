@@ -35,6 +35,11 @@ Status write_all(int fd, std::string_view data, const std::string& what);
 // later has little left to wait for. A hint: failures are ignored.
 void start_writeback(int fd, uint64_t offset, uint64_t length);
 
+// Whether `path` is (following symlinks) a directory / a regular file; false
+// when it cannot be stat'ed.
+bool is_directory(const std::string& path);
+bool is_regular_file(const std::string& path);
+
 // Reads a whole (small) file.
 Result<std::string> read_file(const std::string& path);
 
