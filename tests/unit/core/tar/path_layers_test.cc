@@ -128,6 +128,30 @@ TEST_F(PathLayersTest, HardLinksStayLinksWithinALayerAndAreWholeAcrossLayers) {
   EXPECT_EQ(rest[6].entry.link_target, "usr/bin/busybox");
 }
 
+// A rootfs made to attack the claims: a symlink to a directory outside the
+// rootfs, claimed recursively and through a path below it. The claim takes
+// the symlink itself (an entry, never followed); nothing of the outside
+// directory is in any layer, and the path below it is reported missing.
+TEST_F(PathLayersTest, ClaimsNeverFollowASymlinkOutOfTheRootfs) {
+  make_dirs(dir.path() + "/outside");
+  write_text(dir.path() + "/outside/secret", "secret\n");
+  ASSERT_EQ(::symlink((dir.path() + "/outside").c_str(), (root + "/escape").c_str()), 0);
+  PathLayersPlan plan;
+  plan.rootfs = root;
+  plan.remainder = false;
+  plan.layers.push_back({"link", {claim({"escape"}, true)}, {}, ""});
+  plan.layers.push_back({"below", {claim({"escape/secret"}, true, "escape/secret missing")}, {}, "below is empty"});
+  auto planned = plan_path_layers(plan, WalkOptions{}, 0);
+  ASSERT_TRUE(planned.ok()) << planned.error().message;
+  ASSERT_EQ(planned->layers.size(), 1u);
+  ASSERT_EQ(planned->layers[0].items.size(), 1u);
+  EXPECT_EQ(planned->layers[0].items[0].entry.path, "escape");
+  EXPECT_EQ(planned->layers[0].items[0].entry.type, EntryType::symlink);
+  EXPECT_NE(std::find(planned->warnings.begin(), planned->warnings.end(), "escape/secret missing"),
+            planned->warnings.end());
+  EXPECT_NE(std::find(planned->warnings.begin(), planned->warnings.end(), "below is empty"), planned->warnings.end());
+}
+
 TEST_F(PathLayersTest, HostCopiesAreRootOwnedAndHideTheRootfsVersion) {
   const std::string host = dir.path() + "/host";
   make_dirs(host + "/tree/inner");
