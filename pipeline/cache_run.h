@@ -35,6 +35,10 @@ class CacheRun {
   // (the chunk's layer's, updated atomically).
   Status compress(Compressor& compressor, Chunk& chunk, CacheCounters& counters);
 
+  // The identity chunk keys are made with (the diff_id stage hashes them:
+  // UncompressedHasher), or empty when this format bypasses the cache.
+  std::string key_identity() const { return m_use ? m_use->identity : std::string(); }
+
   // After the run: records the build's totals in the store, prunes it if
   // this run stored entries, and returns the run's warnings.
   std::vector<std::string> finish(const CacheCounters& totals);

@@ -1,18 +1,18 @@
 // Chunk: the unit of work flowing through the pipeline — a slice of the tar
 // stream and, after compression, the bytes its layer format made of it. Buffers are allocated once
 // per Chunk and reused through ChunkPool, so steady state does no allocation.
-// A Chunk is owned by exactly one stage at a time (the graph hands the pointer
-// along), except between the broadcast and the join, where the compress path
-// and the diff_id path only read `data` and only the compress path writes
-// `compressed`.
+// A Chunk is owned by exactly one stage at a time: the graph hands the
+// pointer along one chain of stages (produce, hash, compress, write).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
+#include "core/cache/cache_entry.h"
 #include "core/layer/layer_format.h"
 
 namespace ocipack {
@@ -40,6 +40,12 @@ struct Chunk {
   std::vector<size_t> frame_ends;
   std::vector<StreamEntry> entries;
   std::vector<size_t> compressed_frame_sizes;
+
+  // With a chunk cache: the chunk's key (chunk_cache_key), computed by the
+  // diff_id stage beside the diff_id (UncompressedHasher::add_keyed), so the
+  // compress stage that reads it never hashes the bytes again. Set for
+  // every chunk of a run whose cache keys chunks, reset otherwise.
+  std::optional<ChunkKey> cache_key;
 
   std::unique_ptr<std::byte[]> compressed;
   size_t compressed_capacity = 0;

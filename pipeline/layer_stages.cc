@@ -29,9 +29,17 @@ Result<bool> produce_chunk(TarChunker& chunker, StreamWindow& history, Chunk& ch
 }
 
 void UncompressedHasher::add(const StreamPiece& piece) {
-  m_hash.update(piece.bytes);
+  m_hash.update_first(piece.bytes);
   m_framing.observe(piece);
   m_size += piece.bytes.size();
+}
+
+ChunkKey UncompressedHasher::add_keyed(const StreamPiece& piece) {
+  m_hash.update_second(chunk_cache_key_prefix(m_key_identity, piece.frame_ends, piece.bytes.size()));
+  m_hash.update_both(piece.bytes);
+  m_framing.observe(piece);
+  m_size += piece.bytes.size();
+  return {m_hash.finish_second()};
 }
 
 namespace {
@@ -87,9 +95,10 @@ bool take_entry(const CacheEntryView& entry, Chunk& chunk) {
   return true;
 }
 
-// Stores the encoded entry in worker.entry locally; a failure is the outcome's.
-void store_entry(const ChunkCacheUse& cache, const ChunkKey& key, const CacheWorker& worker, CacheOutcome& outcome) {
-  if (Status stored = cache.local.store(key, worker.entry); !stored) {
+// Stores an encoded entry locally; a failure is the outcome's.
+void store_entry(const ChunkCacheUse& cache, const ChunkKey& key, std::span<const std::span<const std::byte>> entry,
+                 CacheOutcome& outcome) {
+  if (Status stored = cache.local.store(key, entry); !stored) {
     outcome.store_problem = stored.error().message;
     outcome.store_blocked = stored.error().kind == ErrorKind::corrupt;
   }
@@ -131,7 +140,8 @@ bool reuse_entry(const ChunkCacheUse& cache, CacheWorker& worker, CacheSwitches 
   }
   outcome.origin = ChunkOrigin::remote;
   outcome.saved_nanoseconds = decoded->compress_nanoseconds;
-  if (switches.store) store_entry(cache, key, worker, outcome);
+  const std::span<const std::byte> whole[] = {worker.entry};
+  if (switches.store) store_entry(cache, key, whole, outcome);
   return true;
 }
 
@@ -139,7 +149,7 @@ bool reuse_entry(const ChunkCacheUse& cache, CacheWorker& worker, CacheSwitches 
 
 Result<CacheOutcome> compress_with_cache(Compressor& compressor, const ChunkCacheUse& cache, CacheWorker& worker,
                                          CacheSwitches switches, Chunk& chunk) {
-  const ChunkKey key = chunk_cache_key(cache.identity, chunk.frame_ends, chunk.bytes());
+  const ChunkKey key = chunk.cache_key ? *chunk.cache_key : chunk_cache_key(cache.identity, chunk.frame_ends, chunk.bytes());
   CacheOutcome outcome;
   if (reuse_entry(cache, worker, switches, key, chunk, outcome)) return outcome;
   const uint64_t started = monotonic_ns();
@@ -147,12 +157,20 @@ Result<CacheOutcome> compress_with_cache(Compressor& compressor, const ChunkCach
   const uint64_t nanoseconds = monotonic_ns() - started;
   const std::span<const size_t> frames =
       chunk.frame_ends.empty() ? std::span<const size_t>{} : std::span<const size_t>(chunk.compressed_frame_sizes);
-  encode_cache_entry(key, frames, nanoseconds, chunk.compressed_bytes(), worker.entry);
-  if (switches.store) store_entry(cache, key, worker, outcome);
-  if (switches.remote && switches.remote_put && worker.remote && outcome.remote_problem.empty()) {
-    const RemoteReply reply = worker.remote->put(cache_entry_path(key), worker.entry);
-    if (reply.outcome != RemoteOutcome::hit) outcome.remote_put_problem = reply.problem;
+  const bool put = switches.remote && switches.remote_put && worker.remote && outcome.remote_problem.empty();
+  if (!put) {
+    // Local only: written straight from the chunk's buffer (writev), no copy.
+    if (switches.store) {
+      encode_cache_entry_parts(key, frames, nanoseconds, chunk.compressed_bytes(), worker.entry_parts);
+      store_entry(cache, key, worker.entry_parts.parts(), outcome);
+    }
+    return outcome;
   }
+  encode_cache_entry(key, frames, nanoseconds, chunk.compressed_bytes(), worker.entry);
+  const std::span<const std::byte> whole[] = {worker.entry};
+  if (switches.store) store_entry(cache, key, whole, outcome);
+  const RemoteReply reply = worker.remote->put(cache_entry_path(key), worker.entry);
+  if (reply.outcome != RemoteOutcome::hit) outcome.remote_put_problem = reply.problem;
   return outcome;
 }
 

@@ -5,6 +5,8 @@
 //                         history the layer format asks for;
 //   UncompressedHasher  — the diff_id (SHA-256 of the tar stream) and what
 //                         the format observes of that stream (CRC-32);
+//                         with a chunk cache, each chunk's cache key too,
+//                         hashed beside the diff_id (Sha256Pair);
 //   compress_chunk      — one chunk through the format's compressor (one
 //                         output per frame when the chunk has several);
 //   compress_with_cache — the same, but a chunk compressed before (same
@@ -29,6 +31,7 @@
 #include "core/util/digest.h"
 #include "core/util/result.h"
 #include "core/util/sha256.h"
+#include "core/util/sha256_pair.h"
 #include "pipeline/chunk.h"
 #include "pipeline/chunker.h"
 
@@ -59,14 +62,23 @@ Result<bool> produce_chunk(TarChunker& chunker, StreamWindow& history, Chunk& ch
 // or a table of contents).
 class UncompressedHasher {
  public:
-  explicit UncompressedHasher(BlobFraming& framing) : m_framing(framing) {}
+  // `key_identity`: the format's cache identity when chunks get cache keys
+  // (a run with a chunk cache), else empty.
+  explicit UncompressedHasher(BlobFraming& framing, std::string key_identity = {})
+      : m_framing(framing), m_key_identity(std::move(key_identity)) {}
   void add(const StreamPiece& piece);
+  // add(), and the chunk's cache key — chunk_cache_key(key identity, frame
+  // ends, bytes) — hashed in the same pass over the bytes (the two SHA-256
+  // streams interleaved where the CPU has SHA-NI). Needs a key identity.
+  ChunkKey add_keyed(const StreamPiece& piece);
+  bool keys_chunks() const { return !m_key_identity.empty(); }
   uint64_t size() const { return m_size; }
-  Digest finish() { return m_hash.finish(); }
+  Digest finish() { return m_hash.finish_first(); }
 
  private:
   BlobFraming& m_framing;
-  Sha256 m_hash;
+  std::string m_key_identity;
+  Sha256Pair m_hash;  // first: the diff_id; second: the current chunk's key
   uint64_t m_size = 0;
 };
 
@@ -91,7 +103,8 @@ struct ChunkCacheUse {
 // One worker thread's cache state: its entry buffer (reused) and its
 // connection to the remote, if there is one.
 struct CacheWorker {
-  std::vector<std::byte> entry;
+  std::vector<std::byte> entry;        // an entry read, or encoded whole for a PUT
+  EncodedEntryParts entry_parts;       // an entry encoded for a local store only
   std::unique_ptr<RemoteCache> remote;
 };
 
@@ -117,8 +130,9 @@ struct CacheOutcome {
   std::string remote_put_problem;  // a PUT failed: stop storing there
 };
 
-// Compress stage with a cache: the chunk's key (chunk_cache_key over the
-// identity, frame ends and bytes); a valid local entry, else a valid
+// Compress stage with a cache: the chunk's key (chunk.cache_key, set by the
+// diff_id stage; computed here — chunk_cache_key over the identity, frame
+// ends and bytes — when it is not set); a valid local entry, else a valid
 // remote entry — one whose every frame decodes to the chunk
 // (check_entry_payload): the remote is not ours to trust — (then also
 // stored locally), fills chunk.compressed (and its
@@ -147,6 +161,6 @@ class BlobSink {
   uint64_t m_written_back = 0;  // bytes whose writeback was started
 };
 
-inline constexpr uint64_t k_writeback_bytes = uint64_t{8} << 20;
+inline constexpr uint64_t k_writeback_bytes = uint64_t{1} << 20;
 
 }  // namespace ocipack

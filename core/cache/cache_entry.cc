@@ -1,5 +1,5 @@
 // Keys and the entry encoding of the chunk cache (cache_entry.h). The
-// encoding is fixed-width little-endian with a trailing SHA-256, so a reader
+// encoding is fixed-width little-endian with a trailing CRC-64, so a reader
 // checks an entry completely before trusting one byte of it.
 #include "core/cache/cache_entry.h"
 
@@ -35,19 +35,23 @@ uint64_t checksum_of(std::span<const std::byte> bytes) { return crc64_iso(0, byt
 
 }  // namespace
 
-ChunkKey chunk_cache_key(std::string_view format_identity, std::span<const size_t> frame_ends,
-                         std::span<const std::byte> bytes) {
-  Sha256 hash;
+std::vector<std::byte> chunk_cache_key_prefix(std::string_view format_identity, std::span<const size_t> frame_ends,
+                                              size_t size) {
   // Each part is length-prefixed, so no two (identity, frames, bytes) share a preimage.
   std::vector<std::byte> prefix;
   put_u64(prefix, format_identity.size());
-  hash.update(prefix);
-  hash.update(format_identity);
-  prefix.clear();
+  const auto identity = std::as_bytes(std::span(format_identity.data(), format_identity.size()));
+  prefix.insert(prefix.end(), identity.begin(), identity.end());
   put_u64(prefix, frame_ends.size());
   for (size_t end : frame_ends) put_u64(prefix, end);
-  put_u64(prefix, bytes.size());
-  hash.update(prefix);
+  put_u64(prefix, size);
+  return prefix;
+}
+
+ChunkKey chunk_cache_key(std::string_view format_identity, std::span<const size_t> frame_ends,
+                         std::span<const std::byte> bytes) {
+  Sha256 hash;
+  hash.update(chunk_cache_key_prefix(format_identity, frame_ends, bytes.size()));
   hash.update(bytes);
   return {hash.finish()};
 }
@@ -57,19 +61,29 @@ std::string cache_entry_path(const ChunkKey& key) {
   return "chunks/" + hex.substr(0, 2) + "/" + hex;
 }
 
+void encode_cache_entry_parts(const ChunkKey& key, std::span<const size_t> frame_sizes, uint64_t compress_nanoseconds,
+                              std::span<const std::byte> payload, EncodedEntryParts& out) {
+  std::vector<std::byte>& head = out.head;
+  head.clear();
+  const auto magic = std::as_bytes(std::span(k_magic.data(), k_magic.size()));
+  head.insert(head.end(), magic.begin(), magic.end());
+  for (uint8_t b : key.digest.bytes()) head.push_back(static_cast<std::byte>(b));
+  put_u64(head, compress_nanoseconds);
+  put_u32(head, static_cast<uint32_t>(frame_sizes.size()));
+  for (size_t size : frame_sizes) put_u64(head, size);
+  put_u64(head, payload.size());
+  out.payload = payload;
+  const uint64_t checksum = crc64_iso(checksum_of(head), payload);
+  for (size_t i = 0; i < 8; ++i) out.checksum[i] = static_cast<std::byte>(checksum >> (8 * i));
+}
+
 void encode_cache_entry(const ChunkKey& key, std::span<const size_t> frame_sizes, uint64_t compress_nanoseconds,
                         std::span<const std::byte> payload, std::vector<std::byte>& out) {
+  EncodedEntryParts parts;
+  encode_cache_entry_parts(key, frame_sizes, compress_nanoseconds, payload, parts);
   out.clear();
-  out.reserve(k_fixed_header + 8 * frame_sizes.size() + 8 + payload.size() + k_checksum_size);
-  const auto magic = std::as_bytes(std::span(k_magic.data(), k_magic.size()));
-  out.insert(out.end(), magic.begin(), magic.end());
-  for (uint8_t b : key.digest.bytes()) out.push_back(static_cast<std::byte>(b));
-  put_u64(out, compress_nanoseconds);
-  put_u32(out, static_cast<uint32_t>(frame_sizes.size()));
-  for (size_t size : frame_sizes) put_u64(out, size);
-  put_u64(out, payload.size());
-  out.insert(out.end(), payload.begin(), payload.end());
-  put_u64(out, checksum_of(out));
+  out.reserve(parts.head.size() + payload.size() + k_checksum_size);
+  for (std::span<const std::byte> part : parts.parts()) out.insert(out.end(), part.begin(), part.end());
 }
 
 Result<CacheEntryView> decode_cache_entry(std::span<const std::byte> entry, const ChunkKey& expected) {

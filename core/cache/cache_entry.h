@@ -18,6 +18,7 @@
 // because a warm build reads every entry, and SHA-256 already bounds it.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -38,6 +39,13 @@ struct ChunkKey {
 ChunkKey chunk_cache_key(std::string_view format_identity, std::span<const size_t> frame_ends,
                          std::span<const std::byte> bytes);
 
+// What the key hashes before the chunk's bytes (the identity and the frame
+// ends, each length-prefixed, and the chunk's size): chunk_cache_key is
+// SHA-256(prefix || bytes), so a stage that hashes the bytes anyway can
+// hash the key beside them (pipeline/layer_stages.h: UncompressedHasher).
+std::vector<std::byte> chunk_cache_key_prefix(std::string_view format_identity, std::span<const size_t> frame_ends,
+                                              size_t size);
+
 // "chunks/ab/<64 hex>": where the entry of `key` lives, below a local
 // cache directory and below a remote's URL alike.
 std::string cache_entry_path(const ChunkKey& key);
@@ -54,7 +62,19 @@ struct CacheEntryView {
   std::span<const std::byte> payload;
 };
 
-// Encodes an entry into `out` (replacing its contents).
+// An encoded entry as three parts, so a caller can write it (writev)
+// without copying the payload: head (magic .. payload size), the payload
+// (the caller's bytes, not copied) and the checksum.
+struct EncodedEntryParts {
+  std::vector<std::byte> head;
+  std::span<const std::byte> payload;
+  std::array<std::byte, 8> checksum{};
+  std::array<std::span<const std::byte>, 3> parts() const { return {head, payload, checksum}; }
+};
+void encode_cache_entry_parts(const ChunkKey& key, std::span<const size_t> frame_sizes, uint64_t compress_nanoseconds,
+                              std::span<const std::byte> payload, EncodedEntryParts& out);
+
+// Encodes an entry into `out` (replacing its contents): the parts above, joined.
 void encode_cache_entry(const ChunkKey& key, std::span<const size_t> frame_sizes, uint64_t compress_nanoseconds,
                         std::span<const std::byte> payload, std::vector<std::byte>& out);
 

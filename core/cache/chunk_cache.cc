@@ -83,8 +83,9 @@ std::string random_suffix() {
 // failure: a failed create is `cannot_create` + errno, a failed rename
 // whatever `rename_failed(errno)` makes of it.
 template <typename RenameError>
-Status replace_in(int dir_fd, const std::string& stem, const std::string& name, std::span<const std::byte> bytes,
-                  const std::string& cannot_create, const std::string& shown_dir, RenameError rename_failed) {
+Status replace_in(int dir_fd, const std::string& stem, const std::string& name,
+                  std::span<const std::span<const std::byte>> bytes, const std::string& cannot_create,
+                  const std::string& shown_dir, RenameError rename_failed) {
   const std::string temp = std::string(k_temp_prefix) + stem + "-" + random_suffix();
   UniqueFd out(::openat(dir_fd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!out.valid()) return cache_io_error(cannot_create, errno);
@@ -212,7 +213,7 @@ CacheLookup ChunkCacheDir::lookup(const ChunkKey& key, std::vector<std::byte>& b
   return CacheLookup::hit;
 }
 
-Status ChunkCacheDir::store(const ChunkKey& key, std::span<const std::byte> encoded_entry) const {
+Status ChunkCacheDir::store(const ChunkKey& key, std::span<const std::span<const std::byte>> encoded_entry) const {
   const std::string path = cache_entry_path(key);
   const std::string shard = path.substr(0, path.rfind('/'));
   const std::string name = path.substr(path.rfind('/') + 1);
@@ -274,7 +275,8 @@ Status ChunkCacheDir::record_build(const CacheBuildRecord& record) const {
   std::string kept;
   for (size_t i = first; i < lines.size(); ++i) kept += lines[i] + "\n";
   const std::string shorten = "cannot shorten " + m_dir + "/" + k_builds_log;
-  return replace_in(m_fd.get(), "builds", k_builds_log, std::as_bytes(std::span(kept.data(), kept.size())), shorten,
+  const std::span<const std::byte> parts[] = {std::as_bytes(std::span(kept.data(), kept.size()))};
+  return replace_in(m_fd.get(), "builds", k_builds_log, parts, shorten,
                     m_dir, [&](int err) { return cache_io_error(shorten, err); });
 }
 

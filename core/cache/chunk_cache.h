@@ -66,7 +66,13 @@ class ChunkCacheDir {
   // and rename. An error leaves no partial entry behind: kind io when the
   // cache cannot take entries (a full disk, no permission), kind corrupt
   // when only this entry's place is blocked (a directory in it).
-  Status store(const ChunkKey& key, std::span<const std::byte> encoded_entry) const;
+  Status store(const ChunkKey& key, std::span<const std::byte> encoded_entry) const {
+    const std::span<const std::byte> parts[] = {encoded_entry};
+    return store(key, parts);
+  }
+  // The same, for an entry in parts written one after the other
+  // (EncodedEntryParts::parts(): the payload is not copied).
+  Status store(const ChunkKey& key, std::span<const std::span<const std::byte>> encoded_parts) const;
 
   Result<CacheUsage> usage() const;
   // Removes least-recently-used entries until the store holds at most

@@ -5,6 +5,8 @@
 
 #include <array>
 
+#include "core/util/vector_state.h"
+
 #ifdef OCIPACK_HAVE_ISAL
 #include <isa-l/crc64.h>
 #endif
@@ -42,7 +44,9 @@ uint64_t crc64_iso_table(uint64_t crc, std::span<const std::byte> bytes) {
 uint64_t crc64_iso(uint64_t crc, std::span<const std::byte> data) {
 #ifdef OCIPACK_HAVE_ISAL
   // Same convention as Go's (and crc64_iso_table's): inverted in and out.
-  return crc64_iso_refl(crc, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  const uint64_t result = crc64_iso_refl(crc, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  clear_upper_vector_state();  // ISA-L's AVX-512 CRC leaves the upper vector state dirty
+  return result;
 #else
   return crc64_iso_table(crc, data);
 #endif

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,6 +45,38 @@ Status write_all(int fd, std::span<const std::byte> data, const std::string& wha
 
 Status write_all(int fd, std::string_view data, const std::string& what) {
   return write_all(fd, std::as_bytes(std::span(data.data(), data.size())), what);
+}
+
+Status write_all(int fd, std::span<const std::span<const std::byte>> parts, const std::string& what) {
+  constexpr size_t k_max_parts = 8;
+  if (parts.size() > k_max_parts) {
+    for (std::span<const std::byte> part : parts) OCIPACK_TRY(write_all(fd, part, what));
+    return ok_status();
+  }
+  struct iovec iov[k_max_parts];
+  size_t count = 0;
+  for (std::span<const std::byte> part : parts)
+    if (!part.empty()) iov[count++] = {const_cast<std::byte*>(part.data()), part.size()};
+  struct iovec* next = iov;
+  while (count > 0) {
+    const ssize_t n = ::writev(fd, next, static_cast<int>(count));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("cannot write " + what + ": " + errno_text(errno));
+    }
+    // Skip what was written: whole buffers, then into the first one left.
+    size_t done = static_cast<size_t>(n);
+    while (count > 0 && done >= next->iov_len) {
+      done -= next->iov_len;
+      ++next;
+      --count;
+    }
+    if (count > 0) {
+      next->iov_base = static_cast<std::byte*>(next->iov_base) + done;
+      next->iov_len -= done;
+    }
+  }
+  return ok_status();
 }
 
 void start_writeback(int fd, uint64_t offset, uint64_t length) {

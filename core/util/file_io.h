@@ -29,6 +29,9 @@ std::string errno_text(int err);
 // write() until all bytes are written; EINTR-safe. `what` names the file.
 Status write_all(int fd, std::span<const std::byte> data, const std::string& what);
 Status write_all(int fd, std::string_view data, const std::string& what);
+// The same for several buffers written one after the other (writev: no
+// copy into one buffer first).
+Status write_all(int fd, std::span<const std::span<const std::byte>> parts, const std::string& what);
 
 // Asks the kernel to start writing `length` bytes of `fd` from `offset` to
 // disk now (sync_file_range WRITE), so the fsync that commits the file

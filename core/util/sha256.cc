@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "core/util/vector_state.h"
+
 namespace ocipack {
 
 namespace {
@@ -30,7 +32,9 @@ Sha256::Sha256(Sha256&&) noexcept = default;
 Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 
 void Sha256::update(std::span<const std::byte> data) {
-  if (!data.empty()) EVP_DigestUpdate(m_impl->ctx.get(), data.data(), data.size());
+  if (data.empty()) return;
+  clear_upper_vector_state();  // SHA-NI is SSE: never run it after dirty AVX state
+  EVP_DigestUpdate(m_impl->ctx.get(), data.data(), data.size());
 }
 
 Digest Sha256::finish() {

@@ -11,6 +11,8 @@
 
 #include <cstring>
 
+#include "core/util/vector_state.h"
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
@@ -198,6 +200,7 @@ bool Sha256Pair::interleaved() { return k_has_sha_ni; }
 
 void Sha256Pair::update_first(std::span<const std::byte> data) {
   if (m_ni) {
+    clear_upper_vector_state();
     lane_update(m_lanes[0], data);
   } else {
     m_first.update(data);
@@ -206,6 +209,7 @@ void Sha256Pair::update_first(std::span<const std::byte> data) {
 
 void Sha256Pair::update_second(std::span<const std::byte> data) {
   if (m_ni) {
+    clear_upper_vector_state();
     lane_update(m_lanes[1], data);
   } else {
     m_second.update(data);
@@ -218,6 +222,7 @@ void Sha256Pair::update_both(std::span<const std::byte> data) {
     m_second.update(data);
     return;
   }
+  clear_upper_vector_state();  // SHA-NI is SSE: see vector_state.h
   Sha256Lane& a = m_lanes[0];
   Sha256Lane& b = m_lanes[1];
   // Each lane first completes its partial block; from there on both are

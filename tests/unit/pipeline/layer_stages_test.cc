@@ -3,7 +3,9 @@
 //    sizes appended, and nothing at capacity 0;
 //  - produce_chunk hands out the tar stream chunk by chunk and gives each
 //    chunk the stream's bytes before it (up to the window) as dictionary;
-//  - UncompressedHasher hashes the stream and shows it to the framing;
+//  - UncompressedHasher hashes the stream and shows it to the framing; with
+//    a key identity it also gives each piece's chunk_cache_key, hashed in the
+//    same pass, without changing the diff_id;
 //  - compress_chunk writes the chunk's compressed form (decodes to it);
 //  - BlobSink appends to the file and hashes what it wrote; write errors
 //    name the file;
@@ -144,6 +146,32 @@ TEST(UncompressedHasher, HashesTheStreamAndShowsItToTheFraming) {
   EXPECT_EQ(hasher.size(), 11u);
   EXPECT_EQ(framing.seen, "hello world");
   EXPECT_EQ(hasher.finish(), Sha256::of("hello world"));
+}
+
+TEST(UncompressedHasher, KeyedPiecesGiveTheirCacheKeysAndTheSameDiffId) {
+  std::mt19937 rng(4);
+  std::string stream(3'000'000, '\0');
+  for (char& c : stream) c = static_cast<char>(rng());
+  RecordingFraming plain_framing, keyed_framing;
+  UncompressedHasher plain(plain_framing);
+  UncompressedHasher keyed(keyed_framing, "gzip libdeflate 6");
+  EXPECT_FALSE(plain.keys_chunks());
+  EXPECT_TRUE(keyed.keys_chunks());
+  size_t at = 0;
+  // Sizes that leave the diff_id stream at every kind of offset in a block.
+  for (size_t size : {size_t{0}, size_t{1}, size_t{63}, size_t{100'000}, size_t{64}, size_t{999'937}, size_t{1'900'000 - 65}}) {
+    const auto bytes = bytes_of(stream).subspan(at, size);
+    at += size;
+    const std::vector<size_t> frames = size > 10 ? std::vector<size_t>{size / 2, size} : std::vector<size_t>{};
+    plain.add({bytes, {}, frames});
+    const ChunkKey key = keyed.add_keyed({bytes, {}, frames});
+    EXPECT_EQ(key, chunk_cache_key("gzip libdeflate 6", frames, bytes)) << size;
+    EXPECT_NE(key, chunk_cache_key("gzip libdeflate 9", frames, bytes)) << size;
+  }
+  EXPECT_EQ(keyed.size(), at);
+  EXPECT_EQ(keyed_framing.seen, plain_framing.seen);
+  EXPECT_EQ(keyed.finish(), Sha256::of(stream.substr(0, at)));
+  EXPECT_EQ(plain.finish(), Sha256::of(stream.substr(0, at)));
 }
 
 TEST(CompressChunk, WritesTheChunksCompressedForm) {

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/codec/crc64.h"
+
 #include <string>
 #include <vector>
 
@@ -43,6 +45,29 @@ TEST(CacheEntry, RoundTripsWithAndWithoutFrames) {
   view = decode_cache_entry(encoded, key);
   ASSERT_TRUE(view.ok()) << view.error().message;
   EXPECT_EQ(view->frame_sizes, frames);
+}
+
+// The parts form (written with writev) is the same bytes: its head, the
+// payload itself (not a copy) and a CRC-64 of all the bytes before it.
+TEST(CacheEntry, PartsAreTheEntryWithoutCopyingThePayload) {
+  const ChunkKey key = chunk_cache_key("id", {}, bytes_of("chunk"));
+  const std::string payload(100000, 'p');
+  const std::vector<size_t> frames{40000, 60000};
+  EncodedEntryParts parts;
+  encode_cache_entry_parts(key, frames, 77, bytes_of(payload), parts);
+  EXPECT_EQ(parts.payload.data(), bytes_of(payload).data());
+  std::vector<std::byte> joined;
+  for (auto part : parts.parts()) joined.insert(joined.end(), part.begin(), part.end());
+  std::vector<std::byte> whole;
+  encode_cache_entry(key, frames, 77, bytes_of(payload), whole);
+  EXPECT_EQ(joined, whole);
+  uint64_t stored = 0;
+  for (int i = 7; i >= 0; --i) stored = stored << 8 | std::to_integer<uint64_t>(joined[joined.size() - 8 + i]);
+  EXPECT_EQ(stored, crc64_iso_table(0, std::span(joined).first(joined.size() - 8)));
+  auto view = decode_cache_entry(joined, key);
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  EXPECT_EQ(view->frame_sizes, frames);
+  EXPECT_EQ(view->payload.size(), payload.size());
 }
 
 TEST(CacheEntry, EveryDamageIsRefused) {

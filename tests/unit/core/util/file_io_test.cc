@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/util/unique_fd.h"
 #include "test_helpers.h"
 
 namespace ocipack {
@@ -44,6 +45,32 @@ TEST(FileIo, WriteAllErrorNamesWhat) {
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.error().message.find("the-file-name"), std::string::npos)
       << status.error().message;
+}
+
+TEST(FileIo, WriteAllPartsWritesThemInOrderSkippingEmptyOnes) {
+  TempDir dir;
+  for (size_t count : {size_t{3}, size_t{12}}) {  // 12: more than one writev takes
+    const std::string path = dir / ("parts" + std::to_string(count));
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    ASSERT_TRUE(fd.valid());
+    std::vector<std::string> texts;
+    std::string expected;
+    for (size_t i = 0; i < count; ++i) {
+      texts.push_back(i % 3 == 1 ? std::string() : std::string(1000 * (i + 1), static_cast<char>('a' + i)));
+      expected += texts.back();
+    }
+    std::vector<std::span<const std::byte>> parts;
+    for (const std::string& t : texts) parts.push_back(std::as_bytes(std::span(t.data(), t.size())));
+    ASSERT_TRUE(write_all(fd.get(), parts, "parts").ok());
+    auto back = read_file(path);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, expected) << count;
+  }
+  const std::string text = "x";
+  const std::span<const std::byte> one[] = {std::as_bytes(std::span(text.data(), text.size()))};
+  auto failed = write_all(-1, one, "the file");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().message.find("the file"), std::string::npos);
 }
 
 TEST(FileIo, FsyncDirErrorNamesThePath) {
