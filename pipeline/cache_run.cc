@@ -77,7 +77,11 @@ Status CacheRun::compress(Compressor& compressor, Chunk& chunk, CacheCounters& c
   add.corrupt = outcome.corrupt;
   add.saved_nanoseconds = outcome.saved_nanoseconds;
   add_counters(counters, add);
-  if (outcome.origin != ChunkOrigin::local && outcome.store_problem.empty()) m_stored = true;
+  if (outcome.stored_bytes > 0) {
+    m_stored = true;
+    m_stored_bytes.fetch_add(outcome.stored_bytes, std::memory_order_relaxed);
+    m_stored_entries.fetch_add(1, std::memory_order_relaxed);
+  }
   if (outcome.corrupt) {
     std::lock_guard lock(m_warnings_mutex);
     if (m_corrupt_notes++ < k_max_corrupt_notes) m_warnings.push_back(outcome.corrupt_problem);
@@ -103,7 +107,8 @@ std::vector<std::string> CacheRun::finish(const CacheCounters& totals) {
     if (Status recorded = m_dir.record_build(record); !recorded) note("cache: " + recorded.error().message);
   }
   if (m_stored) {
-    auto usage = m_dir.usage();
+    // The store is scanned only when its recorded size says it is over the limit.
+    auto usage = m_dir.add_usage({m_stored_entries.load(), m_stored_bytes.load()});
     if (usage && usage->bytes > m_options.max_bytes) usage = m_dir.prune(m_options.max_bytes);
     if (!usage) note("cache: " + usage.error().message);
   }

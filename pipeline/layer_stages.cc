@@ -101,7 +101,9 @@ void store_entry(const ChunkCacheUse& cache, const ChunkKey& key, std::span<cons
   if (Status stored = cache.local.store(key, entry); !stored) {
     outcome.store_problem = stored.error().message;
     outcome.store_blocked = stored.error().kind == ErrorKind::corrupt;
+    return;
   }
+  for (std::span<const std::byte> part : entry) outcome.stored_bytes += part.size();
 }
 
 // Looks in the local store, then the remote; true when the chunk was filled.

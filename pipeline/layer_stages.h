@@ -124,6 +124,7 @@ struct CacheOutcome {
   uint64_t saved_nanoseconds = 0;  // the compression time recorded in the entry used
   bool corrupt = false;            // an entry was refused (and recomputed)
   std::string corrupt_problem;     // which, and why
+  uint64_t stored_bytes = 0;       // the size of the entry stored locally (0: none stored)
   std::string store_problem;       // storing locally failed (a full disk): stop storing
   bool store_blocked = false;      // only this entry's place is blocked: warn, keep storing
   std::string remote_problem;      // a GET failed: stop asking the remote

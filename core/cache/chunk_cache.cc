@@ -6,6 +6,7 @@
 #include "core/cache/chunk_cache.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@ namespace {
 
 constexpr const char* k_chunks_dir = "chunks";
 constexpr const char* k_builds_log = "builds.log";
+constexpr const char* k_usage_file = "usage";
 constexpr std::string_view k_temp_prefix = ".tmp-";
 constexpr int64_t k_stale_temp_seconds = 3600;
 constexpr int64_t k_touch_after_seconds = 3600;  // older temp files belong to no running build
@@ -231,14 +233,74 @@ Status ChunkCacheDir::store(const ChunkKey& key, std::span<const std::span<const
                     });
 }
 
-Result<CacheUsage> ChunkCacheDir::usage() const {
-  OCIPACK_TRY_ASSIGN(auto entries, list_entries(m_fd.get(), m_dir, nullptr));
+namespace {
+
+// DIR/usage, opened and locked (flock: builds finishing at once take turns).
+// Invalid when it cannot be opened (a read-only cache): callers then scan.
+UniqueFd lock_usage_file(int dir_fd) {
+  UniqueFd fd(::openat(dir_fd, k_usage_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644));
+  if (!fd.valid()) return fd;
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return UniqueFd();
+  while (::flock(fd.get(), LOCK_EX) != 0)
+    if (errno != EINTR) return UniqueFd();
+  return fd;
+}
+
+std::optional<CacheUsage> read_usage(int fd) {
+  char text[64] = {};
+  const ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
+  if (n <= 0) return std::nullopt;
+  CacheUsage usage;
+  char end = 0;
+  if (std::sscanf(text, "%" SCNu64 " %" SCNu64 "%c", &usage.bytes, &usage.entries, &end) != 3 || end != '\n')
+    return std::nullopt;
+  return usage;
+}
+
+// A hint: a failure only means the next build scans.
+void write_usage(int fd, const CacheUsage& usage) {
+  char text[64];
+  const int n = std::snprintf(text, sizeof text, "%" PRIu64 " %" PRIu64 "\n", usage.bytes, usage.entries);
+  if (::pwrite(fd, text, static_cast<size_t>(n), 0) == n) {
+    if (::ftruncate(fd, n) != 0) return;
+  } else {
+    if (::ftruncate(fd, 0) != 0) return;  // never leave half a number behind
+  }
+}
+
+Result<CacheUsage> count_entries(int dir_fd, const std::string& dir) {
+  OCIPACK_TRY_ASSIGN(auto entries, list_entries(dir_fd, dir, nullptr));
   CacheUsage usage;
   for (const EntryFile& entry : entries) {
     ++usage.entries;
     usage.bytes += entry.bytes;
   }
   return usage;
+}
+
+}  // namespace
+
+Result<CacheUsage> ChunkCacheDir::usage() const {
+  const UniqueFd lock = lock_usage_file(m_fd.get());
+  OCIPACK_TRY_ASSIGN(const CacheUsage usage, count_entries(m_fd.get(), m_dir));
+  if (lock.valid()) write_usage(lock.get(), usage);
+  return usage;
+}
+
+Result<CacheUsage> ChunkCacheDir::add_usage(const CacheUsage& stored) const {
+  const UniqueFd lock = lock_usage_file(m_fd.get());
+  std::optional<CacheUsage> known = lock.valid() ? read_usage(lock.get()) : std::nullopt;
+  if (!known) {
+    // The scan already sees what this build stored.
+    OCIPACK_TRY_ASSIGN(const CacheUsage counted, count_entries(m_fd.get(), m_dir));
+    if (lock.valid()) write_usage(lock.get(), counted);
+    return counted;
+  }
+  known->bytes += stored.bytes;
+  known->entries += stored.entries;
+  write_usage(lock.get(), *known);
+  return *known;
 }
 
 Result<CacheUsage> ChunkCacheDir::prune(uint64_t max_bytes) const {
@@ -258,6 +320,7 @@ Result<CacheUsage> ChunkCacheDir::prune(uint64_t max_bytes) const {
     usage.bytes -= entry.bytes;
     --usage.entries;
   }
+  if (const UniqueFd lock = lock_usage_file(m_fd.get()); lock.valid()) write_usage(lock.get(), usage);
   return usage;
 }
 

@@ -11,6 +11,14 @@
 // (touch), so `prune` removes the oldest mtimes first until the store fits.
 // The last builds' figures are appended as one line each to DIR/builds.log
 // (O_APPEND, so concurrent builds do not tear each other's lines).
+//
+// Size: DIR/usage holds "BYTES ENTRIES", an estimate of the store's size
+// that each build adds what it stored to (add_usage, under flock) and that
+// every full scan (usage(), prune()) sets to what it counted. A build only
+// scans the store (hundreds of directories) when the estimate says it is
+// over its limit, or when the file is missing or unreadable. The estimate
+// errs high (entries stored twice, removed by hand: the next scan corrects
+// it); it can be low only by what builds stored while a scan ran.
 #pragma once
 
 #include <cstddef>
@@ -74,9 +82,14 @@ class ChunkCacheDir {
   // (EncodedEntryParts::parts(): the payload is not copied).
   Status store(const ChunkKey& key, std::span<const std::span<const std::byte>> encoded_parts) const;
 
+  // Counts every entry (a full scan) and records the result in DIR/usage.
   Result<CacheUsage> usage() const;
+  // Adds what a build stored to DIR/usage and returns the new estimate; a
+  // missing or unreadable DIR/usage is replaced by a full scan's count.
+  Result<CacheUsage> add_usage(const CacheUsage& stored) const;
   // Removes least-recently-used entries until the store holds at most
-  // `max_bytes`; also stale temp files. Returns what is left.
+  // `max_bytes`; also stale temp files. Returns what is left (and records
+  // it in DIR/usage).
   Result<CacheUsage> prune(uint64_t max_bytes) const;
 
   Status record_build(const CacheBuildRecord& record) const;

@@ -183,6 +183,55 @@ TEST(ChunkCacheDir, PruneRemovesLeastRecentlyUsedFirst) {
   EXPECT_EQ(left->bytes, 0u);
 }
 
+// DIR/usage: what builds add to it is trusted until a scan recounts; a
+// missing, garbled or planted (FIFO, symlink) file means a scan.
+TEST(ChunkCacheDir, UsageFileIsAddedToAndRecountedByScans) {
+  TempDir dir;
+  auto cache = ChunkCacheDir::open(dir / "cache");
+  ASSERT_TRUE(cache.ok());
+  const std::string usage_file = dir / "cache/usage";
+  store(*cache, "chunk a", std::string(500, 'a'));
+  // No file yet: the build's figures come from a scan (which sees its entry).
+  auto estimate = cache->add_usage({1, 999});
+  ASSERT_TRUE(estimate.ok()) << estimate.error().message;
+  auto counted = cache->usage();
+  ASSERT_TRUE(counted.ok());
+  EXPECT_EQ(estimate->bytes, counted->bytes);
+  EXPECT_EQ(estimate->entries, 1u);
+  EXPECT_EQ(testing::read_text(usage_file), std::to_string(counted->bytes) + " 1\n");
+  // Then additions are added, without looking at the entries.
+  estimate = cache->add_usage({2, 1000});
+  ASSERT_TRUE(estimate.ok());
+  EXPECT_EQ(estimate->bytes, counted->bytes + 1000);
+  EXPECT_EQ(estimate->entries, 3u);
+  EXPECT_EQ(testing::read_text(usage_file), std::to_string(counted->bytes + 1000) + " 3\n");
+  // A scan (usage, prune) sets it to what is there.
+  ASSERT_TRUE(cache->prune(uint64_t{1} << 30).ok());
+  EXPECT_EQ(testing::read_text(usage_file), std::to_string(counted->bytes) + " 1\n");
+  // Garbled: recounted, never trusted.
+  for (const std::string garbage : {"12", "x y\n", "", "5 5 5\n"}) {
+    testing::write_text(usage_file, garbage);
+    estimate = cache->add_usage({7, 7});
+    ASSERT_TRUE(estimate.ok());
+    EXPECT_EQ(estimate->bytes, counted->bytes) << garbage;
+    EXPECT_EQ(estimate->entries, 1u) << garbage;
+  }
+  // Planted: a FIFO is neither opened for blocking nor trusted, a symlink
+  // never followed (its target is untouched).
+  fs::remove(usage_file);
+  ASSERT_EQ(::mkfifo(usage_file.c_str(), 0644), 0);
+  estimate = cache->add_usage({7, 7});
+  ASSERT_TRUE(estimate.ok());
+  EXPECT_EQ(estimate->bytes, counted->bytes);
+  fs::remove(usage_file);
+  testing::write_text(dir / "outside", "100 100\n");
+  fs::create_symlink(dir / "outside", usage_file);
+  estimate = cache->add_usage({7, 7});
+  ASSERT_TRUE(estimate.ok());
+  EXPECT_EQ(estimate->bytes, counted->bytes);
+  EXPECT_EQ(testing::read_text(dir / "outside"), "100 100\n");
+}
+
 TEST(ChunkCacheDir, BuildsLogKeepsTheLastRecords) {
   TempDir dir;
   auto cache = ChunkCacheDir::open(dir / "cache");
