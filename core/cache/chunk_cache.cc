@@ -114,12 +114,12 @@ Result<std::vector<EntryFile>> list_entries(int dir_fd, const std::string& dir, 
     if (errno == ENOENT) return entries;
     return cache_io_error("cannot open " + dir + "/chunks", errno);
   }
-  OCIPACK_TRY_ASSIGN(auto shards, list_directory_at(chunks.get(), dir + "/chunks"));
+  OCIPACK_TRY_ASSIGN(auto shards, list_directory_at(chunks.get(), dir + "/chunks", /*fresh=*/true));
   const int64_t now_ns = int64_t{std::time(nullptr)} * 1'000'000'000;
   for (const std::string& shard : shards) {
     UniqueFd shard_fd(::openat(chunks.get(), shard.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!shard_fd.valid()) continue;
-    auto names = list_directory_at(shard_fd.get(), dir + "/chunks/" + shard);
+    auto names = list_directory_at(shard_fd.get(), dir + "/chunks/" + shard, /*fresh=*/true);
     if (!names) continue;
     for (const std::string& name : *names) {
       struct stat st{};

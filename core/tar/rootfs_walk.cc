@@ -158,7 +158,8 @@ Result<RootfsWalker> RootfsWalker::open(const std::string& root, const WalkOptio
 }
 
 Status RootfsWalker::push_directory(UniqueFd fd, std::string rel_path, const struct stat& st) {
-  OCIPACK_TRY_ASSIGN(auto names, list_directory_at(fd.get(), m_root + rel_path));
+  // Every caller passes a directory it has just opened.
+  OCIPACK_TRY_ASSIGN(auto names, list_directory_at(fd.get(), m_root + rel_path, /*fresh=*/true));
   // The parent stays reachable through "..": its descriptor is not kept.
   if (!m_stack.empty()) m_stack.back().fd.reset();
   m_stack.push_back(Level{std::move(rel_path), std::move(names), 0, st.st_dev, st.st_ino,

@@ -145,12 +145,12 @@ Result<std::vector<std::string>> list_directory(const std::string& dir) {
   return list_directory_of(::opendir(dir.c_str()), dir);
 }
 
-Result<std::vector<std::string>> list_directory_at(int dir_fd, const std::string& dir) {
+Result<std::vector<std::string>> list_directory_at(int dir_fd, const std::string& dir, bool fresh) {
   // getdents64 on dir_fd itself, from its start: opendir would want a
   // descriptor of its own (openat ".", fstat, two fcntl, close: five system
   // calls more per directory, in walks of thousands of directories). The
   // offset it leaves does not matter to the *at() calls the fd is kept for.
-  if (::lseek(dir_fd, 0, SEEK_SET) < 0) return input_error("cannot read directory " + dir + ": " + errno_text(errno));
+  if (!fresh && ::lseek(dir_fd, 0, SEEK_SET) < 0) return input_error("cannot read directory " + dir + ": " + errno_text(errno));
   std::vector<std::string> names;
   alignas(struct dirent64) char buffer[32768];
   for (;;) {

@@ -53,7 +53,9 @@ Status fsync_dir(const std::string& dir);
 // every walk and listing in ocipack uses). Errors name the directory.
 Result<std::vector<std::string>> list_directory(const std::string& dir);
 // The same for the open directory `dir_fd` (`dir` names it in errors), so
-// paths of any length can be listed relative to it.
-Result<std::vector<std::string>> list_directory_at(int dir_fd, const std::string& dir);
+// paths of any length can be listed relative to it. `fresh`: the fd was
+// just opened, so it need not be rewound first (one system call less per
+// directory of a walk).
+Result<std::vector<std::string>> list_directory_at(int dir_fd, const std::string& dir, bool fresh = false);
 
 }  // namespace ocipack

@@ -73,6 +73,26 @@ TEST(FileIo, WriteAllPartsWritesThemInOrderSkippingEmptyOnes) {
   EXPECT_NE(failed.error().message.find("the file"), std::string::npos);
 }
 
+// A descriptor listed before is rewound (the default); a fresh one is
+// listed as it is (the walk's one system call less per directory).
+TEST(FileIo, ListDirectoryAtRewindsUnlessFresh) {
+  TempDir dir;
+  for (const char* name : {"b", "a", "c"}) write_text(dir / name, "x");
+  UniqueFd fd(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(fd.valid());
+  const std::vector<std::string> all{"a", "b", "c"};
+  auto fresh = list_directory_at(fd.get(), dir.path(), /*fresh=*/true);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(*fresh, all);
+  auto again = list_directory_at(fd.get(), dir.path());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, all);
+  // Not rewound: the offset is at the end, nothing is left to list.
+  auto at_end = list_directory_at(fd.get(), dir.path(), /*fresh=*/true);
+  ASSERT_TRUE(at_end.ok());
+  EXPECT_TRUE(at_end->empty());
+}
+
 TEST(FileIo, FsyncDirErrorNamesThePath) {
   TempDir dir;
   EXPECT_TRUE(fsync_dir(dir.path()).ok());
