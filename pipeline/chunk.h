@@ -1,8 +1,11 @@
 // Chunk: the unit of work flowing through the pipeline — a slice of the tar
 // stream and, after compression, the bytes its layer format made of it. Buffers are allocated once
 // per Chunk and reused through ChunkPool, so steady state does no allocation.
-// A Chunk is owned by exactly one stage at a time: the graph hands the
-// pointer along one chain of stages (produce, hash, compress, write).
+// A Chunk is owned by exactly one stage at a time (the graph hands the pointer
+// along), except between the fork and the join of a build without a chunk
+// cache, where the compress path and the diff_id path only read `data` and
+// only the compress path writes `compressed`. With a cache that keys
+// chunks the stages form one chain (hash, then compress), see layer_graph.cc.
 #pragma once
 
 #include <cstddef>
@@ -43,8 +46,8 @@ struct Chunk {
 
   // With a chunk cache: the chunk's key (chunk_cache_key), computed by the
   // diff_id stage beside the diff_id (UncompressedHasher::add_keyed), so the
-  // compress stage that reads it never hashes the bytes again. Set for
-  // every chunk of a run whose cache keys chunks, reset otherwise.
+  // compress stage after it never hashes the bytes again. Set for every
+  // chunk of a run whose cache keys chunks; never set (nor read) otherwise.
   std::optional<ChunkKey> cache_key;
 
   std::unique_ptr<std::byte[]> compressed;
