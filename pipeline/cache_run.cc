@@ -78,7 +78,6 @@ Status CacheRun::compress(Compressor& compressor, Chunk& chunk, CacheCounters& c
   add.saved_nanoseconds = outcome.saved_nanoseconds;
   add_counters(counters, add);
   if (outcome.stored_bytes > 0) {
-    m_stored = true;
     m_stored_bytes.fetch_add(outcome.stored_bytes, std::memory_order_relaxed);
     m_stored_entries.fetch_add(1, std::memory_order_relaxed);
   }
@@ -106,7 +105,7 @@ std::vector<std::string> CacheRun::finish(const CacheCounters& totals) {
   if (m_use) {
     if (Status recorded = m_dir.record_build(record); !recorded) note("cache: " + recorded.error().message);
   }
-  if (m_stored) {
+  if (m_stored_entries.load() > 0) {
     // The store is scanned only when its recorded size says it is over the limit.
     auto usage = m_dir.add_usage({m_stored_entries.load(), m_stored_bytes.load()});
     if (usage && usage->bytes > m_options.max_bytes) usage = m_dir.prune(m_options.max_bytes);

@@ -55,7 +55,6 @@ class CacheRun {
   std::atomic<bool> m_remote_on{false};
   std::atomic<bool> m_remote_put_on{false};
   std::atomic<bool> m_store_on{true};
-  std::atomic<bool> m_stored{false};
   std::atomic<uint64_t> m_stored_bytes{0}, m_stored_entries{0};  // what this run added to the store
   std::mutex m_warnings_mutex;
   std::vector<std::string> m_warnings;

@@ -198,28 +198,22 @@ Sha256Pair::Sha256Pair() : m_ni(k_has_sha_ni) {}
 
 bool Sha256Pair::interleaved() { return k_has_sha_ni; }
 
-void Sha256Pair::update_first(std::span<const std::byte> data) {
-  if (m_ni) {
-    clear_upper_vector_state();
-    lane_update(m_lanes[0], data);
-  } else {
-    m_first.update(data);
+void Sha256Pair::update_one(size_t stream, std::span<const std::byte> data) {
+  if (!m_ni) {
+    m_openssl[stream].update(data);
+    return;
   }
+  clear_upper_vector_state();  // SHA-NI is SSE: see vector_state.h
+  lane_update(m_lanes[stream], data);
 }
 
-void Sha256Pair::update_second(std::span<const std::byte> data) {
-  if (m_ni) {
-    clear_upper_vector_state();
-    lane_update(m_lanes[1], data);
-  } else {
-    m_second.update(data);
-  }
+Digest Sha256Pair::finish_one(size_t stream) {
+  return m_ni ? lane_finish(m_lanes[stream]) : m_openssl[stream].finish();
 }
 
 void Sha256Pair::update_both(std::span<const std::byte> data) {
   if (!m_ni) {
-    m_first.update(data);
-    m_second.update(data);
+    for (Sha256& hash : m_openssl) hash.update(data);
     return;
   }
   clear_upper_vector_state();  // SHA-NI is SSE: see vector_state.h
@@ -242,9 +236,5 @@ void Sha256Pair::update_both(std::span<const std::byte> data) {
   lane_update(a, data.subspan(offset_a + 64 * together));
   lane_update(b, data.subspan(offset_b + 64 * together));
 }
-
-Digest Sha256Pair::finish_first() { return m_ni ? lane_finish(m_lanes[0]) : m_first.finish(); }
-
-Digest Sha256Pair::finish_second() { return m_ni ? lane_finish(m_lanes[1]) : m_second.finish(); }
 
 }  // namespace ocipack

@@ -40,19 +40,22 @@ class Sha256Pair {
  public:
   Sha256Pair();
 
-  void update_first(std::span<const std::byte> data);
-  void update_second(std::span<const std::byte> data);
+  void update_first(std::span<const std::byte> data) { update_one(0, data); }
+  void update_second(std::span<const std::byte> data) { update_one(1, data); }
   void update_both(std::span<const std::byte> data);
-  Digest finish_first();
-  Digest finish_second();
+  Digest finish_first() { return finish_one(0); }
+  Digest finish_second() { return finish_one(1); }
 
   // True when this CPU takes the interleaved SHA-NI path.
   static bool interleaved();
 
  private:
+  void update_one(size_t stream, std::span<const std::byte> data);
+  Digest finish_one(size_t stream);
+
   bool m_ni;
-  Sha256Lane m_lanes[2];  // the SHA-NI path
-  Sha256 m_first, m_second;  // the OpenSSL path
+  Sha256Lane m_lanes[2];  // the SHA-NI path: [0] first, [1] second
+  Sha256 m_openssl[2];    // the OpenSSL path, likewise
 };
 
 }  // namespace ocipack

@@ -1,5 +1,5 @@
 // Helpers shared by the unit tests: a self-removing temporary directory,
-// small file-tree builders, and multi-member gzip (zlib) and multi-frame
+// small file-tree builders, reproducible random bytes, and multi-member gzip (zlib) and multi-frame
 // zstd (libzstd's one-shot API) decoders used to check layer blobs
 // independently of the code that wrote them.
 #pragma once
@@ -12,9 +12,11 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -36,6 +38,14 @@ class TempDir {
  private:
   std::string m_path;
 };
+
+// `size` bytes from a fixed-seed generator: the same input on every run.
+inline std::vector<std::byte> random_bytes(size_t size, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::byte> data(size);
+  for (auto& b : data) b = static_cast<std::byte>(rng());
+  return data;
+}
 
 inline void write_text(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary);

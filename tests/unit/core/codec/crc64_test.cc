@@ -6,21 +6,17 @@
 
 #include <gtest/gtest.h>
 
-#include <random>
 #include <string>
 #include <vector>
+
+#include "test_helpers.h"
 
 namespace ocipack {
 namespace {
 
 std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
 
-std::vector<std::byte> random_bytes(size_t size, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::byte> data(size);
-  for (auto& b : data) b = static_cast<std::byte>(rng());
-  return data;
-}
+using testing::random_bytes;
 
 TEST(Crc64Iso, GivesGosCheckValue) {
   EXPECT_EQ(crc64_iso(0, bytes_of("123456789")), 0xb90956c775a41001ULL);

@@ -17,16 +17,12 @@
 #include <vector>
 
 #include "core/util/sha256.h"
+#include "test_helpers.h"
 
 namespace ocipack {
 namespace {
 
-std::vector<std::byte> random_bytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::byte> out(n);
-  for (auto& b : out) b = static_cast<std::byte>(rng());
-  return out;
-}
+using testing::random_bytes;
 
 TEST(Sha256Pair, KnownVectorsOnEachStream) {
   ::testing::Test::RecordProperty("sha_ni", Sha256Pair::interleaved() ? "yes" : "no");
