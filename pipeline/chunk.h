@@ -50,13 +50,18 @@ struct Chunk {
   // chunk of a run whose cache keys chunks; never set (nor read) otherwise.
   std::optional<ChunkKey> cache_key;
 
+  // The compressed bytes are compressed_size bytes at compressed_offset:
+  // compress_chunk writes them at 0; a cache hit reads its whole entry into
+  // this buffer and leaves the payload where it lies, after the entry's
+  // head (no copy).
   std::unique_ptr<std::byte[]> compressed;
   size_t compressed_capacity = 0;
+  size_t compressed_offset = 0;
   size_t compressed_size = 0;
 
   std::span<const std::byte> bytes() const { return {data.get(), size}; }
   std::span<const std::byte> dictionary_bytes() const { return {dictionary.get(), dictionary_size}; }
-  std::span<const std::byte> compressed_bytes() const { return {compressed.get(), compressed_size}; }
+  std::span<const std::byte> compressed_bytes() const { return {compressed.get() + compressed_offset, compressed_size}; }
   StreamPiece piece() const { return {bytes(), entries, frame_ends}; }
 };
 

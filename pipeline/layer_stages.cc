@@ -2,6 +2,7 @@
 #include "pipeline/layer_stages.h"
 
 #include <cstring>
+#include <functional>
 
 #include "core/util/file_io.h"
 #include "pipeline/stage_clock.h"
@@ -57,6 +58,7 @@ Status compress_frames(Compressor& compressor, Chunk& chunk) {
     chunk.compressed_capacity = needed;
   }
   chunk.compressed_frame_sizes.clear();
+  chunk.compressed_offset = 0;
   chunk.compressed_size = 0;
   for (size_t start = 0; size_t end : chunk.frame_ends) {
     const std::span<std::byte> output(chunk.compressed.get() + chunk.compressed_size,
@@ -73,23 +75,32 @@ Status compress_frames(Compressor& compressor, Chunk& chunk) {
 Status compress_chunk(Compressor& compressor, Chunk& chunk) {
   if (!chunk.frame_ends.empty()) return compress_frames(compressor, chunk);
   const std::span<std::byte> output(chunk.compressed.get(), chunk.compressed_capacity);
+  chunk.compressed_offset = 0;
   OCIPACK_TRY_ASSIGN(chunk.compressed_size, compressor.compress(chunk.bytes(), chunk.dictionary_bytes(), output));
   return ok_status();
 }
 
 namespace {
 
-// Puts a decoded entry's bytes into the chunk as compress_chunk would have;
-// false when the entry does not fit the chunk's frames.
+// Puts a decoded entry's bytes into the chunk as compress_chunk would have
+// (a payload the lookup read into the chunk's own buffer stays where it
+// is); false when the entry does not fit the chunk's frames.
 bool take_entry(const CacheEntryView& entry, Chunk& chunk) {
   const bool framed = !chunk.frame_ends.empty();
   if (framed != !entry.frame_sizes.empty() || (framed && entry.frame_sizes.size() != chunk.frame_ends.size()))
     return false;
-  if (entry.payload.size() > chunk.compressed_capacity) {
-    chunk.compressed = std::make_unique<std::byte[]>(entry.payload.size());
-    chunk.compressed_capacity = entry.payload.size();
+  const std::byte* const buffer = chunk.compressed.get();
+  if (std::less_equal<>()(buffer, entry.payload.data()) &&
+      std::less_equal<>()(entry.payload.data() + entry.payload.size(), buffer + chunk.compressed_capacity)) {
+    chunk.compressed_offset = static_cast<size_t>(entry.payload.data() - buffer);
+  } else {
+    if (entry.payload.size() > chunk.compressed_capacity) {
+      chunk.compressed = std::make_unique<std::byte[]>(entry.payload.size());
+      chunk.compressed_capacity = entry.payload.size();
+    }
+    std::memcpy(chunk.compressed.get(), entry.payload.data(), entry.payload.size());
+    chunk.compressed_offset = 0;
   }
-  std::memcpy(chunk.compressed.get(), entry.payload.data(), entry.payload.size());
   chunk.compressed_size = entry.payload.size();
   chunk.compressed_frame_sizes.assign(entry.frame_sizes.begin(), entry.frame_sizes.end());
   return true;
@@ -111,7 +122,10 @@ bool reuse_entry(const ChunkCacheUse& cache, CacheWorker& worker, CacheSwitches 
                  Chunk& chunk, CacheOutcome& outcome) {
   CacheEntryView entry;
   std::string problem;
-  switch (cache.local.lookup(key, worker.entry, entry, problem)) {
+  // Read straight into the chunk's output buffer (an entry too large for it
+  // goes to the worker's).
+  const std::span<std::byte> into(chunk.compressed.get(), chunk.compressed_capacity);
+  switch (cache.local.lookup(key, into, worker.entry, entry, problem)) {
     case CacheLookup::hit:
       if (take_entry(entry, chunk)) {
         outcome.origin = ChunkOrigin::local;

@@ -181,8 +181,8 @@ Result<ChunkCacheDir> ChunkCacheDir::open(const std::string& dir, bool create) {
   return ChunkCacheDir(dir, std::move(fd));
 }
 
-CacheLookup ChunkCacheDir::lookup(const ChunkKey& key, std::vector<std::byte>& buffer, CacheEntryView& view,
-                                  std::string& problem) const {
+CacheLookup ChunkCacheDir::lookup(const ChunkKey& key, std::span<std::byte> into, std::vector<std::byte>& spill,
+                                  CacheEntryView& view, std::string& problem) const {
   const std::string path = cache_entry_path(key);
   auto opened = open_regular_file(m_dir, path);
   if (opened && !*opened) return CacheLookup::miss;
@@ -194,17 +194,20 @@ CacheLookup ChunkCacheDir::lookup(const ChunkKey& key, std::vector<std::byte>& b
   if (!opened) return refuse(opened.error().message);
   RegularFile& file = **opened;
   if (static_cast<uint64_t>(file.size) > k_max_cache_entry_bytes) return refuse("too large");
-  buffer.resize(static_cast<size_t>(file.size));
+  const size_t size = static_cast<size_t>(file.size);
+  if (size > into.size()) {
+    spill.resize(size);
+    into = spill;
+  }
   size_t done = 0;
-  while (done < buffer.size()) {
-    const ssize_t n = ::read(file.fd.get(), buffer.data() + done, buffer.size() - done);
+  while (done < size) {
+    const ssize_t n = ::read(file.fd.get(), into.data() + done, size - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return refuse("cannot read: " + errno_text(errno));
-    if (n == 0) break;
+    if (n == 0) break;  // shorter than it was: the decode below refuses it
     done += static_cast<size_t>(n);
   }
-  buffer.resize(done);
-  auto decoded = decode_cache_entry(buffer, key);
+  auto decoded = decode_cache_entry(into.first(done), key);
   if (!decoded) return refuse(decoded.error().message);
   view = std::move(*decoded);
   // Least recently used goes first. Uses an hour apart are one use: a

@@ -64,12 +64,19 @@ class ChunkCacheDir {
 
   const std::string& dir() const { return m_dir; }
 
-  // Reads the entry of `key` into `buffer` and decodes it into `view`
-  // (pointing into `buffer`). A corrupt entry is removed, reported in
-  // `problem` ("cache entry chunks/ab/…: checksum mismatch") and returned
-  // as corrupt, so the caller recomputes it. A hit touches the entry.
+  // Reads the entry of `key` into `into` when it fits there, else into
+  // `spill` (resized), and decodes it into `view` (pointing into whichever
+  // held it: a caller that passes its output buffer as `into` gets the
+  // payload in place, without a copy). A corrupt entry is removed, reported
+  // in `problem` ("cache entry chunks/ab/…: checksum mismatch") and
+  // returned as corrupt, so the caller recomputes it. A hit touches the
+  // entry. `into`'s bytes are unspecified after a miss or a corrupt entry.
+  CacheLookup lookup(const ChunkKey& key, std::span<std::byte> into, std::vector<std::byte>& spill,
+                     CacheEntryView& view, std::string& problem) const;
   CacheLookup lookup(const ChunkKey& key, std::vector<std::byte>& buffer, CacheEntryView& view,
-                     std::string& problem) const;
+                     std::string& problem) const {
+    return lookup(key, {}, buffer, view, problem);
+  }
   // Stores an encoded entry (encode_cache_entry) under its key: temp file
   // and rename. An error leaves no partial entry behind: kind io when the
   // cache cannot take entries (a full disk, no permission), kind corrupt

@@ -296,10 +296,34 @@ TEST(CompressWithCache, ASecondChunkWithTheSameBytesIsReadWithTheSameResult) {
     ASSERT_TRUE(warm.ok());
     EXPECT_EQ(warm->origin, ChunkOrigin::local);
     EXPECT_FALSE(warm->corrupt);
-    for (const Chunk* c : {&first, &second}) {
+    // The hit was read into the chunk's own buffer: the payload stays after
+    // the entry's head, not copied to the start.
+    EXPECT_GT(second.compressed_offset, 0u);
+    // A chunk whose buffer cannot hold the entry gets it through the
+    // worker's buffer, copied into a grown one.
+    Chunk small = chunk_of(input, **compressor, frames);
+    small.compressed = std::make_unique<std::byte[]>(16);
+    small.compressed_capacity = 16;
+    auto spilled = compress_with_cache(**compressor, use, worker, {}, small);
+    ASSERT_TRUE(spilled.ok());
+    EXPECT_EQ(spilled->origin, ChunkOrigin::local);
+    EXPECT_EQ(small.compressed_offset, 0u);
+    for (const Chunk* c : {&first, &second, &small}) {
       EXPECT_EQ(text_of(c->compressed_bytes()), text_of(plain.compressed_bytes()));
       EXPECT_EQ(c->compressed_frame_sizes, plain.compressed_frame_sizes);
     }
+    // The chunk that held a hit in place, reused for other bytes (a miss),
+    // is compressed from the start of its buffer again.
+    std::string other_input = input;
+    other_input[7] = 'z';
+    Chunk other_plain = chunk_of(other_input, **compressor, frames);
+    ASSERT_TRUE(compress_chunk(**compressor, other_plain).ok());
+    std::memcpy(second.data.get(), other_input.data(), other_input.size());
+    auto reused = compress_with_cache(**compressor, use, worker, {}, second);
+    ASSERT_TRUE(reused.ok());
+    EXPECT_EQ(reused->origin, ChunkOrigin::compressed);
+    EXPECT_EQ(second.compressed_offset, 0u);
+    EXPECT_EQ(text_of(second.compressed_bytes()), text_of(other_plain.compressed_bytes()));
     // Another identity (another level, codec version...) does not hit.
     Chunk third = chunk_of(input, **compressor, frames);
     auto other = compress_with_cache(**compressor, {*cache, "other identity", CompressedShape::gzip_member}, worker, {.store = false}, third);

@@ -50,6 +50,37 @@ CacheLookup look(const ChunkCacheDir& cache, const ChunkKey& key, std::string* p
   return found;
 }
 
+TEST(ChunkCacheDir, ReadsIntoTheCallersBufferWhenTheEntryFits) {
+  TempDir dir;
+  auto cache = ChunkCacheDir::open(dir / "cache");
+  ASSERT_TRUE(cache.ok()) << cache.error().message;
+  const Stored a = store(*cache, "chunk a", "zipped a, a little longer");
+  std::vector<std::byte> into(4096), spill;
+  CacheEntryView view;
+  std::string why;
+  ASSERT_EQ(cache->lookup(a.key, into, spill, view, why), CacheLookup::hit) << why;
+  EXPECT_TRUE(view.payload.data() > into.data() && view.payload.data() < into.data() + into.size());
+  EXPECT_TRUE(spill.empty());
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(view.payload.data()), view.payload.size()),
+            "zipped a, a little longer");
+  // Too small for the entry: it goes to `spill`, `into` is left alone.
+  std::vector<std::byte> tiny(8, std::byte{0x5a});
+  CacheEntryView spilled;
+  ASSERT_EQ(cache->lookup(a.key, tiny, spill, spilled, why), CacheLookup::hit) << why;
+  EXPECT_TRUE(spilled.payload.data() >= spill.data() && spilled.payload.data() < spill.data() + spill.size());
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(spilled.payload.data()), spilled.payload.size()),
+            "zipped a, a little longer");
+  EXPECT_EQ(tiny, std::vector<std::byte>(8, std::byte{0x5a}));
+  // A truncated entry read into the caller's buffer is refused all the same.
+  const std::string path = (dir / "cache") + "/" + a.path;
+  std::string bytes = testing::read_text(path);
+  bytes.resize(bytes.size() - 1);
+  testing::write_text(path, bytes);
+  CacheEntryView damaged;
+  EXPECT_EQ(cache->lookup(a.key, into, spill, damaged, why), CacheLookup::corrupt);
+  EXPECT_NE(why.find("cache entry"), std::string::npos) << why;
+}
+
 void set_age(const std::string& path, int64_t seconds_ago) {
   struct timespec times[2];
   times[0].tv_sec = times[1].tv_sec = ::time(nullptr) - seconds_ago;
