@@ -16,11 +16,11 @@ fi
 CXX=clang++ CC=clang cmake -S "$repo" -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DOCIPACK_FUZZ=ON -DOCIPACK_BUILD_TESTS=OFF -DOCIPACK_BUILD_BENCH=OFF >"$out.configure.log" 2>&1 ||
     { tail -5 "$out.configure.log"; echo "0 passed, 1 failed"; exit 1; }
-cmake --build "$out" -j"$(nproc)" --target fuzz_tar_input fuzz_json fuzz_base_model fuzz_layout fuzz_chunked_layer >"$out.build.log" 2>&1 ||
+cmake --build "$out" -j"$(nproc)" --target fuzz_tar_input fuzz_json fuzz_base_model fuzz_layout fuzz_chunked_layer fuzz_cache_entry >"$out.build.log" 2>&1 ||
     { grep -m5 error "$out.build.log"; echo "0 passed, 1 failed"; exit 1; }
 mkdir -p "$out/artifacts"
 passed=0 failed=0
-targets=(tar_input:tar json:json base_model:base_layer layout:layout chunked_layer:chunked_layer)
+targets=(tar_input:tar json:json base_model:base_layer layout:layout chunked_layer:chunked_layer cache_entry:cache_entry)
 per_target=$(( (2 * seconds + ${#targets[@]} - 1) / ${#targets[@]} ))
 for target in "${targets[@]}"; do
     name=${target%%:*} corpus=${target#*:}
