@@ -73,10 +73,6 @@ class ChunkCacheDir {
   // entry. `into`'s bytes are unspecified after a miss or a corrupt entry.
   CacheLookup lookup(const ChunkKey& key, std::span<std::byte> into, std::vector<std::byte>& spill,
                      CacheEntryView& view, std::string& problem) const;
-  CacheLookup lookup(const ChunkKey& key, std::vector<std::byte>& buffer, CacheEntryView& view,
-                     std::string& problem) const {
-    return lookup(key, {}, buffer, view, problem);
-  }
   // Stores an encoded entry (encode_cache_entry) under its key: temp file
   // and rename. An error leaves no partial entry behind: kind io when the
   // cache cannot take entries (a full disk, no permission), kind corrupt

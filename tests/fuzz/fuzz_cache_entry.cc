@@ -9,6 +9,7 @@
 // frame sizes that add up to the payload; then check_entry_payload decodes
 // it against a chunk cut from the input (hostile gzip and zstd payloads).
 // Either may refuse; crashes, leaks and sanitizer reports are the failures.
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -45,11 +46,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A chunk to compare with: the input's own bytes, cut into as many
   // frames as the entry claims (at most 64, so one input stays cheap).
   const std::span<const std::byte> chunk(entry);
-  std::vector<size_t> frame_ends;
   const size_t frames = decoded->frame_sizes.size();
-  if (frames > 0 && frames <= 64)
-    for (size_t i = 1; i <= frames; ++i) frame_ends.push_back(chunk.size() * i / frames);
   if (frames > 64) return 0;
+  std::vector<size_t> frame_ends;
+  for (size_t i = 1; i <= frames; ++i) frame_ends.push_back(chunk.size() * i / frames);
   const auto shape = (mode & 2) ? ocipack::CompressedShape::zstd_frame : ocipack::CompressedShape::gzip_member;
   (void)ocipack::check_entry_payload(shape, *decoded, frame_ends, chunk);
   return 0;

@@ -43,7 +43,7 @@ CacheLookup look(const ChunkCacheDir& cache, const ChunkKey& key, std::string* p
   std::vector<std::byte> buffer;
   CacheEntryView view;
   std::string why;
-  const CacheLookup found = cache.lookup(key, buffer, view, why);
+  const CacheLookup found = cache.lookup(key, {}, buffer, view, why);
   if (payload && found == CacheLookup::hit)
     *payload = std::string(reinterpret_cast<const char*>(view.payload.data()), view.payload.size());
   if (problem) *problem = why;
