@@ -108,7 +108,7 @@ class LayerRun {
         m_history(run.format.history_size()),
         m_framing(run.format.begin_blob()),
         m_hasher(*m_framing, run.cache ? run.cache->key_identity() : std::string()),
-        m_sink(m_job.blob_fd, m_job.blob_name) {}
+        m_sink(m_job.blob_fd, m_job.blob_name, m_job.flush_bytes, m_job.blob_sync) {}
 
   Chunk* produce(tbb::flow_control& control);
   Chunk* compress(Chunk* chunk);
@@ -228,6 +228,7 @@ Result<LayerOutcome> LayerRun::finish(uint64_t wall_nanoseconds) {
     return io_error("the layer pipeline stopped before the end of the " + m_job.blob_name);
   OCIPACK_TRY_ASSIGN(BlobEpilogue epilogue, m_framing->epilogue(m_hasher.size()));
   OCIPACK_TRY(m_sink.append(epilogue.bytes));
+  OCIPACK_TRY(m_sink.settle());
   LayerOutcome outcome;
   LayerResult& result = outcome.result;
   result.compressed_size = m_sink.size();

@@ -19,6 +19,7 @@
 #include "core/tar/rootfs_walk.h"
 #include "core/util/digest.h"
 #include "core/util/result.h"
+#include "pipeline/blob_flusher.h"
 #include "pipeline/build_hooks.h"
 #include "pipeline/chunker.h"
 #include "pipeline/stage_clock.h"
@@ -83,6 +84,10 @@ struct LayerJob {
   std::function<Result<std::unique_ptr<EntrySource>>()> open_source;
   int blob_fd = -1;
   std::string blob_name;  // for error messages
+  // The blob is flushed in the background every flush_bytes (BlobSink);
+  // tests shrink it and give a sync that fails.
+  uint64_t flush_bytes = k_blob_flush_bytes;
+  BlobFlusher::SyncFunction blob_sync = nullptr;  // nullptr: fdatasync
 };
 
 struct LayerOutcome {

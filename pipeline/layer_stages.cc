@@ -203,6 +203,10 @@ Status BlobSink::append(std::span<const std::byte> bytes) {
     start_writeback(m_fd, m_written_back, m_size - m_written_back);
     m_written_back = m_size;
   }
+  if (m_size - m_flush_asked >= m_flush_bytes) {
+    m_flusher.request();
+    m_flush_asked = m_size;
+  }
   return ok_status();
 }
 

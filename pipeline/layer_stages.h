@@ -13,7 +13,8 @@
 //                         bytes, same format) is read from the chunk cache
 //                         (local, then remote) instead, and a new one is
 //                         stored there;
-//   BlobSink            — appends to the blob file, hashing as it goes.
+//   BlobSink            — appends to the blob file, hashing as it goes,
+//                         and has it flushed to disk in the background.
 // Timing (--stats) and progress are the graph's business, not theirs.
 #pragma once
 
@@ -32,6 +33,7 @@
 #include "core/util/result.h"
 #include "core/util/sha256.h"
 #include "core/util/sha256_pair.h"
+#include "pipeline/blob_flusher.h"
 #include "pipeline/chunk.h"
 #include "pipeline/chunker.h"
 
@@ -145,21 +147,30 @@ Result<CacheOutcome> compress_with_cache(Compressor& compressor, const ChunkCach
 
 // Write stage: appends bytes to the blob file `fd` and hashes them for the
 // blob's digest, starting the disk writes of every k_writeback_bytes
-// written (so the fsync that commits the blob has little left to do).
-// Errors name the file as `name`.
+// written and asking for a flush (BlobFlusher: fdatasync on a thread of its
+// own) of every `flush_bytes`, so the fsync that commits the blob has
+// little left to do. settle() ends the flushing before the commit and
+// reports a flush that failed. Errors name the file as `name`.
 class BlobSink {
  public:
-  BlobSink(int fd, std::string name) : m_fd(fd), m_name(std::move(name)) {}
+  BlobSink(int fd, std::string name, uint64_t flush_bytes = k_blob_flush_bytes,
+           BlobFlusher::SyncFunction sync = nullptr)
+      : m_fd(fd), m_name(std::move(name)), m_flush_bytes(flush_bytes), m_flusher(fd, m_name, sync) {}
   Status append(std::span<const std::byte> bytes);
   uint64_t size() const { return m_size; }
   Digest finish() { return m_hash.finish(); }
+  Status settle() { return m_flusher.stop(); }
+  uint64_t flushes() const { return m_flusher.flushes(); }
 
  private:
   int m_fd;
   std::string m_name;
   Sha256 m_hash;
   uint64_t m_size = 0;
-  uint64_t m_written_back = 0;  // bytes whose writeback was started
+  uint64_t m_written_back = 0;   // bytes whose writeback was started
+  uint64_t m_flush_bytes;
+  uint64_t m_flush_asked = 0;    // m_size when a flush was last asked for
+  BlobFlusher m_flusher;
 };
 
 inline constexpr uint64_t k_writeback_bytes = uint64_t{1} << 20;

@@ -1,7 +1,8 @@
 // Tests for pipeline/layer_graph.cc: the parallel pipeline produces a valid
 // multi-member gzip whose content is the tar stream, with digest and diff_id
 // equal to independently computed SHA-256s, identical bytes for any thread
-// count, bounded chunk buffers, and errors/cancellation that stop the run.
+// count, bounded chunk buffers, and errors/cancellation that stop the run
+// (a background flush of the blob that fails among them).
 // The single-member format (with and without dictionary) goes through the
 // same graph and comes out as ONE gzip member of the same stream; zstd
 // comes out as one frame per chunk and none as the tar stream itself. Several
@@ -12,6 +13,7 @@
 // verify's zstd:chunked check.
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <cerrno>
 #include <unistd.h>
 
 #include <atomic>
@@ -178,6 +180,31 @@ TEST(LayerPipeline, WriteErrorIsReported) {
   auto result = run_layer_graph(**format, options, std::move(jobs));
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.error().message.find("the blob"), std::string::npos) << result.error().message;
+}
+
+// A background flush of the blob that fails (BlobFlusher) fails the layer,
+// naming the blob, though every write succeeded: the kernel reports a
+// writeback error once, so the commit's fsync would not see it again.
+int failing_blob_sync(int) {
+  errno = EIO;
+  return -1;
+}
+
+TEST(LayerPipeline, FailedBackgroundFlushIsReported) {
+  TempDir dir;
+  make_tree(dir / "root");
+  const LayerPipelineOptions options = options_for(2);
+  auto format = resolve_layer_format(options.codec);
+  ASSERT_TRUE(format.ok());
+  UniqueFd fd(::open((dir / "blob").c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644));
+  std::vector<LayerJob> jobs;
+  jobs.push_back(walk_job(dir / "root", fd));
+  jobs.back().blob_name = "the blob";
+  jobs.back().flush_bytes = 1;  // ask after every write: the thread runs long before the end
+  jobs.back().blob_sync = failing_blob_sync;
+  auto result = run_layer_graph(**format, options, std::move(jobs));
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message.find("cannot write the blob"), std::string::npos) << result.error().message;
 }
 
 TEST(LayerPipeline, EmptyRootfsGivesJustTheTrailer) {

@@ -8,7 +8,8 @@
 //    same pass, without changing the diff_id;
 //  - compress_chunk writes the chunk's compressed form (decodes to it);
 //  - BlobSink appends to the file and hashes what it wrote; write errors
-//    name the file;
+//    name the file; every flush_bytes it asks for a background flush, whose
+//    failure settle() reports, naming the file;
 //  - compress_with_cache reads a chunk compressed before with the same bytes
 //    and frame sizes, and recomputes a damaged entry.
 #include "pipeline/layer_stages.h"
@@ -17,9 +18,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "core/util/unique_fd.h"
 #include "test_helpers.h"
@@ -245,6 +250,44 @@ TEST(BlobSink, AppendsAndHashes) {
   EXPECT_EQ(sink.size(), 9u);
   EXPECT_EQ(sink.finish(), Sha256::of("head-tail"));
   EXPECT_EQ(testing::read_text(dir / "blob"), "head-tail");
+}
+
+std::atomic<int> g_sink_syncs{0};
+int counting_sync(int fd) {
+  g_sink_syncs.fetch_add(1);
+  return ::fdatasync(fd);
+}
+int failing_sync(int) {
+  errno = EIO;
+  return -1;
+}
+
+TEST(BlobSink, FlushesEveryFlushBytesInTheBackground) {
+  TempDir dir;
+  UniqueFd fd(::open((dir / "blob").c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644));
+  g_sink_syncs = 0;
+  BlobSink sink(fd.get(), "the blob", 8, counting_sync);
+  ASSERT_TRUE(sink.append(bytes_of("1234567")).ok());  // under 8 bytes: no flush asked for
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(g_sink_syncs.load(), 0);
+  ASSERT_TRUE(sink.append(bytes_of("89")).ok());  // 9 bytes: one flush
+  for (int i = 0; i < 10000 && sink.flushes() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(sink.flushes(), 1u);
+  EXPECT_TRUE(sink.settle().ok());
+  EXPECT_EQ(g_sink_syncs.load(), 1);
+  EXPECT_EQ(testing::read_text(dir / "blob"), "123456789");
+}
+
+TEST(BlobSink, AFailedFlushFailsSettleNamingTheBlob) {
+  TempDir dir;
+  UniqueFd fd(::open((dir / "blob").c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644));
+  BlobSink sink(fd.get(), "the blob", 4, failing_sync);
+  ASSERT_TRUE(sink.append(bytes_of("12345")).ok());
+  for (int i = 0; i < 10000 && sink.flushes() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(sink.flushes(), 1u);
+  auto status = sink.settle();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("cannot write the blob"), std::string::npos) << status.error().message;
 }
 
 TEST(BlobSink, WriteErrorsNameTheBlob) {
