@@ -121,6 +121,11 @@ UniqueFd open_long_path(const std::string& path, int flags) {
 }  // namespace
 
 Result<UniqueFd> open_item_data(const WalkItem& item, struct stat* opened) {
+  if (item.opened && item.opened->fd.valid()) {
+    // Opened when the walk described it, from this very descriptor's fstat.
+    if (opened) *opened = item.opened->st;
+    return std::move(item.opened->fd);
+  }
   UniqueFd fd = item.parent_dir ? UniqueFd(::openat(item.parent_dir->get(), item.name.c_str(), k_open_data_flags))
                                 : open_long_path(item.source_path, k_open_data_flags);
   if (!fd.valid()) {
@@ -134,13 +139,13 @@ Result<UniqueFd> open_item_data(const WalkItem& item, struct stat* opened) {
   return fd;
 }
 
-RootfsWalker::RootfsWalker(std::string root, WalkOptions options)
-    : m_root(std::move(root)), m_options(options) {}
+RootfsWalker::RootfsWalker(std::string root, WalkOptions options, bool open_files)
+    : m_root(std::move(root)), m_options(options), m_open_files(open_files) {}
 RootfsWalker::RootfsWalker(RootfsWalker&&) noexcept = default;
 RootfsWalker& RootfsWalker::operator=(RootfsWalker&&) noexcept = default;
 RootfsWalker::~RootfsWalker() = default;
 
-Result<RootfsWalker> RootfsWalker::open(const std::string& root, const WalkOptions& options) {
+Result<RootfsWalker> RootfsWalker::open(const std::string& root, const WalkOptions& options, bool open_files) {
   // The root may be a symlink (the user names it); nothing below it is followed.
   UniqueFd fd(::open(root.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd.valid()) {
@@ -152,16 +157,19 @@ Result<RootfsWalker> RootfsWalker::open(const std::string& root, const WalkOptio
   if (!S_ISDIR(st.st_mode)) return input_error("rootfs '" + root + "' is not a directory");
   std::string dir = trim_trailing_slashes(root);
   if (dir != "/") dir += '/';
-  RootfsWalker walker(dir, options);
+  RootfsWalker walker(dir, options, open_files);
   OCIPACK_TRY(walker.push_directory(std::move(fd), "", st));
   return walker;
 }
 
 Status RootfsWalker::push_directory(UniqueFd fd, std::string rel_path, const struct stat& st) {
   // Every caller passes a directory it has just opened.
-  OCIPACK_TRY_ASSIGN(auto names, list_directory_at(fd.get(), m_root + rel_path, /*fresh=*/true));
-  // The parent stays reachable through "..": its descriptor is not kept.
-  if (!m_stack.empty()) m_stack.back().fd.reset();
+  OCIPACK_TRY_ASSIGN(auto names, list_directory_typed_at(fd.get(), m_root + rel_path, /*fresh=*/true));
+  // The levels above stay open up to k_open_ancestors deep (going back up
+  // needs no system call then); deeper, the parent is closed and reached
+  // again through "..", so a tree of any depth needs a bounded number of
+  // descriptors.
+  if (m_stack.size() > k_open_ancestors) m_stack.back().fd.reset();
   m_stack.push_back(Level{std::move(rel_path), std::move(names), 0, st.st_dev, st.st_ino,
                           std::make_shared<const UniqueFd>(std::move(fd))});
   return ok_status();
@@ -170,6 +178,7 @@ Status RootfsWalker::push_directory(UniqueFd fd, std::string rel_path, const str
 Status RootfsWalker::return_to_parent() {
   Level& child = m_stack.back();
   Level& parent = m_stack[m_stack.size() - 2];
+  if (parent.fd) return ok_status();  // kept open (see push_directory)
   const std::string parent_path = m_root + parent.rel_path;
   UniqueFd fd(::openat(child.fd->get(), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid()) return input_error("cannot open directory " + parent_path + ": " + errno_text(errno));
@@ -189,12 +198,21 @@ Result<std::optional<WalkItem>> RootfsWalker::next() {
       m_stack.pop_back();
       continue;
     }
-    const std::string& name = top.names[top.next++];
-    OCIPACK_TRY_ASSIGN(auto item, make_item(name, top.rel_path + name));
+    const DirectoryName& name = top.names[top.next++];
+    UniqueFd opened_dir;
+    OCIPACK_TRY_ASSIGN(auto item, make_item(name, top.rel_path + name.name, opened_dir));
     if (!item) continue;  // skipped (warning recorded)
     if (item->entry.type == EntryType::directory) {
       // Children follow their directory; `top` may dangle after this push.
       const WalkItem& dir = *item;
+      if (opened_dir.valid()) {
+        // Described by fstat of this very descriptor (make_item).
+        struct stat st {};
+        st.st_dev = dir.st_dev;
+        st.st_ino = dir.st_ino;
+        OCIPACK_TRY(push_directory(std::move(opened_dir), dir.entry.path, st));
+        return item;
+      }
       UniqueFd fd(::openat(dir.parent_dir->get(), dir.name.c_str(), k_open_dir_flags));
       if (!fd.valid()) {
         if (errno == ENOTDIR || errno == ELOOP)
@@ -228,12 +246,13 @@ Result<DescribedPath> describe_path(const std::string& host_path, std::string re
                      std::move(rel_path), options);
 }
 
-Result<DescribedPath> describe_at(const std::shared_ptr<const UniqueFd>& dir, const std::string& name,
-                                  const std::string& host_path, std::string rel_path, const WalkOptions& options) {
+namespace {
+// describe_at's work once the path's stat `st` is known (by fstatat, or by
+// fstat of the file the walk opened first).
+Result<DescribedPath> describe_stat(const std::shared_ptr<const UniqueFd>& dir, const std::string& name,
+                                    const std::string& host_path, std::string rel_path, const WalkOptions& options,
+                                    const struct stat& st) {
   DescribedPath described;
-  struct stat st {};
-  if (::fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-    return input_error("cannot stat " + host_path + ": " + errno_text(errno));
   described.dev = st.st_dev;
   described.ino = st.st_ino;
   described.nlink = st.st_nlink;
@@ -298,20 +317,56 @@ Result<DescribedPath> describe_at(const std::shared_ptr<const UniqueFd>& dir, co
                          : read_xattrs_as("/proc/self/fd/" + std::to_string(dir->get()) + "/" + name, host_path));
   return described;
 }
+}  // namespace
 
-Result<std::optional<WalkItem>> RootfsWalker::make_item(const std::string& name, std::string rel_path) {
+Result<DescribedPath> describe_at(const std::shared_ptr<const UniqueFd>& dir, const std::string& name,
+                                  const std::string& host_path, std::string rel_path, const WalkOptions& options) {
+  struct stat st {};
+  if (::fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return input_error("cannot stat " + host_path + ": " + errno_text(errno));
+  return describe_stat(dir, name, host_path, std::move(rel_path), options, st);
+}
+
+Result<std::optional<WalkItem>> RootfsWalker::make_item(const DirectoryName& name, std::string rel_path,
+                                                        UniqueFd& dir) {
   const std::string host_path = m_root + rel_path;
   OCIPACK_TRY(check_not_whiteout_name(host_path));
-  OCIPACK_TRY_ASSIGN(auto described, describe_at(m_stack.back().fd, name, host_path, std::move(rel_path), m_options));
+  const std::shared_ptr<const UniqueFd>& parent = m_stack.back().fd;
+  // Open first where getdents says what is there: a directory is opened
+  // next anyway, a regular file when the reader reads every item. Never
+  // anything else (opening a device can act on it). What was opened is
+  // described by its own fstat; if it is not the kind getdents said (it
+  // changed in between) or cannot be opened (permissions, a race), it is
+  // closed and the path described by lstat instead, as without the hint.
+  std::shared_ptr<WalkItem::Opened> opened;
+  const bool want_dir = name.type == DT_DIR;
+  if (want_dir || (m_open_files && name.type == DT_REG)) {
+    auto attempt = std::make_shared<WalkItem::Opened>();
+    attempt->fd = UniqueFd(::openat(parent->get(), name.name.c_str(), want_dir ? k_open_dir_flags : k_open_data_flags));
+    if (attempt->fd.valid() && ::fstat(attempt->fd.get(), &attempt->st) == 0 &&
+        (attempt->st.st_mode & S_IFMT) == (want_dir ? S_IFDIR : S_IFREG))
+      opened = std::move(attempt);
+  }
+  DescribedPath described;
+  if (opened) {
+    OCIPACK_TRY_ASSIGN(described, describe_stat(parent, name.name, host_path, std::move(rel_path), m_options, opened->st));
+  } else {
+    OCIPACK_TRY_ASSIGN(described, describe_at(parent, name.name, host_path, std::move(rel_path), m_options));
+  }
   if (!described.skip_reason.empty()) {
     m_warnings.push_back(std::move(described.skip_reason));
     return std::optional<WalkItem>{};
   }
   WalkItem& item = described.item;
   // Only inodes with other names are remembered: the walk's memory does not
-  // grow with the number of plain files.
+  // grow with the number of plain files (and it keeps no descriptors).
   if (item.entry.type != EntryType::directory && described.nlink > 1)
     m_hard_links.add(FileId{static_cast<uint64_t>(described.dev), static_cast<uint64_t>(described.ino)}, item);
+  if (opened && want_dir) {
+    dir = std::move(opened->fd);
+  } else if (opened && item.entry.type == EntryType::regular) {
+    item.opened = std::move(opened);
+  }
   return std::optional<WalkItem>(std::move(item));
 }
 

@@ -18,9 +18,11 @@
 //
 // Memory is O(depth × widest directory) plus the first path of every inode
 // with more than one link, not O(number of files). Open descriptors are
-// O(1), whatever the depth: only the directory being listed is open; on the
-// way back up, its parent is reopened through ".." and checked to be the same
-// directory (dev, ino).
+// bounded whatever the depth: the directory being listed and its ancestors
+// up to k_open_ancestors levels stay open (a rootfs is rarely deeper than
+// 20, so going back up costs no system call); below that depth a level's
+// parent is closed while it is listed and, on the way back up, reopened
+// through ".." and checked to be the same directory (dev, ino).
 #pragma once
 
 #include <sys/stat.h>
@@ -35,6 +37,7 @@
 
 #include "core/tar/entry_source.h"
 #include "core/tar/hard_links.h"
+#include "core/util/file_io.h"
 #include "core/util/result.h"
 #include "core/util/unique_fd.h"
 
@@ -42,8 +45,15 @@ namespace ocipack {
 
 class RootfsWalker final : public EntrySource {
  public:
+  // Directories kept open above the one being listed (see above).
+  static constexpr size_t k_open_ancestors = 48;
+
   // Fails (naming the path) when `root` does not exist or is not a directory.
-  static Result<RootfsWalker> open(const std::string& root, const WalkOptions& options);
+  // `open_files`: a regular file is opened first and described by fstat of
+  // what was opened (WalkItem::opened), for a reader that reads every item
+  // as it comes (a layer's tar stream): one system call less per file than
+  // lstat, then open, then fstat. Off for walks that keep their items.
+  static Result<RootfsWalker> open(const std::string& root, const WalkOptions& options, bool open_files = false);
 
   RootfsWalker(RootfsWalker&&) noexcept;
   RootfsWalker& operator=(RootfsWalker&&) noexcept;
@@ -56,21 +66,23 @@ class RootfsWalker final : public EntrySource {
  private:
   struct Level {
     std::string rel_path;  // tar path prefix with trailing '/' ("" at the root)
-    std::vector<std::string> names;
+    std::vector<DirectoryName> names;  // with getdents' type: which call to make first
     size_t next = 0;
     dev_t dev = 0;
     ino_t ino = 0;
     // Open while this level is listed; null while a child level is.
     std::shared_ptr<const UniqueFd> fd;
   };
-  RootfsWalker(std::string root, WalkOptions options);
+  RootfsWalker(std::string root, WalkOptions options, bool open_files);
   // `st` is the fstat of `fd` (the caller has just checked it).
   Status push_directory(UniqueFd fd, std::string rel_path, const struct stat& st);
   Status return_to_parent();
-  Result<std::optional<WalkItem>> make_item(const std::string& name, std::string rel_path);
+  // `dir` receives the directory opened to describe it, if it was.
+  Result<std::optional<WalkItem>> make_item(const DirectoryName& name, std::string rel_path, UniqueFd& dir);
 
   std::string m_root;
   WalkOptions m_options;
+  bool m_open_files = false;
   std::vector<Level> m_stack;
   HardLinkGroups m_hard_links;
   std::vector<std::string> m_warnings;

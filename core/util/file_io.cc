@@ -145,13 +145,13 @@ Result<std::vector<std::string>> list_directory(const std::string& dir) {
   return list_directory_of(::opendir(dir.c_str()), dir);
 }
 
-Result<std::vector<std::string>> list_directory_at(int dir_fd, const std::string& dir, bool fresh) {
+Result<std::vector<DirectoryName>> list_directory_typed_at(int dir_fd, const std::string& dir, bool fresh) {
   // getdents64 on dir_fd itself, from its start: opendir would want a
   // descriptor of its own (openat ".", fstat, two fcntl, close: five system
   // calls more per directory, in walks of thousands of directories). The
   // offset it leaves does not matter to the *at() calls the fd is kept for.
   if (!fresh && ::lseek(dir_fd, 0, SEEK_SET) < 0) return input_error("cannot read directory " + dir + ": " + errno_text(errno));
-  std::vector<std::string> names;
+  std::vector<DirectoryName> names;
   alignas(struct dirent64) char buffer[32768];
   for (;;) {
     const ssize_t n = ::getdents64(dir_fd, buffer, sizeof buffer);
@@ -161,11 +161,19 @@ Result<std::vector<std::string>> list_directory_at(int dir_fd, const std::string
     for (ssize_t pos = 0; pos < n;) {
       const auto* entry = reinterpret_cast<const struct dirent64*>(buffer + pos);
       const std::string_view name = entry->d_name;
-      if (name != "." && name != "..") names.emplace_back(name);
+      if (name != "." && name != "..") names.push_back({std::string(name), entry->d_type});
       pos += entry->d_reclen;
     }
   }
-  sort_bytewise(names);
+  std::sort(names.begin(), names.end(), [](const DirectoryName& a, const DirectoryName& b) { return a.name < b.name; });
+  return names;
+}
+
+Result<std::vector<std::string>> list_directory_at(int dir_fd, const std::string& dir, bool fresh) {
+  OCIPACK_TRY_ASSIGN(auto typed, list_directory_typed_at(dir_fd, dir, fresh));
+  std::vector<std::string> names;
+  names.reserve(typed.size());
+  for (auto& entry : typed) names.push_back(std::move(entry.name));
   return names;
 }
 

@@ -58,4 +58,14 @@ Result<std::vector<std::string>> list_directory(const std::string& dir);
 // directory of a walk).
 Result<std::vector<std::string>> list_directory_at(int dir_fd, const std::string& dir, bool fresh = false);
 
+// A name and the type getdents reported for it: a DT_* value, DT_UNKNOWN
+// where the file system does not say (a hint for which call to make first,
+// never a fact to trust: the entry can change before it is looked at).
+struct DirectoryName {
+  std::string name;
+  unsigned char type = 0;
+};
+// list_directory_at with the types, in the same order.
+Result<std::vector<DirectoryName>> list_directory_typed_at(int dir_fd, const std::string& dir, bool fresh = false);
+
 }  // namespace ocipack

@@ -8,6 +8,9 @@
 // first name in walk order only; sockets and excluded inodes (the build's own
 // output) are skipped with a warning; xattrs come sorted. The tests run as root in CI; device nodes and user xattrs are
 // skipped (with the reason) where the file system refuses them.
+// Open-first walks (open_files) hand out the file they opened to describe it,
+// fall back to lstat when an entry changed kind after the listing, and keep
+// no descriptor for items they remember (hard-link groups).
 #include "core/tar/rootfs_walk.h"
 
 #include <fcntl.h>
@@ -461,7 +464,8 @@ TEST(RootfsWalk, TreeDeeperThanPathMaxIsWalkedWithFewDescriptors) {
     if ((*item)->entry.type != EntryType::directory) tail.push_back(std::move(**item));
   }
   EXPECT_EQ(count, k_levels + 3);
-  EXPECT_LE(most_descriptors, descriptors_before + 4) << "descriptors grow with the depth";
+  EXPECT_LE(most_descriptors, descriptors_before + RootfsWalker::k_open_ancestors + 4)
+      << "descriptors grow with the depth";
   ASSERT_EQ(tail.size(), 3u);
   EXPECT_EQ(tail[0].entry.path, rel + "file");
   EXPECT_EQ(tail[0].entry.type, EntryType::regular);
@@ -507,13 +511,14 @@ TEST(RootfsWalk, DirectoryReplacedBeforeItIsEnteredIsRefused) {
   EXPECT_NE(data.error().message.find(tmp / "root/d"), std::string::npos) << data.error().message;
 }
 
-TEST(RootfsWalk, DirectoryMovedWhileBeingWalkedIsRefused) {
-  // a/b is being listed when a is moved away and another a made: going back
-  // up through ".." would land in the moved directory.
+TEST(RootfsWalk, DirectoryMovedWhileBeingWalkedKeepsToTheOpenParent) {
+  // a/b is being listed when it is moved out of the tree. The walk holds a
+  // open (k_open_ancestors), so it goes on in a, never where b went.
   TempDir tmp;
   make_dirs(tmp / "root/a/b");
   write_text(tmp / "root/a/b/f", "x");
   write_text(tmp / "root/a/z", "z");
+  write_text(tmp / "outside", "o");
   auto walker = RootfsWalker::open(tmp / "root", {});
   ASSERT_TRUE(walker.ok());
   for (const char* expected : {"a/", "a/b/", "a/b/f"}) {
@@ -523,8 +528,154 @@ TEST(RootfsWalk, DirectoryMovedWhileBeingWalkedIsRefused) {
   }
   ASSERT_EQ(::rename((tmp / "root/a/b").c_str(), (tmp / "moved").c_str()), 0);
   auto next = walker->next();
+  ASSERT_TRUE(next.ok() && next->has_value()) << (next.ok() ? "" : next.error().message);
+  EXPECT_EQ((*next)->entry.path, "a/z");
+  auto end = walker->next();
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(end->has_value());
+}
+
+TEST(RootfsWalk, DirectoryMovedBelowTheOpenAncestorsIsRefused) {
+  // Deeper than k_open_ancestors the parent is reached again through "..":
+  // b, being listed, is moved out of the tree, so ".." is no longer its
+  // parent — refused, never walked.
+  TempDir tmp;
+  std::string deep = tmp / "root";
+  std::string rel;
+  for (size_t i = 0; i < RootfsWalker::k_open_ancestors + 4; ++i) {
+    deep += "/d";
+    rel += "d/";
+  }
+  make_dirs(deep + "/b");
+  write_text(deep + "/b/f", "x");
+  write_text(deep + "/z", "z");
+  auto walker = RootfsWalker::open(tmp / "root", {});
+  ASSERT_TRUE(walker.ok());
+  for (;;) {
+    auto item = walker->next();
+    ASSERT_TRUE(item.ok() && item->has_value());
+    if ((*item)->entry.path == rel + "b/f") break;
+  }
+  ASSERT_EQ(::rename((deep + "/b").c_str(), (tmp / "moved").c_str()), 0);
+  auto next = walker->next();
   ASSERT_FALSE(next.ok());
   EXPECT_NE(next.error().message.find("was moved while being read"), std::string::npos) << next.error().message;
+}
+
+// The walk's items in order, each with its opened descriptor (if any) kept.
+std::vector<WalkItem> walk_all(RootfsWalker& walker) {
+  std::vector<WalkItem> items;
+  for (;;) {
+    auto item = walker.next();
+    EXPECT_TRUE(item.ok()) << (item.ok() ? "" : item.error().message);
+    if (!item.ok() || !item->has_value()) return items;
+    items.push_back(std::move(**item));
+  }
+}
+
+TEST(RootfsWalk, OpenFilesHandsOutTheFileOpenedWhenDescribed) {
+  TempDir tmp;
+  make_dirs(tmp / "root/d");
+  write_text(tmp / "root/d/f", "first");
+  auto walker = RootfsWalker::open(tmp / "root", {}, /*open_files=*/true);
+  ASSERT_TRUE(walker.ok());
+  auto dir = walker->next();
+  ASSERT_TRUE(dir.ok() && dir->has_value());
+  EXPECT_FALSE((*dir)->opened) << "a directory's descriptor is the walk's, not the item's";
+  auto file = walker->next();
+  ASSERT_TRUE(file.ok() && file->has_value());
+  ASSERT_EQ((*file)->entry.path, "d/f");
+  ASSERT_TRUE((*file)->opened);
+  // Replaced after it was described: the data is still the file described
+  // (the same size, the same inode), never the newcomer's.
+  write_text(tmp / "root/d/g", "other");
+  ASSERT_EQ(::rename((tmp / "root/d/g").c_str(), (tmp / "root/d/f").c_str()), 0);
+  struct stat st {};
+  auto fd = open_item_data(**file, &st);
+  ASSERT_TRUE(fd.ok()) << fd.error().message;
+  EXPECT_EQ(st.st_ino, (*file)->st_ino);
+  EXPECT_EQ(static_cast<uint64_t>(st.st_size), (*file)->entry.size);
+  char buffer[16] = {};
+  EXPECT_EQ(::read(fd->get(), buffer, sizeof buffer), 5);
+  EXPECT_STREQ(buffer, "first");
+  // Handed out once: a second open goes by name (and finds the newcomer).
+  auto again = open_item_data(**file);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("replaced by another file"), std::string::npos) << again.error().message;
+}
+
+TEST(RootfsWalk, OpenFirstFallsBackWhenAnEntryChangedKindAfterTheListing) {
+  // The listing (getdents' types) is taken when d is entered; then f, a
+  // regular file, becomes a FIFO, l a symlink, and s (a directory) a file.
+  // The walk describes what is there now — without blocking on the FIFO,
+  // following the link or reading through a directory it no longer is.
+  TempDir tmp;
+  make_dirs(tmp / "root/d/s");
+  write_text(tmp / "root/d/f", "x");
+  write_text(tmp / "root/d/l", "x");
+  write_text(tmp / "secret", "secret");
+  for (bool open_files : {false, true}) {
+    SCOPED_TRACE(open_files ? "open_files" : "lstat first");
+    auto walker = RootfsWalker::open(tmp / "root", {}, open_files);
+    ASSERT_TRUE(walker.ok());
+    auto dir = walker->next();
+    ASSERT_TRUE(dir.ok() && dir->has_value());
+    ASSERT_EQ(::unlink((tmp / "root/d/f").c_str()), 0);
+    ASSERT_EQ(::mkfifo((tmp / "root/d/f").c_str(), 0644), 0);
+    ASSERT_EQ(::unlink((tmp / "root/d/l").c_str()), 0);
+    ASSERT_EQ(::symlink((tmp / "secret").c_str(), (tmp / "root/d/l").c_str()), 0);
+    ASSERT_EQ(::rmdir((tmp / "root/d/s").c_str()), 0);
+    write_text(tmp / "root/d/s", "now a file");
+    const auto items = walk_all(*walker);
+    ASSERT_EQ(items.size(), 3u);
+    EXPECT_EQ(items[0].entry.path, "d/f");
+    EXPECT_EQ(items[0].entry.type, EntryType::fifo);
+    EXPECT_FALSE(items[0].opened);
+    EXPECT_EQ(items[1].entry.path, "d/l");
+    EXPECT_EQ(items[1].entry.type, EntryType::symlink);
+    EXPECT_EQ(items[1].entry.link_target, tmp / "secret");
+    EXPECT_EQ(items[2].entry.path, "d/s");
+    EXPECT_EQ(items[2].entry.type, EntryType::regular);
+    EXPECT_EQ(items[2].entry.size, 10u);
+    EXPECT_FALSE(items[2].opened);  // listed as a directory: described by lstat, read by name
+    // Put the tree back for the next round.
+    ASSERT_EQ(::unlink((tmp / "root/d/f").c_str()), 0);
+    write_text(tmp / "root/d/f", "x");
+    ASSERT_EQ(::unlink((tmp / "root/d/l").c_str()), 0);
+    write_text(tmp / "root/d/l", "x");
+    ASSERT_EQ(::unlink((tmp / "root/d/s").c_str()), 0);
+    make_dirs(tmp / "root/d/s");
+  }
+}
+
+TEST(RootfsWalk, OpenFilesKeepsNoDescriptorForRememberedItems) {
+  // 200 files, each with a second name (a hard-link group remembers the
+  // first): once the items are dropped, no descriptor is left open though
+  // the walker, and its groups, live on.
+  TempDir tmp;
+  make_dirs(tmp / "root");
+  for (int i = 0; i < 200; ++i) {
+    const std::string name = tmp / ("root/f" + std::to_string(1000 + i));
+    write_text(name, "data");
+    ASSERT_EQ(::link(name.c_str(), (name + "-link").c_str()), 0);
+  }
+  const size_t before = open_descriptors();
+  auto walker = RootfsWalker::open(tmp / "root", {}, /*open_files=*/true);
+  ASSERT_TRUE(walker.ok());
+  size_t most = 0, links = 0;
+  for (;;) {
+    auto item = walker->next();
+    ASSERT_TRUE(item.ok());
+    if (!item->has_value()) break;
+    most = std::max(most, open_descriptors());
+    if ((*item)->entry.type == EntryType::hard_link) {
+      ++links;
+      EXPECT_FALSE((*item)->opened) << (*item)->entry.path;
+    }
+  }
+  EXPECT_EQ(links, 200u);
+  EXPECT_LE(most, before + 3);
+  EXPECT_EQ(open_descriptors(), before);  // the walk is over: even the root is closed
 }
 
 }  // namespace
