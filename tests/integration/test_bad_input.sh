@@ -8,7 +8,9 @@
 # byte-for-byte identical, and no stray (temporary) files appear next to them.
 # Covers bad paths, bad flag values, unreadable entries, an existing -o that is
 # not a good layout (junk directory, broken index.json), and running out of
-# space (layout or tarball on a 1 MiB tmpfs; SKIPPED if it cannot be mounted).
+# space (layout or tarball on a 1 MiB tmpfs; SKIPPED if it cannot be mounted),
+# and libarchive missing at run time (hidden in a private mount namespace;
+# SKIPPED if one cannot be made).
 #
 # Reading failures as root: root ignores permission bits, so the unreadable
 # file / directory cases run ocipack as uid 0 *without* CAP_DAC_OVERRIDE and
@@ -194,6 +196,27 @@ REF_OUT=$BROKEN2_REF
 bad_case "existing index.json: manifests is not an array" 1 'index\.json|manifests' \
     @OCIPACK@ build "$ROOT" -o "$LAYOUT" --tag other
 REF_OUT=$REF_SAVE
+
+echo "# libarchive missing (the executable opens it only to read a tar)"
+# In a private mount namespace /dev/null is bound over libarchive.so.13, so
+# dlopen fails: a tar input is one error line naming the tar and libarchive,
+# while a directory build does not need it at all.
+LIBARCHIVE=$(ldconfig -p | awk '/libarchive\.so\.13 .*x86-64/ {print $NF; exit}')
+HIDE_LIBARCHIVE=(unshare -m sh -c 'mount --bind /dev/null "$0" && exec "$@"' "$LIBARCHIVE")
+if [ -z "$LIBARCHIVE" ] || ! "${HIDE_LIBARCHIVE[@]}" true 2>"$TEST_TMP/unshare.err"; then
+    reason="cannot hide libarchive.so.13 in a mount namespace: $(head -c 200 "$TEST_TMP/unshare.err" 2>/dev/null)"
+    skip "tar input without libarchive" "$reason"
+    skip "directory build without libarchive" "$reason"
+else
+    tar -cf "$TEST_TMP/rootfs.tar" -C "$ROOT" .
+    bad_case "tar input without libarchive" 1 "rootfs\.tar.*libarchive.*shared library" \
+        "${HIDE_LIBARCHIVE[@]}" @OCIPACK@ build "$TEST_TMP/rootfs.tar" "${O[@]}"
+    rm -rf "$TEST_TMP/nolib"
+    check "directory build without libarchive" "${HIDE_LIBARCHIVE[@]}" "$OCIPACK" build "$ROOT" \
+        -o "$TEST_TMP/nolib" --tag good --created 2024-01-02T03:04:05Z --quiet
+    check_eq "directory build without libarchive: same image as with it" \
+        "$(cat "$REF_OUT/layout/index.json")" "$(cat "$TEST_TMP/nolib/index.json" 2>/dev/null)"
+fi
 
 echo "# out of space (1 MiB tmpfs)"
 MNT=$TEST_TMP/small-fs

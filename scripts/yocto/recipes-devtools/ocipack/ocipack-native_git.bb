@@ -36,7 +36,9 @@ python () {
 #   cmake-native, pkgconfig-native (inherit), openssl-native, zlib-native,
 #   zstd-native, libarchive-native, curl-native   openembedded-core
 #       (curl: its headers at build time; ocipack opens libcurl.so.4 with
-#       dlopen only for a remote chunk cache, so it is not linked)
+#       dlopen only for a remote chunk cache, so it is not linked.
+#       libarchive: linked into the static libraries, but the executable
+#       opens libarchive.so.13 with dlopen when it first reads a tar)
 #   tbb-native            meta-oe (recipes-support/tbb, BBCLASSEXTEND native)
 #   nlohmann-json-native  meta-oe (recipes-devtools/nlohmann-json, BBCLASSEXTEND native)
 #   cli11-native          meta-oe (recipes-support/cli11, BBCLASSEXTEND native)
