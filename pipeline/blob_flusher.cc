@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <system_error>
 #include <utility>
 
 #include "core/util/file_io.h"
@@ -14,18 +15,25 @@ namespace ocipack {
 BlobFlusher::BlobFlusher(int fd, std::string name, SyncFunction sync)
     : m_fd(fd), m_name(std::move(name)), m_sync(sync ? sync : ::fdatasync) {}
 
-BlobFlusher::~BlobFlusher() { (void)stop(); }
+BlobFlusher::~BlobFlusher() { (void)halt(/*finish_pending=*/false); }
 
 void BlobFlusher::request() {
   {
     std::lock_guard lock(m_mutex);
-    if (m_stopping) return;
+    if (m_stopping || m_no_thread) return;
     m_pending = true;
   }
-  if (!m_thread.joinable()) {
-    m_thread = std::thread([this] { loop(); });
-  } else {
+  if (m_thread.joinable()) {
     m_wake.notify_one();
+    return;
+  }
+  try {
+    m_thread = std::thread([this] { loop(); });
+  } catch (const std::system_error&) {
+    // No thread to be had (a pids limit): the commit's fsync does it all.
+    std::lock_guard lock(m_mutex);
+    m_no_thread = true;
+    m_pending = false;
   }
 }
 
@@ -33,7 +41,7 @@ void BlobFlusher::loop() {
   std::unique_lock lock(m_mutex);
   for (;;) {
     m_wake.wait(lock, [&] { return m_pending || m_stopping; });
-    if (m_stopping) return;
+    if (m_stopping && !(m_pending && m_finish_pending)) return;
     m_pending = false;
     lock.unlock();
     int failure = 0;
@@ -50,10 +58,13 @@ void BlobFlusher::loop() {
   }
 }
 
-Status BlobFlusher::stop() {
+Status BlobFlusher::stop() { return halt(/*finish_pending=*/true); }
+
+Status BlobFlusher::halt(bool finish_pending) {
   {
     std::lock_guard lock(m_mutex);
     m_stopping = true;
+    m_finish_pending = finish_pending;
   }
   m_wake.notify_one();
   if (m_thread.joinable()) m_thread.join();

@@ -15,7 +15,8 @@
 // a writeback error once per open file), so it is kept here and stop()
 // returns it, naming the file: a failed flush fails the build exactly as the
 // commit's fsync would have. stop() is called before the blob is committed;
-// the destructor stops too, for the paths that fail early.
+// the destructor stops too, for the paths that fail early. A thread that
+// cannot be started (a pids limit) only means no background flushing.
 #pragma once
 
 #include <condition_variable>
@@ -44,14 +45,16 @@ class BlobFlusher {
 
   // Ask for a flush of what was written so far (returns at once).
   void request();
-  // Wait for a flush in progress, end the thread; a request not yet started
-  // is dropped (the commit's fsync covers it). The first failure, if any.
+  // Runs a request not yet started, waits for the flush in progress, ends
+  // the thread; the first failure, if any. (The destructor drops a request
+  // not yet started instead: a layer that failed is not committed.)
   Status stop();
   // Flushes completed (for tests and --stats).
   uint64_t flushes() const;
 
  private:
   void loop();
+  Status halt(bool finish_pending);
 
   int m_fd;
   std::string m_name;
@@ -60,6 +63,8 @@ class BlobFlusher {
   std::condition_variable m_wake;
   bool m_pending = false;
   bool m_stopping = false;
+  bool m_finish_pending = false;  // stop(): run a request not yet started
+  bool m_no_thread = false;       // the thread could not be started: no flushing
   int m_errno = 0;  // the first failure
   uint64_t m_flushes = 0;
   std::thread m_thread;

@@ -318,8 +318,7 @@ std::function<Result<std::unique_ptr<EntrySource>>()> source_opener(const LayerI
                                                                       cancel, report));
       return std::unique_ptr<EntrySource>(std::move(delta));
     }
-    // The chunker reads each file as it comes: the walk opens it first.
-    OCIPACK_TRY_ASSIGN(auto walker, RootfsWalker::open(input.rootfs, walk_options, /*open_files=*/true));
+    OCIPACK_TRY_ASSIGN(auto walker, RootfsWalker::open(input.rootfs, walk_options));
     return std::unique_ptr<EntrySource>(std::make_unique<RootfsWalker>(std::move(walker)));
   };
 }

@@ -8,7 +8,6 @@
 // them.
 #pragma once
 
-#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -48,16 +47,6 @@ struct WalkItem {
   std::string name;
   dev_t st_dev = 0;
   ino_t st_ino = 0;
-  // Open-first walks (RootfsWalker::open with open_files): the regular file
-  // as the walk opened it to describe it, with its fstat. open_item_data
-  // hands the descriptor out once instead of opening the file again (two
-  // system calls less per file). Whoever keeps items beyond reading them (a
-  // tree model, path sets, hard-link groups) drops it.
-  struct Opened {
-    UniqueFd fd;
-    struct stat st {};
-  };
-  std::shared_ptr<Opened> opened;
   // Data kept in a spool file instead (tar input): entry.size bytes at
   // spool_offset of spool_fd (owned by the source, valid while it lives).
   int spool_fd = -1;

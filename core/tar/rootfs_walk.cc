@@ -121,11 +121,6 @@ UniqueFd open_long_path(const std::string& path, int flags) {
 }  // namespace
 
 Result<UniqueFd> open_item_data(const WalkItem& item, struct stat* opened) {
-  if (item.opened && item.opened->fd.valid()) {
-    // Opened when the walk described it, from this very descriptor's fstat.
-    if (opened) *opened = item.opened->st;
-    return std::move(item.opened->fd);
-  }
   UniqueFd fd = item.parent_dir ? UniqueFd(::openat(item.parent_dir->get(), item.name.c_str(), k_open_data_flags))
                                 : open_long_path(item.source_path, k_open_data_flags);
   if (!fd.valid()) {
@@ -139,13 +134,13 @@ Result<UniqueFd> open_item_data(const WalkItem& item, struct stat* opened) {
   return fd;
 }
 
-RootfsWalker::RootfsWalker(std::string root, WalkOptions options, bool open_files)
-    : m_root(std::move(root)), m_options(options), m_open_files(open_files) {}
+RootfsWalker::RootfsWalker(std::string root, WalkOptions options)
+    : m_root(std::move(root)), m_options(options) {}
 RootfsWalker::RootfsWalker(RootfsWalker&&) noexcept = default;
 RootfsWalker& RootfsWalker::operator=(RootfsWalker&&) noexcept = default;
 RootfsWalker::~RootfsWalker() = default;
 
-Result<RootfsWalker> RootfsWalker::open(const std::string& root, const WalkOptions& options, bool open_files) {
+Result<RootfsWalker> RootfsWalker::open(const std::string& root, const WalkOptions& options) {
   // The root may be a symlink (the user names it); nothing below it is followed.
   UniqueFd fd(::open(root.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd.valid()) {
@@ -157,7 +152,7 @@ Result<RootfsWalker> RootfsWalker::open(const std::string& root, const WalkOptio
   if (!S_ISDIR(st.st_mode)) return input_error("rootfs '" + root + "' is not a directory");
   std::string dir = trim_trailing_slashes(root);
   if (dir != "/") dir += '/';
-  RootfsWalker walker(dir, options, open_files);
+  RootfsWalker walker(dir, options);
   OCIPACK_TRY(walker.push_directory(std::move(fd), "", st));
   return walker;
 }
@@ -248,7 +243,7 @@ Result<DescribedPath> describe_path(const std::string& host_path, std::string re
 
 namespace {
 // describe_at's work once the path's stat `st` is known (by fstatat, or by
-// fstat of the file the walk opened first).
+// fstat of the directory the walk opened first).
 Result<DescribedPath> describe_stat(const std::shared_ptr<const UniqueFd>& dir, const std::string& name,
                                     const std::string& host_path, std::string rel_path, const WalkOptions& options,
                                     const struct stat& st) {
@@ -332,24 +327,22 @@ Result<std::optional<WalkItem>> RootfsWalker::make_item(const DirectoryName& nam
   const std::string host_path = m_root + rel_path;
   OCIPACK_TRY(check_not_whiteout_name(host_path));
   const std::shared_ptr<const UniqueFd>& parent = m_stack.back().fd;
-  // Open first where getdents says what is there: a directory is opened
-  // next anyway, a regular file when the reader reads every item. Never
-  // anything else (opening a device can act on it). What was opened is
-  // described by its own fstat; if it is not the kind getdents said (it
-  // changed in between) or cannot be opened (permissions, a race), it is
-  // closed and the path described by lstat instead, as without the hint.
-  std::shared_ptr<WalkItem::Opened> opened;
-  const bool want_dir = name.type == DT_DIR;
-  if (want_dir || (m_open_files && name.type == DT_REG)) {
-    auto attempt = std::make_shared<WalkItem::Opened>();
-    attempt->fd = UniqueFd(::openat(parent->get(), name.name.c_str(), want_dir ? k_open_dir_flags : k_open_data_flags));
-    if (attempt->fd.valid() && ::fstat(attempt->fd.get(), &attempt->st) == 0 &&
-        (attempt->st.st_mode & S_IFMT) == (want_dir ? S_IFDIR : S_IFREG))
-      opened = std::move(attempt);
+  // A directory (by getdents' type) is opened first and described by fstat
+  // of that descriptor, which the walk lists next anyway: one fstatat less.
+  // O_DIRECTORY makes the kernel refuse anything else before any driver
+  // runs, so a lying type (a crafted file system image, FUSE) or a swap
+  // cannot make the walk open a device or a FIFO; it is then described by
+  // lstat, as is everything else. A regular file is never opened on the
+  // type's word: lstat first, then open_item_data's open and inode check.
+  UniqueFd opened;
+  struct stat st {};
+  if (name.type == DT_DIR) {
+    opened = UniqueFd(::openat(parent->get(), name.name.c_str(), k_open_dir_flags));
+    if (opened.valid() && (::fstat(opened.get(), &st) != 0 || !S_ISDIR(st.st_mode))) opened.reset();
   }
   DescribedPath described;
-  if (opened) {
-    OCIPACK_TRY_ASSIGN(described, describe_stat(parent, name.name, host_path, std::move(rel_path), m_options, opened->st));
+  if (opened.valid()) {
+    OCIPACK_TRY_ASSIGN(described, describe_stat(parent, name.name, host_path, std::move(rel_path), m_options, st));
   } else {
     OCIPACK_TRY_ASSIGN(described, describe_at(parent, name.name, host_path, std::move(rel_path), m_options));
   }
@@ -359,14 +352,10 @@ Result<std::optional<WalkItem>> RootfsWalker::make_item(const DirectoryName& nam
   }
   WalkItem& item = described.item;
   // Only inodes with other names are remembered: the walk's memory does not
-  // grow with the number of plain files (and it keeps no descriptors).
+  // grow with the number of plain files.
   if (item.entry.type != EntryType::directory && described.nlink > 1)
     m_hard_links.add(FileId{static_cast<uint64_t>(described.dev), static_cast<uint64_t>(described.ino)}, item);
-  if (opened && want_dir) {
-    dir = std::move(opened->fd);
-  } else if (opened && item.entry.type == EntryType::regular) {
-    item.opened = std::move(opened);
-  }
+  if (item.entry.type == EntryType::directory) dir = std::move(opened);
   return std::optional<WalkItem>(std::move(item));
 }
 

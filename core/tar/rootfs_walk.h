@@ -49,11 +49,7 @@ class RootfsWalker final : public EntrySource {
   static constexpr size_t k_open_ancestors = 48;
 
   // Fails (naming the path) when `root` does not exist or is not a directory.
-  // `open_files`: a regular file is opened first and described by fstat of
-  // what was opened (WalkItem::opened), for a reader that reads every item
-  // as it comes (a layer's tar stream): one system call less per file than
-  // lstat, then open, then fstat. Off for walks that keep their items.
-  static Result<RootfsWalker> open(const std::string& root, const WalkOptions& options, bool open_files = false);
+  static Result<RootfsWalker> open(const std::string& root, const WalkOptions& options);
 
   RootfsWalker(RootfsWalker&&) noexcept;
   RootfsWalker& operator=(RootfsWalker&&) noexcept;
@@ -73,7 +69,7 @@ class RootfsWalker final : public EntrySource {
     // Open while this level is listed; null while a child level is.
     std::shared_ptr<const UniqueFd> fd;
   };
-  RootfsWalker(std::string root, WalkOptions options, bool open_files);
+  RootfsWalker(std::string root, WalkOptions options);
   // `st` is the fstat of `fd` (the caller has just checked it).
   Status push_directory(UniqueFd fd, std::string rel_path, const struct stat& st);
   Status return_to_parent();
@@ -82,7 +78,6 @@ class RootfsWalker final : public EntrySource {
 
   std::string m_root;
   WalkOptions m_options;
-  bool m_open_files = false;
   std::vector<Level> m_stack;
   HardLinkGroups m_hard_links;
   std::vector<std::string> m_warnings;

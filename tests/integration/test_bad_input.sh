@@ -201,7 +201,13 @@ echo "# libarchive missing (the executable opens it only to read a tar)"
 # In a private mount namespace /dev/null is bound over libarchive.so.13, so
 # dlopen fails: a tar input is one error line naming the tar and libarchive,
 # while a directory build does not need it at all.
-LIBARCHIVE=$(ldconfig -p | awk '/libarchive\.so\.13 .*x86-64/ {print $NF; exit}')
+# The copy this machine's ocipack loads: its multiarch directory's, else
+# the first ldconfig knows.
+LIBARCHIVE=
+for dir in "/lib/$(gcc -print-multiarch 2>/dev/null)" "/usr/lib/$(gcc -print-multiarch 2>/dev/null)"; do
+    [ -e "$dir/libarchive.so.13" ] && { LIBARCHIVE=$dir/libarchive.so.13; break; }
+done
+[ -n "$LIBARCHIVE" ] || LIBARCHIVE=$(ldconfig -p | awk '/libarchive\.so\.13 / {print $NF; exit}')
 HIDE_LIBARCHIVE=(unshare -m sh -c 'mount --bind /dev/null "$0" && exec "$@"' "$LIBARCHIVE")
 if [ -z "$LIBARCHIVE" ] || ! "${HIDE_LIBARCHIVE[@]}" true 2>"$TEST_TMP/unshare.err"; then
     reason="cannot hide libarchive.so.13 in a mount namespace: $(head -c 200 "$TEST_TMP/unshare.err" 2>/dev/null)"

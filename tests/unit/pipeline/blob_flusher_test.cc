@@ -1,7 +1,7 @@
 // Tests for pipeline/blob_flusher.cc: a request runs the sync on the flusher's
-// thread (requests during a flush merge); no request, no thread and no
-// sync; a failed flush is kept and returned by stop(), naming the file, but
-// EINVAL (a file that cannot be synced) is not a failure; requests after
+// thread (requests during a flush merge); stop() runs a request the thread
+// had not taken yet; no request, no thread and no sync; a failed flush is
+// kept and returned by stop(), naming the file, but EINVAL (a file that cannot be synced) is not a failure; requests after
 // stop() are ignored. The sync is a test function: counting or failing.
 #include "pipeline/blob_flusher.h"
 
@@ -49,6 +49,19 @@ TEST(BlobFlusher, ARequestFlushesOnItsThread) {
   EXPECT_TRUE(flusher.stop().ok());
   EXPECT_GE(g_syncs.load(), 2);
   EXPECT_LE(g_syncs.load(), 3);  // the two last requests may merge
+}
+
+TEST(BlobFlusher, StopRunsARequestNotYetStarted) {
+  // Whether the thread took the request before stop() or not, it is run:
+  // exactly one flush, and its failure is returned.
+  for (int round = 0; round < 20; ++round) {
+    reset(EIO);
+    BlobFlusher flusher(7, "the blob", fake_sync);
+    flusher.request();
+    auto status = flusher.stop();
+    EXPECT_EQ(g_syncs.load(), 1) << "round " << round;
+    EXPECT_FALSE(status.ok()) << "round " << round;
+  }
 }
 
 TEST(BlobFlusher, NoRequestNoSync) {

@@ -8,9 +8,9 @@
 // first name in walk order only; sockets and excluded inodes (the build's own
 // output) are skipped with a warning; xattrs come sorted. The tests run as root in CI; device nodes and user xattrs are
 // skipped (with the reason) where the file system refuses them.
-// Open-first walks (open_files) hand out the file they opened to describe it,
-// fall back to lstat when an entry changed kind after the listing, and keep
-// no descriptor for items they remember (hard-link groups).
+// Directories are opened first (getdents' type), never anything else: an
+// entry that changed kind after the listing (a FIFO with a waiting writer, a
+// symlink out of the tree) is described by lstat, never opened or followed.
 #include "core/tar/rootfs_walk.h"
 
 #include <fcntl.h>
@@ -18,11 +18,13 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -562,7 +564,7 @@ TEST(RootfsWalk, DirectoryMovedBelowTheOpenAncestorsIsRefused) {
   EXPECT_NE(next.error().message.find("was moved while being read"), std::string::npos) << next.error().message;
 }
 
-// The walk's items in order, each with its opened descriptor (if any) kept.
+// The walk's items in order.
 std::vector<WalkItem> walk_all(RootfsWalker& walker) {
   std::vector<WalkItem> items;
   for (;;) {
@@ -573,109 +575,88 @@ std::vector<WalkItem> walk_all(RootfsWalker& walker) {
   }
 }
 
-TEST(RootfsWalk, OpenFilesHandsOutTheFileOpenedWhenDescribed) {
+// A child blocked in open(fifo, O_WRONLY): it gets past the open only if
+// somebody opens the FIFO for reading, and then exits.
+struct BlockedWriter {
+  pid_t pid = -1;
+  explicit BlockedWriter(const std::string& fifo) {
+    pid = ::fork();
+    if (pid == 0) {
+      ::open(fifo.c_str(), O_WRONLY);
+      ::_exit(0);
+    }
+    ::usleep(100 * 1000);  // let it reach the open
+  }
+  bool still_blocked() {
+    ::usleep(100 * 1000);  // a writer released by a reader exits at once
+    return ::waitpid(pid, nullptr, WNOHANG) == 0;
+  }
+  ~BlockedWriter() {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+};
+
+TEST(RootfsWalk, EntriesThatChangedKindAfterTheListingAreNeverOpened) {
+  // The listing (getdents' types) is taken when d is entered; then f (a
+  // file) and s (a directory) become FIFOs with a writer waiting, l (a
+  // file) and t (a directory) become symlinks out of the tree. The walk
+  // describes what is there now, without opening either FIFO (its writer
+  // would be released) or following either link.
   TempDir tmp;
-  make_dirs(tmp / "root/d");
-  write_text(tmp / "root/d/f", "first");
-  auto walker = RootfsWalker::open(tmp / "root", {}, /*open_files=*/true);
+  make_dirs(tmp / "root/d/s");
+  make_dirs(tmp / "root/d/t");
+  write_text(tmp / "root/d/f", "x");
+  write_text(tmp / "root/d/l", "x");
+  make_dirs(tmp / "elsewhere");
+  write_text(tmp / "elsewhere/secret", "secret");
+  auto walker = RootfsWalker::open(tmp / "root", {});
   ASSERT_TRUE(walker.ok());
   auto dir = walker->next();
   ASSERT_TRUE(dir.ok() && dir->has_value());
-  EXPECT_FALSE((*dir)->opened) << "a directory's descriptor is the walk's, not the item's";
-  auto file = walker->next();
-  ASSERT_TRUE(file.ok() && file->has_value());
-  ASSERT_EQ((*file)->entry.path, "d/f");
-  ASSERT_TRUE((*file)->opened);
-  // Replaced after it was described: the data is still the file described
-  // (the same size, the same inode), never the newcomer's.
-  write_text(tmp / "root/d/g", "other");
-  ASSERT_EQ(::rename((tmp / "root/d/g").c_str(), (tmp / "root/d/f").c_str()), 0);
-  struct stat st {};
-  auto fd = open_item_data(**file, &st);
-  ASSERT_TRUE(fd.ok()) << fd.error().message;
-  EXPECT_EQ(st.st_ino, (*file)->st_ino);
-  EXPECT_EQ(static_cast<uint64_t>(st.st_size), (*file)->entry.size);
-  char buffer[16] = {};
-  EXPECT_EQ(::read(fd->get(), buffer, sizeof buffer), 5);
-  EXPECT_STREQ(buffer, "first");
-  // Handed out once: a second open goes by name (and finds the newcomer).
-  auto again = open_item_data(**file);
-  ASSERT_FALSE(again.ok());
-  EXPECT_NE(again.error().message.find("replaced by another file"), std::string::npos) << again.error().message;
+  ASSERT_EQ(::unlink((tmp / "root/d/f").c_str()), 0);
+  ASSERT_EQ(::mkfifo((tmp / "root/d/f").c_str(), 0644), 0);
+  ASSERT_EQ(::rmdir((tmp / "root/d/s").c_str()), 0);
+  ASSERT_EQ(::mkfifo((tmp / "root/d/s").c_str(), 0644), 0);
+  ASSERT_EQ(::unlink((tmp / "root/d/l").c_str()), 0);
+  ASSERT_EQ(::symlink((tmp / "elsewhere/secret").c_str(), (tmp / "root/d/l").c_str()), 0);
+  ASSERT_EQ(::rmdir((tmp / "root/d/t").c_str()), 0);
+  ASSERT_EQ(::symlink((tmp / "elsewhere").c_str(), (tmp / "root/d/t").c_str()), 0);
+  BlockedWriter file_fifo(tmp / "root/d/f");
+  BlockedWriter dir_fifo(tmp / "root/d/s");
+  const auto items = walk_all(*walker);
+  ASSERT_EQ(items.size(), 4u);
+  EXPECT_EQ(items[0].entry.path, "d/f");
+  EXPECT_EQ(items[0].entry.type, EntryType::fifo);
+  EXPECT_EQ(items[1].entry.path, "d/l");
+  EXPECT_EQ(items[1].entry.type, EntryType::symlink);
+  EXPECT_EQ(items[1].entry.link_target, tmp / "elsewhere/secret");
+  EXPECT_EQ(items[2].entry.path, "d/s");
+  EXPECT_EQ(items[2].entry.type, EntryType::fifo);
+  EXPECT_EQ(items[3].entry.path, "d/t");
+  EXPECT_EQ(items[3].entry.type, EntryType::symlink);
+  EXPECT_TRUE(file_fifo.still_blocked()) << "the FIFO listed as a file was opened";
+  EXPECT_TRUE(dir_fifo.still_blocked()) << "the FIFO listed as a directory was opened";
 }
 
-TEST(RootfsWalk, OpenFirstFallsBackWhenAnEntryChangedKindAfterTheListing) {
-  // The listing (getdents' types) is taken when d is entered; then f, a
-  // regular file, becomes a FIFO, l a symlink, and s (a directory) a file.
-  // The walk describes what is there now — without blocking on the FIFO,
-  // following the link or reading through a directory it no longer is.
+TEST(RootfsWalk, AFileThatBecameADirectoryIsWalkedAsADirectory) {
+  // Listed as a file, a directory when reached: described by lstat, then
+  // opened and checked as any directory, its children walked.
   TempDir tmp;
-  make_dirs(tmp / "root/d/s");
-  write_text(tmp / "root/d/f", "x");
-  write_text(tmp / "root/d/l", "x");
-  write_text(tmp / "secret", "secret");
-  for (bool open_files : {false, true}) {
-    SCOPED_TRACE(open_files ? "open_files" : "lstat first");
-    auto walker = RootfsWalker::open(tmp / "root", {}, open_files);
-    ASSERT_TRUE(walker.ok());
-    auto dir = walker->next();
-    ASSERT_TRUE(dir.ok() && dir->has_value());
-    ASSERT_EQ(::unlink((tmp / "root/d/f").c_str()), 0);
-    ASSERT_EQ(::mkfifo((tmp / "root/d/f").c_str(), 0644), 0);
-    ASSERT_EQ(::unlink((tmp / "root/d/l").c_str()), 0);
-    ASSERT_EQ(::symlink((tmp / "secret").c_str(), (tmp / "root/d/l").c_str()), 0);
-    ASSERT_EQ(::rmdir((tmp / "root/d/s").c_str()), 0);
-    write_text(tmp / "root/d/s", "now a file");
-    const auto items = walk_all(*walker);
-    ASSERT_EQ(items.size(), 3u);
-    EXPECT_EQ(items[0].entry.path, "d/f");
-    EXPECT_EQ(items[0].entry.type, EntryType::fifo);
-    EXPECT_FALSE(items[0].opened);
-    EXPECT_EQ(items[1].entry.path, "d/l");
-    EXPECT_EQ(items[1].entry.type, EntryType::symlink);
-    EXPECT_EQ(items[1].entry.link_target, tmp / "secret");
-    EXPECT_EQ(items[2].entry.path, "d/s");
-    EXPECT_EQ(items[2].entry.type, EntryType::regular);
-    EXPECT_EQ(items[2].entry.size, 10u);
-    EXPECT_FALSE(items[2].opened);  // listed as a directory: described by lstat, read by name
-    // Put the tree back for the next round.
-    ASSERT_EQ(::unlink((tmp / "root/d/f").c_str()), 0);
-    write_text(tmp / "root/d/f", "x");
-    ASSERT_EQ(::unlink((tmp / "root/d/l").c_str()), 0);
-    write_text(tmp / "root/d/l", "x");
-    ASSERT_EQ(::unlink((tmp / "root/d/s").c_str()), 0);
-    make_dirs(tmp / "root/d/s");
-  }
-}
-
-TEST(RootfsWalk, OpenFilesKeepsNoDescriptorForRememberedItems) {
-  // 200 files, each with a second name (a hard-link group remembers the
-  // first): once the items are dropped, no descriptor is left open though
-  // the walker, and its groups, live on.
-  TempDir tmp;
-  make_dirs(tmp / "root");
-  for (int i = 0; i < 200; ++i) {
-    const std::string name = tmp / ("root/f" + std::to_string(1000 + i));
-    write_text(name, "data");
-    ASSERT_EQ(::link(name.c_str(), (name + "-link").c_str()), 0);
-  }
-  const size_t before = open_descriptors();
-  auto walker = RootfsWalker::open(tmp / "root", {}, /*open_files=*/true);
+  make_dirs(tmp / "root/d");
+  write_text(tmp / "root/d/x", "x");
+  auto walker = RootfsWalker::open(tmp / "root", {});
   ASSERT_TRUE(walker.ok());
-  size_t most = 0, links = 0;
-  for (;;) {
-    auto item = walker->next();
-    ASSERT_TRUE(item.ok());
-    if (!item->has_value()) break;
-    most = std::max(most, open_descriptors());
-    if ((*item)->entry.type == EntryType::hard_link) {
-      ++links;
-      EXPECT_FALSE((*item)->opened) << (*item)->entry.path;
-    }
-  }
-  EXPECT_EQ(links, 200u);
-  EXPECT_LE(most, before + 3);
-  EXPECT_EQ(open_descriptors(), before);  // the walk is over: even the root is closed
+  auto dir = walker->next();
+  ASSERT_TRUE(dir.ok() && dir->has_value());
+  ASSERT_EQ(::unlink((tmp / "root/d/x").c_str()), 0);
+  make_dirs(tmp / "root/d/x");
+  write_text(tmp / "root/d/x/inner", "i");
+  const auto items = walk_all(*walker);
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].entry.path, "d/x/");
+  EXPECT_EQ(items[0].entry.type, EntryType::directory);
+  EXPECT_EQ(items[1].entry.path, "d/x/inner");
 }
 
 }  // namespace
