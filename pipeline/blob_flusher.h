@@ -49,7 +49,7 @@ class BlobFlusher {
   // the thread; the first failure, if any. (The destructor drops a request
   // not yet started instead: a layer that failed is not committed.)
   Status stop();
-  // Flushes completed (for tests and --stats).
+  // Flushes completed (for tests).
   uint64_t flushes() const;
 
  private:

@@ -153,11 +153,11 @@ Result<RootfsWalker> RootfsWalker::open(const std::string& root, const WalkOptio
   std::string dir = trim_trailing_slashes(root);
   if (dir != "/") dir += '/';
   RootfsWalker walker(dir, options);
-  OCIPACK_TRY(walker.push_directory(std::move(fd), "", st));
+  OCIPACK_TRY(walker.push_directory(std::move(fd), "", st.st_dev, st.st_ino));
   return walker;
 }
 
-Status RootfsWalker::push_directory(UniqueFd fd, std::string rel_path, const struct stat& st) {
+Status RootfsWalker::push_directory(UniqueFd fd, std::string rel_path, dev_t dev, ino_t ino) {
   // Every caller passes a directory it has just opened.
   OCIPACK_TRY_ASSIGN(auto names, list_directory_typed_at(fd.get(), m_root + rel_path, /*fresh=*/true));
   // The levels above stay open up to k_open_ancestors deep (going back up
@@ -165,7 +165,7 @@ Status RootfsWalker::push_directory(UniqueFd fd, std::string rel_path, const str
   // again through "..", so a tree of any depth needs a bounded number of
   // descriptors.
   if (m_stack.size() > k_open_ancestors) m_stack.back().fd.reset();
-  m_stack.push_back(Level{std::move(rel_path), std::move(names), 0, st.st_dev, st.st_ino,
+  m_stack.push_back(Level{std::move(rel_path), std::move(names), 0, dev, ino,
                           std::make_shared<const UniqueFd>(std::move(fd))});
   return ok_status();
 }
@@ -185,6 +185,23 @@ Status RootfsWalker::return_to_parent() {
   return ok_status();
 }
 
+namespace {
+// A directory the walk described by lstat, opened (never following a link)
+// and checked to be that same directory.
+Result<UniqueFd> open_described_directory(const WalkItem& dir) {
+  UniqueFd fd(::openat(dir.parent_dir->get(), dir.name.c_str(), k_open_dir_flags));
+  if (!fd.valid()) {
+    if (errno == ENOTDIR || errno == ELOOP)
+      return input_error("file changed while being read: " + dir.source_path + " is no longer a directory");
+    return input_error("cannot open directory " + dir.source_path + ": " + errno_text(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return input_error("cannot stat " + dir.source_path + ": " + errno_text(errno));
+  OCIPACK_TRY(check_same(st, S_IFDIR, dir.st_dev, dir.st_ino, dir.source_path));
+  return fd;
+}
+}  // namespace
+
 Result<std::optional<WalkItem>> RootfsWalker::next() {
   while (!m_stack.empty()) {
     Level& top = m_stack.back();
@@ -199,25 +216,13 @@ Result<std::optional<WalkItem>> RootfsWalker::next() {
     if (!item) continue;  // skipped (warning recorded)
     if (item->entry.type == EntryType::directory) {
       // Children follow their directory; `top` may dangle after this push.
+      // Unless make_item opened it (and described it by that descriptor's
+      // fstat), it is opened now and checked to be what lstat described.
       const WalkItem& dir = *item;
-      if (opened_dir.valid()) {
-        // Described by fstat of this very descriptor (make_item).
-        struct stat st {};
-        st.st_dev = dir.st_dev;
-        st.st_ino = dir.st_ino;
-        OCIPACK_TRY(push_directory(std::move(opened_dir), dir.entry.path, st));
-        return item;
+      if (!opened_dir.valid()) {
+        OCIPACK_TRY_ASSIGN(opened_dir, open_described_directory(dir));
       }
-      UniqueFd fd(::openat(dir.parent_dir->get(), dir.name.c_str(), k_open_dir_flags));
-      if (!fd.valid()) {
-        if (errno == ENOTDIR || errno == ELOOP)
-          return input_error("file changed while being read: " + dir.source_path + " is no longer a directory");
-        return input_error("cannot open directory " + dir.source_path + ": " + errno_text(errno));
-      }
-      struct stat st {};
-      if (::fstat(fd.get(), &st) != 0) return input_error("cannot stat " + dir.source_path + ": " + errno_text(errno));
-      OCIPACK_TRY(check_same(st, S_IFDIR, dir.st_dev, dir.st_ino, dir.source_path));
-      OCIPACK_TRY(push_directory(std::move(fd), dir.entry.path, st));
+      OCIPACK_TRY(push_directory(std::move(opened_dir), dir.entry.path, dir.st_dev, dir.st_ino));
     }
     return item;
   }

@@ -70,8 +70,8 @@ class RootfsWalker final : public EntrySource {
     std::shared_ptr<const UniqueFd> fd;
   };
   RootfsWalker(std::string root, WalkOptions options);
-  // `st` is the fstat of `fd` (the caller has just checked it).
-  Status push_directory(UniqueFd fd, std::string rel_path, const struct stat& st);
+  // (dev, ino): the fstat of `fd`, or what the caller checked it against.
+  Status push_directory(UniqueFd fd, std::string rel_path, dev_t dev, ino_t ino);
   Status return_to_parent();
   // `dir` receives the directory opened to describe it, if it was.
   Result<std::optional<WalkItem>> make_item(const DirectoryName& name, std::string rel_path, UniqueFd& dir);

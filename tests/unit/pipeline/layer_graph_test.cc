@@ -19,6 +19,7 @@
 #include <atomic>
 #include <mutex>
 #include <filesystem>
+#include <functional>
 #include <random>
 
 #include "core/codec/stream_decoder.h"
@@ -166,18 +167,25 @@ TEST(LayerPipeline, CancelStopsWithAnError) {
   EXPECT_TRUE(r.error().is(ErrorKind::interrupted));
 }
 
+// One layer of make_tree's tree into `blob`, named "the blob", with `adjust`
+// applied to its job: for the runs that must fail.
+Result<std::vector<LayerOutcome>> run_the_blob(const std::string& root, const UniqueFd& blob,
+                                               const std::function<void(LayerJob&)>& adjust = {}) {
+  const LayerPipelineOptions options = options_for(2);
+  OCIPACK_TRY_ASSIGN(auto format, resolve_layer_format(options.codec));
+  std::vector<LayerJob> jobs;
+  jobs.push_back(walk_job(root, blob));
+  jobs.back().blob_name = "the blob";
+  if (adjust) adjust(jobs.back());
+  return run_layer_graph(*format, options, std::move(jobs));
+}
+
 TEST(LayerPipeline, WriteErrorIsReported) {
   TempDir dir;
   make_tree(dir / "root");
-  const LayerPipelineOptions options = options_for(2);
-  auto format = resolve_layer_format(options.codec);
-  ASSERT_TRUE(format.ok());
   UniqueFd fd(::open("/dev/full", O_WRONLY));
   ASSERT_TRUE(fd.valid());
-  std::vector<LayerJob> jobs;
-  jobs.push_back(walk_job(dir / "root", fd));
-  jobs.back().blob_name = "the blob";
-  auto result = run_layer_graph(**format, options, std::move(jobs));
+  auto result = run_the_blob(dir / "root", fd);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.error().message.find("the blob"), std::string::npos) << result.error().message;
 }
@@ -193,16 +201,11 @@ int failing_blob_sync(int) {
 TEST(LayerPipeline, FailedBackgroundFlushIsReported) {
   TempDir dir;
   make_tree(dir / "root");
-  const LayerPipelineOptions options = options_for(2);
-  auto format = resolve_layer_format(options.codec);
-  ASSERT_TRUE(format.ok());
   UniqueFd fd(::open((dir / "blob").c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644));
-  std::vector<LayerJob> jobs;
-  jobs.push_back(walk_job(dir / "root", fd));
-  jobs.back().blob_name = "the blob";
-  jobs.back().flush_bytes = 1;  // ask after every write: the thread runs long before the end
-  jobs.back().blob_sync = failing_blob_sync;
-  auto result = run_layer_graph(**format, options, std::move(jobs));
+  auto result = run_the_blob(dir / "root", fd, [](LayerJob& job) {
+    job.flush_bytes = 1;  // ask after every write
+    job.blob_sync = failing_blob_sync;
+  });
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.error().message.find("cannot write the blob"), std::string::npos) << result.error().message;
 }
