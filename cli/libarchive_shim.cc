@@ -17,10 +17,12 @@
 // pipeline — and never see this file.
 //
 // A library that cannot be loaded, or lacks a function, makes
-// archive_read_new return null with errno ELIBACC ("Can not access a needed
-// shared library"), which the readers put in their one-line error; nothing
-// is printed here. Every other function is reached only through an archive
-// that archive_read_new made.
+// archive_read_new return null with errno ELIBACC, and
+// ocipack_libarchive_load_error() (declared weak in core/tar/archive_handle.h)
+// says why — dlerror's text, naming the file or the missing symbol — which
+// the readers put in their one-line error; nothing is printed here. Every
+// other function is reached only through an archive that archive_read_new
+// made.
 #include <archive.h>
 #include <archive_entry.h>
 #include <dlfcn.h>
@@ -50,15 +52,27 @@ struct Functions {
 #undef OCIPACK_ARCHIVE_MEMBER
 };
 
+// Why the library could not be used ("" while it could), set once by
+// functions().
+char g_load_error[512];
+
+void keep_load_error(const char* why) {
+  std::snprintf(g_load_error, sizeof g_load_error, "%s", why && *why ? why : "cannot load libarchive.so.13");
+}
+
 // Null when the library or one of its functions is missing.
 const Functions* functions() {
   static const Functions* loaded = []() -> const Functions* {
     void* handle = ::dlopen(k_library, RTLD_NOW | RTLD_LOCAL);
-    if (!handle) return nullptr;
+    if (!handle) {
+      keep_load_error(::dlerror());
+      return nullptr;
+    }
     static Functions table;
     bool complete = true;
 #define OCIPACK_ARCHIVE_LOOKUP(name)                                           \
   table.name = reinterpret_cast<decltype(&::name)>(::dlsym(handle, #name)); \
+  if (!table.name && complete) keep_load_error(::dlerror());                  \
   complete = complete && table.name != nullptr;
     OCIPACK_ARCHIVE_FUNCTIONS(OCIPACK_ARCHIVE_LOOKUP)
 #undef OCIPACK_ARCHIVE_LOOKUP
@@ -78,6 +92,10 @@ const Functions& loaded() {
 }  // namespace
 
 extern "C" {
+
+const char* ocipack_libarchive_load_error(void) {
+  return functions() ? nullptr : g_load_error;
+}
 
 struct archive* archive_read_new(void) {
   const Functions* table = functions();

@@ -15,6 +15,7 @@
 
 #include "core/util/result.h"
 #include "core/tar/tar_entry.h"
+#include "core/util/file_io.h"
 #include "core/util/text.h"
 
 namespace ocipack {
@@ -27,6 +28,19 @@ struct ArchiveWriteDeleter {
 };
 using ArchiveReader = std::unique_ptr<archive, ArchiveReadDeleter>;
 using ArchiveWriter = std::unique_ptr<archive, ArchiveWriteDeleter>;
+
+// Defined only by an executable that loads libarchive at run time
+// (cli/libarchive_shim.cc): why it could not be loaded (dlerror's text),
+// null when it was. Weak, so everything linked with libarchive itself (the
+// tests, embedders) leaves it null.
+extern "C" const char* ocipack_libarchive_load_error(void) __attribute__((weak));
+
+// What to say when archive_read_new() gives no reader: the loader's reason
+// where there is one, else errno's text (out of memory).
+inline std::string archive_start_error() {
+  const char* why = ocipack_libarchive_load_error ? ocipack_libarchive_load_error() : nullptr;
+  return why ? std::string(why) : errno_text(errno);
+}
 
 // libarchive's last error, never null (archive_error_string() is null when
 // the library set no message — the fuzzer found that path).
