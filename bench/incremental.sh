@@ -47,8 +47,9 @@
 #     (recently_deleted(), which reads each one's inode), so thousands of
 #     files created right after thousands were deleted cost seconds of
 #     system time — a cost of the bench's own clean-up, not of a build (perf
-#     showed it as 2.5 % of a 2 GB cold build with --cache). The emptied
-#     caches are removed after the step.
+#     showed it, with its buffer lookups, as 2.3 % of the samples of a 2 GB
+#     cold build with --cache). The earlier repetitions' caches are removed
+#     after the step (with --big they hold about 1 GB each meanwhile).
 # Recorded: wall time, user+sys CPU, CPU used by other processes meanwhile,
 # chunks reused (the --stats line `cache hits H (remote R), misses M, ...`:
 # H of H+M), the layer bytes, the bytes the build added to the cache dir, and

@@ -60,6 +60,14 @@ void keep_load_error(const char* why) {
   std::snprintf(g_load_error, sizeof g_load_error, "%s", why && *why ? why : "cannot load libarchive.so.13");
 }
 
+// dlerror's text after a failed dlsym of `name`, or one naming it.
+const char* lookup_error(const char* name) {
+  static char text[160];
+  if (const char* why = ::dlerror()) return why;
+  std::snprintf(text, sizeof text, "libarchive.so.13 has no %s", name);
+  return text;
+}
+
 // Null when the library or one of its functions is missing.
 const Functions* functions() {
   static const Functions* loaded = []() -> const Functions* {
@@ -72,7 +80,7 @@ const Functions* functions() {
     bool complete = true;
 #define OCIPACK_ARCHIVE_LOOKUP(name)                                           \
   table.name = reinterpret_cast<decltype(&::name)>(::dlsym(handle, #name)); \
-  if (!table.name && complete) keep_load_error(::dlerror());                  \
+  if (!table.name && complete) keep_load_error(lookup_error(#name));          \
   complete = complete && table.name != nullptr;
     OCIPACK_ARCHIVE_FUNCTIONS(OCIPACK_ARCHIVE_LOOKUP)
 #undef OCIPACK_ARCHIVE_LOOKUP

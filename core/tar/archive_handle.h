@@ -1,12 +1,14 @@
-// RAII for libarchive handles, a never-null error message, and the reading
+// RAII for libarchive handles, never-null error messages (libarchive's, and
+// why no reader could be had at all: archive_start_error), and the reading
 // of an entry's data blocks, kind and xattrs. Included only by the .cc
-// files that use libarchive (tar input, the base model, verify).
+// files that use libarchive (tar input, the base model).
 #pragma once
 
 #include <archive.h>
 #include <archive_entry.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -31,8 +33,9 @@ using ArchiveWriter = std::unique_ptr<archive, ArchiveWriteDeleter>;
 
 // Defined only by an executable that loads libarchive at run time
 // (cli/libarchive_shim.cc): why it could not be loaded (dlerror's text),
-// null when it was. Weak, so everything linked with libarchive itself (the
-// tests, embedders) leaves it null.
+// null when it was — loading it first if no call has tried yet. Weak, so
+// everything linked with libarchive itself (the tests, embedders) leaves it
+// null.
 extern "C" const char* ocipack_libarchive_load_error(void) __attribute__((weak));
 
 // What to say when archive_read_new() gives no reader: the loader's reason

@@ -225,6 +225,18 @@ else
     check_eq "directory build without libarchive: same image as with it" \
         "$(cat "$REF_OUT/layout/index.json")" "$(cat "$TEST_TMP/nolib/index.json" 2>/dev/null)"
 fi
+# A libarchive.so.13 that loads but lacks the functions (found first through
+# LD_LIBRARY_PATH): the error names the missing symbol.
+mkdir -p "$TEST_TMP/fakelib"
+if echo 'int ocipack_not_libarchive;' | gcc -shared -fPIC -x c - -o "$TEST_TMP/fakelib/libarchive.so.13" \
+        -Wl,-soname,libarchive.so.13 2>"$TEST_TMP/gcc.err"; then
+    [ -f "$TEST_TMP/rootfs.tar" ] || tar -cf "$TEST_TMP/rootfs.tar" -C "$ROOT" .
+    bad_case "tar input with a libarchive that lacks its functions" 1 \
+        "rootfs\.tar'?: cannot start libarchive: .*libarchive\.so\.13: undefined symbol: archive_" \
+        env LD_LIBRARY_PATH="$TEST_TMP/fakelib" @OCIPACK@ build "$TEST_TMP/rootfs.tar" "${O[@]}"
+else
+    skip "tar input with a libarchive that lacks its functions" "gcc cannot make a shared library: $(head -c 200 "$TEST_TMP/gcc.err")"
+fi
 
 echo "# out of space (1 MiB tmpfs)"
 MNT=$TEST_TMP/small-fs
