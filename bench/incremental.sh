@@ -396,13 +396,11 @@ for step in "${steps[@]}"; do
     done
     # The cache after the last repetition: the previous state plus this
     # step's chunks, the starting point of the next step.
-    if [[ $kind == cold-cache ]]; then
-        rm -rf "$cache"
-        mv "$scratch/empty-cache.$step_reps" "$cache"
-        rm -rf "$scratch"/empty-cache.*
-    fi
+    last_cache=$cache
+    [[ $kind == cold-cache ]] && last_cache=$scratch/empty-cache.$step_reps
     rm -rf "$snap"
-    mv "$cache" "$snap"
+    mv "$last_cache" "$snap"
+    rm -rf "$scratch"/empty-cache.*
 done
 
 # ---------------------------------------------------------------- the table

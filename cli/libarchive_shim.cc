@@ -56,16 +56,15 @@ struct Functions {
 // functions().
 char g_load_error[512];
 
-void keep_load_error(const char* why) {
-  std::snprintf(g_load_error, sizeof g_load_error, "%s", why && *why ? why : "cannot load libarchive.so.13");
-}
-
-// dlerror's text after a failed dlsym of `name`, or one naming it.
-const char* lookup_error(const char* name) {
-  static char text[160];
-  if (const char* why = ::dlerror()) return why;
-  std::snprintf(text, sizeof text, "libarchive.so.13 has no %s", name);
-  return text;
+// Keeps dlerror's text; without one, a line naming the function `missing`
+// (a failed dlsym) or the library (a failed dlopen).
+void keep_load_error(const char* missing = nullptr) {
+  if (const char* why = ::dlerror())
+    std::snprintf(g_load_error, sizeof g_load_error, "%s", why);
+  else if (missing)
+    std::snprintf(g_load_error, sizeof g_load_error, "%s has no %s", k_library, missing);
+  else
+    std::snprintf(g_load_error, sizeof g_load_error, "cannot load %s", k_library);
 }
 
 // Null when the library or one of its functions is missing.
@@ -73,14 +72,14 @@ const Functions* functions() {
   static const Functions* loaded = []() -> const Functions* {
     void* handle = ::dlopen(k_library, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
-      keep_load_error(::dlerror());
+      keep_load_error();
       return nullptr;
     }
     static Functions table;
     bool complete = true;
 #define OCIPACK_ARCHIVE_LOOKUP(name)                                           \
   table.name = reinterpret_cast<decltype(&::name)>(::dlsym(handle, #name)); \
-  if (!table.name && complete) keep_load_error(lookup_error(#name));          \
+  if (!table.name && complete) keep_load_error(#name);                        \
   complete = complete && table.name != nullptr;
     OCIPACK_ARCHIVE_FUNCTIONS(OCIPACK_ARCHIVE_LOOKUP)
 #undef OCIPACK_ARCHIVE_LOOKUP

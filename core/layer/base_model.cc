@@ -123,7 +123,7 @@ struct TreeModel::Layer {
   // Reads the tar's entries (and hashes their data) into `pending`.
   Status read(BlobReader& blob, const std::atomic<bool>* cancel, Sha256* blob_hash, const ReadCounter& on_read) {
     ArchiveReader reader(archive_read_new());
-    if (!reader) return io_error(where + ": cannot start libarchive: " + archive_start_error());
+    if (!reader) return io_error(where + ": " + archive_start_error());
     archive_read_support_filter_gzip(reader.get());
     archive_read_support_filter_zstd(reader.get());
     archive_read_support_format_tar(reader.get());

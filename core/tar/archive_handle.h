@@ -38,11 +38,12 @@ using ArchiveWriter = std::unique_ptr<archive, ArchiveWriteDeleter>;
 // null.
 extern "C" const char* ocipack_libarchive_load_error(void) __attribute__((weak));
 
-// What to say when archive_read_new() gives no reader: the loader's reason
-// where there is one, else errno's text (out of memory).
+// What to say when archive_read_new() gives no reader: "cannot start
+// libarchive: " and the loader's reason where there is one, else errno's
+// text (out of memory).
 inline std::string archive_start_error() {
   const char* why = ocipack_libarchive_load_error ? ocipack_libarchive_load_error() : nullptr;
-  return why ? std::string(why) : errno_text(errno);
+  return "cannot start libarchive: " + (why ? std::string(why) : errno_text(errno));
 }
 
 // libarchive's last error, never null (archive_error_string() is null when

@@ -137,7 +137,7 @@ class WatchedStream {
       m_stream.fd = m_stream_fd.get();
     }
     m_raw.reset(archive_read_new());
-    if (!m_raw) return io_error("cannot read rootfs tar " + m_name + ": cannot start libarchive: " + archive_start_error());
+    if (!m_raw) return io_error("cannot read rootfs tar " + m_name + ": " + archive_start_error());
     archive_read_support_filter_all(m_raw.get());
     archive_read_support_format_raw(m_raw.get());
     int rc = archive_read_open(m_raw.get(), &m_stream, nullptr, &StreamReader::read, nullptr);
@@ -149,7 +149,7 @@ class WatchedStream {
     if (rc < ARCHIVE_WARN) return input_error("cannot read rootfs tar " + m_name + ": " + archive_message(m_raw.get()));
 
     m_tar.reset(archive_read_new());
-    if (!m_tar) return io_error("cannot read rootfs tar " + m_name + ": cannot start libarchive: " + archive_start_error());
+    if (!m_tar) return io_error("cannot read rootfs tar " + m_name + ": " + archive_start_error());
     archive_read_support_format_tar(m_tar.get());
     archive_read_support_format_gnutar(m_tar.get());
     if (archive_read_open(m_tar.get(), this, nullptr, &WatchedStream::tee_read, nullptr) != ARCHIVE_OK)
