@@ -140,7 +140,7 @@ void BM_TarProducer(benchmark::State& state) {
     ocipack::TarChunker chunker(std::make_unique<ocipack::RootfsWalker>(std::move(*walker)), options);
     ocipack::Chunk chunk;
     chunk.capacity = options.capacity();
-    chunk.data = std::make_unique_for_overwrite<std::byte[]>(chunk.capacity);
+    chunk.data = ocipack::LargeBuffer(chunk.capacity);
     while (*chunker.fill(chunk)) bytes += chunk.size;
   }
   state.SetBytesProcessed(static_cast<int64_t>(bytes));

@@ -1,6 +1,8 @@
 // Chunk: the unit of work flowing through the pipeline — a slice of the tar
 // stream and, after compression, the bytes its layer format made of it. Buffers are allocated once
-// per Chunk and reused through ChunkPool, so steady state does no allocation.
+// per Chunk and reused through ChunkPool, so steady state does no allocation;
+// the big ones are LargeBuffers (huge pages where the kernel has them: see
+// core/util/large_buffer.h).
 // A Chunk is owned by exactly one stage at a time (the graph hands the pointer
 // along), except between the fork and the join of a build without a chunk
 // cache, where the compress path and the diff_id path only read `data` and
@@ -17,6 +19,7 @@
 
 #include "core/cache/cache_entry.h"
 #include "core/layer/layer_format.h"
+#include "core/util/large_buffer.h"
 
 namespace ocipack {
 
@@ -24,7 +27,7 @@ struct Chunk {
   size_t layer = 0;    // which of the run's layers it belongs to
   uint64_t index = 0;  // position in its layer's stream: sequencers restore this order
 
-  std::unique_ptr<std::byte[]> data;
+  LargeBuffer data;
   size_t capacity = 0;
   size_t size = 0;
 
@@ -54,7 +57,7 @@ struct Chunk {
   // compress_chunk writes them at 0; a cache hit reads its whole entry into
   // this buffer and leaves the payload where it lies, after the entry's
   // head (no copy).
-  std::unique_ptr<std::byte[]> compressed;
+  LargeBuffer compressed;
   size_t compressed_capacity = 0;
   size_t compressed_offset = 0;
   size_t compressed_size = 0;

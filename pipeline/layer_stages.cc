@@ -54,7 +54,7 @@ Status compress_frames(Compressor& compressor, Chunk& chunk) {
     start = end;
   }
   if (needed > chunk.compressed_capacity) {
-    chunk.compressed = std::make_unique<std::byte[]>(needed);
+    chunk.compressed = LargeBuffer(needed);
     chunk.compressed_capacity = needed;
   }
   chunk.compressed_frame_sizes.clear();
@@ -95,7 +95,7 @@ bool take_entry(const CacheEntryView& entry, Chunk& chunk) {
     chunk.compressed_offset = static_cast<size_t>(entry.payload.data() - buffer);
   } else {
     if (entry.payload.size() > chunk.compressed_capacity) {
-      chunk.compressed = std::make_unique<std::byte[]>(entry.payload.size());
+      chunk.compressed = LargeBuffer(entry.payload.size());
       chunk.compressed_capacity = entry.payload.size();
     }
     std::memcpy(chunk.compressed.get(), entry.payload.data(), entry.payload.size());

@@ -1,6 +1,6 @@
 // Tests for pipeline/chunk_pool.cc: chunks come with the buffers asked for
 // (history only when asked), released chunks are reused before new ones
-// are made, and allocated() counts every chunk ever made, also when many
+// are made, the big ones are huge-page mappings, and allocated() counts every chunk ever made, also when many
 // threads acquire and release at once.
 #include "pipeline/chunk_pool.h"
 
@@ -17,12 +17,19 @@ TEST(ChunkPool, ChunksHaveTheAskedBuffers) {
   ChunkPool pool(1000, 1500, 0);
   Chunk* chunk = pool.acquire();
   EXPECT_EQ(chunk->capacity, 1000u);
-  EXPECT_NE(chunk->data, nullptr);
+  EXPECT_TRUE(chunk->data);
   EXPECT_EQ(chunk->compressed_capacity, 1500u);
-  EXPECT_NE(chunk->compressed, nullptr);
+  EXPECT_TRUE(chunk->compressed);
   EXPECT_EQ(chunk->dictionary, nullptr);
   ChunkPool with_history(1000, 1500, 32768);
   EXPECT_NE(with_history.acquire()->dictionary, nullptr);
+  // The pipeline's real sizes (2 MiB of data for the default 1 MiB target)
+  // get huge-page-aligned mappings (core/util/large_buffer.h), except
+  // under AddressSanitizer.
+  ChunkPool big(2 << 20, (2 << 20) + 1024, 0);
+  Chunk* large = big.acquire();
+  EXPECT_EQ(large->data.mapped_size(), LargeBuffer::k_maps ? LargeBuffer::k_huge_page : 0);
+  EXPECT_EQ(large->compressed.mapped_size(), LargeBuffer::k_maps ? 2 * LargeBuffer::k_huge_page : 0);
 }
 
 TEST(ChunkPool, ReleasedChunksAreReused) {

@@ -58,7 +58,7 @@ Result<Chunks> chunk_tree(const std::string& root, size_t target, ChunkerCounter
   TarChunker chunker(std::make_unique<RootfsWalker>(std::move(*walker)), options);
   Chunk chunk;
   chunk.capacity = options.capacity();
-  chunk.data = std::make_unique<std::byte[]>(chunk.capacity);
+  chunk.data = LargeBuffer(chunk.capacity);
   Chunks out;
   for (;;) {
     auto more = chunker.fill(chunk);
@@ -110,7 +110,7 @@ TEST(TarChunker, WithACutterFramesFollowEntriesAndTheCuts) {
   TarChunker chunker(std::make_unique<RootfsWalker>(std::move(*walker)), options, std::make_unique<EveryThousand>());
   Chunk chunk;
   chunk.capacity = options.capacity();
-  chunk.data = std::make_unique<std::byte[]>(chunk.capacity);
+  chunk.data = LargeBuffer(chunk.capacity);
   std::string stream;
   std::vector<uint64_t> frame_ends;
   std::vector<StreamEntry> entries;
@@ -249,7 +249,7 @@ WalkItem file_item(const std::string& path, uint64_t size) {
 Result<bool> fill_all(TarChunker& chunker) {
   Chunk chunk;
   chunk.capacity = ChunkingOptions{}.capacity();
-  chunk.data = std::make_unique<std::byte[]>(chunk.capacity);
+  chunk.data = LargeBuffer(chunk.capacity);
   for (;;) {
     auto more = chunker.fill(chunk);
     if (!more || !*more) return more;
@@ -326,7 +326,7 @@ HalfRead start_reading(const std::string& root) {
   HalfRead out;
   out.chunker = std::make_unique<TarChunker>(std::make_unique<RootfsWalker>(std::move(*walker)), options);
   out.chunk.capacity = options.capacity();
-  out.chunk.data = std::make_unique<std::byte[]>(out.chunk.capacity);
+  out.chunk.data = LargeBuffer(out.chunk.capacity);
   auto first = out.chunker->fill(out.chunk);
   EXPECT_TRUE(first.ok() && *first);
   return out;

@@ -103,7 +103,7 @@ std::string plain_tar(const std::string& root) {
   TarChunker chunker(std::make_unique<RootfsWalker>(std::move(*walker)), options);
   Chunk chunk;
   chunk.capacity = options.capacity();
-  chunk.data = std::make_unique<std::byte[]>(chunk.capacity);
+  chunk.data = LargeBuffer(chunk.capacity);
   std::string tar;
   while (*chunker.fill(chunk)) tar.append(reinterpret_cast<const char*>(chunk.data.get()), chunk.size);
   return tar;

@@ -41,9 +41,9 @@ std::string text_of(std::span<const std::byte> bytes) {
 
 Chunk make_chunk(size_t capacity, size_t compressed_capacity, size_t history) {
   Chunk chunk;
-  chunk.data = std::make_unique<std::byte[]>(capacity);
+  chunk.data = LargeBuffer(capacity);
   chunk.capacity = capacity;
-  chunk.compressed = std::make_unique<std::byte[]>(compressed_capacity);
+  chunk.compressed = LargeBuffer(compressed_capacity);
   chunk.compressed_capacity = compressed_capacity;
   if (history) chunk.dictionary = std::make_unique<std::byte[]>(history);
   return chunk;
@@ -345,7 +345,7 @@ TEST(CompressWithCache, ASecondChunkWithTheSameBytesIsReadWithTheSameResult) {
     // A chunk whose buffer cannot hold the entry gets it through the
     // worker's buffer, copied into a grown one.
     Chunk small = chunk_of(input, **compressor, frames);
-    small.compressed = std::make_unique<std::byte[]>(16);
+    small.compressed = LargeBuffer(16);
     small.compressed_capacity = 16;
     auto spilled = compress_with_cache(**compressor, use, worker, {}, small);
     ASSERT_TRUE(spilled.ok());
