@@ -100,8 +100,16 @@ Status TarChunker::start_entry(WalkItem& item) {
     // Open before the header is emitted, so an unreadable file fails before
     // any of its bytes are in the stream, and check the file is still the one
     // lstat saw (open_item_data: the same regular file; here: the same size).
+    // A walk that opens while it walks has made that call already.
     struct stat st {};
-    OCIPACK_TRY_ASSIGN(UniqueFd fd, open_item_data(item, &st));
+    UniqueFd fd;
+    if (item.opened) {
+      fd = std::move(item.opened->fd);
+      st = item.opened->st;
+      item.opened.reset();
+    } else {
+      OCIPACK_TRY_ASSIGN(fd, open_item_data(item, &st));
+    }
     if (static_cast<uint64_t>(st.st_size) != item.st_size)
       return input_error("file changed while being read: " + item.source_path);
     // Read-ahead already covers a small file; a system call per file is

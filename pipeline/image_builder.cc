@@ -319,6 +319,7 @@ std::function<Result<std::unique_ptr<EntrySource>>()> source_opener(const LayerI
       return std::unique_ptr<EntrySource>(std::move(delta));
     }
     OCIPACK_TRY_ASSIGN(auto walker, RootfsWalker::open(input.rootfs, walk_options));
+    walker.open_data_while_walking();  // the chunker reads each item before the next
     return std::unique_ptr<EntrySource>(std::make_unique<RootfsWalker>(std::move(walker)));
   };
 }

@@ -8,6 +8,7 @@
 // them.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -51,6 +52,15 @@ struct WalkItem {
   // spool_offset of spool_fd (owned by the source, valid while it lives).
   int spool_fd = -1;
   uint64_t spool_offset = 0;
+  // A regular file's data, already opened by a walk that opens while it
+  // walks (RootfsWalker::open_data_while_walking) with open_item_data's
+  // checks, and that open's fstat. The reader takes the descriptor out; a
+  // copy of the item shares it. Null otherwise: the reader opens the data.
+  struct OpenedData {
+    UniqueFd fd;
+    struct stat st {};
+  };
+  std::shared_ptr<OpenedData> opened;
 };
 
 class EntrySource {

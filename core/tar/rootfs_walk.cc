@@ -39,19 +39,27 @@ Result<std::string> read_link_at(int dir, const std::string& name, const std::st
   }
 }
 
-// `syscall_path` is what the l*xattr calls get; `display` names it in errors.
+// `syscall_path` is what the l*xattr calls get, or, when `fd` is a file's
+// open descriptor, the f*xattr calls read that file instead (no path
+// lookup); `display` names it in errors.
 Result<std::vector<std::pair<std::string, std::string>>> read_xattrs_as(const std::string& syscall_path,
-                                                                        const std::string& display) {
+                                                                        const std::string& display, int fd = -1) {
   std::vector<std::pair<std::string, std::string>> result;
   const char* const path = syscall_path.c_str();
-  ssize_t list_size = ::llistxattr(path, nullptr, 0);
+  auto list = [&](char* names, size_t size) {
+    return fd >= 0 ? ::flistxattr(fd, names, size) : ::llistxattr(path, names, size);
+  };
+  auto get = [&](const char* name, void* value, size_t size) {
+    return fd >= 0 ? ::fgetxattr(fd, name, value, size) : ::lgetxattr(path, name, value, size);
+  };
+  ssize_t list_size = list(nullptr, 0);
   if (list_size < 0) {
     if (errno == ENOTSUP || errno == ENOSYS) return result;
     return input_error("cannot list xattrs of " + display + ": " + errno_text(errno));
   }
   if (list_size == 0) return result;
   std::string names(static_cast<size_t>(list_size), '\0');
-  list_size = ::llistxattr(path, names.data(), names.size());
+  list_size = list(names.data(), names.size());
   if (list_size < 0) return input_error("cannot list xattrs of " + display + ": " + errno_text(errno));
   names.resize(static_cast<size_t>(list_size));
   size_t pos = 0;
@@ -61,14 +69,14 @@ Result<std::vector<std::pair<std::string, std::string>>> read_xattrs_as(const st
     std::string name = names.substr(pos, end - pos);
     pos = end + 1;
     if (name.empty()) continue;
-    ssize_t value_size = ::lgetxattr(path, name.c_str(), nullptr, 0);
+    ssize_t value_size = get(name.c_str(), nullptr, 0);
     if (value_size < 0) {
       if (errno == ENODATA) continue;  // removed between list and get
       return input_error("cannot read xattr " + name + " of " + display + ": " + errno_text(errno));
     }
     std::string value(static_cast<size_t>(value_size), '\0');
     if (value_size > 0) {
-      value_size = ::lgetxattr(path, name.c_str(), value.data(), value.size());
+      value_size = get(name.c_str(), value.data(), value.size());
       if (value_size < 0)
         return input_error("cannot read xattr " + name + " of " + display + ": " + errno_text(errno));
       value.resize(static_cast<size_t>(value_size));
@@ -251,7 +259,7 @@ namespace {
 // fstat of the directory the walk opened first).
 Result<DescribedPath> describe_stat(const std::shared_ptr<const UniqueFd>& dir, const std::string& name,
                                     const std::string& host_path, std::string rel_path, const WalkOptions& options,
-                                    const struct stat& st) {
+                                    const struct stat& st, bool open_regular = false) {
   DescribedPath described;
   described.dev = st.st_dev;
   described.ino = st.st_ino;
@@ -287,6 +295,15 @@ Result<DescribedPath> describe_stat(const std::shared_ptr<const UniqueFd>& dir, 
       entry.type = EntryType::regular;
       entry.size = static_cast<uint64_t>(st.st_size);
       item.st_size = entry.size;
+      if (open_regular && st.st_size > 0) {
+        // The reader's own open and check, only sooner. If it fails (the
+        // file went, or is no longer what lstat saw, or is unreadable), the
+        // item goes without: the reader opens it again and reports why at
+        // the same point of the stream as a walk that does not open.
+        struct stat opened_st {};
+        if (auto fd = open_item_data(item, &opened_st); fd.ok())
+          item.opened = std::make_shared<WalkItem::OpenedData>(WalkItem::OpenedData{std::move(*fd), opened_st});
+      }
       break;
     case S_IFLNK: {
       entry.type = EntryType::symlink;
@@ -309,10 +326,12 @@ Result<DescribedPath> describe_stat(const std::shared_ptr<const UniqueFd>& dir, 
       described.skip_reason = "skipping " + host_path + " (unknown file type)";
       return described;
   }
-  // By host path while it fits (what pseudo's xattr database is keyed by),
-  // else relative to the open directory.
+  // From the open file when there is one (pseudo and fakeroot answer
+  // f*xattr too), else by host path while it fits (what pseudo's xattr
+  // database is keyed by), else relative to the open directory.
   OCIPACK_TRY_ASSIGN(entry.xattrs,
-                     host_path.size() < PATH_MAX
+                     item.opened ? read_xattrs_as(host_path, host_path, item.opened->fd.get())
+                     : host_path.size() < PATH_MAX
                          ? read_xattrs_as(host_path, host_path)
                          : read_xattrs_as("/proc/self/fd/" + std::to_string(dir->get()) + "/" + name, host_path));
   return described;
@@ -320,11 +339,12 @@ Result<DescribedPath> describe_stat(const std::shared_ptr<const UniqueFd>& dir, 
 }  // namespace
 
 Result<DescribedPath> describe_at(const std::shared_ptr<const UniqueFd>& dir, const std::string& name,
-                                  const std::string& host_path, std::string rel_path, const WalkOptions& options) {
+                                  const std::string& host_path, std::string rel_path, const WalkOptions& options,
+                                  bool open_regular_data) {
   struct stat st {};
   if (::fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
     return input_error("cannot stat " + host_path + ": " + errno_text(errno));
-  return describe_stat(dir, name, host_path, std::move(rel_path), options, st);
+  return describe_stat(dir, name, host_path, std::move(rel_path), options, st, open_regular_data);
 }
 
 Result<std::optional<WalkItem>> RootfsWalker::make_item(const DirectoryName& name, std::string rel_path,
@@ -349,7 +369,8 @@ Result<std::optional<WalkItem>> RootfsWalker::make_item(const DirectoryName& nam
   if (opened.valid()) {
     OCIPACK_TRY_ASSIGN(described, describe_stat(parent, name.name, host_path, std::move(rel_path), m_options, st));
   } else {
-    OCIPACK_TRY_ASSIGN(described, describe_at(parent, name.name, host_path, std::move(rel_path), m_options));
+    OCIPACK_TRY_ASSIGN(described,
+                       describe_at(parent, name.name, host_path, std::move(rel_path), m_options, m_open_data));
   }
   if (!described.skip_reason.empty()) {
     m_warnings.push_back(std::move(described.skip_reason));

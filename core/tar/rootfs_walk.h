@@ -56,6 +56,16 @@ class RootfsWalker final : public EntrySource {
   ~RootfsWalker() override;
 
   Result<std::optional<WalkItem>> next() override;
+  // For a consumer that reads each item's data before asking for the next
+  // (the layer's chunker; never one that keeps items: a kept item keeps
+  // its file open): a non-empty regular file is opened right after its
+  // lstat, by open_item_data (so with its flags and inode check), its
+  // xattrs are read from that descriptor instead of by a path lookup, and
+  // the descriptor travels in WalkItem::opened. A later name of a
+  // hard-linked file (a link entry, no data) carries none. Saves a warm
+  // rebuild of minbase ~3 % of its wall time: the path lookups of
+  // llistxattr and of the later open. Off by default.
+  void open_data_while_walking() { m_open_data = true; }
   // Skipped sockets and unknown file types.
   const std::vector<std::string>& warnings() const override { return m_warnings; }
 
@@ -78,6 +88,7 @@ class RootfsWalker final : public EntrySource {
 
   std::string m_root;
   WalkOptions m_options;
+  bool m_open_data = false;
   std::vector<Level> m_stack;
   HardLinkGroups m_hard_links;
   std::vector<std::string> m_warnings;
@@ -96,9 +107,12 @@ struct DescribedPath {
 Result<DescribedPath> describe_path(const std::string& host_path, std::string rel_path,
                                    const WalkOptions& options);
 // The same for `name` in the open directory `dir` (host_path names it in
-// messages); the item can be read with open_item_data.
+// messages); the item can be read with open_item_data. With
+// `open_regular_data`, a non-empty regular file is opened at once (see
+// RootfsWalker::open_data_while_walking).
 Result<DescribedPath> describe_at(const std::shared_ptr<const UniqueFd>& dir, const std::string& name,
-                                  const std::string& host_path, std::string rel_path, const WalkOptions& options);
+                                  const std::string& host_path, std::string rel_path, const WalkOptions& options,
+                                  bool open_regular_data = false);
 
 // Opens a regular file's data for reading: O_RDONLY | O_NONBLOCK |
 // O_NOFOLLOW | O_CLOEXEC relative to item.parent_dir (or by source_path, of any

@@ -28,7 +28,7 @@
 #     tar with the deep paths, its file and symlink extracted by bsdtar,
 #     verify OK. (umoci and GNU tar cannot extract paths that long, nor
 #     bsdtar the hard link: their own limits.)
-#  9. Under fakeroot as an unprivileged user, the ownership fakeroot reports
+#  9. Under fakeroot as an unprivileged user, the ownership (and an xattr) fakeroot reports
 #     reaches the layer (the walk's *at calls are wrapped like lstat was).
 #
 # Needs root, python3, jq, umoci, skopeo, GNU tar, bsdtar.
@@ -331,7 +331,7 @@ EOF
 )"
 python3 -c "import shutil, sys; [shutil.rmtree(p) for p in sys.argv[1:]]" "$T/deep" "$T/D-x"
 
-echo "# 9. fakeroot still supplies ownership (the walk's fstatat/readlinkat are wrapped too)"
+echo "# 9. fakeroot still supplies ownership and xattrs (the walk's fstatat/readlinkat/flistxattr/fgetxattr are wrapped too)"
 if ! command -v fakeroot >/dev/null || ! command -v setpriv >/dev/null; then
     skip "fakeroot ownership" "fakeroot or setpriv missing"
 else
@@ -340,6 +340,7 @@ else
     (cd "$T/fr" && setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \
         'mkdir -p root/d && echo x >root/d/f && ln -s f root/d/l &&
          fakeroot sh -c "chown 1234:5678 root/d/f && chown -h 4321:8765 root/d/l &&
+                         setfattr -n security.capability -v 0sAQAAAgAgAAAAAAAAAAAAAAAAAAA= root/d/f &&
                          ./ocipack build root -o L -q --created @0"') >"$T/logs/fr.err" 2>&1
     check_eq "fakeroot build as nobody" 0 $?
     M=$(jq -r '.manifests[0].digest' "$T/fr/L/index.json" 2>/dev/null | cut -c8-)
@@ -347,6 +348,13 @@ else
         >"$T/logs/fr.list" 2>&1
     check_contains "fakeroot: the file's owner" "$T/logs/fr.list" "^-rw-r--r-- 1234/5678 .* d/f$"
     check_contains "fakeroot: the symlink's owner" "$T/logs/fr.list" "^lrwxrwxrwx 4321/8765 .* d/l -> f$"
+    # nobody cannot set security.* for real: only fakeroot's flistxattr and
+    # fgetxattr (the walk reads xattrs from the file it opened) can report it.
+    check_eq "fakeroot: the file's faked security.capability xattr" "0100000200200000000000000000000000000000" \
+        "$(python3 -c 'import sys, tarfile
+t = tarfile.open(sys.argv[1], "r:gz")
+print(t.getmember("d/f").pax_headers.get("SCHILY.xattr.security.capability", "").encode("latin-1").hex())' \
+            "$T/fr/L/blobs/sha256/$(jq -r '.layers[0].digest' "$T/fr/L/blobs/sha256/$M" 2>/dev/null | cut -c8-)" 2>&1)"
 fi
 
 finish

@@ -297,6 +297,105 @@ TEST(RootfsWalk, XattrsAreReadSorted) {
   EXPECT_EQ(user_xattrs(items[0].entry.xattrs), expected);
 }
 
+// The chunker's walk (open_data_while_walking): a non-empty regular file
+// comes with its descriptor, checked to be the inode lstat saw, and its
+// xattrs read from it are the ones a path lookup gives; empty files, FIFOs
+// and symlinks are never opened.
+TEST(RootfsWalk, OpeningWalkHandsOverTheDescriptorAndTheSameXattrs) {
+  TempDir tmp;
+  write_text(tmp / "f", "data");
+  write_text(tmp / "empty", "");
+  ASSERT_EQ(::mkfifo((tmp / "fifo").c_str(), 0644), 0);
+  ASSERT_EQ(::symlink("f", (tmp / "link").c_str()), 0);
+  const bool have_xattrs = ::setxattr((tmp / "f").c_str(), "user.k", "v", 1, 0) == 0;
+  auto walker = RootfsWalker::open(tmp.path(), {});
+  ASSERT_TRUE(walker.ok());
+  walker->open_data_while_walking();
+  std::vector<WalkItem> items;
+  for (;;) {
+    auto item = walker->next();
+    ASSERT_TRUE(item.ok()) << item.error().message;
+    if (!item->has_value()) break;
+    items.push_back(std::move(**item));
+  }
+  ASSERT_EQ(paths_of(items), (std::vector<std::string>{"empty", "f", "fifo", "link"}));
+  EXPECT_FALSE(items[0].opened);
+  ASSERT_TRUE(items[1].opened);
+  struct stat lst {};
+  ASSERT_EQ(::lstat((tmp / "f").c_str(), &lst), 0);
+  EXPECT_EQ(items[1].opened->st.st_ino, lst.st_ino);
+  char buf[8] = {};
+  EXPECT_EQ(::pread(items[1].opened->fd.get(), buf, sizeof buf, 0), 4);
+  EXPECT_EQ(std::string(buf), "data");
+  EXPECT_FALSE(items[2].opened);
+  EXPECT_FALSE(items[3].opened);
+  if (have_xattrs) {
+    auto by_path = read_xattrs(tmp / "f");
+    ASSERT_TRUE(by_path.ok());
+    EXPECT_EQ(items[1].entry.xattrs, *by_path);
+    EXPECT_EQ(user_xattrs(items[1].entry.xattrs), (std::vector<std::pair<std::string, std::string>>{{"user.k", "v"}}));
+  }
+  // The default walk opens nothing.
+  for (const WalkItem& item : walk_all(tmp.path())) EXPECT_FALSE(item.opened) << item.entry.path;
+}
+
+// Walks `root` opening while it walks, keeping every item.
+std::vector<WalkItem> walk_opening(const std::string& root) {
+  std::vector<WalkItem> items;
+  auto walker = RootfsWalker::open(root, {});
+  EXPECT_TRUE(walker.ok());
+  if (!walker.ok()) return items;
+  walker->open_data_while_walking();
+  for (;;) {
+    auto item = walker->next();
+    EXPECT_TRUE(item.ok()) << item.error().message;
+    if (!item.ok() || !item->has_value()) break;
+    items.push_back(std::move(**item));
+  }
+  return items;
+}
+
+// A hard-linked file is opened once, for its first name; the later names
+// are link entries and hold no descriptor (a tree of many links must not
+// hold one open per name).
+TEST(RootfsWalk, OpeningWalkOpensAHardLinkedFileForItsFirstNameOnly) {
+  TempDir tmp;
+  write_text(tmp / "a", "data");
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(::link((tmp / "a").c_str(), (tmp / ("b" + std::to_string(i))).c_str()), 0);
+  auto items = walk_opening(tmp.path());
+  ASSERT_EQ(paths_of(items), (std::vector<std::string>{"a", "b0", "b1", "b2"}));
+  EXPECT_TRUE(items[0].opened);
+  for (size_t i = 1; i < items.size(); ++i) {
+    EXPECT_EQ(items[i].entry.type, EntryType::hard_link);
+    EXPECT_FALSE(items[i].opened) << items[i].entry.path;
+  }
+}
+
+// Once the walk has described and opened a file, what is at its path
+// afterwards does not matter: the descriptor reads the inode lstat saw. A
+// symlink to a secret swapped in is neither followed nor read.
+TEST(RootfsWalk, OpeningWalkReadsTheInodeItDescribedWhateverIsSwappedInAfter) {
+  TempDir tmp;
+  TempDir outside;
+  write_text(outside / "secret", "SECRET");
+  write_text(tmp / "f", "mine");
+  auto items = walk_opening(tmp.path());
+  ASSERT_EQ(paths_of(items), (std::vector<std::string>{"f"}));
+  ASSERT_TRUE(items[0].opened);
+  ASSERT_EQ(::rename((tmp / "f").c_str(), (outside / "moved").c_str()), 0);
+  ASSERT_EQ(::symlink((outside / "secret").c_str(), (tmp / "f").c_str()), 0);
+  char buf[16] = {};
+  EXPECT_EQ(::pread(items[0].opened->fd.get(), buf, sizeof buf, 0), 4);
+  EXPECT_EQ(std::string(buf), "mine");
+  EXPECT_EQ(items[0].opened->st.st_size, 4);
+  // The reader's own open, which a walk that does not open leaves to it,
+  // refuses the symlink now at the path.
+  items[0].opened.reset();
+  auto reopened = open_item_data(items[0]);
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_NE(reopened.error().message.find("is now a symbolic link"), std::string::npos) << reopened.error().message;
+}
+
 TEST(RootfsWalk, XattrsOfAHardLinkTravelWithTheFirstNameOnly) {
   TempDir tmp;
   write_text(tmp / "a", "data");
