@@ -104,6 +104,7 @@ Status TarChunker::start_entry(WalkItem& item) {
     struct stat st {};
     UniqueFd fd;
     if (item.opened) {
+      if (item.opened->failure) return std::move(*item.opened->failure);
       fd = std::move(item.opened->fd);
       st = item.opened->st;
       item.opened.reset();

@@ -54,11 +54,15 @@ struct WalkItem {
   uint64_t spool_offset = 0;
   // A regular file's data, already opened by a walk that opens while it
   // walks (RootfsWalker::open_data_while_walking) with open_item_data's
-  // checks, and that open's fstat. The reader takes the descriptor out; a
-  // copy of the item shares it. Null otherwise: the reader opens the data.
+  // checks, and that open's fstat — or, when that open failed, its error,
+  // which the reader reports instead of opening a second time (a device
+  // swapped in must not have its driver's open run twice). The reader takes
+  // the descriptor out; a copy of the item shares it. Null otherwise: the
+  // reader opens the data.
   struct OpenedData {
     UniqueFd fd;
     struct stat st {};
+    std::optional<Error> failure;
   };
   std::shared_ptr<OpenedData> opened;
 };

@@ -51,6 +51,8 @@ class HardLinkGroups {
   // as it is (and remembered); a later one becomes a link to the first
   // (make_link_to). Returns whether `item` became a link.
   bool add(const FileId& id, WalkItem& item);
+  // Whether a name of the file `id` was added before.
+  bool contains(const FileId& id) const { return m_first_path.contains(id); }
 
  private:
   std::map<FileId, std::string> m_first_path;

@@ -298,11 +298,17 @@ Result<DescribedPath> describe_stat(const std::shared_ptr<const UniqueFd>& dir, 
       if (open_regular && st.st_size > 0) {
         // The reader's own open and check, only sooner. If it fails (the
         // file went, or is no longer what lstat saw, or is unreadable), the
-        // item goes without: the reader opens it again and reports why at
-        // the same point of the stream as a walk that does not open.
+        // item carries the error: the reader reports it at the same point of
+        // the stream as a walk that does not open, without a second open.
         struct stat opened_st {};
-        if (auto fd = open_item_data(item, &opened_st); fd.ok())
-          item.opened = std::make_shared<WalkItem::OpenedData>(WalkItem::OpenedData{std::move(*fd), opened_st});
+        auto fd = open_item_data(item, &opened_st);
+        item.opened = std::make_shared<WalkItem::OpenedData>();
+        if (fd.ok()) {
+          item.opened->fd = std::move(*fd);
+          item.opened->st = opened_st;
+        } else {
+          item.opened->failure = std::move(fd.error());
+        }
       }
       break;
     case S_IFLNK: {
@@ -330,7 +336,7 @@ Result<DescribedPath> describe_stat(const std::shared_ptr<const UniqueFd>& dir, 
   // f*xattr too), else by host path while it fits (what pseudo's xattr
   // database is keyed by), else relative to the open directory.
   OCIPACK_TRY_ASSIGN(entry.xattrs,
-                     item.opened ? read_xattrs_as(host_path, host_path, item.opened->fd.get())
+                     item.opened && item.opened->fd.valid() ? read_xattrs_as(host_path, host_path, item.opened->fd.get())
                      : host_path.size() < PATH_MAX
                          ? read_xattrs_as(host_path, host_path)
                          : read_xattrs_as("/proc/self/fd/" + std::to_string(dir->get()) + "/" + name, host_path));
@@ -339,12 +345,11 @@ Result<DescribedPath> describe_stat(const std::shared_ptr<const UniqueFd>& dir, 
 }  // namespace
 
 Result<DescribedPath> describe_at(const std::shared_ptr<const UniqueFd>& dir, const std::string& name,
-                                  const std::string& host_path, std::string rel_path, const WalkOptions& options,
-                                  bool open_regular_data) {
+                                  const std::string& host_path, std::string rel_path, const WalkOptions& options) {
   struct stat st {};
   if (::fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
     return input_error("cannot stat " + host_path + ": " + errno_text(errno));
-  return describe_stat(dir, name, host_path, std::move(rel_path), options, st, open_regular_data);
+  return describe_stat(dir, name, host_path, std::move(rel_path), options, st);
 }
 
 Result<std::optional<WalkItem>> RootfsWalker::make_item(const DirectoryName& name, std::string rel_path,
@@ -369,8 +374,15 @@ Result<std::optional<WalkItem>> RootfsWalker::make_item(const DirectoryName& nam
   if (opened.valid()) {
     OCIPACK_TRY_ASSIGN(described, describe_stat(parent, name.name, host_path, std::move(rel_path), m_options, st));
   } else {
-    OCIPACK_TRY_ASSIGN(described,
-                       describe_at(parent, name.name, host_path, std::move(rel_path), m_options, m_open_data));
+    if (::fstatat(parent->get(), name.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return input_error("cannot stat " + host_path + ": " + errno_text(errno));
+    // A later name of a hard-linked file becomes a link entry (no data):
+    // it is not opened.
+    const bool open_data =
+        m_open_data && !(st.st_nlink > 1 && m_hard_links.contains(FileId{static_cast<uint64_t>(st.st_dev),
+                                                                          static_cast<uint64_t>(st.st_ino)}));
+    OCIPACK_TRY_ASSIGN(described, describe_stat(parent, name.name, host_path, std::move(rel_path), m_options, st,
+                                                open_data));
   }
   if (!described.skip_reason.empty()) {
     m_warnings.push_back(std::move(described.skip_reason));

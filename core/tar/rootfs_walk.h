@@ -10,8 +10,10 @@
 // (fstatat, readlinkat, openat with O_NOFOLLOW), so a tree deeper than
 // PATH_MAX is walked like any other. xattrs are read by the host path
 // (llistxattr/lgetxattr) when it fits in PATH_MAX, else through
-// /proc/self/fd/N/NAME. libc's *at and l*xattr calls are the ones fakeroot
-// and Yocto's pseudo wrap, so they supply the real ownership.
+// /proc/self/fd/N/NAME — or, in a walk that opens while it walks, from the
+// open file (flistxattr/fgetxattr). libc's *at and *xattr calls are the ones
+// fakeroot and Yocto's pseudo wrap, so they supply the real ownership
+// (fakeroot is tested; pseudo is not, here).
 // A file is read only through open_item_data(), which opens it without
 // blocking or following links and checks it is the regular file the walk saw:
 // a FIFO or device swapped in gives an error, never a hang.
@@ -22,7 +24,8 @@
 // up to k_open_ancestors levels stay open (a rootfs is rarely deeper than
 // 20, so going back up costs no system call); below that depth a level's
 // parent is closed while it is listed and, on the way back up, reopened
-// through ".." and checked to be the same directory (dev, ino).
+// through ".." and checked to be the same directory (dev, ino). A walk that
+// opens while it walks holds, besides, the file of the item it last gave.
 #pragma once
 
 #include <sys/stat.h>
@@ -61,10 +64,13 @@ class RootfsWalker final : public EntrySource {
   // its file open): a non-empty regular file is opened right after its
   // lstat, by open_item_data (so with its flags and inode check), its
   // xattrs are read from that descriptor instead of by a path lookup, and
-  // the descriptor travels in WalkItem::opened. A later name of a
-  // hard-linked file (a link entry, no data) carries none. Saves a warm
-  // rebuild of minbase ~3 % of its wall time: the path lookups of
-  // llistxattr and of the later open. Off by default.
+  // the descriptor travels in WalkItem::opened (or the open's error, which
+  // the reader then reports without opening again). A later name of a
+  // hard-linked file (a link entry, no data) is not opened. A file renamed
+  // or deleted after this open is still read from the inode lstat saw,
+  // and a size change shows while it is read. Saves a warm rebuild of
+  // minbase ~3 % of its wall time: the path lookups of llistxattr and of
+  // the later open. Off by default.
   void open_data_while_walking() { m_open_data = true; }
   // Skipped sockets and unknown file types.
   const std::vector<std::string>& warnings() const override { return m_warnings; }
@@ -107,12 +113,9 @@ struct DescribedPath {
 Result<DescribedPath> describe_path(const std::string& host_path, std::string rel_path,
                                    const WalkOptions& options);
 // The same for `name` in the open directory `dir` (host_path names it in
-// messages); the item can be read with open_item_data. With
-// `open_regular_data`, a non-empty regular file is opened at once (see
-// RootfsWalker::open_data_while_walking).
+// messages); the item can be read with open_item_data.
 Result<DescribedPath> describe_at(const std::shared_ptr<const UniqueFd>& dir, const std::string& name,
-                                  const std::string& host_path, std::string rel_path, const WalkOptions& options,
-                                  bool open_regular_data = false);
+                                  const std::string& host_path, std::string rel_path, const WalkOptions& options);
 
 // Opens a regular file's data for reading: O_RDONLY | O_NONBLOCK |
 // O_NOFOLLOW | O_CLOEXEC relative to item.parent_dir (or by source_path, of any

@@ -29,6 +29,7 @@ std::byte* map_aligned(size_t length) {
 
 LargeBuffer::LargeBuffer(size_t size) {
   if (k_maps && size >= k_mapped_from) {
+    if (size > SIZE_MAX - 2 * k_huge_page) throw std::bad_alloc();
     const size_t length = (size + k_huge_page - 1) / k_huge_page * k_huge_page;
     m_data = map_aligned(length);
     m_mapped = length;

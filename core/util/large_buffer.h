@@ -5,8 +5,10 @@
 // candidate (MADV_HUGEPAGE): the first write to each 4 KiB page is a page
 // fault, and a build touches its pool's buffers fresh every run. On the
 // 2-core VM the benchmarks run on a fault costs about 13 µs, so a warm
-// rebuild of minbase spent ~15 % of its CPU time in the ~4,400 faults of
-// its chunk buffers; on huge pages that is ~30 faults. Where the kernel
+// rebuild of minbase spent ~13 % of its wall time (~9 % of its CPU) in the
+// ~4,400 faults of its chunk buffers; on huge pages that is ~30 faults.
+// Where the kernel's THP "defrag" setting lets an advised fault compact
+// memory, a host with fragmented memory may pay that instead (unmeasured). Where the kernel
 // has no huge pages (THP off, or "never") the advice is ignored and the
 // buffer is an ordinary mapping: only the speed differs. Smaller buffers
 // come from operator new, and so do all under AddressSanitizer, whose

@@ -348,8 +348,9 @@ else
         >"$T/logs/fr.list" 2>&1
     check_contains "fakeroot: the file's owner" "$T/logs/fr.list" "^-rw-r--r-- 1234/5678 .* d/f$"
     check_contains "fakeroot: the symlink's owner" "$T/logs/fr.list" "^lrwxrwxrwx 4321/8765 .* d/l -> f$"
-    # nobody cannot set security.* for real: only fakeroot's flistxattr and
-    # fgetxattr (the walk reads xattrs from the file it opened) can report it.
+    # nobody cannot set security.* for real: only fakeroot can report it,
+    # here through its flistxattr/fgetxattr (the walk reads xattrs from the
+    # file it opened), which this checks fakeroot wraps.
     check_eq "fakeroot: the file's faked security.capability xattr" "0100000200200000000000000000000000000000" \
         "$(python3 -c 'import sys, tarfile
 t = tarfile.open(sys.argv[1], "r:gz")

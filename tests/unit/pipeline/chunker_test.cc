@@ -296,6 +296,52 @@ TEST(TarChunker, SkippedSocketIsReportedAsWarning) {
   EXPECT_NE(walker->warnings()[0].find("sock"), std::string::npos);
 }
 
+// The layer's walk opens a file as soon as it has described it
+// (RootfsWalker::open_data_while_walking) and the chunker reads that
+// descriptor: whatever is swapped in at the path afterwards, the layer
+// holds the contents of the inode the walk described.
+TEST(TarChunker, WithAnOpeningWalkASwapAfterTheWalkDoesNotChangeWhatIsRead) {
+  TempDir dir;
+  testing::write_text(dir / "f", "hello");
+  auto walker = RootfsWalker::open(dir.path(), {});
+  ASSERT_TRUE(walker.ok()) << walker.error().message;
+  walker->open_data_while_walking();
+  auto item = walker->next();
+  ASSERT_TRUE(item.ok() && item->has_value());
+  std::vector<WalkItem> items;
+  items.push_back(std::move(**item));
+  ASSERT_EQ(::rename((dir / "f").c_str(), (dir / "old").c_str()), 0);
+  ASSERT_EQ(::symlink("/etc/passwd", (dir / "f").c_str()), 0);
+  TarChunker chunker(std::make_unique<ListSource>(std::move(items)), ChunkingOptions{});
+  Chunk chunk;
+  chunk.capacity = ChunkingOptions{}.capacity();
+  chunk.data = LargeBuffer(chunk.capacity);
+  std::string stream;
+  for (;;) {
+    auto more = chunker.fill(chunk);
+    ASSERT_TRUE(more.ok()) << more.error().message;
+    if (!*more) break;
+    stream.append(reinterpret_cast<const char*>(chunk.data.get()), chunk.size);
+  }
+  ASSERT_GE(stream.size(), 1024u);
+  EXPECT_EQ(stream.substr(512, 5), "hello");
+  EXPECT_EQ(stream.find("root:"), std::string::npos);
+}
+
+// When the walk's open failed, the chunker reports that open's error and
+// does not open the path again (a device's driver must not run twice).
+TEST(TarChunker, AFailedOpenOfTheWalkIsReportedWithoutASecondOpen) {
+  TempDir dir;
+  testing::write_text(dir / "f", "hello");
+  WalkItem item = file_item(dir / "f", 5);
+  item.opened = std::make_shared<WalkItem::OpenedData>();
+  item.opened->failure = input_error("the walk's own error for " + (dir / "f"));
+  TarChunker chunker(std::make_unique<ListSource>(std::vector{item}), ChunkingOptions{});
+  auto result = fill_all(chunker);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message, "the walk's own error for " + (dir / "f"));
+}
+
 }  // namespace
 }  // namespace ocipack
 

@@ -8,8 +8,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -28,20 +30,30 @@ bool is_mapped(const void* address) {
   return ::mincore(start, page, &resident) == 0 || errno != ENOMEM;
 }
 
-// The VmFlags line of the mapping that starts at `address`, from
-// /proc/self/smaps ("" when there is none).
-std::string vm_flags_of(const void* address) {
+// The smaps record of the mapping that contains `address`: its Size in
+// KiB and its VmFlags line (0 and "" when there is none).
+struct MappingInfo {
+  size_t size_kib = 0;
+  std::string vm_flags;
+};
+MappingInfo mapping_of(const void* address) {
+  const auto at = reinterpret_cast<uintptr_t>(address);
   std::ifstream smaps("/proc/self/smaps");
-  char start_text[32];
-  std::snprintf(start_text, sizeof start_text, "%lx-", static_cast<unsigned long>(reinterpret_cast<uintptr_t>(address)));
+  MappingInfo info;
   bool in_it = false;
   for (std::string line; std::getline(smaps, line);) {
-    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') != std::string::npos &&
-        line.find(' ') > line.find('-'))
-      in_it = line.rfind(start_text, 0) == 0;
-    if (in_it && line.rfind("VmFlags:", 0) == 0) return line;
+    unsigned long start = 0, end = 0;
+    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) &&
+        std::sscanf(line.c_str(), "%lx-%lx ", &start, &end) == 2) {
+      if (in_it) break;
+      in_it = start <= at && at < end;
+      continue;
+    }
+    if (!in_it) continue;
+    if (line.rfind("Size:", 0) == 0) info.size_kib = std::stoul(line.substr(5));
+    if (line.rfind("VmFlags:", 0) == 0) info.vm_flags = line;
   }
-  return "";
+  return info;
 }
 
 TEST(LargeBuffer, BigBufferIsAnAlignedMappingWritableToTheEnd) {
@@ -67,9 +79,12 @@ TEST(LargeBuffer, BigBufferIsAdvisedForHugePages) {
   if (::access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0)
     GTEST_SKIP() << "this kernel has no transparent huge pages: nothing to advise";
   LargeBuffer buffer(LargeBuffer::k_mapped_from);
-  const std::string flags = vm_flags_of(buffer.get());
-  ASSERT_FALSE(flags.empty()) << "no mapping starts at the buffer";
-  EXPECT_NE(flags.find(" hg"), std::string::npos) << flags;
+  const MappingInfo mapping = mapping_of(buffer.get());
+  ASSERT_FALSE(mapping.vm_flags.empty()) << "no mapping holds the buffer";
+  EXPECT_NE(mapping.vm_flags.find(" hg"), std::string::npos) << mapping.vm_flags;
+  // Head and tail of the over-sized mapping were cut off: what is left is
+  // the buffer's own mapping (no other advised mapping lives beside it).
+  EXPECT_EQ(mapping.size_kib * 1024, buffer.mapped_size());
 }
 
 TEST(LargeBuffer, SmallBufferComesFromTheHeap) {
