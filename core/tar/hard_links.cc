@@ -12,7 +12,6 @@ void make_link_to(WalkItem& item, const std::string& first_path) {
   entry.xattrs.clear();
   item.st_size = 0;
   item.spool_fd = -1;
-  item.opened.reset();  // a link has no data: the descriptor closes now
 }
 
 WalkItem another_name_of(const WalkItem& file, const std::string& path) {

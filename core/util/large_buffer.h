@@ -8,9 +8,9 @@
 // rebuild of minbase spent ~13 % of its wall time (~9 % of its CPU) in the
 // ~4,400 faults of its chunk buffers; on huge pages that is ~30 faults.
 // Where the kernel's THP "defrag" setting lets an advised fault compact
-// memory, a host with fragmented memory may pay that instead (unmeasured). Where the kernel
-// has no huge pages (THP off, or "never") the advice is ignored and the
-// buffer is an ordinary mapping: only the speed differs. Smaller buffers
+// memory, a host with fragmented memory may pay that instead (unmeasured).
+// Where the kernel has no huge pages (THP off, or "never") the advice is
+// ignored and the buffer is an ordinary mapping: only the speed differs. Smaller buffers
 // come from operator new, and so do all under AddressSanitizer, whose
 // redzones must keep catching a write past a chunk's end (a mapping rounded
 // up to 2 MiB would hide it). Move-only, like unique_ptr.
