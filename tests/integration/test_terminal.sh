@@ -224,8 +224,18 @@ interrupt_on_pane "Ctrl-C while hashing a --diff-base tree" "hashing diffbase" \
 tar -C root -cf small.tar .
 head -c 600000 /dev/urandom >root/noise
 tar -C root -cf noisy.tar .
+# The stalling writer runs outside the pane, feeding a FIFO: Ctrl-C goes to
+# the pane's whole process group, and a writer there that dies of SIGINT
+# after ocipack has exited 130 makes bash kill itself with SIGINT as well
+# (wait-and-cooperative-exit: the last child reaped decides), so the exit
+# status would never be recorded — a race on a loaded machine, not a hang.
+mkfifo stall.fifo
+{ head -c 300000 noisy.tar; exec sleep 60; } >stall.fifo &
+feeder=$!
 interrupt_on_pane "Ctrl-C while stdin stalls" "spooling stdin" \
-    "(head -c 300000 noisy.tar; sleep 60) | '$OCIPACK' build - -o L --created @0"
+    "'$OCIPACK' build - -o L --created @0 <stall.fifo"
+kill "$feeder" 2>/dev/null
+wait "$feeder" 2>/dev/null
 
 # --- a terminal on stdin
 start stdin 100 "'$OCIPACK' build - -o Lstdin"
