@@ -1,7 +1,14 @@
 // The chunk cache during one run (cache_run.h).
 #include "pipeline/cache_run.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <ctime>
+
+#include "core/codec/crc64.h"
+#include "core/util/file_io.h"
 
 namespace ocipack {
 
@@ -11,6 +18,19 @@ constexpr size_t k_max_corrupt_notes = 5;  // then one line says how many more
 
 void add_atomic(uint64_t& into, uint64_t value) {
   if (value) std::atomic_ref<uint64_t>(into).fetch_add(value, std::memory_order_relaxed);
+}
+
+// `into.size()` bytes of `fd` from `offset`.
+Status read_exactly_at(int fd, std::span<std::byte> into, uint64_t offset, const std::string& what) {
+  size_t done = 0;
+  while (done < into.size()) {
+    const ssize_t n = ::pread(fd, into.data() + done, into.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return io_error("cannot read " + what + ": " + errno_text(errno));
+    if (n == 0) return corrupt_error(what + " is shorter than written");
+    done += static_cast<size_t>(n);
+  }
+  return ok_status();
 }
 
 }  // namespace
@@ -38,6 +58,8 @@ Result<std::unique_ptr<CacheRun>> CacheRun::open(const ChunkCacheOptions& option
 CacheRun::CacheRun(const ChunkCacheOptions& options, ChunkCacheDir dir, const LayerFormat& format)
     : m_options(options), m_dir(std::move(dir)) {
   std::string identity = format.cache_identity();
+  if (!identity.empty())
+    for (std::string& problem : m_dir.load_packs()) m_warnings.push_back(std::move(problem));
   if (!identity.empty()) m_use.emplace(ChunkCacheUse{m_dir, std::move(identity), *format.compressed_shape()});
   m_remote_on = m_use && !options.remote_url.empty();
   m_remote_put_on = m_remote_on.load();
@@ -68,7 +90,7 @@ Status CacheRun::compress(Compressor& compressor, Chunk& chunk, CacheCounters& c
     return compress_chunk(compressor, chunk);
   }
   const CacheSwitches switches{m_remote_on.load(std::memory_order_relaxed), m_remote_put_on.load(std::memory_order_relaxed),
-                               m_store_on.load(std::memory_order_relaxed)};
+                               m_store_on.load(std::memory_order_relaxed), /*defer_store=*/true};
   OCIPACK_TRY_ASSIGN(const CacheOutcome outcome, compress_with_cache(compressor, *m_use, worker(), switches, chunk));
   CacheCounters add;
   add.hits = outcome.origin != ChunkOrigin::compressed;
@@ -95,6 +117,51 @@ Status CacheRun::compress(Compressor& compressor, Chunk& chunk, CacheCounters& c
   if (!outcome.remote_put_problem.empty() && m_remote_put_on.exchange(false))
     note("remote cache: " + outcome.remote_put_problem + "; reading from it, no longer storing there");
   return ok_status();
+}
+
+void CacheRun::store_layer(int blob_fd, const Digest& digest, uint64_t size, std::vector<PackRecord> records,
+                           const std::vector<std::pair<size_t, PackRecord>>& from_packs, bool unfinished) {
+  for (const auto& [pack, record] : from_packs)
+    if (m_dir.pack_dropped(pack)) records.push_back(record);
+  if (records.empty() || !m_store_on.load()) return;
+  std::sort(records.begin(), records.end(), [](const PackRecord& a, const PackRecord& b) { return a.offset < b.offset; });
+  uint64_t to_store = 0;
+  for (const PackRecord& record : records) to_store += record.size;
+  const bool most = to_store >= size - size / 4;
+  if (most && (unfinished || to_store >= m_options.pack_min_bytes)) {
+    if (auto stored = m_dir.store_pack(blob_fd, {digest, size, records})) {
+      m_stored_bytes += *stored;
+      m_stored_entries += records.size();
+      ++m_packs;
+      return;
+    }
+    // No pack here (another file system, no hard links): entry files instead.
+  }
+  if (unfinished && to_store > m_options.pack_min_bytes) return;  // too long to write on the way out
+  std::vector<std::byte> bytes;
+  EncodedEntryParts parts;
+  for (const PackRecord& record : records) {
+    bytes.resize(static_cast<size_t>(record.size));
+    Status read = read_exactly_at(blob_fd, bytes, record.offset, "the layer blob");
+    if (read && crc64_iso(0, bytes) != record.crc) read = corrupt_error("the layer blob changed while it was stored");
+    if (!read) {
+      note("cache: " + read.error().message + "; its chunks not stored");
+      return;
+    }
+    encode_cache_entry_parts(record.key, record.frame_sizes, record.compress_nanoseconds, bytes, parts);
+    const auto entry = parts.parts();
+    if (Status stored = m_dir.store(record.key, entry); !stored) {
+      if (stored.error().kind == ErrorKind::corrupt) {
+        note("cache: " + stored.error().message);
+        continue;
+      }
+      m_store_on = false;
+      note("cache " + m_dir.dir() + ": " + stored.error().message + "; going on without storing entries");
+      return;
+    }
+    for (std::span<const std::byte> part : entry) m_stored_bytes += part.size();
+    ++m_stored_entries;
+  }
 }
 
 std::vector<std::string> CacheRun::finish(const CacheCounters& totals) {

@@ -35,6 +35,22 @@ class CacheRun {
   // (the chunk's layer's, updated atomically).
   Status compress(Compressor& compressor, Chunk& chunk, CacheCounters& counters);
 
+  // After a layer's blob is finished (all `size` bytes in `blob_fd`, whose
+  // digest is `digest`): stores the chunks the compress stage marked
+  // (Chunk::cache_store), whose places in the blob are `records`. As a
+  // pack when they are most of the blob (options.pack_min_bytes and 3/4 of
+  // it: a cold build), else — or when no pack can be made: the cache on
+  // another file system — as entry files read back from the blob. Store
+  // failures are notes, as during the run. `unfinished`: the run failed or
+  // was interrupted, so this must be quick: a pack of any size when the
+  // chunks are 3/4 of what was written, else entries only up to
+  // options.pack_min_bytes of them (else nothing is stored).
+  // `from_packs`: the chunks read from a loaded pack (which one) and where
+  // they lie in this blob; those of a pack found damaged during the run are
+  // stored with the others.
+  void store_layer(int blob_fd, const Digest& digest, uint64_t size, std::vector<PackRecord> records,
+                   const std::vector<std::pair<size_t, PackRecord>>& from_packs, bool unfinished = false);
+
   // The identity chunk keys are made with (the diff_id stage hashes them:
   // UncompressedHasher), or empty when this format bypasses the cache.
   std::string key_identity() const { return m_use ? m_use->identity : std::string(); }
@@ -56,6 +72,7 @@ class CacheRun {
   std::atomic<bool> m_remote_put_on{false};
   std::atomic<bool> m_store_on{true};
   std::atomic<uint64_t> m_stored_bytes{0}, m_stored_entries{0};  // what this run added to the store
+  uint64_t m_packs = 0;  // packs this run stored
   std::mutex m_warnings_mutex;
   std::vector<std::string> m_warnings;
   size_t m_corrupt_notes = 0;

@@ -52,6 +52,16 @@ struct Chunk {
   // compress stage after it never hashes the bytes again. Set for every
   // chunk of a run whose cache keys chunks; never set (nor read) otherwise.
   std::optional<ChunkKey> cache_key;
+  // Set by the compress stage when the chunk's compressed bytes are to be
+  // stored in the local cache once the layer's blob is finished (a miss, or
+  // a remote hit): the time compressing took and the CRC-64 of the bytes.
+  // The write stage records where they land in the blob (CacheRun::store_layer).
+  bool cache_store = false;
+  uint64_t cache_compress_nanoseconds = 0;
+  uint64_t cache_crc = 0;
+  // Read from a loaded pack (which one; the time and CRC above are its
+  // index's): stored again if that pack is found damaged later in the run.
+  std::optional<size_t> cache_pack;
 
   // The compressed bytes are compressed_size bytes at compressed_offset:
   // compress_chunk writes them at 0; a cache hit reads its whole entry into

@@ -116,6 +116,10 @@ class LayerRun {
   Chunk* hash(Chunk* chunk);
   // After the graph: the blob's epilogue and the layer's figures.
   Result<LayerOutcome> finish(uint64_t wall_nanoseconds);
+  // After a run that failed or was interrupted: the chunks this layer
+  // compressed and wrote so far go to the cache all the same
+  // (CacheRun::store_layer, from the unfinished blob).
+  void store_unfinished();
   std::optional<Error> error() const { return m_error.get(); }
 
  private:
@@ -143,6 +147,8 @@ class LayerRun {
   bool m_ended = false;       // the producer reached the end of the stream
   StageTimer m_compress, m_hash, m_write;
   CacheCounters m_cache;      // added to by the compress workers (atomically)
+  std::vector<PackRecord> m_to_store;  // chunks to store in the cache, where they lie in the blob
+  std::vector<std::pair<size_t, PackRecord>> m_from_packs;  // chunks read from a pack (which), and the same
 };
 
 // The layer's first turn: open its source, write the blob's prologue.
@@ -196,7 +202,19 @@ Chunk* LayerRun::write(Chunk* chunk) {
   guard([&]() -> Status {
     {
       auto timing = m_write.time(chunk->compressed_size);
+      const uint64_t offset = m_sink.size();
       OCIPACK_TRY(m_sink.append(chunk->compressed_bytes()));
+      if (m_run.cache && (chunk->cache_store || chunk->cache_pack) && chunk->cache_key) {
+        std::vector<size_t> frames;
+        if (!chunk->frame_ends.empty()) frames = chunk->compressed_frame_sizes;
+        PackRecord record{*chunk->cache_key, offset, chunk->compressed_size, chunk->cache_compress_nanoseconds,
+                          chunk->cache_crc, std::move(frames)};
+        if (chunk->cache_store) {
+          m_to_store.push_back(std::move(record));
+        } else {
+          m_from_packs.push_back({*chunk->cache_pack, std::move(record)});
+        }
+      }
     }
     m_framing->observe_written(written_frame_sizes(*chunk));
     ++m_chunks;
@@ -233,6 +251,10 @@ Result<LayerOutcome> LayerRun::finish(uint64_t wall_nanoseconds) {
   LayerResult& result = outcome.result;
   result.compressed_size = m_sink.size();
   result.digest = m_sink.finish();
+  if (m_run.cache)
+    m_run.cache->store_layer(m_job.blob_fd, result.digest, result.compressed_size, std::move(m_to_store), m_from_packs);
+  m_to_store = {};
+  m_from_packs = {};
   result.uncompressed_size = m_hasher.size();
   result.diff_id = m_hasher.finish();
   result.chunks = m_chunks;
@@ -244,6 +266,16 @@ Result<LayerOutcome> LayerRun::finish(uint64_t wall_nanoseconds) {
   result.cache = m_cache;
   outcome.warnings = m_chunker->warnings();
   return outcome;
+}
+
+void LayerRun::store_unfinished() {
+  if (!m_run.cache || (m_to_store.empty() && m_from_packs.empty())) return;
+  if (!m_sink.settle()) return;  // a failed flush: the blob's bytes are in doubt
+  const uint64_t size = m_sink.size();
+  m_run.cache->store_layer(m_job.blob_fd, m_sink.finish(), size, std::move(m_to_store), m_from_packs,
+                           /*unfinished=*/true);
+  m_to_store = {};
+  m_from_packs = {};
 }
 
 // Where a chunk goes in its layer's order (sequencers, join).
@@ -365,6 +397,8 @@ Result<std::vector<LayerOutcome>> run_layer_graph(const LayerFormat& format, con
       arena.execute([&] { run_graph(run, layers, threads); });
     });
   }
+  if (run.failed())
+    for (auto& layer : layers) layer->store_unfinished();
   for (auto& layer : layers)
     if (auto error = layer->error()) return *error;
   if (auto error = run.errors.get()) return *error;

@@ -33,6 +33,9 @@ struct ChunkCacheOptions {
   uint64_t max_bytes = k_default_cache_max_bytes;  // pruned to this after a build that stored entries
   std::string remote_url;                         // field "cache.remote"; needs dir
   long remote_timeout_ms = 15000;                 // per remote request
+  // A layer whose chunks to store are at least this many bytes and 3/4 of
+  // its blob is stored as a pack (chunk_cache.h), not as entry files.
+  uint64_t pack_min_bytes = uint64_t{32} << 20;
 };
 
 // How layers are cut and compressed (BuildOptions::layer). Plain data.

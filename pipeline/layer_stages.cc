@@ -4,6 +4,7 @@
 #include <cstring>
 #include <functional>
 
+#include "core/codec/crc64.h"
 #include "core/util/file_io.h"
 #include "pipeline/stage_clock.h"
 
@@ -117,6 +118,14 @@ void store_entry(const ChunkCacheUse& cache, const ChunkKey& key, std::span<cons
   for (std::span<const std::byte> part : entry) outcome.stored_bytes += part.size();
 }
 
+// The chunk is to be stored once its layer's blob is finished.
+void mark_to_store(Chunk& chunk, const ChunkKey& key, uint64_t compress_nanoseconds) {
+  chunk.cache_store = true;
+  chunk.cache_key = key;
+  chunk.cache_compress_nanoseconds = compress_nanoseconds;
+  chunk.cache_crc = crc64_iso(0, chunk.compressed_bytes());
+}
+
 // Looks in the local store, then the remote; true when the chunk was filled.
 bool reuse_entry(const ChunkCacheUse& cache, CacheWorker& worker, CacheSwitches switches, const ChunkKey& key,
                  Chunk& chunk, CacheOutcome& outcome) {
@@ -130,6 +139,12 @@ bool reuse_entry(const ChunkCacheUse& cache, CacheWorker& worker, CacheSwitches 
       if (take_entry(entry, chunk)) {
         outcome.origin = ChunkOrigin::local;
         outcome.saved_nanoseconds = entry.compress_nanoseconds;
+        if (entry.pack) {
+          chunk.cache_key = key;
+          chunk.cache_pack = entry.pack;
+          chunk.cache_compress_nanoseconds = entry.compress_nanoseconds;
+          chunk.cache_crc = entry.crc;
+        }
         return true;
       }
       problem = "cache entry " + cache.local.dir() + "/" + cache_entry_path(key) + ": frames do not match the chunk; recomputed";
@@ -156,8 +171,12 @@ bool reuse_entry(const ChunkCacheUse& cache, CacheWorker& worker, CacheSwitches 
   }
   outcome.origin = ChunkOrigin::remote;
   outcome.saved_nanoseconds = decoded->compress_nanoseconds;
-  const std::span<const std::byte> whole[] = {worker.entry};
-  if (switches.store) store_entry(cache, key, whole, outcome);
+  if (switches.store && switches.defer_store) {
+    mark_to_store(chunk, key, decoded->compress_nanoseconds);
+  } else if (switches.store) {
+    const std::span<const std::byte> whole[] = {worker.entry};
+    store_entry(cache, key, whole, outcome);
+  }
   return true;
 }
 
@@ -167,6 +186,8 @@ Result<CacheOutcome> compress_with_cache(Compressor& compressor, const ChunkCach
                                          CacheSwitches switches, Chunk& chunk) {
   const ChunkKey key = chunk.cache_key ? *chunk.cache_key : chunk_cache_key(cache.identity, chunk.frame_ends, chunk.bytes());
   CacheOutcome outcome;
+  chunk.cache_store = false;
+  chunk.cache_pack.reset();
   if (reuse_entry(cache, worker, switches, key, chunk, outcome)) return outcome;
   const uint64_t started = monotonic_ns();
   OCIPACK_TRY(compress_chunk(compressor, chunk));
@@ -174,6 +195,10 @@ Result<CacheOutcome> compress_with_cache(Compressor& compressor, const ChunkCach
   const std::span<const size_t> frames =
       chunk.frame_ends.empty() ? std::span<const size_t>{} : std::span<const size_t>(chunk.compressed_frame_sizes);
   const bool put = switches.remote && switches.remote_put && worker.remote && outcome.remote_problem.empty();
+  if (switches.store && switches.defer_store) {
+    mark_to_store(chunk, key, nanoseconds);
+    switches.store = false;  // not now: from the blob
+  }
   if (!put) {
     // Local only: written straight from the chunk's buffer (writev), no copy.
     if (switches.store) {

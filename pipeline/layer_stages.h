@@ -117,6 +117,10 @@ struct CacheSwitches {
   bool remote = false;
   bool remote_put = false;
   bool store = true;
+  // Store locally later, from the finished blob (a pack or entry files:
+  // CacheRun::store_layer): the chunk is marked (Chunk::cache_store)
+  // instead of an entry written now.
+  bool defer_store = false;
 };
 
 enum class ChunkOrigin { compressed, local, remote };
@@ -140,8 +144,9 @@ struct CacheOutcome {
 // (check_entry_payload): the remote is not ours to trust — (then also
 // stored locally), fills chunk.compressed (and its
 // frame sizes) exactly as compress_chunk would; otherwise compress_chunk,
-// then store the entry locally and PUT it to the remote. Cache failures are
-// outcomes, never errors: only compression fails the stage.
+// then store the entry locally (or, with switches.defer_store, mark the
+// chunk to be stored from the blob) and PUT it to the remote. Cache
+// failures are outcomes, never errors: only compression fails the stage.
 Result<CacheOutcome> compress_with_cache(Compressor& compressor, const ChunkCacheUse& cache, CacheWorker& worker,
                                          CacheSwitches switches, Chunk& chunk);
 

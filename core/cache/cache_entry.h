@@ -21,6 +21,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -60,6 +61,10 @@ struct CacheEntryView {
   uint64_t compress_nanoseconds = 0;
   std::vector<size_t> frame_sizes;  // empty: the payload is one frame
   std::span<const std::byte> payload;
+  // Read from a pack: which of the loaded ones (ChunkCacheDir::pack_dropped),
+  // and the payload's CRC-64 as the pack's index records it.
+  std::optional<size_t> pack;
+  uint64_t crc = 0;
 };
 
 // An encoded entry as three parts, so a caller can write it (writev)

@@ -12,11 +12,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
 #include <sstream>
+#include <unordered_map>
+
+#include "core/codec/crc64.h"
 
 #include "core/util/file_io.h"
 #include "core/util/open_beneath.h"
@@ -26,6 +31,9 @@ namespace ocipack {
 namespace {
 
 constexpr const char* k_chunks_dir = "chunks";
+constexpr const char* k_packs_dir = "packs";
+constexpr std::string_view k_pack_suffix = ".pack";
+constexpr std::string_view k_index_suffix = ".idx";
 constexpr const char* k_builds_log = "builds.log";
 constexpr const char* k_usage_file = "usage";
 constexpr std::string_view k_temp_prefix = ".tmp-";
@@ -98,9 +106,10 @@ Status replace_in(int dir_fd, const std::string& stem, const std::string& name,
 }
 
 struct EntryFile {
-  std::string path;  // relative to DIR
+  std::string path;  // relative to DIR; "packs/<hex>" for a pack
   int64_t mtime_ns = 0;
   uint64_t bytes = 0;
+  uint64_t chunks = 1;
 };
 
 int64_t mtime_of(const struct stat& st) { return int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec; }
@@ -135,6 +144,97 @@ Result<std::vector<EntryFile>> list_entries(int dir_fd, const std::string& dir, 
   return entries;
 }
 
+// A file below `dir_fd`, read whole (never through a symlink, nothing but a
+// regular file, at most `max` bytes). errno-style: 0, or why not.
+int read_file_at(int dir_fd, const std::string& name, uint64_t max, std::vector<std::byte>& out,
+                 struct stat* st_out = nullptr) {
+  UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.valid()) return errno;
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) return errno;
+  if (!S_ISREG(st.st_mode)) return EINVAL;
+  if (static_cast<uint64_t>(st.st_size) > max) return EFBIG;
+  out.resize(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::pread(fd.get(), out.data() + done, out.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  out.resize(done);
+  if (st_out) *st_out = st;
+  return 0;
+}
+
+// A pack as a scan finds it: "<hex>.idx" and "<hex>.pack" below DIR/packs.
+struct PackFile {
+  std::string hex;
+  int64_t mtime_ns = 0;    // the index's: the pack's last use
+  uint64_t bytes = 0;      // the pack's and the index's sizes
+  uint64_t chunks = 0;     // records in a sound index
+  bool sound = false;      // an index that decodes, and its pack of the blob's size
+};
+
+// Every pack below DIR/packs; in `stale` (names below packs/), temp files
+// and packs without an index older than an hour, and indexes without a pack.
+std::vector<PackFile> list_packs(int dir_fd, std::vector<std::string>* stale) {
+  std::vector<PackFile> packs;
+  UniqueFd packs_fd(::openat(dir_fd, k_packs_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!packs_fd.valid()) return packs;
+  auto names = list_directory_at(packs_fd.get(), k_packs_dir, /*fresh=*/true);
+  if (!names) return packs;
+  const int64_t now_ns = int64_t{std::time(nullptr)} * 1'000'000'000;
+  auto old = [&](const struct stat& st) { return now_ns - mtime_of(st) > k_stale_temp_seconds * 1'000'000'000; };
+  for (const std::string& name : *names) {
+    struct stat st{};
+    if (::fstatat(packs_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (name.starts_with(k_temp_prefix)) {
+      if (stale && old(st)) stale->push_back(name);
+      continue;
+    }
+    if (name.ends_with(k_pack_suffix)) {
+      const std::string hex = name.substr(0, name.size() - k_pack_suffix.size());
+      struct stat index{};
+      const bool indexed = ::fstatat(packs_fd.get(), (hex + std::string(k_index_suffix)).c_str(), &index,
+                                     AT_SYMLINK_NOFOLLOW) == 0;
+      if (!indexed && stale && old(st)) stale->push_back(name);
+      continue;
+    }
+    if (!name.ends_with(k_index_suffix)) continue;
+    PackFile pack;
+    pack.hex = name.substr(0, name.size() - k_index_suffix.size());
+    pack.mtime_ns = mtime_of(st);
+    pack.bytes = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
+    struct stat blob{};
+    if (::fstatat(packs_fd.get(), (pack.hex + std::string(k_pack_suffix)).c_str(), &blob, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (stale) stale->push_back(name);
+      continue;
+    }
+    if (S_ISREG(blob.st_mode)) pack.bytes += static_cast<uint64_t>(blob.st_size);
+    std::vector<std::byte> bytes;
+    if (read_file_at(packs_fd.get(), name, k_max_pack_index_bytes, bytes) == 0) {
+      auto decoded = decode_pack_index(bytes);
+      if (decoded && S_ISREG(blob.st_mode) && static_cast<uint64_t>(blob.st_size) == decoded->blob_size &&
+          decoded->blob.hex() == pack.hex) {
+        pack.sound = true;
+        pack.chunks = decoded->records.size();
+      }
+    }
+    packs.push_back(std::move(pack));
+  }
+  return packs;
+}
+
+// Removes a pack: its index first (from then on no build loads it), then the pack.
+void remove_pack(int dir_fd, const std::string& hex) {
+  UniqueFd packs_fd(::openat(dir_fd, k_packs_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!packs_fd.valid()) return;
+  ::unlinkat(packs_fd.get(), (hex + std::string(k_index_suffix)).c_str(), 0);
+  ::unlinkat(packs_fd.get(), (hex + std::string(k_pack_suffix)).c_str(), 0);
+}
+
 std::string format_record(const CacheBuildRecord& r) {
   char line[256];
   std::snprintf(line, sizeof line,
@@ -160,6 +260,31 @@ std::vector<std::string> split_lines(const std::string& text) {
 
 }  // namespace
 
+// The packs a build loaded: their files and records, found by key.
+struct LoadedPack {
+  std::string hex;
+  UniqueFd fd;
+  mutable std::atomic<bool> touched{false};  // its index's time set by this build
+  mutable std::atomic<bool> dropped{false};  // a chunk failed its CRC: used no more
+};
+
+struct PackSet {
+  struct KeyHash {
+    size_t operator()(const Digest& digest) const {
+      size_t value = 0;
+      std::memcpy(&value, digest.bytes().data(), sizeof value);
+      return value;
+    }
+  };
+  struct Located {
+    size_t pack;
+    PackRecord record;
+  };
+  UniqueFd dir;  // DIR/packs
+  std::vector<std::unique_ptr<LoadedPack>> packs;
+  std::unordered_map<Digest, Located, KeyHash> chunks;
+};
+
 Result<ChunkCacheDir> ChunkCacheDir::open(const std::string& dir, bool create) {
   auto refused = [&](const std::string& what, int err) {
     return field_error(ErrorKind::io, "cache.dir", " " + what + ": " + errno_text(err));
@@ -181,8 +306,142 @@ Result<ChunkCacheDir> ChunkCacheDir::open(const std::string& dir, bool create) {
   return ChunkCacheDir(dir, std::move(fd));
 }
 
+std::vector<std::string> ChunkCacheDir::load_packs() {
+  std::vector<std::string> problems;
+  auto set = std::make_shared<PackSet>();
+  set->dir = UniqueFd(::openat(m_fd.get(), k_packs_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!set->dir.valid()) return problems;  // no pack yet (or none usable)
+  auto names = list_directory_at(set->dir.get(), m_dir + "/packs", /*fresh=*/true);
+  if (!names) return problems;
+  std::sort(names->begin(), names->end());  // the first pack by name wins a key two hold
+  std::vector<std::byte> bytes;
+  for (const std::string& name : *names) {
+    if (!name.ends_with(k_index_suffix) || name.starts_with(k_temp_prefix)) continue;
+    const std::string hex = name.substr(0, name.size() - k_index_suffix.size());
+    const std::string shown = m_dir + "/packs/" + name;
+    UniqueFd pack(::openat(set->dir.get(), (hex + std::string(k_pack_suffix)).c_str(),
+                           O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!pack.valid()) continue;  // an index without its pack: prune removes it
+    struct stat st{};
+    if (::fstat(pack.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    const int err = read_file_at(set->dir.get(), name, k_max_pack_index_bytes, bytes);
+    if (err == ENOENT) continue;  // pruned meanwhile
+    Result<PackIndex> index = err ? Result<PackIndex>(corrupt_error(errno_text(err))) : decode_pack_index(bytes);
+    if (index && (index->blob.hex() != hex || index->blob_size != static_cast<uint64_t>(st.st_size)))
+      index = corrupt_error("does not match its pack");
+    if (!index) {
+      problems.push_back("cache pack index " + shown + ": " + index.error().message + "; removed");
+      ::unlinkat(set->dir.get(), name.c_str(), 0);
+      continue;
+    }
+    auto loaded = std::make_unique<LoadedPack>();
+    loaded->hex = hex;
+    loaded->fd = std::move(pack);
+    set->packs.push_back(std::move(loaded));
+    for (PackRecord& record : index->records)
+      set->chunks.try_emplace(record.key.digest, PackSet::Located{set->packs.size() - 1, std::move(record)});
+  }
+  m_packs = std::move(set);
+  return problems;
+}
+
+size_t ChunkCacheDir::packed_chunks() const { return m_packs ? m_packs->chunks.size() : 0; }
+
+bool ChunkCacheDir::pack_dropped(size_t pack) const {
+  return m_packs && pack < m_packs->packs.size() && m_packs->packs[pack]->dropped.load();
+}
+
+CacheLookup ChunkCacheDir::lookup_packed(const ChunkKey& key, std::span<std::byte> into, std::vector<std::byte>& spill,
+                                         CacheEntryView& view, std::string& problem) const {
+  const auto found = m_packs->chunks.find(key.digest);
+  if (found == m_packs->chunks.end()) return CacheLookup::miss;
+  const PackRecord& record = found->second.record;
+  const LoadedPack& pack = *m_packs->packs[found->second.pack];
+  if (pack.dropped.load(std::memory_order_relaxed)) return CacheLookup::miss;
+  const size_t size = static_cast<size_t>(record.size);
+  if (size > into.size()) {
+    spill.resize(size);
+    into = spill;
+  }
+  size_t done = 0;
+  std::string why;
+  while (done < size) {
+    const ssize_t n = ::pread(pack.fd.get(), into.data() + done, size - done, static_cast<off_t>(record.offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      why = "cannot read: " + errno_text(errno);
+      break;
+    }
+    if (n == 0) {
+      why = "truncated";
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (why.empty() && crc64_iso(0, into.first(size)) != record.crc) why = "checksum mismatch";
+  if (!why.empty()) {
+    // The whole pack goes: the blob was changed (it may be the layout's file).
+    if (!pack.dropped.exchange(true)) {
+      ::unlinkat(m_packs->dir.get(), (pack.hex + std::string(k_index_suffix)).c_str(), 0);
+      problem = "cache pack " + m_dir + "/packs/" + pack.hex + std::string(k_pack_suffix) + ": chunk at offset " +
+                std::to_string(record.offset) + ": " + why + "; pack dropped, recomputed";
+    } else {
+      problem = "cache pack " + m_dir + "/packs/" + pack.hex + std::string(k_pack_suffix) + ": dropped; recomputed";
+    }
+    return CacheLookup::corrupt;
+  }
+  view.compress_nanoseconds = record.compress_nanoseconds;
+  view.pack = found->second.pack;
+  view.crc = record.crc;
+  view.frame_sizes = record.frame_sizes;
+  view.payload = into.first(size);
+  // Least recently used goes first: the index's time is the pack's last use.
+  if (!pack.touched.exchange(true))
+    ::utimensat(m_packs->dir.get(), (pack.hex + std::string(k_index_suffix)).c_str(), nullptr, AT_SYMLINK_NOFOLLOW);
+  return CacheLookup::hit;
+}
+
+Result<uint64_t> ChunkCacheDir::store_pack(int blob_fd, const PackIndex& index) const {
+  const std::string shown = m_dir + "/" + k_packs_dir;
+  OCIPACK_TRY_ASSIGN(UniqueFd packs, open_subdir(m_fd.get(), k_packs_dir, true, shown));
+  const std::string hex = index.blob.hex();
+  const std::string pack_name = hex + std::string(k_pack_suffix);
+  const std::string temp = std::string(k_temp_prefix) + hex.substr(0, 16) + "-" + random_suffix();
+  // The blob by its descriptor (it may not have its name yet): a new name
+  // for the same inode, never a copy.
+  const std::string proc = "/proc/self/fd/" + std::to_string(blob_fd);
+  if (::linkat(AT_FDCWD, proc.c_str(), packs.get(), temp.c_str(), AT_SYMLINK_FOLLOW) != 0)
+    return cache_io_error("cannot link the layer blob into " + shown, errno);
+  struct stat linked{}, blob{};
+  if (::fstatat(packs.get(), temp.c_str(), &linked, AT_SYMLINK_NOFOLLOW) != 0 || ::fstat(blob_fd, &blob) != 0 ||
+      linked.st_dev != blob.st_dev || linked.st_ino != blob.st_ino ||
+      static_cast<uint64_t>(blob.st_size) != index.blob_size) {
+    ::unlinkat(packs.get(), temp.c_str(), 0);
+    return corrupt_error("the link in " + shown + " is not the layer blob");
+  }
+  if (::renameat(packs.get(), temp.c_str(), packs.get(), pack_name.c_str()) != 0) {
+    const int err = errno;
+    ::unlinkat(packs.get(), temp.c_str(), 0);
+    return cache_io_error("cannot rename a pack into " + shown, err);
+  }
+  const std::vector<std::byte> encoded = encode_pack_index(index);
+  const std::span<const std::byte> parts[] = {encoded};
+  const std::string index_name = hex + std::string(k_index_suffix);
+  Status written = replace_in(packs.get(), hex.substr(0, 16), index_name, parts, "cannot create a pack index in " + shown,
+                              shown, [&](int err) { return cache_io_error("cannot rename a pack index into " + shown, err); });
+  if (!written) {
+    ::unlinkat(packs.get(), pack_name.c_str(), 0);
+    return written.error();
+  }
+  return index.blob_size + encoded.size();
+}
+
 CacheLookup ChunkCacheDir::lookup(const ChunkKey& key, std::span<std::byte> into, std::vector<std::byte>& spill,
                                   CacheEntryView& view, std::string& problem) const {
+  if (m_packs) {
+    const CacheLookup packed = lookup_packed(key, into, spill, view, problem);
+    if (packed != CacheLookup::miss) return packed;
+  }
   const std::string path = cache_entry_path(key);
   auto opened = open_regular_file(m_dir, path);
   if (opened && !*opened) return CacheLookup::miss;
@@ -279,6 +538,10 @@ Result<CacheUsage> count_entries(int dir_fd, const std::string& dir) {
     ++usage.entries;
     usage.bytes += entry.bytes;
   }
+  for (const PackFile& pack : list_packs(dir_fd, nullptr)) {
+    usage.entries += pack.chunks;
+    usage.bytes += pack.bytes;
+  }
   return usage;
 }
 
@@ -307,21 +570,41 @@ Result<CacheUsage> ChunkCacheDir::add_usage(const CacheUsage& stored) const {
 }
 
 Result<CacheUsage> ChunkCacheDir::prune(uint64_t max_bytes) const {
-  std::vector<std::string> stale;
+  std::vector<std::string> stale, stale_packs;
   OCIPACK_TRY_ASSIGN(auto entries, list_entries(m_fd.get(), m_dir, &stale));
   for (const std::string& path : stale) remove_entry(m_fd.get(), path);
+  std::vector<PackFile> packs = list_packs(m_fd.get(), &stale_packs);
+  if (!stale_packs.empty()) {
+    UniqueFd packs_fd(::openat(m_fd.get(), k_packs_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    for (const std::string& name : stale_packs)
+      if (packs_fd.valid()) ::unlinkat(packs_fd.get(), name.c_str(), 0);
+  }
+  // An index that does not decode, or whose pack is not its blob, is of no use.
+  std::erase_if(packs, [&](const PackFile& pack) {
+    if (!pack.sound) remove_pack(m_fd.get(), pack.hex);
+    return !pack.sound;
+  });
   CacheUsage usage;
   for (const EntryFile& entry : entries) usage.bytes += entry.bytes;
   usage.entries = entries.size();
+  for (const PackFile& pack : packs) {
+    entries.push_back({std::string(k_packs_dir) + "/" + pack.hex, pack.mtime_ns, pack.bytes, pack.chunks});
+    usage.bytes += pack.bytes;
+    usage.entries += pack.chunks;
+  }
   // Oldest use first; equal times in path order, so a prune is deterministic.
   std::sort(entries.begin(), entries.end(), [](const EntryFile& a, const EntryFile& b) {
     return a.mtime_ns != b.mtime_ns ? a.mtime_ns < b.mtime_ns : a.path < b.path;
   });
   for (const EntryFile& entry : entries) {
     if (usage.bytes <= max_bytes) break;
-    remove_entry(m_fd.get(), entry.path);
+    if (entry.path.starts_with(std::string(k_packs_dir) + "/")) {
+      remove_pack(m_fd.get(), entry.path.substr(std::string(k_packs_dir).size() + 1));
+    } else {
+      remove_entry(m_fd.get(), entry.path);
+    }
     usage.bytes -= entry.bytes;
-    --usage.entries;
+    usage.entries -= entry.chunks;
   }
   if (const UniqueFd lock = lock_usage_file(m_fd.get()); lock.valid()) write_usage(lock.get(), usage);
   return usage;

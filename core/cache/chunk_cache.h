@@ -12,6 +12,17 @@
 // The last builds' figures are appended as one line each to DIR/builds.log
 // (O_APPEND, so concurrent builds do not tear each other's lines).
 //
+// Packs (pack_index.h): a cold build that compressed most of a layer anew
+// hard-links the layer blob into DIR/packs/<blob hex>.pack and writes
+// DIR/packs/<blob hex>.idx (key → offset, size, frames, CRC of each chunk it
+// compressed) instead of an entry file per chunk: the chunks are written
+// once, not twice. load_packs() reads every index once per build; a lookup
+// asks the packs before the entry files, preads the chunk and checks its
+// CRC (a pack is the layout's blob file too: a blob rewritten in place is
+// caught, the pack dropped — its index removed — and the chunk recomputed).
+// A pack is used, touched and pruned whole; its size counts the blob's
+// full size (even while the layout holds the same inode).
+//
 // Size: DIR/usage holds "BYTES ENTRIES", an estimate of the store's size
 // that each build adds what it stored to (add_usage, under flock) and that
 // every full scan (usage(), prune()) sets to what it counted. A build only
@@ -23,12 +34,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "core/cache/cache_entry.h"
+#include "core/cache/pack_index.h"
 #include "core/util/result.h"
 #include "core/util/unique_fd.h"
 
@@ -53,6 +66,8 @@ struct CacheUsage {
   uint64_t entries = 0;
   uint64_t bytes = 0;  // sum of the entries' file sizes
 };
+
+struct PackSet;  // the loaded packs (chunk_cache.cc)
 
 class ChunkCacheDir {
  public:
@@ -85,13 +100,36 @@ class ChunkCacheDir {
   // (EncodedEntryParts::parts(): the payload is not copied).
   Status store(const ChunkKey& key, std::span<const std::span<const std::byte>> encoded_parts) const;
 
-  // Counts every entry (a full scan) and records the result in DIR/usage.
+  // Reads every pack index (DIR/packs/*.idx whose pack is a regular file of
+  // the index's blob size), so lookups find their chunks. Called once,
+  // before any lookup (not thread-safe). Returns a line per index refused
+  // (and removed: "cache pack index DIR/packs/….idx: checksum mismatch;
+  // removed"), for the build's warnings.
+  std::vector<std::string> load_packs();
+  // Chunks the loaded packs hold (0 before load_packs).
+  size_t packed_chunks() const;
+  // Whether loaded pack `pack` (CacheEntryView::pack) was found damaged and
+  // dropped by a lookup: the chunks read from it before are good (their CRC
+  // held) but no longer stored anywhere.
+  bool pack_dropped(size_t pack) const;
+
+  // Hard-links the finished blob open as `blob_fd` (its size is
+  // index.blob_size) into DIR/packs/<hex>.pack and writes its index (temp
+  // file and rename, after the pack). Returns the bytes it added (the
+  // blob's and the index's). An error (EXDEV: the cache is on another file
+  // system; a full disk) leaves no pack behind: the caller stores entries.
+  Result<uint64_t> store_pack(int blob_fd, const PackIndex& index) const;
+
+  // Counts every entry and every packed chunk (a full scan; a pack's bytes
+  // are its blob's and its index's) and records the result in DIR/usage.
   Result<CacheUsage> usage() const;
   // Adds what a build stored to DIR/usage and returns the new estimate; a
   // missing or unreadable DIR/usage is replaced by a full scan's count.
   Result<CacheUsage> add_usage(const CacheUsage& stored) const;
-  // Removes least-recently-used entries until the store holds at most
-  // `max_bytes`; also stale temp files. Returns what is left (and records
+  // Removes least-recently-used entries and packs (a pack whole: its
+  // index's time is its last use) until the store holds at most
+  // `max_bytes`; also stale temp files, packs without an index and indexes
+  // without a pack. Returns what is left (and records
   // it in DIR/usage).
   Result<CacheUsage> prune(uint64_t max_bytes) const;
 
@@ -102,8 +140,11 @@ class ChunkCacheDir {
 
  private:
   ChunkCacheDir(std::string dir, UniqueFd fd) : m_dir(std::move(dir)), m_fd(std::move(fd)) {}
+  CacheLookup lookup_packed(const ChunkKey& key, std::span<std::byte> into, std::vector<std::byte>& spill,
+                            CacheEntryView& view, std::string& problem) const;
   std::string m_dir;
   UniqueFd m_fd;
+  std::shared_ptr<const PackSet> m_packs;  // load_packs(); null: none loaded
 };
 
 }  // namespace ocipack

@@ -34,9 +34,18 @@
 #   5. Bounded: --cache-max-size, least-recently-used pruning (hits refresh
 #      an entry's mtime, at most once an hour), `ocipack cache stats|prune`
 #      (stale temp files, --max-size 0, a missing DIR), bad flag values.
-#   6. SIGINT during a cold build: exit 130, no temp entry left, the next
-#      build reuses what was stored; SIGKILL: the temp files left are not
-#      counted or used.
+#   6. SIGINT during a cold build: exit 130, no temp entry left, what was
+#      compressed is kept (the unfinished blob as a pack) and the next build
+#      reuses it; SIGKILL: nothing kept, the temp files left are not counted
+#      or used.
+#   7. Packs: a cold build of a 40 MiB tree stores one pack (the layout's
+#      blob inode, named by the layer digest, no entry file); cache stats
+#      counts its chunks; warm builds hit all of it, also after the layout
+#      is removed; a one-file change stores entry files beside it; the
+#      blob rewritten in place is caught (one warning, recomputed, right
+#      digest); a planted index is refused and removed; two cold builds at
+#      once; prune removes the pack and leaves the layout; a cache on
+#      another file system (/dev/shm) gets entry files instead.
 # Last, no cache warning shows a library field name.
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -564,23 +573,24 @@ build int-ref "$BIG" "$T/int-ref" "${GZIP_ARGS[@]}" --threads 2 || fail "SIGINT:
 # 512 chunks) into an empty CACHE, sent SIGNAL once 20 entries are stored;
 # sets RC and KEPT (entries stored).
 signal_cold_build() {
-    local name=$1 sig=$2 cache=$3 pid i
+    local name=$1 sig=$2 cache=$3 pid i written
     rm -rf "${T:?}/$name"
     "$OCIPACK" build "$BIG" -o "$T/$name" --tag t -q --chunk-size 64K --threads 1 --cache "$cache" \
         </dev/null >"$T/$name.out" 2>"$T/$name.err" &
     pid=$!
+    # Chunks are stored once the layer's blob is written (a pack, or entry
+    # files read back from it): wait until 2 MiB of the blob are.
     for ((i = 0; i < 1500; i++)); do
-        [ "$(entry_count "$cache")" -ge 20 ] && break
+        written=$(bytes_of $(find "$T/$name/blobs/sha256" -name '.blob*' -type f 2>/dev/null))
+        [ "$written" -ge $((2 << 20)) ] && break
         kill -0 $pid 2>/dev/null || break
         sleep 0.02
     done
     kill "-$sig" $pid
     wait $pid
     RC=$?
-    KEPT=$(entry_count "$cache")
-    echo "#   SIG$sig after 20 entries were stored -> exit $RC, $KEPT entries"
-    [ "$KEPT" -ge 20 ] && [ "$KEPT" -lt 500 ] && pass "SIG$sig: the build stopped part way ($KEPT of 512 entries stored)" ||
-        fail "SIG$sig: the build stopped part way" "$KEPT entries stored"
+    KEPT=$("$OCIPACK" cache stats "$cache" 2>/dev/null | sed -n 's/^cache .*: \([0-9]*\) entries, .*/\1/p')
+    echo "#   SIG$sig after $written blob bytes were written -> exit $RC, $KEPT chunks kept"
 }
 # next_build_reuses NAME SIGNAL CACHE : the build after: right digest, the kept entries hit, none corrupt.
 next_build_reuses() {
@@ -593,19 +603,112 @@ next_build_reuses() {
         fail "SIG$2: the next build reuses what was stored" "hits $h of $KEPT, corrupt $(stat_of "$1-next" corrupt)"
 }
 signal_cold_build int INT "$C"
+# What was compressed is kept: the unfinished blob, hard-linked as a pack.
+[ "${KEPT:-0}" -ge 20 ] && [ "$KEPT" -lt 500 ] && pass "SIGINT: the build stopped part way ($KEPT of 512 chunks kept)" ||
+    fail "SIGINT: the build stopped part way" "${KEPT:-none} chunks kept"
+check_eq "SIGINT: one pack kept" 1 "$(find "$C/packs" -name '*.pack' | grep -c '')"
 check_eq "SIGINT: exit 130" 130 $RC
 one_error_line "SIGINT" "$T/int.err" "^ocipack: error: interrupted"
 check_eq "SIGINT: no temp file left in the cache" 0 "$(temp_files "$C")"
 next_build_reuses int INT "$C"
-# SIGKILL: temp files may stay (a later prune removes them after an hour);
-# they are not entries and the next build is not misled by them.
+# SIGKILL: nothing is stored (chunks are stored after the blob); temp files
+# that may stay (a later prune removes them after an hour) are not entries
+# and the next build is not misled by them.
 C=$T/cache-kill
 signal_cold_build kill KILL "$C"
 check_eq "SIGKILL: killed" 137 $RC
-temps=$(temp_files "$C")
-"$OCIPACK" cache stats "$C" >"$T/kill-stats.out" 2>&1
-check_contains "SIGKILL: cache stats counts the $KEPT entries, not the $temps temp files" "$T/kill-stats.out" "^cache $C: $KEPT entries, "
+check_eq "SIGKILL: cache stats counts no chunk" 0 "${KEPT:-none}"
 next_build_reuses kill KILL "$C"
+echo "# [$SECONDS s]"
+
+# ===========================================================================
+echo "# 7. Packs: a cold build that compressed most of a layer links its blob into the cache"
+P=$T/packtree
+mkdir -p "$P/usr/bin" "$P/etc"
+head -c 40M /dev/urandom >"$P/usr/bin/big"
+printf 'pack\n' >"$P/etc/hostname"
+build pack-ref "$P" "$T/pack-ref" "${GZIP_ARGS[@]}" --no-cache || fail "packs: build without cache" "$(tail -2 "$T/pack-ref.err")"
+PREF=$(digests "$T/pack-ref")
+C=$T/cache-pack
+build pack-cold "$P" "$T/pack-cold" "${GZIP_ARGS[@]}" --cache "$C"
+built_ok "packs: cold build" $? "$T/pack-cold" "$PREF"
+n=$(stat_of pack-cold misses)
+layer=$(jq -r '.layers[0].digest' "$(blob_path "$T/pack-cold" "$(layout_manifest_digest "$T/pack-cold" t)")")
+layer=${layer#sha256:}
+check_eq "packs: one pack, named by the layer's digest" "$layer.idx $layer.pack" "$(ls "$C/packs" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "packs: the pack is the layout's blob (one inode, not a copy)" \
+    "$(stat -c %i "$T/pack-cold/blobs/sha256/$layer")" "$(stat -c %i "$C/packs/$layer.pack")"
+check_eq "packs: no entry file written beside it" 0 "$(entry_count "$C")"
+"$OCIPACK" cache stats "$C" >"$T/pack-stats.out" 2>&1
+check_contains "packs: cache stats counts its $n chunks" "$T/pack-stats.out" "^cache $C: $n entries, "
+build pack-warm "$P" "$T/pack-warm" "${GZIP_ARGS[@]}" --cache "$C"
+built_ok "packs: warm build" $? "$T/pack-warm" "$PREF"
+stats_are pack-warm "hits=$n misses=0 corrupt=0 bypassed=0"
+# The layout's blob gone (gc, rm -rf): the pack keeps the inode.
+rm -rf "$T/pack-cold"
+build pack-warm2 "$P" "$T/pack-warm2" "${GZIP_ARGS[@]}" --cache "$C"
+built_ok "packs: warm build after the first layout is removed" $? "$T/pack-warm2" "$PREF"
+stats_are pack-warm2 "hits=$n misses=0 corrupt=0 bypassed=0"
+# A small change: its few chunks go to entry files, the pack stays.
+printf 'changed\n' >"$P/etc/hostname"
+build pack-ref2 "$P" "$T/pack-ref2" "${GZIP_ARGS[@]}" --no-cache
+build pack-small "$P" "$T/pack-small" "${GZIP_ARGS[@]}" --cache "$C"
+built_ok "packs: one file changed" $? "$T/pack-small" "$(digests "$T/pack-ref2")"
+m=$(stat_of pack-small misses)
+[ "$m" -ge 1 ] && [ "$m" -le 3 ] && [ "$(entry_count "$C")" = "$m" ] &&
+    pass "packs: one file changed: its $m chunks stored as entry files" ||
+    fail "packs: one file changed: its chunks stored as entry files" "misses $m, entries $(entry_count "$C")"
+check_eq "packs: one file changed: still one pack" 1 "$(find "$C/packs" -name '*.pack' | grep -c '')"
+# The blob rewritten in place (a cold build's layout holds the pack's
+# inode; a tool writing into it changes both): caught by the chunks' CRC,
+# one warning, the pack dropped, the layer right.
+dd if=/dev/zero of="$C/packs/$layer.pack" bs=1 count=16 seek=1000000 conv=notrunc status=none
+printf 'pack\n' >"$P/etc/hostname"
+build pack-damaged "$P" "$T/pack-damaged" "${GZIP_ARGS[@]}" --cache "$C"
+built_ok "packs: a pack changed in place" $? "$T/pack-damaged" "$PREF"
+cache_warnings pack-damaged >"$T/pack-damaged.warn"
+check_eq "packs: a pack changed in place: one warning" 1 "$(grep -c '' "$T/pack-damaged.warn")"
+check_contains "packs: the warning names the pack and the offset" "$T/pack-damaged.warn" \
+    "cache pack $C/packs/$layer.pack: chunk at offset [0-9]+: checksum mismatch; pack dropped, recomputed"
+build pack-healed "$P" "$T/pack-healed" "${GZIP_ARGS[@]}" --cache "$C"
+built_ok "packs: the build after" $? "$T/pack-healed" "$PREF"
+stats_are pack-healed "hits=$n misses=0 corrupt=0 bypassed=0"
+# A planted index: refused with one warning, removed, never trusted.
+printf 'OCPKIX01 garbage' >"$C/packs/$(printf 'a%.0s' $(seq 64)).idx"
+cp "$P/usr/bin/big" "$C/packs/$(printf 'a%.0s' $(seq 64)).pack"
+build pack-planted "$P" "$T/pack-planted" "${GZIP_ARGS[@]}" --cache "$C"
+built_ok "packs: a planted index" $? "$T/pack-planted" "$PREF"
+check_contains "packs: a planted index: a warning names it" "$T/pack-planted.err" \
+    "warning: cache pack index $C/packs/a{64}.idx: [a-z ]+; removed"
+check "packs: a planted index is removed" test ! -e "$C/packs/$(printf 'a%.0s' $(seq 64)).idx"
+# Two cold builds at once into one new cache: both right, one pack.
+C=$T/cache-pack2
+build pack-conc1 "$P" "$T/pack-conc1" "${GZIP_ARGS[@]}" --cache "$C" & pid1=$!
+build pack-conc2 "$P" "$T/pack-conc2" "${GZIP_ARGS[@]}" --cache "$C" & pid2=$!
+wait $pid1; rc1=$?
+wait $pid2; rc2=$?
+built_ok "packs: two cold builds at once (1)" $rc1 "$T/pack-conc1" "$PREF"
+built_ok "packs: two cold builds at once (2)" $rc2 "$T/pack-conc2" "$PREF"
+check_eq "packs: two cold builds at once: one pack, no temp file" "1 0" \
+    "$(find "$C/packs" -name '*.pack' | grep -c '') $(temp_files "$C")"
+# prune --max-size 0 removes the pack (the cache's name only).
+"$OCIPACK" cache prune "$C" --max-size 0 >"$T/pack-prune.out" 2>&1
+check_eq "packs: prune --max-size 0 leaves no pack" 0 "$(find "$C/packs" -type f | grep -c '')"
+check "packs: prune left the layout's blob" test -s "$T/pack-conc1/blobs/sha256/$layer"
+# The cache on another file system than the layout (tmpfs): no hard link,
+# so entry files, read back from the blob.
+if [ "$(stat -c %d /dev/shm 2>/dev/null)" != "" ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d "$T")" ]; then
+    C=$(mktemp -d /dev/shm/ocipack-pack-XXXXXX)
+    build pack-xdev "$P" "$T/pack-xdev" "${GZIP_ARGS[@]}" --cache "$C"
+    built_ok "packs: cache on another file system" $? "$T/pack-xdev" "$PREF"
+    check_eq "packs: cache on another file system: entry files, no pack" "$n 0" \
+        "$(entry_count "$C") $(find "$C/packs" -name '*.pack' 2>/dev/null | grep -c '')"
+    build pack-xdev-warm "$P" "$T/pack-xdev-warm" "${GZIP_ARGS[@]}" --cache "$C"
+    stats_are pack-xdev-warm "hits=$n misses=0 corrupt=0 bypassed=0"
+    rm -rf "$C"
+else
+    skip "packs: cache on another file system" "/dev/shm is not another file system here"
+fi
 echo "# [$SECONDS s]"
 
 # Warnings are for people: the library's field names stay inside (cli/errors.cc maps them for errors).

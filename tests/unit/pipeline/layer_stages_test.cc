@@ -11,7 +11,9 @@
 //    name the file; every flush_bytes it asks for a background flush, whose
 //    failure settle() reports, naming the file;
 //  - compress_with_cache reads a chunk compressed before with the same bytes
-//    and frame sizes, and recomputes a damaged entry.
+//    and frame sizes, and recomputes a damaged entry; with defer_store it
+//    marks a miss for storing later instead of writing an entry, and a hit
+//    from a pack carries the pack and its CRC.
 #include "pipeline/layer_stages.h"
 
 #include <fcntl.h>
@@ -22,10 +24,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <thread>
 
+#include "core/cache/pack_index.h"
+#include "core/codec/crc64.h"
+#include "core/util/sha256.h"
 #include "core/util/unique_fd.h"
 #include "test_helpers.h"
 
@@ -377,6 +383,55 @@ TEST(CompressWithCache, ASecondChunkWithTheSameBytesIsReadWithTheSameResult) {
     ASSERT_TRUE(unstored.ok());
     EXPECT_EQ(unstored->origin, ChunkOrigin::compressed) << "store=false stored an entry";
   }
+}
+
+// With defer_store (the layer graph's way): a miss stores nothing yet but
+// marks the chunk with its key, time and the CRC of its compressed bytes,
+// for CacheRun::store_layer; a hit from a pack carries the pack and the
+// CRC its index records, a hit from an entry file neither.
+TEST(CompressWithCache, DeferredStoreMarksTheChunkInsteadOfWritingAnEntry) {
+  TempDir dir;
+  auto cache = ChunkCacheDir::open(dir / "cache");
+  ASSERT_TRUE(cache.ok());
+  auto compressor = make_compressor(CodecKind::libdeflate, 6, CompressedShape::gzip_member);
+  ASSERT_TRUE(compressor.ok());
+  const std::string input(60000, 'd');
+  const ChunkCacheUse use{*cache, "deferred", CompressedShape::gzip_member};
+  CacheWorker worker;
+  Chunk first = chunk_of(input, **compressor);
+  auto cold = compress_with_cache(**compressor, use, worker, {.defer_store = true}, first);
+  ASSERT_TRUE(cold.ok());
+  EXPECT_EQ(cold->origin, ChunkOrigin::compressed);
+  EXPECT_EQ(cold->stored_bytes, 0u);
+  EXPECT_TRUE(first.cache_store);
+  ASSERT_TRUE(first.cache_key.has_value());
+  EXPECT_EQ(*first.cache_key, chunk_cache_key(use.identity, {}, first.bytes()));
+  EXPECT_EQ(first.cache_crc, crc64_iso(0, first.compressed_bytes()));
+  EXPECT_FALSE(first.cache_pack.has_value());
+  EXPECT_FALSE(std::filesystem::exists(dir / "cache/" + cache_entry_path(*first.cache_key)));
+  Chunk again = chunk_of(input, **compressor);
+  auto missed = compress_with_cache(**compressor, use, worker, {.defer_store = true}, again);
+  ASSERT_TRUE(missed.ok());
+  EXPECT_EQ(missed->origin, ChunkOrigin::compressed) << "a deferred store wrote an entry";
+  // Stored as a pack from a blob holding the bytes: then a hit carries it.
+  const std::string blob_path = dir / "blob";
+  testing::write_text(blob_path, "head" + text_of(first.compressed_bytes()));
+  UniqueFd blob_fd(::open(blob_path.c_str(), O_RDONLY | O_CLOEXEC));
+  PackIndex index{Sha256::of(testing::read_text(blob_path)), 4 + first.compressed_size, {}};
+  index.records.push_back({*first.cache_key, 4, first.compressed_size, 7, first.cache_crc, {}});
+  ASSERT_TRUE(cache->store_pack(blob_fd.get(), index).ok());
+  auto loaded = ChunkCacheDir::open(dir / "cache");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded->load_packs().empty());
+  const ChunkCacheUse packed{*loaded, "deferred", CompressedShape::gzip_member};
+  Chunk hit = chunk_of(input, **compressor);
+  auto from_pack = compress_with_cache(**compressor, packed, worker, {.defer_store = true}, hit);
+  ASSERT_TRUE(from_pack.ok());
+  EXPECT_EQ(from_pack->origin, ChunkOrigin::local);
+  EXPECT_FALSE(hit.cache_store);
+  EXPECT_EQ(hit.cache_pack, std::optional<size_t>(0));
+  EXPECT_EQ(hit.cache_crc, first.cache_crc);
+  EXPECT_EQ(text_of(hit.compressed_bytes()), text_of(first.compressed_bytes()));
 }
 
 TEST(CompressWithCache, ADamagedEntryIsRecomputedAndReplaced) {
