@@ -132,7 +132,6 @@ void CacheRun::store_layer(int blob_fd, const Digest& digest, uint64_t size, std
     if (auto stored = m_dir.store_pack(blob_fd, {digest, size, records})) {
       m_stored_bytes += *stored;
       m_stored_entries += records.size();
-      ++m_packs;
       return;
     }
     // No pack here (another file system, no hard links): entry files instead.
@@ -172,13 +171,18 @@ std::vector<std::string> CacheRun::finish(const CacheCounters& totals) {
   if (m_use) {
     if (Status recorded = m_dir.record_build(record); !recorded) note("cache: " + recorded.error().message);
   }
-  if (m_stored_entries.load() > 0) {
-    // The store is scanned only when its recorded size says it is over the limit.
-    auto usage = m_dir.add_usage({m_stored_entries.load(), m_stored_bytes.load()});
-    if (usage && usage->bytes > m_options.max_bytes) usage = m_dir.prune(m_options.max_bytes);
-    if (!usage) note("cache: " + usage.error().message);
-  }
+  account_stored();
   return std::move(m_warnings);
+}
+
+void CacheRun::account_stored() {
+  if (m_stored_entries.load() == 0) return;
+  // The store is scanned only when its recorded size says it is over the limit.
+  auto usage = m_dir.add_usage({m_stored_entries.load(), m_stored_bytes.load()});
+  if (usage && usage->bytes > m_options.max_bytes) usage = m_dir.prune(m_options.max_bytes);
+  if (!usage) note("cache: " + usage.error().message);
+  m_stored_entries = 0;
+  m_stored_bytes = 0;
 }
 
 }  // namespace ocipack

@@ -2,8 +2,10 @@
 // It owns what the workers share — the local store, the format's identity,
 // one CacheWorker (entry buffer, remote connection) per thread, the
 // switches that turn the remote or local stores off after their first
-// failure, and the run's cache warnings — and, after the run, records the
-// build's figures in the store and prunes it to its size limit. The
+// failure, and the run's cache warnings — and, after each layer, stores the
+// chunks it compressed (store_layer: a pack of the blob, or entry files),
+// and after the run records the build's figures in the store and prunes it
+// to its size limit. The
 // per-chunk logic is compress_with_cache (layer_stages.h); this class only
 // adds what needs threads: thread-local workers, atomics and a mutex.
 #pragma once
@@ -58,10 +60,16 @@ class CacheRun {
   // After the run: records the build's totals in the store, prunes it if
   // this run stored entries, and returns the run's warnings.
   std::vector<std::string> finish(const CacheCounters& totals);
+  // After a run that failed or was interrupted, once store_layer kept what
+  // it wrote: adds that to the store's size and prunes it if over the
+  // limit (no record in the builds log; the warnings go unsaid behind the
+  // run's error).
+  void finish_failed() { account_stored(); }
 
  private:
   CacheRun(const ChunkCacheOptions& options, ChunkCacheDir dir, const LayerFormat& format);
   void note(const std::string& warning);
+  void account_stored();  // what this run stored: DIR/usage, and prune
   CacheWorker& worker();
 
   ChunkCacheOptions m_options;
@@ -72,7 +80,6 @@ class CacheRun {
   std::atomic<bool> m_remote_put_on{false};
   std::atomic<bool> m_store_on{true};
   std::atomic<uint64_t> m_stored_bytes{0}, m_stored_entries{0};  // what this run added to the store
-  uint64_t m_packs = 0;  // packs this run stored
   std::mutex m_warnings_mutex;
   std::vector<std::string> m_warnings;
   size_t m_corrupt_notes = 0;

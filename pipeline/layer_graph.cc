@@ -397,8 +397,10 @@ Result<std::vector<LayerOutcome>> run_layer_graph(const LayerFormat& format, con
       arena.execute([&] { run_graph(run, layers, threads); });
     });
   }
-  if (run.failed())
+  if (run.failed()) {
     for (auto& layer : layers) layer->store_unfinished();
+    if (run.cache) run.cache->finish_failed();
+  }
   for (auto& layer : layers)
     if (auto error = layer->error()) return *error;
   if (auto error = run.errors.get()) return *error;

@@ -147,7 +147,13 @@ bool reuse_entry(const ChunkCacheUse& cache, CacheWorker& worker, CacheSwitches 
         }
         return true;
       }
-      problem = "cache entry " + cache.local.dir() + "/" + cache_entry_path(key) + ": frames do not match the chunk; recomputed";
+      if (entry.pack) {
+        problem = cache.local.drop_pack(*entry.pack, "a chunk's frames do not match it");
+        if (problem.empty()) break;  // dropped already, and reported
+      } else {
+        problem = "cache entry " + cache.local.dir() + "/" + cache_entry_path(key) +
+                  ": frames do not match the chunk; recomputed";
+      }
       [[fallthrough]];
     case CacheLookup::corrupt:
       outcome.corrupt = true;

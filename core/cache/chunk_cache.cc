@@ -1,7 +1,8 @@
 // The local chunk store (chunk_cache.h): one file per entry below
-// DIR/chunks/, reached without following symlinks below DIR (entries are
-// checked whole anyway: a planted or torn file is refused, removed and
-// recomputed). Nothing here is fsynced: the cache is a speed-up whose every
+// DIR/chunks/, and packs (a layer blob linked in, and its index) below
+// DIR/packs/, reached without following symlinks below DIR and opened only
+// once seen to be regular files (entries and packed chunks are checked
+// anyway: a planted or torn file is refused, removed and recomputed). Nothing here is fsynced: the cache is a speed-up whose every
 // entry is verified on read, so a crash costs at most a recomputation.
 #include "core/cache/chunk_cache.h"
 
@@ -144,15 +145,29 @@ Result<std::vector<EntryFile>> list_entries(int dir_fd, const std::string& dir, 
   return entries;
 }
 
-// A file below `dir_fd`, read whole (never through a symlink, nothing but a
-// regular file, at most `max` bytes). errno-style: 0, or why not.
-int read_file_at(int dir_fd, const std::string& name, uint64_t max, std::vector<std::byte>& out,
-                 struct stat* st_out = nullptr) {
-  UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!fd.valid()) return errno;
-  struct stat st{};
-  if (::fstat(fd.get(), &st) != 0) return errno;
+// Opens `name` below `dir_fd` for reading if it is a regular file: checked
+// before the open (a device planted there must not have its driver's open
+// run) and after it (the same inode). errno-style: 0, or why not — ELOOP
+// for a symlink, EINVAL for anything but a regular file.
+int open_regular_at(int dir_fd, const std::string& name, UniqueFd& out, struct stat& st) {
+  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+  if (S_ISLNK(st.st_mode)) return ELOOP;
   if (!S_ISREG(st.st_mode)) return EINVAL;
+  UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd.valid()) return errno;
+  struct stat opened{};
+  if (::fstat(fd.get(), &opened) != 0) return errno;
+  if (opened.st_dev != st.st_dev || opened.st_ino != st.st_ino || !S_ISREG(opened.st_mode)) return EAGAIN;
+  st = opened;
+  out = std::move(fd);
+  return 0;
+}
+
+// A file below `dir_fd` read whole (open_regular_at; at most `max` bytes,
+// else EFBIG). errno-style: 0, or why not.
+int read_file_at(int dir_fd, const std::string& name, uint64_t max, std::vector<std::byte>& out, struct stat& st) {
+  UniqueFd fd;
+  if (const int err = open_regular_at(dir_fd, name, fd, st)) return err;
   if (static_cast<uint64_t>(st.st_size) > max) return EFBIG;
   out.resize(static_cast<size_t>(st.st_size));
   size_t done = 0;
@@ -164,21 +179,35 @@ int read_file_at(int dir_fd, const std::string& name, uint64_t max, std::vector<
     done += static_cast<size_t>(n);
   }
   out.resize(done);
-  if (st_out) *st_out = st;
   return 0;
+}
+
+// Whether a failure to read an index says the index itself is bad (a
+// symlink, not a regular file, too large): then it is removed. Any other
+// (EMFILE, EACCES, EIO) says nothing about it: it is left alone.
+bool index_is_refused(int err) { return err == ELOOP || err == EINVAL || err == EFBIG; }
+
+// The later of a file's mtime and ctime: a link made now (a pack) changes
+// the ctime only, and must not look an hour old because its blob does.
+int64_t changed_of(const struct stat& st) {
+  return std::max(mtime_of(st), int64_t{st.st_ctim.tv_sec} * 1'000'000'000 + st.st_ctim.tv_nsec);
 }
 
 // A pack as a scan finds it: "<hex>.idx" and "<hex>.pack" below DIR/packs.
 struct PackFile {
+  enum class State { sound, refused, unknown };
   std::string hex;
   int64_t mtime_ns = 0;    // the index's: the pack's last use
   uint64_t bytes = 0;      // the pack's and the index's sizes
   uint64_t chunks = 0;     // records in a sound index
-  bool sound = false;      // an index that decodes, and its pack of the blob's size
+  // sound: an index that decodes, of its pack's blob and size; refused: one
+  // that does not (removed by prune); unknown: unreadable now (kept).
+  State state = State::unknown;
 };
 
 // Every pack below DIR/packs; in `stale` (names below packs/), temp files
-// and packs without an index older than an hour, and indexes without a pack.
+// and packs without an index changed more than an hour ago, and indexes
+// without a pack.
 std::vector<PackFile> list_packs(int dir_fd, std::vector<std::string>* stale) {
   std::vector<PackFile> packs;
   UniqueFd packs_fd(::openat(dir_fd, k_packs_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -186,7 +215,7 @@ std::vector<PackFile> list_packs(int dir_fd, std::vector<std::string>* stale) {
   auto names = list_directory_at(packs_fd.get(), k_packs_dir, /*fresh=*/true);
   if (!names) return packs;
   const int64_t now_ns = int64_t{std::time(nullptr)} * 1'000'000'000;
-  auto old = [&](const struct stat& st) { return now_ns - mtime_of(st) > k_stale_temp_seconds * 1'000'000'000; };
+  auto old = [&](const struct stat& st) { return now_ns - changed_of(st) > k_stale_temp_seconds * 1'000'000'000; };
   for (const std::string& name : *names) {
     struct stat st{};
     if (::fstatat(packs_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
@@ -209,18 +238,21 @@ std::vector<PackFile> list_packs(int dir_fd, std::vector<std::string>* stale) {
     pack.bytes = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
     struct stat blob{};
     if (::fstatat(packs_fd.get(), (pack.hex + std::string(k_pack_suffix)).c_str(), &blob, AT_SYMLINK_NOFOLLOW) != 0) {
-      if (stale) stale->push_back(name);
+      if (errno == ENOENT && stale) stale->push_back(name);
       continue;
     }
     if (S_ISREG(blob.st_mode)) pack.bytes += static_cast<uint64_t>(blob.st_size);
     std::vector<std::byte> bytes;
-    if (read_file_at(packs_fd.get(), name, k_max_pack_index_bytes, bytes) == 0) {
+    struct stat index_st{};
+    const int err = read_file_at(packs_fd.get(), name, k_max_pack_index_bytes, bytes, index_st);
+    if (err == 0) {
       auto decoded = decode_pack_index(bytes);
-      if (decoded && S_ISREG(blob.st_mode) && static_cast<uint64_t>(blob.st_size) == decoded->blob_size &&
-          decoded->blob.hex() == pack.hex) {
-        pack.sound = true;
-        pack.chunks = decoded->records.size();
-      }
+      const bool sound = decoded && S_ISREG(blob.st_mode) &&
+                         static_cast<uint64_t>(blob.st_size) == decoded->blob_size && decoded->blob.hex() == pack.hex;
+      pack.state = sound ? PackFile::State::sound : PackFile::State::refused;
+      if (sound) pack.chunks = decoded->records.size();
+    } else if (index_is_refused(err)) {
+      pack.state = PackFile::State::refused;
     }
     packs.push_back(std::move(pack));
   }
@@ -264,26 +296,63 @@ std::vector<std::string> split_lines(const std::string& text) {
 struct LoadedPack {
   std::string hex;
   UniqueFd fd;
+  dev_t index_dev = 0;  // the index loaded: dropped or touched only if still it
+  ino_t index_ino = 0;
   mutable std::atomic<bool> touched{false};  // its index's time set by this build
-  mutable std::atomic<bool> dropped{false};  // a chunk failed its CRC: used no more
+  mutable std::atomic<bool> dropped{false};  // damaged: used no more
 };
 
+// A build loads at most this many packs (the most recently used first), so
+// a cache full of small ones (interrupted builds, or planted) cannot take
+// the build's descriptors, and at most this many records in all.
+constexpr size_t k_max_loaded_packs = 64;
+constexpr size_t k_max_loaded_records = size_t{1} << 21;
+
 struct PackSet {
+  // Keys come from files anyone who can write to the cache may have made:
+  // hashed with a per-build random seed over all 32 bytes, so no one can
+  // choose keys that all land in one bucket.
   struct KeyHash {
+    uint64_t seed = 0;
+    static uint64_t mix(uint64_t x) {
+      x += 0x9e3779b97f4a7c15;
+      x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+      x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+      return x ^ (x >> 31);
+    }
     size_t operator()(const Digest& digest) const {
-      size_t value = 0;
-      std::memcpy(&value, digest.bytes().data(), sizeof value);
-      return value;
+      uint64_t h = seed;
+      for (size_t i = 0; i < Digest::k_size; i += 8) {
+        uint64_t word = 0;
+        std::memcpy(&word, digest.bytes().data() + i, sizeof word);
+        h = mix(h ^ word);
+      }
+      return static_cast<size_t>(h);
     }
   };
   struct Located {
     size_t pack;
     PackRecord record;
   };
+  explicit PackSet(uint64_t seed) : chunks(16, KeyHash{seed}) {}
   UniqueFd dir;  // DIR/packs
   std::vector<std::unique_ptr<LoadedPack>> packs;
   std::unordered_map<Digest, Located, KeyHash> chunks;
 };
+
+namespace {
+
+// Opens a loaded pack's index again if it is still the one loaded (a
+// concurrent build may have renamed a new one over it).
+UniqueFd reopen_index(const PackSet& set, const LoadedPack& pack) {
+  UniqueFd fd;
+  struct stat st{};
+  if (open_regular_at(set.dir.get(), pack.hex + std::string(k_index_suffix), fd, st) != 0) return UniqueFd();
+  if (st.st_dev != pack.index_dev || st.st_ino != pack.index_ino) return UniqueFd();
+  return fd;
+}
+
+}  // namespace
 
 Result<ChunkCacheDir> ChunkCacheDir::open(const std::string& dir, bool create) {
   auto refused = [&](const std::string& what, int err) {
@@ -308,24 +377,35 @@ Result<ChunkCacheDir> ChunkCacheDir::open(const std::string& dir, bool create) {
 
 std::vector<std::string> ChunkCacheDir::load_packs() {
   std::vector<std::string> problems;
-  auto set = std::make_shared<PackSet>();
+  uint64_t seed = 0;
+  if (::getrandom(&seed, sizeof seed, 0) != sizeof seed)
+    seed = static_cast<uint64_t>(::getpid()) * 0x9e3779b97f4a7c15 ^ static_cast<uint64_t>(std::time(nullptr));
+  auto set = std::make_shared<PackSet>(seed);
   set->dir = UniqueFd(::openat(m_fd.get(), k_packs_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!set->dir.valid()) return problems;  // no pack yet (or none usable)
   auto names = list_directory_at(set->dir.get(), m_dir + "/packs", /*fresh=*/true);
   if (!names) return problems;
-  std::sort(names->begin(), names->end());  // the first pack by name wins a key two hold
-  std::vector<std::byte> bytes;
+  // The most recently used first (then by name: the first loaded wins a key two hold).
+  std::vector<std::pair<int64_t, std::string>> indexes;
   for (const std::string& name : *names) {
+    struct stat st{};
     if (!name.ends_with(k_index_suffix) || name.starts_with(k_temp_prefix)) continue;
+    if (::fstatat(set->dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    indexes.emplace_back(-mtime_of(st), name);
+  }
+  std::sort(indexes.begin(), indexes.end());
+  std::vector<std::byte> bytes;
+  size_t records = 0;
+  for (const auto& [_, name] : indexes) {
+    if (set->packs.size() == k_max_loaded_packs) break;
     const std::string hex = name.substr(0, name.size() - k_index_suffix.size());
     const std::string shown = m_dir + "/packs/" + name;
-    UniqueFd pack(::openat(set->dir.get(), (hex + std::string(k_pack_suffix)).c_str(),
-                           O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-    if (!pack.valid()) continue;  // an index without its pack: prune removes it
+    UniqueFd pack;
     struct stat st{};
-    if (::fstat(pack.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    const int err = read_file_at(set->dir.get(), name, k_max_pack_index_bytes, bytes);
-    if (err == ENOENT) continue;  // pruned meanwhile
+    if (open_regular_at(set->dir.get(), hex + std::string(k_pack_suffix), pack, st) != 0) continue;  // prune's
+    struct stat index_st{};
+    const int err = read_file_at(set->dir.get(), name, k_max_pack_index_bytes, bytes, index_st);
+    if (err && !index_is_refused(err)) continue;  // unreadable now (EMFILE, EACCES, …): not this build's
     Result<PackIndex> index = err ? Result<PackIndex>(corrupt_error(errno_text(err))) : decode_pack_index(bytes);
     if (index && (index->blob.hex() != hex || index->blob_size != static_cast<uint64_t>(st.st_size)))
       index = corrupt_error("does not match its pack");
@@ -334,9 +414,13 @@ std::vector<std::string> ChunkCacheDir::load_packs() {
       ::unlinkat(set->dir.get(), name.c_str(), 0);
       continue;
     }
+    if (records + index->records.size() > k_max_loaded_records) break;
+    records += index->records.size();
     auto loaded = std::make_unique<LoadedPack>();
     loaded->hex = hex;
     loaded->fd = std::move(pack);
+    loaded->index_dev = index_st.st_dev;
+    loaded->index_ino = index_st.st_ino;
     set->packs.push_back(std::move(loaded));
     for (PackRecord& record : index->records)
       set->chunks.try_emplace(record.key.digest, PackSet::Located{set->packs.size() - 1, std::move(record)});
@@ -349,6 +433,17 @@ size_t ChunkCacheDir::packed_chunks() const { return m_packs ? m_packs->chunks.s
 
 bool ChunkCacheDir::pack_dropped(size_t pack) const {
   return m_packs && pack < m_packs->packs.size() && m_packs->packs[pack]->dropped.load();
+}
+
+std::string ChunkCacheDir::drop_pack(size_t pack, const std::string& why) const {
+  if (!m_packs || pack >= m_packs->packs.size()) return {};
+  const LoadedPack& loaded = *m_packs->packs[pack];
+  if (loaded.dropped.exchange(true)) return {};  // another thread's lookup said so already
+  // The whole pack goes: the blob was changed (it may be the layout's file).
+  if (reopen_index(*m_packs, loaded).valid())
+    ::unlinkat(m_packs->dir.get(), (loaded.hex + std::string(k_index_suffix)).c_str(), 0);
+  return "cache pack " + m_dir + "/packs/" + loaded.hex + std::string(k_pack_suffix) + ": " + why +
+         "; pack dropped, recomputed";
 }
 
 CacheLookup ChunkCacheDir::lookup_packed(const ChunkKey& key, std::span<std::byte> into, std::vector<std::byte>& spill,
@@ -380,15 +475,9 @@ CacheLookup ChunkCacheDir::lookup_packed(const ChunkKey& key, std::span<std::byt
   }
   if (why.empty() && crc64_iso(0, into.first(size)) != record.crc) why = "checksum mismatch";
   if (!why.empty()) {
-    // The whole pack goes: the blob was changed (it may be the layout's file).
-    if (!pack.dropped.exchange(true)) {
-      ::unlinkat(m_packs->dir.get(), (pack.hex + std::string(k_index_suffix)).c_str(), 0);
-      problem = "cache pack " + m_dir + "/packs/" + pack.hex + std::string(k_pack_suffix) + ": chunk at offset " +
-                std::to_string(record.offset) + ": " + why + "; pack dropped, recomputed";
-    } else {
-      problem = "cache pack " + m_dir + "/packs/" + pack.hex + std::string(k_pack_suffix) + ": dropped; recomputed";
-    }
-    return CacheLookup::corrupt;
+    problem = drop_pack(found->second.pack, "chunk at offset " + std::to_string(record.offset) + ": " + why);
+    // Only the lookup that dropped it reports it (one warning); the others miss.
+    return problem.empty() ? CacheLookup::miss : CacheLookup::corrupt;
   }
   view.compress_nanoseconds = record.compress_nanoseconds;
   view.pack = found->second.pack;
@@ -397,7 +486,7 @@ CacheLookup ChunkCacheDir::lookup_packed(const ChunkKey& key, std::span<std::byt
   view.payload = into.first(size);
   // Least recently used goes first: the index's time is the pack's last use.
   if (!pack.touched.exchange(true))
-    ::utimensat(m_packs->dir.get(), (pack.hex + std::string(k_index_suffix)).c_str(), nullptr, AT_SYMLINK_NOFOLLOW);
+    if (UniqueFd index = reopen_index(*m_packs, pack); index.valid()) ::futimens(index.get(), nullptr);
   return CacheLookup::hit;
 }
 
@@ -581,8 +670,8 @@ Result<CacheUsage> ChunkCacheDir::prune(uint64_t max_bytes) const {
   }
   // An index that does not decode, or whose pack is not its blob, is of no use.
   std::erase_if(packs, [&](const PackFile& pack) {
-    if (!pack.sound) remove_pack(m_fd.get(), pack.hex);
-    return !pack.sound;
+    if (pack.state == PackFile::State::refused) remove_pack(m_fd.get(), pack.hex);
+    return pack.state == PackFile::State::refused;
   });
   CacheUsage usage;
   for (const EntryFile& entry : entries) usage.bytes += entry.bytes;

@@ -5,7 +5,8 @@
 // is recomputed, never used. Safe for many builds at once (each lookup and
 // store is a few system calls on its own file; rename is atomic) and for
 // concurrent calls from several threads of one build: the object is
-// immutable after open() (a directory fd and options).
+// immutable after open() and load_packs() (a directory fd, options and
+// the loaded packs, whose only changing state is atomic flags).
 //
 // Least-recently-used eviction: a hit sets the entry's mtime to now
 // (touch), so `prune` removes the oldest mtimes first until the store fits.
@@ -16,10 +17,11 @@
 // hard-links the layer blob into DIR/packs/<blob hex>.pack and writes
 // DIR/packs/<blob hex>.idx (key → offset, size, frames, CRC of each chunk it
 // compressed) instead of an entry file per chunk: the chunks are written
-// once, not twice. load_packs() reads every index once per build; a lookup
-// asks the packs before the entry files, preads the chunk and checks its
-// CRC (a pack is the layout's blob file too: a blob rewritten in place is
-// caught, the pack dropped — its index removed — and the chunk recomputed).
+// once, not twice. load_packs() reads the indexes once per build (the 64
+// most recently used packs at most, one descriptor each); a lookup asks
+// the packs before the entry files, preads the chunk and checks its CRC (a
+// pack is the layout's blob file too: a blob rewritten in place is caught,
+// the pack dropped — its index removed — and the chunk recomputed).
 // A pack is used, touched and pruned whole; its size counts the blob's
 // full size (even while the layout holds the same inode).
 //
@@ -29,7 +31,8 @@
 // scans the store (hundreds of directories) when the estimate says it is
 // over its limit, or when the file is missing or unreadable. The estimate
 // errs high (entries stored twice, removed by hand: the next scan corrects
-// it); it can be low only by what builds stored while a scan ran.
+// it); it can be low only by what builds stored while a scan ran (a build
+// that failed or was interrupted adds what it kept too).
 #pragma once
 
 #include <cstddef>
@@ -112,6 +115,11 @@ class ChunkCacheDir {
   // dropped by a lookup: the chunks read from it before are good (their CRC
   // held) but no longer stored anywhere.
   bool pack_dropped(size_t pack) const;
+  // Drops loaded pack `pack` (a chunk read from it does not fit its chunk):
+  // used no more, its index removed. Returns the warning ("cache pack
+  // DIR/packs/….pack: WHY; pack dropped, recomputed"), or "" when it was
+  // dropped already (one warning per pack).
+  std::string drop_pack(size_t pack, const std::string& why) const;
 
   // Hard-links the finished blob open as `blob_fd` (its size is
   // index.blob_size) into DIR/packs/<hex>.pack and writes its index (temp

@@ -9,6 +9,10 @@
 // frame sizes that add up to the payload; then check_entry_payload decodes
 // it against a chunk cut from the input (hostile gzip and zstd payloads).
 // Either may refuse; crashes, leaks and sanitizer reports are the failures.
+// Bit 2 reads the input as a cache pack index instead (pack_index.cc: what
+// a writable cache directory hands a build), CRC rewritten likewise: a
+// decoded index must keep every record inside its blob and frame sizes
+// that add up to the record.
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -17,6 +21,7 @@
 
 #include "core/cache/cache_entry.h"
 #include "core/cache/entry_check.h"
+#include "core/cache/pack_index.h"
 #include "core/codec/crc64.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -27,6 +32,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if ((mode & 1) && entry.size() >= 8) {
     const uint64_t crc = ocipack::crc64_iso(0, std::span<const std::byte>(entry).first(entry.size() - 8));
     for (size_t i = 0; i < 8; ++i) entry[entry.size() - 8 + i] = static_cast<std::byte>(crc >> (8 * i));
+  }
+  if (mode & 4) {
+    auto index = ocipack::decode_pack_index(entry);
+    if (!index) return 0;
+    for (const ocipack::PackRecord& record : index->records) {
+      if (record.offset > index->blob_size || record.size > index->blob_size - record.offset) std::abort();
+      if (!record.frame_sizes.empty()) {
+        uint64_t sum = 0;
+        for (size_t frame : record.frame_sizes) sum += frame;
+        if (sum != record.size) std::abort();
+      }
+    }
+    return 0;
   }
   std::array<uint8_t, ocipack::Digest::k_size> key_bytes{};
   if (entry.size() >= 8 + key_bytes.size()) std::memcpy(key_bytes.data(), entry.data() + 8, key_bytes.size());

@@ -432,6 +432,53 @@ TEST(CompressWithCache, DeferredStoreMarksTheChunkInsteadOfWritingAnEntry) {
   EXPECT_EQ(hit.cache_pack, std::optional<size_t>(0));
   EXPECT_EQ(hit.cache_crc, first.cache_crc);
   EXPECT_EQ(text_of(hit.compressed_bytes()), text_of(first.compressed_bytes()));
+  // A hit from an entry file carries no pack.
+  Chunk other = chunk_of(input + "e", **compressor);
+  ASSERT_TRUE(compress_with_cache(**compressor, packed, worker, {}, other).ok());  // stores an entry now
+  Chunk entry_hit = chunk_of(input + "e", **compressor);
+  entry_hit.cache_pack = 3;  // left over from the chunk's last use
+  auto from_entry = compress_with_cache(**compressor, packed, worker, {.defer_store = true}, entry_hit);
+  ASSERT_TRUE(from_entry.ok());
+  EXPECT_EQ(from_entry->origin, ChunkOrigin::local);
+  EXPECT_FALSE(entry_hit.cache_pack.has_value());
+}
+
+// A pack whose record claims frames the chunk does not have: the hit is
+// refused, the pack dropped (index removed) with one warning naming it,
+// and the chunk compressed.
+TEST(CompressWithCache, APackRecordWhoseFramesDoNotFitDropsThePack) {
+  TempDir dir;
+  auto compressor = make_compressor(CodecKind::libdeflate, 6, CompressedShape::gzip_member);
+  ASSERT_TRUE(compressor.ok());
+  const std::string input(30000, 'f');
+  Chunk plain = chunk_of(input, **compressor);
+  ASSERT_TRUE(compress_chunk(**compressor, plain).ok());
+  const std::string blob = text_of(plain.compressed_bytes());
+  testing::write_text(dir / "blob", blob);
+  UniqueFd blob_fd(::open((dir / "blob").c_str(), O_RDONLY | O_CLOEXEC));
+  const ChunkKey key = chunk_cache_key("frames", {}, plain.bytes());
+  PackIndex index{Sha256::of(blob), blob.size(), {}};
+  index.records.push_back({key, 0, blob.size(), 7, crc64_iso(0, plain.compressed_bytes()), {1, blob.size() - 1}});
+  {
+    auto cache = ChunkCacheDir::open(dir / "cache");
+    ASSERT_TRUE(cache.ok());
+    ASSERT_TRUE(cache->store_pack(blob_fd.get(), index).ok());
+  }
+  auto cache = ChunkCacheDir::open(dir / "cache");
+  ASSERT_TRUE(cache.ok());
+  EXPECT_TRUE(cache->load_packs().empty());
+  const ChunkCacheUse use{*cache, "frames", CompressedShape::gzip_member};
+  CacheWorker worker;
+  Chunk chunk = chunk_of(input, **compressor);
+  auto outcome = compress_with_cache(**compressor, use, worker, {.defer_store = true}, chunk);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->origin, ChunkOrigin::compressed);
+  EXPECT_TRUE(outcome->corrupt);
+  EXPECT_NE(outcome->corrupt_problem.find(".pack: a chunk's frames do not match it; pack dropped"), std::string::npos)
+      << outcome->corrupt_problem;
+  EXPECT_TRUE(cache->pack_dropped(0));
+  EXPECT_FALSE(std::filesystem::exists(dir / ("cache/packs/" + index.blob.hex() + ".idx")));
+  EXPECT_EQ(text_of(chunk.compressed_bytes()), blob);
 }
 
 TEST(CompressWithCache, ADamagedEntryIsRecomputedAndReplaced) {
