@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <ctime>
 
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+
 #include "core/codec/crc64.h"
 #include "core/util/file_io.h"
 
@@ -137,30 +140,42 @@ void CacheRun::store_layer(int blob_fd, const Digest& digest, uint64_t size, std
     // No pack here (another file system, no hard links): entry files instead.
   }
   if (unfinished && to_store > m_options.pack_min_bytes) return;  // too long to write on the way out
-  std::vector<std::byte> bytes;
-  EncodedEntryParts parts;
-  for (const PackRecord& record : records) {
-    bytes.resize(static_cast<size_t>(record.size));
-    Status read = read_exactly_at(blob_fd, bytes, record.offset, "the layer blob");
-    if (read && crc64_iso(0, bytes) != record.crc) read = corrupt_error("the layer blob changed while it was stored");
-    if (!read) {
-      note("cache: " + read.error().message + "; its chunks not stored");
-      return;
-    }
-    encode_cache_entry_parts(record.key, record.frame_sizes, record.compress_nanoseconds, bytes, parts);
-    const auto entry = parts.parts();
-    if (Status stored = m_dir.store(record.key, entry); !stored) {
-      if (stored.error().kind == ErrorKind::corrupt) {
-        note("cache: " + stored.error().message);
-        continue;
+  // Entry files, written by the threads of the run's arena (the caller's:
+  // run_layer_graph calls this inside it), as the workers wrote them before
+  // packs. A cold build of the 2.35 GB tree with its cache on another file
+  // system (1 GB of entries) took 3.5 % longer than without a cache when
+  // they were written serially, 2.2 % in parallel (3 alternating rounds).
+  std::atomic<bool> unreadable{false};
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, records.size(), 4), [&](const tbb::blocked_range<size_t>& range) {
+    std::vector<std::byte> bytes;
+    EncodedEntryParts parts;
+    for (size_t i = range.begin(); i != range.end(); ++i) {
+      if (!m_store_on.load(std::memory_order_relaxed) || unreadable.load(std::memory_order_relaxed)) return;
+      const PackRecord& record = records[i];
+      bytes.resize(static_cast<size_t>(record.size));
+      Status read = read_exactly_at(blob_fd, bytes, record.offset, "the layer blob");
+      if (read && crc64_iso(0, bytes) != record.crc) read = corrupt_error("the layer blob changed while it was stored");
+      if (!read) {
+        if (!unreadable.exchange(true)) note("cache: " + read.error().message + "; its chunks not stored");
+        return;
       }
-      m_store_on = false;
-      note("cache " + m_dir.dir() + ": " + stored.error().message + "; going on without storing entries");
-      return;
+      encode_cache_entry_parts(record.key, record.frame_sizes, record.compress_nanoseconds, bytes, parts);
+      const auto entry = parts.parts();
+      if (Status stored = m_dir.store(record.key, entry); !stored) {
+        if (stored.error().kind == ErrorKind::corrupt) {
+          note("cache: " + stored.error().message);
+          continue;
+        }
+        if (m_store_on.exchange(false))
+          note("cache " + m_dir.dir() + ": " + stored.error().message + "; going on without storing entries");
+        return;
+      }
+      uint64_t written = 0;
+      for (std::span<const std::byte> part : entry) written += part.size();
+      m_stored_bytes += written;
+      ++m_stored_entries;
     }
-    for (std::span<const std::byte> part : entry) m_stored_bytes += part.size();
-    ++m_stored_entries;
-  }
+  });
 }
 
 std::vector<std::string> CacheRun::finish(const CacheCounters& totals) {

@@ -390,25 +390,35 @@ Result<std::vector<LayerOutcome>> run_layer_graph(const LayerFormat& format, con
     layers.push_back(std::make_unique<LayerRun>(i, std::move(jobs[i]), options.chunking, run));
 
   StageTimer wall;
+  // The layers' ends (CacheRun::store_layer's entry files) run in the same
+  // arena as the graph: on --threads threads, no more.
+  tbb::task_arena arena(threads);
   {
     auto timing = wall.time();
-    run.errors.guard([&] {
-      tbb::task_arena arena(threads);
-      arena.execute([&] { run_graph(run, layers, threads); });
-    });
+    run.errors.guard([&] { arena.execute([&] { run_graph(run, layers, threads); }); });
   }
   if (run.failed()) {
-    for (auto& layer : layers) layer->store_unfinished();
+    arena.execute([&] {
+      for (auto& layer : layers) layer->store_unfinished();
+    });
     if (run.cache) run.cache->finish_failed();
   }
   for (auto& layer : layers)
     if (auto error = layer->error()) return *error;
   if (auto error = run.errors.get()) return *error;
   std::vector<LayerOutcome> outcomes;
-  for (auto& layer : layers) {
-    OCIPACK_TRY_ASSIGN(auto outcome, layer->finish(wall.stats().nanoseconds));
-    outcomes.push_back(std::move(outcome));
-  }
+  Status finished = ok_status();
+  arena.execute([&] {
+    for (auto& layer : layers) {
+      auto outcome = layer->finish(wall.stats().nanoseconds);
+      if (!outcome) {
+        finished = outcome.error();
+        return;
+      }
+      outcomes.push_back(std::move(*outcome));
+    }
+  });
+  OCIPACK_TRY(finished);
   if (run.cache && !outcomes.empty()) {
     CacheCounters totals;
     for (const LayerOutcome& outcome : outcomes) add_counters(totals, outcome.result.cache);
