@@ -1,8 +1,6 @@
 // The chunk cache during one run (cache_run.h).
 #include "pipeline/cache_run.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <ctime>
@@ -25,14 +23,9 @@ void add_atomic(uint64_t& into, uint64_t value) {
 
 // `into.size()` bytes of `fd` from `offset`.
 Status read_exactly_at(int fd, std::span<std::byte> into, uint64_t offset, const std::string& what) {
-  size_t done = 0;
-  while (done < into.size()) {
-    const ssize_t n = ::pread(fd, into.data() + done, into.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return io_error("cannot read " + what + ": " + errno_text(errno));
-    if (n == 0) return corrupt_error(what + " is shorter than written");
-    done += static_cast<size_t>(n);
-  }
+  const ssize_t n = pread_full(fd, into.data(), into.size(), offset);
+  if (n < 0) return io_error("cannot read " + what + ": " + errno_text(errno));
+  if (static_cast<size_t>(n) < into.size()) return corrupt_error(what + " is shorter than written");
   return ok_status();
 }
 
@@ -61,11 +54,20 @@ Result<std::unique_ptr<CacheRun>> CacheRun::open(const ChunkCacheOptions& option
 CacheRun::CacheRun(const ChunkCacheOptions& options, ChunkCacheDir dir, const LayerFormat& format)
     : m_options(options), m_dir(std::move(dir)) {
   std::string identity = format.cache_identity();
-  if (!identity.empty())
+  if (!identity.empty()) {
     for (std::string& problem : m_dir.load_packs()) m_warnings.push_back(std::move(problem));
-  if (!identity.empty()) m_use.emplace(ChunkCacheUse{m_dir, std::move(identity), *format.compressed_shape()});
+    m_use.emplace(ChunkCacheUse{m_dir, std::move(identity), *format.compressed_shape()});
+  }
   m_remote_on = m_use && !options.remote_url.empty();
   m_remote_put_on = m_remote_on.load();
+}
+
+void CacheRun::store_failed(const std::string& problem, bool blocked) {
+  if (blocked) {
+    note("cache: " + problem);  // only this entry's place: keep storing
+  } else if (m_store_on.exchange(false)) {
+    note("cache " + m_dir.dir() + ": " + problem + "; going on without storing entries");
+  }
 }
 
 void CacheRun::note(const std::string& warning) {
@@ -110,11 +112,7 @@ Status CacheRun::compress(Compressor& compressor, Chunk& chunk, CacheCounters& c
     std::lock_guard lock(m_warnings_mutex);
     if (m_corrupt_notes++ < k_max_corrupt_notes) m_warnings.push_back(outcome.corrupt_problem);
   }
-  if (outcome.store_blocked) {
-    note("cache: " + outcome.store_problem);
-  } else if (!outcome.store_problem.empty() && m_store_on.exchange(false)) {
-    note("cache " + m_dir.dir() + ": " + outcome.store_problem + "; going on without storing entries");
-  }
+  if (!outcome.store_problem.empty()) store_failed(outcome.store_problem, outcome.store_blocked);
   if (!outcome.remote_problem.empty() && m_remote_on.exchange(false))
     note("remote cache: " + outcome.remote_problem + "; building without it");
   if (!outcome.remote_put_problem.empty() && m_remote_put_on.exchange(false))
@@ -162,12 +160,9 @@ void CacheRun::store_layer(int blob_fd, const Digest& digest, uint64_t size, std
       encode_cache_entry_parts(record.key, record.frame_sizes, record.compress_nanoseconds, bytes, parts);
       const auto entry = parts.parts();
       if (Status stored = m_dir.store(record.key, entry); !stored) {
-        if (stored.error().kind == ErrorKind::corrupt) {
-          note("cache: " + stored.error().message);
-          continue;
-        }
-        if (m_store_on.exchange(false))
-          note("cache " + m_dir.dir() + ": " + stored.error().message + "; going on without storing entries");
+        const bool blocked = stored.error().kind == ErrorKind::corrupt;
+        store_failed(stored.error().message, blocked);
+        if (blocked) continue;
         return;
       }
       uint64_t written = 0;

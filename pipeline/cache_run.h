@@ -69,6 +69,9 @@ class CacheRun {
  private:
   CacheRun(const ChunkCacheOptions& options, ChunkCacheDir dir, const LayerFormat& format);
   void note(const std::string& warning);
+  // A local store failed: a note; unless only that entry's place was
+  // blocked (`blocked`), local storing stops for the rest of the run.
+  void store_failed(const std::string& problem, bool blocked);
   void account_stored();  // what this run stored: DIR/usage, and prune
   CacheWorker& worker();
 

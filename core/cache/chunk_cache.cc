@@ -47,11 +47,17 @@ constexpr size_t k_builds_log_keep = 200;
 // warnings, so they name the file, not the option.
 Error cache_io_error(const std::string& what, int err) { return io_error(what + ": " + errno_text(err)); }
 
+// Opens the directory `name` below `dir_fd`, never through a symlink
+// (invalid if it is missing, a symlink or not a directory; errno says which).
+UniqueFd open_dir_below(int dir_fd, const char* name) {
+  return UniqueFd(::openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+}
+
 // Opens (creating if asked) the directory `name` below `dir_fd`, never through a symlink.
 Result<UniqueFd> open_subdir(int dir_fd, const std::string& name, bool create, const std::string& shown) {
   if (create && ::mkdirat(dir_fd, name.c_str(), 0755) != 0 && errno != EEXIST)
     return cache_io_error("cannot create " + shown, errno);
-  UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd fd = open_dir_below(dir_fd, name.c_str());
   if (fd.valid()) return fd;
   // A symlink or a file where the directory should be blocks the entries
   // below it only (kind corrupt), never followed.
@@ -65,10 +71,10 @@ Result<UniqueFd> open_subdir(int dir_fd, const std::string& name, bool create, c
 // the entry's place is removed too; anything else stays (and stays refused).
 void remove_entry(int dir_fd, const std::string& path) {
   const size_t first = path.find('/'), last = path.rfind('/');
-  UniqueFd chunks(::openat(dir_fd, path.substr(0, first).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd chunks = open_dir_below(dir_fd, path.substr(0, first).c_str());
   if (!chunks.valid()) return;
   const std::string shard_name = path.substr(first + 1, last - first - 1);
-  UniqueFd shard(::openat(chunks.get(), shard_name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd shard = open_dir_below(chunks.get(), shard_name.c_str());
   if (!shard.valid()) {
     // A symlink or a file in the shard's place: remove that (unlinking a
     // symlink never touches its target), so the shard is made anew.
@@ -80,9 +86,14 @@ void remove_entry(int dir_fd, const std::string& path) {
     ::unlinkat(shard.get(), name.c_str(), AT_REMOVEDIR);
 }
 
-std::string random_suffix() {
+uint64_t random_u64() {
   uint64_t value = 0;
   if (::getrandom(&value, sizeof value, 0) != sizeof value) value = static_cast<uint64_t>(::getpid()) ^ static_cast<uint64_t>(std::time(nullptr));
+  return value;
+}
+
+std::string random_suffix() {
+  const uint64_t value = random_u64();
   char text[17];
   std::snprintf(text, sizeof text, "%016" PRIx64, value);
   return text;
@@ -107,10 +118,11 @@ Status replace_in(int dir_fd, const std::string& stem, const std::string& name,
 }
 
 struct EntryFile {
-  std::string path;  // relative to DIR; "packs/<hex>" for a pack
+  std::string path;  // relative to DIR ("packs/<hex>" for a pack: the sort key)
   int64_t mtime_ns = 0;
   uint64_t bytes = 0;
   uint64_t chunks = 1;
+  std::string pack_hex{};  // a pack (removed with remove_pack), not an entry file
 };
 
 int64_t mtime_of(const struct stat& st) { return int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec; }
@@ -119,7 +131,7 @@ int64_t mtime_of(const struct stat& st) { return int64_t{st.st_mtim.tv_sec} * 1'
 // an hour). Directories that vanish meanwhile (a concurrent prune) are skipped.
 Result<std::vector<EntryFile>> list_entries(int dir_fd, const std::string& dir, std::vector<std::string>* stale) {
   std::vector<EntryFile> entries;
-  UniqueFd chunks(::openat(dir_fd, k_chunks_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd chunks = open_dir_below(dir_fd, k_chunks_dir);
   if (!chunks.valid()) {
     if (errno == ENOENT) return entries;
     return cache_io_error("cannot open " + dir + "/chunks", errno);
@@ -127,7 +139,7 @@ Result<std::vector<EntryFile>> list_entries(int dir_fd, const std::string& dir, 
   OCIPACK_TRY_ASSIGN(auto shards, list_directory_at(chunks.get(), dir + "/chunks", /*fresh=*/true));
   const int64_t now_ns = int64_t{std::time(nullptr)} * 1'000'000'000;
   for (const std::string& shard : shards) {
-    UniqueFd shard_fd(::openat(chunks.get(), shard.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd shard_fd = open_dir_below(chunks.get(), shard.c_str());
     if (!shard_fd.valid()) continue;
     auto names = list_directory_at(shard_fd.get(), dir + "/chunks/" + shard, /*fresh=*/true);
     if (!names) continue;
@@ -170,15 +182,9 @@ int read_file_at(int dir_fd, const std::string& name, uint64_t max, std::vector<
   if (const int err = open_regular_at(dir_fd, name, fd, st)) return err;
   if (static_cast<uint64_t>(st.st_size) > max) return EFBIG;
   out.resize(static_cast<size_t>(st.st_size));
-  size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::pread(fd.get(), out.data() + done, out.size() - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno;
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  out.resize(done);
+  const ssize_t n = pread_full(fd.get(), out.data(), out.size(), 0);
+  if (n < 0) return errno;
+  out.resize(static_cast<size_t>(n));
   return 0;
 }
 
@@ -210,7 +216,7 @@ struct PackFile {
 // without a pack.
 std::vector<PackFile> list_packs(int dir_fd, std::vector<std::string>* stale) {
   std::vector<PackFile> packs;
-  UniqueFd packs_fd(::openat(dir_fd, k_packs_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd packs_fd = open_dir_below(dir_fd, k_packs_dir);
   if (!packs_fd.valid()) return packs;
   auto names = list_directory_at(packs_fd.get(), k_packs_dir, /*fresh=*/true);
   if (!names) return packs;
@@ -259,12 +265,11 @@ std::vector<PackFile> list_packs(int dir_fd, std::vector<std::string>* stale) {
   return packs;
 }
 
-// Removes a pack: its index first (from then on no build loads it), then the pack.
-void remove_pack(int dir_fd, const std::string& hex) {
-  UniqueFd packs_fd(::openat(dir_fd, k_packs_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!packs_fd.valid()) return;
-  ::unlinkat(packs_fd.get(), (hex + std::string(k_index_suffix)).c_str(), 0);
-  ::unlinkat(packs_fd.get(), (hex + std::string(k_pack_suffix)).c_str(), 0);
+// Removes a pack from DIR/packs (`packs_fd`): its index first (from then
+// on no build loads it), then the pack.
+void remove_pack(int packs_fd, const std::string& hex) {
+  ::unlinkat(packs_fd, (hex + std::string(k_index_suffix)).c_str(), 0);
+  ::unlinkat(packs_fd, (hex + std::string(k_pack_suffix)).c_str(), 0);
 }
 
 std::string format_record(const CacheBuildRecord& r) {
@@ -370,18 +375,15 @@ Result<ChunkCacheDir> ChunkCacheDir::open(const std::string& dir, bool create) {
     return refused("cannot open " + dir, errno);
   }
   if (::mkdirat(fd.get(), k_chunks_dir, 0755) != 0 && errno != EEXIST) return refused("cannot create " + dir + "/chunks", errno);
-  UniqueFd chunks(::openat(fd.get(), k_chunks_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd chunks = open_dir_below(fd.get(), k_chunks_dir);
   if (!chunks.valid()) return refused("cannot open " + dir + "/chunks", errno);
   return ChunkCacheDir(dir, std::move(fd));
 }
 
 std::vector<std::string> ChunkCacheDir::load_packs() {
   std::vector<std::string> problems;
-  uint64_t seed = 0;
-  if (::getrandom(&seed, sizeof seed, 0) != sizeof seed)
-    seed = static_cast<uint64_t>(::getpid()) * 0x9e3779b97f4a7c15 ^ static_cast<uint64_t>(std::time(nullptr));
-  auto set = std::make_shared<PackSet>(seed);
-  set->dir = UniqueFd(::openat(m_fd.get(), k_packs_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  auto set = std::make_shared<PackSet>(random_u64());
+  set->dir = open_dir_below(m_fd.get(), k_packs_dir);
   if (!set->dir.valid()) return problems;  // no pack yet (or none usable)
   auto names = list_directory_at(set->dir.get(), m_dir + "/packs", /*fresh=*/true);
   if (!names) return problems;
@@ -458,22 +460,15 @@ CacheLookup ChunkCacheDir::lookup_packed(const ChunkKey& key, std::span<std::byt
     spill.resize(size);
     into = spill;
   }
-  size_t done = 0;
   std::string why;
-  while (done < size) {
-    const ssize_t n = ::pread(pack.fd.get(), into.data() + done, size - done, static_cast<off_t>(record.offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      why = "cannot read: " + errno_text(errno);
-      break;
-    }
-    if (n == 0) {
-      why = "truncated";
-      break;
-    }
-    done += static_cast<size_t>(n);
+  const ssize_t n = pread_full(pack.fd.get(), into.data(), size, record.offset);
+  if (n < 0) {
+    why = "cannot read: " + errno_text(errno);
+  } else if (static_cast<size_t>(n) < size) {
+    why = "truncated";
+  } else if (crc64_iso(0, into.first(size)) != record.crc) {
+    why = "checksum mismatch";
   }
-  if (why.empty() && crc64_iso(0, into.first(size)) != record.crc) why = "checksum mismatch";
   if (!why.empty()) {
     problem = drop_pack(found->second.pack, "chunk at offset " + std::to_string(record.offset) + ": " + why);
     // Only the lookup that dropped it reports it (one warning); the others miss.
@@ -663,21 +658,19 @@ Result<CacheUsage> ChunkCacheDir::prune(uint64_t max_bytes) const {
   OCIPACK_TRY_ASSIGN(auto entries, list_entries(m_fd.get(), m_dir, &stale));
   for (const std::string& path : stale) remove_entry(m_fd.get(), path);
   std::vector<PackFile> packs = list_packs(m_fd.get(), &stale_packs);
-  if (!stale_packs.empty()) {
-    UniqueFd packs_fd(::openat(m_fd.get(), k_packs_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    for (const std::string& name : stale_packs)
-      if (packs_fd.valid()) ::unlinkat(packs_fd.get(), name.c_str(), 0);
-  }
+  // list_packs found packs only if DIR/packs opens.
+  const UniqueFd packs_fd = open_dir_below(m_fd.get(), k_packs_dir);
+  for (const std::string& name : stale_packs) ::unlinkat(packs_fd.get(), name.c_str(), 0);
   // An index that does not decode, or whose pack is not its blob, is of no use.
   std::erase_if(packs, [&](const PackFile& pack) {
-    if (pack.state == PackFile::State::refused) remove_pack(m_fd.get(), pack.hex);
+    if (pack.state == PackFile::State::refused) remove_pack(packs_fd.get(), pack.hex);
     return pack.state == PackFile::State::refused;
   });
   CacheUsage usage;
   for (const EntryFile& entry : entries) usage.bytes += entry.bytes;
   usage.entries = entries.size();
   for (const PackFile& pack : packs) {
-    entries.push_back({std::string(k_packs_dir) + "/" + pack.hex, pack.mtime_ns, pack.bytes, pack.chunks});
+    entries.push_back({std::string(k_packs_dir) + "/" + pack.hex, pack.mtime_ns, pack.bytes, pack.chunks, pack.hex});
     usage.bytes += pack.bytes;
     usage.entries += pack.chunks;
   }
@@ -687,8 +680,8 @@ Result<CacheUsage> ChunkCacheDir::prune(uint64_t max_bytes) const {
   });
   for (const EntryFile& entry : entries) {
     if (usage.bytes <= max_bytes) break;
-    if (entry.path.starts_with(std::string(k_packs_dir) + "/")) {
-      remove_pack(m_fd.get(), entry.path.substr(std::string(k_packs_dir).size() + 1));
+    if (!entry.pack_hex.empty()) {
+      remove_pack(packs_fd.get(), entry.pack_hex);
     } else {
       remove_entry(m_fd.get(), entry.path);
     }

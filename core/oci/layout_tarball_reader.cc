@@ -18,15 +18,9 @@ namespace ocipack {
 namespace {
 // Reads exactly `size` bytes at `offset`; false at a premature end.
 Result<bool> pread_exact(int fd, char* data, size_t size, uint64_t offset, const std::string& what) {
-  size_t filled = 0;
-  while (filled < size) {
-    const ssize_t n = ::pread(fd, data + filled, size - filled, static_cast<off_t>(offset + filled));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return input_error("cannot read " + what + ": " + errno_text(errno));
-    if (n == 0) return false;
-    filled += static_cast<size_t>(n);
-  }
-  return true;
+  const ssize_t n = pread_full(fd, data, size, offset);
+  if (n < 0) return input_error("cannot read " + what + ": " + errno_text(errno));
+  return static_cast<size_t>(n) == size;
 }
 
 // Why a scanned entry cannot be part of a layout read in place ("" if it can).

@@ -28,6 +28,19 @@ const char* file_type_name(mode_t mode) {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
+ssize_t pread_full(int fd, void* data, size_t size, uint64_t offset) {
+  auto* out = static_cast<char*>(data);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, out + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return static_cast<ssize_t>(done);
+}
+
 Status write_all(int fd, std::span<const std::byte> data, const std::string& what) {
   const std::byte* p = data.data();
   size_t left = data.size();

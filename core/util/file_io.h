@@ -33,6 +33,11 @@ Status write_all(int fd, std::string_view data, const std::string& what);
 // copy into one buffer first).
 Status write_all(int fd, std::span<const std::span<const std::byte>> parts, const std::string& what);
 
+// pread() until `size` bytes are read or the file ends; EINTR-safe. The
+// bytes read (fewer than `size` only at the end of the file), or -1 with
+// errno set.
+ssize_t pread_full(int fd, void* data, size_t size, uint64_t offset);
+
 // Asks the kernel to start writing `length` bytes of `fd` from `offset` to
 // disk now (sync_file_range WRITE), so the fsync that commits the file
 // later has little left to wait for. A hint: failures are ignored.
